@@ -1,0 +1,50 @@
+# scratchenv: `make demo` shows it working on a throwaway root; `make test` runs every test.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+TOOLS  := .tools
+BATS   := $(TOOLS)/node_modules/.bin/bats
+DEMO   ?= /tmp/scratchenv-demo
+
+.PHONY: install test pytest bats shells bench demo verify lint clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+$(BATS):
+	npm install --silent --no-fund --no-audit --prefix $(TOOLS) bats@1.13.0
+
+# Real shells for the round-trip tests (Debian packages, installed when missing).
+shells:
+	tools/ensure-debs zsh=zsh fish=fish
+
+test: install shells $(BATS)
+	$(BIN)/python -m pytest -q
+	$(BATS) shell/tests
+
+pytest: install shells
+	$(BIN)/python -m pytest -q
+
+bats: install shells $(BATS)
+	$(BATS) shell/tests
+
+bench: install
+	$(BIN)/python benchmarks/run.py
+
+# A demo on a throwaway scratch root and home under $(DEMO): nothing of yours is touched.
+demo: install
+	rm -rf $(DEMO) && mkdir -p $(DEMO)/scratch $(DEMO)/home
+	HOME=$(DEMO)/home SCRATCHENV_ROOT=$(DEMO)/scratch SCRATCHENV_PROJECT=nanochat \
+		sh tools/demo.sh $(BIN)/scratchenv
+
+lint: install
+	$(BIN)/ruff check scratchenv tests benchmarks
+	$(BIN)/mypy scratchenv
+
+clean:
+	rm -rf $(VENV) $(TOOLS) $(DEMO)

@@ -1,0 +1,3 @@
+from scratchenv.main import main
+
+raise SystemExit(main())

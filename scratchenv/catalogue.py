@@ -1,0 +1,128 @@
+"""The catalogue: which tool writes where, as reviewed data (catalogue.toml).
+
+Each entry is keyed by the environment variable it sets. Users switch entries off and add
+their own in config with the same fields (see `Entry`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+
+from scratchenv.errors import ConfigError
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Variables a renderer manages itself; an entry must not claim them.
+RESERVED = frozenset({"PATH", "HOME", "USER", "SHELL"})
+
+
+def check_variable_name(name: str) -> str:
+    """Reject names no shell can export; return the name unchanged."""
+    if not _IDENTIFIER.fullmatch(name):
+        raise ValueError(f"{name!r} is not a valid environment variable name")
+    if name in RESERVED or name.startswith(("SCRATCHENV_", "_SCRATCHENV")):
+        raise ValueError(f"{name!r} is managed by scratchenv itself")
+    return name
+
+
+VariableName = Annotated[str, AfterValidator(check_variable_name)]
+
+
+class Entry(BaseModel):
+    """One variable: where it points under scratch, and where the tool writes without it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    var: VariableName
+    tool: str
+    path: str
+    """Location relative to the anchor: the scratch root, or home for things pinned there."""
+    anchor: Literal["root", "home"] = "root"
+    default: str | None = None
+    """Where the tool writes when the variable is unset: `~/...` for home, `./x` for the
+    working directory, `{xdg_cache}` / `{xdg_config}` / `{xdg_data}` for the XDG bases."""
+    kind: Literal["dir", "file"] = "dir"
+    node_local: bool = False
+    """Better on node-local disk: inside a Slurm job it points under $SLURM_TMPDIR/$TMPDIR."""
+    bin: str | None = None
+    """A sub-directory to put on PATH (Cargo's `bin`)."""
+    docs: str = ""
+    notes: str = ""
+
+    def default_path(self, home: str) -> str | None:
+        """The tool's own default location, with `~` and the XDG bases as under `home`."""
+        if self.default is None:
+            return None
+        text = self.default.format(
+            xdg_cache=f"{home}/.cache", xdg_config=f"{home}/.config", xdg_data=f"{home}/.local/share"
+        )
+        if text == "~" or text.startswith("~/"):
+            text = home + text[1:]
+        return text
+
+
+class Catalogue(BaseModel):
+    """Entries in their reviewed order (the order every renderer keeps)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    entries: tuple[Entry, ...]
+
+    def tools(self) -> list[str]:
+        return list(dict.fromkeys(entry.tool for entry in self.entries))
+
+    def get(self, var: str) -> Entry | None:
+        return next((entry for entry in self.entries if entry.var == var), None)
+
+    def select(self, disabled: frozenset[str] | set[str]) -> Catalogue:
+        """Drop entries switched off by variable name or by tool key."""
+        kept = tuple(e for e in self.entries if e.var not in disabled and e.tool not in disabled)
+        return Catalogue(entries=kept)
+
+    def extended(self, extra: Mapping[str, Mapping[str, object]]) -> Catalogue:
+        """Add (or replace, by variable name) entries given as `{VAR: {field: value}}`."""
+        added = [_entry(var, fields, origin="config") for var, fields in extra.items()]
+        replaced = {entry.var for entry in added}
+        kept = tuple(entry for entry in self.entries if entry.var not in replaced)
+        return Catalogue(entries=kept + tuple(added))
+
+
+def _entry(var: str, fields: Mapping[str, object], *, origin: str) -> Entry:
+    try:
+        return Entry.model_validate({"var": var, "tool": var.lower(), **fields})
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or var
+        raise ConfigError(f"{origin}: entry {var}: {where}: {first['msg']}") from None
+
+
+def parse(text: str, *, origin: str) -> Catalogue:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{origin}: not valid TOML: {error}") from None
+    entries = []
+    for var, fields in data.items():
+        if not isinstance(fields, dict):
+            raise ConfigError(f"{origin}: {var} must be a table of fields")
+        entries.append(_entry(var, fields, origin=origin))
+    return Catalogue(entries=tuple(entries))
+
+
+@cache
+def load_default() -> Catalogue:
+    """The catalogue shipped inside the package."""
+    text = resources.files("scratchenv").joinpath("catalogue.toml").read_text(encoding="utf-8")
+    return parse(text, origin="catalogue.toml")
+
+
+def catalogue_file() -> Path:
+    return Path(os.fspath(resources.files("scratchenv").joinpath("catalogue.toml")))

@@ -1,0 +1,28 @@
+"""One module per subcommand: `HELP`, `configure(parser)`, `run(args) -> int`.
+
+Commands are thin: they read flags, call the library, and hand results to `output`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scratchenv.settings import Settings
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """The settings, with the global flags as the highest-priority source."""
+    from scratchenv.settings import load_settings
+
+    if getattr(args, "config", None):
+        os.environ["SCRATCHENV_CONFIG"] = args.config
+    return load_settings(root=args.root, project=args.project)
+
+
+def global_flags(args: argparse.Namespace) -> list[str]:
+    """The global flags that change the settings, as text (part of activation's inputs)."""
+    return [f"--{name}={getattr(args, name)}" for name in ("root", "project", "config")
+            if getattr(args, name, None)]

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import argparse
+import os
+
+from scratchenv.activate import SHELL_NAMES, activation_file, default_shell, write_activation
+from scratchenv.commands import global_flags, settings_from
+from scratchenv.errors import ScratchenvError
+
+HELP = "print the path of an up-to-date activation file: source \"$(scratchenv activate)\""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--shell", choices=SHELL_NAMES, help="default: from $SHELL")
+
+
+def run(args: argparse.Namespace) -> int:
+    from scratchenv import output
+
+    shell = args.shell or default_shell(os.environ)
+    try:
+        path = write_activation(shell, settings_from(args), os.environ, global_flags(args))
+    except ScratchenvError as problem:
+        # A login must not lose its environment because settings broke since the last
+        # good file: keep using that one, and say why it is stale.
+        stale = activation_file(shell, os.environ)
+        if not os.path.isfile(stale):
+            raise
+        output.warn(f"{problem}; using the previous activation file")
+        path = stale
+    output.say(path)
+    return 0

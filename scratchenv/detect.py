@@ -1,0 +1,68 @@
+"""Finding the scratch root: the places centres put it, tried in a fixed order."""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from scratchenv.errors import ConfigError
+from scratchenv.fsutil import nearest_existing
+
+
+def candidates(environ: Mapping[str, str], user: str, cluster: str | None) -> list[tuple[str, str]]:
+    """(place, why) pairs in the order they are tried; SCRATCHENV_ROOT is the settings' job."""
+    places: list[tuple[str, str]] = []
+    if environ.get("SCRATCH"):
+        places.append((environ["SCRATCH"], "$SCRATCH"))
+    if cluster:
+        places.append((f"/scratch/{cluster}/users/{user}", "/scratch/<cluster>/users/$USER"))
+    else:
+        for match in sorted(glob.glob(f"/scratch/*/users/{glob.escape(user)}")):
+            places.append((match, "/scratch/<cluster>/users/$USER"))
+    places += [
+        (f"/scratch/{user}", "/scratch/$USER"),
+        (f"/lustre/scratch/{user}", "/lustre/scratch/$USER"),
+        (f"/gpfs/scratch/{user}", "/gpfs/scratch/$USER"),
+    ]
+    return places
+
+
+def problem_with_root(root: Path, *, parent_must_exist: bool = False) -> str | None:
+    """Why `root` cannot be the scratch root, or None when it can.
+
+    A root must be an existing directory owned by the user, or creatable: for an explicit
+    setting under any ancestor the user may write; for a guess, directly in an existing,
+    writable parent (a guess must not conjure /scratch out of a writable /).
+    """
+    if not root.is_absolute():
+        return f"{root} is not an absolute path"
+    if root.exists():
+        if not root.is_dir():
+            return f"{root} exists but is not a directory"
+        owner = root.stat().st_uid
+        if owner != os.getuid():
+            return f"{root} is owned by uid {owner}, not by you (uid {os.getuid()})"
+        return None
+    ancestor = root.parent if parent_must_exist else nearest_existing(root)
+    if not ancestor.is_dir():
+        return f"{root} does not exist and neither does {root.parent}"
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        return f"{root} does not exist and {ancestor} is not writable by you"
+    return None
+
+
+def detect_root(environ: Mapping[str, str], user: str, cluster: str | None) -> Path:
+    """The first usable candidate; otherwise an error naming every place tried."""
+    tried = []
+    for place, why in candidates(environ, user, cluster):
+        path = Path(place)
+        reason = problem_with_root(path, parent_must_exist=(why != "$SCRATCH"))
+        if reason is None:
+            return path
+        tried.append(f"{why}={place} ({reason})")
+    raise ConfigError(
+        "no scratch root found; set SCRATCHENV_ROOT or `root` in config. Tried: "
+        + "; ".join(["SCRATCHENV_ROOT (unset)", *tried])
+    )

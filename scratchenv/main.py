@@ -1,0 +1,77 @@
+"""The command line: an argparse tree that dispatches to `scratchenv.commands.<name>`.
+
+Each command module has `HELP`, `configure(parser)` and `run(args) -> int`; importing one
+is cheap (heavy imports live inside functions). `activate` first tries its fast path,
+before argparse is even imported, because it runs at every login.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+# Subcommand name -> module under scratchenv.commands, in the order `--help` lists them.
+COMMANDS = {
+    "activate": "activate",
+    "env": "env",
+    "init": "init",
+    "catalogue": "catalogue",
+}
+
+
+def build_parser():  # type: ignore[no-untyped-def]
+    import argparse
+    import importlib
+
+    from scratchenv import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="scratchenv",
+        description="Keep every cache, venv, toolchain and checkpoint on scratch, not in $HOME.",
+    )
+    parser.add_argument("--version", action="version", version=f"scratchenv {__version__}")
+    parser.add_argument("--root", help="scratch root (default: SCRATCHENV_ROOT, config, detected)")
+    parser.add_argument("--project", help="project name, e.g. nanochat (SCRATCHENV_PROJECT)")
+    parser.add_argument("--config", help="config file (SCRATCHENV_CONFIG)")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, module_name in COMMANDS.items():
+        module = importlib.import_module(f"scratchenv.commands.{module_name}")
+        command = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.configure(command)
+        command.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["activate"]:
+        from scratchenv.activate import fast_path
+
+        path = fast_path(args_list[1:], os.environ)
+        if path is not None:
+            sys.stdout.write(path + "\n")
+            return 0
+
+    from scratchenv.errors import ScratchenvError
+    from scratchenv.output import error
+
+    args = build_parser().parse_args(args_list)
+    try:
+        return int(args.run(args))
+    except ScratchenvError as problem:
+        error(str(problem))
+        return problem.exit_code
+    except KeyboardInterrupt:
+        error("interrupted")
+        return 130
+    except BrokenPipeError:
+        # `scratchenv env | head`: the reader left; nothing more to say.
+        sys.stderr.close()
+        return 0
+    except Exception as unexpected:
+        if args.debug:
+            raise
+        error(f"unexpected {type(unexpected).__name__}: {unexpected} (rerun with --debug)")
+        return 3

@@ -1,0 +1,183 @@
+"""Settings + catalogue -> Plan: the environment changes, as plain data (pure functions).
+
+The Plan is the single source of truth: every renderer renders it, every check checks
+against it, every action acts on it. Nothing downstream re-derives a path on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from scratchenv.catalogue import Entry
+from scratchenv.settings import Settings
+
+NODE_LOCAL_DIR = "scratchenv"
+"""Sub-directory of $SLURM_TMPDIR (else $TMPDIR) that node-local entries go under in a job."""
+
+
+@dataclass(frozen=True)
+class SetVar:
+    """Export `name=value`; the entry says which tool it is for and why."""
+
+    name: str
+    value: str
+    entry: Entry | None = None
+    node_local: str | None = None
+    """Inside a Slurm job, point at `<node tmp>/scratchenv/<node_local>` instead."""
+    keep_site_value: bool = False
+    """Leave a value that is already set and outside home alone."""
+
+
+@dataclass(frozen=True)
+class UnsetVar:
+    name: str
+
+
+@dataclass(frozen=True)
+class PrependPath:
+    """Put `entry` at the front of the colon-separated list `name` (once)."""
+
+    name: str
+    entry: str
+
+
+Change = SetVar | UnsetVar | PrependPath
+
+
+@dataclass(frozen=True)
+class Plan:
+    root: str
+    home: str
+    changes: tuple[Change, ...]
+    warn_missing_root: bool = True
+    project: str | None = None
+    _index: dict[str, SetVar] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for change in self.changes:
+            if isinstance(change, SetVar):
+                self._index[change.name] = change
+
+    @property
+    def variables(self) -> list[SetVar]:
+        return list(self._index.values())
+
+    @property
+    def path_entries(self) -> list[PrependPath]:
+        return [change for change in self.changes if isinstance(change, PrependPath)]
+
+    def get(self, name: str) -> SetVar | None:
+        return self._index.get(name)
+
+    def value_in(self, change: SetVar, environ: Mapping[str, str]) -> str | None:
+        """The value `change` gives in `environ`, or None when it leaves the variable alone."""
+        if change.keep_site_value and _is_site_value(environ.get(change.name), environ):
+            return None
+        if change.node_local is not None:
+            node_tmp = node_local_base(environ)
+            if node_tmp:
+                return f"{node_tmp}/{NODE_LOCAL_DIR}/{change.node_local}"
+        return change.value
+
+    def apply(self, environ: Mapping[str, str]) -> dict[str, str]:
+        """The environment after activation, as a new dict."""
+        return apply_changes(self.resolved(environ), environ)
+
+    def resolved(self, environ: Mapping[str, str]) -> tuple[Change, ...]:
+        """The changes with job- and site-dependent values decided for `environ`."""
+        changes: list[Change] = []
+        for change in self.changes:
+            if isinstance(change, SetVar):
+                value = self.value_in(change, environ)
+                if value is not None:
+                    changes.append(SetVar(change.name, value, change.entry))
+            else:
+                changes.append(change)
+        return tuple(changes)
+
+    def reversed(self, before: Mapping[str, str]) -> tuple[Change, ...]:
+        """The changes that take `self.apply(before)` back to exactly `before`."""
+        names = dict.fromkeys(
+            change.name for change in self.changes if not isinstance(change, UnsetVar)
+        )
+        return tuple(
+            SetVar(name, before[name]) if name in before else UnsetVar(name) for name in names
+        )
+
+
+def node_local_base(environ: Mapping[str, str]) -> str | None:
+    """The node-local scratch directory of the current Slurm job, if any."""
+    if not environ.get("SLURM_JOB_ID"):
+        return None
+    return environ.get("SLURM_TMPDIR") or environ.get("TMPDIR") or None
+
+
+def _is_site_value(value: str | None, environ: Mapping[str, str]) -> bool:
+    if not value:
+        return False
+    home = environ.get("HOME", "")
+    return not (home and (value == home or value.startswith(home.rstrip("/") + "/")))
+
+
+def apply_changes(changes: Iterable[Change], environ: Mapping[str, str]) -> dict[str, str]:
+    result = dict(environ)
+    for change in changes:
+        if isinstance(change, SetVar):
+            result[change.name] = change.value
+        elif isinstance(change, UnsetVar):
+            result.pop(change.name, None)
+        else:
+            current = result.get(change.name, "")
+            parts = [part for part in current.split(":") if part] if current else []
+            if change.entry not in parts:
+                result[change.name] = change.entry + (":" + current if current else "")
+    return result
+
+
+def _project_entries(settings: Settings) -> list[Entry]:
+    layout = settings.project_layout
+    if layout is None:
+        return []
+    docs = "scratchenv project layout (SCRATCHENV_PROJECT)"
+    return [
+        Entry(var=layout.venv_var, tool="project", path=layout.venv_dir, docs=docs,
+              notes=f"the {layout.name} virtual environment"),
+        Entry(var=layout.data_var, tool="project", path=layout.data_dir, docs=docs,
+              notes=f"{layout.name}'s data: datasets, tokenizers, checkpoints"),
+    ]
+
+
+def build_plan(settings: Settings) -> Plan:
+    """Every variable at its place under the root, in catalogue order, then PATH."""
+    root = str(settings.scratch_root)
+    home = str(settings.home)
+    entries = _project_entries(settings) + list(settings.catalogue().entries)
+    changes: list[Change] = []
+    prepends: list[Change] = []
+    for entry in entries:
+        base = home if entry.anchor == "home" else root
+        value = f"{base}/{entry.path}"
+        changes.append(
+            SetVar(
+                entry.var,
+                value,
+                entry,
+                node_local=entry.path if entry.node_local else None,
+                keep_site_value=settings.keep_site_values and entry.anchor == "root",
+            )
+        )
+        if entry.bin:
+            prepends.append(PrependPath("PATH", f"{value}/{entry.bin}"))
+    layout = settings.project_layout
+    if settings.activate_venv and layout is not None:
+        venv = f"{root}/{layout.venv_dir}"
+        changes.append(SetVar("VIRTUAL_ENV", venv))
+        prepends.append(PrependPath("PATH", f"{venv}/bin"))
+    return Plan(
+        root=root,
+        home=home,
+        changes=tuple(changes + prepends),
+        warn_missing_root=settings.missing_root == "warn",
+        project=settings.project,
+    )

@@ -1,0 +1,245 @@
+"""The settings model: where the scratch root is and how activation behaves.
+
+Sources, highest first: command-line flags, SCRATCHENV_* environment variables, the dotenv
+file `.env.local` in the working directory, the config file
+`${XDG_CONFIG_HOME:-~/.config}/scratchenv/config.toml` (or $SCRATCHENV_CONFIG), the cluster
+profile's defaults, auto-detection of the root. Built in `load_settings()`, never at import.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from scratchenv import detect
+from scratchenv.catalogue import Catalogue, VariableName, check_variable_name, load_default
+from scratchenv.errors import ConfigError, ScratchenvError
+from scratchenv.units import parse_size
+
+ENV_PREFIX = "SCRATCHENV_"
+DOTENV_FILE = ".env.local"
+
+Size = Annotated[int, BeforeValidator(parse_size)]
+
+
+def config_path(environ: os._Environ[str] | dict[str, str] | None = None) -> Path:
+    """The user's config file: $SCRATCHENV_CONFIG, else the XDG location."""
+    env = os.environ if environ is None else environ
+    if env.get("SCRATCHENV_CONFIG"):
+        return Path(env["SCRATCHENV_CONFIG"]).expanduser()
+    base = env.get("XDG_CONFIG_HOME") or os.path.join(home_dir(env), ".config")
+    return Path(base) / "scratchenv" / "config.toml"
+
+
+def home_dir(environ: os._Environ[str] | dict[str, str] | None = None) -> str:
+    env = os.environ if environ is None else environ
+    return env.get("HOME") or os.path.expanduser("~")
+
+
+def current_user() -> str:
+    return os.environ.get("USER") or os.environ.get("LOGNAME") or getpass.getuser()
+
+
+class Thresholds(BaseModel):
+    """Sizes that turn into warnings and failures (`30G`, `512M`, or bytes)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    home_warn: Size = Field(default=10 * 1024**3, description="warn when home uses more")
+    scratch_warn: Size = Field(default=100 * 1024**3, description="warn when scratch uses more")
+    min_free: Size = Field(default=10 * 1024**3, description="scratch free space required")
+
+
+class Project(BaseModel):
+    """Where one project's venv and data live, and the variables that name them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    data_var: VariableName
+    venv_var: VariableName = "VENV_PATH"
+    venv_dir: str
+    data_dir: str
+
+
+class Settings(BaseSettings):
+    """Everything scratchenv needs to know, from every source, validated once."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        env_file=DOTENV_FILE,
+        dotenv_filtering="match_prefix",
+        validate_default=True,
+    )
+
+    root: Path | None = Field(default=None, description="the scratch root; detected when unset")
+    project: str | None = Field(default=None, description="project name, e.g. nanochat")
+    project_var: VariableName | None = Field(
+        default=None, description="the project's data variable (default: <PROJECT>_BASE_DIR)"
+    )
+    cluster: str | None = Field(default=None, description="cluster name in /scratch/<cluster>/users")
+    profile: str | None = Field(default=None, description="a cluster profile from profiles.toml")
+    disable: list[str] = Field(default_factory=list, description="catalogue tools or variables")
+    vars: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="your own entries: {VAR = {path = ...}}"
+    )
+    activate_venv: bool = Field(default=False, description="put the project venv's bin on PATH")
+    keep_site_values: bool = Field(
+        default=False, description="leave a value already set outside home (by the site) alone"
+    )
+    missing_root: Literal["warn", "silent"] = Field(
+        default="warn", description="what activation does when the root is not mounted"
+    )
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=config_path()),
+        )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_from_profile(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not data.get("profile"):
+            return data
+        defaults = profile_defaults(str(data["profile"]))
+        return {**defaults, **data}
+
+    @field_validator("project")
+    @classmethod
+    def _project_is_a_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
+            raise ValueError(f"{value!r} is not a project name (letters, digits, . _ -)")
+        return value
+
+    @field_validator("root")
+    @classmethod
+    def _root_is_absolute(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        value = value.expanduser()
+        if not value.is_absolute():
+            raise ValueError(f"{value} is relative; the scratch root must be an absolute path")
+        return value
+
+    @field_validator("vars")
+    @classmethod
+    def _own_entries_are_named_well(cls, value: dict[str, dict[str, Any]]) -> dict:
+        for name in value:
+            check_variable_name(name)
+        return value
+
+    @model_validator(mode="after")
+    def _settle_root(self) -> Settings:
+        if self.root is None:
+            self.root = detect.detect_root(os.environ, current_user(), self.cluster)
+        else:
+            reason = detect.problem_with_root(self.root)
+            if reason:
+                raise ScratchenvError(f"scratch root unusable: {reason}")
+        return self
+
+    # Derived values: the rest of scratchenv reads these, never re-derives them.
+
+    @property
+    def scratch_root(self) -> Path:
+        assert self.root is not None  # settled by the validator
+        return self.root
+
+    @property
+    def home(self) -> Path:
+        return Path(home_dir())
+
+    @property
+    def project_layout(self) -> Project | None:
+        if not self.project:
+            return None
+        data_var = self.project_var or re.sub(r"\W", "_", self.project.upper()) + "_BASE_DIR"
+        return Project(
+            name=self.project,
+            data_var=data_var,
+            venv_dir=f"{self.project}-venv",
+            data_dir=f"{self.project}-cache",
+        )
+
+    def catalogue(self) -> Catalogue:
+        """The shipped catalogue, less what is disabled, plus the user's own entries."""
+        base = load_default()
+        unknown = set(self.disable) - set(base.tools()) - {e.var for e in base.entries}
+        if unknown:
+            raise ConfigError(
+                f"disable: unknown tool or variable {', '.join(sorted(unknown))} "
+                f"(see `scratchenv catalogue`)"
+            )
+        return base.select(set(self.disable)).extended(self.vars)
+
+
+def profile_defaults(name: str) -> dict[str, Any]:
+    text = resources.files("scratchenv").joinpath("profiles.toml").read_text(encoding="utf-8")
+    profiles = tomllib.loads(text)
+    if name not in profiles:
+        raise ConfigError(f"unknown profile {name!r}; known: {', '.join(sorted(profiles))}")
+    user = current_user()
+    return {key: value.format(user=user) if isinstance(value, str) else value
+            for key, value in profiles[name].items()}
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings from every source; `overrides` are command-line flags (None = unset).
+
+    Every failure becomes a one-line ConfigError naming the source and the field.
+    """
+    flags = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return Settings(**flags)
+    except ValidationError as error:
+        raise ConfigError(_one_line(error)) from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{config_path()}: not valid TOML: {error}") from None
+    except (UnicodeDecodeError, OSError) as error:
+        raise ConfigError(f"cannot read settings: {error}") from None
+
+
+def _one_line(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "settings"
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = f"unknown setting (check the spelling; config: {config_path()})"
+    more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+    return f"invalid setting {where}: {message}{more}"
+

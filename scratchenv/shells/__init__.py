@@ -1,0 +1,24 @@
+"""Renderers: one module per output format, each the only place that knows its syntax."""
+
+from __future__ import annotations
+
+from scratchenv.shells.base import Renderer
+
+
+def renderer(name: str) -> Renderer:
+    """The renderer for a shell or format name (bash, zsh, sh, fish, dotenv, json)."""
+    from scratchenv.shells import bash, dotenv, fish, json, posix, zsh
+
+    table: dict[str, type[Renderer]] = {
+        "bash": bash.BashRenderer,
+        "zsh": zsh.ZshRenderer,
+        "sh": posix.PosixRenderer,
+        "fish": fish.FishRenderer,
+        "dotenv": dotenv.DotenvRenderer,
+        "json": json.JsonRenderer,
+    }
+    return table[name]()
+
+
+SHELLS = ("bash", "zsh", "fish", "sh")
+FORMATS = ("sh", "bash", "zsh", "fish", "dotenv", "json")

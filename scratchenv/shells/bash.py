@@ -1,0 +1,15 @@
+"""bash: the POSIX script, plus a refusal to run when executed instead of sourced."""
+
+from __future__ import annotations
+
+from scratchenv.shells.posix import PosixRenderer
+
+
+class BashRenderer(PosixRenderer):
+    name = "bash"
+    guard = "\n".join([
+        'if [ "${BASH_SOURCE[0]:-}" = "$0" ]; then',
+        "    echo 'scratchenv: source this file, do not run it' >&2",
+        "    exit 33",
+        "fi",
+    ])

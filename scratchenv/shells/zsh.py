@@ -1,0 +1,16 @@
+"""zsh: the POSIX script, plus a refusal to run when executed instead of sourced."""
+
+from __future__ import annotations
+
+from scratchenv.shells.posix import PosixRenderer
+
+
+class ZshRenderer(PosixRenderer):
+    name = "zsh"
+    # Executed as a script the context is exactly "toplevel"; sourced it is "toplevel:file".
+    guard = "\n".join([
+        'if [ "${ZSH_EVAL_CONTEXT:-}" = toplevel ]; then',
+        "    echo 'scratchenv: source this file, do not run it' >&2",
+        "    exit 33",
+        "fi",
+    ])
