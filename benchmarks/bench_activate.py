@@ -1,0 +1,20 @@
+"""The login fast path: `scratchenv activate` (file fresh) against `python -c pass`."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+
+from common import Row, side_by_side
+
+
+def rows() -> list[Row]:
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "HOME": tmp, "SCRATCHENV_ROOT": f"{tmp}/scratch"}
+        ours = [sys.executable, "-m", "scratchenv", "activate", "--shell", "bash"]
+        import subprocess
+
+        subprocess.run(ours, check=True, env=env, stdout=subprocess.DEVNULL)  # make it fresh
+        t_ours, t_base = side_by_side(ours, [sys.executable, "-c", "pass"], env=env)
+    return [Row("activate fast path (fresh file)", t_ours, t_base, "python -c pass", 1.5)]
