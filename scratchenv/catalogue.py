@@ -99,7 +99,8 @@ def _entry(var: str, fields: Mapping[str, object], *, origin: str) -> Entry:
     try:
         return Entry.model_validate({"var": var, "tool": var.lower(), **fields})
     except ValidationError as error:
-        first = error.errors()[0]
+        # An unknown field explains a "missing" one (a typo), so it is named first.
+        first = min(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
         where = ".".join(str(part) for part in first["loc"]) or var
         raise ConfigError(f"{origin}: entry {var}: {where}: {first['msg']}") from None
 

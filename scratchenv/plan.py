@@ -98,9 +98,7 @@ class Plan:
 
     def reversed(self, before: Mapping[str, str]) -> tuple[Change, ...]:
         """The changes that take `self.apply(before)` back to exactly `before`."""
-        names = dict.fromkeys(
-            change.name for change in self.changes if not isinstance(change, UnsetVar)
-        )
+        names = dict.fromkeys(change.name for change in self.changes)
         return tuple(
             SetVar(name, before[name]) if name in before else UnsetVar(name) for name in names
         )

@@ -235,7 +235,7 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def _one_line(error: ValidationError) -> str:
-    first = error.errors()[0]
+    first = min(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
     where = ".".join(str(part) for part in first["loc"]) or "settings"
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":

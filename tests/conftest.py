@@ -1,0 +1,55 @@
+"""Every test runs with a throwaway HOME, no SCRATCHENV_* from the caller, in a temp cwd."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# A scratch root name that breaks naive quoting (virtualenv's, plus a newline and `$(...)`).
+HOSTILE_NAME = "'\";&&e-$ èрт🚒♞中片-j `touch pwned` $(touch pwned) \\ *\nx"
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    for name in list(os.environ):
+        if name.startswith("SCRATCHENV_") or name.startswith("XDG_") or name == "SCRATCH":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(home))
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return home
+
+
+@pytest.fixture
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A scratch root that exists, set through SCRATCHENV_ROOT."""
+    path = tmp_path / "scratch"
+    path.mkdir()
+    monkeypatch.setenv("SCRATCHENV_ROOT", str(path))
+    return path
+
+
+def need(program: str) -> str:
+    """The path of `program`; skips locally when missing, fails in CI (nothing skips there)."""
+    found = shutil.which(program)
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail(f"{program} is not installed; `make test` installs it")
+    pytest.skip(f"{program} is not installed")
+
+
+def cli(*args: str, env: dict[str, str] | None = None, cwd: str | Path | None = None):
+    """Run the real command line in a child process, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "scratchenv", *args],
+        capture_output=True, text=True, env=env, cwd=cwd,
+    )
