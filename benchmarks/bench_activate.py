@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from pathlib import Path
 
 from common import Row, side_by_side
 
@@ -12,7 +13,8 @@ from common import Row, side_by_side
 def rows() -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "HOME": tmp, "SCRATCHENV_ROOT": f"{tmp}/scratch"}
-        ours = [sys.executable, "-m", "scratchenv", "activate", "--shell", "bash"]
+        # The console script, as a login runs it.
+        ours = [str(Path(sys.executable).with_name("scratchenv")), "activate", "--shell", "bash"]
         import subprocess
 
         subprocess.run(ours, check=True, env=env, stdout=subprocess.DEVNULL)  # make it fresh

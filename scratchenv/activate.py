@@ -10,9 +10,12 @@ atomic rename, so concurrent logins each see a whole file.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
 
 from scratchenv import __version__
+
+TYPE_CHECKING = False  # not `typing`: its import costs the login path ~2 ms
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 INPUTS_PREFIX = "# scratchenv-inputs: "
 SHELL_NAMES = ("bash", "zsh", "fish", "sh")

@@ -6,13 +6,11 @@ their own in config with the same fields (see `Entry`).
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
-from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
@@ -62,7 +60,9 @@ class Entry(BaseModel):
         if self.default is None:
             return None
         text = self.default.format(
-            xdg_cache=f"{home}/.cache", xdg_config=f"{home}/.config", xdg_data=f"{home}/.local/share"
+            xdg_cache=f"{home}/.cache",
+            xdg_config=f"{home}/.config",
+            xdg_data=f"{home}/.local/share",
         )
         if text == "~" or text.startswith("~/"):
             text = home + text[1:]
@@ -124,6 +124,3 @@ def load_default() -> Catalogue:
     text = resources.files("scratchenv").joinpath("catalogue.toml").read_text(encoding="utf-8")
     return parse(text, origin="catalogue.toml")
 
-
-def catalogue_file() -> Path:
-    return Path(os.fspath(resources.files("scratchenv").joinpath("catalogue.toml")))

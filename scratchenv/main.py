@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+
+TYPE_CHECKING = False  # not `typing`: its import costs the login path ~2 ms
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
 
 # Subcommand name -> module under scratchenv.commands, in the order `--help` lists them.
 COMMANDS = {
@@ -20,7 +24,7 @@ COMMANDS = {
 }
 
 
-def build_parser():  # type: ignore[no-untyped-def]
+def build_parser() -> argparse.ArgumentParser:
     import argparse
     import importlib
 

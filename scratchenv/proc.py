@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from scratchenv.errors import ScratchenvError
 
@@ -51,7 +52,7 @@ def run(
     from plumbum.commands.processes import CommandNotFound, ProcessTimedOut
 
     try:
-        command = local[argv[0]][list(argv[1:])]
+        command: Any = local[argv[0]][list(argv[1:])]
     except CommandNotFound:
         raise ScratchenvError(f"{argv[0]}: command not found") from None
     if env is not None:

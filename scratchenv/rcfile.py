@@ -38,7 +38,9 @@ def block(shell: str, command: Sequence[str]) -> str:
     quote = renderer("fish" if shell == "fish" else "sh").quote
     exe = quote(command[0])
     call = " ".join([*(quote(part) for part in command), "activate", "--shell", shell])
-    header = f"# Added by `scratchenv init {shell}`; `scratchenv init {shell} --reverse` removes it."
+    header = (
+        f"# Added by `scratchenv init {shell}`; `scratchenv init {shell} --reverse` removes it."
+    )
     if shell == "fish":
         body = [
             f"if test -x {exe}",

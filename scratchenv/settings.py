@@ -100,7 +100,7 @@ class Settings(BaseSettings):
     project_var: VariableName | None = Field(
         default=None, description="the project's data variable (default: <PROJECT>_BASE_DIR)"
     )
-    cluster: str | None = Field(default=None, description="cluster name in /scratch/<cluster>/users")
+    cluster: str | None = Field(default=None, description="<cluster> in /scratch/<cluster>/users")
     profile: str | None = Field(default=None, description="a cluster profile from profiles.toml")
     disable: list[str] = Field(default_factory=list, description="catalogue tools or variables")
     vars: dict[str, dict[str, Any]] = Field(

@@ -31,7 +31,9 @@ def test_nanochat_layout_is_the_tree_users_know(root, isolated):
 def test_disabled_tools_and_own_entries(root, isolated):
     config = isolated / ".config" / "scratchenv" / "config.toml"
     config.parent.mkdir(parents=True)
-    config.write_text('disable = ["cargo", "go", "pixi", "PIP_CACHE_DIR"]\n[vars.MY_DATA]\npath = "data/mine"\n')
+    config.write_text(
+        'disable = ["cargo", "go", "pixi", "PIP_CACHE_DIR"]\n[vars.MY_DATA]\npath = "data/mine"\n'
+    )
     plan = build_plan(load_settings())
     assert plan.get("CARGO_HOME") is None and plan.get("PIP_CACHE_DIR") is None
     assert plan.path_entries == []

@@ -19,4 +19,5 @@ class JsonRenderer(Renderer):
         changes = plan.resolved(environ)
         after = apply_changes(changes, environ)
         names = dict.fromkeys(change.name for change in changes)
-        return json.dumps({name: after[name] for name in names}, indent=2, ensure_ascii=False) + "\n"
+        flat = {name: after[name] for name in names}
+        return json.dumps(flat, indent=2, ensure_ascii=False) + "\n"
