@@ -1,0 +1,49 @@
+"""Where a path really is: symlinks resolved, bind mounts recognised by device and inode.
+
+Homes and scratch directories are often symlinked (/home/u -> /gpfs/home/u), so comparing
+strings would be fooled both ways; every "is X under Y" question goes through here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def identity(path: str | os.PathLike[str]) -> tuple[int, int] | None:
+    """(device, inode) of what `path` points at, or None when it does not exist."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return st.st_dev, st.st_ino
+
+
+def is_within(path: str | os.PathLike[str], ancestor: str | os.PathLike[str]) -> bool:
+    """True when `path` resolves to `ancestor` itself or to something below it.
+
+    Parts of `path` that do not exist yet are fine: their nearest existing ancestor decides.
+    """
+    real = Path(os.path.realpath(path))
+    target = identity(ancestor)
+    if target is None:
+        return real.is_relative_to(os.path.realpath(ancestor))
+    return any(identity(candidate) == target for candidate in (real, *real.parents))
+
+
+def same_place(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """True when `a` and `b` are the same file or directory (or would be, once created)."""
+    ida, idb = identity(a), identity(b)
+    if ida is not None and idb is not None:
+        return ida == idb
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+def mount_point(path: str | os.PathLike[str]) -> str:
+    """The mount point of the file system that holds `path` (or its nearest existing part)."""
+    current = Path(os.path.realpath(path))
+    while not current.exists() and current != current.parent:
+        current = current.parent
+    while not os.path.ismount(current):
+        current = current.parent
+    return str(current)

@@ -1,0 +1,498 @@
+"""Check the live environment (os.environ and the disk) against the Plan: Findings in a Report.
+
+Every check is a small function `check(ctx) -> list[Finding]`; `CHECKS` lists them in the
+order a report shows them, so adding one is one line. Paths are compared where they really
+are (realpaths.py), never as strings: homes and scratch are often symlinked.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from scratchenv.errors import ConfigError
+from scratchenv.plan import Plan, SetVar, build_plan, node_local_base
+from scratchenv.realpaths import is_within, same_place
+from scratchenv.settings import Settings, current_user
+from scratchenv.units import format_size
+
+SCHEMA_VERSION = 1
+"""Version of the `--json` schema (Report.model_json_schema()); bumped on incompatible change."""
+
+Status = Literal["pass", "warn", "fail", "skip"]
+
+
+class Finding(BaseModel):
+    """One check on one subject, with a one-line fix when it did not pass."""
+
+    check: str
+    """Stable id, e.g. "var.set", "var.under_root", "root.free_space"."""
+    subject: str
+    """What was checked: a variable name, a path, "home"."""
+    status: Status
+    message: str
+    """One line for people."""
+    fix: str | None = None
+    """One-line fix, e.g. the exact export line."""
+
+
+class Report(BaseModel):
+    """The findings of one run, in check order."""
+
+    findings: list[Finding]
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed (warnings and skips allowed)."""
+        return all(finding.status != "fail" for finding in self.findings)
+
+    def count(self, status: Status) -> int:
+        return sum(finding.status == status for finding in self.findings)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every check may look at."""
+
+    settings: Settings
+    plan: Plan
+    environ: Mapping[str, str]
+    need: int | None = None
+    deep: bool = False
+    script: Path | None = None
+
+    @property
+    def root(self) -> str:
+        return self.plan.root
+
+    @property
+    def home(self) -> str:
+        return self.plan.home
+
+
+Check = Callable[[Context], list[Finding]]
+
+
+def export_line(name: str, value: str) -> str:
+    """The exact line a user types to fix a variable (quoted by the shell renderer)."""
+    from scratchenv.shells.posix import PosixRenderer
+
+    return f"export {name}={PosixRenderer().quote(value)}"
+
+
+# --- the scratch root ---------------------------------------------------------------------
+
+
+def check_root(ctx: Context) -> list[Finding]:
+    """The root exists, is the user's, is not writable by others, is not inside home."""
+    root = ctx.root
+    found = partial(Finding, subject=root)
+    if not os.path.isdir(root):
+        return [found(check="root.exists", status="fail",
+                      message="the scratch root does not exist (not mounted on this node?)",
+                      fix=f"mkdir -p -m 700 {root}")]
+    findings = [found(check="root.exists", status="pass", message="the scratch root exists")]
+    findings += _ownership(root, "root", root)
+    if is_within(root, ctx.home):
+        findings.append(found(check="root.not_in_home", status="fail",
+                              message=f"the scratch root is inside home ({os.path.realpath(root)})",
+                              fix="set SCRATCHENV_ROOT to a directory on the scratch file system"))
+    else:
+        findings.append(found(check="root.not_in_home", status="pass",
+                              message="the scratch root is outside home"))
+    return findings
+
+
+def check_free_space(ctx: Context) -> list[Finding]:
+    """Enough room on the root's file system: `--need`, else thresholds.min_free."""
+    need = ctx.need if ctx.need is not None else ctx.settings.thresholds.min_free
+    try:
+        fs = os.statvfs(ctx.root)
+    except OSError as error:
+        return [Finding(check="root.free_space", subject=ctx.root, status="skip",
+                        message=f"cannot tell free space: {error.strerror}")]
+    free = fs.f_bavail * fs.f_frsize
+    if free < need:
+        return [Finding(check="root.free_space", subject=ctx.root, status="fail",
+                        message=f"{format_size(free)} free, {format_size(need)} needed",
+                        fix=f"free {format_size(need - free)} on {ctx.root} "
+                            "(scratchenv status shows what is big)")]
+    return [Finding(check="root.free_space", subject=ctx.root, status="pass",
+                    message=f"{format_size(free)} free ({format_size(need)} needed)")]
+
+
+def _ownership(path: str, prefix: str, subject: str) -> list[Finding]:
+    """Owned by the user, writable, and neither group- nor world-writable."""
+    found = partial(Finding, subject=subject)
+    st = os.stat(path)
+    findings = []
+    if st.st_uid != os.getuid():
+        findings.append(found(check=f"{prefix}.owner", status="fail",
+                              message=f"{path} is owned by {_user_name(st.st_uid)}, not by you",
+                              fix=f"use a directory you own instead of {path}"))
+    else:
+        findings.append(found(check=f"{prefix}.owner", status="pass", message="owned by you"))
+    if not os.access(path, os.W_OK | os.X_OK):
+        findings.append(found(check=f"{prefix}.writable", status="fail",
+                              message=f"{path} is not writable by you", fix=f"chmod u+rwx {path}"))
+    if st.st_mode & stat.S_IWOTH:
+        findings.append(found(check=f"{prefix}.permissions", status="fail",
+                              message=f"{path} is world-writable: anyone can plant files there",
+                              fix=f"chmod o-w {path}"))
+    elif st.st_mode & stat.S_IWGRP:
+        findings.append(found(check=f"{prefix}.permissions", status="warn",
+                              message=f"{path} is group-writable: your group can plant files there",
+                              fix=f"chmod g-w {path}"))
+    else:
+        findings.append(found(check=f"{prefix}.permissions", status="pass",
+                              message="writable only by you"))
+    return findings
+
+
+def _user_name(uid: int) -> str:
+    import pwd
+
+    try:
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except KeyError:
+        return f"uid {uid}"
+
+
+# --- the variables ------------------------------------------------------------------------
+
+
+def check_variables(ctx: Context, *, only: Sequence[str] | None = None) -> list[Finding]:
+    """Every variable of the Plan (or `only` these) is set, where the Plan puts it, safe."""
+    changes = ctx.plan.variables
+    if only is not None:
+        changes = [change for change in changes if change.name in only]
+    findings = []
+    for change in changes:
+        findings += check_variable(ctx, change)
+    return findings
+
+
+def check_variable(ctx: Context, change: SetVar) -> list[Finding]:
+    name = change.name
+    found = partial(Finding, subject=name)
+    expected = ctx.plan.value_in(change, ctx.environ)
+    value = ctx.environ.get(name, "")
+    fix = export_line(name, expected or change.value)
+    if not value:
+        return [found(check="var.set", status="fail", message=f"{name} is not set", fix=fix)]
+    findings = [found(check="var.set", status="pass", message=f"{name}={value}")]
+    if not os.path.isabs(value):
+        findings.append(found(check="var.absolute", status="fail",
+                              message=f"{name}={value} is relative: it moves with the working "
+                                      "directory", fix=fix))
+        return findings
+    entry = change.entry
+    if entry is not None and entry.anchor == "home":
+        return findings + _pinned(ctx, change, value)
+    findings += _location(ctx, name, value, expected, fix)
+    if entry is not None and entry.kind == "file":
+        return findings
+    return findings + _directory(ctx, name, value)
+
+
+def _location(ctx: Context, name: str, value: str, expected: str | None, fix: str) -> list[Finding]:
+    found = partial(Finding, subject=name)
+    real = os.path.realpath(value)
+    shown = value if real == value else f"{value} (really {real})"
+    if is_within(value, ctx.home):
+        message = f"{shown} is inside home"
+        if real != value and not is_within(os.path.dirname(value) or "/", ctx.home):
+            fix = f"replace the symlink on the way to {value} with a directory on scratch"
+        return [found(check="var.not_in_home", status="fail", message=message, fix=fix)]
+    findings = [found(check="var.not_in_home", status="pass", message=f"{shown} is outside home")]
+    if expected is None:
+        findings.append(found(check="var.under_root", status="skip",
+                              message="kept the site's value (keep_site_values)"))
+    elif is_within(value, expected):
+        findings.append(found(check="var.under_root", status="pass", message=f"at {expected}"))
+    elif is_within(value, ctx.root) or _in_node_tmp(ctx, value):
+        findings.append(found(check="var.under_root", status="warn",
+                              message=f"{shown} is on scratch, but the plan says {expected}",
+                              fix=fix))
+    else:
+        findings.append(found(check="var.under_root", status="fail",
+                              message=f"{shown} is not under the scratch root {ctx.root}", fix=fix))
+    return findings
+
+
+def _in_node_tmp(ctx: Context, value: str) -> bool:
+    base = node_local_base(ctx.environ)
+    return base is not None and is_within(value, base)
+
+
+def _directory(ctx: Context, name: str, value: str) -> list[Finding]:
+    """The directory exists (or can be created), and nobody else can write into it."""
+    found = partial(Finding, subject=name)
+    real = os.path.realpath(value)
+    if os.path.exists(real):
+        if not os.path.isdir(real):
+            return [found(check="var.exists", status="fail",
+                          message=f"{value} exists but is not a directory",
+                          fix=f"move {real} away")]
+        return [found(check="var.exists", status="pass", message=f"{value} exists"),
+                *_ownership(real, "var", name)]
+    parent = Path(real).parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if parent.is_dir() and os.access(parent, os.W_OK | os.X_OK):
+        return [found(check="var.exists", status="pass",
+                      message=f"{value} will be created under {parent}")]
+    return [found(check="var.exists", status="fail",
+                  message=f"{value} does not exist and {parent} is not writable by you",
+                  fix=f"mkdir -p {value}")]
+
+
+def _pinned(ctx: Context, change: SetVar, value: str) -> list[Finding]:
+    """An entry anchored in home on purpose (the token) must be exactly where it is pinned."""
+    name = change.name
+    found = partial(Finding, subject=name)
+    if not same_place(value, change.value):
+        return [found(check="var.pinned", status="fail",
+                      message=f"{value} is not where it is pinned ({change.value})",
+                      fix=export_line(name, change.value))]
+    findings = [found(check="var.pinned", status="pass", message=f"pinned at {change.value}")]
+    if not os.path.exists(value):
+        findings.append(found(check="var.private", status="skip", message=f"no file at {value}"))
+    elif os.stat(value).st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        findings.append(found(check="var.private", status="warn",
+                              message=f"{value} is readable by others", fix=f"chmod 600 {value}"))
+    else:
+        findings.append(found(check="var.private", status="pass", message="readable only by you"))
+    return findings
+
+
+def check_path(ctx: Context) -> list[Finding]:
+    """The Plan's PATH entries (Cargo's bin) are on PATH, ahead of any copy in home."""
+    parts = [part for part in ctx.environ.get("PATH", "").split(":") if part]
+    findings = []
+    for change in ctx.plan.path_entries:
+        found = partial(Finding, check="path.entry", subject=change.entry)
+        fix = f'export {change.name}="{change.entry}:${change.name}"'
+        where = next((i for i, part in enumerate(parts) if same_place(part, change.entry)), None)
+        if where is None:
+            findings.append(found(status="fail", message=f"{change.entry} is not on PATH", fix=fix))
+            continue
+        shadow = next((part for part in parts[:where] if is_within(part, ctx.home)), None)
+        if shadow is not None:
+            findings.append(found(status="warn", fix=fix,
+                                  message=f"{shadow} (in home) comes before it on PATH"))
+        else:
+            findings.append(found(status="pass", message=f"{change.entry} is on PATH"))
+    return findings
+
+
+# --- the venv -------------------------------------------------------------------------------
+
+
+def check_venv(ctx: Context) -> list[Finding]:
+    """The project venv and the active venv are on scratch and their python runs."""
+    venvs: dict[str, str] = {}
+    layout = ctx.settings.project_layout
+    if layout is not None and ctx.environ.get(layout.venv_var):
+        venvs[layout.venv_var] = ctx.environ[layout.venv_var]
+    active = ctx.environ.get("VIRTUAL_ENV")
+    findings = []
+    if active:
+        if is_within(active, ctx.root):
+            findings.append(Finding(check="venv.active", subject="VIRTUAL_ENV", status="pass",
+                                    message=f"the active venv {active} is on scratch"))
+        else:
+            where = "inside home" if is_within(active, ctx.home) else "not on scratch"
+            findings.append(Finding(check="venv.active", subject="VIRTUAL_ENV", status="fail",
+                                    message=f"the active venv {active} is {where}",
+                                    fix="deactivate, then activate a venv under the scratch root"))
+        if not any(same_place(active, other) for other in venvs.values()):
+            venvs["VIRTUAL_ENV"] = active
+    for name, venv in venvs.items():
+        findings.append(_python_runs(ctx, name, venv))
+    return findings
+
+
+def _python_runs(ctx: Context, name: str, venv: str) -> Finding:
+    from scratchenv import proc
+    from scratchenv.errors import ScratchenvError
+
+    found = partial(Finding, check="venv.python", subject=name)
+    python = os.path.join(venv, "bin", "python")
+    if not os.path.isdir(venv):
+        return found(status="warn", message=f"no venv at {venv} yet", fix=f"uv venv {venv}")
+    if not os.path.exists(python):
+        return found(status="fail", message=f"{python} is missing or a broken link",
+                     fix=f"recreate the venv: rm -rf {venv} && uv venv {venv}")
+    try:
+        result = proc.run([python, "-c", "import sys; print(sys.prefix)"],
+                          env=dict(ctx.environ), timeout=30)
+    except ScratchenvError as error:
+        return found(status="fail", message=str(error))
+    if not result.ok:
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        return found(status="fail", message=f"{python} does not run: {last}",
+                     fix=f"recreate the venv: rm -rf {venv} && uv venv {venv}")
+    return found(status="pass", message=f"{python} runs")
+
+
+# --- home usage -----------------------------------------------------------------------------
+
+
+def check_home_usage(ctx: Context, *, over: Status = "warn") -> list[Finding]:
+    """Home under thresholds.home_warn: the quota when the system has one, else a bounded scan."""
+    from scratchenv import quota
+
+    limit = ctx.settings.thresholds.home_warn
+    found = partial(Finding, check="home.usage", subject=ctx.home)
+    fix = "move what is big to scratch: scratchenv status shows it"
+    report = quota.user_quota(ctx.home, current_user())
+    if report is not None:
+        return quota.findings(report, subject=ctx.home, limit=limit, over=over)
+    from scratchenv.usage import scan
+
+    usage = scan(ctx.home, stop_after_bytes=limit)
+    if not usage.complete:
+        return [found(status=over, fix=fix,
+                      message=f"home uses more than {format_size(limit)} (scan stopped at "
+                              f"{format_size(usage.bytes)} after {usage.files} files; no quota)")]
+    return [found(status="pass",
+                  message=f"home uses {format_size(usage.bytes)} in {usage.files} files "
+                          f"(limit {format_size(limit)}; scanned, no quota)")]
+
+
+# --- the job script -------------------------------------------------------------------------
+
+_ASSIGN = re.compile(
+    r"^\s*(?:export\s+|declare\s+-x\s+|setenv\s+)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:=|\s+)(?P<value>.*)$"
+)
+_UNSET = re.compile(r"^\s*(?:unset|unsetenv)\s+(?P<names>[A-Za-z_0-9 ]+)")
+
+
+def check_script(ctx: Context) -> list[Finding]:
+    """Lines of a job script that point a Plan variable back at home, or unset one."""
+    if ctx.script is None:
+        return []
+    try:
+        lines = ctx.script.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError as error:
+        raise ConfigError(f"cannot read {ctx.script}: {error.strerror}") from None
+    names = {change.name for change in ctx.plan.variables}
+    findings = []
+    for number, line in enumerate(lines, 1):
+        where = f"{ctx.script}:{number}"
+        code = line.split(" #", 1)[0]
+        unset = _UNSET.match(code)
+        if unset:
+            for name in sorted(set(unset["names"].split()) & names):
+                findings.append(Finding(check="script.unset", subject=where, status="warn",
+                                        message=f"unsets {name}: the tool falls back to home",
+                                        fix=f"delete line {number}"))
+            continue
+        match = _ASSIGN.match(code)
+        if not match or match["name"] not in names or _guarded(match["name"], code):
+            continue
+        if _mentions_home(match["value"], ctx.home):
+            name = match["name"]
+            findings.append(Finding(
+                check="script.repoints", subject=where, status="warn",
+                message=f"re-points {name} at home: {line.strip()}",
+                fix=f'delete line {number}, or keep your setting: '
+                    f'export {name}="${{{name}:-{_unquoted(match["value"])}}}"'))
+    if not findings:
+        findings.append(Finding(check="script.repoints", subject=str(ctx.script), status="pass",
+                                message="no line points a managed variable back at home"))
+    return findings
+
+
+def _guarded(name: str, code: str) -> bool:
+    """`${X:-...}`, `${X:=...}` and `[ -z "$X" ]` keep a value that is already set."""
+    return bool(re.search(rf"\$\{{{name}:?[-=]|-z\s+\"?\$\{{?{name}\b", code))
+
+
+def _mentions_home(value: str, home: str) -> bool:
+    text = value.strip().strip("\"'")
+    return (bool(re.search(r"\$\{?HOME\b", text)) or text == "~" or text.startswith("~/")
+            or (bool(home) and (text == home or text.startswith(home.rstrip("/") + "/"))))
+
+
+def _unquoted(value: str) -> str:
+    return value.strip().strip("\"'")
+
+
+# --- the tools themselves (--deep) ----------------------------------------------------------
+
+
+def check_tools(ctx: Context) -> list[Finding]:
+    """With --deep: ask each installed tool where it will write (probes.py)."""
+    if not ctx.deep:
+        return []
+    from scratchenv import probes
+
+    return probes.findings(ctx)
+
+
+CHECKS: list[Check] = [
+    check_root,
+    check_free_space,
+    check_variables,
+    check_path,
+    check_venv,
+    check_home_usage,
+    check_script,
+    check_tools,
+]
+"""Every check `verify` runs, in report order."""
+
+
+def checklist_checks(settings: Settings) -> list[Check]:
+    """The original pre-submission checklist: the project's data and venv, Cargo, rustup, uv
+    and pip on scratch; home under the limit (a failure here); room on scratch."""
+    names = ["CARGO_HOME", "RUSTUP_HOME", "UV_CACHE_DIR", "PIP_CACHE_DIR"]
+    layout = settings.project_layout
+    if layout is not None:
+        names = [layout.data_var, layout.venv_var, *names]
+    return [
+        partial(check_variables, only=names),
+        partial(_project_configured, has_project=layout is not None),
+        partial(check_home_usage, over="fail"),
+        check_free_space,
+    ]
+
+
+def _project_configured(ctx: Context, *, has_project: bool) -> list[Finding]:
+    if has_project:
+        return []
+    return [Finding(check="project.set", subject="project", status="skip",
+                    message="no project set: its data and venv variables are not checked",
+                    fix="export SCRATCHENV_PROJECT=nanochat")]
+
+
+def verify(
+    settings: Settings,
+    environ: Mapping[str, str],
+    *,
+    need: int | None = None,
+    deep: bool = False,
+    script: Path | None = None,
+    checks: Sequence[Check] | None = None,
+) -> Report:
+    """Run `checks` (default: CHECKS) on `environ` and the disk; never raises for a failure.
+
+    `need`: bytes the root must have free (default: thresholds.min_free). `deep`: also ask
+    the installed tools (their probes run with `environ` on top of this process's env).
+    `script`: a job script to scan for lines that undo the settings.
+    """
+    ctx = Context(settings, build_plan(settings), environ, need=need, deep=deep, script=script)
+    findings: list[Finding] = []
+    for check in CHECKS if checks is None else checks:
+        findings += check(ctx)
+    return Report(findings=findings)
