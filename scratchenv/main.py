@@ -21,6 +21,8 @@ COMMANDS = {
     "env": "env",
     "init": "init",
     "catalogue": "catalogue",
+    "template": "template",
+    "sbatch": "sbatch",
 }
 
 

@@ -41,3 +41,8 @@ def bar(fraction: float, width: int = 20) -> str:
     full, part = divmod(eighths, 8)
     partial = " ▏▎▍▌▋▊▉"[part] if part else ""
     return ("█" * full + partial).ljust(width)
+
+
+def write_err(text: str) -> None:
+    """Raw text to stderr, exactly as given (another program's messages)."""
+    sys.stderr.write(text)
