@@ -6,7 +6,7 @@ TOOLS  := .tools
 BATS   := $(TOOLS)/node_modules/bats/bin/bats
 DEMO   ?= /tmp/scratchenv-demo
 
-.PHONY: install test pytest bats shells bench demo verify lint clean
+.PHONY: install test pytest bats shells slurm bench demo verify lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,11 +23,15 @@ $(BATS):
 shells:
 	tools/ensure-debs zsh=zsh fish=fish
 
-test: install shells $(BATS)
+# A real Slurm for the job tests (tests/slurm_cluster.py runs it on loopback, as root).
+slurm:
+	tools/ensure-debs slurmctld=slurmctld slurmd=slurmd sbatch=slurm-client munged=munge
+
+test: install shells slurm $(BATS)
 	$(BIN)/python -m pytest -q
 	$(BATS) shell/tests
 
-pytest: install shells
+pytest: install shells slurm
 	$(BIN)/python -m pytest -q
 
 bats: install shells $(BATS)

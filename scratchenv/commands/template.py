@@ -8,12 +8,16 @@ HELP = "print a job script: scratchenv template slurm --project NAME > job.slurm
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("kind", choices=("slurm",), help="the scheduler (slurm)")
+    kinds = parser.add_subparsers(dest="kind", metavar="KIND", required=True)
+    slurm = kinds.add_parser("slurm", help="a bash job script for sbatch",
+                             description="a bash job script for sbatch: #SBATCH header, the "
+                                         "activation sourced, verify --node, your command")
     # Its own dest: a subcommand's default would otherwise hide the global --project.
-    parser.add_argument("--project", dest="template_project", metavar="NAME",
-                        help="the project the job activates (default: the global --project)")
-    parser.add_argument("command", nargs=argparse.REMAINDER,
-                        help="the job's command (default: a commented example)")
+    slurm.add_argument("--project", dest="template_project", metavar="NAME",
+                       help="the project the job activates (default: the global --project)")
+    # The only positional, so the options before it are still read: `... -- python -m x`.
+    slurm.add_argument("command", nargs=argparse.REMAINDER,
+                       help="the job's command, after -- (default: a commented example)")
 
 
 def run(args: argparse.Namespace) -> int:
