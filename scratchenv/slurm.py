@@ -9,9 +9,13 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from scratchenv.errors import ConfigError, ScratchenvError
 from scratchenv.plan import Plan
+
+if TYPE_CHECKING:
+    from scratchenv.verify import Report
 
 # sbatch options that take no value, or only an attached one (`--exclusive=user`); every
 # other option takes the next word unless it has `=` (sbatch(1)). This is how SCRIPT is told
@@ -153,7 +157,7 @@ class NodeReport:
     """One node's `verify --node --json`, or why there is none."""
 
     node: str
-    report: object | None  # scratchenv.verify.Report
+    report: Report | None
     problem: str | None = None
 
 
@@ -194,3 +198,21 @@ def parse_labelled_reports(stdout: str) -> list[NodeReport]:
         node = next((f.subject for f in report.findings if f.check == "node.job"), f"task {task}")
         reports.append(NodeReport(node, report))
     return reports
+
+
+def node_rows(nodes: Sequence[NodeReport]) -> list[tuple[str, str, str]]:
+    """One (node, result, detail) row per node: the first failure, else the counts."""
+    rows = []
+    for node in nodes:
+        if node.report is None:
+            rows.append((node.node, "FAILED", node.problem or "no report"))
+            continue
+        failed = [f for f in node.report.findings if f.status == "fail"]
+        if failed:
+            detail = f"{failed[0].subject}: {failed[0].message}"
+            more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+            rows.append((node.node, "FAILED", detail + more))
+        else:
+            counts = ", ".join(f"{node.report.count(s)} {s}" for s in ("pass", "warn", "skip"))
+            rows.append((node.node, "ok", counts))
+    return rows

@@ -14,6 +14,7 @@ from scratchenv.plan import build_plan
 from scratchenv.settings import load_settings
 from scratchenv.slurm import (
     Submission,
+    node_rows,
     parse_labelled_reports,
     sbatch_argv,
     script_options,
@@ -114,3 +115,7 @@ def test_labelled_srun_output_gives_one_report_per_task():
     assert [(r.node, r.report is not None and r.report.ok) for r in reports] == [
         ("n1", True), ("n2", False), ("task 2", False)]
     assert "no report" in reports[2].problem
+    rows = node_rows(reports)
+    assert rows[0] == ("n1", "ok", "2 pass, 0 warn, 0 skip")
+    assert rows[1] == ("n2", "FAILED", "/s: m")
+    assert rows[2][:2] == ("task 2", "FAILED")
