@@ -327,7 +327,7 @@ class Report:
             return self.failure
         broken = [o.step for o in self.outcomes if o.result == "broken"]
         if broken:
-            return f"broken: {'; '.join(broken)} (see above; --repair rebuilds a broken venv)"
+            return f"broken: {'; '.join(broken)} (see above; --repair rebuilds what can be rebuilt)"
         return None
 
     def count(self, result: Result) -> int:
@@ -366,7 +366,10 @@ def plan_steps(plan: Plan, environ: Mapping[str, str], options: Options,
     venv_change = plan.get(venv_var)
     steps: list[Step] = []
     for change in plan.variables:
-        if change.entry is None or change.entry.kind != "dir" or change is venv_change:
+        entry = change.entry
+        # Only scratch: what the catalogue pins in home on purpose is not bootstrap's to make.
+        if entry is None or entry.kind != "dir" or entry.anchor != "root" or \
+                change is venv_change:
             continue
         value = plan.value_in(change, environ)
         if value is not None:
@@ -521,13 +524,14 @@ def run_steps(steps: list[Step], ctx: Context, *, repair: bool, dry_run: bool,
     total = len(steps)
     for number, step in enumerate(steps, 1):
         prefix = f"[{number}/{total}] {step.name}"
-        needed = results.get(step.requires.name) if step.requires else None
+        before = step.requires.name if step.requires else ""
+        needed = results.get(before)
         if needed is not None and needed not in READY:
             if dry_run and needed.startswith("would"):
                 outcome = Outcome(step.name, "would create", step.describe())
                 ctx.log.line(f"{prefix}: would run {outcome.detail}")
             else:
-                outcome = Outcome(step.name, "skipped", f"{step.requires.name} is {needed}")
+                outcome = Outcome(step.name, "skipped", f"{before} is {needed}")
                 ctx.log.line(f"{prefix}: skipped ({outcome.detail})")
             results[step.name] = outcome.result
             report.outcomes.append(outcome)

@@ -82,7 +82,10 @@ def stream(
     with _environment(env):
         process = _command(argv, cwd).popen(stdin=subprocess.DEVNULL)
     lines: list[str] = []
-    for _, line in iter_lines(process, retcode=None, buffer_size=0, mode=Mode.BY_TYPE):
+    # retcode=None: no check, the caller decides (plumbum's stubs only allow an int).
+    lines_of = iter_lines(process, retcode=None, buffer_size=0,  # type: ignore[call-overload]
+                          mode=Mode.BY_TYPE)
+    for _, line in lines_of:
         lines.append(line)
         on_line(line)
     process.wait()

@@ -49,7 +49,7 @@ def machine_sysroot() -> str:
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     """An empty HOME and a scratch root that does not exist yet; nothing real is touched."""
     home, root = tmp_path / "home", tmp_path / "scratch"
-    home.mkdir()
+    home.mkdir(exist_ok=True)
     for name in list(os.environ):
         if name.startswith(("SCRATCHENV_", "XDG_", "SLURM_", "CARGO", "RUSTUP", "UV_")) or \
                 name in ("VIRTUAL_ENV", "PIP_CACHE_DIR", "HF_HOME", "TORCH_HOME"):
