@@ -10,10 +10,12 @@ from scratchenv.errors import ScratchenvError
 
 def test_stream_hands_over_both_streams_line_by_line_and_the_exit_code():
     seen: list[str] = []
-    result = proc.stream(["sh", "-c", "echo one; echo two >&2; sleep 0.1; echo three; exit 3"],
+    result = proc.stream(["sh", "-c", "echo one; echo two >&2; echo three; exit 3"],
                          on_line=seen.append)
-    assert seen == ["one", "two", "three"]
-    assert (result.returncode, result.ok, result.stdout) == (3, False, "one\ntwo\nthree\n")
+    # Lines of one stream keep their order; the two pipes may interleave either way.
+    assert sorted(seen) == ["one", "three", "two"] and seen.index("one") < seen.index("three")
+    assert (result.returncode, result.ok) == (3, False)
+    assert result.stdout.splitlines() == seen
 
 
 def test_stream_closes_stdin_so_a_prompt_cannot_hang():
