@@ -119,7 +119,11 @@ class Context:
 
 
 class Step:
-    """One unit of the bootstrap. Subclasses set `name` and implement the three verbs."""
+    """One unit of the bootstrap: `check` it, `do` it, `describe` what doing it runs.
+
+    Subclasses set `name` and implement `check`, plus `command` when doing the step is
+    running one command (then `describe` and `do` come for free).
+    """
 
     name: str
     requires: Step | None = None
@@ -128,12 +132,15 @@ class Step:
     def check(self, ctx: Context) -> State:
         raise NotImplementedError
 
-    def describe(self) -> str:
-        """What `do` runs, for progress lines and --dry-run."""
+    def command(self) -> list[str]:
         raise NotImplementedError
 
+    def describe(self) -> str:
+        """What `do` runs, for progress lines and --dry-run."""
+        return _shell_words(self.command())
+
     def do(self, ctx: Context) -> None:
-        raise NotImplementedError
+        ctx.run(self.command())
 
     def clear(self, ctx: Context) -> None:
         """Remove a broken result before `do` runs again (default: `do` overwrites it)."""
@@ -192,9 +199,6 @@ class VenvStep(Step):
             return [self.uv, "venv", "--python", self.python, str(self.path)]
         return [self.python, "-m", "venv", str(self.path)]
 
-    def describe(self) -> str:
-        return _shell_words(self.command())
-
     def do(self, ctx: Context) -> None:
         make_private_dirs(self.path.parent)
         ctx.run(self.command())
@@ -233,9 +237,6 @@ class RequirementsStep(Step):
             return [self.uv, "pip", "install", "--python", python, "-r", str(self.requirements)]
         return [python, "-m", "pip", "install", "-r", str(self.requirements)]
 
-    def describe(self) -> str:
-        return _shell_words(self.command())
-
     def do(self, ctx: Context) -> None:
         digest = self.digest()
         ctx.run(self.command())
@@ -259,11 +260,9 @@ class RustupStep(Step):
     def check(self, ctx: Context) -> State:
         if not os.path.lexists(self.rustup):
             return MISSING
-        probe = ctx.probe([str(self.rustup), "--version"]) if os.access(self.rustup, os.X_OK) \
-            else None
-        if probe is None or not probe.ok:
-            return State("broken", f"{self.rustup} does not run")
-        return DONE
+        if os.access(self.rustup, os.X_OK) and ctx.probe([str(self.rustup), "--version"]).ok:
+            return DONE
+        return State("broken", f"{self.rustup} does not run")
 
     def describe(self) -> str:
         source = self.installer or "rustup-init (from the `rustup` package on PyPI)"
@@ -289,13 +288,8 @@ class ToolchainStep(Step):
         return DONE if any(n == wanted or n.startswith(wanted + "-") for n in names) else MISSING
 
     def command(self) -> list[str]:
+        # Installs the toolchain when it is missing, and makes it the default.
         return [str(self.rustup.rustup), "default", self.toolchain]
-
-    def describe(self) -> str:
-        return _shell_words(self.command())
-
-    def do(self, ctx: Context) -> None:
-        ctx.run(self.command())
 
 
 Result = Literal["created", "kept", "repaired", "broken", "skipped",
