@@ -308,7 +308,7 @@ class Outcome:
 class Report:
     outcomes: list[Outcome] = field(default_factory=list)
     failure: str | None = None
-    """`step: command exited N` when a step failed (the run stopped there)."""
+    """`step NAME failed: `COMMAND` exited N` when a step failed (the run stopped there)."""
     log: Path | None = None
 
     @property
