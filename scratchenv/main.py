@@ -21,6 +21,7 @@ COMMANDS = {
     "env": "env",
     "init": "init",
     "catalogue": "catalogue",
+    "bootstrap": "bootstrap",
 }
 
 
