@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 TOOLS  := .tools
-BATS   := $(TOOLS)/node_modules/.bin/bats
+BATS   := $(TOOLS)/node_modules/bats/bin/bats
 DEMO   ?= /tmp/scratchenv-demo
 
 .PHONY: install test pytest bats shells bench demo verify lint clean

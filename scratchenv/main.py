@@ -17,6 +17,7 @@ COMMANDS = {
     "env": "env",
     "init": "init",
     "catalogue": "catalogue",
+    "checkpoints": "checkpoints",
 }
 
 
