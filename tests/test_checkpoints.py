@@ -28,10 +28,9 @@ def _need_git() -> None:
 @pytest.fixture
 def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A scratch root and a home under tmp_path; the working directory is a plain dir."""
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
-    home = tmp_path / "home"
-    home.mkdir()
+    scratch, home = tmp_path / "scratch", tmp_path / "home"
+    scratch.mkdir(exist_ok=True)
+    home.mkdir(exist_ok=True)
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("SCRATCHENV_ROOT", str(scratch))

@@ -32,7 +32,7 @@ def worktree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     scratch, home = tmp_path / "scratch", tmp_path / "home"
     where = tmp_path / "lab" / "exp"
     for path in (scratch, home, where):
-        path.mkdir(parents=True)
+        path.mkdir(parents=True, exist_ok=True)
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("SCRATCHENV_ROOT", str(scratch))

@@ -118,8 +118,8 @@ def _status(settings: Settings, args: argparse.Namespace, project: str | None) -
 
 def _cleanup(settings: Settings, args: argparse.Namespace, project: str | None) -> int:
     from scratchenv import checkpoints, output
-    from scratchenv.usage import scan
     from scratchenv.units import format_size
+    from scratchenv.usage import scan
 
     found = checkpoints.resolve(settings, checkpoints.identify(project))
     plan = checkpoints.plan_cleanup(settings, found.path, args.keep)
