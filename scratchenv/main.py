@@ -22,6 +22,7 @@ COMMANDS = {
     "init": "init",
     "catalogue": "catalogue",
     "bootstrap": "bootstrap",
+    "checkpoints": "checkpoints",
 }
 
 
