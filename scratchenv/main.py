@@ -21,6 +21,8 @@ COMMANDS = {
     "env": "env",
     "init": "init",
     "catalogue": "catalogue",
+    "bootstrap": "bootstrap",
+    "checkpoints": "checkpoints",
     "template": "template",
     "sbatch": "sbatch",
 }

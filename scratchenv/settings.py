@@ -71,6 +71,35 @@ class Thresholds(BaseModel):
     min_free: Size = Field(default=10 * 1024**3, description="scratch free space required")
 
 
+class Checkpoints(BaseModel):
+    """Where each worktree's (or named project's) checkpoints go, and how cleanup judges them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    layout: str = Field(
+        default="checkpoints_{id}",
+        description="checkpoint directory under the root; {id} is <parent>_<worktree> or the "
+        "project name, and must be in the last part of the path",
+    )
+    writing_seconds: int = Field(
+        default=300, ge=0,
+        description="a checkpoint without trainer_state.json that changed this recently is "
+        "still being written: cleanup leaves it alone",
+    )
+
+    @field_validator("layout")
+    @classmethod
+    def _layout_is_relative_with_id(cls, value: str) -> str:
+        parts = value.split("/")
+        if value.startswith("/") or any(part in ("", ".", "..") for part in parts):
+            raise ValueError(f"{value!r} must be a relative path under the root, without ..")
+        if value.count("{id}") != 1 or "{id}" not in parts[-1]:
+            raise ValueError(f"{value!r} must contain {{id}} once, in its last part")
+        if "{" in value.replace("{id}", "") or "}" in value.replace("{id}", ""):
+            raise ValueError(f"{value!r}: the only placeholder is {{id}}")
+        return value
+
+
 class Project(BaseModel):
     """Where one project's venv and data live, and the variables that name them."""
 
@@ -114,6 +143,7 @@ class Settings(BaseSettings):
         default="warn", description="what activation does when the root is not mounted"
     )
     thresholds: Thresholds = Field(default_factory=Thresholds)
+    checkpoints: Checkpoints = Field(default_factory=Checkpoints)
 
     @classmethod
     def settings_customise_sources(

@@ -7,7 +7,7 @@ from importlib import resources
 from string import Template
 
 from scratchenv import __version__
-from scratchenv.plan import Plan
+from scratchenv.plan import NODE_LOCAL_DIR, Plan, PrependPath, SetVar
 
 
 class Renderer:
@@ -28,6 +28,91 @@ class Renderer:
     def fill(template_name: str, **values: str) -> str:
         text = resources.files("scratchenv").joinpath("templates", template_name).read_text()
         return Template(text).substitute(version=__version__, **values)
+
+
+class ShellRenderer(Renderer):
+    """An activation script: save, set, and a deactivate function that restores.
+
+    The algorithm lives here; each shell supplies only its syntax through the small
+    methods below and its template (templates/activate.<template>)."""
+
+    template = ""
+
+    def render(self, plan: Plan, environ: Mapping[str, str], *, inputs: str = "") -> str:
+        names = [change.name for change in plan.variables]
+        if plan.path_entries:
+            names.append("PATH")
+        return self.fill(
+            f"activate.{self.template}",
+            shell=self.name,
+            inputs=inputs,
+            root_comment=comment_safe(plan.root),
+            guard=self.guard_lines(),
+            restore=indent([line for name in names for line in self.restore_lines(name)], 2),
+            missing_root=self.missing_root_lines(plan) if plan.warn_missing_root else "",
+            save="\n".join(self.save_line(name) for name in names),
+            apply="\n".join(self._apply(plan)),
+        )
+
+    def _apply(self, plan: Plan) -> list[str]:
+        node_local = any(change.node_local for change in plan.variables)
+        lines = self.node_tmp_lines() if node_local else []
+        for change in plan.changes:
+            if isinstance(change, SetVar):
+                lines += self._set(change)
+            elif isinstance(change, PrependPath):
+                lines.append(self.prepend_line(change.name, self.quote(change.entry)))
+        if node_local:
+            lines.append(self.node_tmp_cleanup())
+        return lines
+
+    def _set(self, change: SetVar) -> list[str]:
+        lines = [self.export_line(change.name, self.quote(change.value))]
+        if change.node_local is not None:
+            suffix = self.quote(f"/{NODE_LOCAL_DIR}/{change.node_local}")
+            lines = self.if_node_tmp(self.export_line(change.name, NODE_TMP + suffix), lines[0])
+        if change.keep_site_value:
+            # A value outside home came from the site: it stands (keep_site_values).
+            lines = self.unless_site_value(change.name, lines)
+        return lines
+
+    # The syntax each shell supplies.
+
+    def guard_lines(self) -> str:
+        """Lines that refuse to run when the file is executed instead of sourced."""
+        return ""
+
+    def save_line(self, name: str) -> str:
+        raise NotImplementedError
+
+    def restore_lines(self, name: str) -> list[str]:
+        raise NotImplementedError
+
+    def missing_root_lines(self, plan: Plan) -> str:
+        raise NotImplementedError
+
+    def export_line(self, name: str, quoted_value: str) -> str:
+        raise NotImplementedError
+
+    def prepend_line(self, name: str, quoted_entry: str) -> str:
+        raise NotImplementedError
+
+    def node_tmp_lines(self) -> list[str]:
+        """Set the variable NODE_TMP expands to: the job's node-local dir, else empty."""
+        raise NotImplementedError
+
+    def node_tmp_cleanup(self) -> str:
+        raise NotImplementedError
+
+    def if_node_tmp(self, then: str, otherwise: str) -> list[str]:
+        raise NotImplementedError
+
+    def unless_site_value(self, name: str, lines: list[str]) -> list[str]:
+        raise NotImplementedError
+
+
+NODE_TMP = '"$_scratchenv_node_tmp"'
+"""How every shell's script refers to the node-local directory it computed."""
 
 
 def indent(lines: list[str], depth: int) -> str:

@@ -7,9 +7,11 @@ from scratchenv.shells.posix import PosixRenderer
 
 class BashRenderer(PosixRenderer):
     name = "bash"
-    guard = "\n".join([
-        'if [ "${BASH_SOURCE[0]:-}" = "$0" ]; then',
-        "    echo 'scratchenv: source this file, do not run it' >&2",
-        "    exit 33",
-        "fi",
-    ])
+
+    def guard_lines(self) -> str:
+        return "\n".join([
+            'if [ "${BASH_SOURCE[0]:-}" = "$0" ]; then',
+            "    echo 'scratchenv: source this file, do not run it' >&2",
+            "    exit 33",
+            "fi",
+        ])

@@ -7,10 +7,12 @@ from scratchenv.shells.posix import PosixRenderer
 
 class ZshRenderer(PosixRenderer):
     name = "zsh"
-    # Executed as a script the context is exactly "toplevel"; sourced it is "toplevel:file".
-    guard = "\n".join([
-        'if [ "${ZSH_EVAL_CONTEXT:-}" = toplevel ]; then',
-        "    echo 'scratchenv: source this file, do not run it' >&2",
-        "    exit 33",
-        "fi",
-    ])
+
+    def guard_lines(self) -> str:
+        # Executed as a script the context is exactly "toplevel"; sourced, "toplevel:file".
+        return "\n".join([
+            'if [ "${ZSH_EVAL_CONTEXT:-}" = toplevel ]; then',
+            "    echo 'scratchenv: source this file, do not run it' >&2",
+            "    exit 33",
+            "fi",
+        ])

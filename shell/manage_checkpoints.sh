@@ -1,0 +1,38 @@
+#!/bin/sh
+# manage_checkpoints.sh: the familiar wrapper, now a thin call into `scratchenv checkpoints`.
+# Acts on the checkpoint directory of the git worktree it is run in (see the README).
+#   manage_checkpoints.sh status               every checkpoint directory of yours
+#   manage_checkpoints.sh setup                create this worktree's (0700), extend .gitignore
+#   manage_checkpoints.sh dir                  print it
+#   manage_checkpoints.sh cleanup [N] [--yes]  keep the newest N (default 2); dry run unless --yes
+#   manage_checkpoints.sh prune-orphans [--yes]
+# $SCRATCHENV names the scratchenv program (default: scratchenv on PATH).
+set -eu
+me=${0##*/}
+scratchenv=${SCRATCHENV:-scratchenv}
+
+usage() {
+    echo "usage: $me status | setup | dir | cleanup [N] [--yes] | prune-orphans [--yes]" >&2
+    exit 2
+}
+
+[ $# -gt 0 ] || usage
+if ! command -v "$scratchenv" >/dev/null 2>&1; then
+    echo "$me: $scratchenv not found (pip install scratchenv, or set SCRATCHENV)" >&2
+    exit 2
+fi
+action=$1
+shift
+case $action in
+    status | setup | dir | prune-orphans)
+        exec "$scratchenv" checkpoints "$action" "$@" ;;
+    cleanup)
+        keep=2
+        case ${1:-} in
+            '' | -*) ;;
+            *) keep=$1; shift ;;
+        esac
+        exec "$scratchenv" checkpoints cleanup --keep "$keep" "$@" ;;
+    *)
+        usage ;;
+esac

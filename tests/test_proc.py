@@ -1,0 +1,43 @@
+"""proc: the one place that runs programs (streaming and the child's environment)."""
+
+from __future__ import annotations
+
+import pytest
+
+from scratchenv import proc
+from scratchenv.errors import ScratchenvError
+
+
+def test_stream_hands_over_both_streams_line_by_line_and_the_exit_code():
+    seen: list[str] = []
+    result = proc.stream(["sh", "-c", "echo one; echo two >&2; echo three; exit 3"],
+                         on_line=seen.append)
+    # Lines of one stream keep their order; the two pipes may interleave either way.
+    assert sorted(seen) == ["one", "three", "two"] and seen.index("one") < seen.index("three")
+    assert (result.returncode, result.ok) == (3, False)
+    assert result.stdout.splitlines() == seen
+
+
+def test_stream_closes_stdin_so_a_prompt_cannot_hang():
+    result = proc.stream(["sh", "-c", "read answer; echo read-exit=$?"], on_line=lambda _: None)
+    assert result.stdout == "read-exit=1\n"
+
+
+def test_children_see_os_environ_as_it_is_now(monkeypatch):
+    proc.run(["true"])  # plumbum imported and its environment copied before the change
+    monkeypatch.setenv("SCRATCHENV_PROBE", "now")
+    monkeypatch.delenv("HOME")
+    result = proc.run(["sh", "-c", 'echo "$SCRATCHENV_PROBE/${HOME-unset}"'])
+    assert result.stdout == "now/unset\n"
+
+
+def test_env_is_the_whole_child_environment_and_its_path_finds_the_program(tmp_path):
+    tool = tmp_path / "only-here"
+    tool.write_text('#!/bin/sh\necho "${HOME-no home}"\n')
+    tool.chmod(0o755)
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin"}
+    assert proc.run(["only-here"], env=env).stdout == "no home\n"
+    assert proc.which("only-here", env=env) == str(tool)
+    assert proc.which("only-here") is None
+    with pytest.raises(ScratchenvError, match="only-here: command not found"):
+        proc.run(["only-here"])
