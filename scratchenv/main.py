@@ -17,6 +17,10 @@ COMMANDS = {
     "env": "env",
     "init": "init",
     "catalogue": "catalogue",
+    "verify": "verify",
+    "checklist": "checklist",
+    "status": "status",
+    "check-space": "check_space",
 }
 
 

@@ -113,13 +113,14 @@ def check_root(ctx: Context) -> list[Finding]:
 
 def check_free_space(ctx: Context) -> list[Finding]:
     """Enough room on the root's file system: `--need`, else thresholds.min_free."""
+    from scratchenv.quota import free_space
+
     need = ctx.need if ctx.need is not None else ctx.settings.thresholds.min_free
     try:
-        fs = os.statvfs(ctx.root)
+        free = free_space(ctx.root)
     except OSError as error:
         return [Finding(check="root.free_space", subject=ctx.root, status="skip",
                         message=f"cannot tell free space: {error.strerror}")]
-    free = fs.f_bavail * fs.f_frsize
     if free < need:
         return [Finding(check="root.free_space", subject=ctx.root, status="fail",
                         message=f"{format_size(free)} free, {format_size(need)} needed",
@@ -187,8 +188,8 @@ def check_variable(ctx: Context, change: SetVar) -> list[Finding]:
     value = ctx.environ.get(name, "")
     fix = export_line(name, expected or change.value)
     if not value:
-        return [found(check="var.set", status="fail", message=f"{name} is not set", fix=fix)]
-    findings = [found(check="var.set", status="pass", message=f"{name}={value}")]
+        return [found(check="var.set", status="fail", message="not set", fix=fix)]
+    findings = [found(check="var.set", status="pass", message=f"set to {value}")]
     if not os.path.isabs(value):
         findings.append(found(check="var.absolute", status="fail",
                               message=f"{name}={value} is relative: it moves with the working "
@@ -441,8 +442,8 @@ def check_tools(ctx: Context) -> list[Finding]:
 
 
 CHECKS: list[Check] = [
-    check_root,
     check_free_space,
+    check_root,
     check_variables,
     check_path,
     check_venv,
