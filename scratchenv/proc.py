@@ -47,8 +47,10 @@ def run(
     (e.g. `plan.apply(os.environ)`).
     A missing program or a timeout is a ScratchenvError naming the command.
     """
+    import subprocess
+
     from plumbum import local
-    from plumbum.commands.processes import CommandNotFound, ProcessTimedOut
+    from plumbum.commands.processes import CommandNotFound
 
     try:
         command = local[argv[0]][list(argv[1:])]
@@ -58,8 +60,32 @@ def run(
         command = command.with_env(**env)
     if cwd is not None:
         command = command.with_cwd(cwd)
+    # Its own session, so a timeout (or ^C) ends the whole process group: a tool's children
+    # (`sh -c 'sleep 30'`) would otherwise hold the pipes open and outlive the timeout.
+    process = command.popen(stdin=subprocess.DEVNULL, new_session=True)
     try:
-        code, out, err = command.run(retcode=None, timeout=timeout)
-    except ProcessTimedOut:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(process)
         raise ScratchenvError(f"{' '.join(argv)}: no answer within {timeout}s") from None
-    return Result(tuple(argv), code, out, err)
+    except BaseException:
+        _kill_group(process)
+        raise
+    return Result(tuple(argv), process.returncode, _text(out), _text(err))
+
+
+def _kill_group(process) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import signal
+
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.communicate()
+
+
+def _text(data: bytes | str | None) -> str:
+    if isinstance(data, bytes):
+        return data.decode("utf-8", "replace")
+    return data or ""

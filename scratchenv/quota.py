@@ -323,6 +323,8 @@ def findings(quota: Quota, *, subject: str, limit: int, over: Status = "warn") -
     elif space.over_soft:
         status, message = "warn", (f"{used}, over the soft quota {format_size(space.soft or 0)}"
                                    f" (grace {space.grace or '?'}; {where})")
+    elif space.hard and space.used > 0.9 * space.hard:
+        status, message = "warn", f"{used} of {format_size(space.hard)}: nearly full ({where})"
     elif space.used > limit:
         status, message = over, f"{used}, more than {format_size(limit)} ({where})"
     else:
