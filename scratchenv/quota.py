@@ -265,7 +265,7 @@ def pick(quotas: list[Quota], *, source: str, point: str) -> Quota | None:
     for quota in quotas:
         if quota.filesystem in names or quota.filesystem.split(":")[0] in names:
             return quota
-    return quotas[0] if len(quotas) == 1 else None
+    return None
 
 
 def _run(argv: list[str]) -> str | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from scratchenv.verify import SCHEMA_VERSION, Finding, Report
 
@@ -19,12 +19,17 @@ _WORST = ("fail", "warn", "pass", "skip")
 class JsonReport(BaseModel):
     """The `--json` document. Fields are only added; anything else bumps schema_version."""
 
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
     schema_version: int = SCHEMA_VERSION
+    """Bumped when a field changes meaning or goes away."""
     tool: str = "scratchenv"
     ok: bool
+    """False when any finding failed (the exit code is then 1)."""
     summary: dict[str, int]
     """Findings per status: pass, warn, fail, skip (always all four keys)."""
     findings: list[Finding]
+    """Every finding, in check order."""
 
 
 def render(report: Report, fmt: str, *, title: str = "scratchenv verify",

@@ -81,7 +81,8 @@ def collect(settings: Settings, environ: Mapping[str, str]) -> Status:
                if location.path in _outermost(inside)}
     scratch = Space(path=plan.root,
                     bytes=remaining.bytes + sum(loc.bytes for loc in counted.values()),
-                    files=remaining.files + sum(loc.files for loc in counted.values()),
+                    # +1: a location's own directory, which its scan does not count
+                    files=remaining.files + sum(loc.files + 1 for loc in counted.values()),
                     source="scan")
     try:
         free: int | None = free_space(plan.root)

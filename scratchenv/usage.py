@@ -28,7 +28,8 @@ class Usage:
     bytes: int
     """Allocated bytes (st_blocks * 512), as `du` counts them."""
     files: int
-    """Every entry below the path (files, directories, links): what inode quotas count."""
+    """Inodes below the path (files, directories, symlinks; a hard-linked file once): what
+    inode quotas count."""
     complete: bool = True
     """False when the scan stopped early at a limit."""
 
@@ -98,8 +99,7 @@ def _directory(
                 blocks += st.st_blocks
                 if st.st_dev == device:
                     subdirs.append(f"{path}/{name}")
-            elif st.st_nlink > 1:
-                count += 1
+            elif st.st_nlink > 1:  # counted by the caller, once per inode
                 links.append((st.st_dev, st.st_ino, st.st_blocks))
             else:
                 count += 1
@@ -123,6 +123,7 @@ def _walk_serial(path: str, device: int, skip: set[tuple[int, int]], limit: int 
             if (dev, ino) not in seen:
                 seen.add((dev, ino))
                 blocks += size
+                files += 1
         stack += subdirs
         if limit_blocks is not None and blocks > limit_blocks:
             return blocks, files, False
@@ -150,6 +151,7 @@ def _walk_parallel(path: str, device: int, skip: set[tuple[int, int]], limit: in
                     if (dev, ino) not in seen:
                         seen.add((dev, ino))
                         more += size
+                        count += 1
                 state["blocks"] += more
                 state["files"] += count
                 state["outstanding"] += len(subdirs) - 1

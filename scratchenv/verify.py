@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from scratchenv.errors import ConfigError
 from scratchenv.plan import Plan, SetVar, build_plan, node_local_base
@@ -32,6 +32,8 @@ Status = Literal["pass", "warn", "fail", "skip"]
 
 class Finding(BaseModel):
     """One check on one subject, with a one-line fix when it did not pass."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
 
     check: str
     """Stable id, e.g. "var.set", "var.under_root", "root.free_space"."""
