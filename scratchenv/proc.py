@@ -5,8 +5,10 @@ Tools run with the Plan's environment applied, so their caches land on scratch t
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from scratchenv.errors import ScratchenvError
 
@@ -53,7 +55,7 @@ def run(
     from plumbum.commands.processes import CommandNotFound
 
     try:
-        command = local[argv[0]][list(argv[1:])]
+        command: Any = local[argv[0]][list(argv[1:])]
     except CommandNotFound:
         raise ScratchenvError(f"{argv[0]}: command not found") from None
     if env is not None:
@@ -62,7 +64,7 @@ def run(
         command = command.with_cwd(cwd)
     # Its own session, so a timeout (or ^C) ends the whole process group: a tool's children
     # (`sh -c 'sleep 30'`) would otherwise hold the pipes open and outlive the timeout.
-    process = command.popen(stdin=subprocess.DEVNULL, new_session=True)
+    process: Any = command.popen(stdin=subprocess.DEVNULL, new_session=True)
     try:
         out, err = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -71,17 +73,15 @@ def run(
     except BaseException:
         _kill_group(process)
         raise
-    return Result(tuple(argv), process.returncode, _text(out), _text(err))
+    return Result(tuple(argv), process.wait(), _text(out), _text(err))
 
 
-def _kill_group(process) -> None:  # type: ignore[no-untyped-def]
+def _kill_group(process: Any) -> None:
     import os
     import signal
 
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     process.communicate()
 
 

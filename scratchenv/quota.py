@@ -317,6 +317,7 @@ def findings(quota: Quota, *, subject: str, limit: int, over: Status = "warn") -
     where = f"{quota.source} on {quota.filesystem}"
     space, files = quota.bytes, quota.files
     result = []
+    status: Status
     used = f"{format_size(space.used)} used"
     if space.at_hard or (space.over_soft and space.grace in ("none", "expired")):
         status, message = "fail", f"{used}: at the quota ({where}); writes will fail"

@@ -2,8 +2,13 @@ from __future__ import annotations
 
 import argparse
 import os
+from typing import TYPE_CHECKING
 
 from scratchenv.commands import settings_from
+
+if TYPE_CHECKING:
+    from scratchenv.quota import Quota
+    from scratchenv.status import Status
 
 HELP = "sizes of every managed location, home usage, scratch free space and quotas"
 
@@ -25,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def render(status) -> str:  # type: ignore[no-untyped-def]
+def render(status: Status) -> str:
     """The status as lines: a table of locations with a bar each, then totals and quotas."""
     from scratchenv.output import bar
     from scratchenv.units import format_size
@@ -56,7 +61,7 @@ def render(status) -> str:  # type: ignore[no-untyped-def]
     return "\n".join(lines) + "\n"
 
 
-def quota_line(quota) -> str:  # type: ignore[no-untyped-def]
+def quota_line(quota: Quota) -> str:
     from scratchenv.units import format_size
 
     space, files = quota.bytes, quota.files
@@ -68,8 +73,12 @@ def quota_line(quota) -> str:  # type: ignore[no-untyped-def]
         text = used + (f" / soft {soft}" if soft else "") + (f" / hard {hard}" if hard else "")
         return text + (f" (grace {grace})" if grace else "")
 
-    size = part(format_size(space.used), space.soft and format_size(space.soft),
-                space.hard and format_size(space.hard), space.grace)
-    count = part(str(files.used), files.soft and str(files.soft),
-                 files.hard and str(files.hard), files.grace)
-    return f"quota {quota.filesystem} ({quota.source}): {size}; files {count}"
+    def size(n: int | None) -> str | None:
+        return format_size(n) if n else None
+
+    def count(n: int | None) -> str | None:
+        return str(n) if n else None
+
+    space_text = part(format_size(space.used), size(space.soft), size(space.hard), space.grace)
+    files_text = part(str(files.used), count(files.soft), count(files.hard), files.grace)
+    return f"quota {quota.filesystem} ({quota.source}): {space_text}; files {files_text}"

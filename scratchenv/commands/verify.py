@@ -3,8 +3,12 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scratchenv.commands import settings_from
+
+if TYPE_CHECKING:
+    from scratchenv.verify import Report
 
 HELP = "check the live environment and disk against the settings (exit 1 on any failure)"
 
@@ -43,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     return emit(report, args, title="scratchenv verify")
 
 
-def emit(report, args: argparse.Namespace, *, title: str) -> int:  # type: ignore[no-untyped-def]
+def emit(report: Report, args: argparse.Namespace, *, title: str) -> int:
     """Print `report` in the chosen format; the exit code: 0 ok, 1 any failure."""
     from scratchenv import output
     from scratchenv.report import render
