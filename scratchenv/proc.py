@@ -5,10 +5,8 @@ Tools run with the Plan's environment applied, so their caches land on scratch t
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from scratchenv.errors import ScratchenvError
 
@@ -49,43 +47,19 @@ def run(
     (e.g. `plan.apply(os.environ)`).
     A missing program or a timeout is a ScratchenvError naming the command.
     """
-    import subprocess
-
     from plumbum import local
-    from plumbum.commands.processes import CommandNotFound
+    from plumbum.commands.processes import CommandNotFound, ProcessTimedOut
 
     try:
-        command: Any = local[argv[0]][list(argv[1:])]
+        command = local[argv[0]][list(argv[1:])]
     except CommandNotFound:
         raise ScratchenvError(f"{argv[0]}: command not found") from None
     if env is not None:
         command = command.with_env(**env)
     if cwd is not None:
         command = command.with_cwd(cwd)
-    # Its own session, so a timeout (or ^C) ends the whole process group: a tool's children
-    # (`sh -c 'sleep 30'`) would otherwise hold the pipes open and outlive the timeout.
-    process: Any = command.popen(stdin=subprocess.DEVNULL, new_session=True)
     try:
-        out, err = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(process)
+        code, out, err = command.run(retcode=None, timeout=timeout)
+    except ProcessTimedOut:
         raise ScratchenvError(f"{' '.join(argv)}: no answer within {timeout}s") from None
-    except BaseException:
-        _kill_group(process)
-        raise
-    return Result(tuple(argv), process.wait(), _text(out), _text(err))
-
-
-def _kill_group(process: Any) -> None:
-    import os
-    import signal
-
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.communicate()
-
-
-def _text(data: bytes | str | None) -> str:
-    if isinstance(data, bytes):
-        return data.decode("utf-8", "replace")
-    return data or ""
+    return Result(tuple(argv), code, out, err)

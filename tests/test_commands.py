@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
-from conftest import Place, run_cli
+from verify_place import Place, place_fixture, run_cli  # noqa: F401
 
 
 def test_exit_codes(place: Place) -> None:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Place
+from verify_place import Place, place_fixture  # noqa: F401
 
 from scratchenv.verify import Report, verify
 
@@ -83,7 +83,7 @@ def test_a_tool_that_hangs_is_reported_not_waited_for(place: Place,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     fake = place.base / "bin"
     fake.mkdir()
-    (fake / "uv").write_text("#!/bin/sh\nsleep 30\n")
+    (fake / "uv").write_text("#!/bin/sh\nexec sleep 30\n")
     (fake / "uv").chmod(0o755)
     monkeypatch.setattr("scratchenv.probes.TIMEOUT", 1.0)
     settings = place.settings()

@@ -6,15 +6,15 @@ from scratchenv.realpaths import is_within, mount_point, same_place
 
 
 def test_within_follows_symlinks_both_ways(tmp_path: Path) -> None:
-    home, scratch = tmp_path / "home", tmp_path / "scratch"
+    home, scratch = tmp_path / "my-home", tmp_path / "my-scratch"
     home.mkdir()
     scratch.mkdir()
     (scratch / "cache").symlink_to(home)
-    (tmp_path / "home-link").symlink_to(home)
+    (tmp_path / "my-home-link").symlink_to(home)
     assert is_within(scratch / "cache" / "x", home)
-    assert is_within(home / "y", tmp_path / "home-link")
+    assert is_within(home / "y", tmp_path / "my-home-link")
     assert not is_within(scratch / "z", home)
-    assert not is_within(tmp_path / "homework", home)  # a string prefix, not a parent
+    assert not is_within(tmp_path / "my-homework", home)  # a string prefix, not a parent
 
 
 def test_within_a_place_that_does_not_exist_yet(tmp_path: Path) -> None:

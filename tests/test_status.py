@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import Place, run_cli
+from verify_place import Place, place_fixture, run_cli  # noqa: F401
 
 from scratchenv.status import collect
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Place
+from verify_place import Place, place_fixture  # noqa: F401
 
 from scratchenv.errors import ScratchenvError
 from scratchenv.verify import CHECKS, Finding, Report, checklist_checks, verify

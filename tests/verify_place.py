@@ -1,4 +1,5 @@
-"""Shared fixtures: a throwaway home and scratch root, and the environment activation gives.
+"""The `place` fixture of the verify/status tests: a throwaway home and scratch root, and the
+environment activation gives. Import `place_fixture` to use it.
 
 Nothing touches the real home: HOME, SCRATCHENV_*, XDG_* and every catalogue variable are
 replaced or removed for each test.
@@ -41,10 +42,10 @@ class Place:
         return {**build_plan(settings).apply(os.environ), **extra}
 
 
-@pytest.fixture
-def place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Place:
+@pytest.fixture(name="place")
+def place_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Place:
     home, root = tmp_path / "home", tmp_path / "scratch"
-    home.mkdir()
+    home.mkdir(exist_ok=True)
     root.mkdir(mode=0o700)
     for name in list(os.environ):
         if name in MANAGED or name.startswith("SCRATCHENV_"):
