@@ -2,7 +2,7 @@
 
 Each probe runs the tool (or a `python -c` importing it) in the environment under test,
 through proc.py with a timeout, and reports paths; a tool that is not installed is skipped.
-Probes run in parallel: importing torch or wandb takes seconds.
+Probes run one after the other: proc.run is not meant to be called from several threads.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -125,10 +124,8 @@ def findings(ctx: Context) -> list[Finding]:
     from scratchenv.verify import Finding
 
     python = python_of(ctx.environ)
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        answers = list(pool.map(lambda probe: ask(probe, ctx.environ, python), PROBES))
     result = []
-    for answer in answers:
+    for answer in (ask(probe, ctx.environ, python) for probe in PROBES):
         tool = answer.probe.tool
         if answer.skipped:
             result.append(Finding(check="tool.location", subject=tool, status="skip",

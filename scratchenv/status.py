@@ -52,7 +52,7 @@ class Status(BaseModel):
 
 
 def collect(settings: Settings, environ: Mapping[str, str]) -> Status:
-    """Measure everything the Plan manages, in parallel (the scans wait on the disk)."""
+    """Measure everything the Plan manages; the scans run in parallel (they wait on disk)."""
     plan = build_plan(settings)
     places: dict[str, str] = {}
     for change in plan.variables:
@@ -60,10 +60,12 @@ def collect(settings: Settings, environ: Mapping[str, str]) -> Status:
         if value and os.path.isabs(value):
             places[change.name] = value
     user = current_user()
+    # Quota tools run one after the other, outside the pool: proc.run is the one place that
+    # runs programs and is not meant to be called from several threads at once.
+    home_quota = user_quota(plan.home, user)
+    root_quota = user_quota(plan.root, user)
     with ThreadPoolExecutor(max_workers=4) as pool:
         scans = {name: pool.submit(scan, path) for name, path in places.items()}
-        home_quota = pool.submit(user_quota, plan.home, user)
-        root_quota = pool.submit(user_quota, plan.root, user)
         inside = [path for path in places.values()
                   if is_within(path, plan.root) and os.path.isdir(path)]
         # The root's own walk skips the locations, which are measured already.
@@ -73,9 +75,9 @@ def collect(settings: Settings, environ: Mapping[str, str]) -> Status:
                      bytes=scans[name].result().bytes, files=scans[name].result().files)
             for name, path in places.items()
         ]
-        home = _home_usage(plan.home, home_quota.result(), pool)
-        quotas = _distinct([home_quota.result() or filesystem_usage(plan.home),
-                            root_quota.result() or filesystem_usage(plan.root)])
+        home = _home_usage(plan.home, home_quota, pool)
+        quotas = _distinct([home_quota or filesystem_usage(plan.home),
+                            root_quota or filesystem_usage(plan.root)])
         remaining = rest.result()
     counted = {location.path: location for location in locations
                if location.path in _outermost(inside)}

@@ -63,10 +63,16 @@ def test_deep_fails_when_the_tools_fall_back_to_home(place: Place) -> None:
 def test_tools_that_are_not_installed_are_skipped(place: Place) -> None:
     settings = place.settings()
     environ = tool_env(place.activated(settings))
-    environ["PATH"] = f"{BIN}:{environ['PATH'].split(':')[0]}"  # cargo's bin, no rustup
+    empty = place.base / "empty-bin"
+    empty.mkdir()
+    # Only Cargo's (empty) bin and an empty directory: no uv, no rustup; python comes from
+    # VIRTUAL_ENV, so the python probes still run.
+    environ["PATH"] = f"{place.root}/.cargo/bin:{empty}"
     report = verify(settings, environ, deep=True)
-    rustup = [f for f in report.findings if f.subject == "rustup"]
-    assert [(f.status, f.message) for f in rustup] == [("skip", "rustup is not installed")]
+    for tool in ("uv", "rustup"):
+        answers = [(f.status, f.message) for f in report.findings if f.subject == tool]
+        assert answers == [("skip", f"{tool} is not installed")]
+    assert set(said(report, "pip").values()) == {"pass"}
     for module in ("torch", "wandb", "datasets", "matplotlib"):
         if importlib.util.find_spec(module) is None:
             statuses = {f.status for f in report.findings if f.subject == module}

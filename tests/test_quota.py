@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -161,7 +162,9 @@ def test_user_quota_asks_the_tool_on_path(tmp_path: Path, monkeypatch: pytest.Mo
     fake.parent.mkdir()
     fake.write_text(f"#!/bin/sh\ncat <<'END'\n{text}END\nexit 1\n")
     fake.chmod(0o755)
-    with local.env(PATH=f"{fake.parent}:{local.env['PATH']}"):
+    path = f"{fake.parent}:{os.environ['PATH']}"
+    monkeypatch.setenv("PATH", path)  # proc reads os.environ now, or plumbum's own copy:
+    with local.env(PATH=path):
         found = quota.user_quota(str(tmp_path), "jyao")
         elsewhere = quota.user_quota("/proc", "jyao")
     assert found is not None
