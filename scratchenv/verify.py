@@ -19,6 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from scratchenv.errors import ConfigError
+from scratchenv.fsutil import nearest_existing
 from scratchenv.plan import Plan, SetVar, build_plan, node_local_base
 from scratchenv.realpaths import is_within, same_place
 from scratchenv.settings import Settings, current_user
@@ -184,6 +185,7 @@ def check_variables(ctx: Context, *, only: Sequence[str] | None = None) -> list[
 
 
 def check_variable(ctx: Context, change: SetVar) -> list[Finding]:
+    """One variable: set, absolute, where the Plan puts it (or pinned), and safe on disk."""
     name = change.name
     found = partial(Finding, subject=name)
     expected = ctx.plan.value_in(change, ctx.environ)
@@ -211,10 +213,12 @@ def _location(ctx: Context, name: str, value: str, expected: str | None, fix: st
     real = os.path.realpath(value)
     shown = value if real == value else f"{value} (really {real})"
     if is_within(value, ctx.home):
-        message = f"{shown} is inside home"
-        if real != value and not is_within(os.path.dirname(value) or "/", ctx.home):
-            fix = f"replace the symlink on the way to {value} with a directory on scratch"
-        return [found(check="var.not_in_home", status="fail", message=message, fix=fix)]
+        link = _crossing_into(value, ctx.home) if value == expected else None
+        if link is not None:
+            # The value is right; a symlink on the way leads back into home.
+            fix = f"replace the symlink {link} with a directory on scratch"
+        return [found(check="var.not_in_home", status="fail", message=f"{shown} is inside home",
+                      fix=fix)]
     findings = [found(check="var.not_in_home", status="pass", message=f"{shown} is outside home")]
     if expected is None:
         findings.append(found(check="var.under_root", status="skip",
@@ -229,6 +233,16 @@ def _location(ctx: Context, name: str, value: str, expected: str | None, fix: st
         findings.append(found(check="var.under_root", status="fail",
                               message=f"{shown} is not under the scratch root {ctx.root}", fix=fix))
     return findings
+
+
+def _crossing_into(path: str, home: str) -> str | None:
+    """The first part of `path` that leads into `home` although its parent does not."""
+    current = Path(path)
+    parts = [current, *current.parents]
+    for part in reversed(parts[:-1]):
+        if is_within(part, home) and not is_within(part.parent, home):
+            return str(part)
+    return None
 
 
 def _in_node_tmp(ctx: Context, value: str) -> bool:
@@ -247,9 +261,7 @@ def _directory(ctx: Context, name: str, value: str) -> list[Finding]:
                           fix=f"move {real} away")]
         return [found(check="var.exists", status="pass", message=f"{value} exists"),
                 *_ownership(real, "var", name)]
-    parent = Path(real).parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
+    parent = nearest_existing(Path(real).parent)
     if parent.is_dir() and os.access(parent, os.W_OK | os.X_OK):
         return [found(check="var.exists", status="pass",
                       message=f"{value} will be created under {parent}")]
