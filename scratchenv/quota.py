@@ -81,6 +81,23 @@ def _grace(token: str | None) -> str | None:
     return None if token in (None, "", "-") else token
 
 
+def _tables(text: str, ends: tuple[str, ...]) -> list[tuple[list[str], list[str]]]:
+    """(header, body lines) of each "Filesystem ... files ..." table in `text`."""
+    lines = text.splitlines()
+    tables = []
+    for index, line in enumerate(lines):
+        header = line.split()
+        if header[:1] != ["Filesystem"] or "files" not in header:
+            continue
+        body = []
+        for following in lines[index + 1:]:
+            if following.startswith(ends) or "Filesystem" in following:
+                break
+            body.append(following)
+        tables.append((header, body))
+    return tables
+
+
 def _rows(lines: list[str], width: int) -> list[list[str]]:
     """Data rows, re-joining a name the tool printed on a line of its own (long names)."""
     rows, pending = [], None
@@ -107,17 +124,8 @@ _LFS_END = ("Disk quotas", "uid ", "gid ", "prj ")
 def parse_lfs(text: str) -> list[Quota]:
     """`lfs quota [-h] -u USER MOUNT`: kbytes (or sizes with -h), files, limits, grace."""
     quotas: list[Quota] = []
-    lines = text.splitlines()
-    for index, line in enumerate(lines):
-        header = line.split()
-        if header[:1] != ["Filesystem"] or "files" not in header:
-            continue
+    for header, body in _tables(text, _LFS_END):
         scale = 1024 if header[1] == "kbytes" else 1
-        body = []
-        for following in lines[index + 1:]:
-            if following.startswith(_LFS_END) or "Filesystem" in following:
-                break
-            body.append(following)
         for row in _rows(body, 9):
             name, cells = row[0], row[1:9]
             used, _ = _value(cells[0], base=1024, scale=scale)
@@ -139,16 +147,7 @@ def parse_quota(text: str) -> list[Quota]:
     """`quota [-s]`: space (1K blocks without -s), files; a grace column appears only after
     a value marked `*` (over its soft limit). Sizes are 1024-based, file counts 1000-based."""
     quotas: list[Quota] = []
-    lines = text.splitlines()
-    for index, line in enumerate(lines):
-        header = line.split()
-        if header[:1] != ["Filesystem"] or "files" not in header:
-            continue
-        body = []
-        for following in lines[index + 1:]:
-            if following.startswith("Disk quotas") or "Filesystem" in following:
-                break
-            body.append(following)
+    for _, body in _tables(text, ("Disk quotas",)):
         for row in _rows(body, 7):
             name, cells = row[0], row[1:]
             # Without -s the column is "blocks" of 1 KiB; with -s sizes carry a unit.
