@@ -46,6 +46,11 @@ demo: install
 	HOME=$(DEMO)/home SCRATCHENV_ROOT=$(DEMO)/scratch SCRATCHENV_PROJECT=nanochat \
 		sh tools/demo.sh $(BIN)/scratchenv
 
+# The gate before sbatch: this shell's environment and disk against the settings (exit 1 on a
+# failure). Use it as `make verify && sbatch job.slurm`.
+verify: install
+	$(BIN)/scratchenv verify
+
 lint: install
 	$(BIN)/ruff check scratchenv tests benchmarks
 	$(BIN)/mypy scratchenv

@@ -23,6 +23,10 @@ COMMANDS = {
     "catalogue": "catalogue",
     "bootstrap": "bootstrap",
     "checkpoints": "checkpoints",
+    "verify": "verify",
+    "checklist": "checklist",
+    "status": "status",
+    "check-space": "check_space",
     "template": "template",
     "sbatch": "sbatch",
 }

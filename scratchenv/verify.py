@@ -16,9 +16,10 @@ from functools import partial
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from scratchenv.errors import ConfigError
+from scratchenv.fsutil import nearest_existing
 from scratchenv.plan import Plan, SetVar, build_plan, node_local_base
 from scratchenv.realpaths import is_within, same_place
 from scratchenv.settings import Settings, current_user
@@ -32,6 +33,8 @@ Status = Literal["pass", "warn", "fail", "skip"]
 
 class Finding(BaseModel):
     """One check on one subject, with a one-line fix when it did not pass."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
 
     check: str
     """Stable id, e.g. "var.set", "var.under_root", "root.free_space"."""
@@ -113,13 +116,14 @@ def check_root(ctx: Context) -> list[Finding]:
 
 def check_free_space(ctx: Context) -> list[Finding]:
     """Enough room on the root's file system: `--need`, else thresholds.min_free."""
+    from scratchenv.quota import free_space
+
     need = ctx.need if ctx.need is not None else ctx.settings.thresholds.min_free
     try:
-        fs = os.statvfs(ctx.root)
+        free = free_space(ctx.root)
     except OSError as error:
         return [Finding(check="root.free_space", subject=ctx.root, status="skip",
                         message=f"cannot tell free space: {error.strerror}")]
-    free = fs.f_bavail * fs.f_frsize
     if free < need:
         return [Finding(check="root.free_space", subject=ctx.root, status="fail",
                         message=f"{format_size(free)} free, {format_size(need)} needed",
@@ -181,14 +185,15 @@ def check_variables(ctx: Context, *, only: Sequence[str] | None = None) -> list[
 
 
 def check_variable(ctx: Context, change: SetVar) -> list[Finding]:
+    """One variable: set, absolute, where the Plan puts it (or pinned), and safe on disk."""
     name = change.name
     found = partial(Finding, subject=name)
     expected = ctx.plan.value_in(change, ctx.environ)
     value = ctx.environ.get(name, "")
     fix = export_line(name, expected or change.value)
     if not value:
-        return [found(check="var.set", status="fail", message=f"{name} is not set", fix=fix)]
-    findings = [found(check="var.set", status="pass", message=f"{name}={value}")]
+        return [found(check="var.set", status="fail", message="not set", fix=fix)]
+    findings = [found(check="var.set", status="pass", message=f"set to {value}")]
     if not os.path.isabs(value):
         findings.append(found(check="var.absolute", status="fail",
                               message=f"{name}={value} is relative: it moves with the working "
@@ -208,10 +213,12 @@ def _location(ctx: Context, name: str, value: str, expected: str | None, fix: st
     real = os.path.realpath(value)
     shown = value if real == value else f"{value} (really {real})"
     if is_within(value, ctx.home):
-        message = f"{shown} is inside home"
-        if real != value and not is_within(os.path.dirname(value) or "/", ctx.home):
-            fix = f"replace the symlink on the way to {value} with a directory on scratch"
-        return [found(check="var.not_in_home", status="fail", message=message, fix=fix)]
+        link = _crossing_into(value, ctx.home) if value == expected else None
+        if link is not None:
+            # The value is right; a symlink on the way leads back into home.
+            fix = f"replace the symlink {link} with a directory on scratch"
+        return [found(check="var.not_in_home", status="fail", message=f"{shown} is inside home",
+                      fix=fix)]
     findings = [found(check="var.not_in_home", status="pass", message=f"{shown} is outside home")]
     if expected is None:
         findings.append(found(check="var.under_root", status="skip",
@@ -226,6 +233,16 @@ def _location(ctx: Context, name: str, value: str, expected: str | None, fix: st
         findings.append(found(check="var.under_root", status="fail",
                               message=f"{shown} is not under the scratch root {ctx.root}", fix=fix))
     return findings
+
+
+def _crossing_into(path: str, home: str) -> str | None:
+    """The first part of `path` that leads into `home` although its parent does not."""
+    current = Path(path)
+    parts = [current, *current.parents]
+    for part in reversed(parts[:-1]):
+        if is_within(part, home) and not is_within(part.parent, home):
+            return str(part)
+    return None
 
 
 def _in_node_tmp(ctx: Context, value: str) -> bool:
@@ -244,9 +261,7 @@ def _directory(ctx: Context, name: str, value: str) -> list[Finding]:
                           fix=f"move {real} away")]
         return [found(check="var.exists", status="pass", message=f"{value} exists"),
                 *_ownership(real, "var", name)]
-    parent = Path(real).parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
+    parent = nearest_existing(Path(real).parent)
     if parent.is_dir() and os.access(parent, os.W_OK | os.X_OK):
         return [found(check="var.exists", status="pass",
                       message=f"{value} will be created under {parent}")]
@@ -441,8 +456,8 @@ def check_tools(ctx: Context) -> list[Finding]:
 
 
 CHECKS: list[Check] = [
-    check_root,
     check_free_space,
+    check_root,
     check_variables,
     check_path,
     check_venv,

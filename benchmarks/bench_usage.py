@@ -1,0 +1,58 @@
+"""The size scan (usage.scan) against `du -s` on a generated 200k-file tree.
+
+Warm cache (the tree was just written), as on a login node re-checking a cache. Ours runs
+in-process (what `status`/`verify` pay), du as a process; runs are interleaved.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import Row
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scratchenv.usage import scan  # noqa: E402
+
+FILES = 200_000
+
+
+def make_tree(root: str, files: int = FILES) -> None:
+    """`files` files of 0..5 KB in 20 x 100 directories, with a few hard links and symlinks."""
+    per_dir = 100
+    for index in range(files // per_dir):
+        directory = os.path.join(root, f"d{index // 100:02d}", f"e{index % 100:03d}")
+        os.makedirs(directory)
+        for number in range(per_dir):
+            with open(os.path.join(directory, f"f{number:03d}"), "wb") as handle:
+                handle.write(b"x" * ((number * 37) % 5000))
+        os.link(os.path.join(directory, "f001"), os.path.join(directory, "hard"))
+        os.symlink("f002", os.path.join(directory, "soft"))
+
+
+def rows() -> list[Row]:
+    with tempfile.TemporaryDirectory() as tmp:
+        make_tree(tmp)
+        assert scan(tmp).bytes == int(subprocess.run(
+            ["du", "-s", "--block-size=1", tmp], capture_output=True, text=True, check=True
+        ).stdout.split()[0]), "scan and du disagree"
+        timings: dict[str, list[float]] = {"du": [], "1": [], "8": []}
+        for _ in range(7):
+            for key in timings:
+                start = time.perf_counter()
+                if key == "du":
+                    subprocess.run(["du", "-s", tmp], check=True, stdout=subprocess.DEVNULL)
+                else:
+                    scan(tmp, workers=int(key))
+                timings[key].append(time.perf_counter() - start)
+    du = statistics.median(timings["du"])
+    return [
+        Row("usage.scan 200k files, 1 thread", statistics.median(timings["1"]), du, "du -s", 1.0),
+        Row("usage.scan 200k files, 8 threads", statistics.median(timings["8"]), du, "du -s", 1.0),
+    ]

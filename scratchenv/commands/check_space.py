@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import argparse
+
+from scratchenv.commands.verify import add_need_flag
+
+HELP = "exit 1 unless PATH (default: the scratch root) has --need bytes free, e.g. 30G"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_need_flag(parser)
+    parser.add_argument("path", nargs="?", metavar="PATH",
+                        help="where the data will go (default: the scratch root)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from scratchenv import output
+    from scratchenv.errors import ScratchenvError
+    from scratchenv.quota import free_space
+    from scratchenv.units import format_size
+
+    need, path = args.need, args.path
+    if need is None or path is None:
+        from scratchenv.commands import settings_from
+
+        settings = settings_from(args)
+        need = settings.thresholds.min_free if need is None else need
+        path = str(settings.scratch_root) if path is None else path
+    try:
+        free = free_space(path)
+    except OSError as error:
+        raise ScratchenvError(f"cannot tell free space of {path}: {error.strerror}") from None
+    if free < need:
+        raise ScratchenvError(
+            f"not enough space on {path}: {format_size(free)} free, {format_size(need)} needed",
+            exit_code=1)
+    output.say(f"ok: {format_size(free)} free on {path} ({format_size(need)} needed)")
+    return 0

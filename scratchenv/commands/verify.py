@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from scratchenv.commands import settings_from
+
+if TYPE_CHECKING:
+    from scratchenv.verify import Report
+
+HELP = "check the live environment and disk against the settings (exit 1 on any failure)"
+
+
+def add_report_flags(parser: argparse.ArgumentParser) -> None:
+    """--format/--json/--verbose, shared by verify and checklist."""
+    parser.add_argument("--format", choices=("human", "json", "markdown", "junit"),
+                        default="human", help="human checklist (default), json, "
+                        "markdown (- [x] list for CI summaries), junit (CI test reports)")
+    parser.add_argument("--json", action="store_const", const="json", dest="format",
+                        help="same as --format json (schema: README, 'verify --json')")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="human format: list every check, not only problems")
+
+
+def add_need_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--need", metavar="SIZE", type=_size,
+                        help="free space the scratch root must have, e.g. 30G "
+                        "(default: thresholds.min_free)")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_need_flag(parser)
+    parser.add_argument("--deep", action="store_true",
+                        help="also ask pip, uv, huggingface_hub, torch, ... where they write")
+    parser.add_argument("--script", metavar="FILE", type=Path,
+                        help="a job script to scan for lines that point variables back at home")
+    add_report_flags(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from scratchenv.verify import verify
+
+    report = verify(settings_from(args), os.environ, need=args.need, deep=args.deep,
+                    script=args.script)
+    return emit(report, args, title="scratchenv verify")
+
+
+def emit(report: Report, args: argparse.Namespace, *, title: str) -> int:
+    """Print `report` in the chosen format; the exit code: 0 ok, 1 any failure."""
+    from scratchenv import output
+    from scratchenv.report import render
+
+    output.write(render(report, args.format, title=title, verbose=args.verbose))
+    return 0 if report.ok else 1
+
+
+def _size(text: str) -> int:
+    from scratchenv.units import parse_size
+
+    try:
+        return parse_size(text)
+    except Exception as error:  # argparse turns this into a usage error (exit 2)
+        raise argparse.ArgumentTypeError(str(error)) from None

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from scratchenv.realpaths import is_within, mount_point, same_place
+
+
+def test_within_follows_symlinks_both_ways(tmp_path: Path) -> None:
+    home, scratch = tmp_path / "my-home", tmp_path / "my-scratch"
+    home.mkdir()
+    scratch.mkdir()
+    (scratch / "cache").symlink_to(home)
+    (tmp_path / "my-home-link").symlink_to(home)
+    assert is_within(scratch / "cache" / "x", home)
+    assert is_within(home / "y", tmp_path / "my-home-link")
+    assert not is_within(scratch / "z", home)
+    assert not is_within(tmp_path / "my-homework", home)  # a string prefix, not a parent
+
+
+def test_within_a_place_that_does_not_exist_yet(tmp_path: Path) -> None:
+    assert is_within(tmp_path / "a" / "b", tmp_path / "a")
+    assert not is_within(tmp_path / "ab", tmp_path / "a")
+
+
+def test_same_place(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    assert same_place(tmp_path / "link", tmp_path / "real")
+    assert same_place(tmp_path / "new", tmp_path / "link" / ".." / "new")
+    assert not same_place(tmp_path / "real", tmp_path)
+
+
+def test_mount_point() -> None:
+    assert mount_point("/proc/self") == "/proc"
+    assert mount_point("/definitely/not/there") == "/"

@@ -1,0 +1,88 @@
+"""usage.scan against du on real trees: hard links once, symlinks not followed, bounded."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from scratchenv.usage import scan
+
+
+def du_bytes(path: Path) -> int:
+    out = subprocess.run(["du", "-s", "-x", "--block-size=1", str(path)], check=True,
+                         capture_output=True, text=True).stdout
+    return int(out.split()[0])
+
+
+def du_inodes(path: Path) -> int:
+    out = subprocess.run(["du", "-s", "-x", "--inodes", str(path)], check=True,
+                         capture_output=True, text=True).stdout
+    return int(out.split()[0])
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "tree"
+    for index in range(30):
+        directory = root / f"d{index % 5}" / f"e{index}"
+        directory.mkdir(parents=True)
+        for number in range(20):
+            (directory / f"f{number}").write_bytes(b"y" * (number * 150))
+    big = tmp_path / "outside"
+    big.mkdir()
+    (big / "blob").write_bytes(b"z" * 5_000_000)
+    (root / "link-to-outside").symlink_to(big)
+    os.link(root / "d0" / "e0" / "f19", root / "hardlink")
+    os.link(root / "d0" / "e0" / "f19", root / "d1" / "hardlink2")
+    return root
+
+
+@pytest.fixture(autouse=True)
+def _du_available() -> None:
+    if shutil.which("du") is None:  # coreutils: always there on Linux
+        pytest.fail("du not installed")
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_scan_matches_du(tree: Path, workers: int) -> None:
+    usage = scan(str(tree), workers=workers)
+    assert usage.complete
+    assert usage.bytes == du_bytes(tree)
+    assert usage.files == du_inodes(tree) - 1  # du counts the top directory itself
+    assert usage.bytes < 5_000_000  # the symlinked 5 MB blob is not followed
+
+
+def test_stop_after_bytes_stops_early(tmp_path: Path) -> None:
+    for index in range(50):
+        directory = tmp_path / f"d{index}"
+        directory.mkdir()
+        for number in range(100):
+            (directory / f"f{number}").write_bytes(b"x" * 4096)
+    for workers in (1, 4):
+        usage = scan(str(tmp_path), stop_after_bytes=256 * 1024, workers=workers)
+        assert not usage.complete
+        assert usage.bytes > 256 * 1024
+        assert usage.files < 1000  # of 5050
+
+
+def test_exclude_by_identity(tree: Path) -> None:
+    whole = scan(str(tree))
+    part = scan(str(tree), exclude=[str(tree / "d3")])
+    assert part.bytes == whole.bytes - du_bytes(tree / "d3")
+
+
+def test_missing_path_and_single_file(tmp_path: Path) -> None:
+    assert scan(str(tmp_path / "nope")).bytes == 0
+    (tmp_path / "file").write_bytes(b"x" * 10000)
+    assert scan(str(tmp_path / "file")).bytes == du_bytes(tmp_path / "file")
+
+
+def test_unreadable_directory_is_skipped_not_fatal(tree: Path) -> None:
+    # Root can read anything; the point is that a vanished directory does not raise.
+    victim = tree / "d4"
+    shutil.rmtree(victim)
+    assert scan(str(tree)).complete
