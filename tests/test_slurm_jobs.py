@@ -108,7 +108,8 @@ def test_the_template_job_activates_and_checks_its_node(slurm, root, tmp_path):
     state = slurm.wait_for_job(job_id)
     log = (tmp_path / f"{job_id}.out").read_text()
     assert state["JobState"] == "COMPLETED", (state, log)
-    assert "verify" in log and "ok" in log, log
+    assert f"✓ {slurm.node}: job {job_id} on {slurm.node}" in log
+    assert "scratchenv verify --node: ok" in log, log
     env = read_env(out)
     assert env["SCRATCHENV_PROJECT"] == "nanochat"
     assert env["NANOCHAT_BASE_DIR"] == f"{root}/nanochat-cache"
@@ -156,9 +157,19 @@ def test_force_submits_anyway_and_says_so(slurm, root, tmp_path, isolated):
 def test_verify_all_nodes_runs_through_srun(slurm):
     result = in_login_shell(f"salloc --nodes=1 {SCRATCHENV} verify --all-nodes")
     assert result.returncode == 0, result.stderr + result.stdout
-    rows = [line for line in result.stdout.splitlines() if line.startswith(slurm.node)]
-    assert len(rows) == 1, result.stdout
-    assert "ok" in rows[0]
+    assert result.stdout.splitlines()[0].split() == ["NODE", "RESULT", "DETAIL"]
+    rows = [line.split() for line in result.stdout.splitlines()[1:]]
+    assert [row[:2] for row in rows] == [[slurm.node, "ok"]], result.stdout
+
+
+def test_verify_all_nodes_names_the_failing_node(slurm, tmp_path):
+    missing = tmp_path / "not-mounted"
+    result = in_login_shell(f"export SCRATCHENV_ROOT={missing}\n"
+                            f"salloc --nodes=1 {SCRATCHENV} verify --all-nodes")
+    assert result.returncode == 1, result.stderr + result.stdout
+    row = result.stdout.splitlines()[1]
+    assert row.split()[:2] == [slurm.node, "FAILED"]
+    assert f"{missing}: the scratch root does not exist" in row
 
 
 def test_verify_all_nodes_needs_an_allocation(slurm):

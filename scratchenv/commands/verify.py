@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scratchenv.commands import settings_from
+from scratchenv.commands import global_flags, settings_from
 
 if TYPE_CHECKING:
     from scratchenv.verify import Report
@@ -36,15 +36,38 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="also ask pip, uv, huggingface_hub, torch, ... where they write")
     parser.add_argument("--script", metavar="FILE", type=Path,
                         help="a job script to scan for lines that point variables back at home")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--node", action="store_true",
+                       help="what matters on a compute node, in seconds (job scripts run it)")
+    where.add_argument("--all-nodes", action="store_true",
+                       help="inside an allocation: --node on every node via srun, a row each")
     add_report_flags(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from scratchenv.verify import verify
 
+    if args.all_nodes:
+        return _all_nodes(args)
+    checks = None
+    if args.node:
+        from scratchenv.node import NODE_CHECKS
+
+        checks = NODE_CHECKS
     report = verify(settings_from(args), os.environ, need=args.need, deep=args.deep,
-                    script=args.script)
-    return emit(report, args, title="scratchenv verify")
+                    script=args.script, checks=checks)
+    title = "scratchenv verify --node" if args.node else "scratchenv verify"
+    return emit(report, args, title=title)
+
+
+def _all_nodes(args: argparse.Namespace) -> int:
+    """`verify --node --json` once per node through srun; one row per node (issue 7)."""
+    from scratchenv import output, slurm
+    from scratchenv.commands.init import scratchenv_command
+
+    nodes = slurm.verify_all_nodes(scratchenv_command() + global_flags(args), os.environ)
+    output.table(slurm.node_rows(nodes), headers=("NODE", "RESULT", "DETAIL"))
+    return 0 if all(node.report is not None and node.report.ok for node in nodes) else 1
 
 
 def emit(report: Report, args: argparse.Namespace, *, title: str) -> int:
