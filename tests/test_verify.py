@@ -11,6 +11,7 @@ import pytest
 from verify_place import Place, place_fixture  # noqa: F401
 
 from scratchenv.errors import ScratchenvError
+from scratchenv.plan import build_plan
 from scratchenv.verify import CHECKS, Finding, Report, checklist_checks, verify
 
 
@@ -59,8 +60,14 @@ def test_symlink_from_scratch_into_home_is_caught(place: Place) -> None:
     assert finding.status == "fail"
     assert str(real) in finding.message
     assert finding.fix == f"replace the symlink {place.root / 'cache'} with a directory on scratch"
-    assert set(failures(report)) == {("var.not_in_home", name) for name in (
-        "XDG_CACHE_HOME", "HF_HOME", "TORCH_HOME", "UV_CACHE_DIR", "PIP_CACHE_DIR")}
+    # Exactly the variables planned under {root}/cache/, and no others.
+    under_cache = {
+        change.name for change in build_plan(place.settings()).variables
+        if change.entry is not None and change.entry.anchor == "root"
+        and change.entry.path.startswith("cache/")
+    }
+    assert {"XDG_CACHE_HOME", "HF_HOME", "TORCH_HOME", "PIP_CACHE_DIR"} <= under_cache
+    assert set(failures(report)) == {("var.not_in_home", name) for name in under_cache}
 
 
 def test_home_behind_a_symlink_is_still_home(place: Place, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -224,11 +231,13 @@ def test_cargo_bin_on_path_and_not_shadowed_by_home(place: Place) -> None:
     settings = place.settings()
     environ = place.activated(settings)
     cargo_bin = f"{place.root}/.cargo/bin"
-    assert find(verify(settings, environ), "path.entry").status == "pass"
+    assert find(verify(settings, environ), "path.entry", cargo_bin).status == "pass"
     without = ":".join(p for p in environ["PATH"].split(":") if p != cargo_bin)
-    assert find(verify(settings, {**environ, "PATH": without}), "path.entry").status == "fail"
+    report = verify(settings, {**environ, "PATH": without})
+    assert find(report, "path.entry", cargo_bin).status == "fail"
     shadowed = f"{place.home}/.cargo/bin:{environ['PATH']}"
-    assert find(verify(settings, {**environ, "PATH": shadowed}), "path.entry").status == "warn"
+    report = verify(settings, {**environ, "PATH": shadowed})
+    assert find(report, "path.entry", cargo_bin).status == "warn"
 
 
 def test_bounded_home_scan_stops_at_the_threshold(place: Place,
