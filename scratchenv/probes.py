@@ -2,7 +2,7 @@
 
 Each probe runs the tool (or a `python -c` importing it) in the environment under test,
 through proc.py with a timeout, and reports paths; a tool that is not installed is skipped.
-Probes run one after the other: proc.run is not meant to be called from several threads.
+Probes run side by side: each mostly waits for an interpreter to import a big package.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -125,7 +126,9 @@ def findings(ctx: Context) -> list[Finding]:
 
     python = python_of(ctx.environ)
     result = []
-    for answer in (ask(probe, ctx.environ, python) for probe in PROBES):
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda probe: ask(probe, ctx.environ, python), PROBES))
+    for answer in answers:
         tool = answer.probe.tool
         if answer.skipped:
             result.append(Finding(check="tool.location", subject=tool, status="skip",

@@ -5,9 +5,13 @@ Tools run with the Plan's environment applied, so their caches land on scratch t
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import shutil
+import signal
+import subprocess
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,14 +32,8 @@ class Result:
 
 def which(name: str, *, env: Mapping[str, str] | None = None) -> str | None:
     """The absolute path of `name` on PATH (of `env`, else of os.environ), or None."""
-    from plumbum import local
-    from plumbum.commands.processes import CommandNotFound
-
-    with _environment(env):
-        try:
-            return str(local.which(name))
-        except CommandNotFound:
-            return None
+    environ = os.environ if env is None else env
+    return shutil.which(name, path=environ.get("PATH", os.defpath))
 
 
 def run(
@@ -49,16 +47,20 @@ def run(
 
     `env`: the child's whole environment (e.g. `plan.apply(os.environ)`); default: this
     process's os.environ as it is now. argv[0] is looked up on the PATH of that environment.
-    A missing program or a timeout is a ScratchenvError naming the command.
+    A missing program or a timeout is a ScratchenvError naming the command. On a timeout
+    the child's whole process group is killed: a tool's own children would otherwise hold
+    the pipes open and the wait would outlast the timeout.
     """
-    from plumbum.commands.processes import ProcessTimedOut
-
+    process = _popen(argv, env, cwd, start_new_session=True)
     try:
-        with _environment(env):
-            code, out, err = _command(argv, cwd).run(retcode=None, timeout=timeout)
-    except ProcessTimedOut:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(process)
         raise ScratchenvError(f"{' '.join(argv)}: no answer within {timeout}s") from None
-    return Result(tuple(argv), code, out, err)
+    except BaseException:
+        _kill_group(process)
+        raise
+    return Result(tuple(argv), process.returncode, _text(out), _text(err))
 
 
 def stream(
@@ -72,15 +74,13 @@ def stream(
     as it comes; never raises for a non-zero exit.
 
     For installers whose progress the user should watch (bootstrap). Standard input is
-    closed, so a tool that unexpectedly prompts fails instead of hanging. The Result's
-    stdout holds both streams' lines in the order they arrived; its stderr is empty.
+    closed, so a tool that unexpectedly prompts fails instead of hanging. The child stays
+    in the terminal's process group, so ^C reaches it too. The Result's stdout holds both
+    streams' lines in the order they arrived; its stderr is empty.
     """
-    import subprocess
-
     from plumbum.commands.processes import Mode, iter_lines
 
-    with _environment(env):
-        process = _command(argv, cwd).popen(stdin=subprocess.DEVNULL)
+    process = _popen(argv, env, cwd, stdin=subprocess.DEVNULL)
     lines: list[str] = []
     # retcode=None: no check, the caller decides (plumbum's stubs only allow an int).
     lines_of = iter_lines(process, retcode=None, buffer_size=0,  # type: ignore[call-overload]
@@ -92,28 +92,39 @@ def stream(
     return Result(tuple(argv), process.returncode, "".join(f"{line}\n" for line in lines), "")
 
 
-def _command(argv: Sequence[str], cwd: str | None) -> Any:
-    from plumbum import local
-    from plumbum.commands.processes import CommandNotFound
+def _popen(
+    argv: Sequence[str], env: Mapping[str, str] | None, cwd: str | None, **popen_args: Any
+) -> Any:
+    """Start `argv` with exactly `env` (default: os.environ now).
 
-    try:
-        command: Any = local[argv[0]][list(argv[1:])]
-    except CommandNotFound:
-        raise ScratchenvError(f"{argv[0]}: command not found") from None
-    return command if cwd is None else command.with_cwd(cwd)
-
-
-@contextmanager
-def _environment(env: Mapping[str, str] | None) -> Iterator[None]:
-    """Make plumbum's environment exactly `env` (default: os.environ now) for the block.
-
-    plumbum copies os.environ once, at import, and merges `with_env` on top of that copy:
-    later changes to os.environ (monkeypatched HOME, a variable removed) would not reach
-    the child, and a removed variable would leak back in.
+    plumbum merges every child's environment over `local.env`, one copy of os.environ
+    taken at import and shared by all threads. So for the instant of the spawn, under a
+    lock, `local.env` is made exactly the child's environment; the lock is not held while
+    the child runs.
     """
     from plumbum import local
 
-    with local.env():
+    environ = dict(os.environ if env is None else env)
+    program = argv[0] if "/" in argv[0] else which(argv[0], env=environ)
+    if program is None or not os.access(program, os.X_OK):
+        raise ScratchenvError(f"{argv[0]}: command not found")
+    command = local[program][list(argv[1:])]
+    with _SPAWN_LOCK, local.env():
         local.env.clear()
-        local.env.update(os.environ if env is None else env)
-        yield
+        local.env.update(environ)
+        return command.popen(cwd=cwd, **popen_args)
+
+
+_SPAWN_LOCK = threading.Lock()
+
+
+def _kill_group(process: Any) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.communicate()
+
+
+def _text(data: bytes | str | None) -> str:
+    if isinstance(data, bytes):
+        return data.decode("utf-8", errors="replace")
+    return data or ""

@@ -60,8 +60,6 @@ def collect(settings: Settings, environ: Mapping[str, str]) -> Status:
         if value and os.path.isabs(value):
             places[change.name] = value
     user = current_user()
-    # Quota tools run one after the other, outside the pool: proc.run is the one place that
-    # runs programs and is not meant to be called from several threads at once.
     home_quota = user_quota(plan.home, user)
     root_quota = user_quota(plan.root, user)
     with ThreadPoolExecutor(max_workers=4) as pool:

@@ -343,10 +343,11 @@ def _python_runs(ctx: Context, name: str, venv: str) -> Finding:
     found = partial(Finding, check="venv.python", subject=name)
     python = os.path.join(venv, "bin", "python")
     if not os.path.isdir(venv):
-        return found(status="warn", message=f"no venv at {venv} yet", fix=f"uv venv {venv}")
+        return found(status="warn", message=f"no venv at {venv} yet",
+                     fix="scratchenv bootstrap --venv")
     if not os.path.exists(python):
         return found(status="fail", message=f"{python} is missing or a broken link",
-                     fix=f"recreate the venv: rm -rf {venv} && uv venv {venv}")
+                     fix="scratchenv bootstrap --venv --repair")
     try:
         result = proc.run([python, "-c", "import sys; print(sys.prefix)"],
                           env=dict(ctx.environ), timeout=30)
@@ -355,7 +356,7 @@ def _python_runs(ctx: Context, name: str, venv: str) -> Finding:
     if not result.ok:
         last = (result.stderr.strip().splitlines() or ["no output"])[-1]
         return found(status="fail", message=f"{python} does not run: {last}",
-                     fix=f"recreate the venv: rm -rf {venv} && uv venv {venv}")
+                     fix="scratchenv bootstrap --venv --repair")
     return found(status="pass", message=f"{python} runs")
 
 

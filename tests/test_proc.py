@@ -41,3 +41,22 @@ def test_env_is_the_whole_child_environment_and_its_path_finds_the_program(tmp_p
     assert proc.which("only-here") is None
     with pytest.raises(ScratchenvError, match="only-here: command not found"):
         proc.run(["only-here"])
+
+
+def test_timeout_kills_the_tools_own_children_too():
+    import time
+
+    start = time.monotonic()
+    with pytest.raises(ScratchenvError, match="no answer within 1s"):
+        proc.run(["sh", "-c", "sleep 30; echo late"], timeout=1)
+    assert time.monotonic() - start < 10
+
+
+def test_runs_from_many_threads_each_get_their_own_environment():
+    from concurrent.futures import ThreadPoolExecutor
+
+    def probe(i: int) -> str:
+        return proc.run(["sh", "-c", "echo $N"], env={"N": str(i), "PATH": "/usr/bin:/bin"}).stdout
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(probe, range(40))) == [f"{i}\n" for i in range(40)]

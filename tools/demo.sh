@@ -11,3 +11,9 @@ echo "\$ scratchenv env"
 echo
 echo "\$ source \"\$(scratchenv activate --shell bash)\"; pip cache dir; echo \$HF_HOME"
 bash -c '. "$1"; "$2" -m pip cache dir; echo "$HF_HOME"' sh "$file" "$(dirname "$scratchenv")/python"
+echo
+echo "\$ source \"\$(scratchenv activate --shell bash)\"; scratchenv verify"
+bash -c '. "$1"; "$2" verify' sh "$file" "$scratchenv" || true
+echo
+echo "\$ scratchenv verify   # in a shell that was never activated: fails, with the fixes"
+"$scratchenv" verify | tail -5 || true
