@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -95,3 +96,44 @@ def test_broken_settings_keep_the_last_good_file(root, isolated):
 def test_inputs_key_is_one_line_whatever_the_environment(tmp_path):
     key = inputs_key("bash", {"SCRATCHENV_ROOT": "/x\ny", "HOME": "/h"}, str(tmp_path))
     assert "\n" not in key
+
+
+
+@contextlib.contextmanager
+def read_only(directory: Path):
+    """`directory` made read-only even for root (a read-only bind mount), as a home can be
+    on a compute node."""
+    if os.getuid() != 0:
+        directory.chmod(0o555)
+        try:
+            yield
+        finally:
+            directory.chmod(0o755)
+        return
+    subprocess.run(["mount", "--bind", str(directory), str(directory)], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(directory)], check=True)
+        yield
+    finally:
+        subprocess.run(["umount", str(directory)], check=True)
+
+
+def test_read_only_home_keeps_the_last_good_file(root, monkeypatch):
+    path = activate()
+    monkeypatch.setenv("SCRATCHENV_PROJECT", "changed")  # the inputs change: a rewrite is due
+    with read_only(path.parent):
+        result = cli("activate", "--shell", "bash")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(path)
+    assert "using the previous activation file" in result.stderr
+    assert "NANOCHAT" not in path.read_text() and "changed" not in path.read_text()
+
+
+def test_read_only_home_without_a_previous_file_is_one_clear_error(root, isolated):
+    state = isolated / ".local" / "state"
+    state.mkdir(parents=True)
+    with read_only(state):
+        result = cli("activate", "--shell", "bash")
+    assert result.returncode == 2
+    assert result.stderr.startswith("scratchenv: error: cannot write")
+    assert result.stderr.count("\n") == 1

@@ -20,13 +20,16 @@ def run(args: argparse.Namespace) -> int:
     shell = args.shell or default_shell(os.environ)
     try:
         path = write_activation(shell, settings_from(args), os.environ, global_flags(args))
-    except ScratchenvError as problem:
+    except (ScratchenvError, OSError) as problem:
         # A login must not lose its environment because settings broke since the last
-        # good file: keep using that one, and say why it is stale.
+        # good file, or home is read-only on this node: keep using that file, say why.
         stale = activation_file(shell, os.environ)
         if not os.path.isfile(stale):
+            if isinstance(problem, OSError):
+                raise ScratchenvError(f"cannot write {stale}: {problem.strerror}") from None
             raise
-        output.warn(f"{problem}; using the previous activation file")
+        reason = problem.strerror if isinstance(problem, OSError) else problem
+        output.warn(f"{reason}; using the previous activation file {stale}")
         path = stale
     output.say(path)
     return 0
