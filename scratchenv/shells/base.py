@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from importlib import resources
 from string import Template
@@ -113,6 +114,14 @@ class ShellRenderer(Renderer):
 
 NODE_TMP = '"$_scratchenv_node_tmp"'
 """How every shell's script refers to the node-local directory it computed."""
+
+
+_BARE_SAFE = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
+
+
+def is_bare_safe(value: str) -> bool:
+    """True when `value` means itself unquoted in every shell (the common case: a path)."""
+    return _BARE_SAFE.fullmatch(value) is not None
 
 
 def indent(lines: list[str], depth: int) -> str:

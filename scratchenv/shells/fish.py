@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 from scratchenv.plan import Plan
-from scratchenv.shells.base import ShellRenderer, indent, missing_root_message
-
-_SAFE = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
+from scratchenv.shells.base import ShellRenderer, indent, is_bare_safe, missing_root_message
 
 
 class FishRenderer(ShellRenderer):
@@ -16,7 +12,7 @@ class FishRenderer(ShellRenderer):
 
     def quote(self, value: str) -> str:
         """Bare when safe, else single quotes with `\\` and `'` escaped (fish's only escapes)."""
-        if _SAFE.fullmatch(value):
+        if is_bare_safe(value):
             return value
         return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
