@@ -17,6 +17,9 @@ COMMANDS = {
     "env": "env",
     "init": "init",
     "catalogue": "catalogue",
+    "doctor": "doctor",
+    "migrate": "migrate",
+    "clean": "clean",
 }
 
 
