@@ -88,6 +88,9 @@ def _real(path: str) -> str:
 def prepare(plan: Plan, names: Sequence[str] = ()) -> list[Step]:
     """A step per selected move (all with a default in home when `names` is empty)."""
     steps = []
+    earlier = interrupted(plan) or {}
+    touched = {(m.get("source"), m.get("dest")) for m in earlier.get("moves", [])
+               if isinstance(m, dict) and m.get("source_touched")}
     for move in select(home_moves(plan), names):
         step = Step(move)
         source, dest = move.source, move.dest
@@ -107,6 +110,7 @@ def prepare(plan: Plan, names: Sequence[str] = ()) -> list[Step]:
             step.note = "the source is inside the destination: left alone"
         else:
             step.survey = survey(source, dest, [keep.path for keep in move.keeps])
+            step.survey.source_touched = (source, dest) in touched
             if not step.active and not step.survey.conflicts:
                 step.note = "nothing to move"
         steps.append(step)
@@ -158,13 +162,15 @@ def interrupted(plan: Plan) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def _write_journal(plan: Plan, steps: Sequence[Step], link: bool, verify: str) -> None:
+def _write_journal(plan: Plan, steps: Sequence[Step], link: bool, verify: str,
+                   started: str) -> None:
     data = {
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "started": started,
         "tools": list(dict.fromkeys(step.move.tool for step in steps)),
         "link": link,
         "verify": verify,
-        "moves": [{"var": s.move.var, "source": s.move.source, "dest": s.move.dest}
+        "moves": [{"var": s.move.var, "source": s.move.source, "dest": s.move.dest,
+                   "source_touched": bool(s.survey and s.survey.source_touched)}
                   for s in steps],
     }
     atomic_write(journal_path(plan), json.dumps(data, indent=2) + "\n", mode=0o600)
@@ -197,12 +203,17 @@ def apply(plan: Plan, steps: Sequence[Step], *, link: bool = False, verify: str 
         raise ScratchenvError(
             "not enough space, nothing moved: " + "; ".join(c.describe() for c in short),
             exit_code=1)
-    _write_journal(plan, steps, link, verify)
+    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    _write_journal(plan, steps, link, verify, started)
     results = []
     for step in steps:
         result = Result(step)
         if step.active and step.survey is not None:
-            result.outcome = _transfer(plan, step, verify, bar)
+            def touching(survey: Survey = step.survey) -> None:
+                survey.source_touched = True
+                _write_journal(plan, steps, link, verify, started)
+
+            result.outcome = _transfer(plan, step, verify, bar, touching)
         elif step.survey is not None:
             result.outcome = Outcome(conflicts=list(step.survey.conflicts),
                                      skipped=list(step.survey.skipped))
@@ -217,7 +228,8 @@ def apply(plan: Plan, steps: Sequence[Step], *, link: bool = False, verify: str 
     return results
 
 
-def _transfer(plan: Plan, step: Step, verify: str, bar: BarFactory) -> Outcome:
+def _transfer(plan: Plan, step: Step, verify: str, bar: BarFactory,
+              before_removing: Callable[[], None]) -> Outcome:
     assert step.survey is not None
     s, tool = step.survey, step.move.tool
     copied, close_copy = bar(f"copy {tool}", s.copy_bytes, s.copy_files)
@@ -231,7 +243,7 @@ def _transfer(plan: Plan, step: Step, verify: str, bar: BarFactory) -> Outcome:
 
     verified = _Deferred(start_verify) if copied is not None else None
     try:
-        return Transfer(s, verify=verify, progress=copied).run(verified)
+        return Transfer(s, verify=verify, progress=copied).run(verified, before_removing)
     except DestinationFull as full:
         raise ScratchenvError(
             f"the destination filled up while copying {tilde(full.path, plan.home)} "

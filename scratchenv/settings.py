@@ -73,7 +73,8 @@ class Thresholds(BaseModel):
         default=1024**3, description="doctor reports a home directory no entry knows above this"
     )
     many_files: int = Field(
-        default=100_000, ge=1, description="... or holding more entries than this (inode quotas)"
+        default=100_000, ge=1,
+        description="doctor reports one holding more entries than this (inode quotas)",
     )
 
 

@@ -29,6 +29,8 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from functools import partial
 
+from scratchenv.errors import ScratchenvError
+
 PART_PREFIX = ".scratchenv-part."
 """Temporary copies in the destination start with this; a re-run deletes leftovers."""
 KILL_ENV = "SCRATCHENV_TEST_KILL_AT"
@@ -76,6 +78,12 @@ class Survey:
     """Leftover temporary files at the destination (absolute paths)."""
     same_device: bool = False
     new_dirs: int = 0
+    existing_dirs: set[str] = field(default_factory=set)
+    """Directories (rel) already at the destination when surveyed."""
+    source_touched: bool = False
+    """An earlier, interrupted run got to removing sources: directory modes and times in
+    the source are ours now (opened up, emptied), while those at the destination are right
+    already, so they are kept (migrate knows this from its journal)."""
     total_bytes: int = 0
     """Apparent size of every item (files and links)."""
     copy_bytes: int = 0
@@ -216,12 +224,18 @@ def survey(source: str, dest: str, keeps: Collection[str] = ()) -> Survey:
         prefix = f"{rel}/" if rel else ""
         existing: dict[str, os.DirEntry[str]] = {}
         if dest_exists:
-            with os.scandir(join(dest, rel)) as listing:
-                for entry in listing:
-                    if entry.name.startswith(PART_PREFIX):
-                        result.partials.append(entry.path)
-                    else:
-                        existing[entry.name] = entry
+            try:
+                with os.scandir(join(dest, rel)) as listing:
+                    for entry in listing:
+                        if entry.name.startswith(PART_PREFIX):
+                            result.partials.append(entry.path)
+                        else:
+                            existing[entry.name] = entry
+            except OSError as error:
+                dirs.pop()
+                result.conflicts.append((rel, f"destination unreadable: {error.strerror}"))
+                continue
+            result.existing_dirs.add(rel)
         else:
             result.new_dirs += 1
         try:
@@ -279,6 +293,18 @@ def _retry_writable(action: Callable[[], object], directory: str) -> None:
         action()
 
 
+def _unlink_harder(path: str, error: OSError) -> str | None:
+    """After unlinking `path` failed: retry in a read-only directory of ours, else say why."""
+    if isinstance(error, PermissionError):
+        try:
+            _make_writable(os.path.dirname(path))
+            os.unlink(path)
+            return None
+        except OSError as again:
+            error = again
+    return f"copied, but not removed: {error.strerror}"
+
+
 def makedirs_private(path: str) -> None:
     """Create `path` and missing parents with mode 0700 (scratch is shared)."""
     missing = []
@@ -324,9 +350,15 @@ class Transfer:
         umask = os.umask(0o077)
         os.umask(umask)
         self._umask = umask
+        self._opened: dict[str, int] = {}
+        """Destination directories made writable for this run, with their modes."""
 
-    def run(self, verified: Progress | None = None) -> Outcome:
-        """Copy everything, then verify and unlink; DestinationFull leaves the source whole."""
+    def run(self, verified: Progress | None = None,
+            before_removing: Callable[[], None] | None = None) -> Outcome:
+        """Copy everything, then verify and unlink; DestinationFull leaves the source whole.
+
+        `before_removing` is called once everything is copied and synced, before the first
+        source is touched."""
         plan = self.plan
         for path in plan.partials:
             with contextlib.suppress(FileNotFoundError):
@@ -335,6 +367,8 @@ class Transfer:
         copied = self._copy_all()
         self._set_dir_times()
         _sync(plan.dest if plan.dirs else os.path.dirname(plan.dest))
+        if before_removing is not None:
+            before_removing()
         self._remove_sources(copied, verified)
         return self.outcome
 
@@ -348,45 +382,50 @@ class Transfer:
                 os.mkdir(path, 0o700)
             except FileExistsError:
                 if not os.access(path, os.W_OK | os.X_OK):  # made read-only by a killed run
+                    self._opened[path] = stat.S_IMODE(os.lstat(path).st_mode)
                     _make_writable(path)
             except OSError as error:
                 if error.errno in _FULL:
                     raise DestinationFull(path, error) from None
-                raise
+                raise ScratchenvError(f"cannot create {path}: {error.strerror}; nothing was "
+                                      "removed from home", exit_code=1) from None
         copied = []
         failed = set()
+        source, dest = plan.source, plan.dest
         for item in plan.items:
             if item.action == "there":
                 copied.append(item)
                 continue
+            rel = item.rel
             if item.link_to is not None and item.link_to in failed:
                 item.link_to = None
             try:
-                self._copy(item)
+                self._copy(f"{source}/{rel}" if rel else source,
+                           f"{dest}/{rel}" if rel else dest, item)
             except OSError as error:
                 if error.errno in _FULL:
-                    raise DestinationFull(join(plan.source, item.rel), error) from None
-                failed.add(item.rel)
-                outcome.failed.append((item.rel, f"not copied: {error.strerror}"))
+                    raise DestinationFull(join(source, rel), error) from None
+                failed.add(rel)
+                outcome.failed.append((rel, f"not copied: {error.strerror}"))
                 continue
             copied.append(item)
             if progress is not None:
                 progress(item.st.st_size, 1)
         return copied
 
-    def _copy(self, item: Item) -> None:
-        src = join(self.plan.source, item.rel)
-        dst = join(self.plan.dest, item.rel)
+    def _copy(self, src: str, dst: str, item: Item) -> None:
         tmp = part_name(dst)
         st = item.st
         try:
-            if stat.S_ISLNK(st.st_mode):
+            if item.link_to is None and not self._linked and stat.S_ISREG(st.st_mode):
+                self._copy_data(src, tmp, st)
+            elif stat.S_ISLNK(st.st_mode):
                 os.symlink(os.readlink(src), tmp)
                 self._own(tmp, st, follow=False)
                 os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
             elif item.link_to is not None:
                 os.link(join(self.plan.dest, item.link_to), tmp)
-            elif not (self._linked and self._hard_link(src, tmp)):
+            elif not self._hard_link(src, tmp):
                 self._copy_data(src, tmp, st)
             if self._kill is not None:
                 self._kill.passed("copy")
@@ -454,6 +493,10 @@ class Transfer:
                 continue
             path = join(plan.dest, rel)
             with contextlib.suppress(FileNotFoundError):
+                if plan.source_touched and rel in plan.existing_dirs:
+                    if path in self._opened:
+                        os.chmod(path, self._opened[path])
+                    continue
                 os.chmod(path, stat.S_IMODE(st.st_mode))
                 os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
 
@@ -476,15 +519,26 @@ class Transfer:
             if now.st_size != st.st_size or now.st_mtime_ns != st.st_mtime_ns:
                 outcome.failed.append((rel, "changed while moving: kept, re-run"))
                 continue
-            problem = self._check(src, dst, now, by_hash)
+            if by_hash or not stat.S_ISREG(now.st_mode):
+                problem = self._check(src, dst, now, by_hash)
+            else:  # the common case, inline: size and mtime of the copy
+                try:
+                    there = os.lstat(dst)
+                    same = (there.st_size == st.st_size and there.st_mtime_ns == st.st_mtime_ns
+                            and stat.S_ISREG(there.st_mode))
+                except FileNotFoundError:
+                    same = False
+                problem = None if same else self._check(src, dst, now, by_hash)
             if problem:
                 outcome.failed.append((rel, problem))
                 continue
             try:
                 os.unlink(src)
-            except PermissionError:
-                _make_writable(os.path.dirname(src))
-                os.unlink(src)
+            except OSError as error:
+                problem = _unlink_harder(src, error)
+                if problem:
+                    outcome.failed.append((rel, problem))
+                    continue
             if kill is not None:
                 kill.passed("unlink")
             outcome.moved += 1

@@ -96,7 +96,7 @@ def snapshot(base: Path) -> dict[str, tuple]:
             if stat.S_ISLNK(st.st_mode):
                 result[rel] = ("link", os.readlink(path))
             elif stat.S_ISDIR(st.st_mode):
-                result[rel] = ("dir", mode)
+                result[rel] = ("dir", mode, st.st_mtime_ns)
             else:
                 digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
                 result[rel] = ("file", digest, mode, st.st_mtime_ns)

@@ -293,6 +293,37 @@ def test_sigkill_at_random_moments_never_loses_a_file(env):
     assert snapshot(dest) == full
 
 
+def as_a_user(argv: list[str]) -> list[str]:
+    """Run without root's power to ignore permissions (as root: drop those capabilities)."""
+    if not IS_ROOT:
+        return argv
+    caps = "-dac_override,-dac_read_search,-fowner"
+    return ["setpriv", f"--inh-caps={caps}", f"--bounding-set={caps}", *argv]
+
+
+def test_read_only_trees_move_and_resume_without_root_powers(env):
+    """Module caches (Go's, some conda packages) are read-only directories of read-only
+    files: the owner must open them up to delete, and the copies keep their modes."""
+    home, root = env
+    source, dest = home / ".cache" / "pip", root / "cache" / "pip"
+    for i in range(6):
+        d = source / "mod" / f"pkg{i}"
+        d.mkdir(parents=True)
+        (d / "code.go").write_text(f"package p{i}")
+        (d / "code.go").chmod(0o444)
+        d.chmod(0o555)
+    (source / "mod").chmod(0o555)
+    full = snapshot(source)
+    argv = [sys.executable, "-m", "scratchenv", "migrate", "pip", "--apply", "--yes"]
+    killed = subprocess.run(as_a_user(argv), env=child_env(home, root, **{KILL_ENV: "unlink:3"}),
+                            capture_output=True, text=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    finished = subprocess.run(as_a_user(argv), env=child_env(home, root), capture_output=True,
+                              text=True)
+    assert finished.returncode == 0, finished.stderr
+    assert not source.exists() and snapshot(dest) == full
+
+
 # Space.
 
 def test_refuses_up_front_when_the_destination_is_too_small(tmp_path, monkeypatch, capsys):
