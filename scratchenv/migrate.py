@@ -12,6 +12,7 @@ complete copies made so far kept so that a re-run, after freeing space, continue
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -43,7 +44,9 @@ class Step:
     @property
     def active(self) -> bool:
         s = self.survey
-        return s is not None and bool(s.items or s.dirs or s.partials)
+        # The top directory alone is nothing to move, unless it is empty (a run killed
+        # before removing it, or a tool that made it and never wrote).
+        return s is not None and bool(s.items or len(s.dirs) > 1 or s.partials or s.empty)
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,12 @@ def interrupted(plan: Plan) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
+def forget_interrupted(plan: Plan) -> None:
+    """Drop the journal: nothing is left to finish."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(journal_path(plan))
+
+
 def _write_journal(plan: Plan, steps: Sequence[Step], link: bool, verify: str,
                    started: str) -> None:
     data = {
@@ -218,13 +227,18 @@ def apply(plan: Plan, steps: Sequence[Step], *, link: bool = False, verify: str 
             result.outcome = Outcome(conflicts=list(step.survey.conflicts),
                                      skipped=list(step.survey.skipped))
         source = step.move.source
-        if link and not os.path.lexists(source) and os.path.lexists(step.move.dest):
+        if link and step.move.keeps:
+            # A link would carry what must stay (the HF token, other entries' places) along.
+            if step.active:
+                result.notes.append(f"not linked: {tilde(source, plan.home)} holds places "
+                                    "that stay in home")
+        elif link and not os.path.lexists(source) and os.path.lexists(step.move.dest):
             os.symlink(step.move.dest, source)
             result.linked = True
         elif link and step.active:
             result.notes.append(f"not linked: {tilde(source, plan.home)} still holds files")
         results.append(result)
-    os.unlink(journal_path(plan))
+    forget_interrupted(plan)
     return results
 
 
@@ -247,7 +261,7 @@ def _transfer(plan: Plan, step: Step, verify: str, bar: BarFactory,
     except DestinationFull as full:
         raise ScratchenvError(
             f"the destination filled up while copying {tilde(full.path, plan.home)} "
-            f"({full.error.strerror}): nothing was removed from home; the copies made so "
+            f"({full.error.strerror}): nothing of {tool} was removed from home; the copies made so "
             f"far stay in {step.move.dest}, so after freeing space `{rerun_command(plan)}` "
             f"continues", exit_code=1) from None
     finally:

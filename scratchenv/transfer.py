@@ -25,7 +25,7 @@ import hashlib
 import os
 import signal
 import stat
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -77,6 +77,8 @@ class Survey:
     partials: list[str] = field(default_factory=list)
     """Leftover temporary files at the destination (absolute paths)."""
     same_device: bool = False
+    empty: bool = False
+    """The source is an empty directory (moving it is creating it and removing the old)."""
     new_dirs: int = 0
     existing_dirs: set[str] = field(default_factory=set)
     """Directories (rel) already at the destination when surveyed."""
@@ -244,11 +246,18 @@ def survey(source: str, dest: str, keeps: Collection[str] = ()) -> Survey:
             result.skipped.append((rel, f"unreadable: {error.strerror}"))
             continue
         with listing:
-            for entry in listing:
+            entries: Iterable[os.DirEntry[str]] = listing
+            if not rel:
+                entries = list(listing)
+                result.empty = not entries
+            for entry in entries:
                 if keep_set and entry.path in keep_set:
                     continue
                 child = prefix + entry.name
-                st = entry.stat(follow_symlinks=False)
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except FileNotFoundError:  # deleted since listed (a live cache): nothing to move
+                    continue
                 there = existing.get(entry.name)
                 mode = st.st_mode
                 if stat.S_ISDIR(mode):

@@ -183,7 +183,11 @@ def test_link_is_refused_while_pinned_files_stay(env, capsys):
     (hf / "token").write_text("t")
     assert cli("migrate", "huggingface", "--apply", "--yes", "--link") == 0
     assert not hf.is_symlink() and (hf / "token").read_text() == "t"
-    assert "not linked: ~/.cache/huggingface still holds files" in capsys.readouterr().out
+    assert "not linked: ~/.cache/huggingface holds places that stay in home" \
+        in capsys.readouterr().out
+    # Nor later, when there is nothing left to move: the token must stay a real file in home.
+    assert cli("migrate", "--apply", "--yes", "--link") == 0
+    assert not hf.is_symlink() and not (home / ".cache").is_symlink()
 
 
 def test_progress_bar_shows_bytes_and_eta_when_asked(env, capsys):
@@ -234,8 +238,9 @@ def assert_nothing_lost(original: dict, source: Path, dest: Path) -> None:
     assert all(os.path.basename(rel).startswith(PART_PREFIX) for rel in extra), extra
 
 
-@pytest.mark.parametrize("point", ["copy:1", "copy:30", "rename:1", "rename:45",
-                                   "unlink:1", "unlink:20", "unlink:50", "rmdir:3"])
+# make_tree(files=50): 57 files and links, 17 directories (the top is the 17th removed).
+@pytest.mark.parametrize("point", ["copy:1", "copy:30", "rename:1", "rename:45", "unlink:1",
+                                   "unlink:20", "unlink:57", "rmdir:3", "rmdir:16", "rmdir:17"])
 def test_sigkill_at_each_step_then_a_rerun_finishes(env, point):
     home, root = env
     source, dest = home / ".cache" / "pip", root / "cache" / "pip"
@@ -355,7 +360,7 @@ def test_a_disk_that_fills_up_midway_stops_cleanly(tmp_path, monkeypatch, capsys
         assert cli("migrate", "pip", "--apply", "--yes") == 1
         err = capsys.readouterr().err
         assert "the destination filled up while copying" in err
-        assert "No space left on device" in err and "nothing was removed from home" in err
+        assert "No space left on device" in err and "nothing of pip was removed from home" in err
         assert snapshot(source) == before
         assert parts(tiny) == []
 

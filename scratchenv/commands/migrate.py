@@ -98,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
             output.say("dry run: nothing moved; add --apply to move")
         return 0 if all(check.ok for check in checks) else 1
     if not work:
+        migrate.forget_interrupted(plan)
         output.say("nothing to move")
         return 0
     if not args.yes and output.interactive() and not output.confirm("move these to scratch?"):
