@@ -23,7 +23,15 @@ from scratchenv.errors import ScratchenvError
 from scratchenv.fsutil import atomic_write
 from scratchenv.moves import Move, home_moves, inside, select, tilde
 from scratchenv.plan import Plan
-from scratchenv.transfer import DestinationFull, Outcome, Progress, Survey, Transfer, survey
+from scratchenv.transfer import (
+    DestinationFull,
+    Outcome,
+    Progress,
+    Survey,
+    Transfer,
+    makedirs_private,
+    survey,
+)
 from scratchenv.units import format_size
 
 JOURNAL = ".scratchenv/migrate.json"
@@ -64,6 +72,8 @@ class SpaceCheck:
         return self.need_bytes <= self.free_bytes and inodes_ok
 
     def describe(self) -> str:
+        if not (self.need_bytes or self.need_inodes):
+            return f"{self.path}: nothing to copy (the same file system: hard links)"
         need = f"needs {format_size(self.need_bytes)} and {self.need_inodes:,} inodes"
         free = f"{format_size(self.free_bytes)} free"
         if self.free_inodes is not None:
@@ -173,6 +183,7 @@ def forget_interrupted(plan: Plan) -> None:
 
 def _write_journal(plan: Plan, steps: Sequence[Step], link: bool, verify: str,
                    started: str) -> None:
+    makedirs_private(os.path.dirname(journal_path(plan)))  # the root too, if new: 0700
     data = {
         "started": started,
         "tools": list(dict.fromkeys(step.move.tool for step in steps)),
