@@ -120,13 +120,16 @@ def _candidates(plan: Plan) -> tuple[list[Move], list[Keep]]:
 
 
 def offenders(plan: Plan) -> list[Offender]:
-    """The offenders.toml places no entry of this plan owns, in file order."""
+    """The offenders.toml places this plan's entries do not cover, in file order.
+
+    An entry with its default at or below the place covers it (CONDA_PKGS_DIRS at
+    ~/.conda/pkgs covers ~/.conda): the advice would be stale and the sizes counted twice."""
     home = os.path.normpath(plan.home)
-    sources = {move.source for move in _candidates(plan)[0]}
+    sources = [move.source for move in _candidates(plan)[0]]
     found = []
     for key, fields in _offender_table().items():
         path = _under_home(fields["path"], home)
-        if path not in sources:
+        if not any(inside(source, path) for source in sources):
             found.append(Offender(key, path, fields["what"], fields["advice"]))
     return found
 
