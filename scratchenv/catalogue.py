@@ -48,6 +48,8 @@ class Entry(BaseModel):
     """Where the tool writes when the variable is unset: `~/...` for home, `./x` for the
     working directory, `{xdg_cache}` / `{xdg_config}` / `{xdg_data}` for the XDG bases."""
     kind: Literal["dir", "file"] = "dir"
+    group: Literal["cache", "toolchain", "data", "venv"] = "cache"
+    """What `scratchenv clean` calls it: caches are rebuilt on demand, the rest is costlier."""
     node_local: bool = False
     """Better on node-local disk: inside a Slurm job it points under $SLURM_TMPDIR/$TMPDIR."""
     bin: str | None = None

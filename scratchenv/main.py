@@ -29,6 +29,9 @@ COMMANDS = {
     "check-space": "check_space",
     "template": "template",
     "sbatch": "sbatch",
+    "doctor": "doctor",
+    "migrate": "migrate",
+    "clean": "clean",
 }
 
 

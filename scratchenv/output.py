@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from typing import TextIO
 
 
 def say(text: str = "") -> None:
@@ -46,3 +48,88 @@ def bar(fraction: float, width: int = 20) -> str:
 def write_err(text: str) -> None:
     """Raw text to stderr, exactly as given (another program's messages)."""
     sys.stderr.write(text)
+
+
+def confirm(question: str) -> bool:
+    """Ask a yes/no question on the terminal; False unless the answer starts with y."""
+    sys.stderr.write(f"{question} [y/N] ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
+    return answer.strip().lower().startswith("y")
+
+
+def interactive() -> bool:
+    """True when a person can answer a question (stdin and stderr are terminals)."""
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def duration(seconds: float) -> str:
+    """`M:SS`, or `H:MM:SS` from an hour on."""
+    minutes, secs = divmod(int(seconds + 0.5), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class Progress:
+    """A one-line bar on stderr with bytes, files and an ETA, redrawn at most every
+    `interval` seconds. Off when the stream is not a terminal, unless `enabled=True`.
+
+    The ETA extrapolates the mean of the byte and file fractions: big files are limited by
+    bytes, trees of small files by files, and a migration is usually both.
+    """
+
+    def __init__(self, label: str, total_bytes: int, total_files: int, *,
+                 stream: TextIO | None = None, enabled: bool | None = None,
+                 clock: Callable[[], float] = time.monotonic, interval: float = 0.1) -> None:
+        from scratchenv.units import format_size
+
+        self._size = format_size
+        self.label = label
+        self.total_bytes = total_bytes
+        self.total_files = total_files
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.clock = clock
+        self.interval = interval
+        self.bytes = 0
+        self.files = 0
+        self._start = clock()
+        self._next = self._start
+
+    def advance(self, nbytes: int, nfiles: int = 1) -> None:
+        self.bytes += nbytes
+        self.files += nfiles
+        now = self.clock()
+        if now >= self._next:
+            self._next = now + self.interval
+            self._draw(now)
+
+    def fraction(self) -> float:
+        parts = [done / total for done, total in
+                 ((self.bytes, self.total_bytes), (self.files, self.total_files)) if total]
+        return min(1.0, sum(parts) / len(parts)) if parts else 1.0
+
+    def line(self, now: float) -> str:
+        fraction = self.fraction()
+        elapsed = now - self._start
+        if fraction >= 1.0:
+            eta = "done"
+        elif fraction > 0 and elapsed > 0:
+            eta = "ETA " + duration(elapsed * (1 - fraction) / fraction)
+        else:
+            eta = "ETA --:--"
+        return (f"{self.label} {bar(fraction)} {fraction:4.0%} "
+                f"{self._size(self.bytes)}/{self._size(self.total_bytes)} "
+                f"{self.files:,}/{self.total_files:,} files {eta}")
+
+    def _draw(self, now: float) -> None:
+        if self.enabled:
+            self.stream.write("\r" + self.line(now) + "\x1b[K")
+            self.stream.flush()
+
+    def close(self) -> None:
+        """Draw the final state and end the line."""
+        if self.enabled:
+            self._draw(self.clock())
+            self.stream.write("\n")
+            self.stream.flush()

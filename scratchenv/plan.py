@@ -140,8 +140,10 @@ def _project_entries(settings: Settings) -> list[Entry]:
     docs = "scratchenv project layout (SCRATCHENV_PROJECT)"
     return [
         Entry(var=layout.venv_var, tool="project", path=layout.venv_dir, docs=docs,
-              notes=f"the {layout.name} virtual environment"),
+              group="venv", notes=f"the {layout.name} virtual environment"),
+        # ~/.cache/<name> is where nanochat writes without NANOCHAT_BASE_DIR (doctor, migrate).
         Entry(var=layout.data_var, tool="project", path=layout.data_dir, docs=docs,
+              group="data", default=f"~/.cache/{layout.name}",
               notes=f"{layout.name}'s data: datasets, tokenizers, checkpoints"),
     ]
 

@@ -69,6 +69,26 @@ class Thresholds(BaseModel):
     home_warn: Size = Field(default=10 * 1024**3, description="warn when home uses more")
     scratch_warn: Size = Field(default=100 * 1024**3, description="warn when scratch uses more")
     min_free: Size = Field(default=10 * 1024**3, description="scratch free space required")
+    large_dir: Size = Field(
+        default=1024**3, description="doctor reports a home directory no entry knows above this"
+    )
+    many_files: int = Field(
+        default=100_000, ge=1,
+        description="doctor reports one holding more entries than this (inode quotas)",
+    )
+
+
+class Purge(BaseModel):
+    """The scratch file system's purge policy: files unused for `days` are deleted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    days: int | None = Field(
+        default=None, ge=1, description="purge age in days (unset: scratch is not purged)"
+    )
+    margin_days: int = Field(
+        default=7, ge=0, description="warn this many days before a file reaches the purge age"
+    )
 
 
 class Checkpoints(BaseModel):
@@ -144,6 +164,7 @@ class Settings(BaseSettings):
     )
     thresholds: Thresholds = Field(default_factory=Thresholds)
     checkpoints: Checkpoints = Field(default_factory=Checkpoints)
+    purge: Purge = Field(default_factory=Purge)
 
     @classmethod
     def settings_customise_sources(

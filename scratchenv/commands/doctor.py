@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import argparse
+
+from scratchenv.commands import settings_from
+
+HELP = "find what fills home and say what `migrate` would do (exit code: fixable findings)"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the findings as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from scratchenv import doctor, output
+    from scratchenv.moves import tilde
+    from scratchenv.plan import build_plan
+    from scratchenv.units import format_size
+
+    settings = settings_from(args)
+    plan = build_plan(settings)
+    found = doctor.findings(settings, plan)
+    if args.json:
+        output.write(json.dumps(doctor.to_json(settings, plan, found), indent=2) + "\n")
+        return doctor.exit_code(found)
+    output.say(f"home: {plan.home}    scratch root: {plan.root}")
+    if not found:
+        output.say("nothing to fix: no tool's default location in home holds data")
+    rows = [("✗" if f.fixable else "!", tilde(f.path, plan.home),
+             format_size(f.bytes) if f.bytes else "-", f"{f.files:,}" if f.files else "-",
+             f"{f.what}: {f.action}") for f in found]
+    output.table(rows, headers=("", "PATH", "SIZE", "FILES", "WHAT AND WHAT TO DO"))
+    if settings.purge.days is None:
+        output.say("scratch purge age not set (purge.days in config): purge risk not checked")
+    fixable = doctor.exit_code(found)
+    if fixable:
+        output.say(f"{fixable} finding(s) `scratchenv migrate` fixes: it shows the plan; "
+                   "`scratchenv migrate --apply` moves them")
+    return fixable

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import argparse
+
+from scratchenv.commands import settings_from
+
+HELP = "move what tools already wrote in home to scratch (shows the plan unless --apply)"
+SHOWN = 10
+"""Conflicts and failures listed per tool before `... and N more`."""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("tools", nargs="*", metavar="TOOL",
+                        help="catalogue tools (huggingface, pip, cargo, ...) or variables; "
+                             "default: every tool with data in home")
+    parser.add_argument("--apply", action="store_true", help="move (default: show the plan)")
+    parser.add_argument("--yes", action="store_true", help="do not ask before moving")
+    parser.add_argument("--link", action="store_true",
+                        help="leave a symlink at each old place once it is empty")
+    parser.add_argument("--verify", choices=("size", "hash"), default="size",
+                        help="check each copy by size and mtime (default) or by content hash "
+                             "before removing the original")
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="progress bar on stderr (default: when stderr is a terminal)")
+
+
+def _bars(enabled: bool | None):
+    from scratchenv import output
+
+    def make(label: str, nbytes: int, nfiles: int):
+        bar = output.Progress(label, nbytes, nfiles, enabled=enabled)
+        return (bar.advance, bar.close) if bar.enabled else (None, lambda: None)
+
+    return make
+
+
+def _listed(lines: list[tuple[str, str]], source: str, label: str) -> None:
+    from scratchenv import output
+
+    for rel, why in lines[:SHOWN]:
+        output.say(f"    {label}: {source}/{rel} ({why})" if rel else f"    {label}: ({why})")
+    if len(lines) > SHOWN:
+        output.say(f"    ... and {len(lines) - SHOWN:,} more")
+
+
+def show_plan(plan, steps, checks, named: bool) -> None:
+    from scratchenv import migrate, output
+    from scratchenv.moves import existing_keeps, tilde
+    from scratchenv.units import format_size
+
+    rows, notes = [], []
+    for step in steps:
+        source = tilde(step.move.source, plan.home)
+        s = step.survey
+        if step.note or s is None:
+            if named:
+                notes.append(f"  {step.move.tool}: {source}: {step.note}")
+            continue
+        rows.append((step.move.tool, source, step.move.dest, format_size(s.total_bytes),
+                     f"{len(s.items):,}"))
+        there = sum(item.action == "there" for item in s.items)
+        older = sum(item.action == "replace" for item in s.items)
+        kept = existing_keeps(step.move, plan.home)
+        if kept:
+            notes.append(f"  {step.move.tool}: leaves {kept}")
+        if there or older or s.conflicts:
+            notes.append(f"  {step.move.tool}: merges into {step.move.dest}: {there:,} already "
+                         f"there, {older:,} older there (replaced), {len(s.conflicts):,} "
+                         "conflicts (both kept)")
+        if s.skipped:
+            notes.append(f"  {step.move.tool}: {len(s.skipped):,} special or unreadable "
+                         "entries stay in home")
+    if rows:
+        output.table(rows, headers=("TOOL", "FROM", "TO", "SIZE", "FILES"))
+    for note in notes:
+        output.say(note)
+    for check in checks:
+        output.say(f"space: {check.describe()}")
+    if migrate.interrupted(plan) is not None:
+        output.say(f"an interrupted migration was found: `{migrate.rerun_command(plan)}` "
+                   "finishes it")
+
+
+def run(args: argparse.Namespace) -> int:
+    from scratchenv import migrate, output
+    from scratchenv.errors import ScratchenvError
+    from scratchenv.moves import tilde
+    from scratchenv.plan import build_plan
+    from scratchenv.units import format_size
+
+    plan = build_plan(settings_from(args))
+    steps = migrate.prepare(plan, args.tools)
+    checks = migrate.space_checks(steps)
+    show_plan(plan, steps, checks, bool(args.tools))
+    work = [s for s in steps if s.active or (args.link and s.link_only)]
+    if not args.apply:
+        if work:
+            output.say("dry run: nothing moved; add --apply to move")
+        return 0 if all(check.ok for check in checks) else 1
+    if not work:
+        migrate.forget_interrupted(plan)
+        output.say("nothing to move")
+        return 0
+    if not args.yes and output.interactive() and not output.confirm("move these to scratch?"):
+        raise ScratchenvError("not confirmed: nothing moved", exit_code=1)
+    results = migrate.apply(plan, steps, link=args.link, verify=args.verify,
+                            bar=_bars(args.progress))
+    left = 0
+    for result in results:
+        step, o = result.step, result.outcome
+        if not (step.active or result.linked or result.left_behind):
+            continue
+        source = tilde(step.move.source, plan.home)
+        line = f"{step.move.tool}: moved {o.moved:,} files ({format_size(o.moved_bytes)}) " \
+               f"to {step.move.dest}"
+        if result.linked:
+            line += f"; {source} is now a link to it"
+        output.say(line)
+        _listed(o.conflicts, source, "conflict, both kept")
+        _listed(o.failed, source, "left in home")
+        _listed(o.skipped, source, "skipped")
+        for note in result.notes:
+            output.say(f"    {note}")
+        left += result.left_behind
+    if left:
+        output.warn(f"{left:,} entries stay in home (listed above); nothing was lost")
+    return 1 if left else 0

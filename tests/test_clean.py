@@ -1,0 +1,102 @@
+"""scratchenv clean: removes the plan's locations by group and never escapes the root."""
+
+from __future__ import annotations
+
+import pytest
+from fs_helpers import isolate
+
+from scratchenv.main import main
+
+
+@pytest.fixture
+def root(tmp_path, monkeypatch):
+    root = tmp_path / "scratch"
+    isolate(monkeypatch, tmp_path / "home", root)
+    monkeypatch.setenv("SCRATCHENV_PROJECT", "nanochat")
+    for rel in ("cache/pip/http/a", "cache/uv/b", "cache/huggingface/hub/m", ".cargo/bin/cargo",
+                ".rustup/toolchains/t", "nanochat-venv/bin/python", "nanochat-cache/data/shard"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(rel)
+    return root
+
+
+@pytest.fixture
+def outside(tmp_path):
+    outside = tmp_path / "precious"
+    outside.mkdir()
+    (outside / "thesis.tex").write_text("do not delete")
+    return outside
+
+
+def tree(root):
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*"))
+
+
+def test_dry_run_lists_and_removes_nothing(root, capsys):
+    before = tree(root)
+    assert main(["clean", "caches"]) == 0
+    out = capsys.readouterr().out
+    assert f"{root}/cache/pip" in out and f"{root}/.cargo" not in out
+    assert "dry run" in out
+    assert tree(root) == before
+
+
+def test_apply_removes_only_the_chosen_group(root):
+    assert main(["clean", "caches", "--apply"]) == 0
+    assert not (root / "cache" / "pip").exists() and not (root / "cache" / "huggingface").exists()
+    assert (root / ".cargo" / "bin" / "cargo").exists()
+    assert (root / "nanochat-venv" / "bin" / "python").exists()
+    assert main(["clean", "toolchains", "--apply"]) == 0
+    assert not (root / ".cargo").exists() and not (root / ".rustup").exists()
+    assert main(["clean", "venv", "--apply"]) == 0
+    assert not (root / "nanochat-venv").exists()
+    assert (root / "nanochat-cache" / "data" / "shard").exists()
+
+
+def test_a_planted_symlink_inside_is_removed_as_a_link(root, outside):
+    (root / "cache" / "pip" / "evil").symlink_to(outside)
+    (root / "cache" / "pip" / "evil-file").symlink_to(outside / "thesis.tex")
+    assert main(["clean", "caches", "--apply"]) == 0
+    assert not (root / "cache" / "pip").exists()
+    assert (outside / "thesis.tex").read_text() == "do not delete"
+
+
+def test_a_location_that_is_a_symlink_loses_the_link_not_the_target(root, outside):
+    (root / "cache" / "uv" / "b").unlink()
+    (root / "cache" / "uv").rmdir()
+    (root / "cache" / "uv").symlink_to(outside)
+    assert main(["clean", "caches", "--apply"]) == 0
+    assert not (root / "cache" / "uv").is_symlink()
+    assert (outside / "thesis.tex").read_text() == "do not delete"
+
+
+def test_a_location_reached_through_a_symlink_out_of_the_root_is_left_alone(
+        root, tmp_path, outside, monkeypatch, capsys):
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / ".rustup").mkdir(parents=True)
+    (elsewhere / ".rustup" / "keep").write_text("mine")
+    # A variable whose path climbs out of the root, and one under a symlinked directory.
+    config = tmp_path / "config.toml"
+    config.write_text('[vars.ESCAPE]\npath = "../elsewhere/.rustup"\ngroup = "toolchain"\n'
+                      '[vars.LINKED]\npath = "linked/sub"\ngroup = "toolchain"\n')
+    (root / "linked").symlink_to(outside)
+    (outside / "sub").mkdir()
+    (outside / "sub" / "x").write_text("x")
+    monkeypatch.setenv("SCRATCHENV_CONFIG", str(config))
+    assert main(["clean", "toolchains", "--apply"]) == 1
+    err = capsys.readouterr().err
+    assert "not inside the root" in err and "through a symlink" in err
+    assert (elsewhere / ".rustup" / "keep").read_text() == "mine"
+    assert (outside / "sub" / "x").read_text() == "x"
+    assert (outside / "thesis.tex").read_text() == "do not delete"
+    assert not (root / ".cargo").exists()  # the rest of the group went
+    assert root.is_dir()
+
+
+def test_all_needs_yes_without_a_terminal(root, capsys):
+    before = tree(root)
+    assert main(["clean", "all", "--apply"]) == 2
+    assert "add --yes" in capsys.readouterr().err
+    assert tree(root) == before
+    assert main(["clean", "all", "--apply", "--yes"]) == 0
+    assert root.is_dir() and tree(root) == ["cache"]

@@ -1,0 +1,56 @@
+"""output.Progress: the migrate bar (bytes, files, ETA), drawn only where it belongs."""
+
+from __future__ import annotations
+
+import io
+
+from scratchenv.output import Progress, duration
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_bar_shows_bytes_files_and_an_eta():
+    clock, stream = Clock(), io.StringIO()
+    bar = Progress("copy pip", 4 * 1024**2, 100, stream=stream, enabled=True, clock=clock)
+    clock.now += 10
+    bar.advance(2 * 1024**2, 50)  # half the bytes and half the files in 10 s: 10 s to go
+    line = stream.getvalue().split("\r")[-1]
+    assert line.startswith("copy pip ")
+    assert " 50% 2.0M/4.0M 50/100 files ETA 0:10" in line
+    bar.close()
+    assert stream.getvalue().endswith("\n")
+
+
+def test_eta_weighs_files_and_bytes():
+    clock = Clock()
+    bar = Progress("x", 1000, 1000, stream=io.StringIO(), enabled=True, clock=clock)
+    bar.bytes, bar.files = 900, 100  # one huge file done, many small ones to go
+    assert bar.fraction() == 0.5
+
+
+def test_redraws_at_most_every_interval():
+    clock, stream = Clock(), io.StringIO()
+    bar = Progress("x", 100, 100, stream=stream, enabled=True, clock=clock, interval=1)
+    for _ in range(50):
+        bar.advance(1, 1)
+    assert stream.getvalue().count("\r") == 1
+
+
+def test_off_when_the_stream_is_not_a_terminal():
+    stream = io.StringIO()
+    bar = Progress("x", 100, 100, stream=stream)
+    assert not bar.enabled
+    bar.advance(50, 50)
+    bar.close()
+    assert stream.getvalue() == ""
+
+
+def test_duration():
+    assert duration(42) == "0:42"
+    assert duration(3725) == "1:02:05"
