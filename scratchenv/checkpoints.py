@@ -406,23 +406,30 @@ class DirStatus:
         }
 
 
-def all_directories(settings: Settings) -> list[DirStatus]:
-    """Every checkpoint directory under the root (by the layout), sorted by path."""
-    from scratchenv.usage import scan
-
+def directories(settings: Settings) -> list[tuple[str, Path]]:
+    """(id, path) of every checkpoint directory under the root (by the layout), by path."""
     last = os.path.basename(settings.checkpoints.layout)
     before, after = last.split("{id}")
     pattern = glob.escape(before) + "*" + glob.escape(after)
-    result = []
+    found = []
     for name in sorted(glob.glob(pattern, root_dir=checkpoint_root(settings))):
         path = checkpoint_root(settings) / name
-        if not _plain_directory(path):
-            continue
+        if _plain_directory(path):
+            found.append((name[len(before):len(name) - len(after)], path))
+    return found
+
+
+def all_directories(settings: Settings) -> list[DirStatus]:
+    """Every checkpoint directory with its worktree, count, size and newest checkpoint."""
+    from scratchenv.usage import scan
+
+    result = []
+    for id_, path in directories(settings):
         record = read_metadata(path)
         checkpoints, _ = list_checkpoints(path)
         result.append(DirStatus(
             path=path,
-            id=name[len(before):len(name) - len(after)],
+            id=id_,
             worktree=record.get("worktree") if record else None,
             project=record.get("project") if record else None,
             has_record=record is not None,

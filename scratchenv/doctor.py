@@ -94,7 +94,7 @@ def findings(settings: Settings, plan: Plan) -> list[Finding]:
             found.append(Finding("offender", offender.path, usage.bytes, usage.files, False,
                                  offender.what, offender.advice, offender.key))
     found += _unknown(settings, plan, sizes)
-    for risk in purge.at_risk(plan, settings.purge):
+    for risk in purge.at_risk(plan, settings):
         found.append(Finding("purge", risk.path, 0, risk.old_files, False,
                              f"{risk.place} on scratch near the purge age", risk.describe()))
     return found

@@ -15,17 +15,14 @@ is forbidden at many centres, and reading them would change what we measure).
 
 from __future__ import annotations
 
-import glob
 import os
 import stat
 import time
 from dataclasses import dataclass
 
 from scratchenv.plan import Plan
-from scratchenv.settings import Purge
+from scratchenv.settings import Settings
 
-CHECKPOINT_GLOB = "checkpoints_*"
-"""Checkpoint directories under the root (issue 5's layout `{root}/checkpoints_{id}/`)."""
 GROUPS = {"venv": "venv", "toolchain": "toolchains"}
 
 
@@ -49,17 +46,17 @@ class PurgeRisk:
                 f"{self.purge_days}: rebuild or archive before a partial purge breaks it")
 
 
-def places(plan: Plan) -> list[tuple[str, str]]:
+def places(plan: Plan, settings: Settings) -> list[tuple[str, str]]:
     """(place, path): the plan's venv and toolchain locations, then checkpoint directories."""
+    from scratchenv.checkpoints import directories
+
     found: dict[str, str] = {}
     for change in plan.variables:
         entry = change.entry
         if entry is not None and entry.group in GROUPS and entry.anchor == "root":
             found.setdefault(change.value, GROUPS[entry.group])
-    pattern = os.path.join(glob.escape(plan.root), CHECKPOINT_GLOB)
-    for path in sorted(glob.glob(pattern)):
-        if os.path.isdir(path) and not os.path.islink(path):
-            found.setdefault(path, "checkpoints")
+    for _, path in directories(settings):
+        found.setdefault(str(path), "checkpoints")
     return [(place, path) for path, place in found.items()]
 
 
@@ -98,15 +95,16 @@ def _old_files(path: str, cutoff: float) -> tuple[int, int, int, float]:
     return old, old_bytes, total, oldest
 
 
-def at_risk(plan: Plan, purge: Purge, now: float | None = None) -> list[PurgeRisk]:
+def at_risk(plan: Plan, settings: Settings, now: float | None = None) -> list[PurgeRisk]:
     """Places holding files older than the warning age; empty when no purge is configured."""
+    purge = settings.purge
     if purge.days is None:
         return []
     now = time.time() if now is None else now
     warn_days = max(purge.days - purge.margin_days, 0)
     cutoff = now - warn_days * 86400
     risks = []
-    for place, path in places(plan):
+    for place, path in places(plan, settings):
         old, old_bytes, total, oldest = _old_files(path, cutoff)
         if old:
             risks.append(PurgeRisk(place, path, old, old_bytes, total,

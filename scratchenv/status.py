@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pydantic import BaseModel
 
 from scratchenv.plan import build_plan
+from scratchenv.purge import at_risk
 from scratchenv.quota import Quota, filesystem_usage, free_space, user_quota
 from scratchenv.realpaths import is_within
 from scratchenv.settings import Settings, current_user
@@ -91,6 +92,8 @@ def collect(settings: Settings, environ: Mapping[str, str]) -> Status:
     status = Status(root=plan.root, locations=locations, home=home, scratch=scratch,
                     scratch_free=free, quotas=quotas, warnings=[])
     status.warnings = warnings(status, settings)
+    # Scratch purges files unused for purge.days: a partly purged venv breaks silently.
+    status.warnings += [f"{risk.path}: {risk.describe()}" for risk in at_risk(plan, settings)]
     return status
 
 

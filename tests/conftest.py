@@ -47,9 +47,14 @@ def need(program: str) -> str:
     pytest.skip(f"{program} is not installed")
 
 
-def cli(*args: str, env: dict[str, str] | None = None, cwd: str | Path | None = None):
+def cli(
+    *args: str,
+    env: dict[str, str] | None = None,
+    cwd: str | Path | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
     """Run the real command line in a child process, as a user would."""
     return subprocess.run(
         [sys.executable, "-m", "scratchenv", *args],
-        capture_output=True, text=True, env=env, cwd=cwd,
+        capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout,
     )

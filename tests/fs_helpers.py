@@ -7,7 +7,6 @@ import hashlib
 import os
 import stat
 import subprocess
-import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -106,9 +105,3 @@ def snapshot(base: Path) -> dict[str, tuple]:
 def files_only(snap: dict[str, tuple]) -> dict[str, tuple]:
     return {rel: value for rel, value in snap.items() if value[0] != "dir"}
 
-
-def run_cli(*args: str, env: dict[str, str] | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """scratchenv in a child process (for kills), with this environment."""
-    return subprocess.run([sys.executable, "-m", "scratchenv", *args], env=env,
-                          capture_output=True, text=True, timeout=timeout)

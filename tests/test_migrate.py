@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import cli as run_cli
 from fs_helpers import (
     IS_ROOT,
     OLD,
@@ -18,7 +19,6 @@ from fs_helpers import (
     isolate,
     make_tree,
     needs_root,
-    run_cli,
     second_fs,
     snapshot,
 )

@@ -78,10 +78,12 @@ def test_select_by_tool_or_variable(tmp_path, monkeypatch):
 def test_an_entry_below_an_offender_takes_it_over(tmp_path, monkeypatch):
     home = tmp_path / "home"
     isolate(monkeypatch, home, tmp_path / "scratch")
-    assert f"{home}/.conda" in [o.path for o in moves.offenders(build_plan(load_settings()))]
     config = tmp_path / "config.toml"
-    config.write_text('[vars.CONDA_PKGS_DIRS]\npath = "conda/pkgs"\ndefault = "~/.conda/pkgs"\n')
     monkeypatch.setenv("SCRATCHENV_CONFIG", str(config))
+    config.write_text('disable = ["conda"]\n')
+    assert f"{home}/.conda" in [o.path for o in moves.offenders(build_plan(load_settings()))]
+    config.write_text('disable = ["conda"]\n'
+                      '[vars.CONDA_PKGS_DIRS]\npath = "conda/pkgs"\ndefault = "~/.conda/pkgs"\n')
     plan = build_plan(load_settings())
     assert f"{home}/.conda" not in [o.path for o in moves.offenders(plan)]
     assert f"{home}/.conda/pkgs" in [m.source for m in moves.home_moves(plan)]

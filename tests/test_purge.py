@@ -45,7 +45,7 @@ def test_reports_files_older_than_age_minus_margin(root):
     aged(root / "cache" / "pip" / "old", 90)                     # a cache: rebuilt, not reported
     before = {p: os.stat(p).st_atime_ns for p in root.rglob("*") if p.is_file()}
 
-    risks = purge.at_risk(build_plan(load_settings()), load_settings().purge)
+    risks = purge.at_risk(build_plan(load_settings()), load_settings())
 
     found = {(r.place, os.path.relpath(r.path, root)): (r.old_files, r.files) for r in risks}
     assert found == {("venv", "nanochat-venv"): (1, 3), ("toolchains", ".rustup"): (1, 1),
@@ -58,7 +58,7 @@ def test_nothing_is_checked_without_a_purge_age(root, monkeypatch):
     monkeypatch.delenv("SCRATCHENV_PURGE__DAYS")
     aged(root / "nanochat-venv" / "lib" / "old.py", 400)
     settings = load_settings()
-    assert purge.at_risk(build_plan(settings), settings.purge) == []
+    assert purge.at_risk(build_plan(settings), settings) == []
 
 
 def test_doctor_reports_purge_risk_without_counting_it(root, capsys):
@@ -69,3 +69,11 @@ def test_doctor_reports_purge_risk_without_counting_it(root, capsys):
     assert finding["kind"] == "purge" and finding["fixable"] is False
     assert "1 of 1 files unused for over 23 days" in finding["action"]
     assert report["purge_days"] == 30
+
+
+def test_status_warns_about_purge_risk(root):
+    from scratchenv.status import collect
+
+    aged(root / "nanochat-venv" / "lib" / "old.py", 29)
+    found = [w for w in collect(load_settings(), os.environ).warnings if "purge" in w]
+    assert len(found) == 1 and found[0].startswith(f"{root}/nanochat-venv: 1 of 1 files")

@@ -7,7 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
-from verify_place import Place, place_fixture, run_cli  # noqa: F401
+from conftest import cli
+from verify_place import Place, place_fixture  # noqa: F401
 
 from scratchenv.status import collect
 
@@ -57,7 +58,7 @@ def test_status_command_shows_bars_and_json(place: Place) -> None:
     environ = place.activated(settings)
     fill(Path(environ["HF_HOME"]), 20, 100_000)
     fill(Path(environ["UV_CACHE_DIR"]), 2, 100_000)
-    result = run_cli("status", env=environ)
+    result = cli("status", env=environ)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     hf = next(line for line in lines if line.startswith("HF_HOME"))
@@ -66,7 +67,7 @@ def test_status_command_shows_bars_and_json(place: Place) -> None:
     assert 1 <= uv.count("█") < 5
     assert "(not created yet)" in next(line for line in lines if line.startswith("TORCH_HOME"))
     assert any(line.startswith("home ") for line in lines)
-    document = json.loads(run_cli("status", "--json", env=environ).stdout)
+    document = json.loads(cli("status", "--json", env=environ).stdout)
     assert document["schema_version"] == 1
     assert {loc["name"] for loc in document["locations"]} >= {"HF_HOME", "UV_CACHE_DIR"}
     assert document["quotas"][0]["files"]["used"] > 0
@@ -74,11 +75,11 @@ def test_status_command_shows_bars_and_json(place: Place) -> None:
 
 def test_check_space(place: Place) -> None:
     environ = dict(os.environ)
-    ok = run_cli("check-space", "--need", "1K", env=environ)
+    ok = cli("check-space", "--need", "1K", env=environ)
     assert ok.returncode == 0 and ok.stdout.startswith("ok: ")
-    short = run_cli("check-space", "--need", "900P", str(place.base), env=environ)
+    short = cli("check-space", "--need", "900P", str(place.base), env=environ)
     assert short.returncode == 1
     assert short.stderr.startswith(f"scratchenv: error: not enough space on {place.base}")
     assert len(short.stderr.splitlines()) == 1
-    bad = run_cli("check-space", "--need", "lots", env=environ)
+    bad = cli("check-space", "--need", "lots", env=environ)
     assert bad.returncode == 2

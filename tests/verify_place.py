@@ -8,8 +8,6 @@ replaced or removed for each test.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,8 +55,3 @@ def place_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Place:
     monkeypatch.chdir(tmp_path)
     return Place(tmp_path, home, root)
 
-
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """`scratchenv ARGS` as a user runs it."""
-    return subprocess.run([sys.executable, "-m", "scratchenv", *args], capture_output=True,
-                          text=True, env=env if env is not None else dict(os.environ))
