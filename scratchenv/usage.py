@@ -3,7 +3,9 @@
 Each directory is opened once and its entries are lstat'ed relative to it (fstatat with a
 directory fd, as du's fts does), which saves the path walk per file. On network file systems
 (Lustre, GPFS, NFS, BeeGFS) every stat is a round trip, so directories are scanned by a pool
-of threads there; on a local disk one thread is as fast (benchmarks/bench_usage.py).
+of threads there. On a local disk the walk is CPU-bound in Python, so a tree that turns out
+big (more than HANDOFF_ENTRIES entries) is finished by one process per core; a small one
+never pays for starting them (benchmarks/bench_usage.py).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 _OPEN_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -20,6 +22,8 @@ NETWORK_FS = frozenset({"lustre", "gpfs", "nfs", "nfs4", "beegfs", "cifs", "smb3
                         "fuse.sshfs", "panfs", "wekafs"})
 """File systems where parallel stat calls pay off (each one waits for a server)."""
 PARALLEL_WORKERS = 8
+HANDOFF_ENTRIES = 20_000
+"""Entries walked in this process before the rest of a big tree is shared out."""
 
 
 @dataclass(frozen=True)
@@ -109,34 +113,89 @@ def _directory(
     return blocks, count, subdirs, links
 
 
+class _Tally:
+    """Running totals; a file with several hard links counts once, whoever finds it."""
+
+    def __init__(self) -> None:
+        self.blocks = 0
+        self.files = 0
+        self._seen: set[tuple[int, int]] = set()
+
+    def add(self, blocks: int, files: int, links: list[tuple[int, int, int]]) -> None:
+        self.blocks += blocks
+        self.files += files
+        for dev, ino, size in links:
+            if (dev, ino) not in self._seen:
+                self._seen.add((dev, ino))
+                self.blocks += size
+                self.files += 1
+
+
 def _walk_serial(path: str, device: int, skip: set[tuple[int, int]], limit: int | None,
                  workers: int) -> tuple[int, int, bool]:
-    blocks = files = 0
-    seen: set[tuple[int, int]] = set()
+    """Depth-first here; once an unbounded walk has seen HANDOFF_ENTRIES, the directories
+    still to do go to processes (a bounded walk is about to stop anyway)."""
+    tally = _Tally()
     limit_blocks = None if limit is None else limit // 512
     stack = [path]
     while stack:
+        if limit is None and tally.files > HANDOFF_ENTRIES and len(stack) > 1 and _can_fork():
+            for totals in _walk_processes(stack, device, skip):
+                tally.add(*totals)
+            break
         more, count, subdirs, links = _directory(stack.pop(), device, skip)
+        tally.add(more, count, links)
+        stack += subdirs
+        if limit_blocks is not None and tally.blocks > limit_blocks:
+            return tally.blocks, tally.files, False
+    return tally.blocks, tally.files, True
+
+
+def _can_fork() -> bool:
+    """Processes pay off with two cores or more; fork is safe only with no other thread
+    (one holding a lock at fork time would leave it held in the child)."""
+    return (os.cpu_count() or 1) > 1 and threading.active_count() == 1 and hasattr(os, "fork")
+
+
+def _walk_processes(
+    directories: list[str], device: int, skip: set[tuple[int, int]]
+) -> Iterator[tuple[int, int, list[tuple[int, int, int]]]]:
+    """Totals of the trees under `directories`, walked by one forked process per core.
+
+    The directories are dealt out round-robin in more shares than processes, so one
+    share's big subtree does not leave the other cores idle.
+    """
+    import multiprocessing
+
+    processes = min(os.cpu_count() or 1, PARALLEL_WORKERS)
+    shares = [directories[i::processes * 4] for i in range(processes * 4)]
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        yield from pool.imap_unordered(_subtrees, [(share, device, skip) for share in shares])
+
+
+def _subtrees(
+    job: tuple[list[str], int, set[tuple[int, int]]]
+) -> tuple[int, int, list[tuple[int, int, int]]]:
+    """Inside a worker process: blocks, entries and multi-link files below the share."""
+    stack, device, skip = job
+    blocks = files = 0
+    links: list[tuple[int, int, int]] = []
+    while stack:
+        more, count, subdirs, found = _directory(stack.pop(), device, skip)
         blocks += more
         files += count
-        for dev, ino, size in links:
-            if (dev, ino) not in seen:
-                seen.add((dev, ino))
-                blocks += size
-                files += 1
+        links += found
         stack += subdirs
-        if limit_blocks is not None and blocks > limit_blocks:
-            return blocks, files, False
-    return blocks, files, True
+    return blocks, files, links
 
 
 def _walk_parallel(path: str, device: int, skip: set[tuple[int, int]], limit: int | None,
                    workers: int) -> tuple[int, int, bool]:
     todo: queue.SimpleQueue[str | None] = queue.SimpleQueue()
     lock = threading.Lock()
-    seen: set[tuple[int, int]] = set()
+    tally = _Tally()
     limit_blocks = None if limit is None else limit // 512
-    state = {"blocks": 0, "files": 0, "outstanding": 1, "stopped": False}
+    state = {"outstanding": 1, "stopped": False}
     todo.put(path)
 
     def work() -> None:
@@ -147,15 +206,9 @@ def _walk_parallel(path: str, device: int, skip: set[tuple[int, int]], limit: in
             with lock:
                 if state["stopped"]:
                     continue
-                for dev, ino, size in links:
-                    if (dev, ino) not in seen:
-                        seen.add((dev, ino))
-                        more += size
-                        count += 1
-                state["blocks"] += more
-                state["files"] += count
+                tally.add(more, count, links)
                 state["outstanding"] += len(subdirs) - 1
-                over = limit_blocks is not None and state["blocks"] > limit_blocks
+                over = limit_blocks is not None and tally.blocks > limit_blocks
                 finished = over or state["outstanding"] == 0
                 state["stopped"] = over
             for subdir in subdirs:
@@ -169,7 +222,7 @@ def _walk_parallel(path: str, device: int, skip: set[tuple[int, int]], limit: in
         thread.start()
     for thread in threads:
         thread.join()
-    return state["blocks"], state["files"], not state["stopped"]
+    return tally.blocks, tally.files, not state["stopped"]
 
 
 def _fstype(path: str) -> str:

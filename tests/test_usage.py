@@ -56,6 +56,20 @@ def test_scan_matches_du(tree: Path, workers: int) -> None:
     assert usage.bytes < 5_000_000  # the symlinked 5 MB blob is not followed
 
 
+def test_a_big_tree_shared_out_to_processes_still_matches_du(tree: Path, monkeypatch) -> None:
+    from scratchenv import usage
+
+    monkeypatch.setattr(usage, "HANDOFF_ENTRIES", 50)  # the fixture's tree counts as big
+    handed_off: list[int] = []
+    walk = usage._walk_processes
+    monkeypatch.setattr(usage, "_walk_processes",
+                        lambda dirs, *rest: handed_off.append(len(dirs)) or walk(dirs, *rest))
+    # Hard links found by different processes still count once (the parent dedupes).
+    result = scan(str(tree), workers=1)
+    assert handed_off and handed_off[0] > 1
+    assert (result.bytes, result.files) == (du_bytes(tree), du_inodes(tree) - 1)
+
+
 def test_stop_after_bytes_stops_early(tmp_path: Path) -> None:
     for index in range(50):
         directory = tmp_path / f"d{index}"
