@@ -15,7 +15,9 @@ from scratchenv.errors import ConfigError, ScratchenvError
 from scratchenv.plan import Plan
 
 if TYPE_CHECKING:
-    from scratchenv.verify import Report
+    from scratchenv.proc import Result
+    from scratchenv.settings import Settings
+    from scratchenv.verify import Finding, Report
 
 # sbatch options that take no value, or only an attached one (`--exclusive=user`); every
 # other option takes the next word unless it has `=` (sbatch(1)). This is how SCRIPT is told
@@ -150,6 +152,49 @@ def submission_environment(plan: Plan, environ: Mapping[str, str]) -> dict[str, 
     """
     outside_a_job = {name: value for name, value in environ.items() if name != "SLURM_JOB_ID"}
     return plan.apply(outside_a_job)
+
+
+def read_script(submission: Submission) -> str:
+    """The job script's text ("" with --wrap)."""
+    if submission.script is None:
+        return ""
+    try:
+        with open(submission.script, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError as error:
+        raise ScratchenvError(f"{submission.script}: {error.strerror}") from None
+
+
+def blocking(report: Report) -> list[Finding]:
+    """What stops a submission: any failure, and any script line that points a variable
+    back at home or unsets it (only a warning for `verify`: here it is the thing to stop
+    before the job wastes its allocation)."""
+    return [finding for finding in report.findings
+            if finding.status == "fail"
+            or (finding.status == "warn" and finding.check.startswith("script."))]
+
+
+def gate(settings: Settings, environ: Mapping[str, str], submission: Submission) -> Report:
+    """`verify` of the submitting environment, with the job script's lines checked too."""
+    from pathlib import Path
+
+    from scratchenv.verify import verify
+
+    script = None if submission.script is None else Path(submission.script)
+    return verify(settings, environ, script=script)
+
+
+def submit(
+    settings: Settings, environ: Mapping[str, str], submission: Submission
+) -> tuple[Result, str | None]:
+    """Run sbatch so the job sees the scratch environment; (sbatch's result, a warning)."""
+    from scratchenv import proc
+    from scratchenv.plan import build_plan
+
+    plan = build_plan(settings)
+    argv, warning = sbatch_argv(submission, [v.name for v in plan.variables],
+                                read_script(submission))
+    return proc.run(argv, env=submission_environment(plan, environ), timeout=120), warning
 
 
 @dataclass(frozen=True)
