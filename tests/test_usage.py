@@ -60,6 +60,8 @@ def test_a_big_tree_shared_out_to_processes_still_matches_du(tree: Path, monkeyp
     from scratchenv import usage
 
     monkeypatch.setattr(usage, "HANDOFF_ENTRIES", 50)  # the fixture's tree counts as big
+    # Other tests may leave threads behind (the Slurm harness's); this one forks anyway.
+    monkeypatch.setattr(usage, "_can_fork", lambda: True)
     handed_off: list[int] = []
     walk = usage._walk_processes
     monkeypatch.setattr(usage, "_walk_processes",
