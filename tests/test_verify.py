@@ -260,6 +260,20 @@ def test_bounded_home_scan_stops_at_the_threshold(place: Place,
     assert find(strict, "home.usage").status == "fail"
 
 
+def test_bounded_home_scan_sees_through_a_symlinked_home(place: Place,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # HOME=/x/home-link -> /x/home (common on clusters): its files count, not the link's.
+    monkeypatch.setenv("SCRATCHENV_THRESHOLDS__HOME_WARN", "1M")
+    (place.home / "big").write_bytes(b"x" * 4 * 1024 * 1024)
+    link = place.base / "home-link"
+    link.symlink_to(place.home)
+    monkeypatch.setenv("HOME", str(link))
+    settings = place.settings()
+    finding = find(verify(settings, place.activated(settings)), "home.usage")
+    assert finding.status == "warn"
+    assert "scan stopped" in finding.message
+
+
 def test_home_under_threshold_passes_with_a_full_scan(place: Place) -> None:
     (place.home / "notes.txt").write_text("small")
     finding = find(verify(place.settings(), place.activated()), "home.usage")
