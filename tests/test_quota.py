@@ -144,6 +144,19 @@ def test_home_findings_from_a_quota(space: Limit, files: Limit, expected: tuple[
     assert [f.check for f in found] == ["home.usage", "home.files"]
 
 
+@pytest.mark.parametrize("space", [
+    Limit(used=95 * G, hard=100 * G),  # nearly full: a warning of its own
+    Limit(used=12 * G, soft=11 * G, hard=100 * G, grace="3days"),  # over soft, in grace
+    Limit(used=12 * G, hard=100 * G),
+])
+def test_over_the_limit_is_a_failure_for_the_checklist(space: Limit) -> None:
+    home = Quota(source="quota", filesystem="/home", bytes=space, files=Limit(used=1))
+    strict = quota.findings(home, subject="/home/u", limit=10 * G, over="fail")
+    assert strict[0].status == "fail"
+    assert "more than 10G" in strict[0].message
+    assert quota.findings(home, subject="/home/u", limit=10 * G)[0].status == "warn"
+
+
 def test_statvfs_is_the_last_resort(tmp_path: Path) -> None:
     usage = quota.filesystem_usage(str(tmp_path))
     assert usage is not None and usage.source == "statvfs"
