@@ -99,7 +99,11 @@ def _tables(text: str, ends: tuple[str, ...]) -> list[tuple[list[str], list[str]
 
 
 def _rows(lines: list[str], width: int) -> list[list[str]]:
-    """Data rows, re-joining a name the tool printed on a line of its own (long names)."""
+    """Data rows, re-joining a name the tool printed on a line of its own (long names).
+
+    A row's second word is a number: lfs follows a table of `[...]` values with "Some errors
+    happened when getting quota info. ..." on stdout, which is not a file system.
+    """
     rows, pending = [], None
     for line in lines:
         tokens = line.split()
@@ -111,7 +115,7 @@ def _rows(lines: list[str], width: int) -> list[list[str]]:
         if pending is not None:
             tokens = [pending, *tokens]
             pending = None
-        if len(tokens) >= width:
+        if len(tokens) >= width and _NUMBER.match(tokens[1]):
             rows.append(tokens)
     return rows
 
@@ -252,7 +256,11 @@ def user_quota(path: str, user: str) -> Quota | None:
         text = _run(argv)
         if text is None:
             continue
-        match = pick(parse(text), source=source, point=point)
+        try:
+            quotas = parse(text)
+        except ValueError:  # output in a shape never seen: the next source may answer
+            continue
+        match = pick(quotas, source=source, point=point)
         if match is not None:
             return match
     return None
