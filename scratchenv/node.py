@@ -21,6 +21,8 @@ from scratchenv.verify import (
     check_free_space,
     check_path,
     check_root,
+    check_script,
+    check_tools,
     check_variables,
     check_venv,
 )
@@ -104,5 +106,7 @@ NODE_CHECKS: list[Check] = [
     check_path,
     check_venv,
     check_home_writable,
+    check_script,  # only with --script
+    check_tools,  # only with --deep
 ]
 """`verify --node`: fast (seconds), so a job script can run it before the real work."""
