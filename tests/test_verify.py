@@ -306,6 +306,73 @@ def test_script_lines_that_repoint_at_home_are_warned(place: Place) -> None:
     assert report.ok  # the issue: warnings
 
 
+@pytest.mark.parametrize(("line", "check"), [
+    ("export HF_HOME=~/.cache/huggingface", "script.repoints"),
+    ('HF_HOME="$HOME"/.cache/huggingface', "script.repoints"),
+    ("export HF_HOME=${HOME}/.cache/huggingface", "script.repoints"),
+    ("export OMP_NUM_THREADS=1 HF_HOME=$HOME/hf", "script.repoints"),
+    ("env HF_HOME=$HOME/hf python train.py", "script.repoints"),
+    ("HF_HOME=$HOME/hf torchrun train.py", "script.repoints"),
+    ("cd /work && export HF_HOME=$HOME/hf", "script.repoints"),
+    ("if true; then export HF_HOME=$HOME/hf; fi", "script.repoints"),
+    ("readonly HF_HOME=$HOME/hf", "script.repoints"),
+    ("setenv HF_HOME $HOME/hf", "script.repoints"),
+    ("unset HF_HOME", "script.unset"),
+    ("unset -v HF_HOME", "script.unset"),
+    ("env -u HF_HOME python train.py", "script.unset"),
+    ("export -n HF_HOME", "script.unset"),
+])
+def test_every_way_of_repointing_or_unsetting_is_seen(place: Place, line: str,
+                                                      check: str) -> None:
+    script = place.base / "job.sh"
+    script.write_text(f"#!/bin/bash\n{line}\n")
+    report = verify(place.settings(), place.activated(), script=script)
+    assert find(report, check, f"{script}:2").status == "warn"
+
+
+@pytest.mark.parametrize("line", [
+    'echo HF_HOME="$HOME/hf"',
+    "python train.py HF_HOME=$HOME/hf",
+    'export HF_HOME="${HF_HOME:-$HOME/hf}"',
+    "export HF_HOME=/elsewhere/hf  # not $HOME",
+    "unset -f HF_HOME",
+])
+def test_lines_that_leave_the_setting_alone_pass(place: Place, line: str) -> None:
+    script = place.base / "job.sh"
+    script.write_text(f"#!/bin/bash\n{line}\n")
+    report = verify(place.settings(), place.activated(), script=script)
+    assert find(report, "script.repoints", str(script)).status == "pass"
+
+
+def test_a_home_path_written_out_is_caught_through_a_symlinked_home(
+    place: Place, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # HOME=/x/home-link -> /x/home; the script spells the real path.
+    link = place.base / "home-link"
+    link.symlink_to(place.home)
+    monkeypatch.setenv("HOME", str(link))
+    script = place.base / "job.sh"
+    script.write_text(f"#!/bin/bash\nexport HF_HOME={place.home}/.cache/huggingface\n")
+    report = verify(place.settings(), place.activated(), script=script)
+    assert find(report, "script.repoints", f"{script}:2").status == "warn"
+
+
+def test_the_fix_keeps_the_users_setting(place: Place) -> None:
+    script = place.base / "job.sh"
+    script.write_text('#!/bin/bash\nexport HF_HOME="$HOME"/.cache/huggingface\n')
+    fix = find(verify(place.settings(), place.activated(), script=script),
+               "script.repoints", f"{script}:2").fix
+    assert fix is not None
+    keep = fix.split("keep your setting: ", 1)[1]
+    shell = f'{keep}\nprintf %s "$HF_HOME"'
+    kept = subprocess.run(["bash", "-c", shell], capture_output=True, text=True,
+                          env={"HOME": str(place.home), "HF_HOME": "/scratch/hf"})
+    assert kept.stdout == "/scratch/hf"
+    fallback = subprocess.run(["bash", "-c", shell], capture_output=True, text=True,
+                              env={"HOME": str(place.home)})
+    assert fallback.stdout == f"{place.home}/.cache/huggingface"
+
+
 def test_missing_script_is_a_usage_error(place: Place) -> None:
     with pytest.raises(ScratchenvError) as raised:
         verify(place.settings(), place.activated(), script=place.base / "nope.slurm")
