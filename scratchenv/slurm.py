@@ -116,8 +116,9 @@ def sbatch_argv(
     `#SBATCH --export`:
     - no --export anywhere: `--export=ALL`, whatever the site put in SBATCH_EXPORT;
     - `ALL[,...]`: kept as it is;
-    - a list (`A,B=1`): the Plan's variables are added by name only, so their values come
-      from sbatch's environment, where a comma in a path cannot break the list;
+    - a list (`A,B=1`): the Plan's variables, and PATH when the Plan prepends to it, are
+      added by name only, so their values come from sbatch's environment, where a comma in
+      a path cannot break the list;
     - NONE or NIL: the user asked for a clean job: kept, and the job has the scratch
       environment only if its script sources the activation (the template's does).
     """
@@ -192,8 +193,8 @@ def submit(
     from scratchenv.plan import build_plan
 
     plan = build_plan(settings)
-    argv, warning = sbatch_argv(submission, [v.name for v in plan.variables],
-                                read_script(submission))
+    names = [change.name for change in (*plan.variables, *plan.path_entries)]
+    argv, warning = sbatch_argv(submission, list(dict.fromkeys(names)), read_script(submission))
     return proc.run(argv, env=submission_environment(plan, environ), timeout=120), warning
 
 
