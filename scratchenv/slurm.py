@@ -218,24 +218,35 @@ def verify_all_nodes(
                               "under salloc (salloc -N2 scratchenv verify --all-nodes)")
     argv = ["srun", "--ntasks-per-node=1", "--label", *scratchenv, "verify", "--node", "--json"]
     result = proc.run(argv, timeout=timeout)
-    reports = parse_labelled_reports(result.stdout)
+    nodes = environ.get("SLURM_JOB_NUM_NODES", "")
+    reports = parse_labelled_reports(result.stdout, tasks=int(nodes) if nodes.isdigit() else 0)
     if not reports:
         last = (result.stderr.strip().splitlines() or ["no output"])[-1]
         raise ScratchenvError(f"srun gave no node report (exit {result.returncode}): {last}")
     return reports
 
 
-def parse_labelled_reports(stdout: str) -> list[NodeReport]:
-    """Split `srun --label` output (`<task>: <line>`) into one report per task."""
+def parse_labelled_reports(stdout: str, tasks: int = 0) -> list[NodeReport]:
+    """Split `srun --label` output (`<task>: <line>`) into one report per task.
+
+    With `tasks`, each of tasks 0..tasks-1 that printed nothing (scratchenv missing on its
+    node, a crash) is a row without a report, so a silent node cannot pass by its absence.
+    """
     from scratchenv.verify import Report
 
-    tasks: dict[int, list[str]] = {}
+    lines_of: dict[int, list[str]] = {}
     for line in stdout.splitlines():
         label, sep, rest = line.partition(": ")
         if sep and label.strip().isdigit():
-            tasks.setdefault(int(label), []).append(rest)
+            lines_of.setdefault(int(label), []).append(rest)
+    if lines_of:  # nothing at all: the caller reports srun's own error instead
+        for task in range(tasks):
+            lines_of.setdefault(task, [])
     reports = []
-    for task, lines in sorted(tasks.items()):
+    for task, lines in sorted(lines_of.items()):
+        if not lines:
+            reports.append(NodeReport(f"task {task}", None, "no report: it printed nothing"))
+            continue
         try:
             report = Report.model_validate(json.loads("\n".join(lines)))
         except ValueError as error:
