@@ -208,15 +208,17 @@ class NodeReport:
 
 
 def verify_all_nodes(
-    scratchenv: Sequence[str], environ: Mapping[str, str], *, timeout: float = 300
+    scratchenv: Sequence[str], environ: Mapping[str, str], *, flags: Sequence[str] = (),
+    timeout: float = 300,
 ) -> list[NodeReport]:
-    """Run `verify --node --json` once per node of the current allocation, through srun."""
+    """Run `verify --node --json [flags]` once per node of the current allocation, via srun."""
     from scratchenv import proc
 
     if not environ.get("SLURM_JOB_ID"):
         raise ScratchenvError("--all-nodes runs inside an allocation: in a job script, or "
                               "under salloc (salloc -N2 scratchenv verify --all-nodes)")
-    argv = ["srun", "--ntasks-per-node=1", "--label", *scratchenv, "verify", "--node", "--json"]
+    argv = ["srun", "--ntasks-per-node=1", "--label", *scratchenv, "verify", "--node", "--json",
+            *flags]
     result = proc.run(argv, timeout=timeout)
     nodes = environ.get("SLURM_JOB_NUM_NODES", "")
     reports = parse_labelled_reports(result.stdout, tasks=int(nodes) if nodes.isdigit() else 0)

@@ -186,6 +186,14 @@ def test_verify_all_nodes_names_the_failing_node(slurm, tmp_path):
     assert f"{missing}: the scratch root does not exist" in row
 
 
+def test_verify_all_nodes_checks_what_was_asked_on_every_node(slurm):
+    result = in_login_shell(f"salloc --nodes=1 {SCRATCHENV} verify --all-nodes --need 500T")
+    assert result.returncode == 1, result.stderr + result.stdout
+    row = result.stdout.splitlines()[1]
+    assert row.split()[:2] == [slurm.node, "FAILED"]
+    assert "500T needed" in row
+
+
 def test_verify_all_nodes_needs_an_allocation(slurm):
     result = in_login_shell(f"unset SLURM_JOB_ID\n{SCRATCHENV} verify --all-nodes")
     assert result.returncode == 2
