@@ -295,7 +295,7 @@ def check_path(ctx: Context) -> list[Finding]:
     findings = []
     for change in ctx.plan.path_entries:
         found = partial(Finding, check="path.entry", subject=change.entry)
-        fix = f'export {change.name}="{change.entry}:${change.name}"'
+        fix = f'{export_line(change.name, change.entry)}:"${change.name}"'
         where = next((i for i, part in enumerate(parts) if same_place(part, change.entry)), None)
         if where is None:
             findings.append(found(status="fail", message=f"{change.entry} is not on PATH", fix=fix))

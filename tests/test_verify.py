@@ -240,6 +240,21 @@ def test_cargo_bin_on_path_and_not_shadowed_by_home(place: Place) -> None:
     assert find(report, "path.entry", cargo_bin).status == "warn"
 
 
+def test_the_path_fix_runs_as_printed_whatever_the_root_is_called(
+    place: Place, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = place.base / 'it\'s "$HOME" `x`'
+    root.mkdir(mode=0o700)
+    monkeypatch.setenv("SCRATCHENV_ROOT", str(root))
+    settings = place.settings()
+    environ = place.activated(settings, PATH="/usr/bin:/bin")
+    finding = find(verify(settings, environ), "path.entry", f"{root}/.cargo/bin")
+    assert finding.status == "fail" and finding.fix
+    fixed = subprocess.run(["bash", "-c", f'{finding.fix}\nprintf %s "$PATH"'],
+                           capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+    assert fixed.stdout == f"{root}/.cargo/bin:/usr/bin:/bin"
+
+
 def test_bounded_home_scan_stops_at_the_threshold(place: Place,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     # 20 000 files of 4 KiB (about 80 MB on disk) against a 1 MiB threshold.
