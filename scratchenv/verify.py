@@ -300,13 +300,24 @@ def check_path(ctx: Context) -> list[Finding]:
         if where is None:
             findings.append(found(status="fail", message=f"{change.entry} is not on PATH", fix=fix))
             continue
-        shadow = next((part for part in parts[:where] if is_within(part, ctx.home)), None)
+        shadow = next((part for part in parts[:where]
+                       if is_within(part, ctx.home) and _holds_a_copy(part, change.entry)), None)
         if shadow is not None:
             findings.append(found(status="warn", fix=fix,
-                                  message=f"{shadow} (in home) comes before it on PATH"))
+                                  message=f"{shadow} (in home) comes before it on PATH with "
+                                          "programs of the same names"))
         else:
             findings.append(found(status="pass", message=f"{change.entry} is on PATH"))
     return findings
+
+
+def _holds_a_copy(directory: str, of: str) -> bool:
+    """Whether `directory` has a program named like one in `of` (~/.local/bin first on PATH
+    is common and harmless; ~/.cargo/bin's old cargo first is not)."""
+    try:
+        return not set(os.listdir(directory)).isdisjoint(os.listdir(of))
+    except OSError:
+        return False
 
 
 # --- the venv -------------------------------------------------------------------------------

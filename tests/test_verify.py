@@ -235,9 +235,18 @@ def test_cargo_bin_on_path_and_not_shadowed_by_home(place: Place) -> None:
     without = ":".join(p for p in environ["PATH"].split(":") if p != cargo_bin)
     report = verify(settings, {**environ, "PATH": without})
     assert find(report, "path.entry", cargo_bin).status == "fail"
+    for directory in (cargo_bin, f"{place.home}/.cargo/bin", f"{place.home}/.local/bin"):
+        os.makedirs(directory)
+    Path(cargo_bin, "cargo").touch()
+    Path(place.home, ".cargo", "bin", "cargo").touch()  # the one from before scratchenv
+    Path(place.home, ".local", "bin", "ruff").touch()
     shadowed = f"{place.home}/.cargo/bin:{environ['PATH']}"
     report = verify(settings, {**environ, "PATH": shadowed})
     assert find(report, "path.entry", cargo_bin).status == "warn"
+    # A home directory with other programs in front is common and harmless.
+    ahead = f"{place.home}/.local/bin:{environ['PATH']}"
+    assert find(verify(settings, {**environ, "PATH": ahead}), "path.entry",
+                cargo_bin).status == "pass"
 
 
 def test_the_path_fix_runs_as_printed_whatever_the_root_is_called(
