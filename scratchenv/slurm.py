@@ -193,7 +193,8 @@ def submit(
     from scratchenv.plan import build_plan
 
     plan = build_plan(settings)
-    names = [change.name for change in (*plan.variables, *plan.path_entries)]
+    names = [change.name for change in plan.variables] + [
+        change.name for change in plan.path_entries]
     argv, warning = sbatch_argv(submission, list(dict.fromkeys(names)), read_script(submission))
     return proc.run(argv, env=submission_environment(plan, environ), timeout=120), warning
 
