@@ -97,6 +97,7 @@ def test_missing_node_scratch_fails_when_caches_need_it(root, tmp_path, monkeypa
     found = _by_check(_node_report(job))
     assert found["node.local_scratch"].status == "fail"
     assert "does not exist" in found["node.local_scratch"].message
+    assert found["node.local_scratch"].fix.startswith("unset SLURM_TMPDIR ")  # not TMPDIR
 
 
 def test_no_node_scratch_at_all_is_a_warning(root, monkeypatch):
