@@ -50,6 +50,27 @@ def test_relative_path_fails(place: Place) -> None:
     assert failures(report) == [("var.absolute", "UV_CACHE_DIR")]
 
 
+@pytest.mark.parametrize(("spelled", "check"), [
+    ("", "var.set"),  # set but empty: tools fall back to their default in home
+    ("/", "var.under_root"),
+    ("{root}/cache/../../home/.cache/huggingface", "var.not_in_home"),
+    ("{home}/", "var.not_in_home"),
+    ("~/.cache/huggingface", "var.absolute"),  # quoted, so never expanded by the shell
+])
+def test_odd_spellings_fail_for_the_right_reason(place: Place, spelled: str, check: str) -> None:
+    value = spelled.format(root=place.root, home=place.home)
+    report = verify(place.settings(), place.activated(HF_HOME=value))
+    assert failures(report) == [(check, "HF_HOME")]
+
+
+@pytest.mark.parametrize("spelled", ["{root}/cache/huggingface/", "{root}//cache/./huggingface",
+                                     "{root}/../scratch/cache/huggingface"])
+def test_odd_spellings_of_the_right_place_pass(place: Place, spelled: str) -> None:
+    report = verify(place.settings(), place.activated(HF_HOME=spelled.format(root=place.root)))
+    assert report.ok, failures(report)
+    assert find(report, "var.under_root", "HF_HOME").status == "pass"
+
+
 def test_symlink_from_scratch_into_home_is_caught(place: Place) -> None:
     # The variable's text is exactly the planned scratch path; the disk says home.
     real = place.home / ".cache" / "huggingface"
