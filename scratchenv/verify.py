@@ -195,9 +195,11 @@ def check_variable(ctx: Context, change: SetVar) -> list[Finding]:
         return [found(check="var.set", status="fail", message="not set", fix=fix)]
     findings = [found(check="var.set", status="pass", message=f"set to {value}")]
     if not os.path.isabs(value):
+        why = ("~ in quotes is not expanded: some tools read it as home, others as a "
+               "directory named ~" if value.startswith("~")
+               else "it moves with the working directory")
         findings.append(found(check="var.absolute", status="fail",
-                              message=f"{name}={value} is relative: it moves with the working "
-                                      "directory", fix=fix))
+                              message=f"{name}={value} is relative: {why}", fix=fix))
         return findings
     entry = change.entry
     if entry is not None and entry.anchor == "home":

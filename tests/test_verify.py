@@ -71,6 +71,12 @@ def test_odd_spellings_of_the_right_place_pass(place: Place, spelled: str) -> No
     assert find(report, "var.under_root", "HF_HOME").status == "pass"
 
 
+def test_an_unexpanded_tilde_is_explained(place: Place) -> None:
+    # export HF_HOME="~/.cache/huggingface": huggingface_hub expands it (home), pip does not.
+    report = verify(place.settings(), place.activated(HF_HOME="~/.cache/huggingface"))
+    assert "~ in quotes is not expanded" in find(report, "var.absolute", "HF_HOME").message
+
+
 def test_symlink_from_scratch_into_home_is_caught(place: Place) -> None:
     # The variable's text is exactly the planned scratch path; the disk says home.
     real = place.home / ".cache" / "huggingface"
