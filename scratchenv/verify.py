@@ -215,9 +215,11 @@ def _location(ctx: Context, name: str, value: str, expected: str | None, fix: st
     real = os.path.realpath(value)
     shown = value if real == value else f"{value} (really {real})"
     if is_within(value, ctx.home):
-        link = _crossing_into(value, ctx.home) if value == expected else None
+        link = None
+        if expected is not None and is_within(expected, ctx.home):
+            link = _crossing_into(expected, ctx.home)
         if link is not None:
-            # The value is right; a symlink on the way leads back into home.
+            # Where the plan points leads back into home: exporting it again cannot help.
             fix = f"replace the symlink {link} with a directory on scratch"
         return [found(check="var.not_in_home", status="fail", message=f"{shown} is inside home",
                       fix=fix)]

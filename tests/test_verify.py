@@ -97,6 +97,16 @@ def test_symlink_from_scratch_into_home_is_caught(place: Place) -> None:
     assert set(failures(report)) == {("var.not_in_home", name) for name in under_cache}
 
 
+def test_the_symlink_is_blamed_however_the_value_is_spelled(place: Place) -> None:
+    (place.home / ".cache").mkdir()
+    link = place.root / "cache"
+    link.symlink_to(place.home / ".cache")
+    for value in (f"{place.root}/cache/huggingface/", f"{place.home}/.cache/huggingface"):
+        report = verify(place.settings(), place.activated(HF_HOME=value))
+        finding = find(report, "var.not_in_home", "HF_HOME")
+        assert finding.fix == f"replace the symlink {link} with a directory on scratch"
+
+
 def test_home_behind_a_symlink_is_still_home(place: Place, monkeypatch: pytest.MonkeyPatch) -> None:
     # HOME=/x/home-link -> /x/home; a value spelled with the real path shares no prefix.
     link = place.base / "home-link"
