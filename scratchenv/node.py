@@ -21,6 +21,8 @@ from scratchenv.verify import (
     check_free_space,
     check_path,
     check_root,
+    check_script,
+    check_tools,
     check_variables,
     check_venv,
 )
@@ -77,9 +79,10 @@ def check_node_local(ctx: Context) -> list[Finding]:
                       fix="ask the admins for node-local scratch (job_container/tmpfs)")]
     if not os.path.isdir(base) or not os.access(base, os.W_OK | os.X_OK):
         what = "is not writable" if os.path.isdir(base) else "does not exist"
+        source = "SLURM_TMPDIR" if ctx.environ.get("SLURM_TMPDIR") else "TMPDIR"
         return [found(subject=base, status="fail" if names else "warn",
-                      message=f"node-local scratch {base} {what}",
-                      fix="unset TMPDIR in the job, or ask the admins")]
+                      message=f"node-local scratch {base} (${source}) {what}",
+                      fix=f"unset {source} in the job, or ask the admins")]
     uses = f"for {', '.join(names)}" if names else "(no node-local cache in the plan)"
     return [found(subject=base, status="pass", message=f"node-local scratch {uses}")]
 
@@ -104,5 +107,7 @@ NODE_CHECKS: list[Check] = [
     check_path,
     check_venv,
     check_home_writable,
+    check_script,  # only with --script
+    check_tools,  # only with --deep
 ]
 """`verify --node`: fast (seconds), so a job script can run it before the real work."""

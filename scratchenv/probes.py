@@ -108,16 +108,23 @@ def ask(probe: Probe, environ: Mapping[str, str], python: str | None) -> Answer:
         result = proc.run(argv, env=dict(environ), timeout=TIMEOUT)
     except ScratchenvError as error:
         return Answer(probe, {}, error=str(error))
-    if result.returncode == MISSING or "No module named" in result.stderr:
-        return Answer(probe, {}, skipped=f"{probe.tool} is not installed")
     if not result.ok:
+        if result.returncode == MISSING or "No module named" in result.stderr:
+            return Answer(probe, {}, skipped=f"{probe.tool} is not installed")
         last = (result.stderr.strip().splitlines() or ["no output"])[-1]
         return Answer(probe, {}, error=f"exit {result.returncode}: {last}")
-    out = result.stdout.strip()
-    if out.startswith("{"):
-        return Answer(probe, json.loads(out))
-    label = next(iter(probe.governs))
-    return Answer(probe, {label: out.splitlines()[-1].strip()} if out else {})
+    # The answer is the last line: a module may print before it ("Matplotlib is building
+    # the font cache").
+    lines = result.stdout.strip().splitlines()
+    if not lines:
+        return Answer(probe, {}, error="it printed nothing")
+    last = lines[-1].strip()
+    if last.startswith("{"):
+        try:
+            return Answer(probe, json.loads(last))
+        except ValueError:
+            return Answer(probe, {}, error=f"unreadable answer {last!r}")
+    return Answer(probe, {next(iter(probe.governs)): last})
 
 
 def findings(ctx: Context) -> list[Finding]:

@@ -116,8 +116,9 @@ def sbatch_argv(
     `#SBATCH --export`:
     - no --export anywhere: `--export=ALL`, whatever the site put in SBATCH_EXPORT;
     - `ALL[,...]`: kept as it is;
-    - a list (`A,B=1`): the Plan's variables are added by name only, so their values come
-      from sbatch's environment, where a comma in a path cannot break the list;
+    - a list (`A,B=1`): the Plan's variables, and PATH when the Plan prepends to it, are
+      added by name only, so their values come from sbatch's environment, where a comma in
+      a path cannot break the list;
     - NONE or NIL: the user asked for a clean job: kept, and the job has the scratch
       environment only if its script sources the activation (the template's does).
     """
@@ -192,8 +193,9 @@ def submit(
     from scratchenv.plan import build_plan
 
     plan = build_plan(settings)
-    argv, warning = sbatch_argv(submission, [v.name for v in plan.variables],
-                                read_script(submission))
+    names = [change.name for change in plan.variables] + [
+        change.name for change in plan.path_entries]
+    argv, warning = sbatch_argv(submission, list(dict.fromkeys(names)), read_script(submission))
     return proc.run(argv, env=submission_environment(plan, environ), timeout=120), warning
 
 
@@ -207,34 +209,47 @@ class NodeReport:
 
 
 def verify_all_nodes(
-    scratchenv: Sequence[str], environ: Mapping[str, str], *, timeout: float = 300
+    scratchenv: Sequence[str], environ: Mapping[str, str], *, flags: Sequence[str] = (),
+    timeout: float = 300,
 ) -> list[NodeReport]:
-    """Run `verify --node --json` once per node of the current allocation, through srun."""
+    """Run `verify --node --json [flags]` once per node of the current allocation, via srun."""
     from scratchenv import proc
 
     if not environ.get("SLURM_JOB_ID"):
         raise ScratchenvError("--all-nodes runs inside an allocation: in a job script, or "
                               "under salloc (salloc -N2 scratchenv verify --all-nodes)")
-    argv = ["srun", "--ntasks-per-node=1", "--label", *scratchenv, "verify", "--node", "--json"]
+    argv = ["srun", "--ntasks-per-node=1", "--label", *scratchenv, "verify", "--node", "--json",
+            *flags]
     result = proc.run(argv, timeout=timeout)
-    reports = parse_labelled_reports(result.stdout)
+    nodes = environ.get("SLURM_JOB_NUM_NODES", "")
+    reports = parse_labelled_reports(result.stdout, tasks=int(nodes) if nodes.isdigit() else 0)
     if not reports:
         last = (result.stderr.strip().splitlines() or ["no output"])[-1]
         raise ScratchenvError(f"srun gave no node report (exit {result.returncode}): {last}")
     return reports
 
 
-def parse_labelled_reports(stdout: str) -> list[NodeReport]:
-    """Split `srun --label` output (`<task>: <line>`) into one report per task."""
+def parse_labelled_reports(stdout: str, tasks: int = 0) -> list[NodeReport]:
+    """Split `srun --label` output (`<task>: <line>`) into one report per task.
+
+    With `tasks`, each of tasks 0..tasks-1 that printed nothing (scratchenv missing on its
+    node, a crash) is a row without a report, so a silent node cannot pass by its absence.
+    """
     from scratchenv.verify import Report
 
-    tasks: dict[int, list[str]] = {}
+    lines_of: dict[int, list[str]] = {}
     for line in stdout.splitlines():
         label, sep, rest = line.partition(": ")
         if sep and label.strip().isdigit():
-            tasks.setdefault(int(label), []).append(rest)
+            lines_of.setdefault(int(label), []).append(rest)
+    if lines_of:  # nothing at all: the caller reports srun's own error instead
+        for task in range(tasks):
+            lines_of.setdefault(task, [])
     reports = []
-    for task, lines in sorted(tasks.items()):
+    for task, lines in sorted(lines_of.items()):
+        if not lines:
+            reports.append(NodeReport(f"task {task}", None, "no report: it printed nothing"))
+            continue
         try:
             report = Report.model_validate(json.loads("\n".join(lines)))
         except ValueError as error:

@@ -65,10 +65,10 @@ def collect(settings: Settings, environ: Mapping[str, str]) -> Status:
     root_quota = user_quota(plan.root, user)
     with ThreadPoolExecutor(max_workers=4) as pool:
         scans = {name: pool.submit(scan, path) for name, path in places.items()}
-        inside = [path for path in places.values()
-                  if is_within(path, plan.root) and os.path.isdir(path)]
+        outermost = _outermost([path for path in places.values()
+                                if is_within(path, plan.root) and os.path.isdir(path)])
         # The root's own walk skips the locations, which are measured already.
-        rest = pool.submit(scan, plan.root, exclude=_outermost(inside))
+        rest = pool.submit(scan, plan.root, exclude=outermost)
         locations = [
             Location(name=name, path=path, exists=os.path.exists(path),
                      bytes=scans[name].result().bytes, files=scans[name].result().files)
@@ -78,8 +78,7 @@ def collect(settings: Settings, environ: Mapping[str, str]) -> Status:
         quotas = _distinct([home_quota or filesystem_usage(plan.home),
                             root_quota or filesystem_usage(plan.root)])
         remaining = rest.result()
-    counted = {location.path: location for location in locations
-               if location.path in _outermost(inside)}
+    counted = {location.path: location for location in locations if location.path in outermost}
     scratch = Space(path=plan.root,
                     bytes=remaining.bytes + sum(loc.bytes for loc in counted.values()),
                     # +1: a location's own directory, which its scan does not count

@@ -16,6 +16,8 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from scratchenv.realpaths import identity
+
 _OPEN_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _S_IFMT, _S_IFDIR = 0o170000, 0o040000
 NETWORK_FS = frozenset({"lustre", "gpfs", "nfs", "nfs4", "beegfs", "cifs", "smb3", "ceph",
@@ -51,27 +53,23 @@ def scan(
     check on a huge home answers quickly. Directories in `exclude` (compared by device and
     inode) are neither counted nor entered. `workers`: threads; default 1 on local file
     systems, PARALLEL_WORKERS on network ones.
+
+    `path` itself is followed when it is a symlink (as `du -s path/` does): homes and
+    scratch roots often are one (/home/u -> /gpfs/home/u), and its target is what it holds.
     """
+    real = os.path.realpath(path)
     try:
-        top = os.lstat(path)
+        top = os.lstat(real)
     except OSError:
         return Usage(path, 0, 0)
     if top.st_mode & _S_IFMT != _S_IFDIR:
         return Usage(path, top.st_blocks * 512, 0)
-    skip = {identity for identity in map(_identity, exclude) if identity is not None}
+    skip = {found for found in map(identity, exclude) if found is not None}
     if workers is None:
-        workers = PARALLEL_WORKERS if _fstype(path) in NETWORK_FS else 1
+        workers = PARALLEL_WORKERS if _fstype(real) in NETWORK_FS else 1
     walk = _walk_serial if workers <= 1 else _walk_parallel
-    blocks, files, complete = walk(path, top.st_dev, skip, stop_after_bytes, workers)
+    blocks, files, complete = walk(real, top.st_dev, skip, stop_after_bytes, workers)
     return Usage(path, (top.st_blocks + blocks) * 512, files, complete)
-
-
-def _identity(path: str) -> tuple[int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino
 
 
 def _directory(

@@ -195,9 +195,11 @@ def check_variable(ctx: Context, change: SetVar) -> list[Finding]:
         return [found(check="var.set", status="fail", message="not set", fix=fix)]
     findings = [found(check="var.set", status="pass", message=f"set to {value}")]
     if not os.path.isabs(value):
+        why = ("~ in quotes is not expanded: some tools read it as home, others as a "
+               "directory named ~" if value.startswith("~")
+               else "it moves with the working directory")
         findings.append(found(check="var.absolute", status="fail",
-                              message=f"{name}={value} is relative: it moves with the working "
-                                      "directory", fix=fix))
+                              message=f"{name}={value} is relative: {why}", fix=fix))
         return findings
     entry = change.entry
     if entry is not None and entry.anchor == "home":
@@ -213,9 +215,11 @@ def _location(ctx: Context, name: str, value: str, expected: str | None, fix: st
     real = os.path.realpath(value)
     shown = value if real == value else f"{value} (really {real})"
     if is_within(value, ctx.home):
-        link = _crossing_into(value, ctx.home) if value == expected else None
+        link = None
+        if expected is not None and is_within(expected, ctx.home):
+            link = _crossing_into(expected, ctx.home)
         if link is not None:
-            # The value is right; a symlink on the way leads back into home.
+            # Where the plan points leads back into home: exporting it again cannot help.
             fix = f"replace the symlink {link} with a directory on scratch"
         return [found(check="var.not_in_home", status="fail", message=f"{shown} is inside home",
                       fix=fix)]
@@ -295,18 +299,29 @@ def check_path(ctx: Context) -> list[Finding]:
     findings = []
     for change in ctx.plan.path_entries:
         found = partial(Finding, check="path.entry", subject=change.entry)
-        fix = f'export {change.name}="{change.entry}:${change.name}"'
+        fix = f'{export_line(change.name, change.entry)}:"${change.name}"'
         where = next((i for i, part in enumerate(parts) if same_place(part, change.entry)), None)
         if where is None:
             findings.append(found(status="fail", message=f"{change.entry} is not on PATH", fix=fix))
             continue
-        shadow = next((part for part in parts[:where] if is_within(part, ctx.home)), None)
+        shadow = next((part for part in parts[:where]
+                       if is_within(part, ctx.home) and _holds_a_copy(part, change.entry)), None)
         if shadow is not None:
             findings.append(found(status="warn", fix=fix,
-                                  message=f"{shadow} (in home) comes before it on PATH"))
+                                  message=f"{shadow} (in home) comes before it on PATH with "
+                                          "programs of the same names"))
         else:
             findings.append(found(status="pass", message=f"{change.entry} is on PATH"))
     return findings
+
+
+def _holds_a_copy(directory: str, of: str) -> bool:
+    """Whether `directory` has a program named like one in `of` (~/.local/bin first on PATH
+    is common and harmless; ~/.cargo/bin's old cargo first is not)."""
+    try:
+        return not set(os.listdir(directory)).isdisjoint(os.listdir(of))
+    except OSError:
+        return False
 
 
 # --- the venv -------------------------------------------------------------------------------
@@ -387,10 +402,11 @@ def check_home_usage(ctx: Context, *, over: Status = "warn") -> list[Finding]:
 
 # --- the job script -------------------------------------------------------------------------
 
-_ASSIGN = re.compile(
-    r"^\s*(?:export\s+|declare\s+-x\s+|setenv\s+)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:=|\s+)(?P<value>.*)$"
-)
-_UNSET = re.compile(r"^\s*(?:unset|unsetenv)\s+(?P<names>[A-Za-z_0-9 ]+)")
+_ASSIGNMENT = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>.*)", re.DOTALL)
+_COMMENT = re.compile(r"(?:^|\s)#")
+_SEPARATORS = frozenset({";", ";;", "&", "&&", "|", "||", "|&", "(", ")", "!", "{", "}",
+                         "if", "then", "elif", "else", "do", "while", "until", "time"})
+_DECLARES = frozenset({"export", "declare", "typeset", "readonly", "local"})
 
 
 def check_script(ctx: Context) -> list[Finding]:
@@ -405,28 +421,81 @@ def check_script(ctx: Context) -> list[Finding]:
     findings = []
     for number, line in enumerate(lines, 1):
         where = f"{ctx.script}:{number}"
-        code = line.split(" #", 1)[0]
-        unset = _UNSET.match(code)
-        if unset:
-            for name in sorted(set(unset["names"].split()) & names):
+        code = _COMMENT.split(line, maxsplit=1)[0]
+        for name, value in _effects(code):
+            if name not in names:
+                continue
+            if value is None:
                 findings.append(Finding(check="script.unset", subject=where, status="warn",
                                         message=f"unsets {name}: the tool falls back to home",
-                                        fix=f"delete line {number}"))
-            continue
-        match = _ASSIGN.match(code)
-        if not match or match["name"] not in names or _guarded(match["name"], code):
-            continue
-        if _mentions_home(match["value"], ctx.home):
-            name = match["name"]
-            findings.append(Finding(
-                check="script.repoints", subject=where, status="warn",
-                message=f"re-points {name} at home: {line.strip()}",
-                fix=f'delete line {number}, or keep your setting: '
-                    f'export {name}="${{{name}:-{_unquoted(match["value"])}}}"'))
+                                        fix=f"keep {name}: drop the unset from line {number}"))
+            elif _points_home(value, ctx.home) and not _guarded(name, code):
+                findings.append(Finding(
+                    check="script.repoints", subject=where, status="warn",
+                    message=f"re-points {name} at home: {line.strip()}",
+                    fix=f'drop {name}=... from line {number}, or keep your setting: '
+                        f'export {name}="${{{name}:-{value}}}"'))
     if not findings:
         findings.append(Finding(check="script.repoints", subject=str(ctx.script), status="pass",
                                 message="no line points a managed variable back at home"))
     return findings
+
+
+def _effects(code: str) -> list[tuple[str, str | None]]:
+    """(name, value) for each variable a line of shell sets, (name, None) for each it unsets:
+    `X=v`, `export/declare/readonly/local X=v`, `X=v cmd`, `env [-u X] X=v cmd`, `unset X`,
+    `export -n X`, csh's `setenv X v` and `unsetenv X`, anywhere in `a; b && c`."""
+    import shlex
+
+    lexer = shlex.shlex(code, posix=True, punctuation_chars=True)
+    lexer.whitespace_split, lexer.commenters = True, ""
+    try:
+        words = list(lexer)  # quotes removed, nothing expanded: "$HOME"/x is $HOME/x
+    except ValueError:  # an unclosed quote (a string going on to the next line)
+        words = code.split()
+    effects: list[tuple[str, str | None]] = []
+    command: list[str] = []
+    for word in [*words, ";"]:
+        if word not in _SEPARATORS:
+            command.append(word)
+            continue
+        at = 0
+        while at < len(command) and (assigned := _ASSIGNMENT.fullmatch(command[at])):
+            effects.append((assigned["name"], assigned["value"]))
+            at += 1
+        verb, args = (command[at], command[at + 1:]) if at < len(command) else ("", [])
+        flags = [arg for arg in args if arg.startswith(("-", "+"))]
+        if verb in _DECLARES:
+            unexport = (verb == "export" and "-n" in flags) or "+x" in flags
+            for arg in args:
+                if (assigned := _ASSIGNMENT.fullmatch(arg)) and not unexport:
+                    effects.append((assigned["name"], assigned["value"]))
+                elif unexport and not arg.startswith(("-", "+")):
+                    effects.append((arg.split("=", 1)[0], None))
+        elif verb in ("unset", "unsetenv") and "-f" not in flags:
+            effects += [(arg, None) for arg in args if not arg.startswith("-")]
+        elif verb == "setenv" and len(args) >= 2:
+            effects.append((args[0], args[1]))
+        elif verb == "env":
+            effects += _env_effects(args)
+        command = []
+    return effects
+
+
+def _env_effects(args: list[str]) -> list[tuple[str, str | None]]:
+    """`env [-u NAME | --unset=NAME | -i]... [NAME=VALUE]... [COMMAND]`."""
+    effects: list[tuple[str, str | None]] = []
+    words = iter(args)
+    for word in words:
+        if word in ("-u", "--unset"):
+            effects.append((next(words, ""), None))
+        elif word.startswith("--unset="):
+            effects.append((word.split("=", 1)[1], None))
+        elif assigned := _ASSIGNMENT.fullmatch(word):
+            effects.append((assigned["name"], assigned["value"]))
+        elif not word.startswith("-"):
+            break  # the command env runs
+    return effects
 
 
 def _guarded(name: str, code: str) -> bool:
@@ -434,14 +503,11 @@ def _guarded(name: str, code: str) -> bool:
     return bool(re.search(rf"\$\{{{name}:?[-=]|-z\s+\"?\$\{{?{name}\b", code))
 
 
-def _mentions_home(value: str, home: str) -> bool:
-    text = value.strip().strip("\"'")
-    return (bool(re.search(r"\$\{?HOME\b", text)) or text == "~" or text.startswith("~/")
-            or (bool(home) and (text == home or text.startswith(home.rstrip("/") + "/"))))
-
-
-def _unquoted(value: str) -> str:
-    return value.strip().strip("\"'")
+def _points_home(value: str, home: str) -> bool:
+    """`$HOME/...`, `${HOME}...`, `~/...`, or a written-out path that really is in home."""
+    if re.search(r"\$\{?HOME\b", value) or value == "~" or value.startswith("~/"):
+        return True
+    return "$" not in value and os.path.isabs(value) and is_within(value, home)
 
 
 # --- the tools themselves (--deep) ----------------------------------------------------------

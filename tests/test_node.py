@@ -97,6 +97,7 @@ def test_missing_node_scratch_fails_when_caches_need_it(root, tmp_path, monkeypa
     found = _by_check(_node_report(job))
     assert found["node.local_scratch"].status == "fail"
     assert "does not exist" in found["node.local_scratch"].message
+    assert found["node.local_scratch"].fix.startswith("unset SLURM_TMPDIR ")  # not TMPDIR
 
 
 def test_no_node_scratch_at_all_is_a_warning(root, monkeypatch):
@@ -114,3 +115,14 @@ def test_a_stray_home_path_in_the_job_fails_the_node(root, monkeypatch):
     report = verify(load_settings(), env, checks=NODE_CHECKS)
     assert not report.ok
     assert any(f.subject == "HF_HOME" and f.status == "fail" for f in report.findings)
+
+
+def test_script_and_deep_are_not_dropped_on_a_node(root, tmp_path):
+    job = tmp_path / "job.sh"
+    job.write_text('#!/bin/bash\nexport HF_HOME="$HOME/.cache/huggingface"\n')
+    settings = load_settings()
+    env = build_plan(settings).apply(os.environ)
+    report = verify(settings, env, checks=NODE_CHECKS, script=job, deep=True)
+    assert {f.check for f in report.findings} >= {"script.repoints", "tool.location"}
+    assert not {f.check for f in verify(settings, env, checks=NODE_CHECKS).findings} & {
+        "script.repoints", "tool.location"}

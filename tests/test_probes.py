@@ -99,3 +99,33 @@ def test_a_tool_that_hangs_is_reported_not_waited_for(place: Place,
     uv = [f for f in report.findings if f.subject == "uv"]
     assert [f.status for f in uv] == ["warn"]
     assert "no answer within" in uv[0].message
+
+
+def test_a_module_that_talks_on_import_is_still_understood(place: Place) -> None:
+    # matplotlib prints "building the font cache" on its first import; optional imports
+    # complain on stderr. Neither makes it "not installed" nor its answer a path.
+    stub = place.base / "stub" / "matplotlib"
+    stub.mkdir(parents=True)
+    (stub / "__init__.py").write_text(
+        "import sys\n"
+        "print('Matplotlib is building the font cache; this may take a moment.')\n"
+        "print(\"No module named 'PyQt5'\", file=sys.stderr)\n"
+        f"def get_cachedir():\n    return {str(place.root / 'cache' / 'mpl')!r}\n")
+    settings = place.settings()
+    environ = {**tool_env(place.activated(settings)), "PYTHONPATH": str(stub.parent)}
+    answers = said(verify(settings, environ, deep=True), "matplotlib")
+    assert answers == {f"matplotlib cache: {place.root}/cache/mpl (on scratch)": "pass"}
+
+
+@pytest.mark.parametrize("output", ["{not json", ""])
+def test_a_garbled_or_empty_answer_is_a_warning_not_a_crash(place: Place, output: str) -> None:
+    fake = place.base / "bin"
+    fake.mkdir()
+    (fake / "uv").write_text(f"#!/bin/sh\nprintf '%s' '{output}'\n")
+    (fake / "uv").chmod(0o755)
+    settings = place.settings()
+    environ = place.activated(settings)
+    environ["PATH"] = f"{fake}:{BIN}:{os.environ['PATH']}"
+    uv = [f for f in verify(settings, environ, deep=True).findings if f.subject == "uv"]
+    assert [f.status for f in uv] == ["warn"]
+    assert uv[0].message.startswith("could not ask uv: ")

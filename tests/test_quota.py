@@ -61,6 +61,16 @@ def test_lfs_long_name_on_its_own_line_and_grace() -> None:
     assert entry.bytes.over_soft and not entry.bytes.at_hard
 
 
+def test_lfs_inaccurate_data_notice_is_not_a_row() -> None:
+    # lfs prints this after a table with `[...]` values (lfs.c, `lfs quota`); the OzSTAR
+    # table has them, its page did not show the line.
+    text = (FIXTURES / "lfs-ozstar-kbytes.txt").read_text() + (
+        'Some errors happened when getting quota info. Some devices may be not working or '
+        'deactivated. The data in "[]" is inaccurate.\n')
+    [fred] = quota.parse_lfs(text)
+    assert fred.bytes.used == 1041408 * K
+
+
 def test_quota_s_over_soft_limit_with_grace_and_wrapped_device() -> None:
     [entry] = parsed("quota-s-over-soft.txt")
     assert entry.filesystem == "/dev/mapper/ubuntu--vg-ubuntu--lv"
@@ -144,6 +154,19 @@ def test_home_findings_from_a_quota(space: Limit, files: Limit, expected: tuple[
     assert [f.check for f in found] == ["home.usage", "home.files"]
 
 
+@pytest.mark.parametrize("space", [
+    Limit(used=95 * G, hard=100 * G),  # nearly full: a warning of its own
+    Limit(used=12 * G, soft=11 * G, hard=100 * G, grace="3days"),  # over soft, in grace
+    Limit(used=12 * G, hard=100 * G),
+])
+def test_over_the_limit_is_a_failure_for_the_checklist(space: Limit) -> None:
+    home = Quota(source="quota", filesystem="/home", bytes=space, files=Limit(used=1))
+    strict = quota.findings(home, subject="/home/u", limit=10 * G, over="fail")
+    assert strict[0].status == "fail"
+    assert "more than 10G" in strict[0].message
+    assert quota.findings(home, subject="/home/u", limit=10 * G)[0].status == "warn"
+
+
 def test_statvfs_is_the_last_resort(tmp_path: Path) -> None:
     usage = quota.filesystem_usage(str(tmp_path))
     assert usage is not None and usage.source == "statvfs"
@@ -170,3 +193,22 @@ def test_user_quota_asks_the_tool_on_path(tmp_path: Path, monkeypatch: pytest.Mo
     assert found is not None
     assert (found.source, found.filesystem, found.bytes.grace) == ("quota", source, "3days")
     assert elsewhere is None  # another file system's row is not this one's quota
+
+
+def test_output_in_an_unknown_shape_is_no_answer_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from plumbum import local
+
+    source, _, _ = quota.mount_of(str(tmp_path))
+    text = ("Disk quotas for user jyao (uid 1000):\n"
+            "     Filesystem   space   quota   limit   grace   files   quota   limit   grace\n"
+            f"{source}   12M  n/a  n/a  -  5  n/a  n/a  -\n")
+    fake = tmp_path / "bin" / "quota"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\ncat <<'END'\n{text}END\n")
+    fake.chmod(0o755)
+    path = f"{fake.parent}:{os.environ['PATH']}"
+    monkeypatch.setenv("PATH", path)
+    with local.env(PATH=path):
+        assert quota.user_quota(str(tmp_path), "jyao") is None

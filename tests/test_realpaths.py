@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from scratchenv.realpaths import is_within, mount_point, same_place
 
@@ -33,3 +37,24 @@ def test_same_place(tmp_path: Path) -> None:
 def test_mount_point() -> None:
     assert mount_point("/proc/self") == "/proc"
     assert mount_point("/definitely/not/there") == "/"
+
+
+def test_within_sees_through_a_bind_mount(tmp_path: Path) -> None:
+    # The same home reached through a bind mount shares no path prefix and no symlink with
+    # it: only the device and inode tell.
+    home, view = tmp_path / "home", tmp_path / "view"
+    (home / ".cache").mkdir(parents=True)
+    view.mkdir()
+    bound = subprocess.run(["mount", "--bind", str(home), str(view)], capture_output=True,
+                           text=True)
+    if bound.returncode != 0:
+        if os.environ.get("CI"):
+            pytest.fail(f"cannot bind-mount: {bound.stderr}")
+        pytest.skip(f"cannot bind-mount (needs root): {bound.stderr}")
+    try:
+        assert os.path.realpath(view / ".cache") == str(view / ".cache")
+        assert is_within(view / ".cache" / "hf", home)
+        assert same_place(view / ".cache", home / ".cache")
+        assert not is_within(tmp_path / "elsewhere", home)
+    finally:
+        subprocess.run(["umount", str(view)], check=True)

@@ -119,3 +119,12 @@ def test_labelled_srun_output_gives_one_report_per_task():
     assert rows[0] == ("n1", "ok", "2 pass, 0 warn, 0 skip")
     assert rows[1] == ("n2", "FAILED", "/s: m")
     assert rows[2][:2] == ("task 2", "FAILED")
+
+
+def test_a_task_that_printed_nothing_is_a_failed_row():
+    # Two nodes in the allocation; only task 0 answered (task 1: scratchenv missing there).
+    stdout = "".join(f"0: {line}\n" for line in _report("n1").splitlines())
+    reports = parse_labelled_reports(stdout, tasks=2)
+    assert [(r.node, r.report is not None) for r in reports] == [("n1", True), ("task 1", False)]
+    assert node_rows(reports)[1] == ("task 1", "FAILED", "no report: it printed nothing")
+    assert parse_labelled_reports("", tasks=2) == []  # srun's own failure: the caller says so

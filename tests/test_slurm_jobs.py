@@ -96,6 +96,20 @@ def test_a_job_sees_the_scratch_environment_whatever_the_site_exports(slurm, roo
     assert "HF_HOME" not in read_env(plain)
 
 
+def test_an_export_list_still_gives_the_job_the_plans_path(slurm, root, tmp_path):
+    # Without PATH in the list, the job gets slurmd's PATH: no venv or Cargo bin.
+    job = tmp_path / "job.sh"
+    job.write_text("#!/bin/bash\n#SBATCH --export=OMP_NUM_THREADS\n" + DUMP_ENV.split("\n", 1)[1])
+    out = tmp_path / "job.env"
+    result = in_login_shell(f"{SCRATCHENV} sbatch {job} {out}", OMP_NUM_THREADS="1")
+    slurm.wait_for_job(submitted_id(result))
+    env = read_env(out)
+    assert env["OMP_NUM_THREADS"] == "1"
+    assert_scratch_environment(env, root, on_node=False)
+    entries = [change.entry for change in build_plan(load_settings()).path_entries]
+    assert entries and set(entries) <= set(env["PATH"].split(":"))
+
+
 def test_the_template_job_activates_and_checks_its_node(slurm, root, tmp_path):
     made = subprocess.run([sys.executable, "-m", "scratchenv", "template", "slurm",
                            "--project", "nanochat"], capture_output=True, text=True)
@@ -170,6 +184,14 @@ def test_verify_all_nodes_names_the_failing_node(slurm, tmp_path):
     row = result.stdout.splitlines()[1]
     assert row.split()[:2] == [slurm.node, "FAILED"]
     assert f"{missing}: the scratch root does not exist" in row
+
+
+def test_verify_all_nodes_checks_what_was_asked_on_every_node(slurm):
+    result = in_login_shell(f"salloc --nodes=1 {SCRATCHENV} verify --all-nodes --need 500T")
+    assert result.returncode == 1, result.stderr + result.stdout
+    row = result.stdout.splitlines()[1]
+    assert row.split()[:2] == [slurm.node, "FAILED"]
+    assert "500T needed" in row
 
 
 def test_verify_all_nodes_needs_an_allocation(slurm):

@@ -91,6 +91,17 @@ def test_exclude_by_identity(tree: Path) -> None:
     assert part.bytes == whole.bytes - du_bytes(tree / "d3")
 
 
+def test_a_symlinked_top_is_followed_like_du_with_a_slash(tree: Path, tmp_path: Path) -> None:
+    # /home/u -> /gpfs/home/u: the home is what the link points at, not a 0-byte link.
+    link = tmp_path / "home-link"
+    link.symlink_to(tree)
+    usage = scan(str(link))
+    assert (usage.path, usage.bytes) == (str(link), du_bytes(tree))
+    assert usage.files == du_inodes(tree) - 1
+    # Below the top, symlinks are still not followed (link-to-outside holds 5 MB).
+    assert usage.bytes < 5_000_000
+
+
 def test_missing_path_and_single_file(tmp_path: Path) -> None:
     assert scan(str(tmp_path / "nope")).bytes == 0
     (tmp_path / "file").write_bytes(b"x" * 10000)

@@ -50,6 +50,33 @@ def test_relative_path_fails(place: Place) -> None:
     assert failures(report) == [("var.absolute", "UV_CACHE_DIR")]
 
 
+@pytest.mark.parametrize(("spelled", "check"), [
+    ("", "var.set"),  # set but empty: tools fall back to their default in home
+    ("/", "var.under_root"),
+    ("{root}/cache/../../home/.cache/huggingface", "var.not_in_home"),
+    ("{home}/", "var.not_in_home"),
+    ("~/.cache/huggingface", "var.absolute"),  # quoted, so never expanded by the shell
+])
+def test_odd_spellings_fail_for_the_right_reason(place: Place, spelled: str, check: str) -> None:
+    value = spelled.format(root=place.root, home=place.home)
+    report = verify(place.settings(), place.activated(HF_HOME=value))
+    assert failures(report) == [(check, "HF_HOME")]
+
+
+@pytest.mark.parametrize("spelled", ["{root}/cache/huggingface/", "{root}//cache/./huggingface",
+                                     "{root}/../scratch/cache/huggingface"])
+def test_odd_spellings_of_the_right_place_pass(place: Place, spelled: str) -> None:
+    report = verify(place.settings(), place.activated(HF_HOME=spelled.format(root=place.root)))
+    assert report.ok, failures(report)
+    assert find(report, "var.under_root", "HF_HOME").status == "pass"
+
+
+def test_an_unexpanded_tilde_is_explained(place: Place) -> None:
+    # export HF_HOME="~/.cache/huggingface": huggingface_hub expands it (home), pip does not.
+    report = verify(place.settings(), place.activated(HF_HOME="~/.cache/huggingface"))
+    assert "~ in quotes is not expanded" in find(report, "var.absolute", "HF_HOME").message
+
+
 def test_symlink_from_scratch_into_home_is_caught(place: Place) -> None:
     # The variable's text is exactly the planned scratch path; the disk says home.
     real = place.home / ".cache" / "huggingface"
@@ -68,6 +95,16 @@ def test_symlink_from_scratch_into_home_is_caught(place: Place) -> None:
     }
     assert {"XDG_CACHE_HOME", "HF_HOME", "TORCH_HOME", "PIP_CACHE_DIR"} <= under_cache
     assert set(failures(report)) == {("var.not_in_home", name) for name in under_cache}
+
+
+def test_the_symlink_is_blamed_however_the_value_is_spelled(place: Place) -> None:
+    (place.home / ".cache").mkdir()
+    link = place.root / "cache"
+    link.symlink_to(place.home / ".cache")
+    for value in (f"{place.root}/cache/huggingface/", f"{place.home}/.cache/huggingface"):
+        report = verify(place.settings(), place.activated(HF_HOME=value))
+        finding = find(report, "var.not_in_home", "HF_HOME")
+        assert finding.fix == f"replace the symlink {link} with a directory on scratch"
 
 
 def test_home_behind_a_symlink_is_still_home(place: Place, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -235,9 +272,33 @@ def test_cargo_bin_on_path_and_not_shadowed_by_home(place: Place) -> None:
     without = ":".join(p for p in environ["PATH"].split(":") if p != cargo_bin)
     report = verify(settings, {**environ, "PATH": without})
     assert find(report, "path.entry", cargo_bin).status == "fail"
+    for directory in (cargo_bin, f"{place.home}/.cargo/bin", f"{place.home}/.local/bin"):
+        os.makedirs(directory)
+    Path(cargo_bin, "cargo").touch()
+    Path(place.home, ".cargo", "bin", "cargo").touch()  # the one from before scratchenv
+    Path(place.home, ".local", "bin", "ruff").touch()
     shadowed = f"{place.home}/.cargo/bin:{environ['PATH']}"
     report = verify(settings, {**environ, "PATH": shadowed})
     assert find(report, "path.entry", cargo_bin).status == "warn"
+    # A home directory with other programs in front is common and harmless.
+    ahead = f"{place.home}/.local/bin:{environ['PATH']}"
+    assert find(verify(settings, {**environ, "PATH": ahead}), "path.entry",
+                cargo_bin).status == "pass"
+
+
+def test_the_path_fix_runs_as_printed_whatever_the_root_is_called(
+    place: Place, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = place.base / 'it\'s "$HOME" `x`'
+    root.mkdir(mode=0o700)
+    monkeypatch.setenv("SCRATCHENV_ROOT", str(root))
+    settings = place.settings()
+    environ = place.activated(settings, PATH="/usr/bin:/bin")
+    finding = find(verify(settings, environ), "path.entry", f"{root}/.cargo/bin")
+    assert finding.status == "fail" and finding.fix
+    fixed = subprocess.run(["bash", "-c", f'{finding.fix}\nprintf %s "$PATH"'],
+                           capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+    assert fixed.stdout == f"{root}/.cargo/bin:/usr/bin:/bin"
 
 
 def test_bounded_home_scan_stops_at_the_threshold(place: Place,
@@ -258,6 +319,20 @@ def test_bounded_home_scan_stops_at_the_threshold(place: Place,
     assert scanned < 2000  # stopped early, not after walking all 20 000
     strict = verify(settings, place.activated(settings), checks=checklist_checks(settings))
     assert find(strict, "home.usage").status == "fail"
+
+
+def test_bounded_home_scan_sees_through_a_symlinked_home(place: Place,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # HOME=/x/home-link -> /x/home (common on clusters): its files count, not the link's.
+    monkeypatch.setenv("SCRATCHENV_THRESHOLDS__HOME_WARN", "1M")
+    (place.home / "big").write_bytes(b"x" * 4 * 1024 * 1024)
+    link = place.base / "home-link"
+    link.symlink_to(place.home)
+    monkeypatch.setenv("HOME", str(link))
+    settings = place.settings()
+    finding = find(verify(settings, place.activated(settings)), "home.usage")
+    assert finding.status == "warn"
+    assert "scan stopped" in finding.message
 
 
 def test_home_under_threshold_passes_with_a_full_scan(place: Place) -> None:
@@ -290,6 +365,73 @@ def test_script_lines_that_repoint_at_home_are_warned(place: Place) -> None:
     assert "NANOCHAT_BASE_DIR" in repoint.message
     assert repoint.fix and "${NANOCHAT_BASE_DIR:-" in repoint.fix
     assert report.ok  # the issue: warnings
+
+
+@pytest.mark.parametrize(("line", "check"), [
+    ("export HF_HOME=~/.cache/huggingface", "script.repoints"),
+    ('HF_HOME="$HOME"/.cache/huggingface', "script.repoints"),
+    ("export HF_HOME=${HOME}/.cache/huggingface", "script.repoints"),
+    ("export OMP_NUM_THREADS=1 HF_HOME=$HOME/hf", "script.repoints"),
+    ("env HF_HOME=$HOME/hf python train.py", "script.repoints"),
+    ("HF_HOME=$HOME/hf torchrun train.py", "script.repoints"),
+    ("cd /work && export HF_HOME=$HOME/hf", "script.repoints"),
+    ("if true; then export HF_HOME=$HOME/hf; fi", "script.repoints"),
+    ("readonly HF_HOME=$HOME/hf", "script.repoints"),
+    ("setenv HF_HOME $HOME/hf", "script.repoints"),
+    ("unset HF_HOME", "script.unset"),
+    ("unset -v HF_HOME", "script.unset"),
+    ("env -u HF_HOME python train.py", "script.unset"),
+    ("export -n HF_HOME", "script.unset"),
+])
+def test_every_way_of_repointing_or_unsetting_is_seen(place: Place, line: str,
+                                                      check: str) -> None:
+    script = place.base / "job.sh"
+    script.write_text(f"#!/bin/bash\n{line}\n")
+    report = verify(place.settings(), place.activated(), script=script)
+    assert find(report, check, f"{script}:2").status == "warn"
+
+
+@pytest.mark.parametrize("line", [
+    'echo HF_HOME="$HOME/hf"',
+    "python train.py HF_HOME=$HOME/hf",
+    'export HF_HOME="${HF_HOME:-$HOME/hf}"',
+    "export HF_HOME=/elsewhere/hf  # not $HOME",
+    "unset -f HF_HOME",
+])
+def test_lines_that_leave_the_setting_alone_pass(place: Place, line: str) -> None:
+    script = place.base / "job.sh"
+    script.write_text(f"#!/bin/bash\n{line}\n")
+    report = verify(place.settings(), place.activated(), script=script)
+    assert find(report, "script.repoints", str(script)).status == "pass"
+
+
+def test_a_home_path_written_out_is_caught_through_a_symlinked_home(
+    place: Place, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # HOME=/x/home-link -> /x/home; the script spells the real path.
+    link = place.base / "home-link"
+    link.symlink_to(place.home)
+    monkeypatch.setenv("HOME", str(link))
+    script = place.base / "job.sh"
+    script.write_text(f"#!/bin/bash\nexport HF_HOME={place.home}/.cache/huggingface\n")
+    report = verify(place.settings(), place.activated(), script=script)
+    assert find(report, "script.repoints", f"{script}:2").status == "warn"
+
+
+def test_the_fix_keeps_the_users_setting(place: Place) -> None:
+    script = place.base / "job.sh"
+    script.write_text('#!/bin/bash\nexport HF_HOME="$HOME"/.cache/huggingface\n')
+    fix = find(verify(place.settings(), place.activated(), script=script),
+               "script.repoints", f"{script}:2").fix
+    assert fix is not None
+    keep = fix.split("keep your setting: ", 1)[1]
+    shell = f'{keep}\nprintf %s "$HF_HOME"'
+    kept = subprocess.run(["bash", "-c", shell], capture_output=True, text=True,
+                          env={"HOME": str(place.home), "HF_HOME": "/scratch/hf"})
+    assert kept.stdout == "/scratch/hf"
+    fallback = subprocess.run(["bash", "-c", shell], capture_output=True, text=True,
+                              env={"HOME": str(place.home)})
+    assert fallback.stdout == f"{place.home}/.cache/huggingface"
 
 
 def test_missing_script_is_a_usage_error(place: Place) -> None:

@@ -65,7 +65,10 @@ def _all_nodes(args: argparse.Namespace) -> int:
     from scratchenv import output, slurm
     from scratchenv.commands.init import scratchenv_command
 
-    nodes = slurm.verify_all_nodes(scratchenv_command() + global_flags(args), os.environ)
+    flags = ([f"--need={args.need}"] if args.need is not None else []) + (
+        ["--deep"] if args.deep else [])
+    nodes = slurm.verify_all_nodes(scratchenv_command() + global_flags(args), os.environ,
+                                   flags=flags)
     output.table(slurm.node_rows(nodes), headers=("NODE", "RESULT", "DETAIL"))
     return 0 if all(node.report is not None and node.report.ok for node in nodes) else 1
 
