@@ -29,6 +29,7 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -279,6 +280,12 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**flags)
     except ValidationError as error:
         raise ConfigError(_one_line(error)) from None
+    except SettingsError as error:
+        # A list or table given as a SCRATCHENV_* variable (or in .env.local) that is not JSON.
+        raise ConfigError(
+            f"{error} (lists and tables in SCRATCHENV_* variables are JSON, "
+            """e.g. SCRATCHENV_DISABLE='["wandb"]')"""
+        ) from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{config_path()}: not valid TOML: {error}") from None
     except (UnicodeDecodeError, OSError) as error:

@@ -104,3 +104,15 @@ def test_unknown_scratchenv_variable_in_dotenv_is_refused(root):
     Path(".env.local").write_text("SCRATCHENV_PROJEKT=nanochat\n")
     with pytest.raises(ConfigError, match="projekt"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("SCRATCHENV_DISABLE", "wandb"), ("SCRATCHENV_VARS", "{not json"),
+     ("SCRATCHENV_THRESHOLDS", "home_warn=1G")],
+)
+def test_a_variable_that_is_not_json_is_one_clear_error(root, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match="are JSON") as caught:
+        load_settings()
+    assert "\n" not in str(caught.value)
