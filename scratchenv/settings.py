@@ -216,6 +216,19 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _project_gives_a_variable(self) -> Settings:
+        if self.project and not self.project_var:
+            name = default_project_var(self.project)
+            try:
+                check_variable_name(name)
+            except ValueError:
+                raise ConfigError(
+                    f"project {self.project!r} gives the data variable {name}, which no shell "
+                    "can export; set project_var (SCRATCHENV_PROJECT_VAR) to a valid name"
+                ) from None
+        return self
+
+    @model_validator(mode="after")
     def _settle_root(self) -> Settings:
         if self.root is None:
             self.root = detect.detect_root(os.environ, current_user(), self.cluster)
@@ -240,7 +253,7 @@ class Settings(BaseSettings):
     def project_layout(self) -> Project | None:
         if not self.project:
             return None
-        data_var = self.project_var or re.sub(r"\W", "_", self.project.upper()) + "_BASE_DIR"
+        data_var = self.project_var or default_project_var(self.project)
         return Project(
             name=self.project,
             data_var=data_var,
@@ -258,6 +271,11 @@ class Settings(BaseSettings):
                 f"(see `scratchenv catalogue`)"
             )
         return base.select(set(self.disable)).extended(self.vars)
+
+
+def default_project_var(project: str) -> str:
+    """The project's data variable unless `project_var` names one: nanochat -> NANOCHAT_BASE_DIR."""
+    return re.sub(r"\W", "_", project.upper()) + "_BASE_DIR"
 
 
 def profile_defaults(name: str) -> dict[str, Any]:

@@ -68,6 +68,15 @@ def test_project_gives_venv_and_data_variable(root):
     assert load_settings(project="my-exp").project_layout.data_var == "MY_EXP_BASE_DIR"
 
 
+def test_project_whose_data_variable_is_not_a_name_is_one_clear_error(root):
+    with pytest.raises(ConfigError, match="2048_BASE_DIR.*set project_var") as caught:
+        load_settings(project="2048")
+    assert "\n" not in str(caught.value)
+    assert load_settings(project="2048", project_var="GAME_DATA").project_layout.data_var == (
+        "GAME_DATA"
+    )
+
+
 @pytest.mark.parametrize(
     ("config", "message"),
     [
