@@ -41,7 +41,15 @@ from scratchenv.units import parse_size
 ENV_PREFIX = "SCRATCHENV_"
 DOTENV_FILE = ".env.local"
 
-Size = Annotated[int, BeforeValidator(parse_size)]
+
+def _size(value: Any) -> int:
+    try:
+        return parse_size(value)
+    except ConfigError as error:  # a ValueError, so that pydantic names the setting
+        raise ValueError(str(error)) from None
+
+
+Size = Annotated[int, BeforeValidator(_size)]
 
 
 def config_path(environ: os._Environ[str] | dict[str, str] | None = None) -> Path:
