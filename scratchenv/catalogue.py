@@ -125,7 +125,8 @@ def _entry(var: str, fields: Mapping[str, object], *, origin: str) -> Entry:
         # An unknown field explains a "missing" one (a typo), so it is named first.
         first = min(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
         where = ".".join(str(part) for part in first["loc"]) or var
-        raise ConfigError(f"{origin}: entry {var}: {where}: {first['msg']}") from None
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{origin}: entry {var}: {where}: {message}") from None
 
 
 def parse(text: str, *, origin: str) -> Catalogue:
