@@ -48,6 +48,13 @@ def test_relative_root_is_refused(monkeypatch):
         load_settings()
 
 
+def test_root_below_a_file_names_the_file(tmp_path, monkeypatch):
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("SCRATCHENV_ROOT", str(tmp_path / "file" / "scratch" / "me"))
+    with pytest.raises(ScratchenvError, match=f"{tmp_path}/file is not a directory"):
+        load_settings()
+
+
 def test_profile_fills_only_what_nothing_else_sets(tmp_path, monkeypatch):
     monkeypatch.setenv("USER", "alice")
     monkeypatch.setenv("SCRATCHENV_PROFILE", "ptolemy")
