@@ -10,6 +10,7 @@ atomic rename, so concurrent logins each see a whole file.
 from __future__ import annotations
 
 import os
+import zlib
 
 from scratchenv import __version__
 
@@ -50,6 +51,19 @@ def _stat_key(path: str) -> str:
     return f"{path}:{st.st_mtime_ns}:{st.st_size}"
 
 
+def _content_key(path: str) -> str:
+    """What a small settings file says, as a checksum (it may hold secrets); "-" when missing.
+
+    Not its mtime: an edit of the same size within one timestamp tick (1 s on some network
+    file systems) would leave a stale file in use."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return "-"
+    return f"{path}:{len(data)}:{zlib.crc32(data):08x}"
+
+
 def inputs_key(shell: str, environ: Mapping[str, str], cwd: str, flags: Sequence[str] = ()) -> str:
     """Everything the generated file depends on, as one line (repr keeps it on one line).
 
@@ -65,10 +79,11 @@ def inputs_key(shell: str, environ: Mapping[str, str], cwd: str, flags: Sequence
         __version__,
         shell,
         *flags,
-        *sorted(f"{k}={v}" for k, v in environ.items() if k.startswith("SCRATCHENV_")),
+        # pydantic-settings matches names case-insensitively: scratchenv_root counts too.
+        *sorted(f"{k}={v}" for k, v in environ.items() if k.upper().startswith("SCRATCHENV_")),
         *(f"{name}={environ.get(name, '')}" for name in _WATCHED),
-        _stat_key(os.path.expanduser(config)),
-        _stat_key(os.path.join(cwd, ".env.local")),
+        _content_key(os.path.expanduser(config)),
+        _content_key(os.path.join(cwd, ".env.local")),
         _stat_key(os.path.join(package, "catalogue.toml")),
     ]
     return repr(parts)

@@ -45,6 +45,26 @@ def test_fresh_file_is_reused_and_changes_regenerate_it(root, isolated, monkeypa
     assert "NANOCHAT_BASE_DIR" in activate().read_text()
 
 
+def test_an_edit_that_keeps_size_and_mtime_still_regenerates(root, isolated):
+    config = isolated / ".config" / "scratchenv" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('project = "aaa"\n')
+    activate()
+    stamp = config.stat()
+    config.write_text('project = "bbb"\n')  # the same size, and (below) the same mtime
+    os.utime(config, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    assert fast_path([], {**os.environ, "SHELL": "/bin/bash"}) is None
+    assert "bbb-venv" in activate().read_text()
+
+
+def test_lower_case_settings_variables_are_inputs_too(root):
+    path = activate()
+    env = {**os.environ, "scratchenv_project": "lower"}  # pydantic-settings reads it
+    result = cli("activate", "--shell", "bash", env=env)
+    assert result.stdout.strip() == str(path)
+    assert "LOWER_BASE_DIR" in path.read_text()
+
+
 def test_flags_are_part_of_the_inputs(root, tmp_path):
     other = tmp_path / "other"
     other.mkdir()
