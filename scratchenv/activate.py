@@ -24,12 +24,24 @@ SHELL_NAMES = ("bash", "zsh", "fish", "sh")
 _WATCHED = ("HOME", "USER", "LOGNAME", "SCRATCH", "XDG_CONFIG_HOME")
 
 
+def home_dir(environ: Mapping[str, str]) -> str:
+    return environ.get("HOME") or os.path.expanduser("~")
+
+
+def config_file(environ: Mapping[str, str]) -> str:
+    """The user's config file: $SCRATCHENV_CONFIG, else the XDG location (settings read it;
+    it lives here so that the fast path checks the very file the settings read)."""
+    if environ.get("SCRATCHENV_CONFIG"):
+        return os.path.expanduser(environ["SCRATCHENV_CONFIG"])
+    base = environ.get("XDG_CONFIG_HOME") or os.path.join(home_dir(environ), ".config")
+    return os.path.join(base, "scratchenv", "config.toml")
+
+
 def state_dir(environ: Mapping[str, str]) -> str:
     """Where generated files live: small, in home, so sourcing works when scratch is down."""
     if environ.get("SCRATCHENV_STATE_DIR"):
         return environ["SCRATCHENV_STATE_DIR"]
-    home = environ.get("HOME") or os.path.expanduser("~")
-    base = environ.get("XDG_STATE_HOME") or os.path.join(home, ".local", "state")
+    base = environ.get("XDG_STATE_HOME") or os.path.join(home_dir(environ), ".local", "state")
     return os.path.join(base, "scratchenv")
 
 
@@ -65,15 +77,7 @@ def _content_key(path: str) -> str:
 
 
 def inputs_key(shell: str, environ: Mapping[str, str], cwd: str, flags: Sequence[str] = ()) -> str:
-    """Everything the generated file depends on, as one line (repr keeps it on one line).
-
-    Mirrors settings.config_path() without importing pydantic."""
-    config = environ.get("SCRATCHENV_CONFIG") or os.path.join(
-        environ.get("XDG_CONFIG_HOME")
-        or os.path.join(environ.get("HOME") or os.path.expanduser("~"), ".config"),
-        "scratchenv",
-        "config.toml",
-    )
+    """Everything the generated file depends on, as one line (repr keeps it on one line)."""
     package = os.path.dirname(__file__)
     parts = [
         __version__,
@@ -82,7 +86,7 @@ def inputs_key(shell: str, environ: Mapping[str, str], cwd: str, flags: Sequence
         # pydantic-settings matches names case-insensitively: scratchenv_root counts too.
         *sorted(f"{k}={v}" for k, v in environ.items() if k.upper().startswith("SCRATCHENV_")),
         *(f"{name}={environ.get(name, '')}" for name in _WATCHED),
-        _content_key(os.path.expanduser(config)),
+        _content_key(config_file(environ)),
         _content_key(os.path.join(cwd, ".env.local")),
         _stat_key(os.path.join(package, "catalogue.toml")),
     ]

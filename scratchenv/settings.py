@@ -34,6 +34,7 @@ from pydantic_settings import (
 )
 
 from scratchenv import detect
+from scratchenv.activate import config_file, home_dir
 from scratchenv.catalogue import Catalogue, VariableName, check_variable_name, load_default
 from scratchenv.errors import ConfigError, ScratchenvError
 from scratchenv.units import parse_size
@@ -52,18 +53,9 @@ def _size(value: Any) -> int:
 Size = Annotated[int, BeforeValidator(_size)]
 
 
-def config_path(environ: os._Environ[str] | dict[str, str] | None = None) -> Path:
+def config_path() -> Path:
     """The user's config file: $SCRATCHENV_CONFIG, else the XDG location."""
-    env = os.environ if environ is None else environ
-    if env.get("SCRATCHENV_CONFIG"):
-        return Path(env["SCRATCHENV_CONFIG"]).expanduser()
-    base = env.get("XDG_CONFIG_HOME") or os.path.join(home_dir(env), ".config")
-    return Path(base) / "scratchenv" / "config.toml"
-
-
-def home_dir(environ: os._Environ[str] | dict[str, str] | None = None) -> str:
-    env = os.environ if environ is None else environ
-    return env.get("HOME") or os.path.expanduser("~")
+    return Path(config_file(os.environ))
 
 
 def current_user() -> str:
@@ -255,7 +247,7 @@ class Settings(BaseSettings):
 
     @property
     def home(self) -> Path:
-        return Path(home_dir())
+        return Path(home_dir(os.environ))
 
     @property
     def project_layout(self) -> Project | None:
