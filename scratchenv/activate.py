@@ -98,11 +98,11 @@ def fresh_path(shell: str, environ: Mapping[str, str], cwd: str) -> str | None:
     path = activation_file(shell, environ)
     expected = INPUTS_PREFIX + inputs_key(shell, environ, cwd) + "\n"
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8", errors="surrogateescape") as handle:
             handle.readline()
             if handle.readline() == expected:
                 return path
-    except (OSError, UnicodeDecodeError):
+    except OSError:
         return None
     return None
 

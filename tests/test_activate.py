@@ -113,6 +113,17 @@ def test_broken_settings_keep_the_last_good_file(root, isolated):
     assert "not valid TOML" in result.stderr and "previous activation file" in result.stderr
 
 
+def test_a_root_whose_name_is_not_utf8_round_trips_and_stays_fresh(tmp_path, monkeypatch):
+    root = os.fsdecode(bytes(tmp_path) + b"/lat\xe9")
+    os.mkdir(root)
+    monkeypatch.setenv("SCRATCHENV_ROOT", root)
+    path = activate()
+    assert fast_path(["--shell", "bash"], os.environ) == str(path)
+    shown = subprocess.run(["bash", "-c", f". '{path}' && printf %s \"$HF_HOME\""],
+                           capture_output=True, check=True).stdout
+    assert shown == os.fsencode(root) + b"/cache/huggingface"
+
+
 def test_inputs_key_is_one_line_whatever_the_environment(tmp_path):
     key = inputs_key("bash", {"SCRATCHENV_ROOT": "/x\ny", "HOME": "/h"}, str(tmp_path))
     assert "\n" not in key
