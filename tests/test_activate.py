@@ -78,7 +78,7 @@ def test_fast_path_imports_nothing_heavy(root):
     code = (
         "import sys; from scratchenv.main import main; sys.argv=['scratchenv','activate',"
         "'--shell','bash']; main();"
-        "heavy = [m for m in ('pydantic', 'plumbum', 'rich', 'argparse', 'tomllib')"
+        "heavy = [m for m in ('pydantic', 'plumbum', 'rich', 'argparse', 'tomllib', 'typing')"
         " if m in sys.modules]; print(heavy)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
