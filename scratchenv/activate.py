@@ -18,6 +18,8 @@ TYPE_CHECKING = False  # not `typing`: its import costs the login path ~2 ms
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from scratchenv.settings import Settings
+
 INPUTS_PREFIX = "# scratchenv-inputs: "
 SHELL_NAMES = ("bash", "zsh", "fish", "sh")
 # Environment variables that can change the settings (besides SCRATCHENV_*).
@@ -131,7 +133,7 @@ def fast_path(args: Sequence[str], environ: Mapping[str, str]) -> str | None:
 
 
 def write_activation(
-    shell: str, settings: object, environ: Mapping[str, str], flags: Sequence[str] = ()
+    shell: str, settings: Settings, environ: Mapping[str, str], flags: Sequence[str] = ()
 ) -> str:
     """Render the plan for `shell` and replace the activation file atomically.
 
@@ -141,7 +143,7 @@ def write_activation(
     from scratchenv.plan import build_plan
     from scratchenv.shells import renderer
 
-    plan = build_plan(settings)  # type: ignore[arg-type]
+    plan = build_plan(settings)
     inputs = INPUTS_PREFIX + inputs_key(shell, environ, os.getcwd(), flags) + "\n"
     text = renderer(shell).render(plan, environ, inputs=inputs)
     path = activation_file(shell, environ)
