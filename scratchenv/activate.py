@@ -57,7 +57,8 @@ def default_shell(environ: Mapping[str, str]) -> str:
 
 
 def _stat_key(path: str) -> str:
-    """Identity of a file's content; a missing file is "-" wherever it would have been."""
+    """A file's mtime and size (enough for the package's own catalogue.toml, which changes
+    with an install or an edit in a checkout); a missing file is "-"."""
     try:
         st = os.stat(path)
     except OSError:
