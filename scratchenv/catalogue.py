@@ -60,9 +60,9 @@ class Entry(BaseModel):
     @field_validator("path")
     @classmethod
     def _path_is_under_its_anchor(cls, value: str) -> str:
-        if not value or value.startswith(("/", "~")) or ".." in value.split("/"):
-            raise ValueError(f"{value!r} must be a relative path under the root (or home), "
-                             "without ..")
+        # `{root}/` + an absolute or `~` path would point somewhere the user did not mean.
+        if not value or value.startswith(("/", "~")):
+            raise ValueError(f"{value!r} must be a path relative to the root (or to home)")
         return value
 
     @field_validator("default")

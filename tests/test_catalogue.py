@@ -267,13 +267,13 @@ def test_bad_variable_name_is_a_config_error(bad: str) -> None:
         "[BROKEN\n",
         catalogue_text("DUP") + catalogue_text("DUP"),
         '[ABS]\npath = "/data/x"\n',
-        '[UP]\npath = "../x"\n',
+        '[TILDE]\npath = "~/x"\n',
         '[EMPTY]\npath = ""\n',
         catalogue_text("ODD_DEFAULT", 'default = "{home}/x"'),
         catalogue_text("BRACE_DEFAULT", 'default = "~/x{"'),
     ],
     ids=["missing-path", "bad-kind", "bad-anchor", "not-a-table", "bad-toml", "duplicate",
-         "absolute-path", "path-above", "empty-path", "unknown-placeholder", "lone-brace"],
+         "absolute-path", "tilde-path", "empty-path", "unknown-placeholder", "lone-brace"],
 )
 def test_malformed_catalogue_is_a_config_error(text: str) -> None:
     with pytest.raises(ConfigError, match=r"^x: "):
