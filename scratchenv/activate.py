@@ -10,6 +10,7 @@ atomic rename, so concurrent logins each see a whole file.
 from __future__ import annotations
 
 import os
+import zlib
 
 from scratchenv import __version__
 
@@ -17,18 +18,32 @@ TYPE_CHECKING = False  # not `typing`: its import costs the login path ~2 ms
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from scratchenv.settings import Settings
+
 INPUTS_PREFIX = "# scratchenv-inputs: "
 SHELL_NAMES = ("bash", "zsh", "fish", "sh")
 # Environment variables that can change the settings (besides SCRATCHENV_*).
 _WATCHED = ("HOME", "USER", "LOGNAME", "SCRATCH", "XDG_CONFIG_HOME")
 
 
+def home_dir(environ: Mapping[str, str]) -> str:
+    return environ.get("HOME") or os.path.expanduser("~")
+
+
+def config_file(environ: Mapping[str, str]) -> str:
+    """The user's config file: $SCRATCHENV_CONFIG, else the XDG location (settings read it;
+    it lives here so that the fast path checks the very file the settings read)."""
+    if environ.get("SCRATCHENV_CONFIG"):
+        return os.path.expanduser(environ["SCRATCHENV_CONFIG"])
+    base = environ.get("XDG_CONFIG_HOME") or os.path.join(home_dir(environ), ".config")
+    return os.path.join(base, "scratchenv", "config.toml")
+
+
 def state_dir(environ: Mapping[str, str]) -> str:
     """Where generated files live: small, in home, so sourcing works when scratch is down."""
     if environ.get("SCRATCHENV_STATE_DIR"):
         return environ["SCRATCHENV_STATE_DIR"]
-    home = environ.get("HOME") or os.path.expanduser("~")
-    base = environ.get("XDG_STATE_HOME") or os.path.join(home, ".local", "state")
+    base = environ.get("XDG_STATE_HOME") or os.path.join(home_dir(environ), ".local", "state")
     return os.path.join(base, "scratchenv")
 
 
@@ -42,7 +57,8 @@ def default_shell(environ: Mapping[str, str]) -> str:
 
 
 def _stat_key(path: str) -> str:
-    """Identity of a file's content; a missing file is "-" wherever it would have been."""
+    """A file's mtime and size (enough for the package's own catalogue.toml, which changes
+    with an install or an edit in a checkout); a missing file is "-"."""
     try:
         st = os.stat(path)
     except OSError:
@@ -50,25 +66,31 @@ def _stat_key(path: str) -> str:
     return f"{path}:{st.st_mtime_ns}:{st.st_size}"
 
 
-def inputs_key(shell: str, environ: Mapping[str, str], cwd: str, flags: Sequence[str] = ()) -> str:
-    """Everything the generated file depends on, as one line (repr keeps it on one line).
+def _content_key(path: str) -> str:
+    """What a small settings file says, as a checksum (it may hold secrets); "-" when missing.
 
-    Mirrors settings.config_path() without importing pydantic."""
-    config = environ.get("SCRATCHENV_CONFIG") or os.path.join(
-        environ.get("XDG_CONFIG_HOME")
-        or os.path.join(environ.get("HOME") or os.path.expanduser("~"), ".config"),
-        "scratchenv",
-        "config.toml",
-    )
+    Not its mtime: an edit of the same size within one timestamp tick (1 s on some network
+    file systems) would leave a stale file in use."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return "-"
+    return f"{path}:{len(data)}:{zlib.crc32(data):08x}"
+
+
+def inputs_key(shell: str, environ: Mapping[str, str], cwd: str, flags: Sequence[str] = ()) -> str:
+    """Everything the generated file depends on, as one line (repr keeps it on one line)."""
     package = os.path.dirname(__file__)
     parts = [
         __version__,
         shell,
         *flags,
-        *sorted(f"{k}={v}" for k, v in environ.items() if k.startswith("SCRATCHENV_")),
+        # pydantic-settings matches names case-insensitively: scratchenv_root counts too.
+        *sorted(f"{k}={v}" for k, v in environ.items() if k.upper().startswith("SCRATCHENV_")),
         *(f"{name}={environ.get(name, '')}" for name in _WATCHED),
-        _stat_key(os.path.expanduser(config)),
-        _stat_key(os.path.join(cwd, ".env.local")),
+        _content_key(config_file(environ)),
+        _content_key(os.path.join(cwd, ".env.local")),
         _stat_key(os.path.join(package, "catalogue.toml")),
     ]
     return repr(parts)
@@ -79,11 +101,11 @@ def fresh_path(shell: str, environ: Mapping[str, str], cwd: str) -> str | None:
     path = activation_file(shell, environ)
     expected = INPUTS_PREFIX + inputs_key(shell, environ, cwd) + "\n"
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8", errors="surrogateescape") as handle:
             handle.readline()
             if handle.readline() == expected:
                 return path
-    except (OSError, UnicodeDecodeError):
+    except OSError:
         return None
     return None
 
@@ -112,7 +134,7 @@ def fast_path(args: Sequence[str], environ: Mapping[str, str]) -> str | None:
 
 
 def write_activation(
-    shell: str, settings: object, environ: Mapping[str, str], flags: Sequence[str] = ()
+    shell: str, settings: Settings, environ: Mapping[str, str], flags: Sequence[str] = ()
 ) -> str:
     """Render the plan for `shell` and replace the activation file atomically.
 
@@ -122,7 +144,7 @@ def write_activation(
     from scratchenv.plan import build_plan
     from scratchenv.shells import renderer
 
-    plan = build_plan(settings)  # type: ignore[arg-type]
+    plan = build_plan(settings)
     inputs = INPUTS_PREFIX + inputs_key(shell, environ, os.getcwd(), flags) + "\n"
     text = renderer(shell).render(plan, environ, inputs=inputs)
     path = activation_file(shell, environ)

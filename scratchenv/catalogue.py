@@ -13,7 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, field_validator
 
 from scratchenv.errors import ConfigError
 
@@ -57,18 +57,39 @@ class Entry(BaseModel):
     docs: str = ""
     notes: str = ""
 
+    @field_validator("path")
+    @classmethod
+    def _path_is_under_its_anchor(cls, value: str) -> str:
+        # `{root}/` + an absolute or `~` path would point somewhere the user did not mean.
+        if not value or value.startswith(("/", "~")):
+            raise ValueError(f"{value!r} must be a path relative to the root (or to home)")
+        return value
+
+    @field_validator("default")
+    @classmethod
+    def _default_has_known_placeholders(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                _xdg_bases(value, "~")
+            except (KeyError, IndexError, ValueError):
+                raise ValueError(f"{value!r}: the only placeholders are {{xdg_cache}}, "
+                                 "{xdg_config} and {xdg_data}") from None
+        return value
+
     def default_path(self, home: str) -> str | None:
         """The tool's own default location, with `~` and the XDG bases as under `home`."""
         if self.default is None:
             return None
-        text = self.default.format(
-            xdg_cache=f"{home}/.cache",
-            xdg_config=f"{home}/.config",
-            xdg_data=f"{home}/.local/share",
-        )
+        text = _xdg_bases(self.default, home)
         if text == "~" or text.startswith("~/"):
             text = home + text[1:]
         return text
+
+
+def _xdg_bases(default: str, home: str) -> str:
+    return default.format(
+        xdg_cache=f"{home}/.cache", xdg_config=f"{home}/.config", xdg_data=f"{home}/.local/share"
+    )
 
 
 class Catalogue(BaseModel):
@@ -104,7 +125,8 @@ def _entry(var: str, fields: Mapping[str, object], *, origin: str) -> Entry:
         # An unknown field explains a "missing" one (a typo), so it is named first.
         first = min(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
         where = ".".join(str(part) for part in first["loc"]) or var
-        raise ConfigError(f"{origin}: entry {var}: {where}: {first['msg']}") from None
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{origin}: entry {var}: {where}: {message}") from None
 
 
 def parse(text: str, *, origin: str) -> Catalogue:

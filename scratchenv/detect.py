@@ -46,8 +46,10 @@ def problem_with_root(root: Path, *, parent_must_exist: bool = False) -> str | N
             return f"{root} is owned by uid {owner}, not by you (uid {os.getuid()})"
         return None
     ancestor = root.parent if parent_must_exist else nearest_existing(root)
+    if ancestor.exists() and not ancestor.is_dir():
+        return f"{root} does not exist and {ancestor} is not a directory"
     if not ancestor.is_dir():
-        return f"{root} does not exist and neither does {root.parent}"
+        return f"{root} does not exist and neither does {ancestor}"
     if not os.access(ancestor, os.W_OK | os.X_OK):
         return f"{root} does not exist and {ancestor} is not writable by you"
     return None

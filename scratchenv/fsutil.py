@@ -16,7 +16,9 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes, *, mode: int =
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    payload = data.encode() if isinstance(data, str) else data
+    # A path from the OS may hold bytes that are not UTF-8 (decoded as surrogates, like
+    # os.fsdecode): they are written back byte-exact.
+    payload = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -29,7 +31,6 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes, *, mode: int =
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-
 
 
 def nearest_existing(path: Path) -> Path:

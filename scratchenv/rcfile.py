@@ -6,11 +6,11 @@ Only the text between the markers is ever ours; the user's own lines are never t
 from __future__ import annotations
 
 import difflib
-import os
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from scratchenv.activate import home_dir
 from scratchenv.errors import ScratchenvError
 from scratchenv.fsutil import atomic_write
 
@@ -19,7 +19,7 @@ END = "# <<< scratchenv <<<"
 
 
 def rc_path(shell: str, environ: Mapping[str, str]) -> Path:
-    home = Path(environ.get("HOME") or os.path.expanduser("~"))
+    home = Path(home_dir(environ))
     if shell == "bash":
         return home / ".bashrc"
     if shell == "zsh":
@@ -107,18 +107,23 @@ def install(path: Path, new_block: str | None, *, dry_run: bool = False) -> tupl
     """Write (or with `new_block=None` remove) the block. Returns (changed, diff).
 
     A backup `<rc>.scratchenv-backup` of the previous text is kept; the write is atomic
-    and keeps the file's mode.
+    and keeps the file's mode. A symlinked rc file (a dotfile manager's) stays a link: the
+    file it points at is rewritten. Line ends are kept as they are (no newline translation).
     """
+    target = path.resolve() if path.is_symlink() else path
     try:
-        old = path.read_text(encoding="utf-8") if path.exists() else ""
+        old = target.read_bytes().decode("utf-8") if target.exists() else ""
     except (OSError, UnicodeDecodeError) as problem:
         raise ScratchenvError(f"cannot read {path}: {problem}") from None
     new = updated(old, new_block, path)
     changes = diff(old, new, path)
     if dry_run or new == old:
         return new != old, changes
-    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
-    if path.exists():
-        shutil.copy2(path, path.with_name(path.name + ".scratchenv-backup"))
-    atomic_write(path, new, mode=mode)
+    try:
+        mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
+        if target.exists():
+            shutil.copy2(target, path.with_name(path.name + ".scratchenv-backup"))
+        atomic_write(target, new, mode=mode)
+    except OSError as problem:
+        raise ScratchenvError(f"cannot write {path}: {problem.strerror or problem}") from None
     return True, changes

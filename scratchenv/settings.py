@@ -29,10 +29,12 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
 from scratchenv import detect
+from scratchenv.activate import config_file, home_dir
 from scratchenv.catalogue import Catalogue, VariableName, check_variable_name, load_default
 from scratchenv.errors import ConfigError, ScratchenvError
 from scratchenv.units import parse_size
@@ -40,21 +42,20 @@ from scratchenv.units import parse_size
 ENV_PREFIX = "SCRATCHENV_"
 DOTENV_FILE = ".env.local"
 
-Size = Annotated[int, BeforeValidator(parse_size)]
+
+def _size(value: Any) -> int:
+    try:
+        return parse_size(value)
+    except ConfigError as error:  # a ValueError, so that pydantic names the setting
+        raise ValueError(str(error)) from None
 
 
-def config_path(environ: os._Environ[str] | dict[str, str] | None = None) -> Path:
+Size = Annotated[int, BeforeValidator(_size)]
+
+
+def config_path() -> Path:
     """The user's config file: $SCRATCHENV_CONFIG, else the XDG location."""
-    env = os.environ if environ is None else environ
-    if env.get("SCRATCHENV_CONFIG"):
-        return Path(env["SCRATCHENV_CONFIG"]).expanduser()
-    base = env.get("XDG_CONFIG_HOME") or os.path.join(home_dir(env), ".config")
-    return Path(base) / "scratchenv" / "config.toml"
-
-
-def home_dir(environ: os._Environ[str] | dict[str, str] | None = None) -> str:
-    env = os.environ if environ is None else environ
-    return env.get("HOME") or os.path.expanduser("~")
+    return Path(config_file(os.environ))
 
 
 def current_user() -> str:
@@ -215,6 +216,19 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _project_gives_a_variable(self) -> Settings:
+        if self.project and not self.project_var:
+            name = default_project_var(self.project)
+            try:
+                check_variable_name(name)
+            except ValueError:
+                raise ConfigError(
+                    f"project {self.project!r} gives the data variable {name}, which no shell "
+                    "can export; set project_var (SCRATCHENV_PROJECT_VAR) to a valid name"
+                ) from None
+        return self
+
+    @model_validator(mode="after")
     def _settle_root(self) -> Settings:
         if self.root is None:
             self.root = detect.detect_root(os.environ, current_user(), self.cluster)
@@ -233,13 +247,13 @@ class Settings(BaseSettings):
 
     @property
     def home(self) -> Path:
-        return Path(home_dir())
+        return Path(home_dir(os.environ))
 
     @property
     def project_layout(self) -> Project | None:
         if not self.project:
             return None
-        data_var = self.project_var or re.sub(r"\W", "_", self.project.upper()) + "_BASE_DIR"
+        data_var = self.project_var or default_project_var(self.project)
         return Project(
             name=self.project,
             data_var=data_var,
@@ -257,6 +271,11 @@ class Settings(BaseSettings):
                 f"(see `scratchenv catalogue`)"
             )
         return base.select(set(self.disable)).extended(self.vars)
+
+
+def default_project_var(project: str) -> str:
+    """The project's data variable unless `project_var` names one: nanochat -> NANOCHAT_BASE_DIR."""
+    return re.sub(r"\W", "_", project.upper()) + "_BASE_DIR"
 
 
 def profile_defaults(name: str) -> dict[str, Any]:
@@ -279,6 +298,12 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**flags)
     except ValidationError as error:
         raise ConfigError(_one_line(error)) from None
+    except SettingsError as error:
+        # A list or table given as a SCRATCHENV_* variable (or in .env.local) that is not JSON.
+        raise ConfigError(
+            f"{error} (lists and tables in SCRATCHENV_* variables are JSON, "
+            """e.g. SCRATCHENV_DISABLE='["wandb"]')"""
+        ) from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{config_path()}: not valid TOML: {error}") from None
     except (UnicodeDecodeError, OSError) as error:

@@ -45,6 +45,26 @@ def test_fresh_file_is_reused_and_changes_regenerate_it(root, isolated, monkeypa
     assert "NANOCHAT_BASE_DIR" in activate().read_text()
 
 
+def test_an_edit_that_keeps_size_and_mtime_still_regenerates(root, isolated):
+    config = isolated / ".config" / "scratchenv" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('project = "aaa"\n')
+    activate()
+    stamp = config.stat()
+    config.write_text('project = "bbb"\n')  # the same size, and (below) the same mtime
+    os.utime(config, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    assert fast_path([], {**os.environ, "SHELL": "/bin/bash"}) is None
+    assert "bbb-venv" in activate().read_text()
+
+
+def test_lower_case_settings_variables_are_inputs_too(root):
+    path = activate()
+    env = {**os.environ, "scratchenv_project": "lower"}  # pydantic-settings reads it
+    result = cli("activate", "--shell", "bash", env=env)
+    assert result.stdout.strip() == str(path)
+    assert "LOWER_BASE_DIR" in path.read_text()
+
+
 def test_flags_are_part_of_the_inputs(root, tmp_path):
     other = tmp_path / "other"
     other.mkdir()
@@ -58,7 +78,7 @@ def test_fast_path_imports_nothing_heavy(root):
     code = (
         "import sys; from scratchenv.main import main; sys.argv=['scratchenv','activate',"
         "'--shell','bash']; main();"
-        "heavy = [m for m in ('pydantic', 'plumbum', 'rich', 'argparse', 'tomllib')"
+        "heavy = [m for m in ('pydantic', 'plumbum', 'rich', 'argparse', 'tomllib', 'typing')"
         " if m in sys.modules]; print(heavy)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -91,6 +111,17 @@ def test_broken_settings_keep_the_last_good_file(root, isolated):
     assert result.returncode == 0
     assert result.stdout.strip() == str(path)
     assert "not valid TOML" in result.stderr and "previous activation file" in result.stderr
+
+
+def test_a_root_whose_name_is_not_utf8_round_trips_and_stays_fresh(tmp_path, monkeypatch):
+    root = os.fsdecode(bytes(tmp_path) + b"/lat\xe9")
+    os.mkdir(root)
+    monkeypatch.setenv("SCRATCHENV_ROOT", root)
+    path = activate()
+    assert fast_path(["--shell", "bash"], os.environ) == str(path)
+    shown = subprocess.run(["bash", "-c", f". '{path}' && printf %s \"$HF_HOME\""],
+                           capture_output=True, check=True).stdout
+    assert shown == os.fsencode(root) + b"/cache/huggingface"
 
 
 def test_inputs_key_is_one_line_whatever_the_environment(tmp_path):

@@ -253,7 +253,7 @@ def test_unknown_field_is_a_config_error() -> None:
 
 @pytest.mark.parametrize("bad", ["1BAD", "A-B", "PATH", "SCRATCHENV_ROOT"])
 def test_bad_variable_name_is_a_config_error(bad: str) -> None:
-    with pytest.raises(ConfigError, match=rf"^x: entry {bad}:"):
+    with pytest.raises(ConfigError, match=rf"^x: entry {bad}: var: '{bad}' is"):
         parse(catalogue_text(bad), origin="x")
 
 
@@ -266,8 +266,14 @@ def test_bad_variable_name_is_a_config_error(bad: str) -> None:
         'NOT_A_TABLE = "cache/x"\n',
         "[BROKEN\n",
         catalogue_text("DUP") + catalogue_text("DUP"),
+        '[ABS]\npath = "/data/x"\n',
+        '[TILDE]\npath = "~/x"\n',
+        '[EMPTY]\npath = ""\n',
+        catalogue_text("ODD_DEFAULT", 'default = "{home}/x"'),
+        catalogue_text("BRACE_DEFAULT", 'default = "~/x{"'),
     ],
-    ids=["missing-path", "bad-kind", "bad-anchor", "not-a-table", "bad-toml", "duplicate"],
+    ids=["missing-path", "bad-kind", "bad-anchor", "not-a-table", "bad-toml", "duplicate",
+         "absolute-path", "tilde-path", "empty-path", "unknown-placeholder", "lone-brace"],
 )
 def test_malformed_catalogue_is_a_config_error(text: str) -> None:
     with pytest.raises(ConfigError, match=r"^x: "):

@@ -31,6 +31,12 @@ def test_bad_config_exits_2_with_one_line_and_writes_nothing(root, isolated, con
     assert not (isolated / ".local" / "state").exists()
 
 
+def test_a_config_flag_naming_no_file_is_an_error(root, isolated):
+    result = cli("--config", str(isolated / "typo.toml"), "env")
+    assert result.returncode == 2
+    assert result.stderr == f"scratchenv: error: --config {isolated}/typo.toml: no such file\n"
+
+
 def test_no_root_anywhere_names_every_place_tried(monkeypatch):
     monkeypatch.setenv("USER", "nobody-here")
     result = cli("env")

@@ -48,6 +48,13 @@ def test_relative_root_is_refused(monkeypatch):
         load_settings()
 
 
+def test_root_below_a_file_names_the_file(tmp_path, monkeypatch):
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("SCRATCHENV_ROOT", str(tmp_path / "file" / "scratch" / "me"))
+    with pytest.raises(ScratchenvError, match=f"{tmp_path}/file is not a directory"):
+        load_settings()
+
+
 def test_profile_fills_only_what_nothing_else_sets(tmp_path, monkeypatch):
     monkeypatch.setenv("USER", "alice")
     monkeypatch.setenv("SCRATCHENV_PROFILE", "ptolemy")
@@ -68,6 +75,15 @@ def test_project_gives_venv_and_data_variable(root):
     assert load_settings(project="my-exp").project_layout.data_var == "MY_EXP_BASE_DIR"
 
 
+def test_project_whose_data_variable_is_not_a_name_is_one_clear_error(root):
+    with pytest.raises(ConfigError, match="2048_BASE_DIR.*set project_var") as caught:
+        load_settings(project="2048")
+    assert "\n" not in str(caught.value)
+    assert load_settings(project="2048", project_var="GAME_DATA").project_layout.data_var == (
+        "GAME_DATA"
+    )
+
+
 @pytest.mark.parametrize(
     ("config", "message"),
     [
@@ -76,7 +92,9 @@ def test_project_gives_venv_and_data_variable(root):
         ("[vars.1BAD]\npath = 'x'", "not a valid environment variable name"),
         ("[vars.PATH]\npath = 'x'", "managed by scratchenv"),
         ("disable = ['no-such-tool']", "unknown tool or variable"),
-        ("[thresholds]\nhome_warn = 'lots'", "not a size"),
+        ("[thresholds]\nhome_warn = 'lots'", "thresholds.home_warn: not a size"),
+        ("[thresholds]\nmin_free = 1.5", "thresholds.min_free: not a size: 1.5"),
+        ("[thresholds]\nmin_free = -1", "thresholds.min_free: size must not be negative"),
         ("profile = 'atlantis'", "unknown profile"),
         ("[vars.MY_CACHE]\npaht = 'x'", "paht"),
     ],
@@ -104,3 +122,15 @@ def test_unknown_scratchenv_variable_in_dotenv_is_refused(root):
     Path(".env.local").write_text("SCRATCHENV_PROJEKT=nanochat\n")
     with pytest.raises(ConfigError, match="projekt"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("SCRATCHENV_DISABLE", "wandb"), ("SCRATCHENV_VARS", "{not json"),
+     ("SCRATCHENV_THRESHOLDS", "home_warn=1G")],
+)
+def test_a_variable_that_is_not_json_is_one_clear_error(root, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match="are JSON") as caught:
+        load_settings()
+    assert "\n" not in str(caught.value)

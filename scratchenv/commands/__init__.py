@@ -15,9 +15,13 @@ if TYPE_CHECKING:
 
 def settings_from(args: argparse.Namespace) -> Settings:
     """The settings, with the global flags as the highest-priority source."""
+    from scratchenv.errors import ConfigError
     from scratchenv.settings import load_settings
 
     if getattr(args, "config", None):
+        # A typo in --config must not quietly mean "no config" (SCRATCHENV_CONFIG may).
+        if not os.path.exists(os.path.expanduser(args.config)):
+            raise ConfigError(f"--config {args.config}: no such file")
         os.environ["SCRATCHENV_CONFIG"] = args.config
     return load_settings(root=args.root, project=args.project)
 

@@ -19,6 +19,4 @@ def renderer(name: str) -> Renderer:
     }
     return table[name]()
 
-
-SHELLS = ("bash", "zsh", "fish", "sh")
 FORMATS = ("sh", "bash", "zsh", "fish", "dotenv", "json")

@@ -41,7 +41,13 @@ class FishRenderer(ShellRenderer):
         return f"set -gx {name} {quoted_value}"
 
     def prepend_line(self, name: str, quoted_entry: str) -> str:
-        return f"contains -- {quoted_entry} ${name}; or set -gx {name} {quoted_entry} ${name}"
+        # fish splits a variable named *PATH on ':' when it is set, so `contains` misses an
+        # entry holding ':' (a root like /scratch/a:b) and a nested fish would prepend it
+        # again; "$PATH" joins the list with ':', and `string replace` matches literally.
+        return (
+            f'string replace -q -- :{quoted_entry}: "" ":${name}:"; '
+            f"or set -gx {name} {quoted_entry} ${name}"
+        )
 
     def node_tmp_lines(self) -> list[str]:
         return [

@@ -45,6 +45,18 @@ setup() {
     diff once.fish twice.fish
 }
 
+@test "a root holding ':' goes on PATH once, also in a nested shell (fish splits *PATH on ':')" {
+    export SCRATCHENV_ROOT="$BATS_TEST_TMPDIR/sc:r t"
+    mkdir -p "$SCRATCHENV_ROOT"
+    for sh in bash zsh sh fish; do
+        need_shell "$sh"
+        file=$(activation "$sh")
+        printf "%s '%s'; printenv PATH > path.%s\n" "$(src "$sh")" "$file" "$sh" > "inner.$sh"
+        in_shell "$sh" "$(src "$sh") '$file'; $sh inner.$sh"
+        [ "$(grep -o -F "$SCRATCHENV_ROOT/.cargo/bin" "path.$sh" | wc -l)" -eq 1 ]
+    done
+}
+
 @test "safe under set -euo pipefail, including deactivate" {
     file=$(activation bash)
     run bash -c "set -euo pipefail; . '$file'; scratchenv_deactivate; . '$file'; echo ok"
