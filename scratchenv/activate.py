@@ -2,9 +2,12 @@
 
 This runs at every login, so the fast path imports only the standard library's cheapest
 modules (no pydantic, plumbum or rich: `python -X importtime -m scratchenv activate`).
-The file's second line records the inputs it was generated from; when they still match,
-nothing else is done. Otherwise the settings are built and the file is rewritten in one
-atomic rename, so concurrent logins each see a whole file.
+Each set of inputs (settings sources, environment, shell, version) has its own file,
+named by a checksum of the inputs, whose second line records them in full. When that file
+exists and matches, nothing else is done. Otherwise the settings are built and the file is
+written in one atomic rename. One file per set of inputs means two logins with different
+settings never source each other's file, and writers of one file write the same bytes.
+`activate.<shell>` links to the newest file: the last good one, used when settings break.
 """
 
 from __future__ import annotations
@@ -47,8 +50,16 @@ def state_dir(environ: Mapping[str, str]) -> str:
     return os.path.join(base, "scratchenv")
 
 
-def activation_file(shell: str, environ: Mapping[str, str]) -> str:
-    return os.path.join(state_dir(environ), f"activate.{shell}")
+def activation_file(shell: str, environ: Mapping[str, str], key: str) -> str:
+    """The file for one set of inputs (`key` from inputs_key)."""
+    checksum = zlib.crc32(key.encode("utf-8", "surrogateescape"))
+    return os.path.join(state_dir(environ), f"activate-{checksum:08x}.{shell}")
+
+
+def last_good_file(shell: str, environ: Mapping[str, str]) -> str | None:
+    """The newest activation file written for `shell`, if it is still there."""
+    link = os.path.join(state_dir(environ), f"activate.{shell}")
+    return os.path.realpath(link) if os.path.isfile(link) else None
 
 
 def default_shell(environ: Mapping[str, str]) -> str:
@@ -98,8 +109,9 @@ def inputs_key(shell: str, environ: Mapping[str, str], cwd: str, flags: Sequence
 
 def fresh_path(shell: str, environ: Mapping[str, str], cwd: str) -> str | None:
     """The activation file's path if it exists and matches the current inputs."""
-    path = activation_file(shell, environ)
-    expected = INPUTS_PREFIX + inputs_key(shell, environ, cwd) + "\n"
+    key = inputs_key(shell, environ, cwd)
+    path = activation_file(shell, environ, key)
+    expected = INPUTS_PREFIX + key + "\n"
     try:
         with open(path, encoding="utf-8", errors="surrogateescape") as handle:
             handle.readline()
@@ -133,20 +145,40 @@ def fast_path(args: Sequence[str], environ: Mapping[str, str]) -> str | None:
     return fresh_path(shell or default_shell(environ), environ, cwd)
 
 
+PRUNE_AFTER_DAYS = 30
+"""Files of other inputs not rewritten for this long are removed (remade when needed)."""
+
+
 def write_activation(
     shell: str, settings: Settings, environ: Mapping[str, str], flags: Sequence[str] = ()
 ) -> str:
-    """Render the plan for `shell` and replace the activation file atomically.
+    """Render the plan for `shell` into its inputs' file, atomically; point
+    `activate.<shell>` at it; remove files of old inputs.
 
     `flags` are the command-line settings it was built with: part of the inputs, so a
     file made with `--root X` is not mistaken for the default one."""
-    from scratchenv.fsutil import atomic_write
+    from scratchenv.fsutil import atomic_symlink, atomic_write
     from scratchenv.plan import build_plan
     from scratchenv.shells import renderer
 
     plan = build_plan(settings)
-    inputs = INPUTS_PREFIX + inputs_key(shell, environ, os.getcwd(), flags) + "\n"
-    text = renderer(shell).render(plan, environ, inputs=inputs)
-    path = activation_file(shell, environ)
+    key = inputs_key(shell, environ, os.getcwd(), flags)
+    text = renderer(shell).render(plan, environ, inputs=INPUTS_PREFIX + key + "\n")
+    path = activation_file(shell, environ, key)
     atomic_write(path, text, mode=0o600)
+    atomic_symlink(os.path.basename(path), os.path.join(state_dir(environ), f"activate.{shell}"))
+    _prune(shell, environ, keep=path)
     return path
+
+
+def _prune(shell: str, environ: Mapping[str, str], keep: str) -> None:
+    import glob
+    import time
+
+    cutoff = time.time() - PRUNE_AFTER_DAYS * 86400
+    for path in glob.glob(os.path.join(glob.escape(state_dir(environ)), f"activate-*.{shell}")):
+        try:
+            if path != keep and os.lstat(path).st_mtime < cutoff:
+                os.unlink(path)
+        except OSError:
+            continue  # another login pruned it first

@@ -33,6 +33,16 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes, *, mode: int =
         raise
 
 
+def atomic_symlink(target: str, link: str | os.PathLike[str]) -> None:
+    """Make `link` point at `target`, replacing what was there in one rename."""
+    link = Path(link)
+    temporary = link.with_name(f".{link.name}.{os.getpid()}.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(temporary)
+    os.symlink(target, temporary)
+    os.replace(temporary, link)
+
+
 def nearest_existing(path: Path) -> Path:
     """The closest ancestor of `path` (or `path` itself) that exists."""
     current = path

@@ -3,7 +3,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from scratchenv.activate import SHELL_NAMES, activation_file, default_shell, write_activation
+from scratchenv.activate import SHELL_NAMES, default_shell, last_good_file, write_activation
 from scratchenv.commands import global_flags, settings_from
 from scratchenv.errors import ScratchenvError
 
@@ -23,10 +23,11 @@ def run(args: argparse.Namespace) -> int:
     except (ScratchenvError, OSError) as problem:
         # A login must not lose its environment because settings broke since the last
         # good file, or home is read-only on this node: keep using that file, say why.
-        stale = activation_file(shell, os.environ)
-        if not os.path.isfile(stale):
+        stale = last_good_file(shell, os.environ)
+        if stale is None:
             if isinstance(problem, OSError):
-                raise ScratchenvError(f"cannot write {stale}: {problem.strerror}") from None
+                where = problem.filename or "the activation file"
+                raise ScratchenvError(f"cannot write {where}: {problem.strerror}") from None
             raise
         reason = problem.strerror if isinstance(problem, OSError) else problem
         output.warn(f"{reason}; using the previous activation file {stale}")
