@@ -63,8 +63,10 @@ def last_good_file(shell: str, environ: Mapping[str, str]) -> str | None:
 
 
 def default_shell(environ: Mapping[str, str]) -> str:
+    """The shell $SHELL names; for any other (dash, ksh, unset in a job) plain POSIX sh,
+    which every Bourne-style shell can source."""
     name = os.path.basename(environ.get("SHELL", ""))
-    return name if name in SHELL_NAMES else "bash"
+    return name if name in SHELL_NAMES else "sh"
 
 
 def _stat_key(path: str) -> str:

@@ -18,7 +18,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, fie
 from scratchenv.errors import ConfigError
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# Variables a renderer manages itself; an entry must not claim them.
+# Variables an entry must not claim: PATH is managed through `bin`, the others are the
+# identity every tool (and scratchenv) relies on.
 RESERVED = frozenset({"PATH", "HOME", "USER", "SHELL"})
 
 
@@ -27,7 +28,7 @@ def check_variable_name(name: str) -> str:
     if not _IDENTIFIER.fullmatch(name):
         raise ValueError(f"{name!r} is not a valid environment variable name")
     if name in RESERVED or name.startswith(("SCRATCHENV_", "_SCRATCHENV")):
-        raise ValueError(f"{name!r} is managed by scratchenv itself")
+        raise ValueError(f"{name!r} cannot be an entry: scratchenv must not re-point it")
     return name
 
 

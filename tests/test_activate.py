@@ -8,6 +8,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 from conftest import cli
 
 from scratchenv.activate import fast_path, inputs_key
@@ -181,3 +182,20 @@ def test_read_only_home_without_a_previous_file_is_one_clear_error(root, isolate
     assert result.returncode == 2
     assert result.stderr.startswith("scratchenv: error: cannot write")
     assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(("shell_var", "expected"), [
+    ("/bin/bash", "bash"), ("/usr/bin/zsh", "zsh"), ("/usr/bin/fish", "fish"),
+    ("/bin/dash", "sh"), ("/bin/ksh", "sh"), (None, "sh"),
+])
+def test_default_shell_is_posix_sh_for_shells_it_does_not_know(shell_var, expected, root):
+    env = {k: v for k, v in os.environ.items() if k != "SHELL"}
+    if shell_var:
+        env["SHELL"] = shell_var
+    path = cli("activate", env=env).stdout.strip()
+    assert path.endswith(f".{expected}")
+    if expected == "sh":  # dash, the strictest of them, sources it cleanly
+        shown = subprocess.run(["dash", "-c", f'. "{path}" && printf %s "$HF_HOME"'],
+                               capture_output=True, text=True, env=env)
+        assert (shown.returncode, shown.stderr) == (0, "")
+        assert shown.stdout == f"{root}/cache/huggingface"

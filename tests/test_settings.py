@@ -90,7 +90,7 @@ def test_project_whose_data_variable_is_not_a_name_is_one_clear_error(root):
         ("root = [unclosed", "not valid TOML"),
         ("roots = '/x'", "unknown setting"),
         ("[vars.1BAD]\npath = 'x'", "not a valid environment variable name"),
-        ("[vars.PATH]\npath = 'x'", "managed by scratchenv"),
+        ("[vars.PATH]\npath = 'x'", "must not re-point it"),
         ("disable = ['no-such-tool']", "unknown tool or variable"),
         ("[thresholds]\nhome_warn = 'lots'", "thresholds.home_warn: not a size"),
         ("[thresholds]\nmin_free = 1.5", "thresholds.min_free: not a size: 1.5"),

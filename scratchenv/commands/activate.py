@@ -11,7 +11,8 @@ HELP = "print the path of an up-to-date activation file: source \"$(scratchenv a
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--shell", choices=SHELL_NAMES, help="default: from $SHELL")
+    parser.add_argument("--shell", choices=SHELL_NAMES,
+                        help="default: from $SHELL; sh for shells it does not know")
 
 
 def run(args: argparse.Namespace) -> int:
