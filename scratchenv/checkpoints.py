@@ -322,18 +322,21 @@ def _being_written(path: Path, since: float) -> bool:
 
 
 def plan_cleanup(settings: Settings, directory: Path, keep: int) -> Cleanup:
-    """Keep the newest `keep` checkpoints (never fewer than the newest one); pure look-up."""
+    """Keep the newest `keep` checkpoints (never fewer than the newest one); pure look-up.
+
+    One still being written is left alone and does not count towards `keep`: it may never
+    be complete, so the newest finished ones must survive it."""
     if keep < 1:
         raise ConfigError(f"keep must be at least 1, not {keep} (the newest is never deleted)")
     checkpoints, skipped = list_checkpoints(
         directory, writing_seconds=settings.checkpoints.writing_seconds
     )
     result = Cleanup(directory, skipped=skipped)
-    for index, checkpoint in enumerate(checkpoints):
-        if index < keep:
-            result.keep.append(checkpoint)
-        elif checkpoint.writing:
+    for checkpoint in checkpoints:
+        if checkpoint.writing:
             result.skipped.append(Skipped(checkpoint.path, "still being written"))
+        elif len(result.keep) < keep:
+            result.keep.append(checkpoint)
         else:
             result.delete.append(checkpoint)
     return result

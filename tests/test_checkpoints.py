@@ -267,6 +267,22 @@ def test_cleanup_skips_a_checkpoint_still_being_written(root: Path, tmp_path, mo
         "checkpoint-1000", "checkpoint-20", "checkpoint-500"]
 
 
+def test_a_checkpoint_being_written_does_not_count_towards_keep(root: Path, tmp_path,
+                                                                 monkeypatch):
+    """Mid-save, the newest finished checkpoint is the only one a crash would leave."""
+    monkeypatch.chdir(tmp_path)
+    ckdir = Path(checkpoints.setup_checkpoint_directory())
+    make_checkpoint(ckdir, 100)
+    make_checkpoint(ckdir, 200)
+    make_checkpoint(ckdir, 300, complete=False, age=0)
+
+    removed = checkpoints.cleanup_old_checkpoints(keep_latest=1)
+
+    assert removed == [str(ckdir / "checkpoint-100")]
+    assert sorted(p.name for p in ckdir.glob("checkpoint-*")) == [
+        "checkpoint-200", "checkpoint-300"]
+
+
 def test_cleanup_refuses_keep_below_one(root: Path, tmp_path):
     done = cli(tmp_path, "checkpoints", "cleanup", "--keep", "0", "--yes")
     assert done.returncode == 2
