@@ -296,7 +296,10 @@ def list_checkpoints(
             continue
         if not entry.is_dir(follow_symlinks=False):
             continue
-        mtime = entry.stat(follow_symlinks=False).st_mtime
+        try:
+            mtime = entry.stat(follow_symlinks=False).st_mtime
+        except FileNotFoundError:  # deleted since listed (another rank cleaning up too)
+            continue
         writing = _being_written(Path(entry.path), now - writing_seconds)
         found.append(Checkpoint(Path(entry.path), int(match.group(1)), mtime, writing))
     found.sort(key=lambda c: (c.step, c.mtime, c.name), reverse=True)
@@ -353,6 +356,8 @@ def apply_cleanup(settings: Settings, cleanup: Cleanup) -> list[Path]:
 def remove_tree(path: Path, root: Path) -> None:
     """Delete the real directory `path`, which must lie inside `root` once symlinks resolve."""
     real_root = os.path.realpath(root)
+    if not os.path.lexists(path):
+        return  # another rank cleaning up too got there first
     if path.is_symlink() or not path.is_dir():
         raise ScratchenvError(f"refusing to delete {path}: not a real directory")
     if not os.path.realpath(path).startswith(real_root.rstrip("/") + "/"):

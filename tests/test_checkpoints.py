@@ -283,6 +283,21 @@ def test_a_checkpoint_being_written_does_not_count_towards_keep(root: Path, tmp_
         "checkpoint-200", "checkpoint-300"]
 
 
+def test_ranks_cleaning_up_at_once_do_not_fail(root: Path, tmp_path, monkeypatch):
+    """Every rank of a job may call cleanup_old_checkpoints from atexit with the same plan."""
+    from scratchenv.settings import load_settings
+
+    monkeypatch.chdir(tmp_path)
+    ckdir = Path(checkpoints.setup_checkpoint_directory())
+    for step in (1, 2, 3):
+        make_checkpoint(ckdir, step)
+    settings = load_settings()
+    plans = [checkpoints.plan_cleanup(settings, ckdir, 1) for _rank in range(2)]
+    for plan in plans:
+        checkpoints.apply_cleanup(settings, plan)
+    assert [p.name for p in ckdir.glob("checkpoint-*")] == ["checkpoint-3"]
+
+
 def test_cleanup_refuses_keep_below_one(root: Path, tmp_path):
     done = cli(tmp_path, "checkpoints", "cleanup", "--keep", "0", "--yes")
     assert done.returncode == 2
