@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scratchenv.errors import ConfigError, ScratchenvError
-from scratchenv.fsutil import atomic_write
+from scratchenv.fsutil import atomic_write, makedirs_private
 
 if TYPE_CHECKING:
     from scratchenv.settings import Settings
@@ -203,7 +203,7 @@ def setup(settings: Settings, identity: Identity) -> Setup:
                 atomic_write(found.path / METADATA, _metadata_text(found), mode=0o600)
             return _with_gitignore(Setup(found, created=False), identity)
         try:
-            found.path.parent.mkdir(parents=True, exist_ok=True)
+            makedirs_private(found.path.parent)
             staging = tempfile.mkdtemp(dir=found.path.parent, prefix=f".{found.path.name}.")
         except OSError as problem:
             raise ScratchenvError(f"cannot create {found.path}: {problem.strerror}") from None

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from scratchenv.errors import ScratchenvError
-from scratchenv.fsutil import atomic_write
+from scratchenv.fsutil import atomic_write, makedirs_private
 from scratchenv.moves import Move, home_moves, inside, select, tilde
 from scratchenv.plan import Plan
 from scratchenv.transfer import (
@@ -29,7 +29,6 @@ from scratchenv.transfer import (
     Progress,
     Survey,
     Transfer,
-    makedirs_private,
     survey,
 )
 from scratchenv.units import format_size

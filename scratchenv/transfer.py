@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from scratchenv.errors import ScratchenvError
+from scratchenv.fsutil import makedirs_private
 
 PART_PREFIX = ".scratchenv-part."
 """Temporary copies in the destination start with this; a re-run deletes leftovers."""
@@ -312,17 +313,6 @@ def _unlink_harder(path: str, error: OSError) -> str | None:
         except OSError as again:
             error = again
     return f"copied, but not removed: {error.strerror}"
-
-
-def makedirs_private(path: str) -> None:
-    """Create `path` and missing parents with mode 0700 (scratch is shared)."""
-    missing = []
-    while not os.path.isdir(path):
-        missing.append(path)
-        path = os.path.dirname(path)
-    for directory in reversed(missing):
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(directory, 0o700)
 
 
 def _sync(path: str) -> None:

@@ -193,6 +193,16 @@ def test_setup_adds_gitignore_entries_once(repo: Path, root: Path):
     assert "already has the entries" in cli(repo, "checkpoints", "setup").stdout
 
 
+def test_setup_makes_a_missing_root_private(root: Path, tmp_path, monkeypatch):
+    new_root = tmp_path / "fresh" / "scratch"
+    monkeypatch.setenv("SCRATCHENV_ROOT", str(new_root))
+    monkeypatch.setenv("SCRATCHENV_CHECKPOINTS__LAYOUT", "ckpt/run-{id}")
+    monkeypatch.chdir(tmp_path)
+    path = Path(checkpoints.setup_checkpoint_directory())
+    for made in (tmp_path / "fresh", new_root, new_root / "ckpt", path):
+        assert stat.S_IMODE(made.stat().st_mode) == 0o700, made
+
+
 def test_setup_races_end_in_one_directory(root: Path, tmp_path):
     where = tmp_path / "race" / "wt"
     where.mkdir(parents=True)
