@@ -27,7 +27,6 @@ import signal
 import stat
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
-from functools import partial
 
 from scratchenv.errors import ScratchenvError
 from scratchenv.fsutil import makedirs_private
@@ -289,30 +288,12 @@ def survey(source: str, dest: str, keeps: Collection[str] = ()) -> Survey:
     return result
 
 
-def _make_writable(directory: str) -> None:
-    """Let us write into `directory`: caches keep read-only ones (Go's module cache does)."""
-    os.chmod(directory, stat.S_IMODE(os.lstat(directory).st_mode) | stat.S_IRWXU)
-
-
-def _retry_writable(action: Callable[[], object], directory: str) -> None:
-    """Run `action`; on a permission error make `directory` writable and retry once."""
-    try:
-        action()
-    except PermissionError:
-        _make_writable(directory)
-        action()
-
-
-def _unlink_harder(path: str, error: OSError) -> str | None:
-    """After unlinking `path` failed: retry in a read-only directory of ours, else say why."""
-    if isinstance(error, PermissionError):
-        try:
-            _make_writable(os.path.dirname(path))
-            os.unlink(path)
-            return None
-        except OSError as again:
-            error = again
-    return f"copied, but not removed: {error.strerror}"
+def _make_writable(directory: str) -> int:
+    """Let us write into `directory`: caches keep read-only ones (Go's module cache does).
+    Returns its mode before."""
+    mode = stat.S_IMODE(os.lstat(directory).st_mode)
+    os.chmod(directory, mode | stat.S_IRWXU)
+    return mode
 
 
 def _sync(path: str) -> None:
@@ -351,6 +332,9 @@ class Transfer:
         self._umask = umask
         self._opened: dict[str, int] = {}
         """Destination directories made writable for this run, with their modes."""
+        self._opened_sources: dict[str, int] = {}
+        """Source directories (and the source's parent) made writable to remove from, with
+        their modes: put back on those that stay."""
 
     def run(self, verified: Progress | None = None,
             before_removing: Callable[[], None] | None = None) -> Outcome:
@@ -381,8 +365,7 @@ class Transfer:
                 os.mkdir(path, 0o700)
             except FileExistsError:
                 if not os.access(path, os.W_OK | os.X_OK):  # made read-only by a killed run
-                    self._opened[path] = stat.S_IMODE(os.lstat(path).st_mode)
-                    _make_writable(path)
+                    self._opened[path] = _make_writable(path)
             except OSError as error:
                 if error.errno in _FULL:
                     raise DestinationFull(path, error) from None
@@ -502,6 +485,37 @@ class Transfer:
     # Phase 2: verify, then unlink the sources.
 
     def _remove_sources(self, copied: list[Item], verified: Progress | None) -> None:
+        try:
+            self._verify_and_unlink(copied, verified)
+        finally:
+            # Deepest first: putting back a parent's mode may shut us out of its children.
+            for path in sorted(self._opened_sources, key=lambda p: p.count("/"), reverse=True):
+                with contextlib.suppress(FileNotFoundError):
+                    os.chmod(path, self._opened_sources[path])
+
+    def _open_source_dir(self, directory: str) -> None:
+        self._opened_sources.setdefault(directory, _make_writable(directory))
+
+    def _unlink(self, path: str) -> str | None:
+        """Remove a verified source (opening up a read-only directory); else say why not."""
+        try:
+            try:
+                os.unlink(path)
+            except PermissionError:
+                self._open_source_dir(os.path.dirname(path))
+                os.unlink(path)
+        except OSError as error:
+            return f"copied, but not removed: {error.strerror}"
+        return None
+
+    def _rmdir(self, path: str) -> None:
+        try:
+            os.rmdir(path)
+        except PermissionError:
+            self._open_source_dir(os.path.dirname(path))
+            os.rmdir(path)
+
+    def _verify_and_unlink(self, copied: list[Item], verified: Progress | None) -> None:
         plan, outcome = self.plan, self.outcome
         source, dest = plan.source, plan.dest
         by_hash = self.verify == "hash"
@@ -531,13 +545,10 @@ class Transfer:
             if problem:
                 outcome.failed.append((rel, problem))
                 continue
-            try:
-                os.unlink(src)
-            except OSError as error:
-                problem = _unlink_harder(src, error)
-                if problem:
-                    outcome.failed.append((rel, problem))
-                    continue
+            problem = self._unlink(src)
+            if problem:
+                outcome.failed.append((rel, problem))
+                continue
             if kill is not None:
                 kill.passed("unlink")
             outcome.moved += 1
@@ -547,7 +558,7 @@ class Transfer:
         for rel, _ in reversed(plan.dirs):
             path = join(source, rel)
             try:
-                _retry_writable(partial(os.rmdir, path), os.path.dirname(path))
+                self._rmdir(path)
             except OSError as error:
                 if error.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOENT):
                     raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -328,6 +329,32 @@ def test_read_only_trees_move_and_resume_without_root_powers(env):
                               text=True)
     assert finished.returncode == 0, finished.stderr
     assert not source.exists() and snapshot(dest) == full
+
+
+def test_read_only_directories_left_in_home_keep_their_modes(env):
+    """Opening a read-only directory to remove from it is ours to undo where it stays:
+    here one holding a conflict, and ~/.cache itself (outside the moved tree)."""
+    home, root = env
+    cache, dest = home / ".cache", root / "cache" / "pip"
+    source = cache / "pip"
+    (source / "mod").mkdir(parents=True)
+    (dest / "mod").mkdir(parents=True)
+    (source / "mod" / "moves").write_text("m")
+    (source / "mod" / "clash").write_text("home")
+    (dest / "mod" / "clash").write_text("newer on scratch")
+    os.utime(source / "mod" / "clash", (OLD, OLD))
+    for read_only in (source / "mod", cache):
+        read_only.chmod(0o555)
+    argv = [sys.executable, "-m", "scratchenv", "migrate", "pip", "--apply", "--yes"]
+    done = subprocess.run(as_a_user(argv), env=child_env(home, root), capture_output=True,
+                          text=True)
+    assert done.returncode == 1, done.stderr
+    assert "conflict, both kept" in done.stdout
+    assert sorted(os.listdir(source / "mod")) == ["clash"]
+    assert (dest / "mod" / "moves").read_text() == "m"
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in (source / "mod", cache)} == {
+        "mod": 0o555, ".cache": 0o555}
+    cache.chmod(0o755)
 
 
 # Space.
