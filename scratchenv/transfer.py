@@ -561,7 +561,7 @@ class Transfer:
                 self._rmdir(path)
             except OSError as error:
                 if error.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOENT):
-                    raise
+                    outcome.failed.append((rel, f"emptied, but not removed: {error.strerror}"))
                 continue
             if kill is not None:
                 kill.passed("rmdir")

@@ -26,6 +26,8 @@ from fs_helpers import (
 
 from scratchenv import migrate
 from scratchenv.main import main
+from scratchenv.plan import build_plan
+from scratchenv.settings import load_settings
 from scratchenv.transfer import KILL_ENV, PART_PREFIX
 
 
@@ -397,3 +399,20 @@ def test_a_disk_that_fills_up_midway_stops_cleanly(tmp_path, monkeypatch, capsys
         assert cli("migrate", "pip", "--apply", "--yes") == 0
         assert not source.exists()
         assert snapshot(tiny / "scratch" / "cache" / "pip") == before
+
+
+def test_a_source_that_cannot_be_removed_is_emptied_and_reported(tmp_path, monkeypatch,
+                                                                 capsys):
+    """A mount point in home (EBUSY): everything moves, the empty place is reported, and
+    the run ends normally instead of stopping with the journal left behind."""
+    needs_root()
+    home = tmp_path / "home"
+    isolate(monkeypatch, home, tmp_path / "scratch")
+    with second_fs(home / ".cache" / "pip", "16m") as source:
+        (source / "wheel").write_text("w")
+        assert cli("migrate", "pip", "--apply", "--yes") == 1
+        out = capsys.readouterr().out
+        assert "left in home: (emptied, but not removed: Device or resource busy)" in out
+        assert os.listdir(source) == []
+        assert (tmp_path / "scratch" / "cache" / "pip" / "wheel").read_text() == "w"
+        assert migrate.interrupted(build_plan(load_settings())) is None
