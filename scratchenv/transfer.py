@@ -529,7 +529,10 @@ class Transfer:
             except FileNotFoundError:
                 continue
             st = item.st
-            if now.st_size != st.st_size or now.st_mtime_ns != st.st_mtime_ns:
+            # A different inode: replaced meanwhile (tools write a temp file and rename it),
+            # perhaps with the same size and mtime; the copy is of the file it replaced.
+            if (now.st_size != st.st_size or now.st_mtime_ns != st.st_mtime_ns
+                    or now.st_ino != st.st_ino):
                 outcome.failed.append((rel, "changed while moving: kept, re-run"))
                 continue
             if by_hash or not stat.S_ISREG(now.st_mode):

@@ -83,3 +83,22 @@ def test_a_file_that_changes_while_moving_stays(tmp_path, monkeypatch):
     outcome = Transfer(plan).run()
     assert outcome.failed == [("log", "changed while moving: kept, re-run")]
     assert (source / "log").read_text() == "one two"
+
+
+def test_a_file_replaced_after_its_copy_stays_even_with_the_same_size_and_time(tmp_path):
+    """Caches replace files by renaming a new one over them; tar-like writers keep times."""
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "f").write_text("old!")
+    os.utime(source / "f", (OLD, OLD))
+
+    def replace() -> None:
+        (tmp_path / "new").write_text("new!")
+        os.utime(tmp_path / "new", (OLD, OLD))
+        os.replace(tmp_path / "new", source / "f")
+
+    with second_fs(tmp_path / "mnt", "16m") as mnt:
+        outcome = Transfer(survey(str(source), str(mnt / "dest"))).run(
+            before_removing=replace)
+        assert outcome.failed == [("f", "changed while moving: kept, re-run")]
+        assert (source / "f").read_text() == "new!"
