@@ -179,6 +179,18 @@ def test_link_leaves_a_symlink_and_a_rerun_is_a_no_op(env, capsys):
     assert "already moved" in capsys.readouterr().out
 
 
+def test_link_alone_recreates_a_missing_parent_in_home(env, capsys):
+    """Moved earlier without --link, ~/.cache since deleted: --link only adds the link."""
+    home, root = env
+    dest = root / "cache" / "pip"
+    dest.mkdir(parents=True)
+    (dest / "wheel").write_text("w")
+    assert cli("migrate", "pip", "--apply", "--yes", "--link") == 0
+    assert os.readlink(home / ".cache" / "pip") == str(dest)
+    assert "~/.cache/pip is now a link to it" in capsys.readouterr().out
+    assert not (root / migrate.JOURNAL).exists()
+
+
 def test_link_is_refused_while_pinned_files_stay(env, capsys):
     home, _ = env
     hf = home / ".cache" / "huggingface"
