@@ -37,6 +37,7 @@ KILL_ENV = "SCRATCHENV_TEST_KILL_AT"
 """Test hook, `POINT:N`: SIGKILL this process at the Nth time it passes POINT (copy,
 rename, unlink, rmdir), so tests can interrupt a migration at an exact step."""
 _FULL = (errno.ENOSPC, errno.EDQUOT)
+_SPECIAL = "not a file, directory or symlink"
 
 Progress = Callable[[int, int], None]
 """Called with (bytes, files) done since the last call."""
@@ -201,7 +202,9 @@ def survey(source: str, dest: str, keeps: Collection[str] = ()) -> Survey:
     except FileNotFoundError:
         dest_top = None
     if not stat.S_ISDIR(top.st_mode):
-        if dest_top is None:
+        if not (stat.S_ISREG(top.st_mode) or stat.S_ISLNK(top.st_mode)):
+            result.skipped.append(("", _SPECIAL))  # a fifo would block the copy forever
+        elif dest_top is None:
             result.items.append(Item("", top, "copy"))
         else:
             action = _compare(top, dest_top, source, dest)
@@ -268,7 +271,7 @@ def survey(source: str, dest: str, keeps: Collection[str] = ()) -> Survey:
                         stack.append((child, st, there is not None))
                     continue
                 if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
-                    result.skipped.append((child, "not a file, directory or symlink"))
+                    result.skipped.append((child, _SPECIAL))
                     continue
                 action = "copy"
                 if there is not None:

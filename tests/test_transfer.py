@@ -44,6 +44,16 @@ def test_special_files_stay_and_are_reported(tmp_path):
         assert (mnt / "dest" / "f").read_text() == "f" and not (source / "f").exists()
 
 
+def test_a_special_file_as_the_whole_entry_stays(tmp_path):
+    source = tmp_path / "pipe"
+    os.mkfifo(source)
+    with second_fs(tmp_path / "mnt", "16m") as mnt:
+        plan = survey(str(source), str(mnt / "dest"))
+        assert plan.items == [] and plan.skipped == [("", "not a file, directory or symlink")]
+        assert not Transfer(plan).run().finished  # returns: no open() of the fifo
+        assert stat.S_ISFIFO(os.lstat(source).st_mode) and not (mnt / "dest").exists()
+
+
 def test_a_single_file_entry_moves_as_a_file(tmp_path):
     source = tmp_path / "token-like"
     source.write_text("secret")
