@@ -76,7 +76,11 @@ def sanitise(name: str) -> str:
 
 def identify(project_name: str | None = None, cwd: str | None = None) -> Identity:
     """This worktree's identity (`git rev-parse --show-toplevel`, else `cwd`), or a project's."""
-    here = os.path.realpath(cwd or os.getcwd())
+    try:
+        here = os.path.realpath(cwd or os.getcwd())
+    except FileNotFoundError:
+        raise ConfigError("the working directory no longer exists (a removed worktree?); "
+                          "cd to your worktree") from None
     top = _git_toplevel(here)
     where = top or here
     if project_name is not None:
@@ -236,12 +240,18 @@ def ensure_gitignore(path: Path) -> tuple[str, ...]:
         mode = path.stat().st_mode & 0o777
     except FileNotFoundError:
         text, mode = "", 0o644
+    except OSError as problem:
+        raise ScratchenvError(f"cannot read {path}: {problem.strerror}") from None
     present = {line.strip() for line in text.splitlines()}
     missing = tuple(entry for entry in GITIGNORE_ENTRIES if entry not in present)
     if missing:
         prefix = text if not text or text.endswith("\n") else text + "\n"
         block = "# checkpoints and caches (scratchenv checkpoints setup)\n"
-        atomic_write(path, prefix + block + "".join(f"{e}\n" for e in missing), mode=mode)
+        try:
+            atomic_write(path, prefix + block + "".join(f"{e}\n" for e in missing), mode=mode)
+        except OSError as problem:
+            raise ScratchenvError(f"cannot add checkpoint entries to {path}: "
+                                  f"{problem.strerror}") from None
     return missing
 
 

@@ -203,6 +203,25 @@ def test_setup_makes_a_missing_root_private(root: Path, tmp_path, monkeypatch):
         assert stat.S_IMODE(made.stat().st_mode) == 0o700, made
 
 
+def test_a_gitignore_that_cannot_be_read_is_one_line(repo: Path, root: Path):
+    (repo / ".gitignore").mkdir()
+    done = cli(repo, "checkpoints", "setup")
+    assert done.returncode == 2
+    assert done.stderr == f"scratchenv: error: cannot read {repo}/.gitignore: Is a directory\n"
+
+
+def test_a_removed_working_directory_is_one_line(root: Path, tmp_path):
+    gone = tmp_path / "removed-worktree"
+    gone.mkdir()
+    code = ("import os, sys; os.chdir(sys.argv[1]); os.rmdir(sys.argv[1]); "
+            "from scratchenv.main import main; raise SystemExit(main(['checkpoints', 'dir']))")
+    done = subprocess.run([sys.executable, "-c", code, str(gone)], capture_output=True,
+                          text=True)
+    assert done.returncode == 2
+    assert done.stderr.startswith("scratchenv: error: the working directory no longer exists")
+    assert len(done.stderr.splitlines()) == 1
+
+
 def test_setup_races_end_in_one_directory(root: Path, tmp_path):
     where = tmp_path / "race" / "wt"
     where.mkdir(parents=True)
