@@ -347,6 +347,7 @@ def plan_steps(plan: Plan, environ: Mapping[str, str], options: Options,
     env = plan.apply(environ)
     venv_change = plan.get(venv_var)
     steps: list[Step] = []
+    made: set[str] = set()  # one step per directory, however many variables name it
     for change in plan.variables:
         entry = change.entry
         # Only scratch: what the catalogue pins in home on purpose is not bootstrap's to make.
@@ -354,7 +355,8 @@ def plan_steps(plan: Plan, environ: Mapping[str, str], options: Options,
                 change is venv_change:
             continue
         value = plan.value_in(change, environ)
-        if value is not None:
+        if value is not None and value not in made:
+            made.add(value)
             steps.append(DirectoryStep(Path(value)))
     if options.venv:
         if venv_change is None:
