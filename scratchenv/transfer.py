@@ -12,8 +12,9 @@ written); between file systems it is sendfile(2).
 
 Merging into an existing destination: an identical file (same size and mtime) counts as
 copied; an older one is replaced; a newer one, or one that differs at the same mtime, is a
-conflict: both are left in place and reported. Symlinks are copied as links, hard links
-within the tree stay hard links, other special files (sockets, fifos) stay in the source.
+conflict: both are left in place and reported, as is a file that appears or changes at the
+destination while moving (a job already writing there). Symlinks are copied as links, hard
+links within the tree stay hard links, other special files (sockets, fifos) stay in the source.
 """
 
 from __future__ import annotations
@@ -37,10 +38,27 @@ KILL_ENV = "SCRATCHENV_TEST_KILL_AT"
 """Test hook, `POINT:N`: SIGKILL this process at the Nth time it passes POINT (copy,
 rename, unlink, rmdir), so tests can interrupt a migration at an exact step."""
 _FULL = (errno.ENOSPC, errno.EDQUOT)
+_AT_FDCWD, _RENAME_NOREPLACE = -100, 1
 _SPECIAL = "not a file, directory or symlink"
 
 Progress = Callable[[int, int], None]
 """Called with (bytes, files) done since the last call."""
+
+
+class _Changed(Exception):
+    """The destination of an item changed since the survey (a job writing there already):
+    the item is a conflict now, and the copy is dropped."""
+
+
+def _renameat2() -> Callable[..., int] | None:
+    """libc's renameat2, or None when this libc has none."""
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                         ctypes.c_uint]
+    return function
 
 
 class DestinationFull(Exception):
@@ -338,6 +356,8 @@ class Transfer:
         self._opened_sources: dict[str, int] = {}
         """Source directories (and the source's parent) made writable to remove from, with
         their modes: put back on those that stay."""
+        self._rename_new = _renameat2()
+        """renameat2 while the destination file system takes RENAME_NOREPLACE."""
 
     def run(self, verified: Progress | None = None,
             before_removing: Callable[[], None] | None = None) -> Outcome:
@@ -387,6 +407,10 @@ class Transfer:
             try:
                 self._copy(f"{source}/{rel}" if rel else source,
                            f"{dest}/{rel}" if rel else dest, item)
+            except _Changed as why:
+                failed.add(rel)
+                outcome.conflicts.append((rel, str(why)))
+                continue
             except OSError as error:
                 if error.errno in _FULL:
                     raise DestinationFull(join(source, rel), error) from None
@@ -414,13 +438,38 @@ class Transfer:
                 self._copy_data(src, tmp, st)
             if self._kill is not None:
                 self._kill.passed("copy")
-            os.rename(tmp, dst)
+            self._put(tmp, dst, item)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
         if self._kill is not None:
             self._kill.passed("rename")
+
+    def _put(self, tmp: str, dst: str, item: Item) -> None:
+        """Rename the finished copy into place, never over a file that appeared or changed
+        at the destination since the survey (issue 6: newer files are never overwritten)."""
+        if item.action == "replace":
+            with contextlib.suppress(FileNotFoundError):
+                there = os.lstat(dst)
+                if not (stat.S_ISREG(there.st_mode) and there.st_mtime_ns < item.st.st_mtime_ns):
+                    raise _Changed("conflict: changed at the destination while moving")
+            os.rename(tmp, dst)
+            return
+        rename_new = self._rename_new
+        if rename_new is not None:  # atomic: fails instead of replacing
+            if rename_new(_AT_FDCWD, os.fsencode(tmp), _AT_FDCWD, os.fsencode(dst),
+                          _RENAME_NOREPLACE) == 0:
+                return
+            code = ctypes.get_errno()
+            if code == errno.EEXIST:
+                raise _Changed("conflict: appeared at the destination while moving")
+            if code not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+                raise OSError(code, os.strerror(code), dst)
+            self._rename_new = None  # this file system cannot: check, then rename
+        if os.path.lexists(dst):
+            raise _Changed("conflict: appeared at the destination while moving")
+        os.rename(tmp, dst)
 
     def _hard_link(self, src: str, tmp: str) -> bool:
         """Same file system: the copy is a new name for the same inode (no data written)."""

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import os
 import stat
 
+import pytest
 from fs_helpers import OLD, isolate, second_fs, snapshot
 
+from scratchenv import transfer
 from scratchenv.transfer import PART_PREFIX, Transfer, part_name, survey
 
 HOSTILE = "'\";&&e-$ èрт🚒♞中片-j"
@@ -112,3 +116,39 @@ def test_a_file_replaced_after_its_copy_stays_even_with_the_same_size_and_time(t
             before_removing=replace)
         assert outcome.failed == [("f", "changed while moving: kept, re-run")]
         assert (source / "f").read_text() == "new!"
+
+
+def _without_noreplace(*args: object) -> int:
+    ctypes.set_errno(errno.EINVAL)  # what NFS and other file systems answer
+    return -1
+
+
+@pytest.mark.parametrize("renameat2", [transfer._renameat2, lambda: _without_noreplace])
+def test_files_written_at_the_destination_while_moving_are_never_overwritten(
+        tmp_path, monkeypatch, renameat2):
+    """A job already using the new place writes there between the survey and the copy."""
+    monkeypatch.setattr(transfer, "_renameat2", renameat2)
+    with second_fs(tmp_path / "mnt", "16m") as mnt:
+        for n, dest in enumerate((tmp_path / "dest", mnt / "dest")):  # link, then copy
+            source = tmp_path / f"src{n}"
+            source.mkdir()
+            dest.mkdir()
+            for name in ("new", "older"):
+                (source / name).write_text("from home")
+                os.utime(source / name, (OLD + 10, OLD + 10))
+            (dest / "older").write_text("old")
+            os.utime(dest / "older", (OLD, OLD))
+            plan = survey(str(source), str(dest))
+            assert sorted(item.action for item in plan.items) == ["copy", "replace"]
+            (dest / "new").write_text("the job's")
+            (dest / "older").write_text("the job's, newer")
+
+            outcome = Transfer(plan).run()
+
+            assert sorted(outcome.conflicts) == [
+                ("new", "conflict: appeared at the destination while moving"),
+                ("older", "conflict: changed at the destination while moving")]
+            assert {p.name: p.read_text() for p in dest.iterdir()} == {
+                "new": "the job's", "older": "the job's, newer"}
+            assert {p.name: p.read_text() for p in source.iterdir()} == {
+                "new": "from home", "older": "from home"}
