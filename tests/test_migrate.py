@@ -16,6 +16,7 @@ from conftest import cli as run_cli
 from fs_helpers import (
     IS_ROOT,
     OLD,
+    as_a_user,
     files_only,
     isolate,
     make_tree,
@@ -312,14 +313,6 @@ def test_sigkill_at_random_moments_never_loses_a_file(env):
     assert finished.returncode == 0, finished.stderr
     assert not source.exists()
     assert snapshot(dest) == full
-
-
-def as_a_user(argv: list[str]) -> list[str]:
-    """Run without root's power to ignore permissions (as root: drop those capabilities)."""
-    if not IS_ROOT:
-        return argv
-    caps = "-dac_override,-dac_read_search,-fowner"
-    return ["setpriv", f"--inh-caps={caps}", f"--bounding-set={caps}", *argv]
 
 
 def test_read_only_trees_move_and_resume_without_root_powers(env):
