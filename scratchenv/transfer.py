@@ -26,6 +26,7 @@ import hashlib
 import os
 import signal
 import stat
+import sys
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
@@ -39,6 +40,7 @@ KILL_ENV = "SCRATCHENV_TEST_KILL_AT"
 rename, unlink, rmdir), so tests can interrupt a migration at an exact step."""
 _FULL = (errno.ENOSPC, errno.EDQUOT)
 _AT_FDCWD, _RENAME_NOREPLACE = -100, 1
+_FS_ENCODING = sys.getfilesystemencoding()  # os.fsencode, without its per-call look-up
 _SPECIAL = "not a file, directory or symlink"
 
 Progress = Callable[[int, int], None]
@@ -51,14 +53,12 @@ class _Changed(Exception):
 
 
 def _renameat2() -> Callable[..., int] | None:
-    """libc's renameat2, or None when this libc has none."""
+    """libc's renameat2(int, char *, int, char *, unsigned), or None when this libc has none.
+    No argtypes: ints and bytes convert as they are, and checking them costs per file."""
     try:
-        function = ctypes.CDLL(None, use_errno=True).renameat2
+        return ctypes.CDLL(None, use_errno=True).renameat2
     except (OSError, AttributeError):
         return None
-    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
-                         ctypes.c_uint]
-    return function
 
 
 class DestinationFull(Exception):
@@ -458,8 +458,8 @@ class Transfer:
             return
         rename_new = self._rename_new
         if rename_new is not None:  # atomic: fails instead of replacing
-            if rename_new(_AT_FDCWD, os.fsencode(tmp), _AT_FDCWD, os.fsencode(dst),
-                          _RENAME_NOREPLACE) == 0:
+            if rename_new(_AT_FDCWD, tmp.encode(_FS_ENCODING, "surrogateescape"), _AT_FDCWD,
+                          dst.encode(_FS_ENCODING, "surrogateescape"), _RENAME_NOREPLACE) == 0:
                 return
             code = ctypes.get_errno()
             if code == errno.EEXIST:
