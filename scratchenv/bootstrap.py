@@ -23,7 +23,7 @@ from typing import IO, Literal
 
 from scratchenv import output, proc
 from scratchenv.errors import ConfigError, ScratchenvError
-from scratchenv.fsutil import atomic_write, nearest_existing
+from scratchenv.fsutil import atomic_write, makedirs_private, nearest_existing
 from scratchenv.plan import Plan, build_plan
 from scratchenv.settings import Settings
 
@@ -166,7 +166,7 @@ class DirectoryStep(Step):
         return f"mkdir -m 700 -p {self.path}"
 
     def do(self, ctx: Context) -> None:
-        make_private_dirs(self.path)
+        makedirs_private(self.path)
 
 
 class VenvStep(Step):
@@ -200,7 +200,7 @@ class VenvStep(Step):
         return [self.python, "-m", "venv", str(self.path)]
 
     def do(self, ctx: Context) -> None:
-        make_private_dirs(self.path.parent)
+        makedirs_private(self.path.parent)
         ctx.run(self.command())
         os.chmod(self.path, DIR_MODE)  # private like every directory bootstrap makes
 
@@ -340,18 +340,6 @@ class Report:
         return lines
 
 
-def make_private_dirs(path: Path) -> None:
-    """mkdir -p with mode 0700 for every directory it creates (whatever the umask)."""
-    missing = []
-    current = path
-    while not current.exists():
-        missing.append(current)
-        current = current.parent
-    for directory in reversed(missing):
-        directory.mkdir(mode=DIR_MODE)
-        os.chmod(directory, DIR_MODE)
-
-
 def plan_steps(plan: Plan, environ: Mapping[str, str], options: Options,
                venv_var: str = "VENV_PATH") -> tuple[list[Step], dict[str, str]]:
     """The steps to walk and the child environment; ConfigError for bad input, before any
@@ -359,6 +347,7 @@ def plan_steps(plan: Plan, environ: Mapping[str, str], options: Options,
     env = plan.apply(environ)
     venv_change = plan.get(venv_var)
     steps: list[Step] = []
+    made: set[str] = set()  # one step per directory, however many variables name it
     for change in plan.variables:
         entry = change.entry
         # Only scratch: what the catalogue pins in home on purpose is not bootstrap's to make.
@@ -366,7 +355,8 @@ def plan_steps(plan: Plan, environ: Mapping[str, str], options: Options,
                 change is venv_change:
             continue
         value = plan.value_in(change, environ)
-        if value is not None:
+        if value is not None and value not in made:
+            made.add(value)
             steps.append(DirectoryStep(Path(value)))
     if options.venv:
         if venv_change is None:
@@ -472,12 +462,12 @@ def rustup_init_from_wheel(ctx: Context) -> Path:
         binary = state / "bin" / "rustup"
         if not binary.is_file():
             downloads = state / "downloads"
-            make_private_dirs(downloads)
+            makedirs_private(downloads)
             ctx.run([sys.executable, "-m", "pip", "download", "--no-deps",
                      "--only-binary=:all:", "--dest", str(downloads), "rustup"])
             _extract_rustup(downloads, binary)
     link = state / "bin" / "rustup-init"
-    make_private_dirs(link.parent)
+    makedirs_private(link.parent)
     if os.path.lexists(link):
         link.unlink()
     link.symlink_to(binary)
@@ -501,7 +491,7 @@ def _log(root: Path, dry_run: bool, echo: Callable[[str], None]) -> Iterator[Log
         yield Log(None, None, echo)
         return
     logs = root / STATE_DIR / "logs"
-    make_private_dirs(logs)
+    makedirs_private(logs)
     path = logs / f"bootstrap-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
     # Appended line by line (not atomic_write): a log must survive the run dying halfway.
     with open(path, "a", encoding="utf-8") as handle:

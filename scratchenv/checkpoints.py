@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scratchenv.errors import ConfigError, ScratchenvError
-from scratchenv.fsutil import atomic_write
+from scratchenv.fsutil import atomic_write, makedirs_private
 
 if TYPE_CHECKING:
     from scratchenv.settings import Settings
@@ -76,7 +76,11 @@ def sanitise(name: str) -> str:
 
 def identify(project_name: str | None = None, cwd: str | None = None) -> Identity:
     """This worktree's identity (`git rev-parse --show-toplevel`, else `cwd`), or a project's."""
-    here = os.path.realpath(cwd or os.getcwd())
+    try:
+        here = os.path.realpath(cwd or os.getcwd())
+    except FileNotFoundError:
+        raise ConfigError("the working directory no longer exists (a removed worktree?); "
+                          "cd to your worktree") from None
     top = _git_toplevel(here)
     where = top or here
     if project_name is not None:
@@ -203,7 +207,7 @@ def setup(settings: Settings, identity: Identity) -> Setup:
                 atomic_write(found.path / METADATA, _metadata_text(found), mode=0o600)
             return _with_gitignore(Setup(found, created=False), identity)
         try:
-            found.path.parent.mkdir(parents=True, exist_ok=True)
+            makedirs_private(found.path.parent)
             staging = tempfile.mkdtemp(dir=found.path.parent, prefix=f".{found.path.name}.")
         except OSError as problem:
             raise ScratchenvError(f"cannot create {found.path}: {problem.strerror}") from None
@@ -236,12 +240,18 @@ def ensure_gitignore(path: Path) -> tuple[str, ...]:
         mode = path.stat().st_mode & 0o777
     except FileNotFoundError:
         text, mode = "", 0o644
+    except OSError as problem:
+        raise ScratchenvError(f"cannot read {path}: {problem.strerror}") from None
     present = {line.strip() for line in text.splitlines()}
     missing = tuple(entry for entry in GITIGNORE_ENTRIES if entry not in present)
     if missing:
         prefix = text if not text or text.endswith("\n") else text + "\n"
         block = "# checkpoints and caches (scratchenv checkpoints setup)\n"
-        atomic_write(path, prefix + block + "".join(f"{e}\n" for e in missing), mode=mode)
+        try:
+            atomic_write(path, prefix + block + "".join(f"{e}\n" for e in missing), mode=mode)
+        except OSError as problem:
+            raise ScratchenvError(f"cannot add checkpoint entries to {path}: "
+                                  f"{problem.strerror}") from None
     return missing
 
 
@@ -296,7 +306,10 @@ def list_checkpoints(
             continue
         if not entry.is_dir(follow_symlinks=False):
             continue
-        mtime = entry.stat(follow_symlinks=False).st_mtime
+        try:
+            mtime = entry.stat(follow_symlinks=False).st_mtime
+        except FileNotFoundError:  # deleted since listed (another rank cleaning up too)
+            continue
         writing = _being_written(Path(entry.path), now - writing_seconds)
         found.append(Checkpoint(Path(entry.path), int(match.group(1)), mtime, writing))
     found.sort(key=lambda c: (c.step, c.mtime, c.name), reverse=True)
@@ -322,18 +335,21 @@ def _being_written(path: Path, since: float) -> bool:
 
 
 def plan_cleanup(settings: Settings, directory: Path, keep: int) -> Cleanup:
-    """Keep the newest `keep` checkpoints (never fewer than the newest one); pure look-up."""
+    """Keep the newest `keep` checkpoints (never fewer than the newest one); pure look-up.
+
+    One still being written is left alone and does not count towards `keep`: it may never
+    be complete, so the newest finished ones must survive it."""
     if keep < 1:
         raise ConfigError(f"keep must be at least 1, not {keep} (the newest is never deleted)")
     checkpoints, skipped = list_checkpoints(
         directory, writing_seconds=settings.checkpoints.writing_seconds
     )
     result = Cleanup(directory, skipped=skipped)
-    for index, checkpoint in enumerate(checkpoints):
-        if index < keep:
-            result.keep.append(checkpoint)
-        elif checkpoint.writing:
+    for checkpoint in checkpoints:
+        if checkpoint.writing:
             result.skipped.append(Skipped(checkpoint.path, "still being written"))
+        elif len(result.keep) < keep:
+            result.keep.append(checkpoint)
         else:
             result.delete.append(checkpoint)
     return result
@@ -350,6 +366,8 @@ def apply_cleanup(settings: Settings, cleanup: Cleanup) -> list[Path]:
 def remove_tree(path: Path, root: Path) -> None:
     """Delete the real directory `path`, which must lie inside `root` once symlinks resolve."""
     real_root = os.path.realpath(root)
+    if not os.path.lexists(path):
+        return  # another rank cleaning up too got there first
     if path.is_symlink() or not path.is_dir():
         raise ScratchenvError(f"refusing to delete {path}: not a real directory")
     if not os.path.realpath(path).startswith(real_root.rstrip("/") + "/"):

@@ -43,6 +43,22 @@ def atomic_symlink(target: str, link: str | os.PathLike[str]) -> None:
     os.replace(temporary, link)
 
 
+def makedirs_private(path: str | os.PathLike[str]) -> None:
+    """mkdir -p with mode 0700 for every directory it creates, whatever the umask: scratch
+    is shared. Safe against another process creating the same directories."""
+    missing = []
+    current = os.path.abspath(path)
+    while not os.path.isdir(current):
+        missing.append(current)
+        current = os.path.dirname(current)
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, 0o700)
+        except FileExistsError:
+            continue
+        os.chmod(directory, 0o700)
+
+
 def nearest_existing(path: Path) -> Path:
     """The closest ancestor of `path` (or `path` itself) that exists."""
     current = path

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from scratchenv.errors import ScratchenvError
-from scratchenv.fsutil import atomic_write
+from scratchenv.fsutil import atomic_write, makedirs_private
 from scratchenv.moves import Move, home_moves, inside, select, tilde
 from scratchenv.plan import Plan
 from scratchenv.transfer import (
@@ -29,7 +29,6 @@ from scratchenv.transfer import (
     Progress,
     Survey,
     Transfer,
-    makedirs_private,
     survey,
 )
 from scratchenv.units import format_size
@@ -244,8 +243,12 @@ def apply(plan: Plan, steps: Sequence[Step], *, link: bool = False, verify: str 
                 result.notes.append(f"not linked: {tilde(source, plan.home)} holds places "
                                     "that stay in home")
         elif link and not os.path.lexists(source) and os.path.lexists(step.move.dest):
-            os.symlink(step.move.dest, source)
-            result.linked = True
+            try:
+                os.makedirs(os.path.dirname(source), exist_ok=True)  # ~/.cache may be gone
+                os.symlink(step.move.dest, source)
+                result.linked = True
+            except OSError as error:
+                result.notes.append(f"not linked: {tilde(source, plan.home)}: {error.strerror}")
         elif link and step.active:
             result.notes.append(f"not linked: {tilde(source, plan.home)} still holds files")
         results.append(result)

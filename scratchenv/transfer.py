@@ -12,8 +12,9 @@ written); between file systems it is sendfile(2).
 
 Merging into an existing destination: an identical file (same size and mtime) counts as
 copied; an older one is replaced; a newer one, or one that differs at the same mtime, is a
-conflict: both are left in place and reported. Symlinks are copied as links, hard links
-within the tree stay hard links, other special files (sockets, fifos) stay in the source.
+conflict: both are left in place and reported, as is a file that appears or changes at the
+destination while moving (a job already writing there). Symlinks are copied as links, hard
+links within the tree stay hard links, other special files (sockets, fifos) stay in the source.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ import hashlib
 import os
 import signal
 import stat
+import sys
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
-from functools import partial
 
 from scratchenv.errors import ScratchenvError
+from scratchenv.fsutil import makedirs_private
 
 PART_PREFIX = ".scratchenv-part."
 """Temporary copies in the destination start with this; a re-run deletes leftovers."""
@@ -37,9 +39,26 @@ KILL_ENV = "SCRATCHENV_TEST_KILL_AT"
 """Test hook, `POINT:N`: SIGKILL this process at the Nth time it passes POINT (copy,
 rename, unlink, rmdir), so tests can interrupt a migration at an exact step."""
 _FULL = (errno.ENOSPC, errno.EDQUOT)
+_AT_FDCWD, _RENAME_NOREPLACE = -100, 1
+_FS_ENCODING = sys.getfilesystemencoding()  # os.fsencode, without its per-call look-up
+_SPECIAL = "not a file, directory or symlink"
 
 Progress = Callable[[int, int], None]
 """Called with (bytes, files) done since the last call."""
+
+
+class _Changed(Exception):
+    """The destination of an item changed since the survey (a job writing there already):
+    the item is a conflict now, and the copy is dropped."""
+
+
+def _renameat2() -> Callable[..., int] | None:
+    """libc's renameat2(int, char *, int, char *, unsigned), or None when this libc has none.
+    No argtypes: ints and bytes convert as they are, and checking them costs per file."""
+    try:
+        return ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
 
 
 class DestinationFull(Exception):
@@ -201,7 +220,9 @@ def survey(source: str, dest: str, keeps: Collection[str] = ()) -> Survey:
     except FileNotFoundError:
         dest_top = None
     if not stat.S_ISDIR(top.st_mode):
-        if dest_top is None:
+        if not (stat.S_ISREG(top.st_mode) or stat.S_ISLNK(top.st_mode)):
+            result.skipped.append(("", _SPECIAL))  # a fifo would block the copy forever
+        elif dest_top is None:
             result.items.append(Item("", top, "copy"))
         else:
             action = _compare(top, dest_top, source, dest)
@@ -268,7 +289,7 @@ def survey(source: str, dest: str, keeps: Collection[str] = ()) -> Survey:
                         stack.append((child, st, there is not None))
                     continue
                 if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
-                    result.skipped.append((child, "not a file, directory or symlink"))
+                    result.skipped.append((child, _SPECIAL))
                     continue
                 action = "copy"
                 if there is not None:
@@ -288,41 +309,12 @@ def survey(source: str, dest: str, keeps: Collection[str] = ()) -> Survey:
     return result
 
 
-def _make_writable(directory: str) -> None:
-    """Let us write into `directory`: caches keep read-only ones (Go's module cache does)."""
-    os.chmod(directory, stat.S_IMODE(os.lstat(directory).st_mode) | stat.S_IRWXU)
-
-
-def _retry_writable(action: Callable[[], object], directory: str) -> None:
-    """Run `action`; on a permission error make `directory` writable and retry once."""
-    try:
-        action()
-    except PermissionError:
-        _make_writable(directory)
-        action()
-
-
-def _unlink_harder(path: str, error: OSError) -> str | None:
-    """After unlinking `path` failed: retry in a read-only directory of ours, else say why."""
-    if isinstance(error, PermissionError):
-        try:
-            _make_writable(os.path.dirname(path))
-            os.unlink(path)
-            return None
-        except OSError as again:
-            error = again
-    return f"copied, but not removed: {error.strerror}"
-
-
-def makedirs_private(path: str) -> None:
-    """Create `path` and missing parents with mode 0700 (scratch is shared)."""
-    missing = []
-    while not os.path.isdir(path):
-        missing.append(path)
-        path = os.path.dirname(path)
-    for directory in reversed(missing):
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(directory, 0o700)
+def _make_writable(directory: str) -> int:
+    """Let us write into `directory`: caches keep read-only ones (Go's module cache does).
+    Returns its mode before."""
+    mode = stat.S_IMODE(os.lstat(directory).st_mode)
+    os.chmod(directory, mode | stat.S_IRWXU)
+    return mode
 
 
 def _sync(path: str) -> None:
@@ -361,6 +353,11 @@ class Transfer:
         self._umask = umask
         self._opened: dict[str, int] = {}
         """Destination directories made writable for this run, with their modes."""
+        self._opened_sources: dict[str, int] = {}
+        """Source directories (and the source's parent) made writable to remove from, with
+        their modes: put back on those that stay."""
+        self._rename_new = _renameat2()
+        """renameat2 while the destination file system takes RENAME_NOREPLACE."""
 
     def run(self, verified: Progress | None = None,
             before_removing: Callable[[], None] | None = None) -> Outcome:
@@ -391,8 +388,7 @@ class Transfer:
                 os.mkdir(path, 0o700)
             except FileExistsError:
                 if not os.access(path, os.W_OK | os.X_OK):  # made read-only by a killed run
-                    self._opened[path] = stat.S_IMODE(os.lstat(path).st_mode)
-                    _make_writable(path)
+                    self._opened[path] = _make_writable(path)
             except OSError as error:
                 if error.errno in _FULL:
                     raise DestinationFull(path, error) from None
@@ -411,6 +407,10 @@ class Transfer:
             try:
                 self._copy(f"{source}/{rel}" if rel else source,
                            f"{dest}/{rel}" if rel else dest, item)
+            except _Changed as why:
+                failed.add(rel)
+                outcome.conflicts.append((rel, str(why)))
+                continue
             except OSError as error:
                 if error.errno in _FULL:
                     raise DestinationFull(join(source, rel), error) from None
@@ -438,13 +438,38 @@ class Transfer:
                 self._copy_data(src, tmp, st)
             if self._kill is not None:
                 self._kill.passed("copy")
-            os.rename(tmp, dst)
+            self._put(tmp, dst, item)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
         if self._kill is not None:
             self._kill.passed("rename")
+
+    def _put(self, tmp: str, dst: str, item: Item) -> None:
+        """Rename the finished copy into place, never over a file that appeared or changed
+        at the destination since the survey (issue 6: newer files are never overwritten)."""
+        if item.action == "replace":
+            with contextlib.suppress(FileNotFoundError):
+                there = os.lstat(dst)
+                if not (stat.S_ISREG(there.st_mode) and there.st_mtime_ns < item.st.st_mtime_ns):
+                    raise _Changed("conflict: changed at the destination while moving")
+            os.rename(tmp, dst)
+            return
+        rename_new = self._rename_new
+        if rename_new is not None:  # atomic: fails instead of replacing
+            if rename_new(_AT_FDCWD, tmp.encode(_FS_ENCODING, "surrogateescape"), _AT_FDCWD,
+                          dst.encode(_FS_ENCODING, "surrogateescape"), _RENAME_NOREPLACE) == 0:
+                return
+            code = ctypes.get_errno()
+            if code == errno.EEXIST:
+                raise _Changed("conflict: appeared at the destination while moving")
+            if code not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+                raise OSError(code, os.strerror(code), dst)
+            self._rename_new = None  # this file system cannot: check, then rename
+        if os.path.lexists(dst):
+            raise _Changed("conflict: appeared at the destination while moving")
+        os.rename(tmp, dst)
 
     def _hard_link(self, src: str, tmp: str) -> bool:
         """Same file system: the copy is a new name for the same inode (no data written)."""
@@ -512,6 +537,37 @@ class Transfer:
     # Phase 2: verify, then unlink the sources.
 
     def _remove_sources(self, copied: list[Item], verified: Progress | None) -> None:
+        try:
+            self._verify_and_unlink(copied, verified)
+        finally:
+            # Deepest first: putting back a parent's mode may shut us out of its children.
+            for path in sorted(self._opened_sources, key=lambda p: p.count("/"), reverse=True):
+                with contextlib.suppress(FileNotFoundError):
+                    os.chmod(path, self._opened_sources[path])
+
+    def _open_source_dir(self, directory: str) -> None:
+        self._opened_sources.setdefault(directory, _make_writable(directory))
+
+    def _unlink(self, path: str) -> str | None:
+        """Remove a verified source (opening up a read-only directory); else say why not."""
+        try:
+            try:
+                os.unlink(path)
+            except PermissionError:
+                self._open_source_dir(os.path.dirname(path))
+                os.unlink(path)
+        except OSError as error:
+            return f"copied, but not removed: {error.strerror}"
+        return None
+
+    def _rmdir(self, path: str) -> None:
+        try:
+            os.rmdir(path)
+        except PermissionError:
+            self._open_source_dir(os.path.dirname(path))
+            os.rmdir(path)
+
+    def _verify_and_unlink(self, copied: list[Item], verified: Progress | None) -> None:
         plan, outcome = self.plan, self.outcome
         source, dest = plan.source, plan.dest
         by_hash = self.verify == "hash"
@@ -525,7 +581,10 @@ class Transfer:
             except FileNotFoundError:
                 continue
             st = item.st
-            if now.st_size != st.st_size or now.st_mtime_ns != st.st_mtime_ns:
+            # A different inode: replaced meanwhile (tools write a temp file and rename it),
+            # perhaps with the same size and mtime; the copy is of the file it replaced.
+            if (now.st_size != st.st_size or now.st_mtime_ns != st.st_mtime_ns
+                    or now.st_ino != st.st_ino):
                 outcome.failed.append((rel, "changed while moving: kept, re-run"))
                 continue
             if by_hash or not stat.S_ISREG(now.st_mode):
@@ -541,13 +600,10 @@ class Transfer:
             if problem:
                 outcome.failed.append((rel, problem))
                 continue
-            try:
-                os.unlink(src)
-            except OSError as error:
-                problem = _unlink_harder(src, error)
-                if problem:
-                    outcome.failed.append((rel, problem))
-                    continue
+            problem = self._unlink(src)
+            if problem:
+                outcome.failed.append((rel, problem))
+                continue
             if kill is not None:
                 kill.passed("unlink")
             outcome.moved += 1
@@ -557,10 +613,10 @@ class Transfer:
         for rel, _ in reversed(plan.dirs):
             path = join(source, rel)
             try:
-                _retry_writable(partial(os.rmdir, path), os.path.dirname(path))
+                self._rmdir(path)
             except OSError as error:
                 if error.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOENT):
-                    raise
+                    outcome.failed.append((rel, f"emptied, but not removed: {error.strerror}"))
                 continue
             if kill is not None:
                 kill.passed("rmdir")

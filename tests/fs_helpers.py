@@ -57,6 +57,14 @@ def needs_root() -> None:
         pytest.skip("needs root to mount a small tmpfs")
 
 
+def as_a_user(argv: list[str]) -> list[str]:
+    """Run without root's power to ignore permissions (as root: drop those capabilities)."""
+    if not IS_ROOT:
+        return argv
+    caps = "-dac_override,-dac_read_search,-fowner"
+    return ["setpriv", f"--inh-caps={caps}", f"--bounding-set={caps}", *argv]
+
+
 def make_tree(base: Path, files: int = 40, big: int = 0) -> None:
     """A tree with what users' caches hold: nested dirs, odd modes, empty and larger files,
     relative, absolute and dangling symlinks, a hard-linked pair, a name with spaces."""

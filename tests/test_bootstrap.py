@@ -272,6 +272,15 @@ def test_dry_run_changes_nothing(env, capsys):
     assert not env["root"].exists() and home_files(env["home"]) == []
 
 
+def test_a_directory_two_variables_name_is_one_step(env, monkeypatch, capsys):
+    config = env["tmp"] / "config.toml"
+    config.write_text('[vars.MY_PIP_CACHE]\npath = "cache/pip"\n')
+    monkeypatch.setenv("SCRATCHENV_CONFIG", str(config))
+    code, out, _ = cli(capsys, "--dry-run", "--venv", "--no-uv", "--python", sys.executable)
+    assert code == 0
+    assert out.count(f"directory {env['root']}/cache/pip: would run") == 1
+
+
 def test_rustup_init_downloaded_from_the_index_when_not_installed(env, monkeypatch, capsys):
     """No rustup wheel next to scratchenv: it is fetched with pip (offline here: a local
     find-links holding a stand-in wheel) and its binary run under the name rustup-init."""

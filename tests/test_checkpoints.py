@@ -193,6 +193,35 @@ def test_setup_adds_gitignore_entries_once(repo: Path, root: Path):
     assert "already has the entries" in cli(repo, "checkpoints", "setup").stdout
 
 
+def test_setup_makes_a_missing_root_private(root: Path, tmp_path, monkeypatch):
+    new_root = tmp_path / "fresh" / "scratch"
+    monkeypatch.setenv("SCRATCHENV_ROOT", str(new_root))
+    monkeypatch.setenv("SCRATCHENV_CHECKPOINTS__LAYOUT", "ckpt/run-{id}")
+    monkeypatch.chdir(tmp_path)
+    path = Path(checkpoints.setup_checkpoint_directory())
+    for made in (tmp_path / "fresh", new_root, new_root / "ckpt", path):
+        assert stat.S_IMODE(made.stat().st_mode) == 0o700, made
+
+
+def test_a_gitignore_that_cannot_be_read_is_one_line(repo: Path, root: Path):
+    (repo / ".gitignore").mkdir()
+    done = cli(repo, "checkpoints", "setup")
+    assert done.returncode == 2
+    assert done.stderr == f"scratchenv: error: cannot read {repo}/.gitignore: Is a directory\n"
+
+
+def test_a_removed_working_directory_is_one_line(root: Path, tmp_path):
+    gone = tmp_path / "removed-worktree"
+    gone.mkdir()
+    code = ("import os, sys; os.chdir(sys.argv[1]); os.rmdir(sys.argv[1]); "
+            "from scratchenv.main import main; raise SystemExit(main(['checkpoints', 'dir']))")
+    done = subprocess.run([sys.executable, "-c", code, str(gone)], capture_output=True,
+                          text=True)
+    assert done.returncode == 2
+    assert done.stderr.startswith("scratchenv: error: the working directory no longer exists")
+    assert len(done.stderr.splitlines()) == 1
+
+
 def test_setup_races_end_in_one_directory(root: Path, tmp_path):
     where = tmp_path / "race" / "wt"
     where.mkdir(parents=True)
@@ -265,6 +294,37 @@ def test_cleanup_skips_a_checkpoint_still_being_written(root: Path, tmp_path, mo
     assert writing.is_dir()
     assert sorted(p.name for p in ckdir.glob("checkpoint-*")) == [
         "checkpoint-1000", "checkpoint-20", "checkpoint-500"]
+
+
+def test_a_checkpoint_being_written_does_not_count_towards_keep(root: Path, tmp_path,
+                                                                 monkeypatch):
+    """Mid-save, the newest finished checkpoint is the only one a crash would leave."""
+    monkeypatch.chdir(tmp_path)
+    ckdir = Path(checkpoints.setup_checkpoint_directory())
+    make_checkpoint(ckdir, 100)
+    make_checkpoint(ckdir, 200)
+    make_checkpoint(ckdir, 300, complete=False, age=0)
+
+    removed = checkpoints.cleanup_old_checkpoints(keep_latest=1)
+
+    assert removed == [str(ckdir / "checkpoint-100")]
+    assert sorted(p.name for p in ckdir.glob("checkpoint-*")) == [
+        "checkpoint-200", "checkpoint-300"]
+
+
+def test_ranks_cleaning_up_at_once_do_not_fail(root: Path, tmp_path, monkeypatch):
+    """Every rank of a job may call cleanup_old_checkpoints from atexit with the same plan."""
+    from scratchenv.settings import load_settings
+
+    monkeypatch.chdir(tmp_path)
+    ckdir = Path(checkpoints.setup_checkpoint_directory())
+    for step in (1, 2, 3):
+        make_checkpoint(ckdir, step)
+    settings = load_settings()
+    plans = [checkpoints.plan_cleanup(settings, ckdir, 1) for _rank in range(2)]
+    for plan in plans:
+        checkpoints.apply_cleanup(settings, plan)
+    assert [p.name for p in ckdir.glob("checkpoint-*")] == ["checkpoint-3"]
 
 
 def test_cleanup_refuses_keep_below_one(root: Path, tmp_path):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
-from fs_helpers import isolate
+from fs_helpers import as_a_user, isolate
 
 from scratchenv.main import main
 
@@ -100,3 +104,21 @@ def test_all_needs_yes_without_a_terminal(root, capsys):
     assert tree(root) == before
     assert main(["clean", "all", "--apply", "--yes"]) == 0
     assert root.is_dir() and tree(root) == ["cache"]
+
+
+def test_read_only_and_unreadable_trees_go_without_root_powers(root):
+    """Go's module cache is read-only directories of read-only files; some tools leave
+    directories nobody may list. The owner may open them up, and clean does."""
+    pip = root / "cache" / "pip"
+    (pip / "mod" / "pkg").mkdir(parents=True)
+    (pip / "mod" / "pkg" / "code.go").write_text("package p")
+    (pip / "locked" / "inner").mkdir(parents=True)
+    (pip / "locked" / "inner" / "f").write_text("f")
+    for path, mode in (("mod/pkg/code.go", 0o444), ("mod/pkg", 0o555), ("mod", 0o555),
+                       ("locked/inner", 0o000), ("locked", 0o000)):
+        (pip / path).chmod(mode)
+    done = subprocess.run(as_a_user([sys.executable, "-m", "scratchenv", "clean", "caches",
+                                     "--apply"]), env=dict(os.environ), capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    assert not pip.exists() and (root / ".cargo" / "bin" / "cargo").exists()

@@ -30,7 +30,9 @@ def doctor_json(capsys) -> tuple[int, dict]:
 
 def test_clean_home_has_no_findings(home, capsys):
     assert main(["doctor"]) == 0
-    assert "nothing to fix" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "nothing to fix" in out
+    assert "PATH" not in out  # no table of nothing
 
 
 def test_reports_each_default_with_sizes_and_what_migrate_does(home, tmp_path, capsys):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ from conftest import cli as run_cli
 from fs_helpers import (
     IS_ROOT,
     OLD,
+    as_a_user,
     files_only,
     isolate,
     make_tree,
@@ -25,6 +27,8 @@ from fs_helpers import (
 
 from scratchenv import migrate
 from scratchenv.main import main
+from scratchenv.plan import build_plan
+from scratchenv.settings import load_settings
 from scratchenv.transfer import KILL_ENV, PART_PREFIX
 
 
@@ -176,6 +180,18 @@ def test_link_leaves_a_symlink_and_a_rerun_is_a_no_op(env, capsys):
     assert "already moved" in capsys.readouterr().out
 
 
+def test_link_alone_recreates_a_missing_parent_in_home(env, capsys):
+    """Moved earlier without --link, ~/.cache since deleted: --link only adds the link."""
+    home, root = env
+    dest = root / "cache" / "pip"
+    dest.mkdir(parents=True)
+    (dest / "wheel").write_text("w")
+    assert cli("migrate", "pip", "--apply", "--yes", "--link") == 0
+    assert os.readlink(home / ".cache" / "pip") == str(dest)
+    assert "~/.cache/pip is now a link to it" in capsys.readouterr().out
+    assert not (root / migrate.JOURNAL).exists()
+
+
 def test_link_is_refused_while_pinned_files_stay(env, capsys):
     home, _ = env
     hf = home / ".cache" / "huggingface"
@@ -299,14 +315,6 @@ def test_sigkill_at_random_moments_never_loses_a_file(env):
     assert snapshot(dest) == full
 
 
-def as_a_user(argv: list[str]) -> list[str]:
-    """Run without root's power to ignore permissions (as root: drop those capabilities)."""
-    if not IS_ROOT:
-        return argv
-    caps = "-dac_override,-dac_read_search,-fowner"
-    return ["setpriv", f"--inh-caps={caps}", f"--bounding-set={caps}", *argv]
-
-
 def test_read_only_trees_move_and_resume_without_root_powers(env):
     """Module caches (Go's, some conda packages) are read-only directories of read-only
     files: the owner must open them up to delete, and the copies keep their modes."""
@@ -328,6 +336,32 @@ def test_read_only_trees_move_and_resume_without_root_powers(env):
                               text=True)
     assert finished.returncode == 0, finished.stderr
     assert not source.exists() and snapshot(dest) == full
+
+
+def test_read_only_directories_left_in_home_keep_their_modes(env):
+    """Opening a read-only directory to remove from it is ours to undo where it stays:
+    here one holding a conflict, and ~/.cache itself (outside the moved tree)."""
+    home, root = env
+    cache, dest = home / ".cache", root / "cache" / "pip"
+    source = cache / "pip"
+    (source / "mod").mkdir(parents=True)
+    (dest / "mod").mkdir(parents=True)
+    (source / "mod" / "moves").write_text("m")
+    (source / "mod" / "clash").write_text("home")
+    (dest / "mod" / "clash").write_text("newer on scratch")
+    os.utime(source / "mod" / "clash", (OLD, OLD))
+    for read_only in (source / "mod", cache):
+        read_only.chmod(0o555)
+    argv = [sys.executable, "-m", "scratchenv", "migrate", "pip", "--apply", "--yes"]
+    done = subprocess.run(as_a_user(argv), env=child_env(home, root), capture_output=True,
+                          text=True)
+    assert done.returncode == 1, done.stderr
+    assert "conflict, both kept" in done.stdout
+    assert sorted(os.listdir(source / "mod")) == ["clash"]
+    assert (dest / "mod" / "moves").read_text() == "m"
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in (source / "mod", cache)} == {
+        "mod": 0o555, ".cache": 0o555}
+    cache.chmod(0o755)
 
 
 # Space.
@@ -370,3 +404,20 @@ def test_a_disk_that_fills_up_midway_stops_cleanly(tmp_path, monkeypatch, capsys
         assert cli("migrate", "pip", "--apply", "--yes") == 0
         assert not source.exists()
         assert snapshot(tiny / "scratch" / "cache" / "pip") == before
+
+
+def test_a_source_that_cannot_be_removed_is_emptied_and_reported(tmp_path, monkeypatch,
+                                                                 capsys):
+    """A mount point in home (EBUSY): everything moves, the empty place is reported, and
+    the run ends normally instead of stopping with the journal left behind."""
+    needs_root()
+    home = tmp_path / "home"
+    isolate(monkeypatch, home, tmp_path / "scratch")
+    with second_fs(home / ".cache" / "pip", "16m") as source:
+        (source / "wheel").write_text("w")
+        assert cli("migrate", "pip", "--apply", "--yes") == 1
+        out = capsys.readouterr().out
+        assert "left in home: (emptied, but not removed: Device or resource busy)" in out
+        assert os.listdir(source) == []
+        assert (tmp_path / "scratch" / "cache" / "pip" / "wheel").read_text() == "w"
+        assert migrate.interrupted(build_plan(load_settings())) is None

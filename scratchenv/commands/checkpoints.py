@@ -123,8 +123,7 @@ def _cleanup(settings: Settings, args: argparse.Namespace, project: str | None) 
 
     found = checkpoints.resolve(settings, checkpoints.identify(project))
     plan = checkpoints.plan_cleanup(settings, found.path, args.keep)
-    rows = [("keep", c.name, "newest" if i == 0 else "still being written" if c.writing else "")
-            for i, c in enumerate(plan.keep)]
+    rows = [("keep", c.name, "newest" if i == 0 else "") for i, c in enumerate(plan.keep)]
     rows += [("delete", c.name, "") for c in plan.delete]
     rows += [("skip", s.path.name, s.reason) for s in plan.skipped]
     output.say(f"checkpoints: {found.path}")

@@ -31,7 +31,8 @@ def run(args: argparse.Namespace) -> int:
     rows = [("✗" if f.fixable else "!", tilde(f.path, plan.home),
              format_size(f.bytes) if f.bytes else "-", f"{f.files:,}" if f.files else "-",
              f"{f.what}: {f.action}") for f in found]
-    output.table(rows, headers=("", "PATH", "SIZE", "FILES", "WHAT AND WHAT TO DO"))
+    if rows:
+        output.table(rows, headers=("", "PATH", "SIZE", "FILES", "WHAT AND WHAT TO DO"))
     if settings.purge.days is None:
         output.say("scratch purge age not set (purge.days in config): purge risk not checked")
     fixable = doctor.exit_code(found)

@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     left = 0
     for result in results:
         step, o = result.step, result.outcome
-        if not (step.active or result.linked or result.left_behind):
+        if not (step.active or result.linked or result.left_behind or result.notes):
             continue
         source = tilde(step.move.source, plan.home)
         line = f"{step.move.tool}: moved {o.moved:,} files ({format_size(o.moved_bytes)}) " \
