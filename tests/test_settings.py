@@ -107,3 +107,17 @@ def test_unknown_scratchenv_variable_in_dotenv_is_refused(root):
     Path(".env.local").write_text("SCRATCHENV_PROJEKT=nanochat\n")
     with pytest.raises(ConfigError, match="projekt"):
         load_settings()
+
+
+@pytest.mark.parametrize("where", ["environment", "dotenv"])
+def test_a_list_that_is_not_json_is_one_clear_error(root, monkeypatch, where):
+    if where == "environment":
+        monkeypatch.setenv("SCRATCHENV_DISABLE", "wandb")
+    else:
+        Path(".env.local").write_text("SCRATCHENV_DISABLE=wandb\n")
+    with pytest.raises(ConfigError, match=r"SCRATCHENV_DISABLE.* is not valid JSON") as caught:
+        load_settings()
+    assert "\n" not in str(caught.value)
+    Path(".env.local").unlink(missing_ok=True)
+    monkeypatch.setenv("SCRATCHENV_DISABLE", '["wandb"]')
+    assert load_settings().disable == ["wandb"]
