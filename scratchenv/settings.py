@@ -286,6 +286,8 @@ def load_settings(**overrides: Any) -> Settings:
     Every failure becomes a one-line ConfigError naming the source and the field.
     """
     flags = {key: value for key, value in overrides.items() if value is not None}
+    if config_path().is_dir():  # pydantic-settings would skip it without a word
+        raise ConfigError(f"config {config_path()} is a directory, not a TOML file")
     try:
         return Settings(**flags)
     except ValidationError as error:

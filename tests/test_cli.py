@@ -60,3 +60,10 @@ def test_dotenv_refusal_is_a_clean_error(tmp_path, monkeypatch):
     monkeypatch.setenv("SCRATCHENV_ROOT", str(odd))
     result = cli("env", "--format", "dotenv")
     assert result.returncode == 2 and "dotenv cannot express" in result.stderr
+
+
+def test_a_config_flag_naming_no_file_is_refused(root, isolated):
+    result = cli("--config", str(isolated / "typo.toml"), "env")
+    assert result.returncode == 2
+    assert result.stderr == f"scratchenv: error: --config {isolated}/typo.toml: no such file\n"
+    assert result.stdout == ""

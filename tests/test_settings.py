@@ -121,3 +121,10 @@ def test_a_list_that_is_not_json_is_one_clear_error(root, monkeypatch, where):
     Path(".env.local").unlink(missing_ok=True)
     monkeypatch.setenv("SCRATCHENV_DISABLE", '["wandb"]')
     assert load_settings().disable == ["wandb"]
+
+
+def test_a_config_that_is_a_directory_is_refused(root, isolated):
+    write_config(isolated, "").unlink()
+    (isolated / ".config" / "scratchenv" / "config.toml").mkdir()
+    with pytest.raises(ConfigError, match="config .*config.toml is a directory"):
+        load_settings()
