@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 
 from scratchenv import __version__
+from scratchenv.errors import ScratchenvError
+from scratchenv.home import home_dir
 
 TYPE_CHECKING = False  # not `typing`: its import costs the login path ~2 ms
 if TYPE_CHECKING:
@@ -27,8 +29,7 @@ def state_dir(environ: Mapping[str, str]) -> str:
     """Where generated files live: small, in home, so sourcing works when scratch is down."""
     if environ.get("SCRATCHENV_STATE_DIR"):
         return environ["SCRATCHENV_STATE_DIR"]
-    home = environ.get("HOME") or os.path.expanduser("~")
-    base = environ.get("XDG_STATE_HOME") or os.path.join(home, ".local", "state")
+    base = environ.get("XDG_STATE_HOME") or os.path.join(home_dir(environ), ".local", "state")
     return os.path.join(base, "scratchenv")
 
 
@@ -56,7 +57,7 @@ def inputs_key(shell: str, environ: Mapping[str, str], cwd: str, flags: Sequence
     Mirrors settings.config_path() without importing pydantic."""
     config = environ.get("SCRATCHENV_CONFIG") or os.path.join(
         environ.get("XDG_CONFIG_HOME")
-        or os.path.join(environ.get("HOME") or os.path.expanduser("~"), ".config"),
+        or os.path.join(home_dir(environ), ".config"),
         "scratchenv",
         "config.toml",
     )
@@ -106,9 +107,9 @@ def fast_path(args: Sequence[str], environ: Mapping[str, str]) -> str | None:
         return None
     try:
         cwd = os.getcwd()
-    except OSError:
+        return fresh_path(shell or default_shell(environ), environ, cwd)
+    except (OSError, ScratchenvError):  # the slow path says what is wrong
         return None
-    return fresh_path(shell or default_shell(environ), environ, cwd)
 
 
 def write_activation(

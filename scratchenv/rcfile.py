@@ -6,20 +6,20 @@ Only the text between the markers is ever ours; the user's own lines are never t
 from __future__ import annotations
 
 import difflib
-import os
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from scratchenv.errors import ScratchenvError
 from scratchenv.fsutil import atomic_write
+from scratchenv.home import home_dir
 
 BEGIN = "# >>> scratchenv >>>"
 END = "# <<< scratchenv <<<"
 
 
 def rc_path(shell: str, environ: Mapping[str, str]) -> Path:
-    home = Path(environ.get("HOME") or os.path.expanduser("~"))
+    home = Path(home_dir(environ))
     if shell == "bash":
         return home / ".bashrc"
     if shell == "zsh":

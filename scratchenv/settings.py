@@ -36,6 +36,7 @@ from pydantic_settings import (
 from scratchenv import detect
 from scratchenv.catalogue import Catalogue, VariableName, check_variable_name, load_default
 from scratchenv.errors import ConfigError, ScratchenvError
+from scratchenv.home import home_dir
 from scratchenv.units import parse_size
 
 ENV_PREFIX = "SCRATCHENV_"
@@ -61,11 +62,6 @@ def config_path(environ: os._Environ[str] | dict[str, str] | None = None) -> Pat
         return Path(env["SCRATCHENV_CONFIG"]).expanduser()
     base = env.get("XDG_CONFIG_HOME") or os.path.join(home_dir(env), ".config")
     return Path(base) / "scratchenv" / "config.toml"
-
-
-def home_dir(environ: os._Environ[str] | dict[str, str] | None = None) -> str:
-    env = os.environ if environ is None else environ
-    return env.get("HOME") or os.path.expanduser("~")
 
 
 def current_user() -> str:
