@@ -118,7 +118,10 @@ def install(path: Path, new_block: str | None, *, dry_run: bool = False) -> tupl
     if dry_run or new == old:
         return new != old, changes
     mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
-    if path.exists():
-        shutil.copy2(path, path.with_name(path.name + ".scratchenv-backup"))
-    atomic_write(path, new, mode=mode)
+    try:
+        if path.exists():
+            shutil.copy2(path, path.with_name(path.name + ".scratchenv-backup"))
+        atomic_write(path, new, mode=mode)
+    except OSError as problem:
+        raise ScratchenvError(f"cannot write {path}: {problem.strerror or problem}") from None
     return True, changes
