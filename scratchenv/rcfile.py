@@ -6,6 +6,7 @@ Only the text between the markers is ever ours; the user's own lines are never t
 from __future__ import annotations
 
 import difflib
+import os
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -121,7 +122,8 @@ def install(path: Path, new_block: str | None, *, dry_run: bool = False) -> tupl
     try:
         if path.exists():
             shutil.copy2(path, path.with_name(path.name + ".scratchenv-backup"))
-        atomic_write(path, new, mode=mode)
+        # Through a symlink (dotfiles kept in a repository), so the link stays a link.
+        atomic_write(os.path.realpath(path), new, mode=mode)
     except OSError as problem:
         raise ScratchenvError(f"cannot write {path}: {problem.strerror or problem}") from None
     return True, changes

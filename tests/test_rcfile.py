@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 from conftest import cli
 
 
@@ -11,3 +13,17 @@ def test_an_rc_file_that_cannot_be_written_is_one_clear_error(root, isolated):
     assert result.stderr.startswith(f"scratchenv: error: cannot write {config}/fish/config.fish: ")
     assert result.stderr.count("\n") == 1
     assert config.read_text() == "a file where fish's directory would be\n"
+
+
+def test_a_symlinked_rc_file_stays_a_link_and_gets_the_block(root, isolated):
+    dotfiles = isolated / "dotfiles"
+    dotfiles.mkdir()
+    (dotfiles / "bashrc").write_text('alias ll="ls -l"\n')
+    rc = isolated / ".bashrc"
+    rc.symlink_to("dotfiles/bashrc")
+    assert cli("init", "bash").returncode == 0
+    assert os.readlink(rc) == "dotfiles/bashrc"
+    assert (dotfiles / "bashrc").read_text().startswith('alias ll="ls -l"\n# >>> scratchenv >>>')
+    assert cli("init", "bash", "--reverse").returncode == 0
+    assert os.readlink(rc) == "dotfiles/bashrc"
+    assert (dotfiles / "bashrc").read_text() == 'alias ll="ls -l"\n'
