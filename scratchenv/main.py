@@ -61,6 +61,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if sys.stdout is None:  # started with >&-: fail before doing anything, not halfway
+        if sys.stderr is not None:
+            sys.stderr.write("scratchenv: error: standard output is closed; "
+                             "redirect it to /dev/null to discard it\n")
+        return 2
+    real = sys.__stdout__
+    if real is not None and sys.stdout is real:
+        # Unbuffered, so a failing stdout (a reader that left, a full disk) fails at the
+        # write, where it is handled, not in the flush at exit (a 2-line complaint, exit 120).
+        import io
+
+        sys.stdout = io.TextIOWrapper(io.FileIO(real.fileno(), "w", closefd=False),
+                                      encoding=real.encoding, errors=real.errors,
+                                      write_through=True)
+    try:
+        return _main(args_list)
+    except BrokenPipeError:
+        # `scratchenv env | head`: the reader left; nothing more to say.
+        return 0
+    except KeyboardInterrupt:  # before the command started
+        sys.stderr.write("scratchenv: error: interrupted\n")
+        return 130
+    except OSError as problem:  # stdout, from argparse's --help or the activate fast path
+        sys.stderr.write(f"scratchenv: error: cannot write to standard output: "
+                         f"{problem.strerror}\n")
+        return 2
+
+
+def _main(args_list: list[str]) -> int:
     if args_list[:1] == ["activate"]:
         from scratchenv.activate import fast_path
 
@@ -82,9 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         error("interrupted")
         return 130
     except BrokenPipeError:
-        # `scratchenv env | head`: the reader left; nothing more to say.
-        sys.stderr.close()
-        return 0
+        raise  # main() handles it
     except Exception as unexpected:
         if args.debug:
             raise

@@ -7,14 +7,21 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
+from scratchenv.errors import ScratchenvError
+
 
 def say(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
+    write(text + "\n")
 
 
 def write(text: str) -> None:
     """Raw text to stdout (a rendered file), exactly as given."""
-    sys.stdout.write(text)
+    try:
+        sys.stdout.write(text)
+    except BrokenPipeError:
+        raise  # the reader left: main() ends quietly
+    except OSError as problem:  # a full disk behind `> file`: the file is incomplete
+        raise ScratchenvError(f"cannot write to standard output: {problem.strerror}") from None
 
 
 def warn(text: str) -> None:

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from conftest import cli
 
@@ -67,3 +71,43 @@ def test_a_config_flag_naming_no_file_is_refused(root, isolated):
     assert result.returncode == 2
     assert result.stderr == f"scratchenv: error: --config {isolated}/typo.toml: no such file\n"
     assert result.stdout == ""
+
+
+def _run_with_stdout(stdout, *args: str) -> subprocess.CompletedProcess[str]:
+    # The installed script with buffered stdout, as users run it: `python -m` and
+    # PYTHONUNBUFFERED hide a failing flush at exit.
+    script = os.path.join(os.path.dirname(sys.executable), "scratchenv")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    return subprocess.run([script, *args], stdout=stdout, stderr=subprocess.PIPE,
+                          stdin=subprocess.DEVNULL, text=True, env=env)
+
+
+@pytest.mark.parametrize("args", [["checkpoints", "dir"], ["env"], ["activate"], ["--help"]])
+def test_a_reader_that_left_ends_the_command_quietly(root, args):
+    reader, writer = os.pipe()
+    os.close(reader)  # `| head -1` that has already gone
+    try:
+        result = _run_with_stdout(writer, *args)
+    finally:
+        os.close(writer)
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+@pytest.mark.parametrize("args", [["checkpoints", "dir"], ["env", "--format", "dotenv"],
+                                  ["activate"]])
+def test_a_full_disk_behind_stdout_is_an_error_not_a_silent_short_file(root, args):
+    with open("/dev/full", "w") as full:
+        result = _run_with_stdout(full, *args)
+    assert result.returncode == 2
+    assert result.stderr == "scratchenv: error: cannot write to standard output: " \
+                            "No space left on device\n"
+
+
+def test_a_closed_stdout_is_refused_before_anything_is_done(root, isolated):
+    result = subprocess.run(
+        ["sh", "-c", 'exec "$0" -m scratchenv init bash >&-', sys.executable],
+        stderr=subprocess.PIPE, text=True)
+    assert result.returncode == 2
+    assert result.stderr == "scratchenv: error: standard output is closed; redirect it to " \
+                            "/dev/null to discard it\n"
+    assert not (isolated / ".bashrc").exists()
