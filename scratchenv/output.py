@@ -61,13 +61,15 @@ def confirm(question: str) -> bool:
     """Ask a yes/no question on the terminal; False unless the answer starts with y."""
     sys.stderr.write(f"{question} [y/N] ")
     sys.stderr.flush()
-    answer = sys.stdin.readline()
+    answer = sys.stdin.readline() if sys.stdin is not None else ""
     return answer.strip().lower().startswith("y")
 
 
 def interactive() -> bool:
     """True when a person can answer a question (stdin and stderr are terminals)."""
-    return sys.stdin.isatty() and sys.stderr.isatty()
+    # None: started with `<&-` or `2>&-`.
+    return (sys.stdin is not None and sys.stderr is not None
+            and sys.stdin.isatty() and sys.stderr.isatty())
 
 
 def duration(seconds: float) -> str:
