@@ -16,7 +16,9 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes, *, mode: int =
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    payload = data.encode() if isinstance(data, str) else data
+    # surrogateescape: a path that is not UTF-8 (from the OS, as Python decodes it) is
+    # written back as the bytes it was, so the shell sees the same directory.
+    payload = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
