@@ -70,10 +70,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if real is not None and sys.stdout is real:
         # Unbuffered, so a failing stdout (a reader that left, a full disk) fails at the
         # write, where it is handled, not in the flush at exit (a 2-line complaint, exit 120).
+        # surrogateescape: a path that is not UTF-8 prints as its bytes, whatever the locale.
         import io
 
         sys.stdout = io.TextIOWrapper(io.FileIO(real.fileno(), "w", closefd=False),
-                                      encoding=real.encoding, errors=real.errors,
+                                      encoding=real.encoding, errors="surrogateescape",
                                       write_through=True)
     try:
         return _main(args_list)

@@ -111,3 +111,15 @@ def test_a_closed_stdout_is_refused_before_anything_is_done(root, isolated):
     assert result.stderr == "scratchenv: error: standard output is closed; redirect it to " \
                             "/dev/null to discard it\n"
     assert not (isolated / ".bashrc").exists()
+
+
+def test_paths_that_are_not_utf8_print_as_their_bytes_in_a_strict_locale(root, tmp_path):
+    home = os.fsencode(tmp_path) + b"/h\xff\xfe"
+    os.mkdir(home)
+    # A UTF-8 locale (en_US.UTF-8) makes Python's stdout strict.
+    env = {**os.environb, b"HOME": home, b"PYTHONIOENCODING": b"utf-8:strict"}
+    expected = home + b"/.local/state/scratchenv/activate.bash\n"
+    for _ in ("generated", "fresh"):
+        result = subprocess.run([sys.executable, "-m", "scratchenv", "activate", "--shell",
+                                 "bash"], env=env, capture_output=True)
+        assert (result.returncode, result.stdout, result.stderr) == (0, expected, b"")
