@@ -204,6 +204,14 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a project name (letters, digits, . _ -)")
         return value
 
+    @field_validator("root", mode="before")
+    @classmethod
+    def _root_is_not_empty(cls, value: Any) -> Any:
+        # SCRATCHENV_ROOT=$SCRATCH with SCRATCH unset; Path("") would be "." (relative).
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("empty; set it to an absolute path, or unset it to detect the root")
+        return value
+
     @field_validator("root")
     @classmethod
     def _root_is_absolute(cls, value: Path | None) -> Path | None:

@@ -128,3 +128,9 @@ def test_a_config_that_is_a_directory_is_refused(root, isolated):
     (isolated / ".config" / "scratchenv" / "config.toml").mkdir()
     with pytest.raises(ConfigError, match="config .*config.toml is a directory"):
         load_settings()
+
+
+def test_an_empty_root_says_it_is_empty(monkeypatch):
+    monkeypatch.setenv("SCRATCHENV_ROOT", "")  # SCRATCHENV_ROOT=$SCRATCH, SCRATCH unset
+    with pytest.raises(ConfigError, match="invalid setting root: empty; set it to an absolute"):
+        load_settings()
