@@ -394,7 +394,8 @@ def _venv_steps(path: Path, options: Options, env: dict[str, str]) -> list[Step]
     if options.requirements is not None:
         requirements = options.requirements.expanduser().absolute()
         if not requirements.is_file():
-            raise ConfigError(f"requirements file {options.requirements} not found")
+            what = "is not a file" if requirements.exists() else "not found"
+            raise ConfigError(f"requirements file {options.requirements} {what}")
         steps.append(RequirementsStep(venv, requirements, uv))
     return steps
 
@@ -423,6 +424,8 @@ def _find_python(python: str | None) -> str:
         found = python if "/" in python else proc.which(python)
         if found is None or not os.access(found, os.X_OK):
             raise ConfigError(f"--python {python}: no such interpreter")
+        if not os.path.isfile(found):
+            raise ConfigError(f"--python {python}: not an executable file")
         return os.path.abspath(found)
     return proc.which("python3") or sys.executable
 

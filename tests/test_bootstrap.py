@@ -295,6 +295,8 @@ def test_rustup_init_downloaded_from_the_index_when_not_installed(env, monkeypat
     (["--rust", "--rustup-init", "/nonexistent/rustup-init"], "not an executable file"),
     (["--venv", "--python", "/nonexistent/python3"], "no such interpreter"),
     (["-r", "/nonexistent/requirements.txt"], "requirements file"),
+    (["--venv", "--python", "/"], "--python /: not an executable file"),
+    (["--venv", "-r", "/"], "requirements file / is not a file"),
 ])
 def test_bad_input_is_one_line_and_changes_nothing(env, capsys, args, message):
     code, out, err = cli(capsys, *args)
