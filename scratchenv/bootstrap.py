@@ -504,10 +504,15 @@ def _log(root: Path, dry_run: bool, echo: Callable[[str], None]) -> Iterator[Log
         yield Log(None, None, echo)
         return
     logs = root / STATE_DIR / "logs"
-    make_private_dirs(logs)
     path = logs / f"bootstrap-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
-    # Appended line by line (not atomic_write): a log must survive the run dying halfway.
-    with open(path, "a", encoding="utf-8") as handle:
+    try:
+        make_private_dirs(logs)
+        # Appended line by line (not atomic_write): a log must survive the run dying halfway.
+        handle = open(path, "a", encoding="utf-8")  # noqa: SIM115 (the with below closes it)
+    except OSError as problem:  # the first write under the root: a read-only or full root
+        raise ScratchenvError(f"cannot write the bootstrap log in {logs}: {problem.strerror} "
+                              "(is the scratch root writable?)") from None
+    with handle:
         os.chmod(path, 0o600)
         yield Log(handle, path, echo)
 

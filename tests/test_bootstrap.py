@@ -305,6 +305,16 @@ def test_bad_input_is_one_line_and_changes_nothing(env, capsys, args, message):
     assert not env["root"].exists()
 
 
+def test_a_root_it_cannot_write_in_is_one_line(env, capsys):
+    env["root"].mkdir()
+    (env["root"] / ".scratchenv").write_text("in the way\n")  # as a read-only root would be
+    code, out, err = cli(capsys, "--venv")
+    assert code == 2 and out == ""
+    assert err == f"scratchenv: error: cannot write the bootstrap log in {env['root']}/" \
+                  ".scratchenv/logs: Not a directory (is the scratch root writable?)\n"
+    assert sorted(p.name for p in env["root"].iterdir()) == [".scratchenv"]
+
+
 def test_venv_needs_a_project(env, monkeypatch, capsys):
     monkeypatch.delenv("SCRATCHENV_PROJECT")
     code, _, err = cli(capsys, "--venv")
