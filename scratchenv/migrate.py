@@ -183,7 +183,6 @@ def forget_interrupted(plan: Plan) -> None:
 
 def _write_journal(plan: Plan, steps: Sequence[Step], link: bool, verify: str,
                    started: str) -> None:
-    makedirs_private(os.path.dirname(journal_path(plan)))  # the root too, if new: 0700
     data = {
         "started": started,
         "tools": list(dict.fromkeys(step.move.tool for step in steps)),
@@ -193,7 +192,12 @@ def _write_journal(plan: Plan, steps: Sequence[Step], link: bool, verify: str,
                    "source_touched": bool(s.survey and s.survey.source_touched)}
                   for s in steps],
     }
-    atomic_write(journal_path(plan), json.dumps(data, indent=2) + "\n", mode=0o600)
+    try:
+        makedirs_private(os.path.dirname(journal_path(plan)))  # the root too, if new: 0700
+        atomic_write(journal_path(plan), json.dumps(data, indent=2) + "\n", mode=0o600)
+    except OSError as problem:  # the first write under the root: nothing is moved yet
+        raise ScratchenvError(f"cannot write the migration journal {journal_path(plan)}: "
+                              f"{problem.strerror} (is the scratch root writable?)") from None
 
 
 def rerun_command(plan: Plan) -> str:

@@ -330,6 +330,22 @@ def test_read_only_trees_move_and_resume_without_root_powers(env):
     assert not source.exists() and snapshot(dest) == full
 
 
+def test_a_read_only_root_is_one_line_and_nothing_moves(env):
+    needs_root()  # to remount the scratch file system read-only
+    home, root = env
+    source = home / ".cache" / "pip"
+    make_tree(source, files=8)
+    full = snapshot(source)
+    root.mkdir()
+    subprocess.run(["mount", "-o", "remount,ro", str(root.parent)], check=True)
+    result = run_cli("migrate", "pip", "--apply", "--yes", env=child_env(home, root))
+    assert result.returncode == 2
+    assert result.stderr == (f"scratchenv: error: cannot write the migration journal {root}/"
+                             ".scratchenv/migrate.json: Read-only file system (is the scratch "
+                             "root writable?)\n")
+    assert snapshot(source) == full
+
+
 # Space.
 
 def test_refuses_up_front_when_the_destination_is_too_small(tmp_path, monkeypatch, capsys):
