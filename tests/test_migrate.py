@@ -80,6 +80,11 @@ def test_dry_run_shows_the_plan_and_moves_nothing(env, capsys):
     assert not (root / "cache").exists()
 
 
+def test_dry_run_with_nothing_in_home_says_so(env, capsys):
+    assert cli("migrate") == 0
+    assert capsys.readouterr().out == "nothing to move\n"
+
+
 def test_huggingface_leaves_the_token_in_home(env):
     home, root = env
     hf = home / ".cache" / "huggingface"

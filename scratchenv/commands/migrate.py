@@ -94,8 +94,7 @@ def run(args: argparse.Namespace) -> int:
     show_plan(plan, steps, checks, bool(args.tools))
     work = [s for s in steps if s.active or (args.link and s.link_only)]
     if not args.apply:
-        if work:
-            output.say("dry run: nothing moved; add --apply to move")
+        output.say("dry run: nothing moved; add --apply to move" if work else "nothing to move")
         return 0 if all(check.ok for check in checks) else 1
     if not work:
         migrate.forget_interrupted(plan)
