@@ -300,8 +300,24 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigError(f"{config_path()}: not valid TOML: {error}") from None
     except SettingsError as error:
         raise ConfigError(_not_json(error)) from None
-    except (UnicodeDecodeError, OSError) as error:
+    except UnicodeDecodeError as error:
+        byte = error.object[error.start]
+        raise ConfigError(f"cannot read settings: {_not_utf8()} is not UTF-8 text "
+                          f"(byte {byte:#04x} at offset {error.start})") from None
+    except OSError as error:
         raise ConfigError(f"cannot read settings: {error}") from None
+
+
+def _not_utf8() -> str:
+    """Which of the files settings are read from does not decode (the error does not say)."""
+    for path in (config_path(), Path(DOTENV_FILE)):
+        try:
+            path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            return str(path)
+        except OSError:
+            continue
+    return f"{config_path()} or {DOTENV_FILE}"
 
 
 def _not_json(error: SettingsError) -> str:

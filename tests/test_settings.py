@@ -134,3 +134,17 @@ def test_an_empty_root_says_it_is_empty(monkeypatch):
     monkeypatch.setenv("SCRATCHENV_ROOT", "")  # SCRATCHENV_ROOT=$SCRATCH, SCRATCH unset
     with pytest.raises(ConfigError, match="invalid setting root: empty; set it to an absolute"):
         load_settings()
+
+
+@pytest.mark.parametrize("where", ["config", "dotenv"])
+def test_a_settings_file_that_is_not_utf8_is_named(root, isolated, where):
+    if where == "config":
+        path = write_config(isolated, "")
+        path.write_bytes(b'project = "caf\xe9"\n')  # latin-1
+    else:
+        path = Path(".env.local")
+        path.write_bytes(b"OTHER_TOOL=caf\xe9\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value) == f"cannot read settings: {path} is not UTF-8 text (byte 0xe9 " \
+                                f"at offset {path.read_bytes().index(0xe9)})"
