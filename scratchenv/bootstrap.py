@@ -188,6 +188,10 @@ class VenvStep(Step):
                          repairable=False)
         if not os.access(self.interpreter, os.X_OK):
             return State("broken", "its bin/python is gone or points at a deleted interpreter")
+        if not (self.path / "bin" / "activate").is_file():
+            # `python -m venv` writes the activate scripts last, after pip: a run stopped
+            # halfway (^C, a full disk) left a venv without pip that looked whole.
+            return State("broken", "incomplete (no bin/activate): its creation was interrupted")
         probe = ctx.probe([str(self.interpreter), "-c", "import sys; print(sys.prefix)"])
         if not probe.ok:
             last = (probe.stderr.strip().splitlines() or ["no output"])[-1]

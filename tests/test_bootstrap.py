@@ -10,6 +10,7 @@ import hashlib
 import http.server
 import os
 import stat
+import subprocess
 import sys
 import threading
 import zipfile
@@ -246,6 +247,24 @@ def test_venv_whose_python_was_deleted_is_reported_then_repaired(env, index, cap
     assert (code, err) == (0, "")
     assert f"  repaired: venv {env['venv']}" in out
     assert venv_imports_tiny(env["venv"])
+
+
+def test_venv_whose_creation_was_interrupted_is_reported_then_repaired(env, capsys):
+    # What ^C during `python -m venv` leaves: pyvenv.cfg and bin/python, no pip, no activate.
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env["venv"])],
+                   check=True)
+    for script in (env["venv"] / "bin").glob("[aA]ctivate*"):
+        script.unlink()
+    args = ("--venv", "--no-uv", "--python", sys.executable)
+    code, out, err = cli(capsys, *args)
+    assert code == 1
+    assert f"venv {env['venv']}: BROKEN: incomplete (no bin/activate)" in out
+    assert "--repair" in err
+    code, out, err = cli(capsys, *args, "--repair")
+    assert (code, err) == (0, "")
+    assert (env["venv"] / "bin" / "activate").is_file()
+    assert subprocess.run([env["venv"] / "bin" / "python", "-m", "pip", "--version"],
+                          capture_output=True).returncode == 0
 
 
 def test_failing_step_names_itself_and_a_rerun_continues(env, index, capsys):
