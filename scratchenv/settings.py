@@ -331,12 +331,27 @@ def _not_json(error: SettingsError) -> str:
             f"lists and tables are JSON there, e.g. {ENV_PREFIX}DISABLE='[\"wandb\"]'")
 
 
+def _source_of(loc: tuple[int | str, ...]) -> str:
+    """Where an unknown key came from: the environment or .env.local (as SCRATCHENV_A__B),
+    else the config file."""
+    name = (ENV_PREFIX + "__".join(str(part) for part in loc)).upper()
+    if name in {key.upper() for key in os.environ}:
+        return f"the environment: {name}"
+    try:
+        dotenv = Path(DOTENV_FILE).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        dotenv = ""
+    if re.search(rf"^\s*(export\s+)?{name}\s*=", dotenv, re.MULTILINE | re.IGNORECASE):
+        return f"{DOTENV_FILE}: {name}"
+    return f"config: {config_path()}"
+
+
 def _one_line(error: ValidationError) -> str:
     first = min(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
     where = ".".join(str(part) for part in first["loc"]) or "settings"
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
-        message = f"unknown setting (check the spelling; config: {config_path()})"
+        message = f"unknown setting (check the spelling in {_source_of(first['loc'])})"
     more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
     return f"invalid setting {where}: {message}{more}"
 

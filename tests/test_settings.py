@@ -105,8 +105,19 @@ def test_root_owned_by_someone_else_is_refused(tmp_path, monkeypatch):
 
 def test_unknown_scratchenv_variable_in_dotenv_is_refused(root):
     Path(".env.local").write_text("SCRATCHENV_PROJEKT=nanochat\n")
-    with pytest.raises(ConfigError, match="projekt"):
+    with pytest.raises(ConfigError, match="projekt") as caught:
         load_settings()
+    # The file it is in, not the config file.
+    assert str(caught.value).endswith("(check the spelling in .env.local: SCRATCHENV_PROJEKT)")
+
+
+def test_unknown_nested_variable_in_the_environment_is_named(root, monkeypatch):
+    monkeypatch.setenv("SCRATCHENV_THRESHOLDS__HOME_WRN", "20G")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value) == (
+        "invalid setting thresholds.home_wrn: unknown setting (check the spelling in the "
+        "environment: SCRATCHENV_THRESHOLDS__HOME_WRN)")
 
 
 @pytest.mark.parametrize("where", ["environment", "dotenv"])
