@@ -85,6 +85,19 @@ def test_dry_run_with_nothing_in_home_says_so(env, capsys):
     assert capsys.readouterr().out == "nothing to move\n"
 
 
+def test_ctrl_c_says_how_to_finish(env, monkeypatch, capsys):
+    home, _ = env
+    make_tree(home / ".cache" / "pip", files=4)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(migrate, "_transfer", interrupted)
+    assert cli("migrate", "pip", "--apply", "--yes") == 130
+    assert capsys.readouterr().err == ("scratchenv: error: interrupted, nothing lost: "
+                                       "`scratchenv migrate pip --apply` finishes the move\n")
+
+
 def test_huggingface_leaves_the_token_in_home(env):
     home, root = env
     hf = home / ".cache" / "huggingface"

@@ -102,8 +102,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.yes and output.interactive() and not output.confirm("move these to scratch?"):
         raise ScratchenvError("not confirmed: nothing moved", exit_code=1)
-    results = migrate.apply(plan, steps, link=args.link, verify=args.verify,
-                            bar=_bars(args.progress))
+    try:
+        results = migrate.apply(plan, steps, link=args.link, verify=args.verify,
+                                bar=_bars(args.progress))
+    except KeyboardInterrupt:
+        raise ScratchenvError(f"interrupted, nothing lost: `{migrate.rerun_command(plan)}` "
+                              "finishes the move", exit_code=130) from None
     left = 0
     for result in results:
         step, o = result.step, result.outcome
