@@ -203,7 +203,10 @@ def _write_journal(plan: Plan, steps: Sequence[Step], link: bool, verify: str,
 def rerun_command(plan: Plan) -> str:
     """The command that finishes an interrupted run."""
     data = interrupted(plan) or {}
-    words = ["scratchenv", "migrate", *data.get("tools", []), "--apply"]
+    tools = data.get("tools", [])
+    if set(tools) >= {move.tool for move in home_moves(plan)}:
+        tools = []  # the run named none: every tool, as without names
+    words = ["scratchenv", "migrate", *tools, "--apply"]
     if data.get("link"):
         words.append("--link")
     if data.get("verify") == "hash":

@@ -96,6 +96,10 @@ def test_ctrl_c_says_how_to_finish(env, monkeypatch, capsys):
     assert cli("migrate", "pip", "--apply", "--yes") == 130
     assert capsys.readouterr().err == ("scratchenv: error: interrupted, nothing lost: "
                                        "`scratchenv migrate pip --apply` finishes the move\n")
+    # A run that named no tool is finished by one that names none, not a list of 30.
+    assert cli("migrate", "--apply", "--yes") == 130
+    assert capsys.readouterr().err == ("scratchenv: error: interrupted, nothing lost: "
+                                       "`scratchenv migrate --apply` finishes the move\n")
 
 
 def test_huggingface_leaves_the_token_in_home(env):
