@@ -61,10 +61,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if sys.stderr is None:
+        # Started with 2>&-: messages go nowhere but the exit code stays right (an error
+        # printer that fails turns 2 into 1), and no file opened later becomes fd 2.
+        fd = os.open(os.devnull, os.O_WRONLY)
+        if fd != 2:
+            os.dup2(fd, 2)
+            os.close(fd)
+        sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115 (for the whole run)
     if sys.stdout is None:  # started with >&-: fail before doing anything, not halfway
-        if sys.stderr is not None:
-            sys.stderr.write("scratchenv: error: standard output is closed; "
-                             "redirect it to /dev/null to discard it\n")
+        sys.stderr.write("scratchenv: error: standard output is closed; "
+                         "redirect it to /dev/null to discard it\n")
         return 2
     real = sys.__stdout__
     if real is not None and sys.stdout is real:

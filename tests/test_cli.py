@@ -103,6 +103,15 @@ def test_a_full_disk_behind_stdout_is_an_error_not_a_silent_short_file(root, arg
                             "No space left on device\n"
 
 
+def test_a_closed_stderr_keeps_the_exit_code(tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    result = subprocess.run(
+        ["sh", "-c", 'exec "$0" -m scratchenv --root "$1" env 2>&-', sys.executable, afile],
+        capture_output=True, text=True)
+    assert (result.returncode, result.stdout) == (2, "")
+
+
 def test_a_closed_stdout_is_refused_before_anything_is_done(root, isolated):
     result = subprocess.run(
         ["sh", "-c", 'exec "$0" -m scratchenv init bash >&-', sys.executable],
