@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
-from fs_helpers import isolate
+from fs_helpers import isolate, needs_root, second_fs
 
 from scratchenv.main import main
 
@@ -96,3 +98,17 @@ def test_all_needs_yes_without_a_terminal(root, capsys):
     assert tree(root) == before
     assert main(["clean", "all", "--apply", "--yes"]) == 0
     assert root.is_dir() and tree(root) == ["cache"]
+
+
+def test_a_read_only_root_is_one_line(tmp_path, monkeypatch, capsys):
+    needs_root()  # to mount a file system and make it read-only
+    with second_fs(tmp_path / "mnt", "16m") as mnt:
+        root = mnt / "scratch"
+        isolate(monkeypatch, tmp_path / "home", root)
+        (root / "cache" / "pip" / "http").mkdir(parents=True)
+        (root / "cache" / "pip" / "http" / "a").write_text("a")
+        subprocess.run(["mount", "-o", "remount,ro", str(mnt)], check=True)
+        assert main(["clean", "caches", "--apply"]) == 2
+        err = capsys.readouterr().err
+        assert err == f"scratchenv: error: cannot remove {root}/cache/pip: Read-only file system\n"
+        assert tree(root) == ["cache", "cache/pip", "cache/pip/http", "cache/pip/http/a"]
