@@ -13,7 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 
 from scratchenv.errors import ConfigError
 
@@ -56,18 +56,6 @@ class Entry(BaseModel):
     """A sub-directory to put on PATH (Cargo's `bin`)."""
     docs: str = ""
     notes: str = ""
-
-    @field_validator("path")
-    @classmethod
-    def _path_is_relative_and_plain(cls, value: str) -> str:
-        # Joined to the anchor as text: "/x" would give "<root>//x", ".." would leave it.
-        value = value.rstrip("/") if value.strip("/") else value
-        parts = value.split("/")
-        if value.startswith(("/", "~")) or any(p in ("", ".", "..") for p in parts) \
-                or "{" in value:
-            raise ValueError(f"{value!r} must be a plain relative path under the root (or "
-                             "home, with anchor = \"home\"), e.g. \"cache/my-tool\"")
-        return value
 
     def default_path(self, home: str) -> str | None:
         """The tool's own default location, with `~` and the XDG bases as under `home`."""
@@ -116,8 +104,7 @@ def _entry(var: str, fields: Mapping[str, object], *, origin: str) -> Entry:
         # An unknown field explains a "missing" one (a typo), so it is named first.
         first = min(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
         where = ".".join(str(part) for part in first["loc"]) or var
-        message = first["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"{origin}: entry {var}: {where}: {message}") from None
+        raise ConfigError(f"{origin}: entry {var}: {where}: {first['msg']}") from None
 
 
 def parse(text: str, *, origin: str) -> Catalogue:

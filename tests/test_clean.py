@@ -74,17 +74,21 @@ def test_a_location_that_is_a_symlink_loses_the_link_not_the_target(root, outsid
 
 def test_a_location_reached_through_a_symlink_out_of_the_root_is_left_alone(
         root, tmp_path, outside, monkeypatch, capsys):
-    # A variable under a symlinked directory (one whose path climbs out with .. is refused
-    # when the config is read: test_catalogue).
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / ".rustup").mkdir(parents=True)
+    (elsewhere / ".rustup" / "keep").write_text("mine")
+    # A variable whose path climbs out of the root, and one under a symlinked directory.
     config = tmp_path / "config.toml"
-    config.write_text('[vars.LINKED]\npath = "linked/sub"\ngroup = "toolchain"\n')
+    config.write_text('[vars.ESCAPE]\npath = "../elsewhere/.rustup"\ngroup = "toolchain"\n'
+                      '[vars.LINKED]\npath = "linked/sub"\ngroup = "toolchain"\n')
     (root / "linked").symlink_to(outside)
     (outside / "sub").mkdir()
     (outside / "sub" / "x").write_text("x")
     monkeypatch.setenv("SCRATCHENV_CONFIG", str(config))
     assert main(["clean", "toolchains", "--apply"]) == 1
     err = capsys.readouterr().err
-    assert "through a symlink: left alone" in err
+    assert "not inside the root" in err and "through a symlink" in err
+    assert (elsewhere / ".rustup" / "keep").read_text() == "mine"
     assert (outside / "sub" / "x").read_text() == "x"
     assert (outside / "thesis.tex").read_text() == "do not delete"
     assert not (root / ".cargo").exists()  # the rest of the group went
