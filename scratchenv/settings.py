@@ -42,17 +42,7 @@ from scratchenv.units import parse_size
 ENV_PREFIX = "SCRATCHENV_"
 DOTENV_FILE = ".env.local"
 
-
-
-def _size(value: Any) -> int:
-    # A ValueError, so pydantic's message names the setting (thresholds.home_warn).
-    try:
-        return parse_size(value)
-    except ConfigError as problem:
-        raise ValueError(str(problem)) from None
-
-
-Size = Annotated[int, BeforeValidator(_size)]
+Size = Annotated[int, BeforeValidator(parse_size)]
 
 
 def config_path(environ: os._Environ[str] | dict[str, str] | None = None) -> Path:

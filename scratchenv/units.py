@@ -12,12 +12,10 @@ _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMGTP]?)(?:I?B)?\s*", re.IGNORECASE)
 
 def parse_size(text: str | int) -> int:
     """Parse '30G', '1.5TiB', '512M', '100' (bytes) into bytes; binary units, like `du`."""
-    if isinstance(text, int) and not isinstance(text, bool):
+    if isinstance(text, int):
         if text < 0:
             raise ConfigError(f"size must not be negative: {text}")
         return text
-    if not isinstance(text, str):  # a TOML float, list or bool
-        raise ConfigError(f"not a size: {text!r} (use e.g. 30G, 512M, 1.5T)")
     match = _SIZE.fullmatch(text)
     if not match:
         raise ConfigError(f"not a size: {text!r} (use e.g. 30G, 512M, 1.5T)")
