@@ -29,7 +29,6 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -288,8 +287,6 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigError(_one_line(error)) from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{config_path()}: not valid TOML: {error}") from None
-    except SettingsError as error:
-        raise ConfigError(_not_json(error)) from None
     except UnicodeDecodeError as error:
         byte = error.object[error.start]
         raise ConfigError(f"cannot read settings: {_not_utf8()} is not UTF-8 text "
@@ -308,17 +305,6 @@ def _not_utf8() -> str:
         except OSError:
             continue
     return f"{config_path()} or {DOTENV_FILE}"
-
-
-def _not_json(error: SettingsError) -> str:
-    """pydantic-settings reads a list or table from the environment or .env.local as JSON."""
-    found = re.search(r'field "(\w+)" from source "(\w+)"', str(error))
-    if found is None:
-        return f"invalid setting: {error}"
-    name = ENV_PREFIX + found[1].upper()
-    where = f"{name} in {DOTENV_FILE}" if found[2].startswith("DotEnv") else name
-    return (f"invalid setting {found[1]}: {where} is not valid JSON ({error.__cause__}); "
-            f"lists and tables are JSON there, e.g. {ENV_PREFIX}DISABLE='[\"wandb\"]'")
 
 
 def _source_of(loc: tuple[int | str, ...]) -> str:

@@ -117,20 +117,6 @@ def test_unknown_nested_variable_in_the_environment_is_named(root, monkeypatch):
         "environment: SCRATCHENV_THRESHOLDS__HOME_WRN)")
 
 
-@pytest.mark.parametrize("where", ["environment", "dotenv"])
-def test_a_list_that_is_not_json_is_one_clear_error(root, monkeypatch, where):
-    if where == "environment":
-        monkeypatch.setenv("SCRATCHENV_DISABLE", "wandb")
-    else:
-        Path(".env.local").write_text("SCRATCHENV_DISABLE=wandb\n")
-    with pytest.raises(ConfigError, match=r"SCRATCHENV_DISABLE.* is not valid JSON") as caught:
-        load_settings()
-    assert "\n" not in str(caught.value)
-    Path(".env.local").unlink(missing_ok=True)
-    monkeypatch.setenv("SCRATCHENV_DISABLE", '["wandb"]')
-    assert load_settings().disable == ["wandb"]
-
-
 def test_a_config_that_is_a_directory_is_refused(root, isolated):
     write_config(isolated, "").unlink()
     (isolated / ".config" / "scratchenv" / "config.toml").mkdir()
