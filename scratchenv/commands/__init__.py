@@ -18,11 +18,6 @@ def settings_from(args: argparse.Namespace) -> Settings:
     from scratchenv.settings import load_settings
 
     if getattr(args, "config", None):
-        if not os.path.lexists(os.path.expanduser(args.config)):
-            from scratchenv.errors import ConfigError
-
-            # Unlike $SCRATCHENV_CONFIG (unset or missing: no config), a flag is a typo.
-            raise ConfigError(f"--config {args.config}: no such file")
         os.environ["SCRATCHENV_CONFIG"] = args.config
     return load_settings(root=args.root, project=args.project)
 
