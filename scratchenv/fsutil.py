@@ -16,8 +16,8 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes, *, mode: int =
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    # surrogateescape: a path that is not UTF-8 (from the OS, as Python decodes it) is
-    # written back as the bytes it was, so the shell sees the same directory.
+    # A path from the OS may hold bytes that are not UTF-8 (decoded as surrogates, like
+    # os.fsdecode): they are written back byte-exact.
     payload = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
