@@ -10,10 +10,10 @@ atomic rename, so concurrent logins each see a whole file.
 from __future__ import annotations
 
 import os
+import pwd
 
 from scratchenv import __version__
-from scratchenv.errors import ScratchenvError
-from scratchenv.home import home_dir
+from scratchenv.errors import ConfigError, ScratchenvError
 
 TYPE_CHECKING = False  # not `typing`: its import costs the login path ~2 ms
 if TYPE_CHECKING:
@@ -23,6 +23,21 @@ INPUTS_PREFIX = "# scratchenv-inputs: "
 SHELL_NAMES = ("bash", "zsh", "fish", "sh")
 # Environment variables that can change the settings (besides SCRATCHENV_*).
 _WATCHED = ("HOME", "USER", "LOGNAME", "SCRATCH", "XDG_CONFIG_HOME")
+
+
+def home_dir(environ: Mapping[str, str]) -> str:
+    """$HOME, or the password database's entry when HOME is unset or empty.
+
+    Not `os.path.expanduser("~")`: with HOME='' it returns "/", and scratchenv would scan
+    the whole disk as "home" and write ~/.bashrc as /.bashrc.
+    """
+    if environ.get("HOME"):
+        return environ["HOME"]
+    try:
+        return pwd.getpwuid(os.getuid()).pw_dir
+    except KeyError:
+        raise ConfigError(f"HOME is not set and uid {os.getuid()} has no home directory in "
+                          "the password database; set HOME") from None
 
 
 def state_dir(environ: Mapping[str, str]) -> str:

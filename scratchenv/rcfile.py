@@ -6,14 +6,13 @@ Only the text between the markers is ever ours; the user's own lines are never t
 from __future__ import annotations
 
 import difflib
-import os
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from scratchenv.activate import home_dir
 from scratchenv.errors import ScratchenvError
 from scratchenv.fsutil import atomic_write
-from scratchenv.home import home_dir
 
 BEGIN = "# >>> scratchenv >>>"
 END = "# <<< scratchenv <<<"
@@ -119,11 +118,7 @@ def install(path: Path, new_block: str | None, *, dry_run: bool = False) -> tupl
     if dry_run or new == old:
         return new != old, changes
     mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
-    try:
-        if path.exists():
-            shutil.copy2(path, path.with_name(path.name + ".scratchenv-backup"))
-        # Through a symlink (dotfiles kept in a repository), so the link stays a link.
-        atomic_write(os.path.realpath(path), new, mode=mode)
-    except OSError as problem:
-        raise ScratchenvError(f"cannot write {path}: {problem.strerror or problem}") from None
+    if path.exists():
+        shutil.copy2(path, path.with_name(path.name + ".scratchenv-backup"))
+    atomic_write(path, new, mode=mode)
     return True, changes

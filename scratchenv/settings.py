@@ -33,9 +33,9 @@ from pydantic_settings import (
 )
 
 from scratchenv import detect
+from scratchenv.activate import home_dir
 from scratchenv.catalogue import Catalogue, VariableName, check_variable_name, load_default
 from scratchenv.errors import ConfigError, ScratchenvError
-from scratchenv.home import home_dir
 from scratchenv.units import parse_size
 
 ENV_PREFIX = "SCRATCHENV_"
@@ -237,7 +237,7 @@ class Settings(BaseSettings):
 
     @property
     def home(self) -> Path:
-        return Path(home_dir())
+        return Path(home_dir(os.environ))
 
     @property
     def project_layout(self) -> Project | None:

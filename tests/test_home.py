@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from scratchenv import activate
 from scratchenv.activate import fast_path, state_dir
 from scratchenv.errors import ConfigError
 from scratchenv.rcfile import rc_path
@@ -30,19 +31,15 @@ def test_empty_or_unset_home_is_the_password_entry_never_slash(value, monkeypatc
     assert PASSWD_HOME != "/"
     assert rc_path("bash", environ) == Path(PASSWD_HOME, ".bashrc")
     assert state_dir(environ) == os.path.join(PASSWD_HOME, ".local", "state", "scratchenv")
-    assert str(config_path(environ)).startswith(PASSWD_HOME + "/")
+    assert str(config_path()).startswith(PASSWD_HOME + "/")
 
 
 def test_no_home_anywhere_is_one_clear_error(monkeypatch):
-    from scratchenv import home
-
-    monkeypatch.setattr(home.pwd, "getpwuid", _no_entry)
+    monkeypatch.setattr(activate.pwd, "getpwuid", _no_entry)
     with pytest.raises(ConfigError, match="HOME is not set and uid .* set HOME"):
-        home.home_dir({"HOME": ""})
+        activate.home_dir({"HOME": ""})
 
 
 def test_activate_fast_path_leaves_a_missing_home_to_the_slow_path(monkeypatch):
-    from scratchenv import home
-
-    monkeypatch.setattr(home.pwd, "getpwuid", _no_entry)
+    monkeypatch.setattr(activate.pwd, "getpwuid", _no_entry)
     assert fast_path([], {"SHELL": "/bin/bash"}) is None
