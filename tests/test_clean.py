@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
-from fs_helpers import isolate, needs_root, second_fs
+from fs_helpers import isolate
 
 from scratchenv.main import main
 
@@ -95,16 +93,11 @@ def test_a_location_reached_through_a_symlink_out_of_the_root_is_left_alone(
     assert root.is_dir()
 
 
-def test_all_needs_yes_without_a_terminal(root, capsys):
-    before = tree(root)
-    assert main(["clean", "all", "--apply"]) == 2
-    assert "add --yes" in capsys.readouterr().err
-    assert tree(root) == before
-    assert main(["clean", "all", "--apply", "--yes"]) == 0
-    assert root.is_dir() and tree(root) == ["cache"]
-
-
 def test_a_read_only_root_is_one_line(tmp_path, monkeypatch, capsys):
+    import subprocess
+
+    from fs_helpers import needs_root, second_fs
+
     needs_root()  # to mount a file system and make it read-only
     with second_fs(tmp_path / "mnt", "16m") as mnt:
         root = mnt / "scratch"
@@ -116,3 +109,12 @@ def test_a_read_only_root_is_one_line(tmp_path, monkeypatch, capsys):
         err = capsys.readouterr().err
         assert err == f"scratchenv: error: cannot remove {root}/cache/pip: Read-only file system\n"
         assert tree(root) == ["cache", "cache/pip", "cache/pip/http", "cache/pip/http/a"]
+
+
+def test_all_needs_yes_without_a_terminal(root, capsys):
+    before = tree(root)
+    assert main(["clean", "all", "--apply"]) == 2
+    assert "add --yes" in capsys.readouterr().err
+    assert tree(root) == before
+    assert main(["clean", "all", "--apply", "--yes"]) == 0
+    assert root.is_dir() and tree(root) == ["cache"]

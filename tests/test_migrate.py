@@ -242,6 +242,22 @@ def test_same_file_system_moves_by_hard_link_without_copying(tmp_path, monkeypat
     assert os.stat(dest / "d0" / "e0" / "f0.bin").st_ino == inode
 
 
+def test_a_read_only_root_is_one_line_and_nothing_moves(env):
+    needs_root()  # to remount the scratch file system read-only
+    home, root = env
+    source = home / ".cache" / "pip"
+    make_tree(source, files=8)
+    full = snapshot(source)
+    root.mkdir()
+    subprocess.run(["mount", "-o", "remount,ro", str(root.parent)], check=True)
+    result = run_cli("migrate", "pip", "--apply", "--yes", env=child_env(home, root))
+    assert result.returncode == 2
+    assert result.stderr == (f"scratchenv: error: cannot write the migration journal {root}/"
+                             ".scratchenv/migrate.json: Read-only file system (is the scratch "
+                             "root writable?)\n")
+    assert snapshot(source) == full
+
+
 # Interrupted runs: SIGKILL at exact steps (the KILL_ENV hook) and at random times.
 
 def child_env(home: Path, root: Path, **extra: str) -> dict[str, str]:
@@ -350,22 +366,6 @@ def test_read_only_trees_move_and_resume_without_root_powers(env):
                               text=True)
     assert finished.returncode == 0, finished.stderr
     assert not source.exists() and snapshot(dest) == full
-
-
-def test_a_read_only_root_is_one_line_and_nothing_moves(env):
-    needs_root()  # to remount the scratch file system read-only
-    home, root = env
-    source = home / ".cache" / "pip"
-    make_tree(source, files=8)
-    full = snapshot(source)
-    root.mkdir()
-    subprocess.run(["mount", "-o", "remount,ro", str(root.parent)], check=True)
-    result = run_cli("migrate", "pip", "--apply", "--yes", env=child_env(home, root))
-    assert result.returncode == 2
-    assert result.stderr == (f"scratchenv: error: cannot write the migration journal {root}/"
-                             ".scratchenv/migrate.json: Read-only file system (is the scratch "
-                             "root writable?)\n")
-    assert snapshot(source) == full
 
 
 # Space.
