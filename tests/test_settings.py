@@ -33,21 +33,6 @@ def test_sources_rank_flags_env_dotenv_config(tmp_path, isolated, monkeypatch):
     assert load_settings(root=str(roots["flag"])).project == "fromconfig"
 
 
-def test_nested_thresholds_from_env_and_config(root, isolated, monkeypatch):
-    write_config(isolated, '[thresholds]\nhome_warn = "20G"\n')
-    settings = load_settings()
-    assert settings.thresholds.home_warn == 20 * 1024**3
-    assert settings.thresholds.min_free == 10 * 1024**3
-    monkeypatch.setenv("SCRATCHENV_THRESHOLDS__HOME_WARN", "512M")
-    assert load_settings().thresholds.home_warn == 512 * 1024**2
-
-
-def test_relative_root_is_refused(monkeypatch):
-    monkeypatch.setenv("SCRATCHENV_ROOT", "relative/path")
-    with pytest.raises(ConfigError, match="relative; the scratch root must be an absolute path"):
-        load_settings()
-
-
 def test_unknown_key_in_dotenv_names_that_file_not_the_config(root):
     Path(".env.local").write_text("SCRATCHENV_PROJEKT=nanochat\n")
     with pytest.raises(ConfigError) as caught:
@@ -89,6 +74,21 @@ def test_a_settings_file_that_is_not_utf8_is_named(root, isolated, where):
         load_settings()
     assert str(caught.value) == f"cannot read settings: {path} is not UTF-8 text (byte 0xe9 " \
                                 f"at offset {path.read_bytes().index(0xe9)})"
+
+
+def test_nested_thresholds_from_env_and_config(root, isolated, monkeypatch):
+    write_config(isolated, '[thresholds]\nhome_warn = "20G"\n')
+    settings = load_settings()
+    assert settings.thresholds.home_warn == 20 * 1024**3
+    assert settings.thresholds.min_free == 10 * 1024**3
+    monkeypatch.setenv("SCRATCHENV_THRESHOLDS__HOME_WARN", "512M")
+    assert load_settings().thresholds.home_warn == 512 * 1024**2
+
+
+def test_relative_root_is_refused(monkeypatch):
+    monkeypatch.setenv("SCRATCHENV_ROOT", "relative/path")
+    with pytest.raises(ConfigError, match="relative; the scratch root must be an absolute path"):
+        load_settings()
 
 
 def test_profile_fills_only_what_nothing_else_sets(tmp_path, monkeypatch):
