@@ -13,9 +13,11 @@ settings never source each other's file, and writers of one file write the same 
 from __future__ import annotations
 
 import os
+import pwd
 import zlib
 
 from scratchenv import __version__
+from scratchenv.errors import ConfigError, ScratchenvError
 
 TYPE_CHECKING = False  # not `typing`: its import costs the login path ~2 ms
 if TYPE_CHECKING:
@@ -30,7 +32,18 @@ _WATCHED = ("HOME", "USER", "LOGNAME", "SCRATCH", "XDG_CONFIG_HOME")
 
 
 def home_dir(environ: Mapping[str, str]) -> str:
-    return environ.get("HOME") or os.path.expanduser("~")
+    """$HOME, or the password database's entry when HOME is unset or empty.
+
+    Not `os.path.expanduser("~")`: with HOME='' it returns "/", and scratchenv would scan
+    the whole disk as "home" and write ~/.bashrc as /.bashrc.
+    """
+    if environ.get("HOME"):
+        return environ["HOME"]
+    try:
+        return pwd.getpwuid(os.getuid()).pw_dir
+    except KeyError:
+        raise ConfigError(f"HOME is not set and uid {os.getuid()} has no home directory in "
+                          "the password database; set HOME") from None
 
 
 def config_file(environ: Mapping[str, str]) -> str:
@@ -142,9 +155,9 @@ def fast_path(args: Sequence[str], environ: Mapping[str, str]) -> str | None:
         return None
     try:
         cwd = os.getcwd()
-    except OSError:
+        return fresh_path(shell or default_shell(environ), environ, cwd)
+    except (OSError, ScratchenvError):  # the slow path says what is wrong
         return None
-    return fresh_path(shell or default_shell(environ), environ, cwd)
 
 
 PRUNE_AFTER_DAYS = 30

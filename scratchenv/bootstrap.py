@@ -188,6 +188,10 @@ class VenvStep(Step):
                          repairable=False)
         if not os.access(self.interpreter, os.X_OK):
             return State("broken", "its bin/python is gone or points at a deleted interpreter")
+        if not (self.path / "bin" / "activate").is_file():
+            # `python -m venv` writes the activate scripts last, after pip: a run stopped
+            # halfway (^C, a full disk) left a venv without pip that looked whole.
+            return State("broken", "incomplete (no bin/activate): its creation was interrupted")
         probe = ctx.probe([str(self.interpreter), "-c", "import sys; print(sys.prefix)"])
         if not probe.ok:
             last = (probe.stderr.strip().splitlines() or ["no output"])[-1]
@@ -384,7 +388,8 @@ def _venv_steps(path: Path, options: Options, env: dict[str, str]) -> list[Step]
     if options.requirements is not None:
         requirements = options.requirements.expanduser().absolute()
         if not requirements.is_file():
-            raise ConfigError(f"requirements file {options.requirements} not found")
+            what = "is not a file" if requirements.exists() else "not found"
+            raise ConfigError(f"requirements file {options.requirements} {what}")
         steps.append(RequirementsStep(venv, requirements, uv))
     return steps
 
@@ -413,6 +418,8 @@ def _find_python(python: str | None) -> str:
         found = python if "/" in python else proc.which(python)
         if found is None or not os.access(found, os.X_OK):
             raise ConfigError(f"--python {python}: no such interpreter")
+        if not os.path.isfile(found):
+            raise ConfigError(f"--python {python}: not an executable file")
         return os.path.abspath(found)
     return proc.which("python3") or sys.executable
 
@@ -491,10 +498,15 @@ def _log(root: Path, dry_run: bool, echo: Callable[[str], None]) -> Iterator[Log
         yield Log(None, None, echo)
         return
     logs = root / STATE_DIR / "logs"
-    makedirs_private(logs)
     path = logs / f"bootstrap-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
-    # Appended line by line (not atomic_write): a log must survive the run dying halfway.
-    with open(path, "a", encoding="utf-8") as handle:
+    try:
+        makedirs_private(logs)
+        # Appended line by line (not atomic_write): a log must survive the run dying halfway.
+        handle = open(path, "a", encoding="utf-8")  # noqa: SIM115 (the with below closes it)
+    except OSError as problem:  # the first write under the root: a read-only or full root
+        raise ScratchenvError(f"cannot write the bootstrap log in {logs}: {problem.strerror} "
+                              "(is the scratch root writable?)") from None
+    with handle:
         os.chmod(path, 0o600)
         yield Log(handle, path, echo)
 

@@ -374,10 +374,13 @@ def remove_tree(path: Path, root: Path) -> None:
         raise ScratchenvError(f"refusing to delete {path}: it is outside {root}")
     # rmtree does not follow symlinks inside the tree (it unlinks them); a file that
     # vanished meanwhile (another rank cleaning up too) is not an error.
-    if sys.version_info >= (3, 12):
-        shutil.rmtree(path, onexc=_ignore_vanished)
-    else:
-        shutil.rmtree(path, onerror=_ignore_vanished)
+    try:
+        if sys.version_info >= (3, 12):
+            shutil.rmtree(path, onexc=_ignore_vanished)
+        else:
+            shutil.rmtree(path, onerror=_ignore_vanished)
+    except OSError as problem:  # a read-only scratch mount, someone else's files
+        raise ScratchenvError(f"cannot delete {path}: {problem.strerror}") from None
 
 
 def _ignore_vanished(function: Any, path: str, error: Any) -> None:

@@ -98,8 +98,10 @@ def remove(target: Target) -> None:
     if not shutil.rmtree.avoids_symlink_attacks:
         raise ScratchenvError("this platform's rmtree may follow symlinks; clean refuses")
     path = target.path
-    st = os.lstat(path)
-    if stat.S_ISDIR(st.st_mode):
-        shutil.rmtree(path, onerror=_retry_writable)
-    else:
-        os.unlink(path)
+    try:
+        if stat.S_ISDIR(os.lstat(path).st_mode):
+            shutil.rmtree(path, onerror=_retry_writable)
+        else:
+            os.unlink(path)
+    except OSError as problem:  # a read-only scratch mount; rmtree names only the leaf
+        raise ScratchenvError(f"cannot remove {path}: {problem.strerror}") from None

@@ -61,6 +61,43 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if sys.stderr is None:
+        # Started with 2>&-: messages go nowhere but the exit code stays right (an error
+        # printer that fails turns 2 into 1), and no file opened later becomes fd 2.
+        fd = os.open(os.devnull, os.O_WRONLY)
+        if fd != 2:
+            os.dup2(fd, 2)
+            os.close(fd)
+        sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115 (for the whole run)
+    if sys.stdout is None:  # started with >&-: fail before doing anything, not halfway
+        sys.stderr.write("scratchenv: error: standard output is closed; "
+                         "redirect it to /dev/null to discard it\n")
+        return 2
+    real = sys.__stdout__
+    if real is not None and sys.stdout is real:
+        # Unbuffered, so a failing stdout (a reader that left, a full disk) fails at the
+        # write, where it is handled, not in the flush at exit (a 2-line complaint, exit 120).
+        # surrogateescape: a path that is not UTF-8 prints as its bytes, whatever the locale.
+        import io
+
+        sys.stdout = io.TextIOWrapper(io.FileIO(real.fileno(), "w", closefd=False),
+                                      encoding=real.encoding, errors="surrogateescape",
+                                      write_through=True)
+    try:
+        return _main(args_list)
+    except BrokenPipeError:
+        # `scratchenv env | head`: the reader left; nothing more to say.
+        return 0
+    except KeyboardInterrupt:  # before the command started
+        sys.stderr.write("scratchenv: error: interrupted\n")
+        return 130
+    except OSError as problem:  # stdout, from argparse's --help or the activate fast path
+        sys.stderr.write(f"scratchenv: error: cannot write to standard output: "
+                         f"{problem.strerror}\n")
+        return 2
+
+
+def _main(args_list: list[str]) -> int:
     if args_list[:1] == ["activate"]:
         from scratchenv.activate import fast_path
 
@@ -82,9 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         error("interrupted")
         return 130
     except BrokenPipeError:
-        # `scratchenv env | head`: the reader left; nothing more to say.
-        sys.stderr.close()
-        return 0
+        raise  # main() handles it
     except Exception as unexpected:
         if args.debug:
             raise

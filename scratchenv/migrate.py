@@ -182,7 +182,6 @@ def forget_interrupted(plan: Plan) -> None:
 
 def _write_journal(plan: Plan, steps: Sequence[Step], link: bool, verify: str,
                    started: str) -> None:
-    makedirs_private(os.path.dirname(journal_path(plan)))  # the root too, if new: 0700
     data = {
         "started": started,
         "tools": list(dict.fromkeys(step.move.tool for step in steps)),
@@ -192,13 +191,21 @@ def _write_journal(plan: Plan, steps: Sequence[Step], link: bool, verify: str,
                    "source_touched": bool(s.survey and s.survey.source_touched)}
                   for s in steps],
     }
-    atomic_write(journal_path(plan), json.dumps(data, indent=2) + "\n", mode=0o600)
+    try:
+        makedirs_private(os.path.dirname(journal_path(plan)))  # the root too, if new: 0700
+        atomic_write(journal_path(plan), json.dumps(data, indent=2) + "\n", mode=0o600)
+    except OSError as problem:  # the first write under the root: nothing is moved yet
+        raise ScratchenvError(f"cannot write the migration journal {journal_path(plan)}: "
+                              f"{problem.strerror} (is the scratch root writable?)") from None
 
 
 def rerun_command(plan: Plan) -> str:
     """The command that finishes an interrupted run."""
     data = interrupted(plan) or {}
-    words = ["scratchenv", "migrate", *data.get("tools", []), "--apply"]
+    tools = data.get("tools", [])
+    if set(tools) >= {move.tool for move in home_moves(plan)}:
+        tools = []  # the run named none: every tool, as without names
+    words = ["scratchenv", "migrate", *tools, "--apply"]
     if data.get("link"):
         words.append("--link")
     if data.get("verify") == "hash":

@@ -7,14 +7,21 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
+from scratchenv.errors import ScratchenvError
+
 
 def say(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
+    write(text + "\n")
 
 
 def write(text: str) -> None:
     """Raw text to stdout (a rendered file), exactly as given."""
-    sys.stdout.write(text)
+    try:
+        sys.stdout.write(text)
+    except BrokenPipeError:
+        raise  # the reader left: main() ends quietly
+    except OSError as problem:  # a full disk behind `> file`: the file is incomplete
+        raise ScratchenvError(f"cannot write to standard output: {problem.strerror}") from None
 
 
 def warn(text: str) -> None:
@@ -54,13 +61,15 @@ def confirm(question: str) -> bool:
     """Ask a yes/no question on the terminal; False unless the answer starts with y."""
     sys.stderr.write(f"{question} [y/N] ")
     sys.stderr.flush()
-    answer = sys.stdin.readline()
+    answer = sys.stdin.readline() if sys.stdin is not None else ""
     return answer.strip().lower().startswith("y")
 
 
 def interactive() -> bool:
     """True when a person can answer a question (stdin and stderr are terminals)."""
-    return sys.stdin.isatty() and sys.stderr.isatty()
+    # None: started with `<&-` or `2>&-`.
+    return (sys.stdin is not None and sys.stderr is not None
+            and sys.stdin.isatty() and sys.stderr.isatty())
 
 
 def duration(seconds: float) -> str:

@@ -5,6 +5,7 @@ Renderers are pure (Report -> str); commands print what they return through outp
 
 from __future__ import annotations
 
+import re
 from itertools import groupby
 
 from pydantic import BaseModel, ConfigDict
@@ -119,7 +120,18 @@ def render_junit(report: Report, *, title: str = "scratchenv verify") -> str:
     suites = ET.Element("testsuites")
     suites.append(suite)
     ET.indent(suites)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
+    text = ET.tostring(suites, "unicode")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + _NOT_XML.sub(_xml_escape, text) + "\n"
+
+
+# What XML 1.0 cannot hold, even escaped: control characters (a root named with one) and
+# lone surrogates (a path that is not UTF-8, as Python decodes it). Shown as \xNN instead.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_escape(match: re.Match[str]) -> str:
+    char = ord(match[0])
+    return f"\\x{char & 0xff:02x}" if 0xdc80 <= char <= 0xdcff or char < 0x20 else "\ufffd"
 
 
 def _code(text: str) -> str:

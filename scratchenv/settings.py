@@ -198,6 +198,14 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a project name (letters, digits, . _ -)")
         return value
 
+    @field_validator("root", mode="before")
+    @classmethod
+    def _root_is_not_empty(cls, value: Any) -> Any:
+        # SCRATCHENV_ROOT=$SCRATCH with SCRATCH unset; Path("") would be "." (relative).
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("empty; set it to an absolute path, or unset it to detect the root")
+        return value
+
     @field_validator("root")
     @classmethod
     def _root_is_absolute(cls, value: Path | None) -> Path | None:
@@ -294,6 +302,8 @@ def load_settings(**overrides: Any) -> Settings:
     Every failure becomes a one-line ConfigError naming the source and the field.
     """
     flags = {key: value for key, value in overrides.items() if value is not None}
+    if config_path().is_dir():  # pydantic-settings would skip it without a word
+        raise ConfigError(f"config {config_path()} is a directory, not a TOML file")
     try:
         return Settings(**flags)
     except ValidationError as error:
@@ -306,8 +316,39 @@ def load_settings(**overrides: Any) -> Settings:
         ) from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{config_path()}: not valid TOML: {error}") from None
-    except (UnicodeDecodeError, OSError) as error:
+    except UnicodeDecodeError as error:
+        byte = error.object[error.start]
+        raise ConfigError(f"cannot read settings: {_not_utf8()} is not UTF-8 text "
+                          f"(byte {byte:#04x} at offset {error.start})") from None
+    except OSError as error:
         raise ConfigError(f"cannot read settings: {error}") from None
+
+
+def _not_utf8() -> str:
+    """Which of the files settings are read from does not decode (the error does not say)."""
+    for path in (config_path(), Path(DOTENV_FILE)):
+        try:
+            path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            return str(path)
+        except OSError:
+            continue
+    return f"{config_path()} or {DOTENV_FILE}"
+
+
+def _source_of(loc: tuple[int | str, ...]) -> str:
+    """Where an unknown key came from: the environment or .env.local (as SCRATCHENV_A__B),
+    else the config file."""
+    name = (ENV_PREFIX + "__".join(str(part) for part in loc)).upper()
+    if name in {key.upper() for key in os.environ}:
+        return f"the environment: {name}"
+    try:
+        dotenv = Path(DOTENV_FILE).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        dotenv = ""
+    if re.search(rf"^\s*(export\s+)?{name}\s*=", dotenv, re.MULTILINE | re.IGNORECASE):
+        return f"{DOTENV_FILE}: {name}"
+    return f"config: {config_path()}"
 
 
 def _one_line(error: ValidationError) -> str:
@@ -315,7 +356,7 @@ def _one_line(error: ValidationError) -> str:
     where = ".".join(str(part) for part in first["loc"]) or "settings"
     message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
-        message = f"unknown setting (check the spelling; config: {config_path()})"
+        message = f"unknown setting (check the spelling in {_source_of(first['loc'])})"
     more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
     return f"invalid setting {where}: {message}{more}"
 

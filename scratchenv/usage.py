@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import queue
+import signal
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -167,7 +168,15 @@ def _walk_processes(
 
     processes = min(os.cpu_count() or 1, PARALLEL_WORKERS)
     shares = [directories[i::processes * 4] for i in range(processes * 4)]
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
+    # ^C reaches the whole process group: the workers are born with SIGINT blocked, so only
+    # this process raises KeyboardInterrupt (one "interrupted" line) and the pool ends them.
+    # Blocked, not ignored in an initializer: a ^C during the fork would beat it.
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pool = multiprocessing.get_context("fork").Pool(processes)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    with pool:
         yield from pool.imap_unordered(_subtrees, [(share, device, skip) for share in shares])
 
 

@@ -10,6 +10,7 @@ import hashlib
 import http.server
 import os
 import stat
+import subprocess
 import sys
 import threading
 import zipfile
@@ -248,6 +249,24 @@ def test_venv_whose_python_was_deleted_is_reported_then_repaired(env, index, cap
     assert venv_imports_tiny(env["venv"])
 
 
+def test_venv_whose_creation_was_interrupted_is_reported_then_repaired(env, capsys):
+    # What ^C during `python -m venv` leaves: pyvenv.cfg and bin/python, no pip, no activate.
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env["venv"])],
+                   check=True)
+    for script in (env["venv"] / "bin").glob("[aA]ctivate*"):
+        script.unlink()
+    args = ("--venv", "--no-uv", "--python", sys.executable)
+    code, out, err = cli(capsys, *args)
+    assert code == 1
+    assert f"venv {env['venv']}: BROKEN: incomplete (no bin/activate)" in out
+    assert "--repair" in err
+    code, out, err = cli(capsys, *args, "--repair")
+    assert (code, err) == (0, "")
+    assert (env["venv"] / "bin" / "activate").is_file()
+    assert subprocess.run([env["venv"] / "bin" / "python", "-m", "pip", "--version"],
+                          capture_output=True).returncode == 0
+
+
 def test_failing_step_names_itself_and_a_rerun_continues(env, index, capsys):
     bad = requirements(env, index, pip=True, package="no-such-package")
     code, out, err = cli(capsys, "--venv", "--no-uv", "--python", sys.executable, "-r", bad)
@@ -304,12 +323,24 @@ def test_rustup_init_downloaded_from_the_index_when_not_installed(env, monkeypat
     (["--rust", "--rustup-init", "/nonexistent/rustup-init"], "not an executable file"),
     (["--venv", "--python", "/nonexistent/python3"], "no such interpreter"),
     (["-r", "/nonexistent/requirements.txt"], "requirements file"),
+    (["--venv", "--python", "/"], "--python /: not an executable file"),
+    (["--venv", "-r", "/"], "requirements file / is not a file"),
 ])
 def test_bad_input_is_one_line_and_changes_nothing(env, capsys, args, message):
     code, out, err = cli(capsys, *args)
     assert code == 2 and out == ""
     assert err.startswith("scratchenv: error: ") and message in err and err.count("\n") == 1
     assert not env["root"].exists()
+
+
+def test_a_root_it_cannot_write_in_is_one_line(env, capsys):
+    env["root"].mkdir()
+    (env["root"] / ".scratchenv").write_text("in the way\n")  # as a read-only root would be
+    code, out, err = cli(capsys, "--venv")
+    assert code == 2 and out == ""
+    assert err == f"scratchenv: error: cannot write the bootstrap log in {env['root']}/" \
+                  ".scratchenv/logs: Not a directory (is the scratch root writable?)\n"
+    assert sorted(p.name for p in env["root"].iterdir()) == [".scratchenv"]
 
 
 def test_venv_needs_a_project(env, monkeypatch, capsys):

@@ -346,6 +346,24 @@ def test_remove_tree_never_leaves_the_root(root: Path, tmp_path):
     assert (outside / "checkpoint-1").is_dir()
 
 
+def test_a_checkpoint_on_a_read_only_mount_is_one_clear_error(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a file system read-only")
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)], check=True)
+    try:
+        (mnt / "checkpoint-1").mkdir()
+        (mnt / "checkpoint-1" / "model.bin").write_text("weights")
+        subprocess.run(["mount", "-o", "remount,ro", str(mnt)], check=True)
+        with pytest.raises(ScratchenvError) as caught:
+            checkpoints.remove_tree(mnt / "checkpoint-1", mnt)
+        assert str(caught.value) == f"cannot delete {mnt}/checkpoint-1: Read-only file system"
+        assert (mnt / "checkpoint-1" / "model.bin").read_text() == "weights"
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=True)
+
+
 def test_latest_checkpoint_is_the_newest_complete_one(root: Path, tmp_path):
     ckdir = tmp_path / "out"
     assert checkpoints.latest_checkpoint(str(ckdir)) is None

@@ -97,6 +97,24 @@ def test_a_location_reached_through_a_symlink_out_of_the_root_is_left_alone(
     assert root.is_dir()
 
 
+def test_a_read_only_root_is_one_line(tmp_path, monkeypatch, capsys):
+    import subprocess
+
+    from fs_helpers import needs_root, second_fs
+
+    needs_root()  # to mount a file system and make it read-only
+    with second_fs(tmp_path / "mnt", "16m") as mnt:
+        root = mnt / "scratch"
+        isolate(monkeypatch, tmp_path / "home", root)
+        (root / "cache" / "pip" / "http").mkdir(parents=True)
+        (root / "cache" / "pip" / "http" / "a").write_text("a")
+        subprocess.run(["mount", "-o", "remount,ro", str(mnt)], check=True)
+        assert main(["clean", "caches", "--apply"]) == 2
+        err = capsys.readouterr().err
+        assert err == f"scratchenv: error: cannot remove {root}/cache/pip: Read-only file system\n"
+        assert tree(root) == ["cache", "cache/pip", "cache/pip/http", "cache/pip/http/a"]
+
+
 def test_all_needs_yes_without_a_terminal(root, capsys):
     before = tree(root)
     assert main(["clean", "all", "--apply"]) == 2

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from conftest import cli
 
@@ -66,3 +70,74 @@ def test_dotenv_refusal_is_a_clean_error(tmp_path, monkeypatch):
     monkeypatch.setenv("SCRATCHENV_ROOT", str(odd))
     result = cli("env", "--format", "dotenv")
     assert result.returncode == 2 and "dotenv cannot express" in result.stderr
+
+
+def _run_with_stdout(stdout, *args: str) -> subprocess.CompletedProcess[str]:
+    # The installed script with buffered stdout, as users run it: `python -m` and
+    # PYTHONUNBUFFERED hide a failing flush at exit.
+    script = os.path.join(os.path.dirname(sys.executable), "scratchenv")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    return subprocess.run([script, *args], stdout=stdout, stderr=subprocess.PIPE,
+                          stdin=subprocess.DEVNULL, text=True, env=env)
+
+
+@pytest.mark.parametrize("args", [["checkpoints", "dir"], ["env"], ["activate"], ["--help"]])
+def test_a_reader_that_left_ends_the_command_quietly(root, args):
+    reader, writer = os.pipe()
+    os.close(reader)  # `| head -1` that has already gone
+    try:
+        result = _run_with_stdout(writer, *args)
+    finally:
+        os.close(writer)
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+@pytest.mark.parametrize("args", [["checkpoints", "dir"], ["env", "--format", "dotenv"],
+                                  ["activate"]])
+def test_a_full_disk_behind_stdout_is_an_error_not_a_silent_short_file(root, args):
+    with open("/dev/full", "w") as full:
+        result = _run_with_stdout(full, *args)
+    assert result.returncode == 2
+    assert result.stderr == "scratchenv: error: cannot write to standard output: " \
+                            "No space left on device\n"
+
+
+def test_a_closed_stderr_keeps_the_exit_code(tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    result = subprocess.run(
+        ["sh", "-c", 'exec "$0" -m scratchenv --root "$1" env 2>&-', sys.executable, afile],
+        capture_output=True, text=True)
+    assert (result.returncode, result.stdout) == (2, "")
+
+
+def test_a_closed_stdout_is_refused_before_anything_is_done(root, isolated):
+    result = subprocess.run(
+        ["sh", "-c", 'exec "$0" -m scratchenv init bash >&-', sys.executable],
+        stderr=subprocess.PIPE, text=True)
+    assert result.returncode == 2
+    assert result.stderr == "scratchenv: error: standard output is closed; redirect it to " \
+                            "/dev/null to discard it\n"
+    assert not (isolated / ".bashrc").exists()
+
+
+def test_paths_that_are_not_utf8_print_as_their_bytes_in_a_strict_locale(root, tmp_path):
+    home = os.fsencode(tmp_path) + b"/h\xff\xfe"
+    os.mkdir(home)
+    # A UTF-8 locale (en_US.UTF-8) makes Python's stdout strict.
+    env = {**os.environb, b"HOME": home, b"PYTHONIOENCODING": b"utf-8:strict"}
+    expected = home + b"/.local/state/scratchenv/activate.bash\n"
+    for _ in ("generated", "fresh"):
+        result = subprocess.run([sys.executable, "-m", "scratchenv", "activate", "--shell",
+                                 "bash"], env=env, capture_output=True)
+        assert (result.returncode, result.stdout, result.stderr) == (0, expected, b"")
+
+
+def test_a_login_shell_init_cannot_serve_is_refused_not_given_a_bashrc(root, isolated):
+    result = cli("init", env={**os.environ, "SHELL": "/bin/tcsh"})
+    assert result.returncode == 2
+    assert result.stderr == ("scratchenv: error: your shell is tcsh ($SHELL); init writes the rc "
+                             "file of bash, zsh or fish: name one, e.g. `scratchenv init bash`\n")
+    assert list(isolated.iterdir()) == []
+    assert cli("init", "bash", env={**os.environ, "SHELL": "/bin/tcsh"}).returncode == 0
+    assert "# >>> scratchenv >>>" in (isolated / ".bashrc").read_text()

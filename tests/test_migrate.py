@@ -84,6 +84,28 @@ def test_dry_run_shows_the_plan_and_moves_nothing(env, capsys):
     assert not (root / "cache").exists()
 
 
+def test_dry_run_with_nothing_in_home_says_so(env, capsys):
+    assert cli("migrate") == 0
+    assert capsys.readouterr().out == "nothing to move\n"
+
+
+def test_ctrl_c_says_how_to_finish(env, monkeypatch, capsys):
+    home, _ = env
+    make_tree(home / ".cache" / "pip", files=4)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(migrate, "_transfer", interrupted)
+    assert cli("migrate", "pip", "--apply", "--yes") == 130
+    assert capsys.readouterr().err == ("scratchenv: error: interrupted, nothing lost: "
+                                       "`scratchenv migrate pip --apply` finishes the move\n")
+    # A run that named no tool is finished by one that names none, not a list of 30.
+    assert cli("migrate", "--apply", "--yes") == 130
+    assert capsys.readouterr().err == ("scratchenv: error: interrupted, nothing lost: "
+                                       "`scratchenv migrate --apply` finishes the move\n")
+
+
 def test_huggingface_leaves_the_token_in_home(env):
     home, root = env
     hf = home / ".cache" / "huggingface"
@@ -234,6 +256,22 @@ def test_same_file_system_moves_by_hard_link_without_copying(tmp_path, monkeypat
     dest = root / "cache" / "pip"
     assert snapshot(dest) == before and not source.exists()
     assert os.stat(dest / "d0" / "e0" / "f0.bin").st_ino == inode
+
+
+def test_a_read_only_root_is_one_line_and_nothing_moves(env):
+    needs_root()  # to remount the scratch file system read-only
+    home, root = env
+    source = home / ".cache" / "pip"
+    make_tree(source, files=8)
+    full = snapshot(source)
+    root.mkdir()
+    subprocess.run(["mount", "-o", "remount,ro", str(root.parent)], check=True)
+    result = run_cli("migrate", "pip", "--apply", "--yes", env=child_env(home, root))
+    assert result.returncode == 2
+    assert result.stderr == (f"scratchenv: error: cannot write the migration journal {root}/"
+                             ".scratchenv/migrate.json: Read-only file system (is the scratch "
+                             "root writable?)\n")
+    assert snapshot(source) == full
 
 
 # Interrupted runs: SIGKILL at exact steps (the KILL_ENV hook) and at random times.

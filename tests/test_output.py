@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 
 from scratchenv.output import Progress, duration
 
@@ -54,3 +56,13 @@ def test_off_when_the_stream_is_not_a_terminal():
 def test_duration():
     assert duration(42) == "0:42"
     assert duration(3725) == "1:02:05"
+
+
+def test_a_closed_stdin_is_no_one_to_ask_not_a_crash(root):
+    (root / "cache" / "pip").mkdir(parents=True)
+    result = subprocess.run(["sh", "-c", 'exec "$0" -m scratchenv clean all --apply <&-',
+                             sys.executable], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr == ("scratchenv: error: clean all removes every location above; add "
+                             "--yes to confirm (no terminal to ask on)\n")
+    assert (root / "cache" / "pip").is_dir()

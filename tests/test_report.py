@@ -82,6 +82,14 @@ def test_markdown_escapes_emphasis_in_messages() -> None:
     assert "- [x] `a_b` /scratch/my\\_dir/\\*" in render(report, "markdown").splitlines()
 
 
+def test_junit_xml_holds_names_xml_cannot() -> None:
+    # A control character, and an undecodable byte as Python hands it over.
+    report = Report(findings=[Finding(check="root.exists", subject="/scratch/a\x01b\udcffc",
+                                      status="fail", message="missing")])
+    case = ET.fromstring(render(report, "junit").encode()).find("testsuite/testcase")
+    assert case is not None and case.get("name") == "/scratch/a\\x01b\\xffc"
+
+
 def test_junit_xml() -> None:
     root = ET.fromstring(render(REPORT, "junit"))
     suite = root.find("testsuite")

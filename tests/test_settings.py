@@ -33,6 +33,49 @@ def test_sources_rank_flags_env_dotenv_config(tmp_path, isolated, monkeypatch):
     assert load_settings(root=str(roots["flag"])).project == "fromconfig"
 
 
+def test_unknown_key_in_dotenv_names_that_file_not_the_config(root):
+    Path(".env.local").write_text("SCRATCHENV_PROJEKT=nanochat\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value).endswith("(check the spelling in .env.local: SCRATCHENV_PROJEKT)")
+
+
+def test_unknown_nested_variable_in_the_environment_is_named(root, monkeypatch):
+    monkeypatch.setenv("SCRATCHENV_THRESHOLDS__HOME_WRN", "20G")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value) == (
+        "invalid setting thresholds.home_wrn: unknown setting (check the spelling in the "
+        "environment: SCRATCHENV_THRESHOLDS__HOME_WRN)")
+
+
+def test_a_config_that_is_a_directory_is_refused(root, isolated):
+    write_config(isolated, "").unlink()
+    (isolated / ".config" / "scratchenv" / "config.toml").mkdir()
+    with pytest.raises(ConfigError, match="config .*config.toml is a directory"):
+        load_settings()
+
+
+def test_an_empty_root_says_it_is_empty(monkeypatch):
+    monkeypatch.setenv("SCRATCHENV_ROOT", "")  # SCRATCHENV_ROOT=$SCRATCH, SCRATCH unset
+    with pytest.raises(ConfigError, match="invalid setting root: empty; set it to an absolute"):
+        load_settings()
+
+
+@pytest.mark.parametrize("where", ["config", "dotenv"])
+def test_a_settings_file_that_is_not_utf8_is_named(root, isolated, where):
+    if where == "config":
+        path = write_config(isolated, "")
+        path.write_bytes(b'project = "caf\xe9"\n')  # latin-1
+    else:
+        path = Path(".env.local")
+        path.write_bytes(b"OTHER_TOOL=caf\xe9\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value) == f"cannot read settings: {path} is not UTF-8 text (byte 0xe9 " \
+                                f"at offset {path.read_bytes().index(0xe9)})"
+
+
 def test_nested_thresholds_from_env_and_config(root, isolated, monkeypatch):
     write_config(isolated, '[thresholds]\nhome_warn = "20G"\n')
     settings = load_settings()

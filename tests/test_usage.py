@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -113,3 +116,36 @@ def test_unreadable_directory_is_skipped_not_fatal(tree: Path) -> None:
     victim = tree / "d4"
     shutil.rmtree(victim)
     assert scan(str(tree)).complete
+
+
+_INTERRUPTED_WALK = """
+import os, sys, time
+from scratchenv import usage
+
+def slow(job):
+    open(os.path.join(sys.argv[1], str(os.getpid())), "w").close()
+    time.sleep(60)
+
+usage._subtrees = slow
+try:
+    list(usage._walk_processes(["/a", "/b", "/c", "/d"], 0, set()))
+except KeyboardInterrupt:
+    print("interrupted")
+    sys.exit(130)
+"""
+
+
+def test_ctrl_c_during_a_process_walk_is_one_interruption_not_worker_tracebacks(tmp_path):
+    ready = tmp_path / "ready"
+    ready.mkdir()
+    # ^C in a terminal signals the whole foreground process group: the workers too.
+    walk = subprocess.Popen(
+        [sys.executable, "-c", _INTERRUPTED_WALK, str(ready)], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 30
+    while not any(ready.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(walk.pid, signal.SIGINT)
+    out, err = walk.communicate(timeout=30)
+    assert (walk.returncode, out, err) == (130, "interrupted\n", "")

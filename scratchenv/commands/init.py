@@ -22,11 +22,21 @@ def scratchenv_command() -> list[str]:
     return [sys.executable, "-m", "scratchenv"]
 
 
+def _login_shell() -> str:
+    """$SHELL's name; bash when unset. Another shell would get a block it never reads."""
+    name = os.path.basename(os.environ.get("SHELL", "")) or "bash"
+    if name not in ("bash", "zsh", "fish"):
+        from scratchenv.errors import ScratchenvError
+
+        raise ScratchenvError(f"your shell is {name} ($SHELL); init writes the rc file of bash, "
+                              "zsh or fish: name one, e.g. `scratchenv init bash`")
+    return name
+
+
 def run(args: argparse.Namespace) -> int:
     from scratchenv import output, rcfile
-    from scratchenv.activate import default_shell
 
-    shell = args.shell or default_shell(os.environ)
+    shell = args.shell or _login_shell()
     path = rcfile.rc_path(shell, os.environ)
     new_block = None if args.reverse else rcfile.block(shell, scratchenv_command())
     changed, changes = rcfile.install(path, new_block, dry_run=args.dry_run)

@@ -94,8 +94,7 @@ def run(args: argparse.Namespace) -> int:
     show_plan(plan, steps, checks, bool(args.tools))
     work = [s for s in steps if s.active or (args.link and s.link_only)]
     if not args.apply:
-        if work:
-            output.say("dry run: nothing moved; add --apply to move")
+        output.say("dry run: nothing moved; add --apply to move" if work else "nothing to move")
         return 0 if all(check.ok for check in checks) else 1
     if not work:
         migrate.forget_interrupted(plan)
@@ -103,8 +102,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not args.yes and output.interactive() and not output.confirm("move these to scratch?"):
         raise ScratchenvError("not confirmed: nothing moved", exit_code=1)
-    results = migrate.apply(plan, steps, link=args.link, verify=args.verify,
-                            bar=_bars(args.progress))
+    try:
+        results = migrate.apply(plan, steps, link=args.link, verify=args.verify,
+                                bar=_bars(args.progress))
+    except KeyboardInterrupt:
+        raise ScratchenvError(f"interrupted, nothing lost: `{migrate.rerun_command(plan)}` "
+                              "finishes the move", exit_code=130) from None
     left = 0
     for result in results:
         step, o = result.step, result.outcome
