@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import stat
 import subprocess
 import sys
@@ -13,16 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import cli as run_cli
+from conftest import need
 
 from scratchenv import checkpoints
 from scratchenv.errors import ScratchenvError
-
-
-def _need_git() -> None:
-    if shutil.which("git") is None:
-        if os.environ.get("CI"):
-            pytest.fail("git is required for the worktree tests")
-        pytest.skip("git not installed")
 
 
 @pytest.fixture
@@ -55,7 +49,7 @@ def git(cwd: Path, *args: str) -> str:
 @pytest.fixture
 def repo(root: Path, tmp_path: Path) -> Path:
     """A git repository with one commit, at tmp_path/src/repo."""
-    _need_git()
+    need("git")
     path = tmp_path / "src" / "repo"
     path.mkdir(parents=True)
     git(path, "init", "-q", "-b", "main")
@@ -66,10 +60,8 @@ def repo(root: Path, tmp_path: Path) -> Path:
 
 
 def cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "scratchenv", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=120,
-    )
+    """The command line, run in `cwd` (the worktree decides the directory)."""
+    return run_cli(*args, cwd=cwd)
 
 
 def make_checkpoint(directory: Path, step: int, *, complete: bool = True,
