@@ -18,7 +18,7 @@ from common import Row
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scratchenv.usage import scan  # noqa: E402
+from scratchenv.disk.usage import scan  # noqa: E402
 
 FILES = 200_000
 

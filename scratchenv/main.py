@@ -99,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(args_list: list[str]) -> int:
     if args_list[:1] == ["activate"]:
-        from scratchenv.activate import fast_path
+        from scratchenv.login.activate import fast_path
 
         path = fast_path(args_list[1:], os.environ)
         if path is not None:

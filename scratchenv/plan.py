@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from scratchenv.catalogue import Entry
-from scratchenv.settings import Settings
+from scratchenv.config.catalogue import Entry
+from scratchenv.config.settings import Settings
 
 NODE_LOCAL_DIR = "scratchenv"
 """Sub-directory of $SLURM_TMPDIR (else $TMPDIR) that node-local entries go under in a job."""

@@ -19,7 +19,7 @@ from scratchenv.errors import ScratchenvError
 
 
 @dataclass(frozen=True)
-class Result:
+class CommandResult:
     argv: tuple[str, ...]
     returncode: int
     stdout: str
@@ -42,7 +42,7 @@ def run(
     env: Mapping[str, str] | None = None,
     timeout: float | None = None,
     cwd: str | None = None,
-) -> Result:
+) -> CommandResult:
     """Run `argv` to completion and capture its output; never raises for a non-zero exit.
 
     `env`: the child's whole environment (e.g. `plan.apply(os.environ)`); default: this
@@ -60,7 +60,7 @@ def run(
     except BaseException:
         _kill_group(process)
         raise
-    return Result(tuple(argv), process.returncode, _text(out), _text(err))
+    return CommandResult(tuple(argv), process.returncode, _text(out), _text(err))
 
 
 def stream(
@@ -69,13 +69,13 @@ def stream(
     on_line: Callable[[str], None],
     env: Mapping[str, str] | None = None,
     cwd: str | None = None,
-) -> Result:
+) -> CommandResult:
     """Run `argv` to completion, handing each line it prints (stdout or stderr) to `on_line`
     as it comes; never raises for a non-zero exit.
 
     For installers whose progress the user should watch (bootstrap). Standard input is
     closed, so a tool that unexpectedly prompts fails instead of hanging. The child stays
-    in the terminal's process group, so ^C reaches it too. The Result's stdout holds both
+    in the terminal's process group, so ^C reaches it too. The CommandResult's stdout holds both
     streams' lines in the order they arrived; its stderr is empty.
     """
     from plumbum.commands.processes import Mode, iter_lines
@@ -89,7 +89,8 @@ def stream(
         lines.append(line)
         on_line(line)
     process.wait()
-    return Result(tuple(argv), process.returncode, "".join(f"{line}\n" for line in lines), "")
+    stdout = "".join(f"{line}\n" for line in lines)
+    return CommandResult(tuple(argv), process.returncode, stdout, "")
 
 
 def _popen(

@@ -3,8 +3,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from scratchenv.config.settings import load_settings
 from scratchenv.plan import PrependPath, SetVar, UnsetVar, apply_changes, build_plan
-from scratchenv.settings import load_settings
 
 
 def test_nanochat_layout_is_the_tree_users_know(root, isolated):

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from scratchenv.catalogue import load_default
+from scratchenv.config.catalogue import load_default
+from scratchenv.config.settings import Settings, load_settings
 from scratchenv.plan import build_plan
-from scratchenv.settings import Settings, load_settings
 
 MANAGED = {entry.var for entry in load_default().entries} | {
     "VENV_PATH", "NANOCHAT_BASE_DIR", "VIRTUAL_ENV", "SLURM_JOB_ID", "SLURM_TMPDIR",

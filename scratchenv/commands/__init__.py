@@ -10,13 +10,13 @@ import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from scratchenv.settings import Settings
+    from scratchenv.config.settings import Settings
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
     """The settings, with the global flags as the highest-priority source."""
+    from scratchenv.config.settings import load_settings
     from scratchenv.errors import ConfigError
-    from scratchenv.settings import load_settings
 
     if getattr(args, "config", None):
         # A typo in --config must not quietly mean "no config" (SCRATCHENV_CONFIG may).

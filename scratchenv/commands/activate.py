@@ -3,9 +3,9 @@ from __future__ import annotations
 import argparse
 import os
 
-from scratchenv.activate import SHELL_NAMES, default_shell, last_good_file, write_activation
 from scratchenv.commands import global_flags, settings_from
 from scratchenv.errors import ScratchenvError
+from scratchenv.login.activate import SHELL_NAMES, default_shell, last_good_file, write_activation
 
 HELP = "print the path of an up-to-date activation file: source \"$(scratchenv activate)\""
 

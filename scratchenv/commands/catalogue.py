@@ -14,7 +14,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from scratchenv import output
-    from scratchenv.catalogue import load_default
+    from scratchenv.config.catalogue import load_default
 
     catalogue = load_default() if args.all else settings_from(args).catalogue()
     rows = [

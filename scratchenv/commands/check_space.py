@@ -15,8 +15,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from scratchenv import output
+    from scratchenv.disk.quota import free_space
     from scratchenv.errors import ScratchenvError
-    from scratchenv.quota import free_space
     from scratchenv.units import format_size
 
     need, path = args.need, args.path

@@ -16,7 +16,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from scratchenv.verify import checklist_checks, verify
+    from scratchenv.checks.verify import checklist_checks, verify
 
     settings = settings_from(args)
     report = verify(settings, os.environ, need=args.need, checks=checklist_checks(settings))

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 from scratchenv.commands import settings_from
 
 if TYPE_CHECKING:
-    from scratchenv.checkpoints import CheckpointDir
-    from scratchenv.settings import Settings
+    from scratchenv.checkpoints.directories import CheckpointDir
+    from scratchenv.config.settings import Settings
 
 HELP = "this worktree's checkpoint directory on scratch: dir, setup, status, cleanup, prune-orphans"
 
@@ -55,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _dir(settings: Settings, args: argparse.Namespace, project: str | None) -> int:
-    from scratchenv import checkpoints, output
+    from scratchenv import output
+    from scratchenv.checkpoints import directories as checkpoints
 
     found = checkpoints.resolve(settings, checkpoints.identify(project))
     if found.taken_by:
@@ -70,7 +71,8 @@ def _collision_note(found: CheckpointDir) -> str:
 
 
 def _setup(settings: Settings, args: argparse.Namespace, project: str | None) -> int:
-    from scratchenv import checkpoints, output
+    from scratchenv import output
+    from scratchenv.checkpoints import directories as checkpoints
 
     result = checkpoints.setup(settings, checkpoints.identify(project))
     found = result.directory
@@ -90,7 +92,8 @@ def _setup(settings: Settings, args: argparse.Namespace, project: str | None) ->
 def _status(settings: Settings, args: argparse.Namespace, project: str | None) -> int:
     import json
 
-    from scratchenv import checkpoints, output
+    from scratchenv import output
+    from scratchenv.checkpoints import directories as checkpoints
     from scratchenv.units import format_size
 
     found = checkpoints.all_directories(settings)
@@ -117,9 +120,10 @@ def _status(settings: Settings, args: argparse.Namespace, project: str | None) -
 
 
 def _cleanup(settings: Settings, args: argparse.Namespace, project: str | None) -> int:
-    from scratchenv import checkpoints, output
+    from scratchenv import output
+    from scratchenv.checkpoints import directories as checkpoints
+    from scratchenv.disk.usage import scan
     from scratchenv.units import format_size
-    from scratchenv.usage import scan
 
     found = checkpoints.resolve(settings, checkpoints.identify(project))
     plan = checkpoints.plan_cleanup(settings, found.path, args.keep)
@@ -144,7 +148,8 @@ def _cleanup(settings: Settings, args: argparse.Namespace, project: str | None) 
 
 
 def _prune(settings: Settings, args: argparse.Namespace, project: str | None) -> int:
-    from scratchenv import checkpoints, output
+    from scratchenv import output
+    from scratchenv.checkpoints import directories as checkpoints
     from scratchenv.units import format_size
 
     gone = checkpoints.orphans(settings)

@@ -9,7 +9,7 @@ HELP = "remove the scratch locations of caches, toolchains, data or the venv (a 
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from scratchenv.clean import GROUPS
+    from scratchenv.home.clean import GROUPS
 
     parser.add_argument("what", nargs="?", choices=tuple(GROUPS), default="caches",
                         help="which locations (default: caches)")
@@ -18,11 +18,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from scratchenv import clean, output
+    from scratchenv import output
+    from scratchenv.disk.usage import scan
     from scratchenv.errors import ScratchenvError
+    from scratchenv.home import clean
     from scratchenv.plan import build_plan
     from scratchenv.units import format_size
-    from scratchenv.usage import scan
 
     plan = build_plan(settings_from(args))
     targets = clean.targets(plan, args.what)

@@ -14,8 +14,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from scratchenv import doctor, output
-    from scratchenv.moves import tilde
+    from scratchenv import output
+    from scratchenv.home import doctor
+    from scratchenv.home.moves import tilde
     from scratchenv.plan import build_plan
     from scratchenv.units import format_size
 

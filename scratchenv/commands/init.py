@@ -34,7 +34,8 @@ def _login_shell() -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from scratchenv import output, rcfile
+    from scratchenv import output
+    from scratchenv.login import rcfile
 
     shell = args.shell or _login_shell()
     path = rcfile.rc_path(shell, os.environ)

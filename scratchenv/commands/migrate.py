@@ -44,8 +44,9 @@ def _listed(lines: list[tuple[str, str]], source: str, label: str) -> None:
 
 
 def show_plan(plan, steps, checks, named: bool) -> None:
-    from scratchenv import migrate, output
-    from scratchenv.moves import existing_keeps, tilde
+    from scratchenv import output
+    from scratchenv.home import migrate
+    from scratchenv.home.moves import existing_keeps, tilde
     from scratchenv.units import format_size
 
     rows, notes = [], []
@@ -82,9 +83,10 @@ def show_plan(plan, steps, checks, named: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from scratchenv import migrate, output
+    from scratchenv import output
     from scratchenv.errors import ScratchenvError
-    from scratchenv.moves import tilde
+    from scratchenv.home import migrate
+    from scratchenv.home.moves import tilde
     from scratchenv.plan import build_plan
     from scratchenv.units import format_size
 

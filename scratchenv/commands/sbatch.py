@@ -23,8 +23,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from scratchenv import output, report, slurm
+    from scratchenv import output
+    from scratchenv.checks import report
     from scratchenv.errors import ScratchenvError
+    from scratchenv.slurm import submit as slurm
 
     words = list(args.sbatch_args)
     force = False

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from scratchenv.commands import settings_from
 
 if TYPE_CHECKING:
-    from scratchenv.quota import Quota
-    from scratchenv.status import Status
+    from scratchenv.checks.status import Overview
+    from scratchenv.disk.quota import Quota
 
 HELP = "sizes of every managed location, home usage, scratch free space and quotas"
 
@@ -19,7 +19,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from scratchenv import output
-    from scratchenv.status import collect
+    from scratchenv.checks.status import collect
 
     settings = settings_from(args)
     status = collect(settings, os.environ)
@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def render(status: Status) -> str:
+def render(status: Overview) -> str:
     """The status as lines: a table of locations with a bar each, then totals and quotas."""
     from scratchenv.output import bar
     from scratchenv.units import format_size

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from scratchenv.commands import global_flags, settings_from
 
 if TYPE_CHECKING:
-    from scratchenv.verify import Report
+    from scratchenv.checks.findings import Report
 
 HELP = "check the live environment and disk against the settings (exit 1 on any failure)"
 
@@ -45,13 +45,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from scratchenv.verify import verify
+    from scratchenv.checks.verify import verify
 
     if args.all_nodes:
         return _all_nodes(args)
     checks = None
     if args.node:
-        from scratchenv.node import NODE_CHECKS
+        from scratchenv.checks.node import NODE_CHECKS
 
         checks = NODE_CHECKS
     report = verify(settings_from(args), os.environ, need=args.need, deep=args.deep,
@@ -62,8 +62,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _all_nodes(args: argparse.Namespace) -> int:
     """`verify --node --json` once per node through srun; one row per node (issue 7)."""
-    from scratchenv import output, slurm
+    from scratchenv import output
     from scratchenv.commands.init import scratchenv_command
+    from scratchenv.slurm import submit as slurm
 
     flags = ([f"--need={args.need}"] if args.need is not None else []) + (
         ["--deep"] if args.deep else [])
@@ -76,7 +77,7 @@ def _all_nodes(args: argparse.Namespace) -> int:
 def emit(report: Report, args: argparse.Namespace, *, title: str) -> int:
     """Print `report` in the chosen format; the exit code: 0 ok, 1 any failure."""
     from scratchenv import output
-    from scratchenv.report import render
+    from scratchenv.checks.report import render
 
     output.write(render(report, args.format, title=title, verbose=args.verbose))
     return 0 if report.ok else 1

@@ -27,7 +27,7 @@ class Renderer:
 
     @staticmethod
     def fill(template_name: str, **values: str) -> str:
-        text = resources.files("scratchenv").joinpath("templates", template_name).read_text()
+        text = resources.files("scratchenv.shells").joinpath("templates", template_name).read_text()
         return Template(text).substitute(version=__version__, **values)
 
 

@@ -1,0 +1,22 @@
+"""Per-worktree checkpoint directories on scratch: naming, setup, status and
+cleanup (directories.py), and the Python API for training scripts (api.py).
+
+Importing this package stays light (no torch, transformers or pydantic settings until a
+function needs them).
+
+May import: the frame modules, config, plan, disk.
+"""
+
+from scratchenv.checkpoints.api import (
+    cleanup_old_checkpoints,
+    get_checkpoint_dir,
+    latest_checkpoint,
+    setup_checkpoint_directory,
+)
+
+__all__ = [
+    "cleanup_old_checkpoints",
+    "get_checkpoint_dir",
+    "latest_checkpoint",
+    "setup_checkpoint_directory",
+]

@@ -1,0 +1,63 @@
+"""The Python API for training scripts: one checkpoint directory per worktree, on scratch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from scratchenv.checkpoints.directories import (
+    TRAINER_STATE,
+    _plain_directory,
+    apply_cleanup,
+    identify,
+    list_checkpoints,
+    plan_cleanup,
+    resolve,
+    setup,
+)
+
+if TYPE_CHECKING:
+    from scratchenv.config.settings import Settings
+
+
+def _settings() -> Settings:
+    from scratchenv.config.settings import load_settings
+
+    return load_settings()
+
+
+def setup_checkpoint_directory(project_name: str | None = None) -> str:
+    """Create this worktree's (or `project_name`'s) checkpoint directory; return its path.
+
+    Use it as `TrainingArguments(output_dir=setup_checkpoint_directory())`.
+    """
+    return str(setup(_settings(), identify(project_name)).directory.path)
+
+
+def get_checkpoint_dir(project_name: str | None = None) -> str:
+    """The checkpoint directory of this worktree (or `project_name`); creates nothing."""
+    return str(resolve(_settings(), identify(project_name)).path)
+
+
+def cleanup_old_checkpoints(keep_latest: int = 2) -> list[str]:
+    """Delete all but the newest `keep_latest` checkpoints of this worktree (atexit-safe).
+
+    Skips checkpoints still being written; returns the deleted paths.
+    """
+    settings = _settings()
+    directory = resolve(settings, identify()).path
+    if not _plain_directory(directory):
+        return []
+    return [str(p) for p in apply_cleanup(settings, plan_cleanup(settings, directory, keep_latest))]
+
+
+def latest_checkpoint(directory: str | None = None) -> str | None:
+    """The newest complete checkpoint (with trainer_state.json) in `directory`, or None.
+
+    `trainer.train(resume_from_checkpoint=latest_checkpoint(out))` resumes when there is
+    something to resume and starts fresh otherwise (`True` raises on a fresh directory).
+    """
+    where = Path(directory) if directory else Path(get_checkpoint_dir())
+    checkpoints, _ = list_checkpoints(where)
+    complete = [c for c in checkpoints if (c.path / TRAINER_STATE).is_file()]
+    return str(complete[0].path) if complete else None

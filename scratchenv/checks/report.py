@@ -1,0 +1,145 @@
+"""A verify Report as text: a checklist for people, JSON, Markdown for CI summaries, JUnit XML.
+
+Renderers are pure (Report -> str); commands print what they return through output.py.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import groupby
+
+from pydantic import BaseModel, ConfigDict
+
+from scratchenv.checks.findings import SCHEMA_VERSION, Finding, Report
+
+FORMATS = ("human", "json", "markdown", "junit")
+SYMBOLS = {"pass": "✓", "fail": "✗", "warn": "!", "skip": "-"}
+_WORST = ("fail", "warn", "pass", "skip")
+
+
+class JsonReport(BaseModel):
+    """The `--json` document. Fields are only added; anything else bumps schema_version."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    schema_version: int = SCHEMA_VERSION
+    """Bumped when a field changes meaning or goes away."""
+    tool: str = "scratchenv"
+    ok: bool
+    """False when any finding failed (the exit code is then 1)."""
+    summary: dict[str, int]
+    """Findings per status: pass, warn, fail, skip (always all four keys)."""
+    findings: list[Finding]
+    """Every finding, in check order."""
+
+
+def render(report: Report, fmt: str, *, title: str = "scratchenv verify",
+           verbose: bool = False) -> str:
+    """`report` in one of FORMATS, ending in a newline."""
+    if fmt == "json":
+        return render_json(report)
+    if fmt == "markdown":
+        return render_markdown(report, title=title)
+    if fmt == "junit":
+        return render_junit(report, title=title)
+    return render_human(report, title=title, verbose=verbose)
+
+
+def summary(report: Report) -> dict[str, int]:
+    return {status: report.count(status) for status in ("pass", "warn", "fail", "skip")}
+
+
+def summary_line(report: Report) -> str:
+    counts = summary(report)
+    return (f"{counts['pass']} passed, {counts['warn']} warnings, {counts['fail']} failed, "
+            f"{counts['skip']} skipped")
+
+
+def render_human(report: Report, *, title: str = "scratchenv verify",
+                 verbose: bool = False) -> str:
+    """One line per subject (its worst finding); every warning and failure with its fix."""
+    lines = []
+    for subject, group in groupby(report.findings, key=lambda finding: finding.subject):
+        findings = list(group)
+        worst = min(findings, key=lambda finding: _WORST.index(finding.status))
+        shown = findings if verbose else [f for f in findings if f.status in ("fail", "warn")]
+        if not shown:
+            lines.append(f"{SYMBOLS[worst.status]} {subject}: {findings[0].message}")
+            continue
+        for finding in shown:
+            lines.append(f"{SYMBOLS[finding.status]} {subject}: {finding.message}")
+            if finding.fix and finding.status != "pass":
+                lines.append(f"    fix: {finding.fix}")
+    verdict = "ok" if report.ok else "FAILED"
+    lines.append(f"{title}: {verdict} ({summary_line(report)})")
+    return "\n".join(lines) + "\n"
+
+
+def render_json(report: Report) -> str:
+    document = JsonReport(ok=report.ok, summary=summary(report), findings=report.findings)
+    return document.model_dump_json(indent=2) + "\n"
+
+
+def render_markdown(report: Report, *, title: str = "scratchenv verify") -> str:
+    """A `- [x]` checklist (GitHub and GitLab render it in job summaries)."""
+    verdict = "✅ passed" if report.ok else "❌ failed"
+    lines = [f"### {title}: {verdict}", "", summary_line(report), ""]
+    for finding in report.findings:
+        box = "x" if finding.status in ("pass", "warn") else " "
+        label = {"warn": "**warning:** ", "fail": "**failed:** ", "skip": "*skipped:* "}.get(
+            finding.status, "")
+        line = f"- [{box}] {label}{_code(finding.subject)} {_md(finding.message)}"
+        if finding.fix and finding.status in ("fail", "warn"):
+            line += f" (fix: {_code(finding.fix)})"
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def render_junit(report: Report, *, title: str = "scratchenv verify") -> str:
+    """JUnit XML: one testcase per finding (classname = check id, name = subject)."""
+    import xml.etree.ElementTree as ET
+
+    counts = summary(report)
+    suite = ET.Element("testsuite", {
+        "name": title, "tests": str(len(report.findings)), "failures": str(counts["fail"]),
+        "errors": "0", "skipped": str(counts["skip"]),
+    })
+    for finding in report.findings:
+        case = ET.SubElement(suite, "testcase", {"classname": finding.check,
+                                                 "name": finding.subject})
+        if finding.status == "fail":
+            failure = ET.SubElement(case, "failure", {"message": finding.message})
+            failure.text = f"fix: {finding.fix}" if finding.fix else finding.message
+        elif finding.status == "skip":
+            ET.SubElement(case, "skipped", {"message": finding.message})
+        else:
+            out = ET.SubElement(case, "system-out")
+            prefix = "warning: " if finding.status == "warn" else ""
+            fix = f" (fix: {finding.fix})" if finding.status == "warn" and finding.fix else ""
+            out.text = prefix + finding.message + fix
+    suites = ET.Element("testsuites")
+    suites.append(suite)
+    ET.indent(suites)
+    text = ET.tostring(suites, "unicode")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + _NOT_XML.sub(_xml_escape, text) + "\n"
+
+
+# What XML 1.0 cannot hold, even escaped: control characters (a root named with one) and
+# lone surrogates (a path that is not UTF-8, as Python decodes it). Shown as \xNN instead.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_escape(match: re.Match[str]) -> str:
+    char = ord(match[0])
+    return f"\\x{char & 0xff:02x}" if 0xdc80 <= char <= 0xdcff or char < 0x20 else "\ufffd"
+
+
+def _code(text: str) -> str:
+    return "`" + text.replace("`", "'") + "`"
+
+
+def _md(text: str) -> str:
+    """Plain text safe in a Markdown list item (no accidental emphasis or links)."""
+    for char in "\\*_[]<>`":
+        text = text.replace(char, "\\" + char)
+    return text

@@ -1,0 +1,139 @@
+"""`scratchenv status`: the size of every managed location, home usage, scratch free space
+and quotas, with warnings. Collects data only; the command renders it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+
+from pydantic import BaseModel
+
+from scratchenv.checks.purge import at_risk
+from scratchenv.config.settings import Settings, current_user
+from scratchenv.disk.quota import Quota, filesystem_usage, free_space, user_quota
+from scratchenv.disk.usage import scan
+from scratchenv.plan import build_plan
+from scratchenv.realpaths import is_within
+from scratchenv.units import format_size
+
+SCHEMA_VERSION = 1
+
+
+class Location(BaseModel):
+    """One managed variable's place on disk."""
+
+    name: str
+    path: str
+    exists: bool
+    bytes: int
+    files: int
+
+
+class Space(BaseModel):
+    path: str
+    bytes: int
+    files: int
+    source: str
+    """"scan" (walked), or the quota tool that reported it."""
+
+
+class Overview(BaseModel):
+    """The `status --json` document."""
+
+    schema_version: int = SCHEMA_VERSION
+    root: str
+    locations: list[Location]
+    home: Space
+    scratch: Space
+    scratch_free: int | None
+    quotas: list[Quota]
+    """The user's quota on home's and the root's file systems, else their statvfs totals."""
+    warnings: list[str]
+
+
+def collect(settings: Settings, environ: Mapping[str, str]) -> Overview:
+    """Measure everything the Plan manages; the scans run in parallel (they wait on disk)."""
+    plan = build_plan(settings)
+    places: dict[str, str] = {}
+    for change in plan.variables:
+        value = plan.value_in(change, environ) or environ.get(change.name)
+        if value and os.path.isabs(value):
+            places[change.name] = value
+    user = current_user()
+    home_quota = user_quota(plan.home, user)
+    root_quota = user_quota(plan.root, user)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        scans = {name: pool.submit(scan, path) for name, path in places.items()}
+        outermost = _outermost([path for path in places.values()
+                                if is_within(path, plan.root) and os.path.isdir(path)])
+        # The root's own walk skips the locations, which are measured already.
+        rest = pool.submit(scan, plan.root, exclude=outermost)
+        locations = [
+            Location(name=name, path=path, exists=os.path.exists(path),
+                     bytes=scans[name].result().bytes, files=scans[name].result().files)
+            for name, path in places.items()
+        ]
+        home = _home_usage(plan.home, home_quota, pool)
+        quotas = _distinct([home_quota or filesystem_usage(plan.home),
+                            root_quota or filesystem_usage(plan.root)])
+        remaining = rest.result()
+    counted = {location.path: location for location in locations if location.path in outermost}
+    scratch = Space(path=plan.root,
+                    bytes=remaining.bytes + sum(loc.bytes for loc in counted.values()),
+                    # +1: a location's own directory, which its scan does not count
+                    files=remaining.files + sum(loc.files + 1 for loc in counted.values()),
+                    source="scan")
+    try:
+        free: int | None = free_space(plan.root)
+    except OSError:
+        free = None
+    status = Overview(root=plan.root, locations=locations, home=home, scratch=scratch,
+                    scratch_free=free, quotas=quotas, warnings=[])
+    status.warnings = warnings(status, settings)
+    # Scratch purges files unused for purge.days: a partly purged venv breaks silently.
+    status.warnings += [f"{risk.path}: {risk.describe()}" for risk in at_risk(plan, settings)]
+    return status
+
+
+def _home_usage(home: str, quota: Quota | None, pool: ThreadPoolExecutor) -> Space:
+    if quota is not None:
+        return Space(path=home, bytes=quota.bytes.used, files=quota.files.used,
+                     source=quota.source)
+    usage = pool.submit(scan, home).result()
+    return Space(path=home, bytes=usage.bytes, files=usage.files, source="scan")
+
+
+def _outermost(paths: list[str]) -> list[str]:
+    """Drop paths that lie inside another one of `paths` (counted with their parent)."""
+    return [path for path in paths
+            if not any(other != path and is_within(path, other) for other in paths)]
+
+
+def _distinct(quotas: list[Quota | None]) -> list[Quota]:
+    result: list[Quota] = []
+    for quota in quotas:
+        if quota is not None and all(quota != other for other in result):
+            result.append(quota)
+    return result
+
+
+def warnings(status: Overview, settings: Settings) -> list[str]:
+    """What deserves attention, against settings.thresholds."""
+    limits = settings.thresholds
+    found = []
+    if status.home.bytes > limits.home_warn:
+        found.append(f"home uses {format_size(status.home.bytes)}, more than "
+                     f"{format_size(limits.home_warn)} (thresholds.home_warn)")
+    if status.scratch.bytes > limits.scratch_warn:
+        found.append(f"scratch uses {format_size(status.scratch.bytes)}, more than "
+                     f"{format_size(limits.scratch_warn)} (thresholds.scratch_warn)")
+    if status.scratch_free is not None and status.scratch_free < limits.min_free:
+        found.append(f"only {format_size(status.scratch_free)} free on scratch "
+                     f"(thresholds.min_free {format_size(limits.min_free)})")
+    for quota in status.quotas:
+        for what, limit in (("space", quota.bytes), ("files", quota.files)):
+            if quota.source != "statvfs" and (limit.at_hard or limit.over_soft):
+                grace = f", grace {limit.grace}" if limit.grace else ""
+                found.append(f"{quota.filesystem}: over the {what} quota ({quota.source}{grace})")
+    return found

@@ -1,0 +1,519 @@
+"""Check the live environment (os.environ and the disk) against the Plan: Findings in a Report.
+
+Every check is a small function `check(ctx) -> list[Finding]`; `CHECKS` lists them in the
+order a report shows them, so adding one is one line. Paths are compared where they really
+are (realpaths.py), never as strings: homes and scratch are often symlinked.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Mapping, Sequence
+from functools import partial
+from pathlib import Path
+
+from scratchenv.checks.findings import (
+    Check,
+    Context,
+    Finding,
+    Report,
+    Status,
+    export_line,
+)
+from scratchenv.checks.quota_findings import quota_findings
+from scratchenv.config.settings import Settings, current_user
+from scratchenv.errors import ConfigError
+from scratchenv.fsutil import nearest_existing
+from scratchenv.plan import SetVar, build_plan, node_local_base
+from scratchenv.realpaths import is_within, same_place
+from scratchenv.units import format_size
+
+# --- the scratch root ---------------------------------------------------------------------
+
+
+def check_root(ctx: Context) -> list[Finding]:
+    """The root exists, is the user's, is not writable by others, is not inside home."""
+    root = ctx.root
+    found = partial(Finding, subject=root)
+    if not os.path.isdir(root):
+        return [found(check="root.exists", status="fail",
+                      message="the scratch root does not exist (not mounted on this node?)",
+                      fix=f"mkdir -p -m 700 {root}")]
+    findings = [found(check="root.exists", status="pass", message="the scratch root exists")]
+    findings += _ownership(root, "root", root)
+    if is_within(root, ctx.home):
+        findings.append(found(check="root.not_in_home", status="fail",
+                              message=f"the scratch root is inside home ({os.path.realpath(root)})",
+                              fix="set SCRATCHENV_ROOT to a directory on the scratch file system"))
+    else:
+        findings.append(found(check="root.not_in_home", status="pass",
+                              message="the scratch root is outside home"))
+    return findings
+
+
+def check_free_space(ctx: Context) -> list[Finding]:
+    """Enough room on the root's file system: `--need`, else thresholds.min_free."""
+    from scratchenv.disk.quota import free_space
+
+    need = ctx.need if ctx.need is not None else ctx.settings.thresholds.min_free
+    try:
+        free = free_space(ctx.root)
+    except OSError as error:
+        return [Finding(check="root.free_space", subject=ctx.root, status="skip",
+                        message=f"cannot tell free space: {error.strerror}")]
+    if free < need:
+        return [Finding(check="root.free_space", subject=ctx.root, status="fail",
+                        message=f"{format_size(free)} free, {format_size(need)} needed",
+                        fix=f"free {format_size(need - free)} on {ctx.root} "
+                            "(scratchenv status shows what is big)")]
+    return [Finding(check="root.free_space", subject=ctx.root, status="pass",
+                    message=f"{format_size(free)} free ({format_size(need)} needed)")]
+
+
+def _ownership(path: str, prefix: str, subject: str) -> list[Finding]:
+    """Owned by the user, writable, and neither group- nor world-writable."""
+    found = partial(Finding, subject=subject)
+    st = os.stat(path)
+    findings = []
+    if st.st_uid != os.getuid():
+        findings.append(found(check=f"{prefix}.owner", status="fail",
+                              message=f"{path} is owned by {_user_name(st.st_uid)}, not by you",
+                              fix=f"use a directory you own instead of {path}"))
+    else:
+        findings.append(found(check=f"{prefix}.owner", status="pass", message="owned by you"))
+    if not os.access(path, os.W_OK | os.X_OK):
+        findings.append(found(check=f"{prefix}.writable", status="fail",
+                              message=f"{path} is not writable by you", fix=f"chmod u+rwx {path}"))
+    if st.st_mode & stat.S_IWOTH:
+        findings.append(found(check=f"{prefix}.permissions", status="fail",
+                              message=f"{path} is world-writable: anyone can plant files there",
+                              fix=f"chmod o-w {path}"))
+    elif st.st_mode & stat.S_IWGRP:
+        findings.append(found(check=f"{prefix}.permissions", status="warn",
+                              message=f"{path} is group-writable: your group can plant files there",
+                              fix=f"chmod g-w {path}"))
+    else:
+        findings.append(found(check=f"{prefix}.permissions", status="pass",
+                              message="writable only by you"))
+    return findings
+
+
+def _user_name(uid: int) -> str:
+    import pwd
+
+    try:
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except KeyError:
+        return f"uid {uid}"
+
+
+# --- the variables ------------------------------------------------------------------------
+
+
+def check_variables(ctx: Context, *, only: Sequence[str] | None = None) -> list[Finding]:
+    """Every variable of the Plan (or `only` these) is set, where the Plan puts it, safe."""
+    changes = ctx.plan.variables
+    if only is not None:
+        changes = [change for change in changes if change.name in only]
+    findings = []
+    for change in changes:
+        findings += check_variable(ctx, change)
+    return findings
+
+
+def check_variable(ctx: Context, change: SetVar) -> list[Finding]:
+    """One variable: set, absolute, where the Plan puts it (or pinned), and safe on disk."""
+    name = change.name
+    found = partial(Finding, subject=name)
+    expected = ctx.plan.value_in(change, ctx.environ)
+    value = ctx.environ.get(name, "")
+    fix = export_line(name, expected or change.value)
+    if not value:
+        return [found(check="var.set", status="fail", message="not set", fix=fix)]
+    findings = [found(check="var.set", status="pass", message=f"set to {value}")]
+    if not os.path.isabs(value):
+        why = ("~ in quotes is not expanded: some tools read it as home, others as a "
+               "directory named ~" if value.startswith("~")
+               else "it moves with the working directory")
+        findings.append(found(check="var.absolute", status="fail",
+                              message=f"{name}={value} is relative: {why}", fix=fix))
+        return findings
+    entry = change.entry
+    if entry is not None and entry.anchor == "home":
+        return findings + _pinned(ctx, change, value)
+    findings += _location(ctx, name, value, expected, fix)
+    if entry is not None and entry.kind == "file":
+        return findings
+    return findings + _directory(ctx, name, value)
+
+
+def _location(ctx: Context, name: str, value: str, expected: str | None, fix: str) -> list[Finding]:
+    found = partial(Finding, subject=name)
+    real = os.path.realpath(value)
+    shown = value if real == value else f"{value} (really {real})"
+    if is_within(value, ctx.home):
+        link = None
+        if expected is not None and is_within(expected, ctx.home):
+            link = _crossing_into(expected, ctx.home)
+        if link is not None:
+            # Where the plan points leads back into home: exporting it again cannot help.
+            fix = f"replace the symlink {link} with a directory on scratch"
+        return [found(check="var.not_in_home", status="fail", message=f"{shown} is inside home",
+                      fix=fix)]
+    findings = [found(check="var.not_in_home", status="pass", message=f"{shown} is outside home")]
+    if expected is None:
+        findings.append(found(check="var.under_root", status="skip",
+                              message="kept the site's value (keep_site_values)"))
+    elif is_within(value, expected):
+        findings.append(found(check="var.under_root", status="pass", message=f"at {expected}"))
+    elif is_within(value, ctx.root) or _in_node_tmp(ctx, value):
+        findings.append(found(check="var.under_root", status="warn",
+                              message=f"{shown} is on scratch, but the plan says {expected}",
+                              fix=fix))
+    else:
+        findings.append(found(check="var.under_root", status="fail",
+                              message=f"{shown} is not under the scratch root {ctx.root}", fix=fix))
+    return findings
+
+
+def _crossing_into(path: str, home: str) -> str | None:
+    """The first part of `path` that leads into `home` although its parent does not."""
+    current = Path(path)
+    parts = [current, *current.parents]
+    for part in reversed(parts[:-1]):
+        if is_within(part, home) and not is_within(part.parent, home):
+            return str(part)
+    return None
+
+
+def _in_node_tmp(ctx: Context, value: str) -> bool:
+    base = node_local_base(ctx.environ)
+    return base is not None and is_within(value, base)
+
+
+def _directory(ctx: Context, name: str, value: str) -> list[Finding]:
+    """The directory exists (or can be created), and nobody else can write into it."""
+    found = partial(Finding, subject=name)
+    real = os.path.realpath(value)
+    if os.path.exists(real):
+        if not os.path.isdir(real):
+            return [found(check="var.exists", status="fail",
+                          message=f"{value} exists but is not a directory",
+                          fix=f"move {real} away")]
+        return [found(check="var.exists", status="pass", message=f"{value} exists"),
+                *_ownership(real, "var", name)]
+    parent = nearest_existing(Path(real).parent)
+    if parent.is_dir() and os.access(parent, os.W_OK | os.X_OK):
+        return [found(check="var.exists", status="pass",
+                      message=f"{value} will be created under {parent}")]
+    return [found(check="var.exists", status="fail",
+                  message=f"{value} does not exist and {parent} is not writable by you",
+                  fix=f"mkdir -p {value}")]
+
+
+def _pinned(ctx: Context, change: SetVar, value: str) -> list[Finding]:
+    """An entry anchored in home on purpose (the token) must be exactly where it is pinned."""
+    name = change.name
+    found = partial(Finding, subject=name)
+    if not same_place(value, change.value):
+        return [found(check="var.pinned", status="fail",
+                      message=f"{value} is not where it is pinned ({change.value})",
+                      fix=export_line(name, change.value))]
+    findings = [found(check="var.pinned", status="pass", message=f"pinned at {change.value}")]
+    if not os.path.exists(value):
+        findings.append(found(check="var.private", status="skip", message=f"no file at {value}"))
+    elif os.stat(value).st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        findings.append(found(check="var.private", status="warn",
+                              message=f"{value} is readable by others", fix=f"chmod 600 {value}"))
+    else:
+        findings.append(found(check="var.private", status="pass", message="readable only by you"))
+    return findings
+
+
+def check_path(ctx: Context) -> list[Finding]:
+    """The Plan's PATH entries (Cargo's bin) are on PATH, ahead of any copy in home."""
+    parts = [part for part in ctx.environ.get("PATH", "").split(":") if part]
+    findings = []
+    for change in ctx.plan.path_entries:
+        found = partial(Finding, check="path.entry", subject=change.entry)
+        fix = f'{export_line(change.name, change.entry)}:"${change.name}"'
+        where = next((i for i, part in enumerate(parts) if same_place(part, change.entry)), None)
+        if where is None:
+            findings.append(found(status="fail", message=f"{change.entry} is not on PATH", fix=fix))
+            continue
+        shadow = next((part for part in parts[:where]
+                       if is_within(part, ctx.home) and _holds_a_copy(part, change.entry)), None)
+        if shadow is not None:
+            findings.append(found(status="warn", fix=fix,
+                                  message=f"{shadow} (in home) comes before it on PATH with "
+                                          "programs of the same names"))
+        else:
+            findings.append(found(status="pass", message=f"{change.entry} is on PATH"))
+    return findings
+
+
+def _holds_a_copy(directory: str, of: str) -> bool:
+    """Whether `directory` has a program named like one in `of` (~/.local/bin first on PATH
+    is common and harmless; ~/.cargo/bin's old cargo first is not)."""
+    try:
+        return not set(os.listdir(directory)).isdisjoint(os.listdir(of))
+    except OSError:
+        return False
+
+
+# --- the venv -------------------------------------------------------------------------------
+
+
+def check_venv(ctx: Context) -> list[Finding]:
+    """The project venv and the active venv are on scratch and their python runs."""
+    venvs: dict[str, str] = {}
+    layout = ctx.settings.project_layout
+    if layout is not None and ctx.environ.get(layout.venv_var):
+        venvs[layout.venv_var] = ctx.environ[layout.venv_var]
+    active = ctx.environ.get("VIRTUAL_ENV")
+    findings = []
+    if active:
+        if is_within(active, ctx.root):
+            findings.append(Finding(check="venv.active", subject="VIRTUAL_ENV", status="pass",
+                                    message=f"the active venv {active} is on scratch"))
+        else:
+            where = "inside home" if is_within(active, ctx.home) else "not on scratch"
+            findings.append(Finding(check="venv.active", subject="VIRTUAL_ENV", status="fail",
+                                    message=f"the active venv {active} is {where}",
+                                    fix="deactivate, then activate a venv under the scratch root"))
+        if not any(same_place(active, other) for other in venvs.values()):
+            venvs["VIRTUAL_ENV"] = active
+    for name, venv in venvs.items():
+        findings.append(_python_runs(ctx, name, venv))
+    return findings
+
+
+def _python_runs(ctx: Context, name: str, venv: str) -> Finding:
+    from scratchenv import proc
+    from scratchenv.errors import ScratchenvError
+
+    found = partial(Finding, check="venv.python", subject=name)
+    python = os.path.join(venv, "bin", "python")
+    if not os.path.isdir(venv):
+        return found(status="warn", message=f"no venv at {venv} yet",
+                     fix="scratchenv bootstrap --venv")
+    if not os.path.exists(python):
+        return found(status="fail", message=f"{python} is missing or a broken link",
+                     fix="scratchenv bootstrap --venv --repair")
+    try:
+        result = proc.run([python, "-c", "import sys; print(sys.prefix)"],
+                          env=dict(ctx.environ), timeout=30)
+    except ScratchenvError as error:
+        return found(status="fail", message=str(error))
+    if not result.ok:
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        return found(status="fail", message=f"{python} does not run: {last}",
+                     fix="scratchenv bootstrap --venv --repair")
+    return found(status="pass", message=f"{python} runs")
+
+
+# --- home usage -----------------------------------------------------------------------------
+
+
+def check_home_usage(ctx: Context, *, over: Status = "warn") -> list[Finding]:
+    """Home under thresholds.home_warn: the quota when the system has one, else a bounded scan."""
+    from scratchenv.disk import quota
+
+    limit = ctx.settings.thresholds.home_warn
+    found = partial(Finding, check="home.usage", subject=ctx.home)
+    fix = "move what is big to scratch: scratchenv status shows it"
+    report = quota.user_quota(ctx.home, current_user())
+    if report is not None:
+        return quota_findings(report, subject=ctx.home, limit=limit, over=over)
+    from scratchenv.disk.usage import scan
+
+    usage = scan(ctx.home, stop_after_bytes=limit)
+    if not usage.complete:
+        return [found(status=over, fix=fix,
+                      message=f"home uses more than {format_size(limit)} (scan stopped at "
+                              f"{format_size(usage.bytes)} after {usage.files} files; no quota)")]
+    return [found(status="pass",
+                  message=f"home uses {format_size(usage.bytes)} in {usage.files} files "
+                          f"(limit {format_size(limit)}; scanned, no quota)")]
+
+
+# --- the job script -------------------------------------------------------------------------
+
+_ASSIGNMENT = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>.*)", re.DOTALL)
+_COMMENT = re.compile(r"(?:^|\s)#")
+_SEPARATORS = frozenset({";", ";;", "&", "&&", "|", "||", "|&", "(", ")", "!", "{", "}",
+                         "if", "then", "elif", "else", "do", "while", "until", "time"})
+_DECLARES = frozenset({"export", "declare", "typeset", "readonly", "local"})
+
+
+def check_script(ctx: Context) -> list[Finding]:
+    """Lines of a job script that point a Plan variable back at home, or unset one."""
+    if ctx.script is None:
+        return []
+    try:
+        lines = ctx.script.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError as error:
+        raise ConfigError(f"cannot read {ctx.script}: {error.strerror}") from None
+    names = {change.name for change in ctx.plan.variables}
+    findings = []
+    for number, line in enumerate(lines, 1):
+        where = f"{ctx.script}:{number}"
+        code = _COMMENT.split(line, maxsplit=1)[0]
+        for name, value in _effects(code):
+            if name not in names:
+                continue
+            if value is None:
+                findings.append(Finding(check="script.unset", subject=where, status="warn",
+                                        message=f"unsets {name}: the tool falls back to home",
+                                        fix=f"keep {name}: drop the unset from line {number}"))
+            elif _points_home(value, ctx.home) and not _guarded(name, code):
+                findings.append(Finding(
+                    check="script.repoints", subject=where, status="warn",
+                    message=f"re-points {name} at home: {line.strip()}",
+                    fix=f'drop {name}=... from line {number}, or keep your setting: '
+                        f'export {name}="${{{name}:-{value}}}"'))
+    if not findings:
+        findings.append(Finding(check="script.repoints", subject=str(ctx.script), status="pass",
+                                message="no line points a managed variable back at home"))
+    return findings
+
+
+def _effects(code: str) -> list[tuple[str, str | None]]:
+    """(name, value) for each variable a line of shell sets, (name, None) for each it unsets:
+    `X=v`, `export/declare/readonly/local X=v`, `X=v cmd`, `env [-u X] X=v cmd`, `unset X`,
+    `export -n X`, csh's `setenv X v` and `unsetenv X`, anywhere in `a; b && c`."""
+    import shlex
+
+    lexer = shlex.shlex(code, posix=True, punctuation_chars=True)
+    lexer.whitespace_split, lexer.commenters = True, ""
+    try:
+        words = list(lexer)  # quotes removed, nothing expanded: "$HOME"/x is $HOME/x
+    except ValueError:  # an unclosed quote (a string going on to the next line)
+        words = code.split()
+    effects: list[tuple[str, str | None]] = []
+    command: list[str] = []
+    for word in [*words, ";"]:
+        if word not in _SEPARATORS:
+            command.append(word)
+            continue
+        at = 0
+        while at < len(command) and (assigned := _ASSIGNMENT.fullmatch(command[at])):
+            effects.append((assigned["name"], assigned["value"]))
+            at += 1
+        verb, args = (command[at], command[at + 1:]) if at < len(command) else ("", [])
+        flags = [arg for arg in args if arg.startswith(("-", "+"))]
+        if verb in _DECLARES:
+            unexport = (verb == "export" and "-n" in flags) or "+x" in flags
+            for arg in args:
+                if (assigned := _ASSIGNMENT.fullmatch(arg)) and not unexport:
+                    effects.append((assigned["name"], assigned["value"]))
+                elif unexport and not arg.startswith(("-", "+")):
+                    effects.append((arg.split("=", 1)[0], None))
+        elif verb in ("unset", "unsetenv") and "-f" not in flags:
+            effects += [(arg, None) for arg in args if not arg.startswith("-")]
+        elif verb == "setenv" and len(args) >= 2:
+            effects.append((args[0], args[1]))
+        elif verb == "env":
+            effects += _env_effects(args)
+        command = []
+    return effects
+
+
+def _env_effects(args: list[str]) -> list[tuple[str, str | None]]:
+    """`env [-u NAME | --unset=NAME | -i]... [NAME=VALUE]... [COMMAND]`."""
+    effects: list[tuple[str, str | None]] = []
+    words = iter(args)
+    for word in words:
+        if word in ("-u", "--unset"):
+            effects.append((next(words, ""), None))
+        elif word.startswith("--unset="):
+            effects.append((word.split("=", 1)[1], None))
+        elif assigned := _ASSIGNMENT.fullmatch(word):
+            effects.append((assigned["name"], assigned["value"]))
+        elif not word.startswith("-"):
+            break  # the command env runs
+    return effects
+
+
+def _guarded(name: str, code: str) -> bool:
+    """`${X:-...}`, `${X:=...}` and `[ -z "$X" ]` keep a value that is already set."""
+    return bool(re.search(rf"\$\{{{name}:?[-=]|-z\s+\"?\$\{{?{name}\b", code))
+
+
+def _points_home(value: str, home: str) -> bool:
+    """`$HOME/...`, `${HOME}...`, `~/...`, or a written-out path that really is in home."""
+    if re.search(r"\$\{?HOME\b", value) or value == "~" or value.startswith("~/"):
+        return True
+    return "$" not in value and os.path.isabs(value) and is_within(value, home)
+
+
+# --- the tools themselves (--deep) ----------------------------------------------------------
+
+
+def check_tools(ctx: Context) -> list[Finding]:
+    """With --deep: ask each installed tool where it will write (probes.py)."""
+    if not ctx.deep:
+        return []
+    from scratchenv.checks import probes
+
+    return probes.findings(ctx)
+
+
+CHECKS: list[Check] = [
+    check_free_space,
+    check_root,
+    check_variables,
+    check_path,
+    check_venv,
+    check_home_usage,
+    check_script,
+    check_tools,
+]
+"""Every check `verify` runs, in report order."""
+
+
+def checklist_checks(settings: Settings) -> list[Check]:
+    """The original pre-submission checklist: the project's data and venv, Cargo, rustup, uv
+    and pip on scratch; home under the limit (a failure here); room on scratch."""
+    names = ["CARGO_HOME", "RUSTUP_HOME", "UV_CACHE_DIR", "PIP_CACHE_DIR"]
+    layout = settings.project_layout
+    if layout is not None:
+        names = [layout.data_var, layout.venv_var, *names]
+    return [
+        partial(check_variables, only=names),
+        partial(_project_configured, has_project=layout is not None),
+        partial(check_home_usage, over="fail"),
+        check_free_space,
+    ]
+
+
+def _project_configured(ctx: Context, *, has_project: bool) -> list[Finding]:
+    if has_project:
+        return []
+    return [Finding(check="project.set", subject="project", status="skip",
+                    message="no project set: its data and venv variables are not checked",
+                    fix="export SCRATCHENV_PROJECT=nanochat")]
+
+
+def verify(
+    settings: Settings,
+    environ: Mapping[str, str],
+    *,
+    need: int | None = None,
+    deep: bool = False,
+    script: Path | None = None,
+    checks: Sequence[Check] | None = None,
+) -> Report:
+    """Run `checks` (default: CHECKS) on `environ` and the disk; never raises for a failure.
+
+    `need`: bytes the root must have free (default: thresholds.min_free). `deep`: also ask
+    the installed tools (their probes run with `environ` on top of this process's env).
+    `script`: a job script to scan for lines that undo the settings.
+    """
+    ctx = Context(settings, build_plan(settings), environ, need=need, deep=deep, script=script)
+    findings: list[Finding] = []
+    for check in CHECKS if checks is None else checks:
+        findings += check(ctx)
+    return Report(findings=findings)

@@ -1,0 +1,151 @@
+"""The catalogue: which tool writes where, as reviewed data (catalogue.toml).
+
+Each entry is keyed by the environment variable it sets. Users switch entries off and add
+their own in config with the same fields (see `Entry`).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, field_validator
+
+from scratchenv.errors import ConfigError
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Variables an entry must not claim: PATH is managed through `bin`, the others are the
+# identity every tool (and scratchenv) relies on.
+RESERVED = frozenset({"PATH", "HOME", "USER", "SHELL"})
+
+
+def check_variable_name(name: str) -> str:
+    """Reject names no shell can export; return the name unchanged."""
+    if not _IDENTIFIER.fullmatch(name):
+        raise ValueError(f"{name!r} is not a valid environment variable name")
+    if name in RESERVED or name.startswith(("SCRATCHENV_", "_SCRATCHENV")):
+        raise ValueError(f"{name!r} cannot be an entry: scratchenv must not re-point it")
+    return name
+
+
+VariableName = Annotated[str, AfterValidator(check_variable_name)]
+
+
+class Entry(BaseModel):
+    """One variable: where it points under scratch, and where the tool writes without it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    var: VariableName
+    tool: str
+    path: str
+    """Location relative to the anchor: the scratch root, or home for things pinned there."""
+    anchor: Literal["root", "home"] = "root"
+    default: str | None = None
+    """Where the tool writes when the variable is unset: `~/...` for home, `./x` for the
+    working directory, `{xdg_cache}` / `{xdg_config}` / `{xdg_data}` for the XDG bases."""
+    kind: Literal["dir", "file"] = "dir"
+    group: Literal["cache", "toolchain", "data", "venv"] = "cache"
+    """What `scratchenv clean` calls it: caches are rebuilt on demand, the rest is costlier."""
+    node_local: bool = False
+    """Better on node-local disk: inside a Slurm job it points under $SLURM_TMPDIR/$TMPDIR."""
+    bin: str | None = None
+    """A sub-directory to put on PATH (Cargo's `bin`)."""
+    docs: str = ""
+    notes: str = ""
+
+    @field_validator("path")
+    @classmethod
+    def _path_is_under_its_anchor(cls, value: str) -> str:
+        # `{root}/` + an absolute or `~` path would point somewhere the user did not mean.
+        if not value or value.startswith(("/", "~")):
+            raise ValueError(f"{value!r} must be a path relative to the root (or to home)")
+        return value
+
+    @field_validator("default")
+    @classmethod
+    def _default_has_known_placeholders(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                _xdg_bases(value, "~")
+            except (KeyError, IndexError, ValueError):
+                raise ValueError(f"{value!r}: the only placeholders are {{xdg_cache}}, "
+                                 "{xdg_config} and {xdg_data}") from None
+        return value
+
+    def default_path(self, home: str) -> str | None:
+        """The tool's own default location, with `~` and the XDG bases as under `home`."""
+        if self.default is None:
+            return None
+        text = _xdg_bases(self.default, home)
+        if text == "~" or text.startswith("~/"):
+            text = home + text[1:]
+        return text
+
+
+def _xdg_bases(default: str, home: str) -> str:
+    return default.format(
+        xdg_cache=f"{home}/.cache", xdg_config=f"{home}/.config", xdg_data=f"{home}/.local/share"
+    )
+
+
+class Catalogue(BaseModel):
+    """Entries in their reviewed order (the order every renderer keeps)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    entries: tuple[Entry, ...]
+
+    def tools(self) -> list[str]:
+        return list(dict.fromkeys(entry.tool for entry in self.entries))
+
+    def get(self, var: str) -> Entry | None:
+        return next((entry for entry in self.entries if entry.var == var), None)
+
+    def select(self, disabled: frozenset[str] | set[str]) -> Catalogue:
+        """Drop entries switched off by variable name or by tool key."""
+        kept = tuple(e for e in self.entries if e.var not in disabled and e.tool not in disabled)
+        return Catalogue(entries=kept)
+
+    def extended(self, extra: Mapping[str, Mapping[str, object]]) -> Catalogue:
+        """Add (or replace, by variable name) entries given as `{VAR: {field: value}}`."""
+        added = [_entry(var, fields, origin="config") for var, fields in extra.items()]
+        replaced = {entry.var for entry in added}
+        kept = tuple(entry for entry in self.entries if entry.var not in replaced)
+        return Catalogue(entries=kept + tuple(added))
+
+
+def _entry(var: str, fields: Mapping[str, object], *, origin: str) -> Entry:
+    try:
+        return Entry.model_validate({"var": var, "tool": var.lower(), **fields})
+    except ValidationError as error:
+        # An unknown field explains a "missing" one (a typo), so it is named first.
+        first = min(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        where = ".".join(str(part) for part in first["loc"]) or var
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{origin}: entry {var}: {where}: {message}") from None
+
+
+def parse(text: str, *, origin: str) -> Catalogue:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{origin}: not valid TOML: {error}") from None
+    entries = []
+    for var, fields in data.items():
+        if not isinstance(fields, dict):
+            raise ConfigError(f"{origin}: {var} must be a table of fields")
+        entries.append(_entry(var, fields, origin=origin))
+    return Catalogue(entries=tuple(entries))
+
+
+@cache
+def load_default() -> Catalogue:
+    """The catalogue shipped inside the package."""
+    text = (resources.files("scratchenv.config") / "catalogue.toml").read_text(encoding="utf-8")
+    return parse(text, origin="catalogue.toml")
+

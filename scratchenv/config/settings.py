@@ -1,0 +1,362 @@
+"""The settings model: where the scratch root is and how activation behaves.
+
+Sources, highest first: command-line flags, SCRATCHENV_* environment variables, the dotenv
+file `.env.local` in the working directory, the config file
+`${XDG_CONFIG_HOME:-~/.config}/scratchenv/config.toml` (or $SCRATCHENV_CONFIG), the cluster
+profile's defaults, auto-detection of the root. Built in `load_settings()`, never at import.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+    TomlConfigSettingsSource,
+)
+
+from scratchenv.config import detect
+from scratchenv.config.catalogue import Catalogue, VariableName, check_variable_name, load_default
+from scratchenv.errors import ConfigError, ScratchenvError
+from scratchenv.locations import config_file, home_dir
+from scratchenv.units import parse_size
+
+ENV_PREFIX = "SCRATCHENV_"
+DOTENV_FILE = ".env.local"
+
+
+def _size(value: Any) -> int:
+    try:
+        return parse_size(value)
+    except ConfigError as error:  # a ValueError, so that pydantic names the setting
+        raise ValueError(str(error)) from None
+
+
+Size = Annotated[int, BeforeValidator(_size)]
+
+
+def config_path() -> Path:
+    """The user's config file: $SCRATCHENV_CONFIG, else the XDG location."""
+    return Path(config_file(os.environ))
+
+
+def current_user() -> str:
+    return os.environ.get("USER") or os.environ.get("LOGNAME") or getpass.getuser()
+
+
+class Thresholds(BaseModel):
+    """Sizes that turn into warnings and failures (`30G`, `512M`, or bytes)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    home_warn: Size = Field(default=10 * 1024**3, description="warn when home uses more")
+    scratch_warn: Size = Field(default=100 * 1024**3, description="warn when scratch uses more")
+    min_free: Size = Field(default=10 * 1024**3, description="scratch free space required")
+    large_dir: Size = Field(
+        default=1024**3, description="doctor reports a home directory no entry knows above this"
+    )
+    many_files: int = Field(
+        default=100_000, ge=1,
+        description="doctor reports one holding more entries than this (inode quotas)",
+    )
+
+
+class Purge(BaseModel):
+    """The scratch file system's purge policy: files unused for `days` are deleted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    days: int | None = Field(
+        default=None, ge=1, description="purge age in days (unset: scratch is not purged)"
+    )
+    margin_days: int = Field(
+        default=7, ge=0, description="warn this many days before a file reaches the purge age"
+    )
+
+
+class Checkpoints(BaseModel):
+    """Where each worktree's (or named project's) checkpoints go, and how cleanup judges them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    layout: str = Field(
+        default="checkpoints_{id}",
+        description="checkpoint directory under the root; {id} is <parent>_<worktree> or the "
+        "project name, and must be in the last part of the path",
+    )
+    writing_seconds: int = Field(
+        default=300, ge=0,
+        description="a checkpoint without trainer_state.json that changed this recently is "
+        "still being written: cleanup leaves it alone",
+    )
+
+    @field_validator("layout")
+    @classmethod
+    def _layout_is_relative_with_id(cls, value: str) -> str:
+        parts = value.split("/")
+        if value.startswith("/") or any(part in ("", ".", "..") for part in parts):
+            raise ValueError(f"{value!r} must be a relative path under the root, without ..")
+        if value.count("{id}") != 1 or "{id}" not in parts[-1]:
+            raise ValueError(f"{value!r} must contain {{id}} once, in its last part")
+        if "{" in value.replace("{id}", "") or "}" in value.replace("{id}", ""):
+            raise ValueError(f"{value!r}: the only placeholder is {{id}}")
+        return value
+
+
+class Project(BaseModel):
+    """Where one project's venv and data live, and the variables that name them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    data_var: VariableName
+    venv_var: VariableName = "VENV_PATH"
+    venv_dir: str
+    data_dir: str
+
+
+class Settings(BaseSettings):
+    """Everything scratchenv needs to know, from every source, validated once."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        env_file=DOTENV_FILE,
+        dotenv_filtering="match_prefix",
+        validate_default=True,
+    )
+
+    root: Path | None = Field(default=None, description="the scratch root; detected when unset")
+    project: str | None = Field(default=None, description="project name, e.g. nanochat")
+    project_var: VariableName | None = Field(
+        default=None, description="the project's data variable (default: <PROJECT>_BASE_DIR)"
+    )
+    cluster: str | None = Field(default=None, description="<cluster> in /scratch/<cluster>/users")
+    profile: str | None = Field(default=None, description="a cluster profile from profiles.toml")
+    disable: list[str] = Field(default_factory=list, description="catalogue tools or variables")
+    vars: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="your own entries: {VAR = {path = ...}}"
+    )
+    activate_venv: bool = Field(default=False, description="put the project venv's bin on PATH")
+    keep_site_values: bool = Field(
+        default=False, description="leave a value already set outside home (by the site) alone"
+    )
+    missing_root: Literal["warn", "silent"] = Field(
+        default="warn", description="what activation does when the root is not mounted"
+    )
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    checkpoints: Checkpoints = Field(default_factory=Checkpoints)
+    purge: Purge = Field(default_factory=Purge)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=config_path()),
+        )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_from_profile(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not data.get("profile"):
+            return data
+        defaults = profile_defaults(str(data["profile"]))
+        return {**defaults, **data}
+
+    @field_validator("project")
+    @classmethod
+    def _project_is_a_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
+            raise ValueError(f"{value!r} is not a project name (letters, digits, . _ -)")
+        return value
+
+    @field_validator("root", mode="before")
+    @classmethod
+    def _root_is_not_empty(cls, value: Any) -> Any:
+        # SCRATCHENV_ROOT=$SCRATCH with SCRATCH unset; Path("") would be "." (relative).
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("empty; set it to an absolute path, or unset it to detect the root")
+        return value
+
+    @field_validator("root")
+    @classmethod
+    def _root_is_absolute(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        value = value.expanduser()
+        if not value.is_absolute():
+            raise ValueError(f"{value} is relative; the scratch root must be an absolute path")
+        return value
+
+    @field_validator("vars")
+    @classmethod
+    def _own_entries_are_named_well(cls, value: dict[str, dict[str, Any]]) -> dict:
+        for name in value:
+            check_variable_name(name)
+        return value
+
+    @model_validator(mode="after")
+    def _project_gives_a_variable(self) -> Settings:
+        if self.project and not self.project_var:
+            name = default_project_var(self.project)
+            try:
+                check_variable_name(name)
+            except ValueError:
+                raise ConfigError(
+                    f"project {self.project!r} gives the data variable {name}, which no shell "
+                    "can export; set project_var (SCRATCHENV_PROJECT_VAR) to a valid name"
+                ) from None
+        return self
+
+    @model_validator(mode="after")
+    def _settle_root(self) -> Settings:
+        if self.root is None:
+            self.root = detect.detect_root(os.environ, current_user(), self.cluster)
+        else:
+            reason = detect.problem_with_root(self.root)
+            if reason:
+                raise ScratchenvError(f"scratch root unusable: {reason}")
+        return self
+
+    # Derived values: the rest of scratchenv reads these, never re-derives them.
+
+    @property
+    def scratch_root(self) -> Path:
+        assert self.root is not None  # settled by the validator
+        return self.root
+
+    @property
+    def home(self) -> Path:
+        return Path(home_dir(os.environ))
+
+    @property
+    def project_layout(self) -> Project | None:
+        if not self.project:
+            return None
+        data_var = self.project_var or default_project_var(self.project)
+        return Project(
+            name=self.project,
+            data_var=data_var,
+            venv_dir=f"{self.project}-venv",
+            data_dir=f"{self.project}-cache",
+        )
+
+    def catalogue(self) -> Catalogue:
+        """The shipped catalogue, less what is disabled, plus the user's own entries."""
+        base = load_default()
+        unknown = set(self.disable) - set(base.tools()) - {e.var for e in base.entries}
+        if unknown:
+            raise ConfigError(
+                f"disable: unknown tool or variable {', '.join(sorted(unknown))} "
+                f"(see `scratchenv catalogue`)"
+            )
+        return base.select(set(self.disable)).extended(self.vars)
+
+
+def default_project_var(project: str) -> str:
+    """The project's data variable unless `project_var` names one: nanochat -> NANOCHAT_BASE_DIR."""
+    return re.sub(r"\W", "_", project.upper()) + "_BASE_DIR"
+
+
+def profile_defaults(name: str) -> dict[str, Any]:
+    text = (resources.files("scratchenv.config") / "profiles.toml").read_text(encoding="utf-8")
+    profiles = tomllib.loads(text)
+    if name not in profiles:
+        raise ConfigError(f"unknown profile {name!r}; known: {', '.join(sorted(profiles))}")
+    user = current_user()
+    return {key: value.format(user=user) if isinstance(value, str) else value
+            for key, value in profiles[name].items()}
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings from every source; `overrides` are command-line flags (None = unset).
+
+    Every failure becomes a one-line ConfigError naming the source and the field.
+    """
+    flags = {key: value for key, value in overrides.items() if value is not None}
+    if config_path().is_dir():  # pydantic-settings would skip it without a word
+        raise ConfigError(f"config {config_path()} is a directory, not a TOML file")
+    try:
+        return Settings(**flags)
+    except ValidationError as error:
+        raise ConfigError(_one_line(error)) from None
+    except SettingsError as error:
+        # A list or table given as a SCRATCHENV_* variable (or in .env.local) that is not JSON.
+        raise ConfigError(
+            f"{error} (lists and tables in SCRATCHENV_* variables are JSON, "
+            """e.g. SCRATCHENV_DISABLE='["wandb"]')"""
+        ) from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{config_path()}: not valid TOML: {error}") from None
+    except UnicodeDecodeError as error:
+        byte = error.object[error.start]
+        raise ConfigError(f"cannot read settings: {_not_utf8()} is not UTF-8 text "
+                          f"(byte {byte:#04x} at offset {error.start})") from None
+    except OSError as error:
+        raise ConfigError(f"cannot read settings: {error}") from None
+
+
+def _not_utf8() -> str:
+    """Which of the files settings are read from does not decode (the error does not say)."""
+    for path in (config_path(), Path(DOTENV_FILE)):
+        try:
+            path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            return str(path)
+        except OSError:
+            continue
+    return f"{config_path()} or {DOTENV_FILE}"
+
+
+def _source_of(loc: tuple[int | str, ...]) -> str:
+    """Where an unknown key came from: the environment or .env.local (as SCRATCHENV_A__B),
+    else the config file."""
+    name = (ENV_PREFIX + "__".join(str(part) for part in loc)).upper()
+    if name in {key.upper() for key in os.environ}:
+        return f"the environment: {name}"
+    try:
+        dotenv = Path(DOTENV_FILE).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        dotenv = ""
+    if re.search(rf"^\s*(export\s+)?{name}\s*=", dotenv, re.MULTILINE | re.IGNORECASE):
+        return f"{DOTENV_FILE}: {name}"
+    return f"config: {config_path()}"
+
+
+def _one_line(error: ValidationError) -> str:
+    first = min(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    where = ".".join(str(part) for part in first["loc"]) or "settings"
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = f"unknown setting (check the spelling in {_source_of(first['loc'])})"
+    more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+    return f"invalid setting {where}: {message}{more}"
+

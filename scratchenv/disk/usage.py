@@ -1,0 +1,238 @@
+"""Disk usage of a tree, like `du -s`: one file system, no symlinks followed, hard links once.
+
+Each directory is opened once and its entries are lstat'ed relative to it (fstatat with a
+directory fd, as du's fts does), which saves the path walk per file. On network file systems
+(Lustre, GPFS, NFS, BeeGFS) every stat is a round trip, so directories are scanned by a pool
+of threads there. On a local disk the walk is CPU-bound in Python, so a tree that turns out
+big (more than HANDOFF_ENTRIES entries) is finished by one process per core; a small one
+never pays for starting them (benchmarks/bench_usage.py).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from scratchenv.realpaths import identity
+
+_OPEN_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_S_IFMT, _S_IFDIR = 0o170000, 0o040000
+NETWORK_FS = frozenset({"lustre", "gpfs", "nfs", "nfs4", "beegfs", "cifs", "smb3", "ceph",
+                        "fuse.sshfs", "panfs", "wekafs"})
+"""File systems where parallel stat calls pay off (each one waits for a server)."""
+PARALLEL_WORKERS = 8
+HANDOFF_ENTRIES = 20_000
+"""Entries walked in this process before the rest of a big tree is shared out."""
+
+
+@dataclass(frozen=True)
+class Usage:
+    path: str
+    bytes: int
+    """Allocated bytes (st_blocks * 512), as `du` counts them."""
+    files: int
+    """Inodes below the path (files, directories, symlinks; a hard-linked file once): what
+    inode quotas count."""
+    complete: bool = True
+    """False when the scan stopped early at a limit."""
+
+
+def scan(
+    path: str,
+    *,
+    stop_after_bytes: int | None = None,
+    exclude: Iterable[str] = (),
+    workers: int | None = None,
+) -> Usage:
+    """Walk `path` without following symlinks or leaving its file system.
+
+    With `stop_after_bytes`, stops as soon as the total crosses it (complete=False), so a
+    check on a huge home answers quickly. Directories in `exclude` (compared by device and
+    inode) are neither counted nor entered. `workers`: threads; default 1 on local file
+    systems, PARALLEL_WORKERS on network ones.
+
+    `path` itself is followed when it is a symlink (as `du -s path/` does): homes and
+    scratch roots often are one (/home/u -> /gpfs/home/u), and its target is what it holds.
+    """
+    real = os.path.realpath(path)
+    try:
+        top = os.lstat(real)
+    except OSError:
+        return Usage(path, 0, 0)
+    if top.st_mode & _S_IFMT != _S_IFDIR:
+        return Usage(path, top.st_blocks * 512, 0)
+    skip = {found for found in map(identity, exclude) if found is not None}
+    if workers is None:
+        workers = PARALLEL_WORKERS if _fstype(real) in NETWORK_FS else 1
+    walk = _walk_serial if workers <= 1 else _walk_parallel
+    blocks, files, complete = walk(real, top.st_dev, skip, stop_after_bytes, workers)
+    return Usage(path, (top.st_blocks + blocks) * 512, files, complete)
+
+
+def _directory(
+    path: str, device: int, skip: set[tuple[int, int]]
+) -> tuple[int, int, list[str], list[tuple[int, int, int]]]:
+    """One directory: (blocks of plain entries, entries, sub-directories, multi-link files)."""
+    blocks = count = 0
+    subdirs: list[str] = []
+    links: list[tuple[int, int, int]] = []
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError:
+        return 0, 0, subdirs, links
+    lstat = os.lstat
+    try:
+        try:
+            names = os.listdir(fd)
+        except OSError:
+            return 0, 0, subdirs, links
+        for name in names:
+            try:
+                st = lstat(name, dir_fd=fd)
+            except OSError:
+                continue
+            if st.st_mode & _S_IFMT == _S_IFDIR:
+                if skip and (st.st_dev, st.st_ino) in skip:
+                    continue
+                count += 1
+                blocks += st.st_blocks
+                if st.st_dev == device:
+                    subdirs.append(f"{path}/{name}")
+            elif st.st_nlink > 1:  # counted by the caller, once per inode
+                links.append((st.st_dev, st.st_ino, st.st_blocks))
+            else:
+                count += 1
+                blocks += st.st_blocks
+    finally:
+        os.close(fd)
+    return blocks, count, subdirs, links
+
+
+class _Tally:
+    """Running totals; a file with several hard links counts once, whoever finds it."""
+
+    def __init__(self) -> None:
+        self.blocks = 0
+        self.files = 0
+        self._seen: set[tuple[int, int]] = set()
+
+    def add(self, blocks: int, files: int, links: list[tuple[int, int, int]]) -> None:
+        self.blocks += blocks
+        self.files += files
+        for dev, ino, size in links:
+            if (dev, ino) not in self._seen:
+                self._seen.add((dev, ino))
+                self.blocks += size
+                self.files += 1
+
+
+def _walk_serial(path: str, device: int, skip: set[tuple[int, int]], limit: int | None,
+                 workers: int) -> tuple[int, int, bool]:
+    """Depth-first here; once an unbounded walk has seen HANDOFF_ENTRIES, the directories
+    still to do go to processes (a bounded walk is about to stop anyway)."""
+    tally = _Tally()
+    limit_blocks = None if limit is None else limit // 512
+    stack = [path]
+    while stack:
+        if limit is None and tally.files > HANDOFF_ENTRIES and len(stack) > 1 and _can_fork():
+            for totals in _walk_processes(stack, device, skip):
+                tally.add(*totals)
+            break
+        more, count, subdirs, links = _directory(stack.pop(), device, skip)
+        tally.add(more, count, links)
+        stack += subdirs
+        if limit_blocks is not None and tally.blocks > limit_blocks:
+            return tally.blocks, tally.files, False
+    return tally.blocks, tally.files, True
+
+
+def _can_fork() -> bool:
+    """Processes pay off with two cores or more; fork is safe only with no other thread
+    (one holding a lock at fork time would leave it held in the child)."""
+    return (os.cpu_count() or 1) > 1 and threading.active_count() == 1 and hasattr(os, "fork")
+
+
+def _walk_processes(
+    directories: list[str], device: int, skip: set[tuple[int, int]]
+) -> Iterator[tuple[int, int, list[tuple[int, int, int]]]]:
+    """Totals of the trees under `directories`, walked by one forked process per core.
+
+    The directories are dealt out round-robin in more shares than processes, so one
+    share's big subtree does not leave the other cores idle.
+    """
+    import multiprocessing
+
+    processes = min(os.cpu_count() or 1, PARALLEL_WORKERS)
+    shares = [directories[i::processes * 4] for i in range(processes * 4)]
+    # ^C reaches the whole process group: the workers are born with SIGINT blocked, so only
+    # this process raises KeyboardInterrupt (one "interrupted" line) and the pool ends them.
+    # Blocked, not ignored in an initializer: a ^C during the fork would beat it.
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pool = multiprocessing.get_context("fork").Pool(processes)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    with pool:
+        yield from pool.imap_unordered(_subtrees, [(share, device, skip) for share in shares])
+
+
+def _subtrees(
+    job: tuple[list[str], int, set[tuple[int, int]]]
+) -> tuple[int, int, list[tuple[int, int, int]]]:
+    """Inside a worker process: blocks, entries and multi-link files below the share."""
+    stack, device, skip = job
+    blocks = files = 0
+    links: list[tuple[int, int, int]] = []
+    while stack:
+        more, count, subdirs, found = _directory(stack.pop(), device, skip)
+        blocks += more
+        files += count
+        links += found
+        stack += subdirs
+    return blocks, files, links
+
+
+def _walk_parallel(path: str, device: int, skip: set[tuple[int, int]], limit: int | None,
+                   workers: int) -> tuple[int, int, bool]:
+    todo: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+    lock = threading.Lock()
+    tally = _Tally()
+    limit_blocks = None if limit is None else limit // 512
+    state = {"outstanding": 1, "stopped": False}
+    todo.put(path)
+
+    def work() -> None:
+        while (directory := todo.get()) is not None:
+            if state["stopped"]:
+                continue
+            more, count, subdirs, links = _directory(directory, device, skip)
+            with lock:
+                if state["stopped"]:
+                    continue
+                tally.add(more, count, links)
+                state["outstanding"] += len(subdirs) - 1
+                over = limit_blocks is not None and tally.blocks > limit_blocks
+                finished = over or state["outstanding"] == 0
+                state["stopped"] = over
+            for subdir in subdirs:
+                todo.put(subdir)
+            if finished:
+                for _ in range(workers):
+                    todo.put(None)
+
+    threads = [threading.Thread(target=work, daemon=True) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return tally.blocks, tally.files, not state["stopped"]
+
+
+def _fstype(path: str) -> str:
+    from scratchenv.disk.quota import mount_of
+
+    return mount_of(path)[2]

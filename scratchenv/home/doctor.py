@@ -1,0 +1,144 @@
+"""`scratchenv doctor`: what is filling home, and what `migrate` would do about it.
+
+Findings, in this order: an interrupted migration; each entry's default location that
+holds data (sizes as `du` counts them, file counts because inode quotas bite too), less
+what stays (pinned files, other entries' directories); places of tools no variable moves
+(offenders.toml); large directories nothing knows; files on scratch near the purge age.
+Only the first two kinds are *fixable*: `scratchenv migrate` fixes them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+from scratchenv.checks import purge
+from scratchenv.config.settings import Settings
+from scratchenv.disk.usage import Usage, scan
+from scratchenv.home import migrate
+from scratchenv.home.moves import below, existing_keeps, home_moves, known_places, offenders
+from scratchenv.plan import Plan
+
+Kind = Literal["interrupted", "movable", "offender", "unknown", "purge"]
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    kind: Kind
+    path: str
+    bytes: int
+    """Allocated bytes, as `du` counts them (0 when not measured)."""
+    files: int
+    """Entries below the path (files, directories, links)."""
+    fixable: bool
+    """`scratchenv migrate` fixes it."""
+    what: str
+    action: str
+    tool: str | None = None
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+class _Sizes:
+    """usage.scan, each path once."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Usage] = {}
+
+    def __call__(self, path: str) -> Usage:
+        if path not in self._cache:
+            self._cache[path] = scan(path)
+        return self._cache[path]
+
+    def own(self, path: str, excluded: Sequence[str]) -> tuple[int, int]:
+        """(bytes, entries) of `path` without the trees in `excluded` (each counts itself)."""
+        whole = self(path)
+        nbytes, files = whole.bytes, whole.files
+        if not os.path.isdir(path) or os.path.islink(path):
+            return nbytes, 1
+        for inner in excluded:
+            if os.path.lexists(inner):
+                part = self(inner)
+                nbytes -= part.bytes
+                files -= part.files + 1
+        return max(nbytes, 0), max(files, 0)
+
+
+def findings(settings: Settings, plan: Plan) -> list[Diagnosis]:
+    """Everything doctor reports, in a stable order."""
+    home = plan.home
+    sizes = _Sizes()
+    found: list[Diagnosis] = []
+    if migrate.interrupted(plan) is not None:
+        found.append(Diagnosis("interrupted", migrate.journal_path(plan), 0, 0, True,
+                             "a migration was interrupted",
+                             f"`{migrate.rerun_command(plan)}` finishes it"))
+    for move in home_moves(plan):
+        source = move.source
+        if not os.path.lexists(source) or os.path.islink(source):
+            continue
+        nbytes, files = sizes.own(source, [k.path for k in move.keeps])
+        if files == 0:
+            continue
+        action = f"`scratchenv migrate {move.tool}` moves it to {move.dest}"
+        kept = existing_keeps(move, home)
+        if kept:
+            action += f"; leaves {kept}"
+        found.append(Diagnosis("movable", source, nbytes, files, True,
+                             f"{move.tool} ({move.var} unset)", action, move.tool))
+    for offender in offenders(plan):
+        if os.path.isdir(offender.path) and not os.path.islink(offender.path):
+            usage = sizes(offender.path)
+            found.append(Diagnosis("offender", offender.path, usage.bytes, usage.files, False,
+                                 offender.what, offender.advice, offender.key))
+    found += _unknown(settings, plan, sizes)
+    for risk in purge.at_risk(plan, settings):
+        found.append(Diagnosis("purge", risk.path, 0, risk.old_files, False,
+                             f"{risk.place} on scratch near the purge age", risk.describe()))
+    return found
+
+
+def _unknown(settings: Settings, plan: Plan, sizes: _Sizes) -> list[Diagnosis]:
+    """Large directories directly in home that no entry or offender accounts for."""
+    home = plan.home
+    known = known_places(plan)
+    limits = settings.thresholds
+    found = []
+    try:
+        children = sorted(os.scandir(home), key=lambda entry: entry.name)
+    except OSError:
+        return []
+    for child in children:
+        if not child.is_dir(follow_symlinks=False):
+            continue
+        if any(place == child.path or below(child.path, place) for place in known):
+            continue
+        inner = [place for place in known if below(place, child.path)]
+        nbytes, files = sizes.own(child.path, inner)
+        if nbytes >= limits.large_dir or files >= limits.many_files:
+            found.append(Diagnosis(
+                "unknown", child.path, nbytes, files, False, "no catalogue entry knows it",
+                f"if a tool writes it, add its variable under [vars] in config (see "
+                f"`scratchenv catalogue`); else move it to {plan.root} yourself"))
+    return found
+
+
+def exit_code(found: Sequence[Diagnosis]) -> int:
+    """The number of fixable findings, capped at 100."""
+    return min(sum(finding.fixable for finding in found), 100)
+
+
+def to_json(settings: Settings, plan: Plan, found: Sequence[Diagnosis]) -> dict:
+    """The `--json` document (schema: README, `scratchenv doctor`)."""
+    return {
+        "version": 1,
+        "home": plan.home,
+        "root": plan.root,
+        "purge_days": settings.purge.days,
+        "fixable": sum(finding.fixable for finding in found),
+        "findings": [finding.to_json() for finding in found],
+    }
+

@@ -1,0 +1,307 @@
+"""`scratchenv migrate`: take what the tools already wrote in home to the plan's places.
+
+Which place belongs to which entry is `moves.py`'s job; moving one tree safely is
+`transfer.py`'s. Here: the plan for a run (surveys), the free-space check, the journal that
+marks a run as interrupted, and `--link`.
+
+Running out of space: refused up front when statvfs says the destination is too small
+(exit 1, nothing written); when it fills up anyway mid-way (quotas statvfs does not see,
+other writers), the run stops at once with exit 1, nothing removed from home, and the
+complete copies made so far kept so that a re-run, after freeing space, continues.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from scratchenv.errors import ScratchenvError
+from scratchenv.fsutil import atomic_write, makedirs_private
+from scratchenv.home.moves import Move, home_moves, inside, select, tilde
+from scratchenv.home.transfer import (
+    DestinationFull,
+    ProgressCallback,
+    Survey,
+    Transfer,
+    TransferOutcome,
+    survey,
+)
+from scratchenv.plan import Plan
+from scratchenv.units import format_size
+
+JOURNAL = ".scratchenv/migrate.json"
+"""Under the root: present while a run is under way, so a killed one is noticed."""
+
+
+@dataclass
+class PlannedMove:
+    """One move and what it involves now."""
+
+    move: Move
+    survey: Survey | None = None
+    note: str = ""
+    """Why there is nothing to move (empty when there is)."""
+    link_only: bool = False
+    """The source is gone and the destination is there: `--link` only adds the link."""
+
+    @property
+    def active(self) -> bool:
+        s = self.survey
+        # The top directory alone is nothing to move, unless it is empty (a run killed
+        # before removing it, or a tool that made it and never wrote).
+        return s is not None and bool(s.items or len(s.dirs) > 1 or s.partials or s.empty)
+
+
+@dataclass(frozen=True)
+class SpaceCheck:
+    path: str
+    need_bytes: int
+    need_inodes: int
+    free_bytes: int
+    free_inodes: int | None
+    """None when the file system does not count inodes."""
+
+    @property
+    def ok(self) -> bool:
+        inodes_ok = self.free_inodes is None or self.need_inodes <= self.free_inodes
+        return self.need_bytes <= self.free_bytes and inodes_ok
+
+    def describe(self) -> str:
+        if not (self.need_bytes or self.need_inodes):
+            return f"{self.path}: nothing to copy (the same file system: hard links)"
+        need = f"needs {format_size(self.need_bytes)} and {self.need_inodes:,} inodes"
+        free = f"{format_size(self.free_bytes)} free"
+        if self.free_inodes is not None:
+            free += f", {self.free_inodes:,} inodes"
+        return f"{self.path} {need}; has {free}: {'ok' if self.ok else 'NOT ENOUGH'}"
+
+
+@dataclass
+class MoveResult:
+    step: PlannedMove
+    outcome: TransferOutcome = field(default_factory=TransferOutcome)
+    linked: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def left_behind(self) -> int:
+        o = self.outcome
+        return len(o.conflicts) + len(o.failed) + len(o.skipped)
+
+
+def _real(path: str) -> str:
+    return os.path.realpath(path)
+
+
+def prepare(plan: Plan, names: Sequence[str] = ()) -> list[PlannedMove]:
+    """A step per selected move (all with a default in home when `names` is empty)."""
+    steps = []
+    earlier = interrupted(plan) or {}
+    touched = {(m.get("source"), m.get("dest")) for m in earlier.get("moves", [])
+               if isinstance(m, dict) and m.get("source_touched")}
+    for move in select(home_moves(plan), names):
+        step = PlannedMove(move)
+        source, dest = move.source, move.dest
+        if os.path.islink(source):
+            target = _real(source)
+            step.note = ("already moved: a link to its destination" if target == _real(dest)
+                         else f"a symlink to {target}: left alone")
+        elif not os.path.lexists(source):
+            step.note = "nothing in home"
+            step.link_only = os.path.lexists(dest)
+        elif _real(source) == _real(dest):
+            step.note = "home and destination are the same place"
+        elif inside(_real(dest), _real(source)) and not any(
+                inside(_real(dest), _real(k.path)) for k in move.keeps):
+            step.note = "the destination is inside the source: left alone"
+        elif inside(_real(source), _real(dest)):
+            step.note = "the source is inside the destination: left alone"
+        else:
+            step.survey = survey(source, dest, [keep.path for keep in move.keeps])
+            step.survey.source_touched = (source, dest) in touched
+            if not step.active and not step.survey.conflicts:
+                step.note = "nothing to move"
+        steps.append(step)
+    return steps
+
+
+def free_space_and_inodes(path: str) -> tuple[int, int | None]:
+    """(bytes, inodes) available to us on the file system of `path` (or its nearest parent)."""
+    while not os.path.exists(path):
+        path = os.path.dirname(path)
+    vfs = os.statvfs(path)
+    return vfs.f_bavail * vfs.f_frsize, (vfs.f_favail if vfs.f_files else None)
+
+
+def _device_and_mount(path: str) -> tuple[int, str]:
+    while not os.path.exists(path):
+        path = os.path.dirname(path)
+    return os.stat(path).st_dev, path
+
+
+def space_checks(steps: Sequence[PlannedMove]) -> list[SpaceCheck]:
+    """One check per destination file system, with the needs of every step going there."""
+    needs: dict[int, tuple[str, int, int]] = {}
+    for step in steps:
+        if step.survey is None or not step.active:
+            continue
+        device, path = _device_and_mount(step.move.dest)
+        nbytes, inodes = step.survey.space_needed()
+        first, b, i = needs.get(device, (path, 0, 0))
+        needs[device] = (first, b + nbytes, i + inodes)
+    checks = []
+    for path, nbytes, inodes in needs.values():
+        free_bytes, free_inodes = free_space_and_inodes(path)
+        checks.append(SpaceCheck(path, nbytes, inodes, free_bytes, free_inodes))
+    return checks
+
+
+def journal_path(plan: Plan) -> str:
+    return os.path.join(plan.root, JOURNAL)
+
+
+def interrupted(plan: Plan) -> dict | None:
+    """The journal of a run that did not finish, if any."""
+    try:
+        with open(journal_path(plan), encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def forget_interrupted(plan: Plan) -> None:
+    """Drop the journal: nothing is left to finish."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(journal_path(plan))
+
+
+def _write_journal(plan: Plan, steps: Sequence[PlannedMove], link: bool, verify: str,
+                   started: str) -> None:
+    data = {
+        "started": started,
+        "tools": list(dict.fromkeys(step.move.tool for step in steps)),
+        "link": link,
+        "verify": verify,
+        "moves": [{"var": s.move.var, "source": s.move.source, "dest": s.move.dest,
+                   "source_touched": bool(s.survey and s.survey.source_touched)}
+                  for s in steps],
+    }
+    try:
+        makedirs_private(os.path.dirname(journal_path(plan)))  # the root too, if new: 0700
+        atomic_write(journal_path(plan), json.dumps(data, indent=2) + "\n", mode=0o600)
+    except OSError as problem:  # the first write under the root: nothing is moved yet
+        raise ScratchenvError(f"cannot write the migration journal {journal_path(plan)}: "
+                              f"{problem.strerror} (is the scratch root writable?)") from None
+
+
+def rerun_command(plan: Plan) -> str:
+    """The command that finishes an interrupted run."""
+    data = interrupted(plan) or {}
+    tools = data.get("tools", [])
+    if set(tools) >= {move.tool for move in home_moves(plan)}:
+        tools = []  # the run named none: every tool, as without names
+    words = ["scratchenv", "migrate", *tools, "--apply"]
+    if data.get("link"):
+        words.append("--link")
+    if data.get("verify") == "hash":
+        words += ["--verify", "hash"]
+    return " ".join(words)
+
+
+BarFactory = Callable[[str, int, int], "tuple[ProgressCallback | None, Callable[[], None]]"]
+"""(label, bytes, files) -> (callback or None, close): how apply() shows progress."""
+
+
+def _no_bar(
+    label: str, nbytes: int, nfiles: int
+) -> tuple[ProgressCallback | None, Callable[[], None]]:
+    return None, lambda: None
+
+
+def apply(plan: Plan, steps: Sequence[PlannedMove], *, link: bool = False, verify: str = "size",
+          bar: BarFactory = _no_bar) -> list[MoveResult]:
+    """Carry out the steps; raises ScratchenvError (exit 1) when space runs out."""
+    short = [check for check in space_checks(steps) if not check.ok]
+    if short:
+        raise ScratchenvError(
+            "not enough space, nothing moved: " + "; ".join(c.describe() for c in short),
+            exit_code=1)
+    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    _write_journal(plan, steps, link, verify, started)
+    results = []
+    for step in steps:
+        result = MoveResult(step)
+        if step.active and step.survey is not None:
+            def touching(survey: Survey = step.survey) -> None:
+                survey.source_touched = True
+                _write_journal(plan, steps, link, verify, started)
+
+            result.outcome = _transfer(plan, step, verify, bar, touching)
+        elif step.survey is not None:
+            result.outcome = TransferOutcome(conflicts=list(step.survey.conflicts),
+                                     skipped=list(step.survey.skipped))
+        source = step.move.source
+        if link and step.move.keeps:
+            # A link would carry what must stay (the HF token, other entries' places) along.
+            if step.active:
+                result.notes.append(f"not linked: {tilde(source, plan.home)} holds places "
+                                    "that stay in home")
+        elif link and not os.path.lexists(source) and os.path.lexists(step.move.dest):
+            try:
+                os.makedirs(os.path.dirname(source), exist_ok=True)  # ~/.cache may be gone
+                os.symlink(step.move.dest, source)
+                result.linked = True
+            except OSError as error:
+                result.notes.append(f"not linked: {tilde(source, plan.home)}: {error.strerror}")
+        elif link and step.active:
+            result.notes.append(f"not linked: {tilde(source, plan.home)} still holds files")
+        results.append(result)
+    forget_interrupted(plan)
+    return results
+
+
+def _transfer(plan: Plan, step: PlannedMove, verify: str, bar: BarFactory,
+              before_removing: Callable[[], None]) -> TransferOutcome:
+    assert step.survey is not None
+    s, tool = step.survey, step.move.tool
+    copied, close_copy = bar(f"copy {tool}", s.copy_bytes, s.copy_files)
+    closers = [close_copy]
+
+    def start_verify() -> ProgressCallback | None:
+        closers.pop()()
+        callback, close = bar(f"verify {tool}", s.total_bytes, len(s.items))
+        closers.append(close)
+        return callback
+
+    verified = _Deferred(start_verify) if copied is not None else None
+    try:
+        return Transfer(s, verify=verify, progress=copied).run(verified, before_removing)
+    except DestinationFull as full:
+        raise ScratchenvError(
+            f"the destination filled up while copying {tilde(full.path, plan.home)} "
+            f"({full.error.strerror}): nothing of {tool} was removed from home; the copies made so "
+            f"far stay in {step.move.dest}, so after freeing space `{rerun_command(plan)}` "
+            f"continues", exit_code=1) from None
+    finally:
+        for close in closers:
+            close()
+
+
+class _Deferred:
+    """The verify bar's callback: opens that bar (closing the copy bar) on first use."""
+
+    def __init__(self, start: Callable[[], ProgressCallback | None]) -> None:
+        self._start: Callable[[], ProgressCallback | None] | None = start
+        self._callback: ProgressCallback | None = None
+
+    def __call__(self, nbytes: int, nfiles: int) -> None:
+        if self._start is not None:
+            self._callback, self._start = self._start(), None
+        if self._callback is not None:
+            self._callback(nbytes, nfiles)
+

@@ -1,0 +1,182 @@
+"""Which places in home belong to which catalogue entry, and where `migrate` takes them.
+
+The ownership rule (issue 6): a file in home belongs to the most specific entry whose
+default location contains it. XDG_CACHE_HOME owns ~/.cache *except* the directories of
+entries with a default of their own below it (~/.cache/huggingface, ~/.cache/pip, ...):
+those move to their own destination, whether or not their tool is chosen this time, so
+nothing is moved twice or lands in the wrong place. Never moved along with anything:
+- files pinned in home on purpose (anchor = "home", e.g. HF_TOKEN_PATH: the token stays);
+- places of tools that ignore the variables (offenders.toml): moved, the tool would not
+  find them;
+- plan locations that lie in home themselves (the scratch root, when it is under home).
+A tool switched off in settings has no entry, so its default is not carved out: it moves
+with XDG_CACHE_HOME to $XDG_CACHE_HOME/<name>, which is exactly where that tool looks then.
+When two entries share one default, the first in plan order owns it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Literal
+
+from scratchenv.errors import ConfigError
+
+if TYPE_CHECKING:
+    from scratchenv.plan import Plan
+
+
+@dataclass(frozen=True)
+class Keep:
+    """A path inside a move's source that stays where it is, and why."""
+
+    path: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Move:
+    """Take `source` (a tool's default in home) to `dest` (its place in the plan)."""
+
+    tool: str
+    var: str
+    source: str
+    dest: str
+    kind: Literal["dir", "file"]
+    keeps: tuple[Keep, ...] = ()
+
+
+@dataclass(frozen=True)
+class Offender:
+    """A place in home that no variable moves (offenders.toml)."""
+
+    key: str
+    path: str
+    what: str
+    advice: str
+
+
+def inside(path: str, parent: str) -> bool:
+    """True when `path` is `parent` or below it (both normalised, absolute)."""
+    return path == parent or path.startswith(parent.rstrip("/") + "/")
+
+
+def below(path: str, parent: str) -> bool:
+    """True when `path` is strictly below `parent`."""
+    return path != parent and inside(path, parent)
+
+
+def tilde(path: str, home: str) -> str:
+    """`path` as the user writes it: ~/... when it is in home."""
+    if inside(path, home) and path != home:
+        return "~/" + path[len(home.rstrip("/")) + 1:]
+    return path
+
+
+@cache
+def _offender_table() -> dict[str, dict[str, str]]:
+    import tomllib
+    from importlib import resources
+
+    text = resources.files("scratchenv.home").joinpath("offenders.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def _under_home(text: str, home: str) -> str:
+    return os.path.normpath(home + text[1:]) if text.startswith("~/") else os.path.normpath(text)
+
+
+def _candidates(plan: Plan) -> tuple[list[Move], list[Keep]]:
+    """Every entry's (source, dest) in home, first owner wins; and the pinned places."""
+    home = os.path.normpath(plan.home)
+    real_home = os.path.realpath(home)
+    moves: list[Move] = []
+    pinned: list[Keep] = []
+    taken: set[str] = set()
+    for change in plan.variables:
+        entry = change.entry
+        if entry is None or entry.default is None:
+            continue
+        default = entry.default_path(home)
+        if default is None or not default.startswith("/"):
+            continue  # "./x": the working directory, not home
+        source = os.path.normpath(default)
+        value = os.path.normpath(change.value)
+        # On real paths: a root at ~/scratch that links to /scratch/$USER is not home.
+        if entry.anchor == "home" or inside(os.path.realpath(value), real_home):
+            why = f"{change.name} is pinned in home on purpose"
+            pinned += [Keep(path, why) for path in dict.fromkeys((source, value))]
+            continue
+        if not below(source, home) or source in taken:
+            continue
+        taken.add(source)
+        moves.append(Move(entry.tool, change.name, source, value, entry.kind))
+    root = os.path.normpath(plan.root)
+    if below(root, home):
+        pinned.append(Keep(root, "the scratch root"))
+    return moves, pinned
+
+
+def offenders(plan: Plan) -> list[Offender]:
+    """The offenders.toml places this plan's entries do not cover, in file order.
+
+    An entry with its default at or below the place covers it (CONDA_PKGS_DIRS at
+    ~/.conda/pkgs covers ~/.conda): the advice would be stale and the sizes counted twice."""
+    home = os.path.normpath(plan.home)
+    sources = [move.source for move in _candidates(plan)[0]]
+    found = []
+    for key, fields in _offender_table().items():
+        path = _under_home(fields["path"], home)
+        if not any(inside(source, path) for source in sources):
+            found.append(Offender(key, path, fields["what"], fields["advice"]))
+    return found
+
+
+def _minimal(keeps: Iterable[Keep]) -> tuple[Keep, ...]:
+    """Drop keeps inside other keeps; sorted by path for stable output."""
+    ordered = sorted(dict((keep.path, keep) for keep in keeps).values(), key=lambda k: k.path)
+    kept: list[Keep] = []
+    for keep in ordered:
+        if not any(inside(keep.path, outer.path) for outer in kept):
+            kept.append(keep)
+    return tuple(kept)
+
+
+def home_moves(plan: Plan) -> list[Move]:
+    """Every entry's move out of home, in plan order, each with what it must leave behind."""
+    moves, pinned = _candidates(plan)
+    foreign = [Keep(o.path, f"{o.key} would not find it moved") for o in offenders(plan)]
+    owners = [Keep(m.source, f"`migrate {m.tool}` moves it") for m in moves]
+    result = []
+    for move in moves:
+        keeps = [k for k in (*pinned, *foreign, *owners) if below(k.path, move.source)]
+        result.append(Move(move.tool, move.var, move.source, move.dest, move.kind,
+                           _minimal(keeps)))
+    return result
+
+
+def select(moves: Sequence[Move], names: Sequence[str]) -> list[Move]:
+    """The moves of the named tools (catalogue keys) or variables; all when none are named."""
+    if not names:
+        return list(moves)
+    known = {move.tool for move in moves} | {move.var for move in moves}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        tools = ", ".join(dict.fromkeys(move.tool for move in moves))
+        raise ConfigError(f"nothing to migrate for {', '.join(unknown)}; known tools: {tools}")
+    return [move for move in moves if move.tool in names or move.var in names]
+
+
+def known_places(plan: Plan) -> list[str]:
+    """Every place in home that an entry, a pinned file or an offender accounts for."""
+    moves, pinned = _candidates(plan)
+    paths = [m.source for m in moves] + [k.path for k in pinned] + [o.path for o in offenders(plan)]
+    return list(dict.fromkeys(paths))
+
+
+def existing_keeps(move: Move, home: str) -> str:
+    """The keeps of `move` that exist, as text ("" when none do)."""
+    return ", ".join(f"{tilde(k.path, home)} ({k.why})" for k in move.keeps
+                     if os.path.lexists(k.path))

@@ -1,0 +1,639 @@
+"""Move one tree to another place, possibly on another file system, without losing a byte.
+
+The protocol, per file (issue 6): copy to a temporary name in the destination directory,
+set mode and times, rename it into place; once every file is copied, sync the destination
+file system, then check each copy (size and mtime, or content) against the source as it is
+*now* and only then unlink the source. So a process killed at any moment, even by SIGKILL,
+leaves every file complete on at least one side, and a re-run finishes the job: files that
+are already at the destination and match are only verified and unlinked, leftover
+temporary files are removed (their source is always still there). No journal is needed
+for that; the trees are the state. On one file system a copy is a hard link (no data
+written); between file systems it is sendfile(2).
+
+Merging into an existing destination: an identical file (same size and mtime) counts as
+copied; an older one is replaced; a newer one, or one that differs at the same mtime, is a
+conflict: both are left in place and reported, as is a file that appears or changes at the
+destination while moving (a job already writing there). Symlinks are copied as links, hard
+links within the tree stay hard links, other special files (sockets, fifos) stay in the source.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import hashlib
+import os
+import signal
+import stat
+import sys
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field
+
+from scratchenv.errors import ScratchenvError
+from scratchenv.fsutil import makedirs_private
+
+PART_PREFIX = ".scratchenv-part."
+"""Temporary copies in the destination start with this; a re-run deletes leftovers."""
+KILL_ENV = "SCRATCHENV_TEST_KILL_AT"
+"""Test hook, `POINT:N`: SIGKILL this process at the Nth time it passes POINT (copy,
+rename, unlink, rmdir), so tests can interrupt a migration at an exact step."""
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+_AT_FDCWD, _RENAME_NOREPLACE = -100, 1
+_FS_ENCODING = sys.getfilesystemencoding()  # os.fsencode, without its per-call look-up
+_SPECIAL = "not a file, directory or symlink"
+
+ProgressCallback = Callable[[int, int], None]
+"""Called with (bytes, files) done since the last call."""
+
+
+class _Changed(Exception):
+    """The destination of an item changed since the survey (a job writing there already):
+    the item is a conflict now, and the copy is dropped."""
+
+
+def _renameat2() -> Callable[..., int] | None:
+    """libc's renameat2(int, char *, int, char *, unsigned), or None when this libc has none.
+    No argtypes: ints and bytes convert as they are, and checking them costs per file."""
+    try:
+        return ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+
+
+class DestinationFull(Exception):
+    """The destination ran out of space (or quota) while copying `path`."""
+
+    def __init__(self, path: str, error: OSError) -> None:
+        super().__init__(f"{path}: {error.strerror}")
+        self.path = path
+        self.error = error
+
+
+@dataclass(slots=True)
+class Item:
+    """A file or symlink to move; `rel` is relative to the tree ("" when the tree is a file)."""
+
+    rel: str
+    st: os.stat_result
+    action: str
+    """"copy" (absent at the destination), "replace" (older there), "there" (identical)."""
+    link_to: str | None = None
+    """rel of an earlier hard link to the same inode: link the copy to that one's."""
+
+
+@dataclass
+class Survey:
+    """What moving `source` to `dest` involves; read-only, so a dry run can show it."""
+
+    source: str
+    dest: str
+    dirs: list[tuple[str, os.stat_result]] = field(default_factory=list)
+    """Directories, parents first; "" is the top."""
+    items: list[Item] = field(default_factory=list)
+    conflicts: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    partials: list[str] = field(default_factory=list)
+    """Leftover temporary files at the destination (absolute paths)."""
+    same_device: bool = False
+    empty: bool = False
+    """The source is an empty directory (moving it is creating it and removing the old)."""
+    new_dirs: int = 0
+    existing_dirs: set[str] = field(default_factory=set)
+    """Directories (rel) already at the destination when surveyed."""
+    source_touched: bool = False
+    """An earlier, interrupted run got to removing sources: directory modes and times in
+    the source are ours now (opened up, emptied), while those at the destination are right
+    already, so they are kept (migrate knows this from its journal)."""
+    total_bytes: int = 0
+    """Apparent size of every item (files and links)."""
+    copy_bytes: int = 0
+    copy_files: int = 0
+    """What is not at the destination yet."""
+    copy_blocks: int = 0
+    """4 KiB blocks the copies take (small files take a whole block)."""
+
+    def count(self) -> None:
+        """Fill in the totals from the items."""
+        total = size_sum = files = blocks = 0
+        for item in self.items:
+            size = item.st.st_size
+            total += size
+            if item.action != "there":
+                size_sum += size
+                files += 1
+                blocks += -(-size // 4096)
+        self.total_bytes, self.copy_bytes, self.copy_files = total, size_sum, files
+        self.copy_blocks = blocks
+
+    def space_needed(self) -> tuple[int, int]:
+        """(bytes, inodes) the destination needs: whole 4 KiB blocks per file and directory."""
+        if self.same_device:
+            return 0, 0
+        return (self.copy_blocks + self.new_dirs) * 4096, self.copy_files + self.new_dirs
+
+
+@dataclass
+class TransferOutcome:
+    """What a transfer did; the source top is gone when `finished`."""
+
+    moved: int = 0
+    moved_bytes: int = 0
+    conflicts: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    """(rel, why): left in the source (unreadable, changed while moving, did not verify)."""
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    finished: bool = False
+
+
+def join(base: str, rel: str) -> str:
+    return f"{base}/{rel}" if rel else base
+
+
+def part_name(path: str) -> str:
+    """The temporary name a copy of `path` is written under, in the same directory."""
+    cut = path.rfind("/") + 1
+    name = path[cut:]
+    if len(name) > 200:  # stay under NAME_MAX (255) with the prefix
+        name = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()
+    return path[:cut] + PART_PREFIX + name
+
+
+class _Killer:
+    """The KILL_ENV test hook (see `killer()`)."""
+
+    def __init__(self, point: str, count: int) -> None:
+        self.point = point
+        self.left = count
+
+    def passed(self, point: str) -> None:
+        if point == self.point:
+            self.left -= 1
+            if self.left <= 0:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+
+def killer() -> _Killer | None:
+    """The test hook when KILL_ENV is set; None (one test per step) otherwise."""
+    point, _, count = os.environ.get(KILL_ENV, "").partition(":")
+    return _Killer(point, int(count or 1)) if point else None
+
+
+def _nearest_device(path: str) -> int:
+    while True:
+        try:
+            return os.stat(path).st_dev
+        except FileNotFoundError:
+            parent = os.path.dirname(path)
+            if parent == path:
+                raise
+            path = parent
+
+
+def _compare(src: os.stat_result, dst: os.stat_result, src_path: str, dst_path: str) -> str:
+    """"there", "replace", or why it is a conflict."""
+    if stat.S_ISREG(src.st_mode) and stat.S_ISREG(dst.st_mode):
+        if src.st_size == dst.st_size and src.st_mtime_ns == dst.st_mtime_ns:
+            return "there"
+        if dst.st_mtime_ns < src.st_mtime_ns:
+            return "replace"
+        if dst.st_mtime_ns == src.st_mtime_ns:
+            return "conflict: same time, different size at the destination"
+        return "conflict: newer at the destination"
+    if stat.S_ISLNK(src.st_mode) and stat.S_ISLNK(dst.st_mode):
+        if os.readlink(src_path) == os.readlink(dst_path):
+            return "there"
+        return "conflict: a different symlink at the destination"
+    return "conflict: a different kind of file at the destination"
+
+
+def survey(source: str, dest: str, keeps: Collection[str] = ()) -> Survey:
+    """Walk `source` (no symlink followed, `keeps` left out) against `dest`."""
+    result = Survey(source, dest)
+    try:
+        top = os.lstat(source)
+    except FileNotFoundError:
+        return result
+    result.same_device = top.st_dev == _nearest_device(dest)
+    try:
+        dest_top = os.lstat(dest)
+    except FileNotFoundError:
+        dest_top = None
+    if not stat.S_ISDIR(top.st_mode):
+        if not (stat.S_ISREG(top.st_mode) or stat.S_ISLNK(top.st_mode)):
+            result.skipped.append(("", _SPECIAL))  # a fifo would block the copy forever
+        elif dest_top is None:
+            result.items.append(Item("", top, "copy"))
+        else:
+            action = _compare(top, dest_top, source, dest)
+            if action.startswith("conflict"):
+                result.conflicts.append(("", action))
+            else:
+                result.items.append(Item("", top, action))
+        result.count()
+        return result
+    if dest_top is not None and not stat.S_ISDIR(dest_top.st_mode):
+        result.conflicts.append(("", "conflict: the destination is not a directory"))
+        return result
+    keep_set = set(keeps)
+    hard_links: dict[tuple[int, int], str] = {}
+    # (rel, destination exists): children of a new directory are new, no lookups needed.
+    stack: list[tuple[str, os.stat_result, bool]] = [("", top, dest_top is not None)]
+    items, dirs = result.items, result.dirs
+    while stack:
+        rel, dir_st, dest_exists = stack.pop()
+        dirs.append((rel, dir_st))
+        src_dir = join(source, rel)
+        prefix = f"{rel}/" if rel else ""
+        existing: dict[str, os.DirEntry[str]] = {}
+        if dest_exists:
+            try:
+                with os.scandir(join(dest, rel)) as listing:
+                    for entry in listing:
+                        if entry.name.startswith(PART_PREFIX):
+                            result.partials.append(entry.path)
+                        else:
+                            existing[entry.name] = entry
+            except OSError as error:
+                dirs.pop()
+                result.conflicts.append((rel, f"destination unreadable: {error.strerror}"))
+                continue
+            result.existing_dirs.add(rel)
+        else:
+            result.new_dirs += 1
+        try:
+            listing = os.scandir(src_dir)
+        except OSError as error:
+            result.skipped.append((rel, f"unreadable: {error.strerror}"))
+            continue
+        with listing:
+            entries: Iterable[os.DirEntry[str]] = listing
+            if not rel:
+                entries = list(listing)
+                result.empty = not entries
+            for entry in entries:
+                if keep_set and entry.path in keep_set:
+                    continue
+                child = prefix + entry.name
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except FileNotFoundError:  # deleted since listed (a live cache): nothing to move
+                    continue
+                there = existing.get(entry.name)
+                mode = st.st_mode
+                if stat.S_ISDIR(mode):
+                    if there is not None and not there.is_dir(follow_symlinks=False):
+                        result.conflicts.append(
+                            (child, "conflict: the destination is not a directory"))
+                    else:
+                        stack.append((child, st, there is not None))
+                    continue
+                if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+                    result.skipped.append((child, _SPECIAL))
+                    continue
+                action = "copy"
+                if there is not None:
+                    action = _compare(st, there.stat(follow_symlinks=False), entry.path,
+                                      there.path)
+                    if action.startswith("conflict"):
+                        result.conflicts.append((child, action))
+                        continue
+                item = Item(child, st, action)
+                if st.st_nlink > 1 and stat.S_ISREG(mode):
+                    key = (st.st_dev, st.st_ino)
+                    item.link_to = hard_links.setdefault(key, child)
+                    if item.link_to == child:
+                        item.link_to = None
+                items.append(item)
+    result.count()
+    return result
+
+
+def _make_writable(directory: str) -> int:
+    """Let us write into `directory`: caches keep read-only ones (Go's module cache does).
+    Returns its mode before."""
+    mode = stat.S_IMODE(os.lstat(directory).st_mode)
+    os.chmod(directory, mode | stat.S_IRWXU)
+    return mode
+
+
+def _sync(path: str) -> None:
+    """Flush the file system holding `path` (syncfs), so no source goes before its copy."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.syncfs(fd) != 0:
+            os.sync()
+    except (OSError, AttributeError):
+        os.sync()
+    finally:
+        os.close(fd)
+
+
+def _same_content(a: str, b: str) -> bool:
+    with open(a, "rb") as first, open(b, "rb") as second:
+        return (hashlib.file_digest(first, "blake2b").digest()
+                == hashlib.file_digest(second, "blake2b").digest())
+
+
+class Transfer:
+    """Carry out a Survey: copy, sync, verify, unlink (see the module docstring)."""
+
+    def __init__(self, plan: Survey, *, verify: str = "size",
+                 progress: ProgressCallback | None = None) -> None:
+        self.plan = plan
+        self.verify = verify
+        self.progress = progress
+        self.outcome = TransferOutcome(conflicts=list(plan.conflicts), skipped=list(plan.skipped))
+        self._kill = killer()
+        self._owner = (os.geteuid(), os.getegid())
+        self._linked = plan.same_device
+        umask = os.umask(0o077)
+        os.umask(umask)
+        self._umask = umask
+        self._opened: dict[str, int] = {}
+        """Destination directories made writable for this run, with their modes."""
+        self._opened_sources: dict[str, int] = {}
+        """Source directories (and the source's parent) made writable to remove from, with
+        their modes: put back on those that stay."""
+        self._rename_new = _renameat2()
+        """renameat2 while the destination file system takes RENAME_NOREPLACE."""
+
+    def run(self, verified: ProgressCallback | None = None,
+            before_removing: Callable[[], None] | None = None) -> TransferOutcome:
+        """Copy everything, then verify and unlink; DestinationFull leaves the source whole.
+
+        `before_removing` is called once everything is copied and synced, before the first
+        source is touched."""
+        plan = self.plan
+        for path in plan.partials:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+        makedirs_private(os.path.dirname(plan.dest))
+        copied = self._copy_all()
+        self._set_dir_times()
+        _sync(plan.dest if plan.dirs else os.path.dirname(plan.dest))
+        if before_removing is not None:
+            before_removing()
+        self._remove_sources(copied, verified)
+        return self.outcome
+
+    # Phase 1: copies.
+
+    def _copy_all(self) -> list[Item]:
+        plan, outcome, progress = self.plan, self.outcome, self.progress
+        for rel, _ in plan.dirs:
+            path = join(plan.dest, rel)
+            try:
+                os.mkdir(path, 0o700)
+            except FileExistsError:
+                if not os.access(path, os.W_OK | os.X_OK):  # made read-only by a killed run
+                    self._opened[path] = _make_writable(path)
+            except OSError as error:
+                if error.errno in _FULL:
+                    raise DestinationFull(path, error) from None
+                raise ScratchenvError(f"cannot create {path}: {error.strerror}; nothing was "
+                                      "removed from home", exit_code=1) from None
+        copied = []
+        failed = set()
+        source, dest = plan.source, plan.dest
+        for item in plan.items:
+            if item.action == "there":
+                copied.append(item)
+                continue
+            rel = item.rel
+            if item.link_to is not None and item.link_to in failed:
+                item.link_to = None
+            try:
+                self._copy(f"{source}/{rel}" if rel else source,
+                           f"{dest}/{rel}" if rel else dest, item)
+            except _Changed as why:
+                failed.add(rel)
+                outcome.conflicts.append((rel, str(why)))
+                continue
+            except OSError as error:
+                if error.errno in _FULL:
+                    raise DestinationFull(join(source, rel), error) from None
+                failed.add(rel)
+                outcome.failed.append((rel, f"not copied: {error.strerror}"))
+                continue
+            copied.append(item)
+            if progress is not None:
+                progress(item.st.st_size, 1)
+        return copied
+
+    def _copy(self, src: str, dst: str, item: Item) -> None:
+        tmp = part_name(dst)
+        st = item.st
+        try:
+            if item.link_to is None and not self._linked and stat.S_ISREG(st.st_mode):
+                self._copy_data(src, tmp, st)
+            elif stat.S_ISLNK(st.st_mode):
+                os.symlink(os.readlink(src), tmp)
+                self._own(tmp, st, follow=False)
+                os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
+            elif item.link_to is not None:
+                os.link(join(self.plan.dest, item.link_to), tmp)
+            elif not self._hard_link(src, tmp):
+                self._copy_data(src, tmp, st)
+            if self._kill is not None:
+                self._kill.passed("copy")
+            self._put(tmp, dst, item)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        if self._kill is not None:
+            self._kill.passed("rename")
+
+    def _put(self, tmp: str, dst: str, item: Item) -> None:
+        """Rename the finished copy into place, never over a file that appeared or changed
+        at the destination since the survey (issue 6: newer files are never overwritten)."""
+        if item.action == "replace":
+            with contextlib.suppress(FileNotFoundError):
+                there = os.lstat(dst)
+                if not (stat.S_ISREG(there.st_mode) and there.st_mtime_ns < item.st.st_mtime_ns):
+                    raise _Changed("conflict: changed at the destination while moving")
+            os.rename(tmp, dst)
+            return
+        rename_new = self._rename_new
+        if rename_new is not None:  # atomic: fails instead of replacing
+            if rename_new(_AT_FDCWD, tmp.encode(_FS_ENCODING, "surrogateescape"), _AT_FDCWD,
+                          dst.encode(_FS_ENCODING, "surrogateescape"), _RENAME_NOREPLACE) == 0:
+                return
+            code = ctypes.get_errno()
+            if code == errno.EEXIST:
+                raise _Changed("conflict: appeared at the destination while moving")
+            if code not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+                raise OSError(code, os.strerror(code), dst)
+            self._rename_new = None  # this file system cannot: check, then rename
+        if os.path.lexists(dst):
+            raise _Changed("conflict: appeared at the destination while moving")
+        os.rename(tmp, dst)
+
+    def _hard_link(self, src: str, tmp: str) -> bool:
+        """Same file system: the copy is a new name for the same inode (no data written)."""
+        try:
+            os.link(src, tmp)
+        except FileExistsError:
+            os.unlink(tmp)
+            os.link(src, tmp)
+        except OSError as error:
+            if error.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
+                raise
+            self._linked = error.errno != errno.EXDEV  # a bind mount: copy from now on
+            return False
+        return True
+
+    def _copy_data(self, src: str, tmp: str, st: os.stat_result) -> None:
+        source = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+            mode = stat.S_IMODE(st.st_mode)
+            # Created with its final mode when the umask leaves it whole: a chmod less per file.
+            exact = not (mode & (self._umask | 0o7000))
+            target = os.open(tmp, flags, mode if exact else 0o600)
+            try:
+                size, offset = st.st_size, 0
+                while offset < size:
+                    sent = os.sendfile(target, source, offset, size - offset)
+                    if sent == 0:
+                        break
+                    offset += sent
+                if (st.st_uid, st.st_gid) != self._owner:
+                    self._own(target, st)
+                if not exact:
+                    os.fchmod(target, mode)
+                os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+            finally:
+                os.close(target)
+        finally:
+            os.close(source)
+
+    def _own(self, target: int | str, st: os.stat_result, *, follow: bool = True) -> None:
+        if (st.st_uid, st.st_gid) != self._owner:
+            with contextlib.suppress(PermissionError):
+                if isinstance(target, int):
+                    os.fchown(target, st.st_uid, st.st_gid)
+                else:
+                    os.chown(target, st.st_uid, st.st_gid, follow_symlinks=follow)
+
+    def _set_dir_times(self) -> None:
+        """Sub-directories get the source's mode and times (children first: writing into a
+        directory changes its mtime). The top keeps its own mode: 0700 when we made it."""
+        plan = self.plan
+        for rel, st in reversed(plan.dirs):
+            if not rel:
+                continue
+            path = join(plan.dest, rel)
+            with contextlib.suppress(FileNotFoundError):
+                if plan.source_touched and rel in plan.existing_dirs:
+                    if path in self._opened:
+                        os.chmod(path, self._opened[path])
+                    continue
+                os.chmod(path, stat.S_IMODE(st.st_mode))
+                os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+    # Phase 2: verify, then unlink the sources.
+
+    def _remove_sources(self, copied: list[Item], verified: ProgressCallback | None) -> None:
+        try:
+            self._verify_and_unlink(copied, verified)
+        finally:
+            # Deepest first: putting back a parent's mode may shut us out of its children.
+            for path in sorted(self._opened_sources, key=lambda p: p.count("/"), reverse=True):
+                with contextlib.suppress(FileNotFoundError):
+                    os.chmod(path, self._opened_sources[path])
+
+    def _open_source_dir(self, directory: str) -> None:
+        self._opened_sources.setdefault(directory, _make_writable(directory))
+
+    def _unlink(self, path: str) -> str | None:
+        """Remove a verified source (opening up a read-only directory); else say why not."""
+        try:
+            try:
+                os.unlink(path)
+            except PermissionError:
+                self._open_source_dir(os.path.dirname(path))
+                os.unlink(path)
+        except OSError as error:
+            return f"copied, but not removed: {error.strerror}"
+        return None
+
+    def _rmdir(self, path: str) -> None:
+        try:
+            os.rmdir(path)
+        except PermissionError:
+            self._open_source_dir(os.path.dirname(path))
+            os.rmdir(path)
+
+    def _verify_and_unlink(self, copied: list[Item], verified: ProgressCallback | None) -> None:
+        plan, outcome = self.plan, self.outcome
+        source, dest = plan.source, plan.dest
+        by_hash = self.verify == "hash"
+        kill = self._kill
+        for item in copied:
+            rel = item.rel
+            src = f"{source}/{rel}" if rel else source
+            dst = f"{dest}/{rel}" if rel else dest
+            try:
+                now = os.lstat(src)
+            except FileNotFoundError:
+                continue
+            st = item.st
+            # A different inode: replaced meanwhile (tools write a temp file and rename it),
+            # perhaps with the same size and mtime; the copy is of the file it replaced.
+            if (now.st_size != st.st_size or now.st_mtime_ns != st.st_mtime_ns
+                    or now.st_ino != st.st_ino):
+                outcome.failed.append((rel, "changed while moving: kept, re-run"))
+                continue
+            if by_hash or not stat.S_ISREG(now.st_mode):
+                problem = self._check(src, dst, now, by_hash)
+            else:  # the common case, inline: size and mtime of the copy
+                try:
+                    there = os.lstat(dst)
+                    same = (there.st_size == st.st_size and there.st_mtime_ns == st.st_mtime_ns
+                            and stat.S_ISREG(there.st_mode))
+                except FileNotFoundError:
+                    same = False
+                problem = None if same else self._check(src, dst, now, by_hash)
+            if problem:
+                outcome.failed.append((rel, problem))
+                continue
+            problem = self._unlink(src)
+            if problem:
+                outcome.failed.append((rel, problem))
+                continue
+            if kill is not None:
+                kill.passed("unlink")
+            outcome.moved += 1
+            outcome.moved_bytes += st.st_size
+            if verified is not None:
+                verified(st.st_size, 1)
+        for rel, _ in reversed(plan.dirs):
+            path = join(source, rel)
+            try:
+                self._rmdir(path)
+            except OSError as error:
+                if error.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOENT):
+                    outcome.failed.append((rel, f"emptied, but not removed: {error.strerror}"))
+                continue
+            if kill is not None:
+                kill.passed("rmdir")
+        outcome.finished = not os.path.lexists(source)
+
+    @staticmethod
+    def _check(src: str, dst: str, now: os.stat_result, by_hash: bool) -> str | None:
+        """Why the copy at `dst` is not good enough to unlink `src`, or None."""
+        try:
+            there = os.lstat(dst)
+        except FileNotFoundError:
+            return "copy missing at the destination: kept, re-run"
+        if stat.S_ISLNK(now.st_mode):
+            same = stat.S_ISLNK(there.st_mode) and os.readlink(src) == os.readlink(dst)
+            return None if same else "did not verify (symlink differs): kept"
+        if there.st_size != now.st_size or there.st_mtime_ns != now.st_mtime_ns:
+            return "did not verify (size or mtime differs): kept"
+        if by_hash and not _same_content(src, dst):
+            return "did not verify (content differs): kept"
+        return None

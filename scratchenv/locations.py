@@ -1,0 +1,48 @@
+"""Where a user's files live: home, the config file, the state directory.
+
+The lowest layer: the standard library only (the login fast path imports it), and every
+other module asks here rather than deciding for itself.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+
+from scratchenv.errors import ConfigError
+
+TYPE_CHECKING = False  # not `typing`: its import costs the login path ~2 ms
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+
+def home_dir(environ: Mapping[str, str]) -> str:
+    """$HOME, or the password database's entry when HOME is unset or empty.
+
+    Not `os.path.expanduser("~")`: with HOME='' it returns "/", and scratchenv would scan
+    the whole disk as "home" and write ~/.bashrc as /.bashrc.
+    """
+    if environ.get("HOME"):
+        return environ["HOME"]
+    try:
+        return pwd.getpwuid(os.getuid()).pw_dir
+    except KeyError:
+        raise ConfigError(f"HOME is not set and uid {os.getuid()} has no home directory in "
+                          "the password database; set HOME") from None
+
+
+def config_file(environ: Mapping[str, str]) -> str:
+    """The user's config file: $SCRATCHENV_CONFIG, else the XDG location (settings read it;
+    it lives here so that the fast path checks the very file the settings read)."""
+    if environ.get("SCRATCHENV_CONFIG"):
+        return os.path.expanduser(environ["SCRATCHENV_CONFIG"])
+    base = environ.get("XDG_CONFIG_HOME") or os.path.join(home_dir(environ), ".config")
+    return os.path.join(base, "scratchenv", "config.toml")
+
+
+def state_dir(environ: Mapping[str, str]) -> str:
+    """Where generated files live: small, in home, so sourcing works when scratch is down."""
+    if environ.get("SCRATCHENV_STATE_DIR"):
+        return environ["SCRATCHENV_STATE_DIR"]
+    base = environ.get("XDG_STATE_HOME") or os.path.join(home_dir(environ), ".local", "state")
+    return os.path.join(base, "scratchenv")

@@ -1,0 +1,129 @@
+"""The marked block in ~/.bashrc and friends: added, replaced in place, or removed.
+
+Only the text between the markers is ever ours; the user's own lines are never touched.
+"""
+
+from __future__ import annotations
+
+import difflib
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from scratchenv.errors import ScratchenvError
+from scratchenv.fsutil import atomic_write
+from scratchenv.locations import home_dir
+
+BEGIN = "# >>> scratchenv >>>"
+END = "# <<< scratchenv <<<"
+
+
+def rc_path(shell: str, environ: Mapping[str, str]) -> Path:
+    home = Path(home_dir(environ))
+    if shell == "bash":
+        return home / ".bashrc"
+    if shell == "zsh":
+        return Path(environ.get("ZDOTDIR") or home) / ".zshrc"
+    if shell == "fish":
+        return Path(environ.get("XDG_CONFIG_HOME") or home / ".config") / "fish" / "config.fish"
+    raise ScratchenvError(f"init supports bash, zsh and fish, not {shell!r}")
+
+
+def block(shell: str, command: Sequence[str]) -> str:
+    """The rc block. `command` is how to run scratchenv, recorded by absolute path at init
+    time (pipx or `pip --user` installs are often off the login PATH). A missing executable
+    or a failing activate stays silent in non-interactive shells: a login never breaks."""
+    from scratchenv.shells import renderer
+
+    quote = renderer("fish" if shell == "fish" else "sh").quote
+    exe = quote(command[0])
+    call = " ".join([*(quote(part) for part in command), "activate", "--shell", shell])
+    header = (
+        f"# Added by `scratchenv init {shell}`; `scratchenv init {shell} --reverse` removes it."
+    )
+    if shell == "fish":
+        body = [
+            f"if test -x {exe}",
+            "    if status is-interactive",
+            f"        set -l _scratchenv_file ({call}); and source $_scratchenv_file",
+            "    else",
+            f"        set -l _scratchenv_file ({call} 2>/dev/null); and source $_scratchenv_file",
+            "    end",
+            "end",
+        ]
+    else:
+        body = [
+            f"if [ -x {exe} ]; then",
+            "    case $- in",
+            f"        *i*) _scratchenv_file=$({call}) ;;",
+            f"        *) _scratchenv_file=$({call} 2>/dev/null) ;;",
+            '    esac && [ -n "$_scratchenv_file" ] && . "$_scratchenv_file"',
+            "    unset _scratchenv_file",
+            "fi",
+        ]
+    return "\n".join([BEGIN, header, *body, END]) + "\n"
+
+
+def _split(text: str, path: Path) -> tuple[str, str, str] | None:
+    """(before, block, after) for the one block in `text`, or None when there is none."""
+    lines = text.splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if line.rstrip("\r\n") == BEGIN]
+    ends = [i for i, line in enumerate(lines) if line.rstrip("\r\n") == END]
+    if not starts and not ends:
+        return None
+    if len(starts) != 1 or len(ends) != 1 or ends[0] < starts[0]:
+        raise ScratchenvError(
+            f"{path}: the scratchenv markers are damaged ({len(starts)} begin, {len(ends)} end);"
+            " fix them by hand, then run init again"
+        )
+    start, end = starts[0], ends[0]
+    return "".join(lines[:start]), "".join(lines[start : end + 1]), "".join(lines[end + 1 :])
+
+
+def updated(text: str, new_block: str | None, path: Path) -> str:
+    """`text` with our block replaced by `new_block` (None removes it), in place."""
+    parts = _split(text, path)
+    if parts is None:
+        if new_block is None:
+            return text
+        separator = "" if not text or text.endswith("\n") else "\n"
+        return text + separator + new_block
+    before, _, after = parts
+    if new_block is None:
+        return before + after
+    return before + new_block + after
+
+
+def diff(old: str, new: str, path: Path) -> str:
+    return "".join(
+        difflib.unified_diff(
+            old.splitlines(keepends=True), new.splitlines(keepends=True),
+            fromfile=str(path), tofile=f"{path} (after)",
+        )
+    )
+
+
+def install(path: Path, new_block: str | None, *, dry_run: bool = False) -> tuple[bool, str]:
+    """Write (or with `new_block=None` remove) the block. Returns (changed, diff).
+
+    A backup `<rc>.scratchenv-backup` of the previous text is kept; the write is atomic
+    and keeps the file's mode. A symlinked rc file (a dotfile manager's) stays a link: the
+    file it points at is rewritten. Line ends are kept as they are (no newline translation).
+    """
+    target = path.resolve() if path.is_symlink() else path
+    try:
+        old = target.read_bytes().decode("utf-8") if target.exists() else ""
+    except (OSError, UnicodeDecodeError) as problem:
+        raise ScratchenvError(f"cannot read {path}: {problem}") from None
+    new = updated(old, new_block, path)
+    changes = diff(old, new, path)
+    if dry_run or new == old:
+        return new != old, changes
+    try:
+        mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
+        if target.exists():
+            shutil.copy2(target, path.with_name(path.name + ".scratchenv-backup"))
+        atomic_write(target, new, mode=mode)
+    except OSError as problem:
+        raise ScratchenvError(f"cannot write {path}: {problem.strerror or problem}") from None
+    return True, changes

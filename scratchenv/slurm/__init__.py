@@ -1,0 +1,4 @@
+"""Slurm: the gated `sbatch` (submit.py) and `verify --all-nodes` through srun.
+
+May import: everything below commands.
+"""

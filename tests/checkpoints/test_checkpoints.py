@@ -1,0 +1,411 @@
+"""Per-worktree checkpoint directories: real git worktrees, the real CLI, real files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import cli as run_cli
+from conftest import need
+
+from scratchenv.checkpoints import api
+from scratchenv.checkpoints import directories as checkpoints
+from scratchenv.errors import ScratchenvError
+
+
+@pytest.fixture
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A scratch root and a home under tmp_path; the working directory is a plain dir."""
+    scratch, home = tmp_path / "scratch", tmp_path / "home"
+    scratch.mkdir(exist_ok=True)
+    home.mkdir(exist_ok=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("SCRATCHENV_ROOT", str(scratch))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for name in ("SCRATCHENV_PROJECT", "SCRATCHENV_CONFIG", "SCRATCH", "GIT_DIR",
+                 "GIT_WORK_TREE", "SCRATCHENV_CHECKPOINTS__LAYOUT"):
+        monkeypatch.delenv(name, raising=False)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    return scratch
+
+
+def git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+        cwd=cwd, capture_output=True, text=True, check=True,
+    )
+    return done.stdout
+
+
+@pytest.fixture
+def repo(root: Path, tmp_path: Path) -> Path:
+    """A git repository with one commit, at tmp_path/src/repo."""
+    need("git")
+    path = tmp_path / "src" / "repo"
+    path.mkdir(parents=True)
+    git(path, "init", "-q", "-b", "main")
+    (path / "README").write_text("hello\n")
+    git(path, "add", "README")
+    git(path, "commit", "-q", "-m", "first")
+    return path
+
+
+def cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The command line, run in `cwd` (the worktree decides the directory)."""
+    return run_cli(*args, cwd=cwd)
+
+
+def make_checkpoint(directory: Path, step: int, *, complete: bool = True,
+                    age: float = 3600) -> Path:
+    """A checkpoint-<step> like the Trainer leaves it, last touched `age` seconds ago."""
+    path = directory / f"checkpoint-{step}"
+    path.mkdir(parents=True)
+    (path / "model.safetensors").write_bytes(b"\0" * 1024)
+    if complete:
+        (path / checkpoints.TRAINER_STATE).write_text(json.dumps({"global_step": step}))
+    when = time.time() - age
+    for child in path.iterdir():
+        os.utime(child, (when, when))
+    os.utime(path, (when, when))
+    return path
+
+
+# Identity and naming
+
+
+def test_two_worktrees_of_one_repository_get_different_directories(repo: Path, root: Path):
+    for name in ("wt-a", "wt-b"):
+        git(repo, "worktree", "add", "-q", f"../{name}")
+    a, b = repo.parent / "wt-a", repo.parent / "wt-b"
+    (a / "sub").mkdir()
+
+    dir_a = cli(a / "sub", "checkpoints", "dir")
+    dir_b = cli(b, "checkpoints", "dir")
+    dir_main = cli(repo, "checkpoints", "dir")
+
+    assert dir_a.returncode == 0, dir_a.stderr
+    assert dir_a.stdout == f"{root}/checkpoints_src_wt-a\n"  # from a sub-directory too
+    assert dir_b.stdout == f"{root}/checkpoints_src_wt-b\n"
+    assert dir_main.stdout == f"{root}/checkpoints_src_repo\n"
+    assert not any(root.iterdir())  # `dir` creates nothing
+
+    for worktree in (a, b):
+        done = cli(worktree, "checkpoints", "setup")
+        assert done.returncode == 0, done.stderr
+    made = sorted(p.name for p in root.iterdir())
+    assert made == ["checkpoints_src_wt-a", "checkpoints_src_wt-b"]
+    for worktree, name in ((a, "checkpoints_src_wt-a"), (b, "checkpoints_src_wt-b")):
+        assert stat.S_IMODE((root / name).stat().st_mode) == 0o700
+        record = checkpoints.read_metadata(root / name)
+        assert record == {"id": name.removeprefix("checkpoints_"),
+                          "worktree": str(worktree), "project": None}
+
+
+def test_same_names_in_different_places_are_disambiguated(repo: Path, root: Path, tmp_path):
+    first, second = tmp_path / "x" / "proj" / "main", tmp_path / "y" / "proj" / "main"
+    for where in (first, second):
+        where.parent.mkdir(parents=True)
+        git(repo, "worktree", "add", "-q", "--detach", str(where))
+
+    one = cli(first, "checkpoints", "setup")
+    two = cli(second, "checkpoints", "setup")
+
+    digest = hashlib.sha256(str(second).encode()).hexdigest()[:8]
+    assert one.returncode == two.returncode == 0, two.stderr
+    assert f"created: {root}/checkpoints_proj_main " in one.stdout
+    assert f"created: {root}/checkpoints_proj_main-{digest} " in two.stdout
+    assert f"taken by {first}" in two.stdout
+    # Stable afterwards: each worktree keeps finding its own directory.
+    assert cli(first, "checkpoints", "dir").stdout == f"{root}/checkpoints_proj_main\n"
+    again = cli(second, "checkpoints", "dir")
+    assert again.stdout == f"{root}/checkpoints_proj_main-{digest}\n"
+    assert "taken by" in again.stderr
+
+
+def test_names_that_sanitise_alike_do_not_share(root: Path, tmp_path, monkeypatch):
+    spaced, underscored = tmp_path / "a b" / "w", tmp_path / "a_b" / "w"
+    paths = []
+    for where in (spaced, underscored):
+        where.mkdir(parents=True)
+        monkeypatch.chdir(where)
+        paths.append(api.setup_checkpoint_directory())
+    assert paths[0] == f"{root}/checkpoints_a_b_w"
+    assert paths[1].startswith(f"{root}/checkpoints_a_b_w-")
+    monkeypatch.chdir(spaced)
+    assert api.get_checkpoint_dir() == paths[0]
+
+
+@pytest.mark.parametrize("name", ["../..", "a/b", "x y", "..hidden", "", "über/ünï", "a..b"])
+def test_sanitised_names_are_safe_directory_names(name: str):
+    clean = checkpoints.sanitise(name)
+    assert clean and "/" not in clean and ".." not in clean and " " not in clean
+    assert not clean.startswith((".", "-"))
+
+
+def test_project_name_overrides_the_worktree(repo: Path, root: Path):
+    done = cli(repo, "checkpoints", "setup", "--project", "My Run")
+    assert done.returncode == 0, done.stderr
+    assert (root / "checkpoints_My_Run").is_dir()
+    # The global flag means the same; SCRATCHENV_PROJECT (the cache layout) does not.
+    before = cli(repo, "--project", "My Run", "checkpoints", "dir")
+    assert before.stdout == f"{root}/checkpoints_My_Run\n"
+    env = {**os.environ, "SCRATCHENV_PROJECT": "nanochat"}
+    plain = subprocess.run([sys.executable, "-m", "scratchenv", "checkpoints", "dir"],
+                           cwd=repo, env=env, capture_output=True, text=True)
+    assert plain.stdout == f"{root}/checkpoints_src_repo\n"
+
+
+def test_outside_git_the_working_directory_is_the_identity(root: Path, tmp_path, monkeypatch):
+    plain = tmp_path / "runs" / "exp1"
+    plain.mkdir(parents=True)
+    monkeypatch.chdir(plain)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))  # not even git
+    path = api.setup_checkpoint_directory()
+    assert path == f"{root}/checkpoints_runs_exp1"
+    assert not (plain / ".gitignore").exists()
+
+
+def test_setup_adds_gitignore_entries_once(repo: Path, root: Path):
+    (repo / ".gitignore").write_text("*.pyc\n.art/")  # no final newline
+    for _ in range(2):
+        assert cli(repo, "checkpoints", "setup").returncode == 0
+    lines = (repo / ".gitignore").read_text().splitlines()
+    assert lines[:2] == ["*.pyc", ".art/"]
+    for entry in checkpoints.GITIGNORE_ENTRIES:
+        assert lines.count(entry) == 1, entry
+    assert "already has the entries" in cli(repo, "checkpoints", "setup").stdout
+
+
+def test_setup_makes_a_missing_root_private(root: Path, tmp_path, monkeypatch):
+    new_root = tmp_path / "fresh" / "scratch"
+    monkeypatch.setenv("SCRATCHENV_ROOT", str(new_root))
+    monkeypatch.setenv("SCRATCHENV_CHECKPOINTS__LAYOUT", "ckpt/run-{id}")
+    monkeypatch.chdir(tmp_path)
+    path = Path(api.setup_checkpoint_directory())
+    for made in (tmp_path / "fresh", new_root, new_root / "ckpt", path):
+        assert stat.S_IMODE(made.stat().st_mode) == 0o700, made
+
+
+def test_a_gitignore_that_cannot_be_read_is_one_line(repo: Path, root: Path):
+    (repo / ".gitignore").mkdir()
+    done = cli(repo, "checkpoints", "setup")
+    assert done.returncode == 2
+    assert done.stderr == f"scratchenv: error: cannot read {repo}/.gitignore: Is a directory\n"
+
+
+def test_a_removed_working_directory_is_one_line(root: Path, tmp_path):
+    gone = tmp_path / "removed-worktree"
+    gone.mkdir()
+    code = ("import os, sys; os.chdir(sys.argv[1]); os.rmdir(sys.argv[1]); "
+            "from scratchenv.main import main; raise SystemExit(main(['checkpoints', 'dir']))")
+    done = subprocess.run([sys.executable, "-c", code, str(gone)], capture_output=True,
+                          text=True)
+    assert done.returncode == 2
+    assert done.stderr.startswith("scratchenv: error: the working directory no longer exists")
+    assert len(done.stderr.splitlines()) == 1
+
+
+def test_setup_races_end_in_one_directory(root: Path, tmp_path):
+    where = tmp_path / "race" / "wt"
+    where.mkdir(parents=True)
+    code = "from scratchenv.checkpoints import setup_checkpoint_directory as s; print(s())"
+    runs = [subprocess.Popen([sys.executable, "-c", code], cwd=where, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outputs = {run.communicate(timeout=120)[0] for run in runs}
+    assert outputs == {f"{root}/checkpoints_race_wt\n"}
+    assert [p.name for p in root.iterdir()] == ["checkpoints_race_wt"]
+
+
+def test_layout_is_configurable_and_checked(root: Path, tmp_path, monkeypatch):
+    where = tmp_path / "lay" / "out"
+    where.mkdir(parents=True)
+    monkeypatch.setenv("SCRATCHENV_CHECKPOINTS__LAYOUT", "ckpt/run-{id}")
+    assert cli(where, "checkpoints", "setup").returncode == 0
+    assert (root / "ckpt" / "run-lay_out").is_dir()
+    status = json.loads(cli(where, "checkpoints", "status", "--json").stdout)
+    assert [d["id"] for d in status] == ["lay_out"]
+
+    monkeypatch.setenv("SCRATCHENV_CHECKPOINTS__LAYOUT", "../{id}")
+    bad = cli(where, "checkpoints", "dir")
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("scratchenv: error: invalid setting checkpoints.layout")
+    assert len(bad.stderr.splitlines()) == 1
+
+
+# Cleanup
+
+
+def test_cleanup_keeps_newest_by_step_and_leaves_symlink_targets_alone(root: Path, tmp_path):
+    where = tmp_path / "clean" / "wt"
+    where.mkdir(parents=True)
+    assert cli(where, "checkpoints", "setup").returncode == 0
+    ckdir = root / "checkpoints_clean_wt"
+    for step in (2, 9, 10, 100):
+        make_checkpoint(ckdir, step)
+    target = tmp_path / "precious"
+    target.mkdir()
+    (target / "data.bin").write_text("keep me")
+    (ckdir / "checkpoint-999").symlink_to(target)  # would be "newest" if followed
+    (ckdir / "checkpoint-2" / "link-out").symlink_to(target)  # inside a deleted one
+
+    dry = cli(where, "checkpoints", "cleanup", "--keep", "2")
+    assert dry.returncode == 0, dry.stderr
+    assert "dry run: would delete 2 checkpoints" in dry.stdout
+    assert sorted(p.name for p in ckdir.iterdir() if p.name.startswith("checkpoint-")) == [
+        "checkpoint-10", "checkpoint-100", "checkpoint-2", "checkpoint-9", "checkpoint-999"]
+
+    done = cli(where, "checkpoints", "cleanup", "--keep", "2", "--yes")
+    assert done.returncode == 0, done.stderr
+    left = sorted(p.name for p in ckdir.iterdir())
+    assert left == [".scratchenv-worktree", "checkpoint-10", "checkpoint-100", "checkpoint-999"]
+    assert (ckdir / "checkpoint-999").is_symlink()
+    assert (target / "data.bin").read_text() == "keep me"
+    assert "symlink" in done.stdout
+
+
+def test_cleanup_skips_a_checkpoint_still_being_written(root: Path, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    ckdir = Path(api.setup_checkpoint_directory())
+    make_checkpoint(ckdir, 1000)  # an older run that went further
+    make_checkpoint(ckdir, 500)
+    writing = make_checkpoint(ckdir, 20, complete=False, age=0)
+    crashed = make_checkpoint(ckdir, 10, complete=False, age=3600)
+
+    removed = api.cleanup_old_checkpoints(keep_latest=2)
+
+    assert removed == [str(crashed)]
+    assert writing.is_dir()
+    assert sorted(p.name for p in ckdir.glob("checkpoint-*")) == [
+        "checkpoint-1000", "checkpoint-20", "checkpoint-500"]
+
+
+def test_a_checkpoint_being_written_does_not_count_towards_keep(root: Path, tmp_path,
+                                                                 monkeypatch):
+    """Mid-save, the newest finished checkpoint is the only one a crash would leave."""
+    monkeypatch.chdir(tmp_path)
+    ckdir = Path(api.setup_checkpoint_directory())
+    make_checkpoint(ckdir, 100)
+    make_checkpoint(ckdir, 200)
+    make_checkpoint(ckdir, 300, complete=False, age=0)
+
+    removed = api.cleanup_old_checkpoints(keep_latest=1)
+
+    assert removed == [str(ckdir / "checkpoint-100")]
+    assert sorted(p.name for p in ckdir.glob("checkpoint-*")) == [
+        "checkpoint-200", "checkpoint-300"]
+
+
+def test_ranks_cleaning_up_at_once_do_not_fail(root: Path, tmp_path, monkeypatch):
+    """Every rank of a job may call cleanup_old_checkpoints from atexit with the same plan."""
+    from scratchenv.config.settings import load_settings
+
+    monkeypatch.chdir(tmp_path)
+    ckdir = Path(api.setup_checkpoint_directory())
+    for step in (1, 2, 3):
+        make_checkpoint(ckdir, step)
+    settings = load_settings()
+    plans = [checkpoints.plan_cleanup(settings, ckdir, 1) for _rank in range(2)]
+    for plan in plans:
+        checkpoints.apply_cleanup(settings, plan)
+    assert [p.name for p in ckdir.glob("checkpoint-*")] == ["checkpoint-3"]
+
+
+def test_cleanup_refuses_keep_below_one(root: Path, tmp_path):
+    done = cli(tmp_path, "checkpoints", "cleanup", "--keep", "0", "--yes")
+    assert done.returncode == 2
+    assert done.stderr == "scratchenv: error: keep must be at least 1, not 0 " \
+                          "(the newest is never deleted)\n"
+
+
+def test_remove_tree_never_leaves_the_root(root: Path, tmp_path):
+    outside = tmp_path / "outside"
+    (outside / "checkpoint-1").mkdir(parents=True)
+    link = root / "checkpoints_x"
+    link.symlink_to(outside)
+    with pytest.raises(ScratchenvError, match="outside"):
+        checkpoints.remove_tree(link / "checkpoint-1", root)
+    with pytest.raises(ScratchenvError, match="not a real directory"):
+        checkpoints.remove_tree(link, root)
+    assert (outside / "checkpoint-1").is_dir()
+
+
+def test_a_checkpoint_on_a_read_only_mount_is_one_clear_error(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a file system read-only")
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)], check=True)
+    try:
+        (mnt / "checkpoint-1").mkdir()
+        (mnt / "checkpoint-1" / "model.bin").write_text("weights")
+        subprocess.run(["mount", "-o", "remount,ro", str(mnt)], check=True)
+        with pytest.raises(ScratchenvError) as caught:
+            checkpoints.remove_tree(mnt / "checkpoint-1", mnt)
+        assert str(caught.value) == f"cannot delete {mnt}/checkpoint-1: Read-only file system"
+        assert (mnt / "checkpoint-1" / "model.bin").read_text() == "weights"
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=True)
+
+
+def test_latest_checkpoint_is_the_newest_complete_one(root: Path, tmp_path):
+    ckdir = tmp_path / "out"
+    assert api.latest_checkpoint(str(ckdir)) is None
+    make_checkpoint(ckdir, 4)
+    make_checkpoint(ckdir, 6, complete=False, age=0)
+    assert api.latest_checkpoint(str(ckdir)) == str(ckdir / "checkpoint-4")
+
+
+# Status and orphans
+
+
+def test_status_and_prune_orphans(repo: Path, root: Path):
+    git(repo, "worktree", "add", "-q", "../gone")
+    git(repo, "worktree", "add", "-q", "../stays")
+    for name in ("gone", "stays"):
+        assert cli(repo.parent / name, "checkpoints", "setup").returncode == 0
+    make_checkpoint(root / "checkpoints_src_gone", 7)
+    (root / "checkpoints_handmade").mkdir()  # no record: never an orphan
+    git(repo, "worktree", "remove", "--force", "../gone")
+
+    status = json.loads(cli(repo, "checkpoints", "status", "--json").stdout)
+    by_id = {d["id"]: d for d in status}
+    assert sorted(by_id) == ["handmade", "src_gone", "src_stays"]
+    assert by_id["src_gone"]["worktree_exists"] is False
+    assert by_id["src_gone"]["checkpoints"] == 1
+    assert by_id["src_gone"]["newest"] == "checkpoint-7"
+    assert by_id["src_stays"]["worktree_exists"] is True
+    assert by_id["handmade"]["worktree_exists"] is None
+    table = cli(repo, "checkpoints", "status").stdout
+    assert "1 orphaned" in table
+
+    dry = cli(repo, "checkpoints", "prune-orphans")
+    assert "dry run" in dry.stdout and (root / "checkpoints_src_gone").is_dir()
+    done = cli(repo, "checkpoints", "prune-orphans", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in root.iterdir()) == [
+        "checkpoints_handmade", "checkpoints_src_stays"]
+
+
+def test_importing_scratchenv_never_imports_torch_or_transformers(root: Path, tmp_path):
+    code = (
+        "import sys, scratchenv, scratchenv.checkpoints\n"
+        "from scratchenv.main import main\n"
+        "assert main(['checkpoints', 'status']) == 0\n"
+        "checkpoints_dir = scratchenv.checkpoints.get_checkpoint_dir()\n"
+        "heavy = sorted(m for m in ('torch', 'transformers') if m in sys.modules)\n"
+        "assert not heavy, heavy\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+

@@ -1,0 +1,104 @@
+"""The report renderers: what a person, a CI summary and a CI test report see."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from scratchenv.checks.findings import SCHEMA_VERSION, Finding, Report
+from scratchenv.checks.report import JsonReport, render
+
+REPORT = Report(findings=[
+    Finding(check="root.free_space", subject="/scratch/u", status="pass", message="812G free"),
+    Finding(check="root.exists", subject="/scratch/u", status="pass", message="exists"),
+    Finding(check="var.set", subject="HF_HOME", status="pass", message="set to /scratch/u/hf"),
+    Finding(check="var.not_in_home", subject="HF_HOME", status="fail",
+            message="/scratch/u/hf (really /home/u/hf) is inside home",
+            fix="replace the symlink on the way to /scratch/u/hf with a directory on scratch"),
+    Finding(check="var.permissions", subject="PIP_CACHE_DIR", status="warn",
+            message="/scratch/u/pip is group-writable", fix="chmod g-w /scratch/u/pip"),
+    Finding(check="tool.location", subject="torch", status="skip",
+            message="torch is not installed"),
+])
+OK = Report(findings=REPORT.findings[:3])
+
+
+def test_human_checklist_one_line_per_subject_and_every_fix() -> None:
+    text = render(REPORT, "human")
+    lines = text.splitlines()
+    assert lines[0] == "✓ /scratch/u: 812G free"
+    assert "✗ HF_HOME: /scratch/u/hf (really /home/u/hf) is inside home" in lines
+    assert "    fix: replace the symlink on the way to /scratch/u/hf with a directory on scratch" \
+        in lines
+    assert "! PIP_CACHE_DIR: /scratch/u/pip is group-writable" in lines
+    assert "    fix: chmod g-w /scratch/u/pip" in lines
+    assert "- torch: torch is not installed" in lines
+    assert lines[-1] == ("scratchenv verify: FAILED (3 passed, 1 warnings, 1 failed, "
+                         "1 skipped)")
+    assert render(OK, "human").splitlines()[-1].startswith("scratchenv verify: ok")
+
+
+def test_human_verbose_lists_every_finding() -> None:
+    assert len(render(REPORT, "human", verbose=True).splitlines()) > len(
+        render(REPORT, "human").splitlines())
+
+
+def test_json_document() -> None:
+    document = json.loads(render(REPORT, "json"))
+    assert document["schema_version"] == SCHEMA_VERSION
+    assert document["ok"] is False
+    assert document["summary"] == {"pass": 3, "warn": 1, "fail": 1, "skip": 1}
+    assert document["findings"][3] == {
+        "check": "var.not_in_home", "subject": "HF_HOME", "status": "fail",
+        "message": "/scratch/u/hf (really /home/u/hf) is inside home",
+        "fix": "replace the symlink on the way to /scratch/u/hf with a directory on scratch",
+    }
+    assert JsonReport.model_validate(document).findings == REPORT.findings
+
+
+def test_json_schema_is_stable() -> None:
+    # Changing the --json schema means a new golden file and, unless the change only adds
+    # fields, a new SCHEMA_VERSION (README: "verify --json").
+    golden = Path(__file__).parent.parent / "fixtures" / "verify-schema.json"
+    assert JsonReport.model_json_schema() == json.loads(golden.read_text())
+
+
+def test_markdown_checklist() -> None:
+    lines = render(REPORT, "markdown").splitlines()
+    assert lines[0] == "### scratchenv verify: ❌ failed"
+    assert "- [x] `HF_HOME` set to /scratch/u/hf" in lines
+    assert ("- [ ] **failed:** `HF_HOME` /scratch/u/hf (really /home/u/hf) is inside home "
+            "(fix: `replace the symlink on the way to /scratch/u/hf with a directory on "
+            "scratch`)") in lines
+    assert ("- [x] **warning:** `PIP_CACHE_DIR` /scratch/u/pip is group-writable "
+            "(fix: `chmod g-w /scratch/u/pip`)") in lines
+    assert "- [ ] *skipped:* `torch` torch is not installed" in lines
+
+
+def test_markdown_escapes_emphasis_in_messages() -> None:
+    report = Report(findings=[Finding(check="x", subject="a_b", status="pass",
+                                      message="/scratch/my_dir/*")])
+    assert "- [x] `a_b` /scratch/my\\_dir/\\*" in render(report, "markdown").splitlines()
+
+
+def test_junit_xml_holds_names_xml_cannot() -> None:
+    # A control character, and an undecodable byte as Python hands it over.
+    report = Report(findings=[Finding(check="root.exists", subject="/scratch/a\x01b\udcffc",
+                                      status="fail", message="missing")])
+    case = ET.fromstring(render(report, "junit").encode()).find("testsuite/testcase")
+    assert case is not None and case.get("name") == "/scratch/a\\x01b\\xffc"
+
+
+def test_junit_xml() -> None:
+    root = ET.fromstring(render(REPORT, "junit"))
+    suite = root.find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("6", "1", "1")
+    cases = suite.findall("testcase")
+    failed = [case for case in cases if case.find("failure") is not None]
+    assert [(case.get("classname"), case.get("name")) for case in failed] == [
+        ("var.not_in_home", "HF_HOME")]
+    failure = failed[0].find("failure")
+    assert failure is not None and "symlink" in (failure.text or "")
+    assert len([case for case in cases if case.find("skipped") is not None]) == 1

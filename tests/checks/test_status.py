@@ -1,0 +1,85 @@
+"""status: sizes of the managed locations, home, scratch, quotas and warnings."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from conftest import cli
+from verify_place import Place, place_fixture  # noqa: F401
+
+from scratchenv.checks.status import collect
+
+
+def fill(directory: Path, files: int, size: int) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for number in range(files):
+        (directory / f"f{number}").write_bytes(b"x" * size)
+
+
+def test_collect_measures_each_location_and_the_rest_of_scratch(place: Place) -> None:
+    settings = place.settings()
+    environ = place.activated(settings)
+    fill(Path(environ["HF_HOME"]), 10, 100_000)
+    fill(Path(environ["PIP_CACHE_DIR"]), 3, 4096)
+    fill(place.root / "other", 5, 4096)
+    fill(place.home / "docs", 2, 4096)
+    status = collect(settings, environ)
+    by_name = {loc.name: loc for loc in status.locations}
+    assert by_name["HF_HOME"].files == 10 and by_name["HF_HOME"].bytes >= 1_000_000
+    assert by_name["PIP_CACHE_DIR"].files == 3
+    assert not by_name["TORCH_HOME"].exists
+    # Scratch = the locations + everything else under the root, each file counted once.
+    assert status.scratch.files == 10 + 3 + 5 + 4  # + cache, huggingface, pip, other dirs
+    assert status.scratch.bytes >= by_name["HF_HOME"].bytes + 5 * 4096
+    assert status.home.source == "scan" and status.home.files >= 3
+    assert status.scratch_free and status.scratch_free > 0
+    assert status.quotas and status.quotas[0].source == "statvfs"
+    assert status.warnings == []
+
+
+def test_warnings_follow_the_thresholds(place: Place, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCRATCHENV_THRESHOLDS__HOME_WARN", "10K")
+    monkeypatch.setenv("SCRATCHENV_THRESHOLDS__SCRATCH_WARN", "10K")
+    monkeypatch.setenv("SCRATCHENV_THRESHOLDS__MIN_FREE", "1P")
+    fill(place.home / "big", 10, 10_000)
+    fill(place.root / "big", 10, 10_000)
+    settings = place.settings()
+    warnings = " | ".join(collect(settings, place.activated(settings)).warnings)
+    assert "home uses" in warnings and "thresholds.home_warn" in warnings
+    assert "scratch uses" in warnings and "thresholds.scratch_warn" in warnings
+    assert "free on scratch" in warnings
+
+
+def test_status_command_shows_bars_and_json(place: Place) -> None:
+    settings = place.settings()
+    environ = place.activated(settings)
+    fill(Path(environ["HF_HOME"]), 20, 100_000)
+    fill(Path(environ["UV_CACHE_DIR"]), 2, 100_000)
+    result = cli("status", env=environ)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    hf = next(line for line in lines if line.startswith("HF_HOME"))
+    uv = next(line for line in lines if line.startswith("UV_CACHE_DIR"))
+    assert hf.count("█") == 20  # the biggest fills its bar
+    assert 1 <= uv.count("█") < 5
+    assert "(not created yet)" in next(line for line in lines if line.startswith("TORCH_HOME"))
+    assert any(line.startswith("home ") for line in lines)
+    document = json.loads(cli("status", "--json", env=environ).stdout)
+    assert document["schema_version"] == 1
+    assert {loc["name"] for loc in document["locations"]} >= {"HF_HOME", "UV_CACHE_DIR"}
+    assert document["quotas"][0]["files"]["used"] > 0
+
+
+def test_check_space(place: Place) -> None:
+    environ = dict(os.environ)
+    ok = cli("check-space", "--need", "1K", env=environ)
+    assert ok.returncode == 0 and ok.stdout.startswith("ok: ")
+    short = cli("check-space", "--need", "900P", str(place.base), env=environ)
+    assert short.returncode == 1
+    assert short.stderr.startswith(f"scratchenv: error: not enough space on {place.base}")
+    assert len(short.stderr.splitlines()) == 1
+    bad = cli("check-space", "--need", "lots", env=environ)
+    assert bad.returncode == 2

@@ -1,0 +1,151 @@
+"""usage.scan against du on real trees: hard links once, symlinks not followed, bounded."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from scratchenv.disk.usage import scan
+
+
+def du_bytes(path: Path) -> int:
+    out = subprocess.run(["du", "-s", "-x", "--block-size=1", str(path)], check=True,
+                         capture_output=True, text=True).stdout
+    return int(out.split()[0])
+
+
+def du_inodes(path: Path) -> int:
+    out = subprocess.run(["du", "-s", "-x", "--inodes", str(path)], check=True,
+                         capture_output=True, text=True).stdout
+    return int(out.split()[0])
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "tree"
+    for index in range(30):
+        directory = root / f"d{index % 5}" / f"e{index}"
+        directory.mkdir(parents=True)
+        for number in range(20):
+            (directory / f"f{number}").write_bytes(b"y" * (number * 150))
+    big = tmp_path / "outside"
+    big.mkdir()
+    (big / "blob").write_bytes(b"z" * 5_000_000)
+    (root / "link-to-outside").symlink_to(big)
+    os.link(root / "d0" / "e0" / "f19", root / "hardlink")
+    os.link(root / "d0" / "e0" / "f19", root / "d1" / "hardlink2")
+    return root
+
+
+@pytest.fixture(autouse=True)
+def _du_available() -> None:
+    if shutil.which("du") is None:  # coreutils: always there on Linux
+        pytest.fail("du not installed")
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_scan_matches_du(tree: Path, workers: int) -> None:
+    usage = scan(str(tree), workers=workers)
+    assert usage.complete
+    assert usage.bytes == du_bytes(tree)
+    assert usage.files == du_inodes(tree) - 1  # du counts the top directory itself
+    assert usage.bytes < 5_000_000  # the symlinked 5 MB blob is not followed
+
+
+def test_a_big_tree_shared_out_to_processes_still_matches_du(tree: Path, monkeypatch) -> None:
+    from scratchenv.disk import usage
+
+    monkeypatch.setattr(usage, "HANDOFF_ENTRIES", 50)  # the fixture's tree counts as big
+    # Other tests may leave threads behind (the Slurm harness's); this one forks anyway.
+    monkeypatch.setattr(usage, "_can_fork", lambda: True)
+    handed_off: list[int] = []
+    walk = usage._walk_processes
+    monkeypatch.setattr(usage, "_walk_processes",
+                        lambda dirs, *rest: handed_off.append(len(dirs)) or walk(dirs, *rest))
+    # Hard links found by different processes still count once (the parent dedupes).
+    result = scan(str(tree), workers=1)
+    assert handed_off and handed_off[0] > 1
+    assert (result.bytes, result.files) == (du_bytes(tree), du_inodes(tree) - 1)
+
+
+def test_stop_after_bytes_stops_early(tmp_path: Path) -> None:
+    for index in range(50):
+        directory = tmp_path / f"d{index}"
+        directory.mkdir()
+        for number in range(100):
+            (directory / f"f{number}").write_bytes(b"x" * 4096)
+    for workers in (1, 4):
+        usage = scan(str(tmp_path), stop_after_bytes=256 * 1024, workers=workers)
+        assert not usage.complete
+        assert usage.bytes > 256 * 1024
+        assert usage.files < 1000  # of 5050
+
+
+def test_exclude_by_identity(tree: Path) -> None:
+    whole = scan(str(tree))
+    part = scan(str(tree), exclude=[str(tree / "d3")])
+    assert part.bytes == whole.bytes - du_bytes(tree / "d3")
+
+
+def test_a_symlinked_top_is_followed_like_du_with_a_slash(tree: Path, tmp_path: Path) -> None:
+    # /home/u -> /gpfs/home/u: the home is what the link points at, not a 0-byte link.
+    link = tmp_path / "home-link"
+    link.symlink_to(tree)
+    usage = scan(str(link))
+    assert (usage.path, usage.bytes) == (str(link), du_bytes(tree))
+    assert usage.files == du_inodes(tree) - 1
+    # Below the top, symlinks are still not followed (link-to-outside holds 5 MB).
+    assert usage.bytes < 5_000_000
+
+
+def test_missing_path_and_single_file(tmp_path: Path) -> None:
+    assert scan(str(tmp_path / "nope")).bytes == 0
+    (tmp_path / "file").write_bytes(b"x" * 10000)
+    assert scan(str(tmp_path / "file")).bytes == du_bytes(tmp_path / "file")
+
+
+def test_unreadable_directory_is_skipped_not_fatal(tree: Path) -> None:
+    # Root can read anything; the point is that a vanished directory does not raise.
+    victim = tree / "d4"
+    shutil.rmtree(victim)
+    assert scan(str(tree)).complete
+
+
+_INTERRUPTED_WALK = """
+import os, sys, time
+from scratchenv.disk import usage
+
+def slow(job):
+    open(os.path.join(sys.argv[1], str(os.getpid())), "w").close()
+    time.sleep(60)
+
+usage._subtrees = slow
+try:
+    list(usage._walk_processes(["/a", "/b", "/c", "/d"], 0, set()))
+except KeyboardInterrupt:
+    print("interrupted")
+    sys.exit(130)
+"""
+
+
+def test_ctrl_c_during_a_process_walk_is_one_interruption_not_worker_tracebacks(tmp_path):
+    ready = tmp_path / "ready"
+    ready.mkdir()
+    # ^C in a terminal signals the whole foreground process group: the workers too.
+    walk = subprocess.Popen(
+        [sys.executable, "-c", _INTERRUPTED_WALK, str(ready)], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 30
+    while not any(ready.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(walk.pid, signal.SIGINT)
+    out, err = walk.communicate(timeout=30)
+    assert (walk.returncode, out, err) == (130, "interrupted\n", "")

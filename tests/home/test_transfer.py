@@ -1,0 +1,154 @@
+"""transfer.py on its own: odd names, special files, empty and read-only directories."""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import stat
+
+import pytest
+from fs_helpers import OLD, isolate, second_fs, snapshot
+
+from scratchenv.home import transfer
+from scratchenv.home.transfer import PART_PREFIX, Transfer, part_name, survey
+
+HOSTILE = "'\";&&e-$ èрт🚒♞中片-j"
+
+
+def test_odd_names_empty_and_read_only_directories(tmp_path):
+    source = tmp_path / "src"
+    (source / HOSTILE / "empty-dir").mkdir(parents=True)
+    (source / HOSTILE / ("n" * 255)).write_text("long name")
+    os.makedirs(os.fsencode(source) + b"/bad-\xff-utf8")
+    (source / "ro").mkdir()
+    (source / "ro" / "inside").write_text("ro")
+    (source / "ro").chmod(0o555)
+    os.utime(source / "ro", (OLD, OLD))
+    before = snapshot(source)
+    with second_fs(tmp_path / "mnt", "16m") as mnt:
+        dest = str(mnt / "dest")
+        outcome = Transfer(survey(str(source), dest)).run()
+        assert outcome.finished and not outcome.failed
+        assert snapshot(dest) == before
+        assert os.lstat(f"{dest}/ro").st_mtime == OLD
+        assert not source.exists()
+
+
+def test_special_files_stay_and_are_reported(tmp_path):
+    source = tmp_path / "src"
+    source.mkdir()
+    os.mkfifo(source / "pipe")
+    (source / "f").write_text("f")
+    with second_fs(tmp_path / "mnt", "16m") as mnt:
+        outcome = Transfer(survey(str(source), str(mnt / "dest"))).run()
+        assert outcome.skipped == [("pipe", "not a file, directory or symlink")]
+        assert not outcome.finished
+        assert stat.S_ISFIFO(os.lstat(source / "pipe").st_mode)
+        assert (mnt / "dest" / "f").read_text() == "f" and not (source / "f").exists()
+
+
+def test_a_special_file_as_the_whole_entry_stays(tmp_path):
+    source = tmp_path / "pipe"
+    os.mkfifo(source)
+    with second_fs(tmp_path / "mnt", "16m") as mnt:
+        plan = survey(str(source), str(mnt / "dest"))
+        assert plan.items == [] and plan.skipped == [("", "not a file, directory or symlink")]
+        assert not Transfer(plan).run().finished  # returns: no open() of the fifo
+        assert stat.S_ISFIFO(os.lstat(source).st_mode) and not (mnt / "dest").exists()
+
+
+def test_a_single_file_entry_moves_as_a_file(tmp_path):
+    source = tmp_path / "token-like"
+    source.write_text("secret")
+    source.chmod(0o600)
+    with second_fs(tmp_path / "mnt", "16m") as mnt:
+        dest = mnt / "deep" / "er" / "file"
+        assert Transfer(survey(str(source), str(dest))).run().finished
+        assert dest.read_text() == "secret" and (dest.stat().st_mode & 0o777) == 0o600
+        assert (dest.parent.stat().st_mode & 0o777) == 0o700
+
+
+def test_leftover_temporary_copies_are_removed_on_the_next_run(tmp_path):
+    source, dest = tmp_path / "src", tmp_path / "dest"
+    source.mkdir()
+    (source / "a").write_text("a")
+    dest.mkdir()
+    (dest / f"{PART_PREFIX}a").write_text("half")
+    plan = survey(str(source), str(dest))
+    assert plan.partials == [f"{dest}/{PART_PREFIX}a"]
+    Transfer(plan).run()
+    assert sorted(os.listdir(dest)) == ["a"]
+
+
+def test_part_names_stay_under_name_max():
+    assert part_name("/d/short") == f"/d/{PART_PREFIX}short"
+    long = part_name("/d/" + "x" * 255)
+    assert len(os.path.basename(long)) < 255 and long.startswith(f"/d/{PART_PREFIX}")
+
+
+def test_a_file_that_changes_while_moving_stays(tmp_path, monkeypatch):
+    isolate(monkeypatch, tmp_path / "home", tmp_path / "scratch")
+    source, dest = tmp_path / "src", tmp_path / "dest"
+    source.mkdir()
+    (source / "log").write_text("one")
+    plan = survey(str(source), str(dest))
+    (source / "log").write_text("one two")  # written to after the survey
+    outcome = Transfer(plan).run()
+    assert outcome.failed == [("log", "changed while moving: kept, re-run")]
+    assert (source / "log").read_text() == "one two"
+
+
+def test_a_file_replaced_after_its_copy_stays_even_with_the_same_size_and_time(tmp_path):
+    """Caches replace files by renaming a new one over them; tar-like writers keep times."""
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "f").write_text("old!")
+    os.utime(source / "f", (OLD, OLD))
+
+    def replace() -> None:
+        (tmp_path / "new").write_text("new!")
+        os.utime(tmp_path / "new", (OLD, OLD))
+        os.replace(tmp_path / "new", source / "f")
+
+    with second_fs(tmp_path / "mnt", "16m") as mnt:
+        outcome = Transfer(survey(str(source), str(mnt / "dest"))).run(
+            before_removing=replace)
+        assert outcome.failed == [("f", "changed while moving: kept, re-run")]
+        assert (source / "f").read_text() == "new!"
+
+
+def _without_noreplace(*args: object) -> int:
+    ctypes.set_errno(errno.EINVAL)  # what NFS and other file systems answer
+    return -1
+
+
+@pytest.mark.parametrize("renameat2", [transfer._renameat2, lambda: _without_noreplace])
+def test_files_written_at_the_destination_while_moving_are_never_overwritten(
+        tmp_path, monkeypatch, renameat2):
+    """A job already using the new place writes there between the survey and the copy."""
+    monkeypatch.setattr(transfer, "_renameat2", renameat2)
+    with second_fs(tmp_path / "mnt", "16m") as mnt:
+        for n, dest in enumerate((tmp_path / "dest", mnt / "dest")):  # link, then copy
+            source = tmp_path / f"src{n}"
+            source.mkdir()
+            dest.mkdir()
+            for name in ("new", "older"):
+                (source / name).write_text("from home")
+                os.utime(source / name, (OLD + 10, OLD + 10))
+            (dest / "older").write_text("old")
+            os.utime(dest / "older", (OLD, OLD))
+            plan = survey(str(source), str(dest))
+            assert sorted(item.action for item in plan.items) == ["copy", "replace"]
+            (dest / "new").write_text("the job's")
+            (dest / "older").write_text("the job's, newer")
+
+            outcome = Transfer(plan).run()
+
+            assert sorted(outcome.conflicts) == [
+                ("new", "conflict: appeared at the destination while moving"),
+                ("older", "conflict: changed at the destination while moving")]
+            assert {p.name: p.read_text() for p in dest.iterdir()} == {
+                "new": "the job's", "older": "the job's, newer"}
+            assert {p.name: p.read_text() for p in source.iterdir()} == {
+                "new": "from home", "older": "from home"}

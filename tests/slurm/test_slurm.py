@@ -1,0 +1,130 @@
+"""scratchenv.slurm on its own: reading sbatch command lines, choosing --export, node reports.
+
+The jobs themselves run on a real Slurm in test_slurm_jobs.py.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from scratchenv.config.settings import load_settings
+from scratchenv.errors import ConfigError
+from scratchenv.plan import build_plan
+from scratchenv.slurm.submit import (
+    Submission,
+    node_rows,
+    parse_labelled_reports,
+    sbatch_argv,
+    script_options,
+    sources_activation,
+    split_sbatch_args,
+    submission_environment,
+)
+
+
+@pytest.mark.parametrize(
+    ("argv", "options", "script", "args"),
+    [
+        (["job.sh"], [], "job.sh", []),
+        (["-p", "debug", "job.sh", "-p", "x"], ["-p", "debug"], "job.sh", ["-p", "x"]),
+        (["-pdebug", "-N1", "job.sh"], ["-pdebug", "-N1"], "job.sh", []),
+        (["--time=1:00", "--parsable", "job.sh", "a"], ["--time=1:00", "--parsable"], "job.sh",
+         ["a"]),
+        (["--time", "1:00", "-vH", "job.sh"], ["--time", "1:00", "-vH"], "job.sh", []),
+        (["-vp", "debug", "job.sh"], ["-vp", "debug"], "job.sh", []),
+        (["--exclusive", "--nice", "job.sh"], ["--exclusive", "--nice"], "job.sh", []),
+        (["--", "-odd-name.sh", "x"], ["--"], "-odd-name.sh", ["x"]),
+    ],
+)
+def test_script_is_told_apart_from_option_values(argv, options, script, args):
+    assert split_sbatch_args(argv) == Submission(tuple(options), script, tuple(args))
+
+
+def test_wrap_needs_no_script_but_nothing_else_may_omit_it():
+    assert split_sbatch_args(["--wrap", "hostname"]).script is None
+    assert split_sbatch_args(["--wrap=hostname"]).script is None
+    with pytest.raises(ConfigError, match="no job script"):
+        split_sbatch_args(["-p", "debug"])
+
+
+def test_script_options_stop_at_the_first_command():
+    text = "#!/bin/bash\n#SBATCH -p debug  # comment\n\n#SBATCH --export=NONE\necho\n#SBATCH -N 9\n"
+    assert script_options(text) == ["-p", "debug", "--export=NONE"]
+
+
+def _argv(options, script_text="", names=("HF_HOME", "UV_CACHE_DIR")):
+    submission = Submission(tuple(options), "job.sh", ("arg",))
+    return sbatch_argv(submission, list(names), script_text)
+
+
+def test_export_all_beats_the_site_default():
+    argv, warning = _argv(["-p", "debug"])
+    assert argv == ["sbatch", "--export=ALL", "-p", "debug", "job.sh", "arg"]
+    assert warning is None
+
+
+def test_an_export_list_gets_the_plan_variables_by_name():
+    argv, _ = _argv(["--export", "FOO,HF_HOME=/x"])
+    assert argv[:2] == ["sbatch", "--export=FOO,HF_HOME=/x,UV_CACHE_DIR"]
+    assert "--export" not in argv[2:]
+
+
+def test_the_scripts_own_export_counts_and_is_overridden_on_the_command_line():
+    argv, _ = _argv([], "#!/bin/bash\n#SBATCH --export=FOO\n")
+    assert argv[1] == "--export=FOO,HF_HOME,UV_CACHE_DIR"
+    argv, _ = _argv(["--export=ALL,X=1"], "#!/bin/bash\n#SBATCH --export=NONE\n")
+    assert argv[1] == "--export=ALL,X=1"
+
+
+def test_export_none_is_kept_and_warned_unless_the_script_activates():
+    argv, warning = _argv(["--export=NONE"])
+    assert argv[1] == "--export=NONE" and "without the scratch environment" in warning
+    activating = '#!/bin/bash\nsource "$(/opt/bin/scratchenv activate --shell bash)"\n'
+    assert sources_activation(activating)
+    assert _argv(["--export=NONE"], activating)[1] is None
+
+
+def test_submission_environment_keeps_node_local_caches_off_this_jobs_node(root, monkeypatch):
+    monkeypatch.setenv("SCRATCHENV_VARS", json.dumps({"MY_CACHE": {"path": "c/my",
+                                                                   "node_local": True}}))
+    plan = build_plan(load_settings())
+    inside = {"SLURM_JOB_ID": "7", "TMPDIR": "/node/tmp", "HOME": "/h"}
+    env = submission_environment(plan, inside)
+    assert env["MY_CACHE"] == f"{root}/c/my"
+    assert env["HF_HOME"] == f"{root}/cache/huggingface"
+    assert plan.apply(inside)["MY_CACHE"] == "/node/tmp/scratchenv/c/my"  # what the job gets
+
+
+def _report(node, status="pass"):
+    return json.dumps({"schema_version": 1, "ok": status != "fail", "findings": [
+        {"check": "node.job", "subject": node, "status": "pass", "message": "job 1"},
+        {"check": "root.exists", "subject": "/s", "status": status, "message": "m"},
+    ]}, indent=2)
+
+
+def test_labelled_srun_output_gives_one_report_per_task():
+    first, second = (
+        [f"{task}: {line}" for line in text.splitlines()]
+        for task, text in enumerate([_report("n1"), _report("n2", "fail")])
+    )
+    # srun interleaves the tasks' lines (each task's own stay in order).
+    lines = [line for pair in zip(second, first, strict=True) for line in pair]
+    reports = parse_labelled_reports("\n".join(lines) + "\n2: not json\n")
+    assert [(r.node, r.report is not None and r.report.ok) for r in reports] == [
+        ("n1", True), ("n2", False), ("task 2", False)]
+    assert "no report" in reports[2].problem
+    rows = node_rows(reports)
+    assert rows[0] == ("n1", "ok", "2 pass, 0 warn, 0 skip")
+    assert rows[1] == ("n2", "FAILED", "/s: m")
+    assert rows[2][:2] == ("task 2", "FAILED")
+
+
+def test_a_task_that_printed_nothing_is_a_failed_row():
+    # Two nodes in the allocation; only task 0 answered (task 1: scratchenv missing there).
+    stdout = "".join(f"0: {line}\n" for line in _report("n1").splitlines())
+    reports = parse_labelled_reports(stdout, tasks=2)
+    assert [(r.node, r.report is not None) for r in reports] == [("n1", True), ("task 1", False)]
+    assert node_rows(reports)[1] == ("task 1", "FAILED", "no report: it printed nothing")
+    assert parse_labelled_reports("", tasks=2) == []  # srun's own failure: the caller says so

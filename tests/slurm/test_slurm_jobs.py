@@ -1,0 +1,200 @@
+"""Real jobs on a real one-node Slurm on loopback (tests/slurm_cluster.py starts it as root).
+
+Without root, outside CI, these skip; in CI they fail when Slurm cannot be started.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from slurm_cluster import Cluster, SlurmUnavailable, running_cluster, unavailable_reason
+
+from scratchenv.config.settings import load_settings
+from scratchenv.plan import build_plan
+
+SCRATCHENV = shlex.join([sys.executable, "-m", "scratchenv"])
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    reason = unavailable_reason()
+    if reason and os.geteuid() != 0 and not os.environ.get("CI"):
+        pytest.skip(f"no test Slurm: {reason}")
+    try:
+        with running_cluster() as running:
+            yield running
+    except SlurmUnavailable as error:
+        pytest.fail(f"cannot start the test Slurm: {error}")
+
+
+@pytest.fixture
+def slurm(cluster: Cluster, root: Path, monkeypatch: pytest.MonkeyPatch) -> Cluster:
+    """The cluster, with SLURM_CONF set for everything this test starts."""
+    for name, value in cluster.env.items():
+        monkeypatch.setenv(name, value)
+    return cluster
+
+
+def in_login_shell(commands: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run `commands` in bash after sourcing the activation, as a user's shell would."""
+    script = f'source "$({SCRATCHENV} activate --shell bash)" || exit 99\n{commands}'
+    return subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **env})
+
+
+def submitted_id(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stderr
+    match = re.search(r"Submitted batch job (\d+)", result.stdout)
+    assert match, result.stdout + result.stderr
+    return match.group(1)
+
+
+def read_env(path: Path) -> dict[str, str]:
+    pairs = (item.split("=", 1) for item in path.read_text().split("\0") if "=" in item)
+    return dict(pairs)
+
+
+def assert_scratch_environment(env: dict[str, str], root: Path, *, on_node: bool) -> None:
+    """Every catalogue variable is where the Plan puts it; root-anchored ones under the
+    scratch root (the token stays pinned in home). `on_node`: the job sourced the activation
+    itself, so node-local caches are on its node's disk ($TMPDIR) instead."""
+    plan = build_plan(load_settings())
+    node_local = [change for change in plan.variables if change.node_local]
+    assert plan.variables and node_local
+    for change in plan.variables:
+        expected = plan.value_in(change, env) if on_node else change.value
+        assert env.get(change.name) == expected, change.name
+        if change in node_local and on_node:
+            assert env[change.name].startswith(env["TMPDIR"] + "/"), change.name
+        elif change.entry is None or change.entry.anchor == "root":
+            assert env[change.name].startswith(f"{root}/"), (change.name, env[change.name])
+
+
+DUMP_ENV = '#!/bin/bash\nenv -0 > "$1"\n'
+
+
+def test_a_job_sees_the_scratch_environment_whatever_the_site_exports(slurm, root, tmp_path):
+    job = tmp_path / "job.sh"
+    job.write_text(DUMP_ENV)
+    out = tmp_path / "job.env"
+    # The site's default: export nothing (SBATCH_EXPORT=NONE in its profile).
+    result = in_login_shell(f"{SCRATCHENV} sbatch {job} {out}", SBATCH_EXPORT="NONE")
+    state = slurm.wait_for_job(submitted_id(result))
+    assert state["JobState"] == "COMPLETED", state
+    assert_scratch_environment(read_env(out), root, on_node=False)
+
+    # Plain sbatch under the same site default: the job has none of it.
+    plain = tmp_path / "plain.env"
+    result = in_login_shell(f"sbatch {job} {plain}", SBATCH_EXPORT="NONE")
+    slurm.wait_for_job(submitted_id(result))
+    assert "HF_HOME" not in read_env(plain)
+
+
+def test_an_export_list_still_gives_the_job_the_plans_path(slurm, root, tmp_path):
+    # Without PATH in the list, the job gets slurmd's PATH: no venv or Cargo bin.
+    job = tmp_path / "job.sh"
+    job.write_text("#!/bin/bash\n#SBATCH --export=OMP_NUM_THREADS\n" + DUMP_ENV.split("\n", 1)[1])
+    out = tmp_path / "job.env"
+    result = in_login_shell(f"{SCRATCHENV} sbatch {job} {out}", OMP_NUM_THREADS="1")
+    slurm.wait_for_job(submitted_id(result))
+    env = read_env(out)
+    assert env["OMP_NUM_THREADS"] == "1"
+    assert_scratch_environment(env, root, on_node=False)
+    entries = [change.entry for change in build_plan(load_settings()).path_entries]
+    assert entries and set(entries) <= set(env["PATH"].split(":"))
+
+
+def test_the_template_job_activates_and_checks_its_node(slurm, root, tmp_path):
+    made = subprocess.run([sys.executable, "-m", "scratchenv", "template", "slurm",
+                           "--project", "nanochat"], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    job = tmp_path / "job.slurm"
+    out = tmp_path / "job.env"
+    job.write_text(made.stdout + f"env -0 > {shlex.quote(str(out))}\n")
+    result = in_login_shell(f"{SCRATCHENV} sbatch --output={tmp_path}/%j.out {job}")
+    job_id = submitted_id(result)
+    state = slurm.wait_for_job(job_id)
+    log = (tmp_path / f"{job_id}.out").read_text()
+    assert state["JobState"] == "COMPLETED", (state, log)
+    assert f"✓ {slurm.node}: job {job_id} on {slurm.node}" in log
+    assert "scratchenv verify --node: ok" in log, log
+    env = read_env(out)
+    assert env["SCRATCHENV_PROJECT"] == "nanochat"
+    assert env["NANOCHAT_BASE_DIR"] == f"{root}/nanochat-cache"
+    assert_scratch_environment(env, root, on_node=True)
+
+
+def test_a_script_that_clobbers_a_variable_is_caught_before_submission(slurm, tmp_path):
+    job = tmp_path / "job.sh"
+    job.write_text('#!/bin/bash\nexport HF_HOME="$HOME/.cache/huggingface"\npython train.py\n')
+    before = slurm.job_ids()
+    result = in_login_shell(f"{SCRATCHENV} sbatch {job}")
+    assert result.returncode == 1, result.stderr
+    assert "HF_HOME" in result.stderr and "not submitted" in result.stderr
+    assert f"{job}:2" in result.stderr
+    assert result.stdout == ""
+    assert slurm.job_ids() == before
+
+
+@pytest.mark.parametrize("broken", ["HF_HOME", "SCRATCHENV_ROOT"])
+def test_a_broken_environment_never_reaches_the_queue(slurm, tmp_path, isolated, broken):
+    job = tmp_path / "job.sh"
+    job.write_text(DUMP_ENV)
+    value = {"HF_HOME": f"{isolated}/.cache/huggingface",  # set by hand, after activation
+             "SCRATCHENV_ROOT": str(tmp_path / "not-mounted")}[broken]
+    before = slurm.job_ids()
+    result = in_login_shell(f"export {broken}={shlex.quote(value)}\n"
+                            f"{SCRATCHENV} sbatch {job} {tmp_path}/env")
+    assert result.returncode == 1, result.stderr
+    assert "not submitted" in result.stderr
+    assert slurm.job_ids() == before
+    assert slurm.run("squeue", "--noheader").stdout == ""
+
+
+def test_force_submits_anyway_and_says_so(slurm, root, tmp_path, isolated):
+    job = tmp_path / "job.sh"
+    job.write_text(DUMP_ENV)
+    out = tmp_path / "job.env"
+    result = in_login_shell(f"export HF_HOME={isolated}/.cache/hf\n"
+                            f"{SCRATCHENV} sbatch --force {job} {out}")
+    assert "SUBMITTING ANYWAY" in result.stderr
+    slurm.wait_for_job(submitted_id(result))
+    assert read_env(out)["HF_HOME"] == f"{root}/cache/huggingface"  # the job got the Plan's
+
+
+def test_verify_all_nodes_runs_through_srun(slurm):
+    result = in_login_shell(f"salloc --nodes=1 {SCRATCHENV} verify --all-nodes")
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert result.stdout.splitlines()[0].split() == ["NODE", "RESULT", "DETAIL"]
+    rows = [line.split() for line in result.stdout.splitlines()[1:]]
+    assert [row[:2] for row in rows] == [[slurm.node, "ok"]], result.stdout
+
+
+def test_verify_all_nodes_names_the_failing_node(slurm, tmp_path):
+    missing = tmp_path / "not-mounted"
+    result = in_login_shell(f"export SCRATCHENV_ROOT={missing}\n"
+                            f"salloc --nodes=1 {SCRATCHENV} verify --all-nodes")
+    assert result.returncode == 1, result.stderr + result.stdout
+    row = result.stdout.splitlines()[1]
+    assert row.split()[:2] == [slurm.node, "FAILED"]
+    assert f"{missing}: the scratch root does not exist" in row
+
+
+def test_verify_all_nodes_checks_what_was_asked_on_every_node(slurm):
+    result = in_login_shell(f"salloc --nodes=1 {SCRATCHENV} verify --all-nodes --need 500T")
+    assert result.returncode == 1, result.stderr + result.stdout
+    row = result.stdout.splitlines()[1]
+    assert row.split()[:2] == [slurm.node, "FAILED"]
+    assert "500T needed" in row
+
+
+def test_verify_all_nodes_needs_an_allocation(slurm):
+    result = in_login_shell(f"unset SLURM_JOB_ID\n{SCRATCHENV} verify --all-nodes")
+    assert result.returncode == 2
+    assert "inside an allocation" in result.stderr
