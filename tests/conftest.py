@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -37,14 +38,19 @@ def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
+def unavailable(reason: str) -> NoReturn:
+    """Skip locally, fail in CI: nothing a test needs may be missing there."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (in CI, `make test` must provide it)")
+    pytest.skip(reason)
+
+
 def need(program: str) -> str:
     """The path of `program`; skips locally when missing, fails in CI (nothing skips there)."""
     found = shutil.which(program)
     if found:
         return found
-    if os.environ.get("CI"):
-        pytest.fail(f"{program} is not installed; `make test` installs it")
-    pytest.skip(f"{program} is not installed")
+    unavailable(f"{program} is not installed; `make test` installs it")
 
 
 def cli(
