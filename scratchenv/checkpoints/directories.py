@@ -1,4 +1,4 @@
-"""Per-worktree checkpoint directories on scratch: naming, setup, status and cleanup (issue 5).
+"""Per-worktree checkpoint directories on scratch: naming, setup, status and cleanup.
 
 Each git worktree (or named project) gets `{root}/checkpoints_{id}/` (settings
 `checkpoints.layout`), where id is `<parent-dir>_<worktree-dir>`, sanitised. The file
@@ -165,7 +165,7 @@ def resolve(settings: Settings, identity: Identity) -> CheckpointDir:
     if _plain_directory(plain) and (plain_meta is None or identity.owns(plain_meta)):
         return CheckpointDir(plain, identity.id, identity)
     if os.path.lexists(hashed) and not (_plain_directory(hashed) and hashed_meta is None):
-        raise ScratchenvError(
+        raise ConfigError(
             f"both {plain} and {hashed} belong to others; use a project name (--project)"
         )
     return CheckpointDir(hashed, hashed_id, identity, _describe_owner(plain_meta))
@@ -464,6 +464,3 @@ def all_directories(settings: Settings) -> list[DirStatus]:
 def orphans(settings: Settings) -> list[DirStatus]:
     """Directories whose recorded worktree no longer exists (never one without a record)."""
     return [status for status in all_directories(settings) if status.orphan]
-
-
-# The Python API users call from training scripts (signatures kept from the old helpers).
