@@ -149,6 +149,7 @@ def files_under(path: Path) -> list[Path]:
     return [p for p in path.rglob("*") if p.is_file()]
 
 
+@pytest.mark.slow
 def test_python_m_venv_and_pip_with_its_cache_on_scratch(env, index, capsys):
     req = requirements(env, index, pip=True)
     code, out, err = cli(capsys, "--venv", "--no-uv", "--python", sys.executable, "-r", req)
@@ -216,6 +217,7 @@ def test_rustup_from_the_wheel_then_cargo_builds_through_scratch(env, machine_sy
     assert code == 0 and "toolchain machine: kept" in out and "created" not in out
 
 
+@pytest.mark.slow
 def test_rerun_is_a_quick_no_op(env, index, capsys):
     req = requirements(env, index, pip=True)
     args = ("--no-uv", "--python", sys.executable, "-r", req, "--toolchain", "none")
@@ -231,6 +233,7 @@ def test_rerun_is_a_quick_no_op(env, index, capsys):
     assert home_files(env["home"]) == []
 
 
+@pytest.mark.slow
 def test_venv_whose_python_was_deleted_is_reported_then_repaired(env, index, capsys):
     req = requirements(env, index, pip=True)
     args = ("--venv", "--no-uv", "--python", sys.executable, "-r", req)
@@ -248,6 +251,7 @@ def test_venv_whose_python_was_deleted_is_reported_then_repaired(env, index, cap
     assert venv_imports_tiny(env["venv"])
 
 
+@pytest.mark.slow
 def test_venv_whose_creation_was_interrupted_is_reported_then_repaired(env, capsys):
     # What ^C during `python -m venv` leaves: pyvenv.cfg and bin/python, no pip, no activate.
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env["venv"])],
@@ -266,6 +270,7 @@ def test_venv_whose_creation_was_interrupted_is_reported_then_repaired(env, caps
                           capture_output=True).returncode == 0
 
 
+@pytest.mark.slow
 def test_failing_step_names_itself_and_a_rerun_continues(env, index, capsys):
     bad = requirements(env, index, pip=True, package="no-such-package")
     code, out, err = cli(capsys, "--venv", "--no-uv", "--python", sys.executable, "-r", bad)

@@ -88,6 +88,7 @@ def _checkpoint_names(directory: Path) -> list[str]:
                   key=lambda name: int(name.split("-")[1]))
 
 
+@pytest.mark.slow
 def test_trainer_saves_rotates_and_resumes_in_the_scratch_directory(worktree: Path):
     output_dir = checkpoints.setup_checkpoint_directory()
     scratch = Path(os.environ["SCRATCHENV_ROOT"])

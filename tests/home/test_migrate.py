@@ -323,6 +323,7 @@ def small_files(base: Path, count: int) -> None:
         (d / f"f{i}").write_bytes(b"%d" % i * 20)
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_never_loses_a_file(env):
     home, root = env
     source, dest = home / ".cache" / "pip", root / "cache" / "pip"
