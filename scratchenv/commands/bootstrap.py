@@ -37,7 +37,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from scratchenv import output
-    from scratchenv.bootstrap.steps import Options, bootstrap
+    from scratchenv.bootstrap.run import Options, bootstrap
     from scratchenv.errors import ScratchenvError
 
     everything = not (args.venv or args.rust)

@@ -21,7 +21,7 @@ import pytest
 from conftest import unavailable
 
 from scratchenv import proc
-from scratchenv.bootstrap import steps as bootstrap
+from scratchenv.bootstrap import rust
 from scratchenv.config.settings import load_settings
 from scratchenv.main import main
 from scratchenv.plan import build_plan
@@ -186,7 +186,7 @@ def test_uv_venv_and_uv_cache_on_scratch(env, index, capsys):
 
 
 def test_rustup_from_the_wheel_then_cargo_builds_through_scratch(env, machine_sysroot, capsys):
-    if bootstrap.rustup_binary_in_wheel() is None:
+    if rust.rustup_binary_in_wheel() is None:
         _missing("the `rustup` wheel (pip install -e '.[test]')")
     code, out, err = cli(capsys, "--rust", "--toolchain", "none")
     assert (code, err) == (0, "")
@@ -312,7 +312,7 @@ def test_rustup_init_downloaded_from_the_index_when_not_installed(env, monkeypat
             b'printf \'#!/bin/sh\\necho rustup 0.0\\n\' > "$CARGO_HOME/bin/rustup"\n'
             b'chmod +x "$CARGO_HOME/bin/rustup"\n')
     make_wheel(env["tmp"] / "links", "rustup", "9.9", {"rustup-9.9.data/scripts/rustup": fake})
-    monkeypatch.setattr(bootstrap, "rustup_binary_in_wheel", lambda: None)
+    monkeypatch.setattr(rust, "rustup_binary_in_wheel", lambda: None)
     monkeypatch.setenv("PIP_NO_INDEX", "1")
     monkeypatch.setenv("PIP_FIND_LINKS", str(env["tmp"] / "links"))
     code, out, err = cli(capsys, "--rust", "--toolchain", "none")
