@@ -46,15 +46,17 @@ class Options:
     """Rust toolchain to install and make the default; "none" installs rustup alone."""
     repair: bool = False
     dry_run: bool = False
+    verbose: bool = False
 
 
 def plan_steps(plan: Plan, environ: Mapping[str, str], options: Options,
-               venv_var: str = "VENV_PATH") -> tuple[list[Step], dict[str, str]]:
-    """The steps to walk and the child environment; ConfigError for bad input, before any
-    change is made."""
+               venv_var: str = "VENV_PATH") -> tuple[list[Step], dict[str, str], list[str]]:
+    """The steps to walk, the child environment, and the directories left to their tools;
+    ConfigError for bad input, before any change is made."""
     env = plan.apply(environ)
     venv_change = plan.get(venv_var)
     steps: list[Step] = []
+    left: list[str] = []
     made: set[str] = set()  # one step per directory, however many variables name it
     for change in plan.variables:
         entry = change.entry
@@ -63,9 +65,15 @@ def plan_steps(plan: Plan, environ: Mapping[str, str], options: Options,
                 change is venv_change:
             continue
         value = plan.value_in(change, environ)
-        if value is not None and value not in made:
-            made.add(value)
+        if value is None or value in made:
+            continue
+        made.add(value)
+        # Tools make their own directories (under the private root); only those a tool
+        # needs to exist beforehand are made here. The venv and rustup are steps of their own.
+        if entry.must_exist:
             steps.append(DirectoryStep(Path(value)))
+        elif change.name not in ("CARGO_HOME", "RUSTUP_HOME") or not options.rust:
+            left.append(value)
     if options.venv:
         if venv_change is None:
             raise ConfigError(f"no venv to bootstrap: {venv_var} is not in the plan; "
@@ -75,7 +83,7 @@ def plan_steps(plan: Plan, environ: Mapping[str, str], options: Options,
         raise ConfigError("-r/--requirements installs into the venv: bootstrap the venv too")
     if options.rust:
         steps += _rust_steps(plan, options)
-    return steps, env
+    return steps, env, left
 
 
 def _venv_steps(path: Path, options: Options, env: dict[str, str]) -> list[Step]:
@@ -121,14 +129,16 @@ def bootstrap(settings: Settings, environ: Mapping[str, str], options: Options,
     """Bring the scratch root up: directories, then the venv, then rustup; see Options."""
     plan = build_plan(settings)
     venv_var = settings.project_layout.venv_var if settings.project_layout else "VENV_PATH"
-    steps, env = plan_steps(plan, environ, options, venv_var)
+    steps, env, left = plan_steps(plan, environ, options, venv_var)
     root = Path(plan.root)
     # The root holds the log, so it is made before the steps run, as a step of its own.
     created: StepResult = "kept" if root.is_dir() else \
         "would create" if options.dry_run else "created"
-    with open_log(root, options.dry_run, echo) as log:
+    with open_log(root, options.dry_run, echo, options.verbose) as log:
         log.line(f"scratch root {root}: {created}")
-        report = BootstrapReport(outcomes=[StepOutcome(f"scratch root {root}", created)])
+        report = BootstrapReport(outcomes=[StepOutcome(f"scratch root {root}", created)],
+                                 left_to_tools=[path for path in left
+                                                if not os.path.isdir(path)])
         ctx = RunContext(env, log, root)
         return run_steps(steps, ctx, repair=options.repair, dry_run=options.dry_run,
                          report=report)

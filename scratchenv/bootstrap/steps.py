@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import shlex
 import time
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,21 +48,40 @@ class StepFailed(ScratchenvError):
 
 
 class Log:
-    """Progress lines and the tools' output: to the terminal and to the log file."""
+    """Progress lines and the tools' output: to the log file always; to the terminal what
+    changes things, and every item and the tools' own output only when verbose."""
+
+    TAIL = 20
+    """The tools' last lines shown when a step fails (not verbose: they were hidden)."""
 
     def __init__(self, handle: IO[str] | None, path: Path | None,
-                 echo: Callable[[str], None]) -> None:
+                 echo: Callable[[str], None], verbose: bool = False) -> None:
         self.handle = handle
         self.path = path
         self.echo = echo
+        self.verbose = verbose
+        self.recent: deque[str] = deque(maxlen=self.TAIL)
 
     def line(self, text: str) -> None:
         self.echo(text)
         self.record(text)
 
+    def item(self, text: str) -> None:
+        """A line about one item (kept, a directory): shown only when verbose."""
+        if self.verbose:
+            self.echo(text)
+        self.record(text)
+
     def child(self, text: str) -> None:
-        self.echo(f"    {text}")
-        self.record(f"    {text}")
+        self.recent.append(f"    {text}")
+        self.item(f"    {text}")
+
+    def show_recent(self) -> None:
+        """After a failure: the tool's last lines, when they were not shown."""
+        if not self.verbose:
+            for text in self.recent:
+                self.echo(text)
+        self.recent.clear()
 
     def record(self, text: str) -> None:
         """To the log file only."""
@@ -78,12 +98,16 @@ class RunContext:
     log: Log
     root: Path
 
-    def run(self, argv: list[str], *, cwd: str | None = None) -> proc.CommandResult:
-        """Run a step's command with its output streamed; StepFailed when it fails."""
+    def run(self, argv: list[str], *, cwd: str | None = None,
+            env: Mapping[str, str] | None = None) -> proc.CommandResult:
+        """Run a step's command (`env`: variables added for it); StepFailed when it fails."""
         self.log.line(f"  $ {shell_words(argv)}")
-        result = proc.stream(argv, env=self.env, cwd=cwd, on_line=self.log.child)
+        result = proc.stream(argv, env={**self.env, **(env or {})}, cwd=cwd,
+                             on_line=self.log.child)
         if not result.ok:
+            self.log.show_recent()
             raise StepFailed(result.argv, result.returncode)
+        self.log.recent.clear()
         return result
 
     def probe(self, argv: list[str]) -> proc.CommandResult:
@@ -99,6 +123,8 @@ class Step:
     """
 
     name: str
+    quiet = False
+    """One of many alike (a directory): its progress lines only with -v."""
     requires: Step | None = None
     """A step that must be in place first (the venv before its requirements)."""
 
@@ -118,7 +144,14 @@ class Step:
     def clear(self, ctx: RunContext) -> None:
         """Remove a broken result before `do` runs again (default: `do` overwrites it)."""
 
+    def repair(self, ctx: RunContext, state: State) -> None:
+        """Fix what `check` found broken (default: clear it, then do it again)."""
+        self.clear(ctx)
+        self.do(ctx)
+
 class DirectoryStep(Step):
+    quiet = True
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self.name = f"directory {path}"
@@ -150,6 +183,8 @@ class StepOutcome:
     step: str
     result: StepResult
     detail: str = ""
+    quiet: bool = False
+    """Listed one by one only with -v (directories); else counted."""
 
 
 @dataclass
@@ -158,6 +193,8 @@ class BootstrapReport:
     failure: str | None = None
     """`step NAME failed: `COMMAND` exited N` when a step failed (the run stopped there)."""
     log: Path | None = None
+    left_to_tools: list[str] = field(default_factory=list)
+    """Directories bootstrap does not make: their tools make them on first use."""
 
     @property
     def ok(self) -> bool:
@@ -175,27 +212,46 @@ class BootstrapReport:
     def count(self, result: StepResult) -> int:
         return sum(1 for outcome in self.outcomes if outcome.result == result)
 
-    def summary(self) -> list[str]:
-        """The closing lines: counts, then the steps that did something, by result."""
+    def summary(self, verbose: bool = False) -> list[str]:
+        """The closing lines: counts, then what was done, what was there, what was not made
+        and why; directories one by one only when verbose."""
         order: tuple[StepResult, ...] = ("created", "repaired", "would create", "would repair",
                                      "broken", "skipped", "kept")
         counts = [f"{self.count(r)} {r}" for r in order if self.count(r) or r == "kept"]
         lines = ["summary: " + ", ".join(counts)]
-        for result in order[:-1]:
-            lines += [f"  {result}: {o.step}" for o in self.outcomes if o.result == result]
+        more = "" if verbose else " (-v lists them)"
+        for result in order:
+            if result == "kept" and not verbose:
+                break  # counted above: what was there already is listed with -v
+            these = [o for o in self.outcomes if o.result == result]
+            quiet = [o for o in these if o.quiet and not verbose]
+            lines += [f"  {result}: {o.step}" for o in these if o not in quiet]
+            if quiet:
+                lines.append(f"  {result}: {len(quiet)} directories{more}")
+        if self.left_to_tools:
+            lines.append(f"  not made: {len(self.left_to_tools)} directories their tools make "
+                         f"on first use{more}")
+            if verbose:
+                lines += [f"    {path}" for path in self.left_to_tools]
         if self.log is not None:
             lines.append(f"log: {self.log}")
         return lines
 
 @contextmanager
-def open_log(root: Path, dry_run: bool, echo: Callable[[str], None]) -> Iterator[Log]:
+def open_log(root: Path, dry_run: bool, echo: Callable[[str], None],
+             verbose: bool = False) -> Iterator[Log]:
     if dry_run:
-        yield Log(None, None, echo)
+        yield Log(None, None, echo, verbose)
         return
     logs = root / STATE_DIR / "logs"
-    path = logs / f"bootstrap-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    stamp = f"bootstrap-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
     try:
         makedirs_private(logs)
+        path = logs / f"{stamp}.log"
+        number = 1
+        while path.exists():  # two runs in one second: one log each
+            number += 1
+            path = logs / f"{stamp}-{number}.log"
         # Appended line by line (not atomic_write): a log must survive the run dying halfway.
         handle = open(path, "a", encoding="utf-8")  # noqa: SIM115 (the with below closes it)
     except OSError as problem:  # the first write under the root: a read-only or full root
@@ -203,7 +259,7 @@ def open_log(root: Path, dry_run: bool, echo: Callable[[str], None]) -> Iterator
                               "(is the scratch root writable?)") from None
     with handle:
         os.chmod(path, 0o600)
-        yield Log(handle, path, echo)
+        yield Log(handle, path, echo, verbose)
 
 def run_steps(steps: list[Step], ctx: RunContext, *, repair: bool, dry_run: bool,
               report: BootstrapReport | None = None) -> BootstrapReport:
@@ -218,7 +274,7 @@ def run_steps(steps: list[Step], ctx: RunContext, *, repair: bool, dry_run: bool
         needed = results.get(before)
         if needed is not None and needed not in READY:
             if dry_run and needed.startswith("would"):
-                outcome = StepOutcome(step.name, "would create", step.describe())
+                outcome = StepOutcome(step.name, "would create", step.describe(), step.quiet)
                 ctx.log.line(f"{prefix}: would run {outcome.detail}")
             else:
                 outcome = StepOutcome(step.name, "skipped", f"{before} is {needed}")
@@ -234,23 +290,24 @@ def run_steps(steps: list[Step], ctx: RunContext, *, repair: bool, dry_run: bool
             break
         results[step.name] = outcome.result
         report.outcomes.append(outcome)
-    for line in report.summary():
+    for line in report.summary(verbose=True):
         ctx.log.record(line)
     return report
 
 
 def _walk(step: Step, ctx: RunContext, prefix: str, *, repair: bool, dry_run: bool) -> StepOutcome:
     state = step.check(ctx)
+    say = ctx.log.item if step.quiet else ctx.log.line
     if state.status == "done":
-        ctx.log.line(f"{prefix}: kept")
-        return StepOutcome(step.name, "kept")
+        ctx.log.item(f"{prefix}: kept")
+        return StepOutcome(step.name, "kept", quiet=step.quiet)
     if state.status == "missing":
         if dry_run:
-            ctx.log.line(f"{prefix}: would run {step.describe()}")
-            return StepOutcome(step.name, "would create", step.describe())
-        ctx.log.line(f"{prefix}: creating")
+            say(f"{prefix}: would run {step.describe()}")
+            return StepOutcome(step.name, "would create", step.describe(), step.quiet)
+        say(f"{prefix}: creating")
         step.do(ctx)
-        return StepOutcome(step.name, "created")
+        return StepOutcome(step.name, "created", quiet=step.quiet)
     if not (repair and state.repairable):
         advice = "" if not state.repairable else " (rerun with --repair to rebuild it)"
         ctx.log.line(f"{prefix}: BROKEN: {state.reason}{advice}")
@@ -259,8 +316,7 @@ def _walk(step: Step, ctx: RunContext, prefix: str, *, repair: bool, dry_run: bo
         ctx.log.line(f"{prefix}: broken ({state.reason}); would rebuild: {step.describe()}")
         return StepOutcome(step.name, "would repair", state.reason)
     ctx.log.line(f"{prefix}: repairing ({state.reason})")
-    step.clear(ctx)
-    step.do(ctx)
+    step.repair(ctx, state)
     return StepOutcome(step.name, "repaired", state.reason)
 
 def shell_words(argv: tuple[str, ...] | list[str]) -> str:

@@ -10,10 +10,22 @@ import sys
 from pathlib import Path
 
 from scratchenv import proc
-from scratchenv.bootstrap.steps import DIR_MODE, DONE, MISSING, RunContext, State, Step
+from scratchenv.bootstrap import pipconf
+from scratchenv.bootstrap.steps import (
+    DIR_MODE,
+    DONE,
+    MISSING,
+    RunContext,
+    State,
+    Step,
+    StepFailed,
+    shell_words,
+)
 from scratchenv.errors import ConfigError
 from scratchenv.fsutil import atomic_write, makedirs_private
 
+NO_PIP = ("no pip in it (as `uv venv` makes them): `pip install` would run another pip and "
+          "`python -m pip` fails")
 REQUIREMENTS_STAMP = ".scratchenv-requirements"
 """In the venv: the hash of the requirements file last installed, so a re-run is a no-op."""
 
@@ -45,7 +57,12 @@ class VenvStep(Step):
         if not probe.ok:
             last = (probe.stderr.strip().splitlines() or ["no output"])[-1]
             return State("broken", f"its python does not run: {last}")
+        if not self.has_pip():
+            return State("broken", NO_PIP)
         return DONE
+
+    def has_pip(self) -> bool:
+        return any(self.path.glob("lib/python*/site-packages/pip/__init__.py"))
 
     def command(self) -> list[str]:
         if self.uv:
@@ -56,6 +73,28 @@ class VenvStep(Step):
         makedirs_private(self.path.parent)
         ctx.run(self.command())
         os.chmod(self.path, DIR_MODE)  # private like every directory bootstrap makes
+        if not self.has_pip():
+            self.add_pip(ctx)
+
+    def add_pip(self, ctx: RunContext) -> None:
+        """pip into the venv: `ensurepip` (offline, the interpreter's bundled pip), else
+        `uv pip install pip` from where the site's pip configuration says.
+
+        Not `uv venv --seed`: it downloads pip, from an index the site may not mirror."""
+        python = str(self.interpreter)
+        ensure = [python, "-m", "ensurepip", "--default-pip"]
+        if self.uv is None or ctx.probe([python, "-c", "import ensurepip"]).ok:
+            ctx.run(ensure)
+            return
+        translation = pipconf.translate(pipconf.read(sys.executable, ctx.env) or {}, ctx.env)
+        ctx.run([self.uv, "pip", "install", "--python", python, *translation.args, "pip"],
+                env=translation.env)
+
+    def repair(self, ctx: RunContext, state: State) -> None:
+        if state.reason == NO_PIP:
+            self.add_pip(ctx)  # what is installed stays
+        else:
+            super().repair(ctx, state)
 
     def clear(self, ctx: RunContext) -> None:
         # Only ever a tree that is a venv (check() refuses anything else).
@@ -85,15 +124,50 @@ class RequirementsStep(Step):
         return DONE if installed == self.digest() else MISSING
 
     def command(self) -> list[str]:
-        python = str(self.venv.interpreter)
         if self.uv:
-            return [self.uv, "pip", "install", "--python", python, "-r", str(self.requirements)]
-        return [python, "-m", "pip", "install", "-r", str(self.requirements)]
+            return [self.uv, "pip", "install", "--python", str(self.venv.interpreter),
+                    "-r", str(self.requirements)]
+        return self.pip_command()
+
+    def pip_command(self) -> list[str]:
+        return [str(self.venv.interpreter), "-m", "pip", "install", "-r", str(self.requirements)]
+
+    def describe(self) -> str:
+        if self.uv:
+            return shell_words(self.command()) + " (with the site's pip configuration)"
+        return shell_words(self.command())
 
     def do(self, ctx: RunContext) -> None:
         digest = self.digest()
-        ctx.run(self.command())
+        if self.uv is None:
+            ctx.run(self.pip_command())
+        else:
+            self.with_uv(ctx, self.uv)
         atomic_write(self.stamp, digest + "\n")
+
+    def with_uv(self, ctx: RunContext, uv: str) -> None:
+        """uv with the site's pip configuration; pip when uv cannot honour it or fails.
+
+        Never fail on a package `pip install` would find: pip's configuration is written
+        for pip."""
+        config = pipconf.read(str(self.venv.interpreter), ctx.env)
+        if config is None:
+            ctx.log.line("  note: pip's configuration could not be read: installing with pip")
+            ctx.run(self.pip_command())
+            return
+        translation = pipconf.translate(config, ctx.env)
+        if translation.blocker:
+            ctx.log.line(f"  note: {translation.blocker}: installing with pip")
+            ctx.run(self.pip_command())
+            return
+        if translation.used:
+            ctx.log.line(f"  note: uv gets pip's settings: {', '.join(translation.used)}")
+        try:
+            ctx.run([*self.command(), *translation.args], env=translation.env)
+        except StepFailed as failure:
+            ctx.log.line(f"  note: {failure}; trying pip, which the site's configuration is "
+                         "written for")
+            ctx.run(self.pip_command())
 
 
 def find_python(python: str | None) -> str:

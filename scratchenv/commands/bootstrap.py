@@ -33,6 +33,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="rebuild what is broken (e.g. a venv whose python no longer runs)")
     parser.add_argument("--dry-run", action="store_true",
                         help="show what would be done, change nothing")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="every item (each directory, what was kept) and the tools' output")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,9 +56,10 @@ def run(args: argparse.Namespace) -> int:
         toolchain=args.toolchain,
         repair=args.repair,
         dry_run=args.dry_run,
+        verbose=args.verbose,
     )
     report = bootstrap(settings, os.environ, options)
-    for line in report.summary():
+    for line in report.summary(args.verbose):
         output.say(line)
     problem = report.problem()
     if problem:

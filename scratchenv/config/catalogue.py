@@ -55,6 +55,9 @@ class Entry(BaseModel):
     """Better on node-local disk: inside a Slurm job it points under $SLURM_TMPDIR/$TMPDIR."""
     bin: str | None = None
     """A sub-directory to put on PATH (Cargo's `bin`)."""
+    must_exist: bool = False
+    """The tool fails or writes elsewhere unless the directory exists: bootstrap makes it
+    (every other directory is made by its tool on first use)."""
     docs: str = ""
     notes: str = ""
 

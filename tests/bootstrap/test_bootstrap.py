@@ -51,7 +51,8 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     home, root = tmp_path / "home", tmp_path / "scratch"
     home.mkdir(exist_ok=True)
     for name in list(os.environ):
-        if name.startswith(("SCRATCHENV_", "XDG_", "SLURM_", "CARGO", "RUSTUP", "UV_")) or \
+        # PIP_*: this machine's own pip settings (find-links, a CA bundle) are not the test's.
+        if name.startswith(("SCRATCHENV_", "XDG_", "SLURM_", "CARGO", "RUSTUP", "UV_", "PIP_")) or \
                 name in ("VIRTUAL_ENV", "PIP_CACHE_DIR", "HF_HOME", "TORCH_HOME"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("HOME", str(home))
@@ -154,7 +155,8 @@ def test_python_m_venv_and_pip_with_its_cache_on_scratch(env, index, capsys):
     req = requirements(env, index, pip=True)
     code, out, err = cli(capsys, "--venv", "--no-uv", "--python", sys.executable, "-r", req)
     assert (code, err) == (0, "")
-    assert f"-m venv {env['venv']}" in out and "Successfully installed tiny-0.1" in out
+    assert f"-m venv {env['venv']}" in out
+    assert "Successfully installed" not in out, "the tools' own output only with -v (and in the log)"
     assert venv_imports_tiny(env["venv"])
     assert "uv =" not in (env["venv"] / "pyvenv.cfg").read_text()
     pip_cache = env["root"] / "cache" / "pip"
@@ -162,21 +164,25 @@ def test_python_m_venv_and_pip_with_its_cache_on_scratch(env, index, capsys):
                      env=activated())
     assert shown.stdout.strip() == str(pip_cache)
     assert files_under(pip_cache), "the download should be in pip's cache on scratch"
-    for directory in (env["root"], pip_cache, env["root"] / "cache" / "huggingface",
-                      env["root"] / ".cargo", env["venv"]):
+    for directory in (env["root"], env["venv"], env["root"] / "wandb" / "runs"):
         assert stat.S_IMODE(directory.stat().st_mode) == 0o700, directory
+    # Only what a tool needs to exist beforehand is made; the rest is made by its tool.
+    assert not (env["root"] / "cache" / "huggingface").exists()
+    assert "not made: " in out and "directories their tools make on first use" in out
     logs = list((env["root"] / ".scratchenv" / "logs").glob("bootstrap-*.log"))
     assert len(logs) == 1 and "Successfully installed tiny-0.1" in logs[0].read_text()
     assert home_files(env["home"]) == []
 
 
 def test_uv_venv_and_uv_cache_on_scratch(env, index, capsys):
-    code, out, err = cli(capsys, "--venv", "--uv", "--python", sys.executable,
+    code, out, err = cli(capsys, "--venv", "--uv", "--python", sys.executable, "-v",
                          "-r", requirements(env, index, pip=False))
     assert (code, err) == (0, "")
     assert "venv --python" in out and "+ tiny==0.1" in out
     assert "uv =" in (env["venv"] / "pyvenv.cfg").read_text()
     assert venv_imports_tiny(env["venv"])
+    assert proc.run([str(env["venv"] / "bin" / "python"), "-m", "pip", "--version"]).ok, \
+        "a venv uv makes has pip too"
     cached = list((env["root"] / "cache" / "uv").glob("archive-v*/*/tiny/__init__.py"))
     assert len(cached) == 1, "uv's cache on scratch should hold the unpacked wheel"
     installed = next(env["venv"].glob("lib/python*/site-packages/tiny/__init__.py"))
@@ -213,7 +219,7 @@ def test_rustup_from_the_wheel_then_cargo_builds_through_scratch(env, machine_sy
     assert "machine" in (rustup_home / "settings.toml").read_text()
     assert home_files(env["home"]) == []
     # The toolchain now exists: asking for it is kept, not reinstalled.
-    code, out, _ = cli(capsys, "--rust", "--toolchain", "machine")
+    code, out, _ = cli(capsys, "--rust", "--toolchain", "machine", "-v")
     assert code == 0 and "toolchain machine: kept" in out and "created" not in out
 
 
@@ -225,11 +231,14 @@ def test_rerun_is_a_quick_no_op(env, index, capsys):
     before = tree(env["root"])
     code, out, err = cli(capsys, *args)
     assert (code, err) == (0, "")
+    assert len(out.splitlines()) <= 4, out  # the root, the summary, what was not made, the log
+    code, out, err = cli(capsys, *args, "-v")
+    assert (code, err) == (0, "")
     steps = [line for line in out.splitlines() if line.startswith("[")]
     assert steps and all(line.endswith(": kept") for line in steps), out
     assert f"summary: {len(steps) + 1} kept\n" in out
     assert tree(env["root"]) == before
-    assert len(list((env["root"] / ".scratchenv" / "logs").iterdir())) == 2
+    assert len(list((env["root"] / ".scratchenv" / "logs").iterdir())) == 3
     assert home_files(env["home"]) == []
 
 
@@ -278,11 +287,13 @@ def test_failing_step_names_itself_and_a_rerun_continues(env, index, capsys):
     assert err.startswith(f"scratchenv: error: step requirements {bad} failed: `")
     assert f"-m pip install -r {bad}` exited 1" in err
     assert err.count("\n") == 1
+    assert "Could not find a version that satisfies" in out, "the tool's last lines are shown"
     assert "  created: venv" in out, "what was done is kept"
     code, out, err = cli(capsys, "--venv", "--no-uv", "--python", sys.executable,
                          "-r", requirements(env, index, pip=True))
     assert (code, err) == (0, "")
-    assert f"venv {env['venv']}: kept" in out and venv_imports_tiny(env["venv"])
+    assert "created: venv" not in out and "created: requirements" in out
+    assert venv_imports_tiny(env["venv"])
 
 
 def test_dry_run_changes_nothing(env, capsys):
@@ -297,11 +308,11 @@ def test_dry_run_changes_nothing(env, capsys):
 
 def test_a_directory_two_variables_name_is_one_step(env, monkeypatch, capsys):
     config = env["tmp"] / "config.toml"
-    config.write_text('[vars.MY_PIP_CACHE]\npath = "cache/pip"\n')
+    config.write_text('[vars.MY_RUNS]\npath = "wandb/runs"\nmust_exist = true\n')
     monkeypatch.setenv("SCRATCHENV_CONFIG", str(config))
-    code, out, _ = cli(capsys, "--dry-run", "--venv", "--no-uv", "--python", sys.executable)
+    code, out, _ = cli(capsys, "--dry-run", "-v", "--venv", "--no-uv", "--python", sys.executable)
     assert code == 0
-    assert out.count(f"directory {env['root']}/cache/pip: would run") == 1
+    assert out.count(f"directory {env['root']}/wandb/runs: would run") == 1
 
 
 def test_rustup_init_downloaded_from_the_index_when_not_installed(env, monkeypatch, capsys):
@@ -315,11 +326,11 @@ def test_rustup_init_downloaded_from_the_index_when_not_installed(env, monkeypat
     monkeypatch.setattr(rust, "rustup_binary_in_wheel", lambda: None)
     monkeypatch.setenv("PIP_NO_INDEX", "1")
     monkeypatch.setenv("PIP_FIND_LINKS", str(env["tmp"] / "links"))
-    code, out, err = cli(capsys, "--rust", "--toolchain", "none")
+    code, out, err = cli(capsys, "--rust", "--toolchain", "none", "-v")
     assert (code, err) == (0, "")
     assert "called as rustup-init -y --no-modify-path --default-toolchain none" in out
     assert (env["root"] / ".scratchenv" / "downloads" / "rustup-9.9-py3-none-any.whl").exists()
-    code, out, _ = cli(capsys, "--rust", "--toolchain", "none")
+    code, out, _ = cli(capsys, "--rust", "--toolchain", "none", "-v")
     assert code == 0 and "rustup: kept" in out
 
 
@@ -351,3 +362,94 @@ def test_venv_needs_a_project(env, monkeypatch, capsys):
     monkeypatch.delenv("SCRATCHENV_PROJECT")
     code, _, err = cli(capsys, "--venv")
     assert code == 2 and "set a project" in err
+
+
+@pytest.fixture
+def uv_on_path(env: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> str:
+    """The real uv (the `uv` wheel of the test extra), alone in a directory put on PATH."""
+    try:
+        from uv import find_uv_bin
+
+        real = find_uv_bin()
+    except (ImportError, FileNotFoundError):
+        _missing("uv (pip install -e '.[test]')")
+    bin_dir = env["tmp"] / "uv-bin"
+    bin_dir.mkdir()
+    (bin_dir / "uv").symlink_to(real)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    return str(bin_dir / "uv")
+
+
+@pytest.fixture
+def site_pip_conf(env: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A site that configures pip only: no public index, its packages in a wheel directory."""
+    wheels = env["tmp"] / "site-wheels"
+    make_wheel(wheels, "sitepkg", "0.1", {"sitepkg/__init__.py": b"ANSWER = 42\n"})
+    conf = env["tmp"] / "pip.conf"
+    conf.write_text(f"[global]\nno-index = true\nfind-links = {wheels}\n")
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(conf))
+    return conf
+
+
+def plain_requirements(env: dict[str, Path], *packages: str) -> str:
+    path = env["tmp"] / "requirements-plain.txt"
+    path.write_text("".join(f"{p}\n" for p in packages))
+    return str(path)
+
+
+def venv_runs(venv: Path, code: str) -> str:
+    result = proc.run([str(venv / "bin" / "python"), "-c", code])
+    assert result.ok, result.stderr
+    return result.stdout.strip()
+
+
+def test_uv_installs_from_the_index_only_pip_is_configured_for(env, uv_on_path, site_pip_conf,
+                                                               capsys):
+    code, out, err = cli(capsys, "--venv", "--python", sys.executable, "-v",
+                         "-r", plain_requirements(env, "sitepkg"))
+    assert (code, err) == (0, ""), out
+    assert f"$ {uv_on_path} pip install" in out and "+ sitepkg==0.1" in out
+    note = next(line for line in out.splitlines() if "note: uv gets pip's settings: " in line)
+    assert "find-links" in note and "no-index" in note
+    assert venv_runs(env["venv"], "import sitepkg; print(sitepkg.ANSWER)") == "42"
+    # The venv has its own pip, so `pip install` after activation installs into it.
+    pip = proc.run([str(env["venv"] / "bin" / "pip"), "--version"])
+    assert pip.ok and str(env["venv"]) in pip.stdout
+
+
+def test_a_setting_uv_lacks_means_pip_installs(env, uv_on_path, site_pip_conf, capsys):
+    with site_pip_conf.open("a") as conf:
+        conf.write("prefer-binary = true\n")
+    code, out, err = cli(capsys, "--venv", "--python", sys.executable,
+                         "-r", plain_requirements(env, "sitepkg"))
+    assert (code, err) == (0, ""), out
+    assert "note: uv has no equivalent of pip's `prefer-binary` setting: installing with pip" \
+        in out
+    assert venv_runs(env["venv"], "import sitepkg; print(sitepkg.ANSWER)") == "42"
+
+
+def test_a_venv_uv_made_without_pip_is_repaired_in_place(env, uv_on_path, site_pip_conf,
+                                                         capsys):
+    venv = env["venv"]
+    env["root"].mkdir()
+    subprocess.run([uv_on_path, "venv", "-q", "--python", sys.executable, str(venv)], check=True)
+    subprocess.run([uv_on_path, "pip", "install", "-q", "--python", str(venv / "bin" / "python"),
+                    "--no-index", "--find-links", str(env["tmp"] / "site-wheels"), "sitepkg"],
+                   check=True)
+    code, out, err = cli(capsys, "--venv", "--python", sys.executable)
+    assert code == 1 and "--repair" in err
+    assert f"venv {venv}: BROKEN: no pip in it (as `uv venv` makes them)" in out
+    code, out, err = cli(capsys, "--venv", "--python", sys.executable, "--repair")
+    assert (code, err) == (0, ""), out
+    assert f"  repaired: venv {venv}" in out
+    assert venv_runs(venv, "import pip, sitepkg; print(sitepkg.ANSWER)") == "42", \
+        "pip added, what was installed kept"
+    # --no-uv on the venv uv made: pip installs into it.
+    (env["tmp"] / "site-wheels" / "sitepkg-0.1-py3-none-any.whl").rename(
+        env["tmp"] / "site-wheels" / "sitepkg-0.1-py3-none-any.whl.bak")
+    make_wheel(env["tmp"] / "site-wheels", "otherpkg", "0.2", {"otherpkg/__init__.py": b""})
+    code, out, err = cli(capsys, "--venv", "--no-uv", "--python", sys.executable,
+                         "-r", plain_requirements(env, "otherpkg"))
+    assert (code, err) == (0, ""), out
+    assert f"{venv}/bin/python -m pip install -r" in out
+    venv_runs(venv, "import otherpkg")
