@@ -28,6 +28,14 @@ if TYPE_CHECKING:
     from scratchenv.plan import Plan
 
 
+PINNED_BESIDE = {
+    # huggingface_hub reads named tokens from dirname(HF_TOKEN_PATH)/stored_tokens
+    # (huggingface_hub/constants.py, HF_STORED_TOKENS_PATH): moved, they are lost to it.
+    "HF_TOKEN_PATH": ("stored_tokens",),
+}
+"""Files that stay in home beside a pinned file, because the tool looks for them there."""
+
+
 @dataclass(frozen=True)
 class Keep:
     """A path inside a move's source that stays where it is, and why."""
@@ -108,6 +116,10 @@ def _candidates(plan: Plan) -> tuple[list[Move], list[Keep]]:
         if entry.anchor == "home" or inside(os.path.realpath(value), real_home):
             why = f"{change.name} is pinned in home on purpose"
             pinned += [Keep(path, why) for path in dict.fromkeys((source, value))]
+            for name in PINNED_BESIDE.get(change.name, ()):
+                pinned += [Keep(os.path.join(os.path.dirname(path), name),
+                                f"it stays beside {change.name}")
+                           for path in dict.fromkeys((source, value))]
             continue
         if not below(source, home) or source in taken:
             continue

@@ -156,7 +156,7 @@ def test_python_m_venv_and_pip_with_its_cache_on_scratch(env, index, capsys):
     code, out, err = cli(capsys, "--venv", "--no-uv", "--python", sys.executable, "-r", req)
     assert (code, err) == (0, "")
     assert f"-m venv {env['venv']}" in out
-    assert "Successfully installed" not in out, "the tools' own output only with -v (and in the log)"
+    assert "Successfully installed" not in out, "the tools' output only with -v (and in the log)"
     assert venv_imports_tiny(env["venv"])
     assert "uv =" not in (env["venv"] / "pyvenv.cfg").read_text()
     pip_cache = env["root"] / "cache" / "pip"

@@ -106,18 +106,23 @@ def test_ctrl_c_says_how_to_finish(env, monkeypatch, capsys):
                                        "`scratchenv migrate --apply` finishes the move\n")
 
 
-def test_huggingface_leaves_the_token_in_home(env):
+def test_huggingface_leaves_the_token_and_the_stored_tokens_in_home(env, capsys):
     home, root = env
     hf = home / ".cache" / "huggingface"
     (hf / "hub" / "models--x").mkdir(parents=True)
     (hf / "hub" / "models--x" / "blob").write_bytes(b"weights")
     (hf / "token").write_text("hf_secret")
+    # Named tokens (`hf auth login` keeps each): huggingface_hub reads them beside the token.
+    (hf / "stored_tokens").write_text("[work]\nhf_token = hf_other\n")
+    assert cli("doctor") == 1
+    assert "~/.cache/huggingface/stored_tokens (it stays beside HF_TOKEN_PATH)" in \
+        capsys.readouterr().out
     assert cli("migrate", "huggingface", "--apply", "--yes") == 0
     assert (hf / "token").read_text() == "hf_secret"
-    assert sorted(p.name for p in hf.iterdir()) == ["token"]
+    assert sorted(p.name for p in hf.iterdir()) == ["stored_tokens", "token"]
     moved = root / "cache" / "huggingface"
     assert (moved / "hub" / "models--x" / "blob").read_bytes() == b"weights"
-    assert not (moved / "token").exists()
+    assert not (moved / "token").exists() and not (moved / "stored_tokens").exists()
 
 
 def test_xdg_takes_only_what_no_more_specific_entry_owns(env):
