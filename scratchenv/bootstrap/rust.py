@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import filecmp
 import os
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -112,3 +114,85 @@ def _extract_rustup(downloads: Path, binary: Path) -> None:
             raise ScratchenvError(f"{wheels[-1].name} has no rustup binary")
         atomic_write(binary, wheel.read(member), mode=0o755)
 
+
+
+PROXY_NAMES = frozenset({
+    # rustup's proxies (rustup/src/lib.rs TOOLS and DUP_TOOLS), and rustup itself
+    "rustup", "cargo", "rustc", "rustdoc", "rust-gdb", "rust-gdbgui", "rust-lldb",
+    "rust-analyzer", "rustfmt", "cargo-fmt", "cargo-clippy", "clippy-driver", "cargo-miri",
+    "rls",
+})
+
+
+def is_proxy(path: str) -> bool:
+    """True for rustup itself and for its proxies in a Cargo `bin`: links to, or copies of,
+    the rustup binary beside them, which rustup makes again wherever it is installed."""
+    name = os.path.basename(path)
+    if name not in PROXY_NAMES:
+        return False
+    rustup = os.path.join(os.path.dirname(path), "rustup")
+    if os.path.islink(path):
+        target = os.readlink(path)
+        return os.path.basename(target) == "rustup" or \
+            os.path.realpath(path) == os.path.realpath(rustup)
+    if name == "rustup":
+        return os.path.isfile(path)
+    try:
+        if os.path.samefile(path, rustup):  # rustup-init makes hard links
+            return True
+        return filecmp.cmp(path, rustup, shallow=False)  # or copies, where links fail
+    except OSError:
+        return False
+
+
+def superseded_proxies(cargo_home: str, other: str) -> list[str]:
+    """rustup's files in `cargo_home`/bin that `other`/bin (the Cargo home in use) has too."""
+    bin_dir = os.path.join(cargo_home, "bin")
+    try:
+        names = sorted(os.listdir(bin_dir))
+    except OSError:
+        return []
+    return [os.path.join(bin_dir, name) for name in names
+            if is_proxy(os.path.join(bin_dir, name))
+            and os.path.lexists(os.path.join(other, "bin", name))]
+
+
+def env_scripts(cargo_home: str) -> list[str]:
+    """rustup's shell setup files in `cargo_home` (env, env.fish, ...), which the rc files
+    rustup-init edited source: removed or moved, every new shell would print an error."""
+    try:
+        names = sorted(os.listdir(cargo_home))
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        path = os.path.join(cargo_home, name)
+        if not (name == "env" or name.startswith("env.")) or not os.path.isfile(path):
+            continue
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                head = handle.read(200)
+        except OSError:
+            continue
+        if "# rustup" in head:
+            found.append(path)
+    return found
+
+
+def superseded_settings(rustup_home: str, other: str) -> list[str]:
+    """`rustup_home`/settings.toml when it says nothing the one in `other` (the RUSTUP_HOME
+    in use) does not: no overrides, and every other setting the same there."""
+    mine, theirs = (os.path.join(base, "settings.toml") for base in (rustup_home, other))
+    try:
+        with open(mine, "rb") as handle:
+            old = tomllib.load(handle)
+        with open(theirs, "rb") as handle:
+            new = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError):
+        return []
+    if old.get("overrides"):
+        return []
+    if all(new.get(key) == value for key, value in old.items() if key not in ("version",
+                                                                            "overrides")):
+        return [mine]
+    return []

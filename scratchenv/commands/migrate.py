@@ -46,7 +46,7 @@ def _listed(lines: list[tuple[str, str]], source: str, label: str) -> None:
 def show_plan(plan, steps, checks, named: bool) -> None:
     from scratchenv import output
     from scratchenv.home import migrate
-    from scratchenv.home.moves import existing_keeps, tilde
+    from scratchenv.home.moves import existing_keeps, superseded_note, tilde
     from scratchenv.units import format_size
 
     rows, notes = [], []
@@ -64,6 +64,9 @@ def show_plan(plan, steps, checks, named: bool) -> None:
         kept = existing_keeps(step.move, plan.home)
         if kept:
             notes.append(f"  {step.move.tool}: leaves {kept}")
+        settled = superseded_note(step.superseded, plan.home)
+        if settled:
+            notes.append(f"  {step.move.tool}: {settled}")
         if there or older or s.conflicts:
             notes.append(f"  {step.move.tool}: merges into {step.move.dest}: {there:,} already "
                          f"there, {older:,} older there (replaced), {len(s.conflicts):,} "

@@ -18,7 +18,16 @@ from scratchenv.checks import purge
 from scratchenv.config.settings import Settings
 from scratchenv.disk.usage import Usage, scan
 from scratchenv.home import migrate
-from scratchenv.home.moves import below, existing_keeps, home_moves, known_places, offenders
+from scratchenv.home.moves import (
+    below,
+    existing_keeps,
+    home_moves,
+    known_places,
+    left_out,
+    offenders,
+    superseded,
+    superseded_note,
+)
 from scratchenv.plan import Plan
 
 Kind = Literal["interrupted", "movable", "offender", "unknown", "purge"]
@@ -80,10 +89,13 @@ def findings(settings: Settings, plan: Plan) -> list[Diagnosis]:
         source = move.source
         if not os.path.lexists(source) or os.path.islink(source):
             continue
-        nbytes, files = sizes.own(source, [k.path for k in move.keeps])
+        nbytes, files = sizes.own(source, left_out(move))
         if files == 0:
             continue
         action = f"`scratchenv migrate {move.tool}` moves it to {move.dest}"
+        settled = superseded_note(superseded(move), home)
+        if settled:
+            action += f" and {settled}"
         kept = existing_keeps(move, home)
         if kept:
             action += f"; leaves {kept}"

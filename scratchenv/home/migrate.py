@@ -21,7 +21,15 @@ from dataclasses import dataclass, field
 
 from scratchenv.errors import ScratchenvError
 from scratchenv.fsutil import atomic_write, makedirs_private
-from scratchenv.home.moves import Move, home_moves, inside, select, tilde
+from scratchenv.home.moves import (
+    Move,
+    home_moves,
+    inside,
+    left_out,
+    select,
+    superseded,
+    tilde,
+)
 from scratchenv.home.transfer import (
     DestinationFull,
     ProgressCallback,
@@ -47,13 +55,16 @@ class PlannedMove:
     """Why there is nothing to move (empty when there is)."""
     link_only: bool = False
     """The source is gone and the destination is there: `--link` only adds the link."""
+    superseded: list[str] = field(default_factory=list)
+    """Files removed instead of moved (moves.superseded)."""
 
     @property
     def active(self) -> bool:
         s = self.survey
         # The top directory alone is nothing to move, unless it is empty (a run killed
         # before removing it, or a tool that made it and never wrote).
-        return s is not None and bool(s.items or len(s.dirs) > 1 or s.partials or s.empty)
+        return s is not None and bool(s.items or len(s.dirs) > 1 or s.partials or s.empty
+                                      or self.superseded)
 
 
 @dataclass(frozen=True)
@@ -121,7 +132,8 @@ def prepare(plan: Plan, names: Sequence[str] = ()) -> list[PlannedMove]:
         elif inside(_real(source), _real(dest)):
             step.note = "the source is inside the destination: left alone"
         else:
-            step.survey = survey(source, dest, [keep.path for keep in move.keeps])
+            step.superseded = superseded(move)
+            step.survey = survey(source, dest, left_out(move))
             step.survey.source_touched = (source, dest) in touched
             if not step.active and not step.survey.conflicts:
                 step.note = "nothing to move"
@@ -241,6 +253,7 @@ def apply(plan: Plan, steps: Sequence[PlannedMove], *, link: bool = False, verif
                 _write_journal(plan, steps, link, verify, started)
 
             result.outcome = _transfer(plan, step, verify, bar, touching)
+            _remove_superseded(step, result)
         elif step.survey is not None:
             result.outcome = TransferOutcome(conflicts=list(step.survey.conflicts),
                                      skipped=list(step.survey.skipped))
@@ -262,6 +275,29 @@ def apply(plan: Plan, steps: Sequence[PlannedMove], *, link: bool = False, verif
         results.append(result)
     forget_interrupted(plan)
     return results
+
+
+def _remove_superseded(step: PlannedMove, result: MoveResult) -> None:
+    """Delete the superseded files, then the directories they leave empty."""
+    for path in step.superseded:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        except OSError as error:
+            result.outcome.failed.append((os.path.relpath(path, step.move.source),
+                                          f"not removed: {error.strerror}"))
+    gone = [path for path in step.superseded if not os.path.lexists(path)]
+    if gone:
+        result.notes.append(f"removed {len(gone)} of rustup's own files: scratch has them too")
+    parents = {os.path.dirname(path) for path in step.superseded}
+    for directory in sorted(parents, key=len, reverse=True):
+        while inside(directory, step.move.source):
+            try:
+                os.rmdir(directory)
+            except OSError:
+                break
+            directory = os.path.dirname(directory)
 
 
 def _transfer(plan: Plan, step: PlannedMove, verify: str, bar: BarFactory,

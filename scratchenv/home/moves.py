@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Literal
 
+from scratchenv.bootstrap import rust
 from scratchenv.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -188,7 +189,41 @@ def known_places(plan: Plan) -> list[str]:
     return list(dict.fromkeys(paths))
 
 
+def superseded(move: Move) -> list[str]:
+    """Files in the move's source that are removed, not moved: copies of what the
+    destination already has and its tool makes again (rustup and its proxies in
+    ~/.cargo/bin once Cargo on scratch has its own). Moving them could only conflict."""
+    if move.var == "CARGO_HOME":
+        return rust.superseded_proxies(move.source, move.dest)
+    if move.var == "RUSTUP_HOME":
+        return rust.superseded_settings(move.source, move.dest)
+    return []
+
+
+def superseded_note(paths: Sequence[str], home: str) -> str:
+    """How doctor and migrate describe superseded files ("" when there are none)."""
+    if not paths:
+        return ""
+    where = tilde(os.path.dirname(paths[0]), home)
+    names = ", ".join(os.path.basename(path) for path in paths)
+    return f"removes rustup's own files in {where} that scratch has too ({names})"
+
+
+def found_keeps(move: Move) -> list[Keep]:
+    """Files in the move's source found on disk to stay there: rustup's shell setup in
+    ~/.cargo, which rc files source."""
+    if move.var == "CARGO_HOME":
+        return [Keep(path, "rustup's shell setup, sourced by rc files")
+                for path in rust.env_scripts(move.source)]
+    return []
+
+
+def left_out(move: Move) -> list[str]:
+    """Everything in the move's source that does not move: keeps, found keeps, superseded."""
+    return [k.path for k in (*move.keeps, *found_keeps(move))] + superseded(move)
+
+
 def existing_keeps(move: Move, home: str) -> str:
     """The keeps of `move` that exist, as text ("" when none do)."""
-    return ", ".join(f"{tilde(k.path, home)} ({k.why})" for k in move.keeps
+    return ", ".join(f"{tilde(k.path, home)} ({k.why})" for k in (*move.keeps, *found_keeps(move))
                      if os.path.lexists(k.path))

@@ -21,7 +21,8 @@ def test_ownership_rule_as_data(tmp_path, monkeypatch):
     assert f"{cache}/huggingface" in xdg_keeps and f"{cache}/pip" in xdg_keeps
     assert f"{cache}/nanochat" in xdg_keeps
     assert f"{cache}/huggingface/token" not in xdg_keeps  # inside a kept directory already
-    assert [k.path for k in by_var["HF_HOME"].keeps] == [f"{cache}/huggingface/token"]
+    assert [k.path for k in by_var["HF_HOME"].keeps] == [f"{cache}/huggingface/stored_tokens",
+                                                         f"{cache}/huggingface/token"]
     assert "HF_TOKEN_PATH" not in by_var  # pinned: never a move
 
     # A tool switched off has no entry: its directory goes along with XDG_CACHE_HOME,
