@@ -22,6 +22,7 @@ COMMANDS = {
     "init": "init",
     "catalogue": "catalogue",
     "bootstrap": "bootstrap",
+    "link-venv": "link_venv",
     "checkpoints": "checkpoints",
     "verify": "verify",
     "checklist": "checklist",

@@ -280,14 +280,40 @@ def check_venv(ctx: Context) -> list[Finding]:
                                     message=f"the active venv {active} is on scratch"))
         else:
             where = "inside home" if is_within(active, ctx.home) else "not on scratch"
+            fix = "deactivate, then activate a venv under the scratch root"
+            if os.path.basename(active.rstrip("/")) == ".venv":
+                fix = f"deactivate; scratchenv link-venv {os.path.dirname(active.rstrip('/'))}"
             findings.append(Finding(check="venv.active", subject="VIRTUAL_ENV", status="fail",
-                                    message=f"the active venv {active} is {where}",
-                                    fix="deactivate, then activate a venv under the scratch root"))
+                                    message=f"the active venv {active} is {where}", fix=fix))
         if not any(same_place(active, other) for other in venvs.values()):
             venvs["VIRTUAL_ENV"] = active
     for name, venv in venvs.items():
         findings.append(_python_runs(ctx, name, venv))
-    return findings
+    return findings + _checkout_venv(ctx)
+
+
+def _checkout_venv(ctx: Context) -> list[Finding]:
+    """The `.venv` of the checkout verify runs in (the working directory or a parent below
+    home): in home, `uv sync` fills home with it."""
+    try:
+        here = os.getcwd()
+    except FileNotFoundError:
+        return []
+    while True:
+        venv = os.path.join(here, ".venv")
+        if os.path.lexists(venv):
+            break
+        parent = os.path.dirname(here)
+        if parent == here or same_place(parent, ctx.home):
+            return []
+        here = parent
+    found = partial(Finding, check="venv.checkout", subject=venv)
+    if is_within(venv, ctx.root):
+        return [found(status="pass", message=f"{venv} is on scratch")]
+    if is_within(venv, ctx.home):
+        return [found(status="fail", message=f"{venv} is inside home",
+                      fix=f"scratchenv link-venv {here}")]
+    return []
 
 
 def _python_runs(ctx: Context, name: str, venv: str) -> Finding:

@@ -11,8 +11,8 @@ SHOWN = 10
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("tools", nargs="*", metavar="TOOL",
-                        help="catalogue tools (huggingface, pip, cargo, ...) or variables; "
-                             "default: every tool with data in home")
+                        help="catalogue tools (huggingface, pip, cargo, ...) or variables, or "
+                             "`venvs` (checkouts' .venv in home); default: everything in home")
     parser.add_argument("--apply", action="store_true", help="move (default: show the plan)")
     parser.add_argument("--yes", action="store_true", help="do not ask before moving")
     parser.add_argument("--link", action="store_true",
@@ -88,13 +88,14 @@ def show_plan(plan, steps, checks, named: bool) -> None:
 def run(args: argparse.Namespace) -> int:
     from scratchenv import output
     from scratchenv.errors import Interrupted, ScratchenvError
-    from scratchenv.home import migrate
+    from scratchenv.home import migrate, venvs
     from scratchenv.home.moves import tilde
     from scratchenv.plan import build_plan
     from scratchenv.units import format_size
 
-    plan = build_plan(settings_from(args))
-    steps = migrate.prepare(plan, args.tools)
+    settings = settings_from(args)
+    plan = build_plan(settings)
+    steps = migrate.prepare(plan, args.tools, venvs.moves(plan, settings.thresholds.large_venv))
     checks = migrate.space_checks(steps)
     show_plan(plan, steps, checks, bool(args.tools))
     work = [s for s in steps if s.active or (args.link and s.link_only)]

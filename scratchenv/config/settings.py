@@ -77,6 +77,10 @@ class Thresholds(BaseModel):
         default=100_000, ge=1,
         description="doctor reports one holding more entries than this (inode quotas)",
     )
+    large_venv: Size = Field(
+        default=100 * 1024**2,
+        description="doctor reports, and migrate moves, a checkout's .venv in home above this",
+    )
 
 
 class Purge(BaseModel):

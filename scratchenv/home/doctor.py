@@ -17,7 +17,7 @@ from typing import Literal
 from scratchenv.checks import purge
 from scratchenv.config.settings import Settings
 from scratchenv.disk.usage import Usage, scan
-from scratchenv.home import migrate
+from scratchenv.home import migrate, venvs
 from scratchenv.home.moves import (
     below,
     existing_keeps,
@@ -101,22 +101,32 @@ def findings(settings: Settings, plan: Plan) -> list[Diagnosis]:
             action += f"; leaves {kept}"
         found.append(Diagnosis("movable", source, nbytes, files, True,
                              f"{move.tool} ({move.var} unset)", action, move.tool))
+    checkout_venvs = [(path, sizes(path).bytes) for path in venvs.in_home(plan)]
+    for move in venvs.moves(plan, settings.thresholds.large_venv, checkout_venvs):
+        usage = sizes(move.source)
+        found.append(Diagnosis(
+            "movable", move.source, usage.bytes, usage.files, True,
+            "a checkout's venv inside home",
+            f"`scratchenv migrate {venvs.TOOL}` moves it to {move.dest} and leaves a link in "
+            "its place (what `scratchenv link-venv` in the checkout does)", venvs.TOOL))
     for offender in offenders(plan):
         if os.path.isdir(offender.path) and not os.path.islink(offender.path):
             usage = sizes(offender.path)
             found.append(Diagnosis("offender", offender.path, usage.bytes, usage.files, False,
                                  offender.what, offender.advice, offender.key))
-    found += _unknown(settings, plan, sizes)
+    found += _unknown(settings, plan, sizes, [path for path, _ in checkout_venvs])
     for risk in purge.at_risk(plan, settings):
         found.append(Diagnosis("purge", risk.path, 0, risk.old_files, False,
                              f"{risk.place} on scratch near the purge age", risk.describe()))
     return found
 
 
-def _unknown(settings: Settings, plan: Plan, sizes: _Sizes) -> list[Diagnosis]:
-    """Large directories directly in home that no entry or offender accounts for."""
+def _unknown(settings: Settings, plan: Plan, sizes: _Sizes,
+             reported: Sequence[str] = ()) -> list[Diagnosis]:
+    """Large directories directly in home that no entry or offender accounts for (less the
+    `reported` checkout venvs)."""
     home = plan.home
-    known = known_places(plan)
+    known = known_places(plan) + list(reported)
     limits = settings.thresholds
     found = []
     try:

@@ -108,13 +108,15 @@ def _real(path: str) -> str:
     return os.path.realpath(path)
 
 
-def prepare(plan: Plan, names: Sequence[str] = ()) -> list[PlannedMove]:
-    """A step per selected move (all with a default in home when `names` is empty)."""
+def prepare(plan: Plan, names: Sequence[str] = (),
+            extra: Sequence[Move] = ()) -> list[PlannedMove]:
+    """A step per selected move (all with a default in home when `names` is empty);
+    `extra`: moves found on disk (checkout venvs, venvs.moves)."""
     steps = []
     earlier = interrupted(plan) or {}
     touched = {(m.get("source"), m.get("dest")) for m in earlier.get("moves", [])
                if isinstance(m, dict) and m.get("source_touched")}
-    for move in select(home_moves(plan), names):
+    for move in select([*home_moves(plan), *extra], names):
         step = PlannedMove(move)
         source, dest = move.source, move.dest
         if os.path.islink(source):
@@ -258,19 +260,20 @@ def apply(plan: Plan, steps: Sequence[PlannedMove], *, link: bool = False, verif
             result.outcome = TransferOutcome(conflicts=list(step.survey.conflicts),
                                      skipped=list(step.survey.skipped))
         source = step.move.source
-        if link and step.move.keeps:
+        link_this = link or step.move.always_link
+        if link_this and step.move.keeps:
             # A link would carry what must stay (the HF token, other entries' places) along.
             if step.active:
                 result.notes.append(f"not linked: {tilde(source, plan.home)} holds places "
                                     "that stay in home")
-        elif link and not os.path.lexists(source) and os.path.lexists(step.move.dest):
+        elif link_this and not os.path.lexists(source) and os.path.lexists(step.move.dest):
             try:
                 os.makedirs(os.path.dirname(source), exist_ok=True)  # ~/.cache may be gone
                 os.symlink(step.move.dest, source)
                 result.linked = True
             except OSError as error:
                 result.notes.append(f"not linked: {tilde(source, plan.home)}: {error.strerror}")
-        elif link and step.active:
+        elif link_this and step.active:
             result.notes.append(f"not linked: {tilde(source, plan.home)} still holds files")
         results.append(result)
     forget_interrupted(plan)

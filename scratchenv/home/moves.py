@@ -55,6 +55,9 @@ class Move:
     dest: str
     kind: Literal["dir", "file"]
     keeps: tuple[Keep, ...] = ()
+    always_link: bool = False
+    """Leave a symlink at the source once moved, with or without --link (a checkout's
+    .venv: its tools and its own scripts look for it there)."""
 
 
 @dataclass(frozen=True)

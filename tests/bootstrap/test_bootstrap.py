@@ -4,21 +4,19 @@ from the `rustup` wheel installing under a temp root, and `cargo build` through 
 
 from __future__ import annotations
 
-import base64
 import functools
-import hashlib
 import http.server
 import os
 import stat
 import subprocess
 import sys
 import threading
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import unavailable
+from wheels import make_wheel
 
 from scratchenv import proc
 from scratchenv.bootstrap import rust
@@ -82,30 +80,6 @@ def tree(root: Path) -> dict[str, int]:
     logs = root / ".scratchenv" / "logs"
     return {str(p): p.lstat().st_mtime_ns for p in root.rglob("*")
             if p != logs and logs not in p.parents}
-
-
-def make_wheel(directory: Path, name: str, version: str, files: dict[str, bytes]) -> Path:
-    """A real, minimal wheel (zip + METADATA + WHEEL + RECORD), built without any network."""
-    dist_info = f"{name}-{version}.dist-info"
-    files = {
-        **files,
-        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-        .encode(),
-        f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
-        b"Tag: py3-none-any\n",
-    }
-    record = []
-    for path, data in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        record.append(f"{path},sha256={digest},{len(data)}")
-    record.append(f"{dist_info}/RECORD,,")
-    files[f"{dist_info}/RECORD"] = ("\n".join(record) + "\n").encode()
-    directory.mkdir(parents=True, exist_ok=True)
-    wheel = directory / f"{name}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w") as archive:
-        for path, data in files.items():
-            archive.writestr(path, data)
-    return wheel
 
 
 class _CachingHandler(http.server.SimpleHTTPRequestHandler):

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import argparse
+
+from scratchenv.commands import settings_from
+
+HELP = "keep a checkout's .venv on scratch: make .venv a link to a directory under the root " \
+       "(an existing .venv moves there first)"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("checkout", nargs="?", metavar="DIR",
+                        help="the checkout (default: the git top level of the working "
+                             "directory, else the working directory)")
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+
+    from scratchenv import output
+    from scratchenv.checkpoints.directories import identify
+    from scratchenv.errors import ConfigError
+    from scratchenv.home import migrate, venvs
+    from scratchenv.plan import build_plan
+
+    plan = build_plan(settings_from(args))
+    checkout = os.path.abspath(args.checkout) if args.checkout else identify().worktree
+    if not os.path.isdir(checkout):
+        raise ConfigError(f"{args.checkout}: not a directory")
+    venv = os.path.join(checkout, venvs.NAME)
+    if os.path.isdir(venv) and not os.path.islink(venv):
+        # A real .venv: moved with migrate's engine, which leaves the link.
+        steps = migrate.prepare(plan, [venvs.TOOL], [venvs.move_for(plan, checkout)])
+        results = migrate.apply(plan, steps)
+        left = sum(result.left_behind for result in results)
+        for result in results:
+            output.say(f"{venv}: moved {result.outcome.moved:,} files to "
+                       f"{result.step.move.dest}" + ("; linked" if result.linked else ""))
+            for note in result.notes:
+                output.say(f"    {note}")
+        if left:
+            output.warn(f"{left:,} entries stay in {venv}: see `scratchenv migrate venvs`")
+            return 1
+        return 0
+    output.say(venvs.link(plan, checkout))
+    return 0
