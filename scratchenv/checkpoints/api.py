@@ -11,6 +11,7 @@ from scratchenv.checkpoints.directories import (
     apply_cleanup,
     list_checkpoints,
     plan_cleanup,
+    refresh,
     resolve,
     setup,
 )
@@ -40,7 +41,9 @@ def setup_checkpoint_directory(project_name: str | None = None, *,
 
 def get_checkpoint_dir(project_name: str | None = None) -> str:
     """The checkpoint directory of this worktree (or `project_name`); creates nothing."""
-    return str(resolve(_settings(), identify(project_name)).path)
+    settings, identity = _settings(), identify(project_name)
+    refresh(settings, identity)
+    return str(resolve(settings, identity).path)
 
 
 def cleanup_old_checkpoints(keep_latest: int = 2) -> list[str]:

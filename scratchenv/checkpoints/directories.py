@@ -15,6 +15,7 @@ transformers or torch.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import glob
 import hashlib
@@ -154,6 +155,18 @@ def write_record(found: CheckpointDir) -> None:
     except OSError as problem:
         raise ScratchenvError(f"cannot write {found.path / METADATA}: "
                               f"{problem.strerror}") from None
+
+
+def refresh(settings: Settings, identity: Identity) -> None:
+    """When `identity`'s directory exists and its record names an old path (the worktree
+    moved), record the new one; so status and prune-orphans, run anywhere, see it."""
+    if identity.worktree_id is None:
+        return
+    found = resolve(settings, identity)
+    record = read_metadata(found.path) if _plain_directory(found.path) else None
+    if record is not None and record.get("worktree_id") == identity.worktree_id:
+        with contextlib.suppress(ScratchenvError):  # a read-only scratch: nothing to record
+            write_record(found)
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,11 @@ def run(args: argparse.Namespace) -> int:
     # layout for every worktree, and using it here would make all worktrees share one.
     project = getattr(args, "project", None)
     settings = settings_from(argparse.Namespace(**{**vars(args), "project": None}))
+    if project is None and args.action in ("dir", "status", "cleanup", "prune-orphans"):
+        from scratchenv.checkpoints import directories
+        from scratchenv.checkpoints.identity import identify
+
+        directories.refresh(settings, identify())  # this worktree may have moved
     action = {
         "dir": _dir,
         "setup": _setup,
