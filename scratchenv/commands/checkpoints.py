@@ -284,7 +284,7 @@ def _archive(settings: Settings, args: argparse.Namespace, project: str | None) 
                        "checkpoints/ in this checkout")
             return 0
     root = settings.scratch_root
-    jobs = archive.plan_archive(root, home, paths)
+    jobs = archive.plan_archive(root, paths)
     return _moves(args, jobs, "archive", lambda: archive.archive(root, jobs), home)
 
 

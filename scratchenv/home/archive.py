@@ -10,9 +10,9 @@ and a killed run is finished by running the same command again.
 - adopt: into this worktree's checkpoint directory (a `checkpoint-<step>` directory goes in
   as it is; a directory of them is merged in), or `in_place`: a checkpoint directory under
   the root is recorded as this worktree's and stays where it is.
-- archive: into `{root}/archived_models_YYYYMMDD/<name>`, the name made from the path. The
-  day's folder is kept in a journal until the run finishes, so a run killed before midnight
-  is finished into the same folder after it.
+- archive: into `{root}/archived_models_YYYYMMDD/<name>`, the name made from the path's last
+  three parts (`src_repo_.art`). The day's folder is kept in a journal until the run
+  finishes, so a run killed before midnight is finished into the same folder after it.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ IN_CHECKOUT = (".art", "checkpoints")
 ARCHIVE_FOLDER = "archived_models_{date}"
 JOURNAL = ".scratchenv/archive.json"
 """Under the root: the folder of an archive run that has not finished."""
+ADOPT_JOURNAL = ".scratchenv/adopt.json"
 
 
 @dataclass
@@ -113,7 +114,8 @@ def in_checkout(checkout: str) -> list[str]:
     return found
 
 
-def _checked(source: str, dest: str, keeps: Sequence[str] = ()) -> Job:
+def _checked(source: str, dest: str, keeps: Sequence[str] = (), *,
+             touched: set[str] | frozenset[str] = frozenset()) -> Job:
     job = Job(source, dest)
     if not os.path.lexists(source):
         job.note = "not there"
@@ -127,66 +129,84 @@ def _checked(source: str, dest: str, keeps: Sequence[str] = ()) -> Job:
         job.note = "already in its destination"
     else:
         job.survey = survey(source, dest, keeps)
+        job.survey.source_touched = source in touched
     return job
 
 
 # archive
 
 
-def archive_name(path: str, home: str) -> str:
-    """A readable folder name for `path`: its place relative to home, or its full path."""
-    rel = path[len(home.rstrip("/")) + 1:] if inside(path, home) and path != home else path
-    return sanitise(rel)
+def archive_name(path: str) -> str:
+    """A readable folder name for `path`: its last three parts (`src_repo_.art`,
+    `cache_huggingface_transformers`)."""
+    return sanitise("_".join(path.rstrip("/").split("/")[-3:]))
 
 
-def journal_path(root: Path) -> Path:
-    return root / JOURNAL
+class Journal:
+    """A JSON file under the root, present while a run is under way: the archive folder it
+    started, and the sources it began removing (their directory times at the destination are
+    right already, see transfer.Survey.source_touched)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = None
+        self.data: dict = data if isinstance(data, dict) else {}
+
+    @property
+    def touched(self) -> set[str]:
+        found = self.data.get("touched")
+        return {p for p in found if isinstance(p, str)} if isinstance(found, list) else set()
+
+    def save(self, **changes: object) -> None:
+        self.data.update(changes)
+        try:
+            makedirs_private(str(self.path.parent))
+            atomic_write(self.path, json.dumps(self.data, sort_keys=True) + "\n", mode=0o600)
+        except OSError as problem:
+            raise ScratchenvError(f"cannot write {self.path}: {problem.strerror} (is the "
+                                  "scratch root writable?)") from None
+
+    def forget(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
 
 
 def archive_folder(root: Path, today: float | None = None) -> Path:
     """The folder an interrupted run started, else today's."""
-    try:
-        data = json.loads(journal_path(root).read_text(encoding="utf-8"))
-        name = data["folder"] if isinstance(data, dict) else None
-    except (OSError, ValueError, KeyError):
-        name = None
+    name = Journal(root / JOURNAL).data.get("folder")
     if not isinstance(name, str) or "/" in name or not name.startswith("archived_models_"):
         name = ARCHIVE_FOLDER.format(date=time.strftime("%Y%m%d", time.localtime(today)))
     return root / name
 
 
-def plan_archive(root: Path, home: str, paths: Sequence[str]) -> list[Job]:
+def plan_archive(root: Path, paths: Sequence[str]) -> list[Job]:
     """One job per path (absolute), into the archive folder."""
     folder = archive_folder(root)
+    touched = Journal(root / JOURNAL).touched
     jobs: list[Job] = []
     names: set[str] = set()
     for path in paths:
-        name = archive_name(path, home)
+        name = archive_name(path)
         while name in names:
             name += "_"
         names.add(name)
-        jobs.append(_checked(path, str(folder / name)))
+        jobs.append(_checked(path, str(folder / name), touched=touched))
     return jobs
 
 
 def archive(root: Path, jobs: Sequence[Job], *, verify: str = "size") -> None:
     """Carry out archive jobs, with the journal that keeps a re-run in the same folder."""
     active = [job for job in jobs if job.active]
-    if not active:
-        return
-    _check_space(active)
-    folder = os.path.dirname(active[0].dest)
-    try:
-        makedirs_private(str(journal_path(root).parent))
-        atomic_write(journal_path(root), json.dumps({"folder": os.path.basename(folder)}) + "\n",
-                     mode=0o600)
-    except OSError as problem:
-        raise ScratchenvError(f"cannot write {journal_path(root)}: {problem.strerror} (is the "
-                              "scratch root writable?)") from None
-    _run(active, verify)
-    if all(job.finished for job in active):
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(journal_path(root))
+    if active:
+        _check_space(active)
+        journal = Journal(root / JOURNAL)
+        journal.save(folder=os.path.basename(os.path.dirname(active[0].dest)))
+        _run(active, verify, journal)
+        if all(job.finished for job in active):
+            journal.forget()
 
 
 # adopt
@@ -195,6 +215,7 @@ def archive(root: Path, jobs: Sequence[Job], *, verify: str = "size") -> None:
 def plan_adopt(settings: Settings, identity: Identity, paths: Sequence[str]) -> list[Job]:
     """One job per path (absolute): into the directory `identity` owns (created when run)."""
     target = resolve(settings, with_worktree_id(identity)).path
+    touched = Journal(settings.scratch_root / ADOPT_JOURNAL).touched
     jobs = []
     for path in paths:
         record = read_metadata(Path(path)) if os.path.isdir(path) else None
@@ -203,10 +224,10 @@ def plan_adopt(settings: Settings, identity: Identity, paths: Sequence[str]) -> 
             jobs.append(Job(path, str(target), note=f"belongs to {owner}, which is still there"))
             continue
         if os.path.basename(path).startswith("checkpoint-"):
-            jobs.append(_checked(path, str(target / os.path.basename(path))))
+            jobs.append(_checked(path, str(target / os.path.basename(path)), touched=touched))
         else:
             keeps = [os.path.join(path, METADATA)] if record is not None else []
-            job = _checked(path, str(target), keeps)
+            job = _checked(path, str(target), keeps, touched=touched)
             job.record = keeps[0] if keeps else None
             jobs.append(job)
     return jobs
@@ -218,13 +239,16 @@ def adopt(settings: Settings, identity: Identity, jobs: Sequence[Job], *,
     found = setup(settings, identity).directory
     active = [job for job in jobs if job.active]
     _check_space(active)
-    _run(active, verify)
+    journal = Journal(settings.scratch_root / ADOPT_JOURNAL)
+    _run(active, verify, journal)
     for job in active:
         # What is left is the old ownership record alone (ours to remove) or nothing.
         if job.record is not None and not job.outcome.conflicts and not job.outcome.failed:
             with contextlib.suppress(OSError):
                 os.unlink(job.record)
                 os.rmdir(job.source)
+    if all(job.finished for job in active):
+        journal.forget()
     return found
 
 
@@ -264,11 +288,16 @@ def _check_space(jobs: Sequence[Job]) -> None:
                               exit_code=1)
 
 
-def _run(jobs: Sequence[Job], verify: str) -> None:
+def _run(jobs: Sequence[Job], verify: str, journal: Journal) -> None:
+    """Move each job's tree, noting in the journal which sources it began removing."""
     for job in jobs:
         assert job.survey is not None
+
+        def touching(job: Job = job) -> None:
+            journal.save(touched=sorted(journal.touched | {job.source}))
+
         try:
-            job.outcome = Transfer(job.survey, verify=verify).run()
+            job.outcome = Transfer(job.survey, verify=verify).run(before_removing=touching)
         except DestinationFull as full:
             raise ScratchenvError(
                 f"the destination filled up while copying {full.path} ({full.error.strerror}): "
