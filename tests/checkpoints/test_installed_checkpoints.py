@@ -5,6 +5,7 @@ from the configured index), run in a git repository elsewhere."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,8 +19,19 @@ CHECKOUT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bin directory of a fresh venv with the wheel installed."""
+    need("git")
     where = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", str(CHECKOUT),
+    # A copy of the checkout's files (less what git ignores): building in the checkout would
+    # leave build/ there, and a stale build/lib could slip removed modules into the wheel.
+    source = where / "source"
+    tracked = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
+                              "--exclude-standard"], cwd=CHECKOUT, capture_output=True,
+                             check=True).stdout.decode().split("\0")
+    for name in filter(None, tracked):
+        if (CHECKOUT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(CHECKOUT / name, source / name)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", str(source),
                     "-w", str(where / "dist")], check=True, capture_output=True, cwd=where)
     (wheel,) = (where / "dist").glob("scratchenv-*.whl")
     subprocess.run([sys.executable, "-m", "venv", str(where / "venv")], check=True)
@@ -30,7 +42,6 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_checkpoint_commands_from_the_installed_wheel(installed: Path, tmp_path: Path):
-    need("git")
     home, scratch, repo = tmp_path / "home", tmp_path / "scratch", tmp_path / "lab" / "exp"
     for path in (home, scratch, repo):
         path.mkdir(parents=True, exist_ok=True)
