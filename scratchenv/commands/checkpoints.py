@@ -72,10 +72,7 @@ def run(args: argparse.Namespace) -> int:
     project = getattr(args, "project", None)
     settings = settings_from(argparse.Namespace(**{**vars(args), "project": None}))
     if project is None and args.action in ("dir", "status", "cleanup", "prune-orphans"):
-        from scratchenv.checkpoints import directories
-        from scratchenv.checkpoints.identity import identify
-
-        directories.refresh(settings, identify())  # this worktree may have moved
+        _refresh_here(settings)
     action = {
         "dir": _dir,
         "setup": _setup,
@@ -86,6 +83,19 @@ def run(args: argparse.Namespace) -> int:
         "archive": _archive,
     }[args.action]
     return action(settings, args, project)
+
+
+def _refresh_here(settings: Settings) -> None:
+    """This worktree may have moved: its directory's record learns the new path first."""
+    from scratchenv.checkpoints import directories
+    from scratchenv.checkpoints.identity import identify
+    from scratchenv.errors import ConfigError
+
+    try:
+        identity = identify()
+    except ConfigError:  # run from a removed directory: status and prune-orphans still work
+        return
+    directories.refresh(settings, identity)
 
 
 def _dir(settings: Settings, args: argparse.Namespace, project: str | None) -> int:

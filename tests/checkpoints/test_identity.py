@@ -4,6 +4,8 @@ and prune-orphans follow git's own idea of which worktrees are gone. Real git, r
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import test_checkpoints as base
@@ -112,3 +114,17 @@ def test_adopting_a_directory_of_the_old_setup_without_a_record(repo, root):
     assert cli(repo, "checkpoints", "setup").returncode == 0
     record = json.loads((old / ".scratchenv-worktree").read_text())
     assert record["worktree_id"] == (repo / ".git" / ID_FILE).read_text().strip()
+
+
+def test_status_and_prune_orphans_work_from_a_removed_directory(repo, root, tmp_path):
+    assert cli(repo, "checkpoints", "setup").returncode == 0
+    gone = tmp_path / "removed"
+    gone.mkdir()
+    code = ("import os, sys; os.chdir(sys.argv[1]); os.rmdir(sys.argv[1]); "
+            "from scratchenv.main import main; raise SystemExit(main(sys.argv[2:]))")
+    for action, says in (("status", "src_repo "), ("prune-orphans", "no orphaned")):
+        done = subprocess.run([sys.executable, "-c", code, str(gone), "checkpoints", action],
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert says in done.stdout
+        gone.mkdir()
