@@ -1,18 +1,20 @@
-"""The one expected error type: a message meant for the user, not a bug."""
+"""The expected errors: messages meant for the user, not bugs.
+
+Library code raises these and never picks an exit code; `error_handler` maps each type to
+one (ScratchenvError 1, ConfigError 2, Interrupted 130).
+"""
 
 from __future__ import annotations
 
 
 class ScratchenvError(Exception):
-    """A problem the user can fix; the CLI prints it as one line and exits with `exit_code`."""
-
-    exit_code = 2
-
-    def __init__(self, message: str, *, exit_code: int | None = None) -> None:
-        super().__init__(message)
-        if exit_code is not None:
-            self.exit_code = exit_code
+    """Something the user can act on went wrong at run time (cannot delete, a tool failed,
+    not enough space): one line on stderr, exit code 1."""
 
 
 class ConfigError(ScratchenvError):
-    """Bad settings, config file or command-line input (exit code 2)."""
+    """Bad settings, config file or command-line input: exit code 2."""
+
+
+class Interrupted(ScratchenvError):
+    """Stopped by ^C, with what that left behind said in the message: exit code 130."""

@@ -106,22 +106,11 @@ def _main(args_list: list[str]) -> int:
             sys.stdout.write(path + "\n")
             return 0
 
-    from scratchenv.errors import ScratchenvError
-    from scratchenv.output import error
+    from scratchenv.error_handler import Exit, handled
 
     args = build_parser().parse_args(args_list)
     try:
-        return int(args.run(args))
-    except ScratchenvError as problem:
-        error(str(problem))
-        return problem.exit_code
-    except KeyboardInterrupt:
-        error("interrupted")
-        return 130
-    except BrokenPipeError:
-        raise  # main() handles it
-    except Exception as unexpected:
-        if args.debug:
-            raise
-        error(f"unexpected {type(unexpected).__name__}: {unexpected} (rerun with --debug)")
-        return 3
+        with handled(debug=args.debug):
+            return int(args.run(args))
+    except Exit as done:
+        return done.code

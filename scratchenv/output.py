@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-from scratchenv.errors import ScratchenvError
+from scratchenv.errors import ConfigError
 
 
 def say(text: str = "") -> None:
@@ -21,7 +21,7 @@ def write(text: str) -> None:
     except BrokenPipeError:
         raise  # the reader left: main() ends quietly
     except OSError as problem:  # a full disk behind `> file`: the file is incomplete
-        raise ScratchenvError(f"cannot write to standard output: {problem.strerror}") from None
+        raise ConfigError(f"cannot write to standard output: {problem.strerror}") from None
 
 
 def warn(text: str) -> None:

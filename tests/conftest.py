@@ -45,6 +45,12 @@ def unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
+def need_root(why: str) -> None:
+    """Skip locally, fail in CI (which runs as root) when not root."""
+    if os.geteuid() != 0:
+        unavailable(f"needs root: {why}")
+
+
 def need(program: str) -> str:
     """The path of `program`; skips locally when missing, fails in CI (nothing skips there)."""
     found = shutil.which(program)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import need_root
 
 IS_ROOT = os.geteuid() == 0
 OLD = 1_600_000_000  # a fixed past mtime, so preserved times are noticed
@@ -51,10 +52,7 @@ def second_fs(where: Path, size: str) -> Iterator[Path]:
 
 def needs_root() -> None:
     """For tests that need a real small file system: fail in CI, skip (loudly) elsewhere."""
-    if not IS_ROOT:
-        if os.environ.get("CI"):
-            pytest.fail("CI must run as root (tmpfs mounts)")
-        pytest.skip("needs root to mount a small tmpfs")
+    need_root("to mount a small tmpfs")
 
 
 def as_a_user(argv: list[str]) -> list[str]:

@@ -5,7 +5,7 @@ stopped by PID at the end and, should the session die, get SIGTERM from the kern
 (PR_SET_PDEATHSIG) instead of outliving it. Everything lives in one temp directory: the
 config, the state, the logs, and a private munge key and socket (a munged the machine may
 already run is left alone). Ports are free loopback ports picked at start, so two sessions
-on one machine do not collide. What was learnt getting here is in issue 7.
+on one machine do not collide. See the comments below for what each daemon insists on.
 """
 
 from __future__ import annotations

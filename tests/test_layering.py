@@ -21,7 +21,7 @@ LAYERS: list[set[str]] = [
     {"__init__", "errors"},
     {"locations", "units"},
     {"fsutil", "realpaths", "output", "proc"},
-    {"config", "disk"},
+    {"config", "disk", "error_handler"},
     {"plan"},
     {"shells"},
     {"login", "checkpoints", "bootstrap"},

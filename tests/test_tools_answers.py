@@ -8,8 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-from conftest import need
+from conftest import need, unavailable
 
 BIN = Path(sys.executable).parent
 
@@ -44,8 +43,6 @@ def test_huggingface_hub_constants_point_at_scratch(root, isolated):
 
 def test_torch_hub_dir_is_on_scratch(root):
     if importlib.util.find_spec("torch") is None:
-        if os.environ.get("CI"):
-            pytest.fail("torch is part of the test environment; `make test` installs it")
-        pytest.skip("torch is not installed")
+        unavailable("torch is not installed; `make test` installs it")
     code = "import torch; print(torch.hub.get_dir())"
     assert in_activated_bash(f'{sys.executable} -c "{code}"') == f"{root}/cache/torch/hub"

@@ -70,7 +70,7 @@ class StepFailed(ScratchenvError):
     """A command of a step exited non-zero."""
 
     def __init__(self, argv: tuple[str, ...], code: int) -> None:
-        super().__init__(f"`{_shell_words(argv)}` exited {code}", exit_code=1)
+        super().__init__(f"`{_shell_words(argv)}` exited {code}")
 
 
 class Log:
@@ -484,11 +484,11 @@ def rustup_init_from_wheel(ctx: RunContext) -> Path:
 def _extract_rustup(downloads: Path, binary: Path) -> None:
     wheels = sorted(downloads.glob("rustup-*.whl"), key=lambda p: p.stat().st_mtime)
     if not wheels:
-        raise ScratchenvError(f"pip download left no rustup wheel in {downloads}", exit_code=1)
+        raise ScratchenvError(f"pip download left no rustup wheel in {downloads}")
     with zipfile.ZipFile(wheels[-1]) as wheel:
         member = next((n for n in wheel.namelist() if n.endswith(".data/scripts/rustup")), None)
         if member is None:
-            raise ScratchenvError(f"{wheels[-1].name} has no rustup binary", exit_code=1)
+            raise ScratchenvError(f"{wheels[-1].name} has no rustup binary")
         atomic_write(binary, wheel.read(member), mode=0o755)
 
 

@@ -119,7 +119,7 @@ def resolve(settings: Settings, identity: Identity) -> CheckpointDir:
     if _plain_directory(plain) and (plain_meta is None or identity.owns(plain_meta)):
         return CheckpointDir(plain, identity.id, identity)
     if os.path.lexists(hashed) and not (_plain_directory(hashed) and hashed_meta is None):
-        raise ScratchenvError(
+        raise ConfigError(
             f"both {plain} and {hashed} belong to others; use a project name (--project)"
         )
     return CheckpointDir(hashed, hashed_id, identity, _describe_owner(plain_meta))

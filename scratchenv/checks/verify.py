@@ -475,7 +475,7 @@ CHECKS: list[Check] = [
 
 
 def checklist_checks(settings: Settings) -> list[Check]:
-    """The original pre-submission checklist: the project's data and venv, Cargo, rustup, uv
+    """The pre-submission checklist: the project's data and venv, Cargo, rustup, uv
     and pip on scratch; home under the limit (a failure here); room on scratch."""
     names = ["CARGO_HOME", "RUSTUP_HOME", "UV_CACHE_DIR", "PIP_CACHE_DIR"]
     layout = settings.project_layout

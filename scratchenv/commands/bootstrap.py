@@ -60,5 +60,5 @@ def run(args: argparse.Namespace) -> int:
         output.say(line)
     problem = report.problem()
     if problem:
-        raise ScratchenvError(problem, exit_code=1)
+        raise ScratchenvError(problem)
     return 0

@@ -32,7 +32,6 @@ def run(args: argparse.Namespace) -> int:
         raise ScratchenvError(f"cannot tell free space of {path}: {error.strerror}") from None
     if free < need:
         raise ScratchenvError(
-            f"not enough space on {path}: {format_size(free)} free, {format_size(need)} needed",
-            exit_code=1)
+            f"not enough space on {path}: {format_size(free)} free, {format_size(need)} needed")
     output.say(f"ok: {format_size(free)} free on {path} ({format_size(need)} needed)")
     return 0

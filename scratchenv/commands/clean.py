@@ -20,7 +20,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from scratchenv import output
     from scratchenv.disk.usage import scan
-    from scratchenv.errors import ScratchenvError
+    from scratchenv.errors import ConfigError, ScratchenvError
     from scratchenv.home import clean
     from scratchenv.plan import build_plan
     from scratchenv.units import format_size
@@ -47,10 +47,10 @@ def run(args: argparse.Namespace) -> int:
         return 1 if refused else 0
     if present and args.what == "all" and not args.yes:
         if not output.interactive():
-            raise ScratchenvError("clean all removes every location above; add --yes to "
+            raise ConfigError("clean all removes every location above; add --yes to "
                                   "confirm (no terminal to ask on)")
         if not output.confirm("remove all of these?"):
-            raise ScratchenvError("not confirmed: nothing removed", exit_code=1)
+            raise ScratchenvError("not confirmed: nothing removed")
     for target in present:
         clean.remove(target)
         output.say(f"removed {target.path}")

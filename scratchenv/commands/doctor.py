@@ -4,7 +4,7 @@ import argparse
 
 from scratchenv.commands import settings_from
 
-HELP = "find what fills home and say what `migrate` would do (exit code: fixable findings)"
+HELP = "find what fills home and say what `migrate` would do (exit 1 when migrate has work)"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     found = doctor.findings(settings, plan, checkout)
     if args.json:
         output.write(json.dumps(doctor.to_json(settings, plan, found), indent=2) + "\n")
-        return doctor.exit_code(found)
+        return 1 if doctor.fixable_count(found) else 0
     output.say(f"home: {plan.home}    scratch root: {plan.root}")
     if not found:
         output.say("nothing to fix: no tool's default location in home holds data")
@@ -43,8 +43,8 @@ def run(args: argparse.Namespace) -> int:
         output.table(rows, headers=("", "PATH", "SIZE", "FILES", "WHAT AND WHAT TO DO"))
     if settings.purge.days is None:
         output.say("scratch purge age not set (purge.days in config): purge risk not checked")
-    fixable = doctor.exit_code(found)
+    fixable = doctor.fixable_count(found)
     if fixable:
         output.say(f"{fixable} finding(s) `scratchenv migrate` fixes: it shows the plan; "
                    "`scratchenv migrate --apply` moves them")
-    return fixable
+    return 1 if fixable else 0

@@ -26,9 +26,9 @@ def _login_shell() -> str:
     """$SHELL's name; bash when unset. Another shell would get a block it never reads."""
     name = os.path.basename(os.environ.get("SHELL", "")) or "bash"
     if name not in ("bash", "zsh", "fish"):
-        from scratchenv.errors import ScratchenvError
+        from scratchenv.errors import ConfigError
 
-        raise ScratchenvError(f"your shell is {name} ($SHELL); init writes the rc file of bash, "
+        raise ConfigError(f"your shell is {name} ($SHELL); init writes the rc file of bash, "
                               "zsh or fish: name one, e.g. `scratchenv init bash`")
     return name
 

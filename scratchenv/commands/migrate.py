@@ -84,7 +84,7 @@ def show_plan(plan, steps, checks, named: bool) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from scratchenv import output
-    from scratchenv.errors import ScratchenvError
+    from scratchenv.errors import Interrupted, ScratchenvError
     from scratchenv.home import migrate
     from scratchenv.home.moves import tilde
     from scratchenv.plan import build_plan
@@ -103,13 +103,13 @@ def run(args: argparse.Namespace) -> int:
         output.say("nothing to move")
         return 0
     if not args.yes and output.interactive() and not output.confirm("move these to scratch?"):
-        raise ScratchenvError("not confirmed: nothing moved", exit_code=1)
+        raise ScratchenvError("not confirmed: nothing moved")
     try:
         results = migrate.apply(plan, steps, link=args.link, verify=args.verify,
                                 bar=_bars(args.progress))
     except KeyboardInterrupt:
-        raise ScratchenvError(f"interrupted, nothing lost: `{migrate.rerun_command(plan)}` "
-                              "finishes the move", exit_code=130) from None
+        raise Interrupted(f"interrupted, nothing lost: `{migrate.rerun_command(plan)}` "
+                              "finishes the move") from None
     left = 0
     for result in results:
         step, o = result.step, result.outcome

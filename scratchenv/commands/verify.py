@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _all_nodes(args: argparse.Namespace) -> int:
-    """`verify --node --json` once per node through srun; one row per node (issue 7)."""
+    """`verify --node --json` once per node through srun; one row per node."""
     from scratchenv import output
     from scratchenv.commands.init import scratchenv_command
     from scratchenv.slurm import submit as slurm

@@ -35,7 +35,7 @@ from pydantic_settings import (
 
 from scratchenv.config import detect
 from scratchenv.config.catalogue import Catalogue, VariableName, check_variable_name, load_default
-from scratchenv.errors import ConfigError, ScratchenvError
+from scratchenv.errors import ConfigError
 from scratchenv.locations import config_file, home_dir
 from scratchenv.units import parse_size
 
@@ -243,7 +243,7 @@ class Settings(BaseSettings):
         else:
             reason = detect.problem_with_root(self.root)
             if reason:
-                raise ScratchenvError(f"scratch root unusable: {reason}")
+                raise ConfigError(f"scratch root unusable: {reason}")
         return self
 
     # Derived values: the rest of scratchenv reads these, never re-derives them.

@@ -1,6 +1,6 @@
 """`scratchenv clean`: remove the plan's locations on scratch, by group, never outside the root.
 
-The cleanup steps of the original guide (`rm -rf "$UV_CACHE_DIR" ...`) as data: each
+The cleanup steps users ran by hand (`rm -rf "$UV_CACHE_DIR" ...`) as data: each
 catalogue entry has a group (cache, toolchain, data, venv) and clean removes the locations
 of the chosen groups. Safety, in the order it is checked:
 - a location must lie strictly inside the root once every symlink *above* it is resolved;

@@ -149,19 +149,19 @@ def _unknown(settings: Settings, plan: Plan, sizes: _Sizes) -> list[Diagnosis]:
     return found
 
 
-def exit_code(found: Sequence[Diagnosis]) -> int:
-    """The number of fixable findings, capped at 100."""
-    return min(sum(finding.fixable for finding in found), 100)
+def fixable_count(found: Sequence[Diagnosis]) -> int:
+    """How many findings `migrate` fixes."""
+    return sum(finding.fixable for finding in found)
 
 
 def to_json(settings: Settings, plan: Plan, found: Sequence[Diagnosis]) -> dict:
     """The `--json` document (schema: README, `scratchenv doctor`)."""
     return {
-        "version": 1,
+        "schema_version": 1,
         "home": plan.home,
         "root": plan.root,
         "purge_days": settings.purge.days,
-        "fixable": sum(finding.fixable for finding in found),
+        "fixable": fixable_count(found),
         "findings": [finding.to_json() for finding in found],
     }
 

@@ -233,8 +233,7 @@ def apply(plan: Plan, steps: Sequence[PlannedMove], *, link: bool = False, verif
     short = [check for check in space_checks(steps) if not check.ok]
     if short:
         raise ScratchenvError(
-            "not enough space, nothing moved: " + "; ".join(c.describe() for c in short),
-            exit_code=1)
+            "not enough space, nothing moved: " + "; ".join(c.describe() for c in short))
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     _write_journal(plan, steps, link, verify, started)
     results = []
@@ -290,7 +289,7 @@ def _transfer(plan: Plan, step: PlannedMove, verify: str, bar: BarFactory,
             f"the destination filled up while copying {tilde(full.path, plan.home)} "
             f"({full.error.strerror}): nothing of {tool} was removed from home; the copies made so "
             f"far stay in {step.move.dest}, so after freeing space `{rerun_command(plan)}` "
-            f"continues", exit_code=1) from None
+            f"continues") from None
     finally:
         for close in closers:
             close()

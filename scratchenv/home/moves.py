@@ -1,6 +1,6 @@
 """Which places in home belong to which catalogue entry, and where `migrate` takes them.
 
-The ownership rule (issue 6): a file in home belongs to the most specific entry whose
+The ownership rule: a file in home belongs to the most specific entry whose
 default location contains it. XDG_CACHE_HOME owns ~/.cache *except* the directories of
 entries with a default of their own below it (~/.cache/huggingface, ~/.cache/pip, ...):
 those move to their own destination, whether or not their tool is chosen this time, so

@@ -1,6 +1,6 @@
 """Move one tree to another place, possibly on another file system, without losing a byte.
 
-The protocol, per file (issue 6): copy to a temporary name in the destination directory,
+The protocol, per file: copy to a temporary name in the destination directory,
 set mode and times, rename it into place; once every file is copied, sync the destination
 file system, then check each copy (size and mtime, or content) against the source as it is
 *now* and only then unlink the source. So a process killed at any moment, even by SIGKILL,
@@ -393,7 +393,7 @@ class Transfer:
                 if error.errno in _FULL:
                     raise DestinationFull(path, error) from None
                 raise ScratchenvError(f"cannot create {path}: {error.strerror}; nothing was "
-                                      "removed from home", exit_code=1) from None
+                                      "removed from home") from None
         copied = []
         failed = set()
         source, dest = plan.source, plan.dest
@@ -448,7 +448,7 @@ class Transfer:
 
     def _put(self, tmp: str, dst: str, item: Item) -> None:
         """Rename the finished copy into place, never over a file that appeared or changed
-        at the destination since the survey (issue 6: newer files are never overwritten)."""
+        at the destination since the survey (newer files are never overwritten)."""
         if item.action == "replace":
             with contextlib.suppress(FileNotFoundError):
                 there = os.lstat(dst)

@@ -1,7 +1,7 @@
 """The login fast path: print the path of an up-to-date activation file.
 
 This runs at every login, so the fast path imports only the standard library's cheapest
-modules (no pydantic, plumbum or rich: `python -X importtime -m scratchenv activate`).
+modules (no pydantic, plumbum or argparse: `python -X importtime -m scratchenv activate`).
 Each set of inputs (settings sources, environment, shell, version) has its own file,
 named by a checksum of the inputs, whose second line records them in full. When that file
 exists and matches, nothing else is done. Otherwise the settings are built and the file is

@@ -10,7 +10,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from scratchenv.errors import ScratchenvError
+from scratchenv.errors import ConfigError, ScratchenvError
 from scratchenv.fsutil import atomic_write
 from scratchenv.locations import home_dir
 
@@ -26,7 +26,7 @@ def rc_path(shell: str, environ: Mapping[str, str]) -> Path:
         return Path(environ.get("ZDOTDIR") or home) / ".zshrc"
     if shell == "fish":
         return Path(environ.get("XDG_CONFIG_HOME") or home / ".config") / "fish" / "config.fish"
-    raise ScratchenvError(f"init supports bash, zsh and fish, not {shell!r}")
+    raise ConfigError(f"init supports bash, zsh and fish, not {shell!r}")
 
 
 def block(shell: str, command: Sequence[str]) -> str:
@@ -72,7 +72,7 @@ def _split(text: str, path: Path) -> tuple[str, str, str] | None:
     if not starts and not ends:
         return None
     if len(starts) != 1 or len(ends) != 1 or ends[0] < starts[0]:
-        raise ScratchenvError(
+        raise ConfigError(
             f"{path}: the scratchenv markers are damaged ({len(starts)} begin, {len(ends)} end);"
             " fix them by hand, then run init again"
         )

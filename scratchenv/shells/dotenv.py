@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from scratchenv.errors import ScratchenvError
+from scratchenv.errors import ConfigError
 from scratchenv.plan import Plan, PrependPath, SetVar
 from scratchenv.shells.base import Renderer
 
@@ -22,7 +22,7 @@ class DotenvRenderer(Renderer):
 
     def quote(self, value: str) -> str:
         if _AMBIGUOUS.search(value):
-            raise ScratchenvError(
+            raise ConfigError(
                 f"dotenv cannot express {value!r} the same for python-dotenv and sh "
                 "(a backtick or a `$NAME`); use --format sh or json"
             )

@@ -110,7 +110,7 @@ def sbatch_argv(
 ) -> tuple[list[str], str | None]:
     """The sbatch command line, and a warning when the job may not get the environment.
 
-    How the job sees the scratch environment whatever the site's --export default (issue 7):
+    How the job sees the scratch environment whatever the site's --export default:
     sbatch runs with the activated environment (`submission_environment`), and the
     command line says what to export, which beats SBATCH_EXPORT and the script's own
     `#SBATCH --export`:
@@ -163,7 +163,7 @@ def read_script(submission: Submission) -> str:
         with open(submission.script, encoding="utf-8", errors="replace") as handle:
             return handle.read()
     except OSError as error:
-        raise ScratchenvError(f"{submission.script}: {error.strerror}") from None
+        raise ConfigError(f"{submission.script}: {error.strerror}") from None
 
 
 def blocking(report: Report) -> list[Finding]:
@@ -216,7 +216,7 @@ def verify_all_nodes(
     from scratchenv import proc
 
     if not environ.get("SLURM_JOB_ID"):
-        raise ScratchenvError("--all-nodes runs inside an allocation: in a job script, or "
+        raise ConfigError("--all-nodes runs inside an allocation: in a job script, or "
                               "under salloc (salloc -N2 scratchenv verify --all-nodes)")
     argv = ["srun", "--ntasks-per-node=1", "--label", *scratchenv, "verify", "--node", "--json",
             *flags]

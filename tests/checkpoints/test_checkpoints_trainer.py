@@ -13,6 +13,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from conftest import unavailable
 
 from scratchenv import checkpoints
 
@@ -21,9 +22,7 @@ def _require(name: str) -> ModuleType:
     try:
         return importlib.import_module(name)
     except ImportError:
-        if os.environ.get("CI"):
-            pytest.fail(f"{name} is required in CI (make install puts it in the venv)")
-        pytest.skip(f"{name} not installed")
+        unavailable(f"{name} is not installed (make install puts it in the venv)")
 
 
 @pytest.fixture
@@ -89,6 +88,7 @@ def _checkpoint_names(directory: Path) -> list[str]:
                   key=lambda name: int(name.split("-")[1]))
 
 
+@pytest.mark.slow
 def test_trainer_saves_rotates_and_resumes_in_the_scratch_directory(worktree: Path):
     output_dir = checkpoints.setup_checkpoint_directory()
     scratch = Path(os.environ["SCRATCHENV_ROOT"])

@@ -267,7 +267,7 @@ def test_a_read_only_root_is_one_line_and_nothing_moves(env):
     root.mkdir()
     subprocess.run(["mount", "-o", "remount,ro", str(root.parent)], check=True)
     result = run_cli("migrate", "pip", "--apply", "--yes", env=child_env(home, root))
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert result.stderr == (f"scratchenv: error: cannot write the migration journal {root}/"
                              ".scratchenv/migrate.json: Read-only file system (is the scratch "
                              "root writable?)\n")
@@ -323,6 +323,7 @@ def small_files(base: Path, count: int) -> None:
         (d / f"f{i}").write_bytes(b"%d" % i * 20)
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_never_loses_a_file(env):
     home, root = env
     source, dest = home / ".cache" / "pip", root / "cache" / "pip"

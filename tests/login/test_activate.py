@@ -179,7 +179,7 @@ def test_read_only_home_without_a_previous_file_is_one_clear_error(root, isolate
     state.mkdir(parents=True)
     with read_only(state):
         result = cli("activate", "--shell", "bash")
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert result.stderr.startswith("scratchenv: error: cannot write")
     assert result.stderr.count("\n") == 1
 

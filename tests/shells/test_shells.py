@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from scratchenv.config.settings import load_settings
 from scratchenv.errors import ScratchenvError
 from scratchenv.plan import build_plan
-from scratchenv.shells import FORMATS, renderer
+from scratchenv.shells import renderer
 
 
 @pytest.mark.parametrize(
@@ -36,18 +34,6 @@ def test_quote_golden(shell, value, quoted):
 def test_dotenv_refuses_what_its_readers_would_expand_differently(value):
     with pytest.raises(ScratchenvError, match="dotenv cannot express"):
         renderer("dotenv").quote(value)
-
-
-def test_every_format_renders_the_same_values(root, isolated):
-    plan = build_plan(load_settings(project="nanochat"))
-    environ = {"HOME": str(isolated), "PATH": "/usr/bin"}
-    flat = json.loads(renderer("json").render(plan, environ))
-    assert flat["NANOCHAT_BASE_DIR"] == f"{root}/nanochat-cache"
-    assert flat["PATH"].endswith(f"{root}/.cargo/bin:/usr/bin")
-    for name in FORMATS:
-        text = renderer(name).render(plan, environ)
-        for change in plan.variables:
-            assert change.name in text
 
 
 def test_generated_files_carry_the_header(root):

@@ -1,0 +1,55 @@
+"""Every format gives the process the same values: each real shell sources its file, python-
+dotenv reads the dotenv file, and what they end up with is compared with the JSON rendering."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import need
+from dotenv import dotenv_values
+
+from scratchenv.config.settings import load_settings
+from scratchenv.plan import build_plan
+from scratchenv.shells import renderer
+
+DUMP = f"{sys.executable} -c 'import json, os; print(json.dumps(dict(os.environ)))'"
+SOURCE = {  # shell -> argv that sources $1 and dumps the environment
+    "sh": ["sh", "-c", f'. "$1" && {DUMP}', "sh"],
+    "bash": ["bash", "-c", f'. "$1" && {DUMP}', "bash"],
+    "zsh": ["zsh", "-c", f'. "$1" && {DUMP}', "zsh"],
+    "fish": ["fish", "-c", f"source $argv[1]; and {DUMP}"],
+}
+
+
+@pytest.fixture
+def expected(root: Path, isolated: Path) -> tuple[dict[str, str], dict[str, str], object]:
+    plan = build_plan(load_settings(project="nanochat"))
+    environ = {"HOME": str(isolated), "PATH": "/usr/bin:/bin"}
+    values = json.loads(renderer("json").render(plan, environ))
+    assert values["NANOCHAT_BASE_DIR"] == f"{root}/nanochat-cache"  # the plan, not a blank
+    return values, environ, plan
+
+
+@pytest.mark.parametrize("shell", sorted(SOURCE))
+def test_each_shell_ends_up_with_the_json_values(shell, expected, tmp_path):
+    values, environ, plan = expected
+    need(shell)
+    script = tmp_path / f"activate.{shell}"
+    script.write_text(renderer(shell).render(plan, environ))
+    done = subprocess.run([*SOURCE[shell], str(script)], env=environ, capture_output=True,
+                          text=True, timeout=60, check=True)
+    seen = json.loads(done.stdout)
+    assert {name: seen.get(name) for name in values} == values
+
+
+def test_dotenv_reads_as_the_json_values(expected, tmp_path, monkeypatch):
+    values, environ, plan = expected
+    monkeypatch.setenv("PATH", environ["PATH"])  # python-dotenv expands ${PATH} from here
+    path = tmp_path / "scratch.env"
+    path.write_text(renderer("dotenv").render(plan, environ))
+    read = dotenv_values(path)
+    assert {name: read.get(name) for name in values} == values

@@ -1,0 +1,64 @@
+"""One place decides exit codes: every command dispatches through it to its module's run."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+
+from scratchenv import errors
+from scratchenv.main import COMMANDS, main
+
+# The fewest arguments argparse accepts for each command (run itself is replaced).
+MINIMAL_ARGS = {"check-space": ["--need", "1G"], "checkpoints": ["status"],
+                "template": ["slurm"], "sbatch": ["job.slurm"]}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_subcommand_dispatches_to_its_run(command, monkeypatch):
+    module = importlib.import_module(f"scratchenv.commands.{COMMANDS[command]}")
+    seen = []
+    monkeypatch.setattr(module, "run", lambda args: seen.append(command) or 0)
+    argv = [command, *MINIMAL_ARGS.get(command, [])]
+    if command == "activate":
+        argv.append("--shell=nonsense-skips-the-fast-path")
+        monkeypatch.setattr(module, "configure", lambda parser: parser.add_argument("--shell"))
+    assert main(argv) == 0
+    assert seen == [command]
+
+
+@pytest.mark.parametrize(("raised", "code"), [
+    (errors.ConfigError("bad setting"), 2),
+    (errors.ScratchenvError("cannot delete x"), 1),
+    (errors.Interrupted("interrupted, nothing lost"), 130),
+    (KeyboardInterrupt(), 130),
+])
+def test_expected_problems_are_one_line_and_their_code(raised, code, monkeypatch, capsys):
+    module = importlib.import_module("scratchenv.commands.status")
+
+    def fail(args):
+        raise raised
+
+    monkeypatch.setattr(module, "run", fail)
+    assert main(["status"]) == code
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("scratchenv: error: ")
+
+
+def test_a_bug_is_exit_3_one_line_and_a_saved_traceback(isolated: Path, monkeypatch, capsys):
+    module = importlib.import_module("scratchenv.commands.status")
+
+    def crash(args):
+        return {}["missing"]
+
+    monkeypatch.setattr(module, "run", crash)
+    assert main(["status"]) == 3
+    err = capsys.readouterr().err
+    log = isolated / ".local" / "state" / "scratchenv" / "crash.log"
+    assert err == (f"scratchenv: error: unexpected KeyError: 'missing' "
+                   f"(a bug; traceback in {log}; rerun with --debug)\n")
+    assert "Traceback (most recent call last)" in log.read_text()
+    assert oct(log.stat().st_mode & 0o777) == "0o600"
+    with pytest.raises(KeyError):
+        main(["--debug", "status"])
