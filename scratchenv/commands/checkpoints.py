@@ -188,7 +188,7 @@ def _go_ahead(args: argparse.Namespace, question: str) -> bool:
         return False
     if args.yes or not output.interactive() or output.confirm(question):
         return True
-    raise ScratchenvError("not confirmed: nothing changed", exit_code=1)
+    raise ScratchenvError("not confirmed: nothing changed")
 
 
 def _cleanup(settings: Settings, args: argparse.Namespace, project: str | None) -> int:

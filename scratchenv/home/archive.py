@@ -284,8 +284,7 @@ def _check_space(jobs: Sequence[Job]) -> None:
     pairs = [(job.dest, job.survey) for job in jobs if job.survey is not None]
     short = [check.describe() for check in space_checks_for(pairs) if not check.ok]
     if short:
-        raise ScratchenvError("not enough space, nothing moved: " + "; ".join(short),
-                              exit_code=1)
+        raise ScratchenvError("not enough space, nothing moved: " + "; ".join(short))
 
 
 def _run(jobs: Sequence[Job], verify: str, journal: Journal) -> None:
@@ -302,8 +301,7 @@ def _run(jobs: Sequence[Job], verify: str, journal: Journal) -> None:
             raise ScratchenvError(
                 f"the destination filled up while copying {full.path} ({full.error.strerror}): "
                 f"nothing of {job.source} was removed; the copies made so far stay in "
-                f"{job.dest}, so after freeing space the same command continues",
-                exit_code=1) from None
+                f"{job.dest}, so after freeing space the same command continues") from None
 
 
 def describe(job: Job, home: str) -> str:

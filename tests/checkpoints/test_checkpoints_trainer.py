@@ -115,6 +115,7 @@ def test_trainer_saves_rotates_and_resumes_in_the_scratch_directory(worktree: Pa
     assert checkpoints.directories.read_metadata(Path(output_dir))["worktree"] == str(worktree)
 
 
+@pytest.mark.slow
 def test_a_run_resumes_after_git_worktree_move(worktree: Path, tmp_path: Path):
     """Train in a linked worktree, `git worktree move` it, train on from the new path."""
     import subprocess

@@ -41,6 +41,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return where / "venv" / "bin"
 
 
+@pytest.mark.slow
 def test_checkpoint_commands_from_the_installed_wheel(installed: Path, tmp_path: Path):
     home, scratch, repo = tmp_path / "home", tmp_path / "scratch", tmp_path / "lab" / "exp"
     for path in (home, scratch, repo):
