@@ -93,3 +93,47 @@ def test_importing_the_api_loads_no_settings_machinery_until_called(root, tmp_pa
                           text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "[]\n"
+
+
+def on_a_terminal(cwd: Path, answer: bytes, *args: str) -> tuple[int, str]:
+    """Run the CLI with stdin and stderr on a pseudo-terminal, typing `answer`."""
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    child = subprocess.Popen([sys.executable, "-m", "scratchenv", *args], cwd=cwd,
+                             stdin=follower, stderr=follower, stdout=subprocess.PIPE)
+    os.close(follower)
+    os.write(leader, answer)
+    out, _ = child.communicate(timeout=120)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    return child.returncode, (out + seen).decode()
+
+
+def test_apply_asks_on_a_terminal_and_yes_skips_the_question(repo, root):
+    ckdir = root / "checkpoints_src_repo"
+    assert cli(repo, "checkpoints", "setup").returncode == 0
+    for step in (1, 2, 3):
+        make_checkpoint(ckdir, step)
+
+    code, seen = on_a_terminal(repo, b"n\n", "checkpoints", "cleanup", "--keep", "1",
+                               "--apply")
+    assert code == 1
+    assert "delete 2 checkpoints" in seen and "[y/N]" in seen
+    assert "not confirmed: nothing changed" in seen
+    assert len(list(ckdir.glob("checkpoint-*"))) == 3
+
+    code, seen = on_a_terminal(repo, b"", "checkpoints", "cleanup", "--keep", "1", "--apply",
+                               "--yes")
+    assert code == 0, seen
+    assert "[y/N]" not in seen and "deleted 2 checkpoints" in seen
+    assert [p.name for p in ckdir.glob("checkpoint-*")] == ["checkpoint-3"]
