@@ -18,7 +18,7 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     from scratchenv import output
-    from scratchenv.checkpoints.directories import identify
+    from scratchenv.checkpoints.identity import identify
     from scratchenv.errors import ConfigError
     from scratchenv.home import migrate, venvs
     from scratchenv.plan import build_plan

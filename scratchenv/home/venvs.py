@@ -17,7 +17,7 @@ import hashlib
 import os
 from collections.abc import Iterator, Sequence
 
-from scratchenv.checkpoints.directories import sanitise
+from scratchenv.checkpoints.identity import sanitise
 from scratchenv.home.moves import Move, below, inside, known_places
 from scratchenv.plan import Plan
 
