@@ -95,9 +95,16 @@ def run(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     plan = build_plan(settings)
-    steps = migrate.prepare(plan, args.tools, venvs.moves(plan, settings.thresholds.large_venv))
+    found = venvs.moves(plan, settings.thresholds.large_venv)
+    names = list(args.tools)
+    if venvs.TOOL in names and not found:
+        output.say(f"{venvs.TOOL}: no checkout's .venv in home over thresholds.large_venv")
+        names.remove(venvs.TOOL)
+        if not names:
+            return 0
+    steps = migrate.prepare(plan, names, found)
     checks = migrate.space_checks(steps)
-    show_plan(plan, steps, checks, bool(args.tools))
+    show_plan(plan, steps, checks, bool(names))
     work = [s for s in steps if s.active or (args.link and s.link_only)]
     if not args.apply:
         output.say("dry run: nothing moved; add --apply to move" if work else "nothing to move")

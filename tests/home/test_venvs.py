@@ -119,6 +119,9 @@ def test_doctor_finds_a_venv_in_home_migrate_moves_it_and_it_still_runs(checkout
     assert proc.run([str(venv / "bin" / "sitepkg-hello")], env=env).stdout == "answer 42\n"
     again = cli("doctor", "--json", env=small)
     assert str(venv) not in {f["path"] for f in json.loads(again.stdout)["findings"]}
+    rerun = cli("migrate", "venvs", "--apply", "--yes", env=small)
+    assert (rerun.returncode, rerun.stdout) == (
+        0, "venvs: no checkout's .venv in home over thresholds.large_venv\n")
     # And uv keeps using it through the link.
     synced = proc.run(["uv", "sync", "-q"], env=env, cwd=str(project), timeout=300)
     assert synced.ok and venv.is_symlink(), synced.stderr
