@@ -33,7 +33,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from scratchenv.config import detect
+from scratchenv.config import detect, site
 from scratchenv.config.catalogue import Catalogue, VariableName, check_variable_name, load_default
 from scratchenv.errors import ConfigError
 from scratchenv.locations import config_file, home_dir
@@ -152,7 +152,15 @@ class Settings(BaseSettings):
     )
     cluster: str | None = Field(default=None, description="<cluster> in /scratch/<cluster>/users")
     profile: str | None = Field(default=None, description="a cluster profile from profiles.toml")
+    root_pattern: str | None = Field(
+        default=None,
+        description="the root with {user} for the user name, e.g. /scratch/{user} (a site's "
+        "or profile's layout; `root` wins over it)",
+    )
     disable: list[str] = Field(default_factory=list, description="catalogue tools or variables")
+    enable: list[str] = Field(
+        default_factory=list, description="opt-in catalogue tools or variables to turn on"
+    )
     vars: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="your own entries: {VAR = {path = ...}}"
     )
@@ -181,6 +189,7 @@ class Settings(BaseSettings):
             env_settings,
             dotenv_settings,
             TomlConfigSettingsSource(settings_cls, toml_file=config_path()),
+            TomlConfigSettingsSource(settings_cls, toml_file=site.usable_site_config()),
         )
 
     @model_validator(mode="before")
@@ -216,6 +225,19 @@ class Settings(BaseSettings):
             raise ValueError(f"{value} is relative; the scratch root must be an absolute path")
         return value
 
+    @field_validator("root_pattern")
+    @classmethod
+    def _pattern_names_the_user(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            example = value.format(user="u")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError(f"{value!r}: the only placeholder is {{user}}") from None
+        if "{user}" not in value or not example.startswith("/"):
+            raise ValueError(f"{value!r} must be an absolute path containing {{user}}")
+        return value
+
     @field_validator("vars")
     @classmethod
     def _own_entries_are_named_well(cls, value: dict[str, dict[str, Any]]) -> dict:
@@ -238,7 +260,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _settle_root(self) -> Settings:
-        if self.root is None:
+        if self.root is None and self.root_pattern:
+            self.root = Path(self.root_pattern.format(user=current_user()))
+            reason = detect.problem_with_root(self.root)
+            if reason:
+                raise ConfigError(f"scratch root from root_pattern unusable: {reason}")
+        elif self.root is None:
             self.root = detect.detect_root(os.environ, current_user(), self.cluster)
         else:
             reason = detect.problem_with_root(self.root)
@@ -272,13 +299,15 @@ class Settings(BaseSettings):
     def catalogue(self) -> Catalogue:
         """The shipped catalogue, less what is disabled, plus the user's own entries."""
         base = load_default()
-        unknown = set(self.disable) - set(base.tools()) - {e.var for e in base.entries}
-        if unknown:
-            raise ConfigError(
-                f"disable: unknown tool or variable {', '.join(sorted(unknown))} "
-                f"(see `scratchenv catalogue`)"
-            )
-        return base.select(set(self.disable)).extended(self.vars)
+        known = set(base.tools()) | {e.var for e in base.entries}
+        for setting, names in (("disable", self.disable), ("enable", self.enable)):
+            unknown = set(names) - known
+            if unknown:
+                raise ConfigError(
+                    f"{setting}: unknown tool or variable {', '.join(sorted(unknown))} "
+                    f"(see `scratchenv catalogue`)"
+                )
+        return base.select(set(self.disable), set(self.enable)).extended(self.vars)
 
 
 def default_project_var(project: str) -> str:
