@@ -2,7 +2,8 @@
 
 Sources, highest first: command-line flags, SCRATCHENV_* environment variables, the dotenv
 file `.env.local` in the working directory, the config file
-`${XDG_CONFIG_HOME:-~/.config}/scratchenv/config.toml` (or $SCRATCHENV_CONFIG), the cluster
+`${XDG_CONFIG_HOME:-~/.config}/scratchenv/config.toml` (or $SCRATCHENV_CONFIG), the
+site config `/etc/scratchenv/config.toml` (or $SCRATCHENV_SITE_CONFIG), the cluster
 profile's defaults, auto-detection of the root. Built in `load_settings()`, never at import.
 """
 
@@ -36,7 +37,7 @@ from pydantic_settings import (
 from scratchenv.config import detect, site
 from scratchenv.config.catalogue import Catalogue, VariableName, check_variable_name, load_default
 from scratchenv.errors import ConfigError
-from scratchenv.locations import config_file, home_dir
+from scratchenv.locations import config_file, home_dir, site_config_file
 from scratchenv.units import parse_size
 
 ENV_PREFIX = "SCRATCHENV_"
@@ -320,9 +321,7 @@ def profile_defaults(name: str) -> dict[str, Any]:
     profiles = tomllib.loads(text)
     if name not in profiles:
         raise ConfigError(f"unknown profile {name!r}; known: {', '.join(sorted(profiles))}")
-    user = current_user()
-    return {key: value.format(user=user) if isinstance(value, str) else value
-            for key, value in profiles[name].items()}
+    return dict(profiles[name])
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -344,7 +343,7 @@ def load_settings(**overrides: Any) -> Settings:
             """e.g. SCRATCHENV_DISABLE='["wandb"]')"""
         ) from None
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{config_path()}: not valid TOML: {error}") from None
+        raise ConfigError(f"{_not_toml()}: not valid TOML: {error}") from None
     except UnicodeDecodeError as error:
         byte = error.object[error.start]
         raise ConfigError(f"cannot read settings: {_not_utf8()} is not UTF-8 text "
@@ -353,9 +352,21 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigError(f"cannot read settings: {error}") from None
 
 
+def _not_toml() -> Path:
+    """Which config file does not parse (the error does not say): the user's or the site's."""
+    for path in (config_path(), Path(site_config_file(os.environ))):
+        try:
+            tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError:
+            return path
+        except (OSError, UnicodeDecodeError):
+            continue
+    return config_path()
+
+
 def _not_utf8() -> str:
     """Which of the files settings are read from does not decode (the error does not say)."""
-    for path in (config_path(), Path(DOTENV_FILE)):
+    for path in (config_path(), Path(DOTENV_FILE), Path(site_config_file(os.environ))):
         try:
             path.read_bytes().decode("utf-8")
         except UnicodeDecodeError:
@@ -377,7 +388,21 @@ def _source_of(loc: tuple[int | str, ...]) -> str:
         dotenv = ""
     if re.search(rf"^\s*(export\s+)?{name}\s*=", dotenv, re.MULTILINE | re.IGNORECASE):
         return f"{DOTENV_FILE}: {name}"
+    if _names_key(Path(site_config_file(os.environ)), loc) and not _names_key(config_path(), loc):
+        return f"site config: {site_config_file(os.environ)}"
     return f"config: {config_path()}"
+
+
+def _names_key(path: Path, loc: tuple[int | str, ...]) -> bool:
+    try:
+        data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    for part in loc:
+        if not isinstance(data, dict) or part not in data:
+            return False
+        data = data[part]
+    return True
 
 
 def _one_line(error: ValidationError) -> str:
