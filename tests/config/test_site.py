@@ -113,7 +113,7 @@ def test_env_shows_where_each_value_came_from(site_config, tmp_path, isolated, r
     assert done.returncode == 0, done.stderr
     rows = {line.split()[0]: line for line in done.stdout.splitlines() if line.strip()}
     assert rows["purge.days"].split()[1:] == ["30", "site", "config", str(site_config)]
-    assert rows["thresholds.home_warn"].split()[1] == "5G"
+    assert rows["thresholds.home_warn"].split()[1] == "5.0G"
     assert rows["thresholds.home_warn"].endswith(f"site config {site_config}")
     assert rows["disable"].endswith(f"config {isolated}/.config/scratchenv/config.toml")
     assert rows["root"].endswith("environment (SCRATCHENV_*)")
