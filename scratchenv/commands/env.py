@@ -33,10 +33,10 @@ def run(args: argparse.Namespace) -> int:
     flags = {name: getattr(args, name) for name in ("root", "project")
              if getattr(args, name, None) is not None}
     settings_rows = []
-    for key, value, source in explain(settings, flags):
-        if key.startswith("thresholds.") and value.isdigit():
-            value = format_size(int(value))
-        settings_rows.append((key, value, source))
+    for key, shown, source in explain(settings, flags):
+        if key.startswith("thresholds.") and shown.isdigit():
+            shown = format_size(int(shown))
+        settings_rows.append((key, shown, source))
     output.table(settings_rows, headers=("SETTING", "VALUE", "FROM"))
     output.say()
     output.say(f"scratch root: {plan.root}")

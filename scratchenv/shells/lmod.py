@@ -44,7 +44,7 @@ class LmodRenderer(ModuleRenderer):
             "-- Baked in: the entries and their places under the root or home, the root",
             "-- pattern. Computed at load: the root, $HOME, the job's node-local directory.",
             "-- Lmod loads one module of a name at a time, so there is no conflict line.",
-            f'whatis("Name: scratchenv")',
+            'whatis("Name: scratchenv")',
             f"whatis({self.quote('Version: ' + __version__)})",
             f"whatis({self.quote('Description: ' + DESCRIPTION)})",
             f"help({self.quote(HELP)})",
