@@ -1,39 +1,19 @@
-"""The installed wheel is the product: build it, install it into a fresh venv outside the
-checkout, and run what users run from there (nothing of the checkout on the path)."""
+"""The installed wheel is the product: built and installed into a fresh venv outside the
+checkout (the `installed` fixture in conftest.py), and what users run is run from there."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-CHECKOUT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
 
 
 def run(argv: list[str], **kwargs) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, capture_output=True, text=True, timeout=600, **kwargs)
-
-
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A venv outside the checkout with the freshly built wheel installed; its bin/."""
-    base = tmp_path_factory.mktemp("wheel")
-    built = run([sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "-w", str(base / "dist"),
-                 str(CHECKOUT)])
-    assert built.returncode == 0, built.stderr[-3000:]
-    # The table form of `license` made setuptools print deprecation warnings on every build.
-    assert "deprecat" not in (built.stdout + built.stderr).lower()
-    wheel = next((base / "dist").glob("scratchenv-*.whl"))
-    venv = base / "venv"
-    assert run([sys.executable, "-m", "venv", str(venv)]).returncode == 0
-    done = run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel)])
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "deprecat" not in done.stderr.lower()
-    return venv / "bin"
 
 
 @pytest.fixture
@@ -98,7 +78,7 @@ def test_checkpoints_template_and_verify(installed, user, tmp_path):
 
 
 def test_the_checkpoint_api_in_a_training_venv(installed, user, tmp_path):
-    # README: `python -m pip install scratchenv` in the training venv, then the snippet's imports.
+    # README: `pip install scratchenv` in the training venv, then the snippet's imports.
     code = (
         "import sys\n"
         "from scratchenv.checkpoints import (cleanup_old_checkpoints, latest_checkpoint,\n"
