@@ -144,3 +144,13 @@ def test_enabling_an_unknown_name_is_one_clear_error(root, isolated):
     done = cli("env")
     assert done.returncode == 2
     assert "enable: unknown tool or variable jaxx" in done.stderr
+
+
+def test_activation_is_regenerated_when_the_site_config_changes(site_config, root):
+    first = cli("activate", "--shell", "bash")
+    assert first.returncode == 0, first.stderr
+    assert "WANDB_DIR" in Path(first.stdout.strip()).read_text()
+    site_config.write_text('disable = ["wandb"]\n')
+    second = cli("activate", "--shell", "bash")
+    assert second.stdout != first.stdout
+    assert "WANDB_DIR" not in Path(second.stdout.strip()).read_text()
