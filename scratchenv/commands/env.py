@@ -28,6 +28,10 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     plan = build_plan(settings)
     if args.format != "table":
+        if args.format in ("lmod", "tcl") and plan.root_pattern is None:
+            output.warn(f"the root {plan.root} does not contain your user name, so the "
+                        "modulefile has no root pattern: loading it needs $SCRATCH or "
+                        "$SCRATCHENV_ROOT (set root_pattern, e.g. \"/scratch/{user}\")")
         output.write(renderer(args.format).render(plan, os.environ))
         return 0
     flags = {name: getattr(args, name) for name in ("root", "project")

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import HOSTILE_NAME, unavailable
+from conftest import HOSTILE_NAME, cli, unavailable
 
 from scratchenv.config.settings import load_settings
 from scratchenv.plan import build_plan
@@ -186,3 +186,13 @@ def test_nothing_of_the_generating_user_is_baked_in(fmt, site, tmp_path, monkeyp
     text = generate(fmt, site, tmp_path, monkeypatch).joinpath(FILE_NAME[fmt]).read_text()
     assert f"{site}/admin" not in text
     assert os.environ["HOME"] not in text
+
+
+def test_a_root_without_the_user_name_warns_that_the_module_needs_scratch(root, monkeypatch):
+    monkeypatch.setenv("USER", "nobody-here")
+    done = cli("env", "--format", "lmod")
+    assert done.returncode == 0
+    assert "has no root pattern" in done.stderr and "root_pattern" in done.stderr
+    assert 'getenv("SCRATCH")' in done.stdout
+    monkeypatch.setenv("USER", root.name)
+    assert cli("env", "--format", "lmod").stderr == ""
