@@ -4,13 +4,14 @@ import argparse
 import os
 
 from scratchenv.commands import settings_from
+from scratchenv.shells.registry import NAMES
 
 HELP = "show what is set, to where and why; or print it as sh, fish, dotenv or json"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--format", choices=("table", "sh", "fish", "dotenv", "json"), default="table",
+        "--format", choices=("table", *NAMES), default="table",
         help="table (default) for people; sh/fish for eval; dotenv for scratch.env; json",
     )
 
