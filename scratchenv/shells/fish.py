@@ -101,11 +101,24 @@ class FishRenderer(ShellRenderer):
             unit, recorded = entry.unit, f"_SCRATCHENV_SET_{entry.unit}"
             condition += f'; and set -q {unit}; and test "${unit}" = "${recorded}"'
         name = entry.name
-        # Joined with ':' and back: an entry holding ':' is split into two list items.
+        if ":" not in entry.entry:
+            found = f"set -l _scratchenv_at (contains -i -- {quoted_entry} ${name})"
+            return [f"if {condition}", f"    {found}; and set -e {name}[$_scratchenv_at]",
+                    "end", f"set -e -g {flag}"]
+        # fish holds a *PATH variable as a list split on ':', so an entry holding ':' is
+        # several items in a row: find the run whose ':'-joined text is the entry.
+        span = entry.entry.count(":")
         return [
             f"if {condition}",
-            f'    set -l _scratchenv_list (string replace -- :{quoted_entry}: : ":${name}:")',
-            f'    set -gx {name} (string split -n : -- "$_scratchenv_list")',
+            "    set -l _scratchenv_i 1",
+            f"    while test $_scratchenv_i -le (math (count ${name}) - {span})",
+            f"        set -l _scratchenv_j (math $_scratchenv_i + {span})",
+            f'        if test "${name}[$_scratchenv_i..$_scratchenv_j]" = {quoted_entry}',
+            f"            set -e {name}[$_scratchenv_i..$_scratchenv_j]",
+            "            break",
+            "        end",
+            "        set _scratchenv_i (math $_scratchenv_i + 1)",
+            "    end",
             "end",
             f"set -e -g {flag}",
         ]

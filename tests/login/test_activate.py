@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import cli
+from conftest import cli, need
 
 from scratchenv.login.activate import fast_path, inputs_key
 
@@ -163,15 +163,33 @@ def read_only(directory: Path):
         subprocess.run(["umount", str(directory)], check=True)
 
 
-def test_read_only_home_keeps_the_last_good_file(root, monkeypatch):
+def test_read_only_home_keeps_the_last_good_file_when_only_the_config_changed(root, isolated):
     path = activate()
-    monkeypatch.setenv("SCRATCHENV_PROJECT", "changed")  # the inputs change: a rewrite is due
+    config = isolated / ".config" / "scratchenv" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('project = "changed"\n')  # the inputs change: a rewrite is due
     with read_only(path.parent):
         result = cli("activate", "--shell", "bash")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(path)
     assert "using the previous activation file" in result.stderr
-    assert "NANOCHAT" not in path.read_text() and "changed" not in path.read_text()
+    assert "CHANGED" not in path.read_text()
+
+
+def test_other_settings_never_fall_back_to_the_last_good_file(root, monkeypatch, tmp_path):
+    path = activate()
+    monkeypatch.setenv("SCRATCHENV_PROJECT", "changed")
+    with read_only(path.parent):
+        result = cli("activate", "--shell", "bash")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("scratchenv: error: cannot write")
+    monkeypatch.delenv("SCRATCHENV_PROJECT")
+    monkeypatch.setenv("SCRATCHENV_ROOT", str(tmp_path / "not-a-dir"))
+    (tmp_path / "not-a-dir").write_text("")
+    result = cli("activate", "--shell", "bash")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.count("\n") == 1 and "not a directory" in result.stderr
 
 
 def test_read_only_home_without_a_previous_file_is_one_clear_error(root, isolated):
@@ -186,7 +204,7 @@ def test_read_only_home_without_a_previous_file_is_one_clear_error(root, isolate
 
 @pytest.mark.parametrize(("shell_var", "expected"), [
     ("/bin/bash", "bash"), ("/usr/bin/zsh", "zsh"), ("/usr/bin/fish", "fish"),
-    ("/bin/dash", "sh"), ("/bin/ksh", "sh"), (None, "sh"),
+    ("/bin/dash", "sh"), ("/bin/ksh", "sh"), (None, "sh"), ("/bin/csh", "tcsh"),
 ])
 def test_default_shell_is_posix_sh_for_shells_it_does_not_know(shell_var, expected, root):
     env = {k: v for k, v in os.environ.items() if k != "SHELL"}
@@ -194,6 +212,11 @@ def test_default_shell_is_posix_sh_for_shells_it_does_not_know(shell_var, expect
         env["SHELL"] = shell_var
     path = cli("activate", env=env).stdout.strip()
     assert path.endswith(f".{expected}")
+    if expected == "tcsh":
+        need("tcsh")
+        shown = subprocess.run(["tcsh", "-f", "-c", f'source "{path}"; printf %s "$HF_HOME"'],
+                               capture_output=True, text=True, env=env)
+        assert (shown.returncode, shown.stderr, shown.stdout) == (0, "", f"{root}/cache/huggingface")
     if expected == "sh":  # dash, the strictest of them, sources it cleanly
         shown = subprocess.run(["dash", "-c", f'. "{path}" && printf %s "$HF_HOME"'],
                                capture_output=True, text=True, env=env)
