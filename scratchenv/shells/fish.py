@@ -65,9 +65,17 @@ class FishRenderer(ShellRenderer):
             "        if status is-interactive",
             f"            set _scratchenv_dir ({call}); and source $_scratchenv_dir",
             "        else",
-            # A block, so that fish's own word on an unrunnable interpreter is silenced too.
-            f"            begin; set _scratchenv_dir ({call}); end 2>/dev/null",
-            "            and source $_scratchenv_dir",
+            # fish itself reports an interpreter that is gone (a removed venv), whatever
+            # the redirection: look at the script's #! line first, with builtins.
+            f"            read -l _scratchenv_head < {exe}",
+            "            set -l _scratchenv_python "
+            "(string match -r -g '^#!\\s*(\\S+)' -- \"$_scratchenv_head\")",
+            '            if test -z "$_scratchenv_python"; or test -x "$_scratchenv_python"',
+            f"                set _scratchenv_dir ({call} 2>/dev/null)",
+            "                and source $_scratchenv_dir",
+            "            else",
+            "                false",
+            "            end",
             f"            or printf '%s\\n' {self.quote(NOT_ACTIVATED)} >&2",
             "        end",
             "    end",

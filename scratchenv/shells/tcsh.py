@@ -223,7 +223,9 @@ def _if_set(name: str, command: str) -> list[str]:
 
 
 def _indented(lines: list[str], depth: int) -> list[str]:
-    return indent(lines, depth).split("\n")
+    """Each line padded at its start only (a quoted value may hold a newline)."""
+    pad = "    " * depth
+    return [pad + line if line else line for line in lines]
 
 
 RENDERER = TcshRenderer

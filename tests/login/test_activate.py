@@ -222,3 +222,31 @@ def test_default_shell_is_posix_sh_for_shells_it_does_not_know(shell_var, expect
                                capture_output=True, text=True, env=env)
         assert (shown.returncode, shown.stderr) == (0, "")
         assert shown.stdout == f"{root}/cache/huggingface"
+
+
+@pytest.mark.parametrize("shell", ["bash", "fish", "tcsh"])
+def test_nltk_downloads_to_scratch_right_after_activation(root, isolated, shell):
+    """NLTK's downloader skips an NLTK_DATA entry that does not exist: activation makes it."""
+    need(shell)
+    path = activate(shell)
+    ask = (f"{sys.executable} -c 'from nltk.downloader import Downloader; "
+           "print(Downloader().default_download_dir())'")
+    argv = {"bash": ["bash", "-c", f'. "{path}" && {ask}'],
+            "fish": ["fish", "--no-config", "-c", f'source "{path}"; and {ask}'],
+            "tcsh": ["tcsh", "-f", "-c", f'source "{path}" && {ask}']}[shell]
+    shown = subprocess.run(argv, capture_output=True, text=True)
+    assert (shown.returncode, shown.stderr) == (0, "")
+    assert shown.stdout.strip() == f"{root}/data/nltk"
+    assert not (isolated / "nltk_data").exists()
+
+
+def test_a_missing_root_is_not_created_to_make_must_exist_directories(tmp_path, isolated,
+                                                                      monkeypatch):
+    gone = tmp_path / "not-mounted" / "u"
+    (tmp_path / "not-mounted").mkdir()
+    monkeypatch.setenv("SCRATCHENV_ROOT", str(gone))
+    path = activate()
+    shown = subprocess.run(["bash", "-c", f'. "{path}" && printf %s "$NLTK_DATA"'],
+                           capture_output=True, text=True)
+    assert shown.stdout == f"{gone}/data/nltk"
+    assert not gone.exists()
