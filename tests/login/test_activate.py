@@ -250,3 +250,30 @@ def test_a_missing_root_is_not_created_to_make_must_exist_directories(tmp_path, 
                            capture_output=True, text=True)
     assert shown.stdout == f"{gone}/data/nltk"
     assert not gone.exists()
+
+
+@pytest.mark.parametrize("policy", ["warn", "silent"])
+def test_an_unmounted_root_under_a_read_only_mount_point_still_activates(tmp_path, isolated,
+                                                                        monkeypatch, policy):
+    mount_point = tmp_path / "ro" / "scratch"  # a directory, not a mounted file system
+    mount_point.mkdir(parents=True)
+    root = mount_point / "u"
+    monkeypatch.setenv("SCRATCHENV_ROOT", str(root))
+    monkeypatch.setenv("SCRATCHENV_MISSING_ROOT", policy)
+    with read_only(tmp_path / "ro"):
+        path = activate()
+        shown = subprocess.run(["bash", "--norc", "-i", "-c", f'. "{path}"; printf %s "$HF_HOME"'],
+                               capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert shown.stdout == f"{root}/cache/huggingface"
+    warned = f"scratch root {root} is missing" in shown.stderr
+    assert warned == (policy == "warn")
+
+
+def test_a_missing_root_below_a_mounted_file_system_is_a_mistake(tmp_path, isolated, monkeypatch):
+    mounted = tmp_path / "lustre"
+    mounted.mkdir()
+    monkeypatch.setenv("SCRATCHENV_ROOT", str(mounted / "typo" / "u"))
+    with read_only(mounted):  # a bind mount: a mounted file system, not writable
+        result = cli("activate", "--shell", "bash")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert "scratch root unusable" in result.stderr
