@@ -190,7 +190,7 @@ def write_activation(
 
     from scratchenv.fsutil import atomic_symlink, atomic_write
     from scratchenv.plan import build_plan
-    from scratchenv.shells import renderer
+    from scratchenv.shells import shell_renderer
 
     started = time.time_ns() - MTIME_MARGIN_NS
     plan = build_plan(settings)
@@ -199,7 +199,7 @@ def write_activation(
     path = activation_file(shell, environ, key)
     # Only a file made without command-line flags may be picked up at login.
     check = None if flags else _freshness(path, environ, cwd)
-    text = renderer(shell).render(plan, environ, inputs=INPUTS_PREFIX + key + "\n",
+    text = shell_renderer(shell).render(plan, environ, inputs=INPUTS_PREFIX + key + "\n",
                                   freshness=check, path=path)
     atomic_write(path, text, mode=0o600)
     os.utime(path, ns=(started, started))

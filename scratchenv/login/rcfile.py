@@ -43,12 +43,12 @@ def _resolve(spec: str, home: Path, environ: Mapping[str, str]) -> Path:
 def block(shell: str, command: Sequence[str]) -> str:
     """The rc block. `command` is how to run scratchenv, recorded by absolute path at init
     time (pipx or `pip --user` installs are often off the login PATH)."""
-    from scratchenv.shells import renderer
+    from scratchenv.shells import shell_renderer
 
     header = (
         f"# Added by `scratchenv init {shell}`; `scratchenv init {shell} --reverse` removes it."
     )
-    return "\n".join([BEGIN, header, *renderer(shell).rc_block(command), END]) + "\n"
+    return "\n".join([BEGIN, header, *shell_renderer(shell).rc_block(command), END]) + "\n"
 
 
 def placement(shell: str) -> str:

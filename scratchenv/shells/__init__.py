@@ -8,7 +8,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # not `typing`: the login path imports this package
 if TYPE_CHECKING:
-    from scratchenv.shells.base import Renderer
+    from scratchenv.shells.base import Renderer, ShellRenderer
 
 
 def renderer(name: str) -> Renderer:
@@ -20,3 +20,13 @@ def renderer(name: str) -> Renderer:
     module = importlib.import_module(f"scratchenv.shells.{BY_NAME[name].module}")
     cls: type[Renderer] = module.RENDERER
     return cls()
+
+
+def shell_renderer(name: str) -> ShellRenderer:
+    """The renderer of a login shell (one `activate` and `init` serve)."""
+    from scratchenv.shells.base import ShellRenderer
+
+    found = renderer(name)
+    if not isinstance(found, ShellRenderer):
+        raise ValueError(f"{name} is not a login shell")
+    return found

@@ -216,7 +216,8 @@ def test_default_shell_is_posix_sh_for_shells_it_does_not_know(shell_var, expect
         need("tcsh")
         shown = subprocess.run(["tcsh", "-f", "-c", f'source "{path}"; printf %s "$HF_HOME"'],
                                capture_output=True, text=True, env=env)
-        assert (shown.returncode, shown.stderr, shown.stdout) == (0, "", f"{root}/cache/huggingface")
+        want = f"{root}/cache/huggingface"
+        assert (shown.returncode, shown.stderr, shown.stdout) == (0, "", want)
     if expected == "sh":  # dash, the strictest of them, sources it cleanly
         shown = subprocess.run(["dash", "-c", f'. "{path}" && printf %s "$HF_HOME"'],
                                capture_output=True, text=True, env=env)
