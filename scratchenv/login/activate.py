@@ -17,7 +17,7 @@ import zlib
 
 from scratchenv import __version__
 from scratchenv.errors import ScratchenvError
-from scratchenv.locations import config_file, state_dir
+from scratchenv.locations import config_file, site_config_file, state_dir
 from scratchenv.shells.registry import LOGIN_SHELLS, login_shell_named
 
 TYPE_CHECKING = False  # not `typing`: its import costs the login path ~2 ms
@@ -83,7 +83,8 @@ def _package_files() -> tuple[str, str]:
 
 
 def _inputs(shell: str, environ: Mapping[str, str], cwd: str, flags: Sequence[str]) -> list[str]:
-    """Everything the generated file depends on. Item CONFIG_ITEM is the config file's."""
+    """Everything the generated file depends on. The item after the flags is the user's
+    config file's (fallback_file relies on that)."""
     return [
         __version__,
         shell,
@@ -92,6 +93,7 @@ def _inputs(shell: str, environ: Mapping[str, str], cwd: str, flags: Sequence[st
         # pydantic-settings matches names case-insensitively: scratchenv_root counts too.
         *sorted(f"{k}={v}" for k, v in environ.items() if k.upper().startswith("SCRATCHENV_")),
         *(f"{name}={environ.get(name, '')}" for name in _WATCHED),
+        _content_key(site_config_file(environ)),
         _content_key(os.path.join(cwd, ".env.local")),
         _content_key(os.path.join(state_dir(environ), ALLOW_LIST)),
         _stat_key(_package_files()[1]),
@@ -126,7 +128,8 @@ come from a coarse clock, and an input edited after the read must test newer (`-
 
 def _watched_files(environ: Mapping[str, str], cwd: str) -> list[str]:
     """The files whose being newer makes the activation file stale, as the shell checks."""
-    return [config_file(environ), os.path.join(state_dir(environ), ALLOW_LIST),
+    return [config_file(environ), site_config_file(environ),
+            os.path.join(state_dir(environ), ALLOW_LIST),
             *_package_files(), os.path.join(cwd, ".env.local")]
 
 
@@ -218,7 +221,7 @@ def _freshness(path: str, environ: Mapping[str, str], cwd: str) -> Freshness:
     from scratchenv.shells.base import Freshness
 
     names = {f"SCRATCHENV_{field.upper()}" for field in Settings.model_fields}
-    names |= {"SCRATCHENV_CONFIG", "SCRATCHENV_STATE_DIR"}
+    names |= {"SCRATCHENV_CONFIG", "SCRATCHENV_SITE_CONFIG", "SCRATCHENV_STATE_DIR"}
     names |= {k for k in environ if k.upper().startswith("SCRATCHENV_")}
     shell_names = sorted(n for n in names if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", n))
     variables = tuple((name, environ.get(name)) for name in [*shell_names, *_WATCHED])

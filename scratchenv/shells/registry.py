@@ -38,6 +38,9 @@ FORMATS: tuple[Format, ...] = (
     # Static formats for other tools.
     Format("dotenv", "dotenv"),
     Format("json", "json"),
+    # Site-wide modulefiles: Lmod (Lua) and Environment Modules (Tcl).
+    Format("lmod", "lmod"),
+    Format("tcl", "tcl"),
 )
 BY_NAME = {entry.name: entry for entry in FORMATS}
 NAMES = tuple(BY_NAME)
