@@ -57,8 +57,8 @@ class Entry(BaseModel):
     bin: str | None = None
     """A sub-directory to put on PATH (Cargo's `bin`)."""
     must_exist: bool = False
-    """The tool fails or writes elsewhere unless the directory exists: bootstrap makes it
-    (every other directory is made by its tool on first use)."""
+    """The tool ignores the variable unless its directory exists: activation and bootstrap
+    make it (every other directory is made by its tool on first use)."""
     docs: str = ""
     notes: str = ""
     opt_in: bool = False
