@@ -306,7 +306,8 @@ def test_bad_variable_name_is_a_config_error(bad: str) -> None:
         catalogue_text("ODD_DEFAULT", 'default = "{home}/x"'),
         catalogue_text("BRACE_DEFAULT", 'default = "~/x{"'),
     ],
-    ids=["missing-path", "bad-kind", "bad-anchor", "missing-group", "old-group", "keep-escapes", "not-a-table", "bad-toml", "duplicate",
+    ids=["missing-path", "bad-kind", "bad-anchor", "missing-group", "old-group", "keep-escapes",
+         "not-a-table", "bad-toml", "duplicate",
          "absolute-path", "tilde-path", "empty-path", "unknown-placeholder", "lone-brace"],
 )
 def test_malformed_catalogue_is_a_config_error(text: str) -> None:
