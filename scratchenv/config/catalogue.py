@@ -73,6 +73,10 @@ class Entry(BaseModel):
     """A sub-directory to put on PATH (Cargo's `bin`)."""
     docs: str = ""
     notes: str = ""
+    opt_in: bool = False
+    """Off unless the user names it in `enable`: setting it changes the tool's behaviour."""
+    caveat: str = ""
+    """What an opt-in entry costs; shown when it is enabled."""
 
     @field_validator("path")
     @classmethod
@@ -130,9 +134,16 @@ class Catalogue(BaseModel):
     def get(self, var: str) -> Entry | None:
         return next((entry for entry in self.entries if entry.var == var), None)
 
-    def select(self, disabled: frozenset[str] | set[str]) -> Catalogue:
-        """Drop entries switched off by variable name or by tool key."""
-        kept = tuple(e for e in self.entries if e.var not in disabled and e.tool not in disabled)
+    def select(
+        self, disabled: frozenset[str] | set[str], enabled: frozenset[str] | set[str] = frozenset()
+    ) -> Catalogue:
+        """Drop entries switched off by variable name or by tool key, and opt-in entries
+        that are not switched on (by the same names)."""
+        kept = tuple(
+            e for e in self.entries
+            if e.var not in disabled and e.tool not in disabled
+            and (not e.opt_in or e.var in enabled or e.tool in enabled)
+        )
         return Catalogue(entries=kept)
 
     def extended(self, extra: Mapping[str, Mapping[str, object]]) -> Catalogue:
