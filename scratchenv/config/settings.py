@@ -270,7 +270,7 @@ class Settings(BaseSettings):
             self.root = detect.detect_root(os.environ, current_user(), self.cluster)
         else:
             reason = detect.problem_with_root(self.root)
-            if reason:
+            if reason and not detect.awaits_mount(self.root):
                 raise ConfigError(f"scratch root unusable: {reason}")
         return self
 
