@@ -139,11 +139,12 @@ def _project_entries(settings: Settings) -> list[Entry]:
     docs = "scratchenv project layout (SCRATCHENV_PROJECT)"
     return [
         Entry(var=layout.venv_var, tool="project", path=layout.venv_dir, docs=docs,
-              group="venv", notes=f"the {layout.name} virtual environment"),
+              group="env", notes=f"the {layout.name} virtual environment (group env: what "
+                                 "a person installed)"),
         # ~/.cache/<name> is where nanochat writes without NANOCHAT_BASE_DIR (doctor, migrate).
         Entry(var=layout.data_var, tool="project", path=layout.data_dir, docs=docs,
               group="data", default=f"~/.cache/{layout.name}",
-              notes=f"{layout.name}'s data: datasets, tokenizers, checkpoints"),
+              notes=f"{layout.name}'s data: datasets, tokenizers, checkpoints (group data)"),
     ]
 
 

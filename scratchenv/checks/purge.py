@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from scratchenv.config.settings import Settings
 from scratchenv.plan import Plan
 
-GROUPS = {"venv": "venv", "toolchain": "toolchains"}
+GROUPS = {"env": "envs", "toolchain": "toolchains"}
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class PurgeRisk:
     """Files in one place older than the warning age."""
 
     place: str
-    """venv, toolchains or checkpoints."""
+    """envs, toolchains or checkpoints."""
     path: str
     old_files: int
     old_bytes: int
@@ -47,7 +47,7 @@ class PurgeRisk:
 
 
 def places(plan: Plan, settings: Settings) -> list[tuple[str, str]]:
-    """(place, path): the plan's venv and toolchain locations, then checkpoint directories."""
+    """(place, path): the plan's env and toolchain locations, then checkpoint directories."""
     from scratchenv.checkpoints.directories import directories
 
     found: dict[str, str] = {}

@@ -4,17 +4,21 @@ import argparse
 
 from scratchenv.commands import settings_from
 
-HELP = "remove the scratch locations of caches, toolchains, data or the venv (a dry run " \
+HELP = "remove the scratch locations of caches, envs, toolchains, data or runs (a dry run " \
        "unless --apply)"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from scratchenv.home.clean import GROUPS
+    from scratchenv.home.clean import GROUPS, UNSYNCED_FLAG
 
     parser.add_argument("what", nargs="?", choices=tuple(GROUPS), default="caches",
-                        help="which locations (default: caches)")
+                        help="which group (default: caches, what the tools rebuild or "
+                             "download again unasked); `all` asks first")
     parser.add_argument("--apply", action="store_true", help="remove (default: show what)")
     parser.add_argument("--yes", action="store_true", help="do not ask before `all`")
+    parser.add_argument(UNSYNCED_FLAG, dest="delete_unsynced_runs", action="store_true",
+                        help="also remove W&B offline runs never synced (kept by default: "
+                             "they exist nowhere else)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,17 +30,26 @@ def run(args: argparse.Namespace) -> int:
     from scratchenv.units import format_size
 
     plan = build_plan(settings_from(args))
-    targets = clean.targets(plan, args.what)
+    targets = clean.targets(plan, args.what, delete_unsynced_runs=args.delete_unsynced_runs)
     present = [t for t in targets if t.exists and not t.problem]
     refused = [t for t in targets if t.exists and t.problem]
-    rows = []
-    for target in present:
-        usage = scan(target.path)
-        rows.append((target.group, target.var, target.path, format_size(usage.bytes),
-                     f"{usage.files:,}"))
-    if rows:
-        output.table(rows, headers=("GROUP", "VARIABLE", "PATH", "SIZE", "FILES"))
-    else:
+    verb = "goes" if args.apply else "would go"
+    for group, word in clean.WORDS.items():
+        mine = [t for t in present if t.group == group]
+        if not mine:
+            continue
+        rows, kept_rows, total, files = [], [], 0, 0
+        for target in mine:
+            kept = [(k, scan(k.path)) for k in target.keep if k.path != target.path]
+            usage = scan(target.path, exclude=[k.path for k, _ in kept])
+            total += usage.bytes
+            files += usage.files
+            rows.append(("  " + target.var, target.path, format_size(usage.bytes),
+                         f"{usage.files:,}"))
+            kept_rows += [("  kept", k.path, format_size(u.bytes), k.why) for k, u in kept]
+        output.say(f"{word}: {format_size(total)} in {files:,} files {verb}")
+        output.table(rows + kept_rows)
+    if not present:
         output.say(f"nothing to clean: no {args.what} location exists under {plan.root}")
     for target in refused:
         output.warn(f"{target.var}: {target.path}: {target.problem}")
@@ -48,10 +61,11 @@ def run(args: argparse.Namespace) -> int:
     if present and args.what == "all" and not args.yes:
         if not output.interactive():
             raise ConfigError("clean all removes every location above; add --yes to "
-                                  "confirm (no terminal to ask on)")
+                              "confirm (no terminal to ask on)")
         if not output.confirm("remove all of these?"):
             raise ScratchenvError("not confirmed: nothing removed")
     for target in present:
         clean.remove(target)
-        output.say(f"removed {target.path}")
+        output.say(f"removed {target.path}" + (" (except what is kept above)"
+                                                if target.keep else ""))
     return 1 if refused else 0

@@ -34,6 +34,18 @@ def check_variable_name(name: str) -> str:
 
 VariableName = Annotated[str, AfterValidator(check_variable_name)]
 
+Group = Literal["cache", "env", "toolchain", "data", "run"]
+GROUPS: dict[str, str] = {
+    "cache": "the tool rebuilds or re-downloads it unasked; nothing a person made is in it",
+    "env": "environments and installed tools (conda envs, pipx, uv tools, the project venv)",
+    "toolchain": "compilers and their tools (rustup, Cargo)",
+    "data": "data sets, models, sources, the project's data: made or fetched on purpose",
+    "run": "experiment runs and their logs (W&B)",
+}
+"""The groups, in the order `clean` shows them, with what belongs in each."""
+USER_DEFAULT_GROUP: Group = "data"
+"""An entry of the user's own without a group: never a cache, so `clean caches` keeps it."""
+
 
 class Entry(BaseModel):
     """One variable: where it points under scratch, and where the tool writes without it."""
@@ -49,9 +61,12 @@ class Entry(BaseModel):
     """Where the tool writes when the variable is unset: `~/...` for home, `./x` for the
     working directory, `{xdg_cache}` / `{xdg_config}` / `{xdg_data}` for the XDG bases."""
     kind: Literal["dir", "file"] = "dir"
-    group: Literal["cache", "env", "toolchain", "data", "run", "venv"] = "cache"
-    """What `scratchenv clean` calls it: caches are rebuilt on demand, the rest is costlier
-    (env: environments and installed tools; run: experiment runs and logs)."""
+    group: Group
+    """What `scratchenv clean` calls it (GROUPS); the shipped catalogue names it for every
+    entry, with the reason in `notes`: only a `cache` is removed by `clean caches`."""
+    keep: tuple[str, ...] = ()
+    """Names (globs) inside the location that a person made and `clean` keeps, e.g. a
+    config file a tool reads from its cache directory."""
     node_local: bool = False
     """Better on node-local disk: inside a Slurm job it points under $SLURM_TMPDIR/$TMPDIR."""
     bin: str | None = None
@@ -72,6 +87,14 @@ class Entry(BaseModel):
         # `{root}/` + an absolute or `~` path would point somewhere the user did not mean.
         if not value or value.startswith(("/", "~")):
             raise ValueError(f"{value!r} must be a path relative to the root (or to home)")
+        return value
+
+    @field_validator("keep")
+    @classmethod
+    def _keep_is_inside(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not name or name.startswith(("/", "~")) or ".." in name.split("/"):
+                raise ValueError(f"{name!r} must be a name inside the location")
         return value
 
     @field_validator("default")
@@ -135,8 +158,15 @@ class Catalogue(BaseModel):
 
 
 def _entry(var: str, fields: Mapping[str, object], *, origin: str) -> Entry:
+    values = {"var": var, "tool": var.lower(), **fields}
+    if origin == "config":
+        # The user's own entries: no group means "not a cache"; `venv` was the project
+        # venv's group before `env` named every environment.
+        values.setdefault("group", USER_DEFAULT_GROUP)
+        if values["group"] == "venv":
+            values["group"] = "env"
     try:
-        return Entry.model_validate({"var": var, "tool": var.lower(), **fields})
+        return Entry.model_validate(values)
     except ValidationError as error:
         # An unknown field explains a "missing" one (a typo), so it is named first.
         first = min(error.errors(), key=lambda e: e["type"] != "extra_forbidden")

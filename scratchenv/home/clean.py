@@ -1,8 +1,12 @@
 """`scratchenv clean`: remove the plan's locations on scratch, by group, never outside the root.
 
 The cleanup steps users ran by hand (`rm -rf "$UV_CACHE_DIR" ...`) as data: each
-catalogue entry has a group (cache, toolchain, data, venv) and clean removes the locations
-of the chosen groups. Safety, in the order it is checked:
+catalogue entry names its group (cache, env, toolchain, data, run) and clean removes the
+locations of the chosen groups. What a person made survives unless named:
+- inside a chosen location, the locations of other groups (a data entry nested in a cache),
+  the entry's `keep` names (ccache.conf) and W&B runs never synced stay where they are;
+- the latter go only with --delete-unsynced-runs.
+Safety, in the order it is checked:
 - a location must lie strictly inside the root once every symlink *above* it is resolved;
   one that leads elsewhere is refused and left alone;
 - a location that is itself a symlink is removed as a link (its target is never touched);
@@ -14,25 +18,42 @@ newest ones.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import shutil
 import stat
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from scratchenv.config.catalogue import GROUPS as GROUP_MEANINGS
 from scratchenv.errors import ScratchenvError
 from scratchenv.home.moves import below, inside
 
 if TYPE_CHECKING:
+    from scratchenv.config.catalogue import Entry
     from scratchenv.plan import Plan
 
+# What users type (plural, as in `clean caches`) -> the catalogue's groups.
 GROUPS = {
     "caches": ("cache",),
+    "envs": ("env",),
     "toolchains": ("toolchain",),
     "data": ("data",),
-    "venv": ("venv",),
-    "all": ("cache", "toolchain", "data", "venv"),
+    "runs": ("run",),
+    "all": tuple(GROUP_MEANINGS),
 }
+WORDS = {groups[0]: word for word, groups in GROUPS.items() if word != "all"}
+"""cache -> caches: the command-line word of each group."""
+
+UNSYNCED_FLAG = "--delete-unsynced-runs"
+
+
+@dataclass(frozen=True)
+class Kept:
+    """Something inside a chosen location that stays, and why."""
+
+    path: str
+    why: str
 
 
 @dataclass(frozen=True)
@@ -42,6 +63,8 @@ class Target:
     path: str
     problem: str | None = None
     """Why it is left alone (it leads outside the root); None when it can go."""
+    keep: tuple[Kept, ...] = ()
+    """What inside it survives the removal."""
 
     @property
     def exists(self) -> bool:
@@ -59,20 +82,84 @@ def _problem(path: str, root: str) -> str | None:
     return None
 
 
-def targets(plan: Plan, which: str) -> list[Target]:
-    """The locations of the groups in `which` (a GROUPS key), outermost only, plan order."""
+def targets(plan: Plan, which: str, *, delete_unsynced_runs: bool = False) -> list[Target]:
+    """The locations of the groups in `which` (a GROUPS key), outermost only, plan order,
+    each with what inside it stays."""
     groups = GROUPS[which]
-    found: list[Target] = []
+    chosen: list[tuple[str, str, Entry]] = []
+    others: list[tuple[str, str]] = []
     for change in plan.variables:
         entry = change.entry
-        if entry is None or entry.group not in groups or entry.anchor != "root":
-            continue
         path = os.path.normpath(change.value)
+        if entry is not None and entry.group in groups and entry.anchor == "root":
+            chosen.append((change.name, path, entry))
+        else:
+            others.append((change.name, path))
+    found: list[Target] = []
+    for var, path, entry in chosen:
         if any(inside(path, t.path) for t in found):
             continue
         found = [t for t in found if not below(t.path, path)]
-        found.append(Target(change.name, entry.group, path, _problem(path, plan.root)))
+        found.append(Target(var, entry.group, path, _problem(path, plan.root)))
+    result = []
+    for target in found:
+        kept = [Kept(path, f"{var} is not in `{which}`") for var, path in others
+                if below(path, target.path)]
+        for var, path, entry in chosen:
+            if inside(path, target.path):
+                kept += _made_by_a_person(var, path, entry, delete_unsynced_runs)
+        result.append(Target(target.var, target.group, target.path, target.problem,
+                             _outermost(kept)))
+    return result
+
+
+def _made_by_a_person(var: str, path: str, entry: Entry,
+                      delete_unsynced_runs: bool) -> list[Kept]:
+    kept = []
+    if entry.keep and os.path.isdir(path) and not os.path.islink(path):
+        for name in sorted(os.listdir(path)):
+            if any(fnmatch.fnmatchcase(name, pattern) for pattern in entry.keep):
+                kept.append(Kept(os.path.join(path, name), f"{var}: a person made it"))
+    if var == "WANDB_DIR" and not delete_unsynced_runs:
+        kept += [Kept(run, f"a W&B run never synced: `wandb sync {run}`, or {UNSYNCED_FLAG}")
+                 for run in unsynced_wandb_runs(path)]
+    return kept
+
+
+def unsynced_wandb_runs(wandb_dir: str) -> list[str]:
+    """Run directories under `wandb_dir` that W&B has not synced, by W&B's own rule
+    (`wandb sync --clean`): an online run (`run-*`) was streamed as it ran; an offline run
+    (`offline-run-*`) counts as synced once `wandb sync` left `<file>.wandb.synced` beside
+    its `.wandb` log. Anything else named like a run is kept as unsynced."""
+    found = []
+    # W&B adds a `wandb/` level below WANDB_DIR; runs made with WANDB_DIR unset sit directly.
+    for base in (os.path.join(wandb_dir, "wandb"), wandb_dir):
+        try:
+            names = sorted(os.listdir(base))
+        except OSError:
+            continue
+        for name in names:
+            run = os.path.join(base, name)
+            if not name.startswith("offline-run-") or os.path.islink(run):
+                continue
+            try:
+                files = os.listdir(run)
+            except OSError:
+                files = []
+            logs = [f for f in files if f.endswith(".wandb")]
+            if not logs or any(f"{log}.synced" not in files for log in logs):
+                found.append(run)
     return found
+
+
+def _outermost(kept: list[Kept]) -> tuple[Kept, ...]:
+    result: list[Kept] = []
+    for item in kept:
+        if any(inside(item.path, other.path) for other in result):
+            continue
+        result = [other for other in result if not below(other.path, item.path)]
+        result.append(item)
+    return tuple(result)
 
 
 def _retry_writable(function, path, exc_info) -> None:
@@ -92,16 +179,30 @@ def _retry_writable(function, path, exc_info) -> None:
 
 
 def remove(target: Target) -> None:
-    """Remove one location (a link as a link); refuses a target with a problem."""
+    """Remove one location (a link as a link) except what it keeps; refuses a target
+    with a problem."""
     if target.problem:
         raise ScratchenvError(f"{target.path}: {target.problem}")
     if not shutil.rmtree.avoids_symlink_attacks:
         raise ScratchenvError("this platform's rmtree may follow symlinks; clean refuses")
-    path = target.path
+    _remove_except(target.path, [kept.path for kept in target.keep])
+
+
+def _remove_except(path: str, keep: list[str]) -> None:
     try:
-        if stat.S_ISDIR(os.lstat(path).st_mode):
-            shutil.rmtree(path, onerror=_retry_writable)
-        else:
-            os.unlink(path)
+        mode = os.lstat(path).st_mode
+        if not any(inside(kept, path) for kept in keep):
+            if stat.S_ISDIR(mode):
+                shutil.rmtree(path, onerror=_retry_writable)
+            else:
+                os.unlink(path)
+            return
+        if path in keep or not stat.S_ISDIR(mode):
+            return
+        children = sorted(os.listdir(path))
+    except FileNotFoundError:
+        return
     except OSError as problem:  # a read-only scratch mount; rmtree names only the leaf
         raise ScratchenvError(f"cannot remove {path}: {problem.strerror}") from None
+    for name in children:
+        _remove_except(os.path.join(path, name), keep)

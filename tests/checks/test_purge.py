@@ -48,7 +48,7 @@ def test_reports_files_older_than_age_minus_margin(root):
     risks = purge.at_risk(build_plan(load_settings()), load_settings())
 
     found = {(r.place, os.path.relpath(r.path, root)): (r.old_files, r.files) for r in risks}
-    assert found == {("venv", "nanochat-venv"): (1, 3), ("toolchains", ".rustup"): (1, 1),
+    assert found == {("envs", "nanochat-venv"): (1, 3), ("toolchains", ".rustup"): (1, 1),
                      ("checkpoints", "checkpoints_repo_main"): (1, 1)}
     # Report only: nothing was read or touched (atimes unchanged).
     assert {p: os.stat(p).st_atime_ns for p in before} == before

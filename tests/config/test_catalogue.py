@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import textwrap
+import tomllib
+from importlib import resources
 from itertools import combinations
 from pathlib import PurePosixPath
 
 import pytest
 
-from scratchenv.config.catalogue import Catalogue, Entry, load_default, parse
+from scratchenv.config.catalogue import GROUPS, Catalogue, Entry, load_default, parse
 from scratchenv.errors import ConfigError
 
 # The entries every other part of scratchenv was built around, in their reviewed order.
@@ -184,6 +186,34 @@ def test_default_paths_resolve_against_home(catalogue: Catalogue) -> None:
     assert entry(catalogue, "WANDB_DIR").default_path("/h") == "./wandb"
 
 
+def test_every_entry_names_its_group_and_why() -> None:
+    """No default: a forgotten group must not make an entry a cache that `clean` removes."""
+    raw = tomllib.loads((resources.files("scratchenv.config") / "catalogue.toml")
+                        .read_text(encoding="utf-8"))
+    assert [var for var, fields in raw.items() if "group" not in fields] == []
+    assert {fields["group"] for fields in raw.values()} <= set(GROUPS)
+    assert [var for var, fields in raw.items() if not fields.get("notes")] == []
+
+
+# What a person made, installed or ran is never a cache (the issue's list, by variable).
+NOT_CACHE = {"CONDA_ENVS_DIRS": "env", "PIPX_HOME": "env", "UV_TOOL_DIR": "env",
+             "UV_PYTHON_INSTALL_DIR": "env", "JULIA_DEPOT_PATH": "env", "POETRY_CACHE_DIR": "env",
+             "PIXI_HOME": "env", "CARGO_HOME": "toolchain", "RUSTUP_HOME": "toolchain",
+             "GOPATH": "data", "NLTK_DATA": "data", "SCIKIT_LEARN_DATA": "data",
+             "TFDS_DATA_DIR": "data", "KERAS_HOME": "data", "OLLAMA_MODELS": "data",
+             "WANDB_ARTIFACT_DIR": "data", "WANDB_DIR": "run", "WANDB_DATA_DIR": "run"}
+
+
+def test_environments_tools_data_and_runs_are_not_caches(catalogue: Catalogue) -> None:
+    assert {var: entry(catalogue, var).group for var in NOT_CACHE} == NOT_CACHE
+
+
+def test_a_user_entry_without_a_group_is_not_a_cache(catalogue: Catalogue) -> None:
+    extended = catalogue.extended({"MINE": {"path": "mine"}, "OLD": {"path": "old",
+                                                                     "group": "venv"}})
+    assert (entry(extended, "MINE").group, entry(extended, "OLD").group) == ("data", "env")
+
+
 def test_tool_keys_are_lowercase(catalogue: Catalogue) -> None:
     assert [e.var for e in catalogue.entries if e.tool != e.tool.lower()] == []
 
@@ -276,7 +306,7 @@ def test_the_survey_entries_are_in_with_a_group(catalogue: Catalogue) -> None:
 
 
 def catalogue_text(var: str, *extra: str) -> str:
-    lines = [f"[{var}]", 'tool = "t"', 'path = "cache/t"', *extra]
+    lines = [f"[{var}]", 'tool = "t"', 'path = "cache/t"', 'group = "cache"', *extra]
     return "\n".join(lines) + "\n"
 
 
@@ -305,6 +335,9 @@ def test_bad_variable_name_is_a_config_error(bad: str) -> None:
         '[NO_PATH]\ntool = "t"\n',
         catalogue_text("BAD_KIND", 'kind = "socket"'),
         catalogue_text("BAD_ANCHOR", 'anchor = "tmp"'),
+        '[NO_GROUP]\ntool = "t"\npath = "cache/t"\n',
+        catalogue_text("OLD_GROUP").replace('"cache"', '"venv"'),
+        catalogue_text("BAD_KEEP", 'keep = ["../x"]'),
         'NOT_A_TABLE = "cache/x"\n',
         "[BROKEN\n",
         catalogue_text("DUP") + catalogue_text("DUP"),
@@ -314,7 +347,8 @@ def test_bad_variable_name_is_a_config_error(bad: str) -> None:
         catalogue_text("ODD_DEFAULT", 'default = "{home}/x"'),
         catalogue_text("BRACE_DEFAULT", 'default = "~/x{"'),
     ],
-    ids=["missing-path", "bad-kind", "bad-anchor", "not-a-table", "bad-toml", "duplicate",
+    ids=["missing-path", "bad-kind", "bad-anchor", "missing-group", "old-group", "keep-escapes",
+         "not-a-table", "bad-toml", "duplicate",
          "absolute-path", "tilde-path", "empty-path", "unknown-placeholder", "lone-brace"],
 )
 def test_malformed_catalogue_is_a_config_error(text: str) -> None:
@@ -327,6 +361,7 @@ def test_errors_name_their_origin() -> None:
         """\
         [OK_VAR]
         path = "cache/ok"
+        group = "cache"
 
         [BAD-VAR]
         path = "cache/bad"

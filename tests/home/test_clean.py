@@ -52,7 +52,7 @@ def test_apply_removes_only_the_chosen_group(root):
     assert (root / "nanochat-venv" / "bin" / "python").exists()
     assert main(["clean", "toolchains", "--apply"]) == 0
     assert not (root / ".cargo").exists() and not (root / ".rustup").exists()
-    assert main(["clean", "venv", "--apply"]) == 0
+    assert main(["clean", "envs", "--apply"]) == 0
     assert not (root / "nanochat-venv").exists()
     assert (root / "nanochat-cache" / "data" / "shard").exists()
 
@@ -140,3 +140,84 @@ def test_read_only_and_unreadable_trees_go_without_root_powers(root):
                           text=True)
     assert done.returncode == 0, done.stderr
     assert not pip.exists() and (root / ".cargo" / "bin" / "cargo").exists()
+
+
+# --- groups: what a person made is never a cache ------------------------------------------
+
+
+def _plant(root, rel, text=None):
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text if text is not None else rel)
+    return path
+
+
+def test_clean_caches_keeps_conda_envs_wandb_runs_and_installed_tools(root):
+    """The reproduction from the issue: conda envs and an offline W&B run were deleted."""
+    user_data = ["conda/envs/myenv/bin/python", "wandb/runs/wandb/offline-run-x/run-x.wandb",
+                 "pipx/venvs/black/bin/black", "uv/tools/ruff/bin/ruff", "uv/python/cpython/bin/py",
+                 "go/src/example.com/me/main.go", "julia/environments/v1.10/Project.toml",
+                 "data/nltk/corpora/words", "wandb/staging/artifacts/staging/f",
+                 "cache/poetry/virtualenvs/p-py3.11/bin/python", "ollama/models/blobs/b",
+                 "pixi/envs/tool/bin/t"]
+    caches = ["cache/npm/_cacache/x", "cache/go-build/ab/cd", "cache/triton/k",
+              "conda/pkgs/numpy-1/info/index.json"]
+    for rel in user_data + caches:
+        _plant(root, rel)
+    assert main(["clean", "caches", "--apply"]) == 0
+    for rel in user_data:
+        assert (root / rel).read_text() == rel, rel
+    for rel in caches:
+        assert not (root / rel).exists(), rel
+
+
+def test_the_dry_run_shows_each_group_with_its_size(root, capsys):
+    _plant(root, "cache/pip/big", "x" * 100_000)
+    _plant(root, "wandb/runs/wandb/run-20240101_000000-abc/files/output.log")
+    assert main(["clean", "all"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    headers = [line for line in lines if not line.startswith(" ")]
+    assert [h.split(":")[0] for h in headers[:5]] == ["caches", "envs", "toolchains", "data",
+                                                     "runs"]
+    caches = next(h for h in headers if h.startswith("caches:"))
+    assert caches.endswith("files would go") and "K" in caches.split()[1]
+    assert any(line.split()[:2] == ["NANOCHAT_BASE_DIR", f"{root}/nanochat-cache"]
+               for line in lines)
+    assert "dry run" in out
+
+
+def test_unsynced_wandb_runs_stay_unless_named(root, capsys):
+    wandb = root / "wandb" / "runs" / "wandb"
+    online = _plant(wandb, "run-20240101_000000-a1/run-a1.wandb")
+    synced = _plant(wandb, "offline-run-20240102_000000-b2/run-b2.wandb")
+    _plant(wandb, "offline-run-20240102_000000-b2/run-b2.wandb.synced", "")
+    unsynced = _plant(wandb, "offline-run-20240103_000000-c3/run-c3.wandb", "only copy")
+    crashed = wandb / "offline-run-20240104_000000-d4" / "files"   # no .wandb log yet
+    crashed.mkdir(parents=True)
+    assert main(["clean", "runs"]) == 0
+    out = capsys.readouterr().out
+    assert any(line.split()[:2] == ["kept", str(unsynced.parent)] and "never synced" in line
+               for line in out.splitlines())
+    assert "--delete-unsynced-runs" in out
+    assert main(["clean", "runs", "--apply"]) == 0
+    assert not online.exists() and not synced.exists()
+    assert unsynced.read_text() == "only copy" and crashed.is_dir()
+    assert main(["clean", "all", "--apply", "--yes"]) == 0
+    assert unsynced.read_text() == "only copy"
+    assert main(["clean", "runs", "--apply", "--delete-unsynced-runs"]) == 0
+    assert not unsynced.exists() and not crashed.exists()
+
+
+def test_a_location_of_another_group_inside_a_cache_survives(root, tmp_path, monkeypatch):
+    config = tmp_path / "config.toml"
+    config.write_text('[vars.MY_DATA]\npath = "cache/pip/mine"\n')   # no group: data
+    monkeypatch.setenv("SCRATCHENV_CONFIG", str(config))
+    mine = _plant(root, "cache/pip/mine/thesis.tex", "do not delete")
+    conf = _plant(root, "cache/ccache/ccache.conf", "max_size = 50G")
+    _plant(root, "cache/ccache/0/1/obj")
+    assert main(["clean", "caches", "--apply"]) == 0
+    assert mine.read_text() == "do not delete"
+    assert conf.read_text() == "max_size = 50G"
+    assert not (root / "cache" / "pip" / "http").exists()
+    assert not (root / "cache" / "ccache" / "0").exists()

@@ -199,3 +199,28 @@ def test_verify_all_nodes_needs_an_allocation(slurm):
     result = in_login_shell(f"unset SLURM_JOB_ID\n{SCRATCHENV} verify --all-nodes")
     assert result.returncode == 2
     assert "inside an allocation" in result.stderr
+
+
+def test_the_template_job_runs_the_project_venvs_python(slurm, root, tmp_path):
+    """`template slurm -- python ...` submitted as is: `python` is the venv's, inside the
+    job, though `activate_venv` is off; the Slurm log lands under the root."""
+    venv = root / "nanochat-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    out = tmp_path / "inside.env"
+    made = subprocess.run([sys.executable, "-m", "scratchenv", "template", "slurm",
+                           "--project", "nanochat", "-J", "venvjob", "--", "python", "-c",
+                           "import os, sys; open(sys.argv[1], 'w').write("
+                           "'\\0'.join(f'{k}={v}' for k, v in os.environ.items())"
+                           " + f'\\0PYTHON={sys.executable}\\0PREFIX={sys.prefix}')",
+                           str(out)], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    job = tmp_path / "job.slurm"
+    job.write_text(made.stdout)
+    job_id = submitted_id(in_login_shell(f"{SCRATCHENV} sbatch {job}"))
+    state = slurm.wait_for_job(job_id)
+    log = root / "logs" / f"venvjob-{job_id}.out"
+    assert state["JobState"] == "COMPLETED", (state, log.read_text() if log.exists() else "")
+    env = read_env(out)
+    assert env["PREFIX"] == str(venv) and env["PYTHON"] == f"{venv}/bin/python"
+    assert env["SCRATCHENV_PROJECT"] == "nanochat"
+    assert_scratch_environment(env, root, on_node=True)
