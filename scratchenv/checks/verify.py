@@ -53,22 +53,25 @@ def check_root(ctx: Context) -> list[Finding]:
 
 
 def check_free_space(ctx: Context) -> list[Finding]:
-    """Enough room on the root's file system: `--need`, else thresholds.min_free."""
-    from scratchenv.disk.quota import free_space
+    """Enough room under the root (`--need`, else thresholds.min_free): the smaller of the
+    file system's free space and what the user's (or the directory's) quota leaves."""
+    from scratchenv.disk.room import room
 
     need = ctx.need if ctx.need is not None else ctx.settings.thresholds.min_free
+    found = partial(Finding, check="root.free_space", subject=ctx.root)
     try:
-        free = free_space(ctx.root)
+        space = room(ctx.root, current_user())
     except OSError as error:
-        return [Finding(check="root.free_space", subject=ctx.root, status="skip",
-                        message=f"cannot tell free space: {error.strerror}")]
-    if free < need:
-        return [Finding(check="root.free_space", subject=ctx.root, status="fail",
-                        message=f"{format_size(free)} free, {format_size(need)} needed",
-                        fix=f"free {format_size(need - free)} on {ctx.root} "
-                            "(scratchenv status shows what is big)")]
-    return [Finding(check="root.free_space", subject=ctx.root, status="pass",
-                    message=f"{format_size(free)} free ({format_size(need)} needed)")]
+        return [found(status="skip", message=f"cannot tell free space: {error.strerror}")]
+    notes = [found(check="root.quota_grace", status="warn", message=note,
+                   fix="scratchenv status shows what is big") for note in space.notes]
+    short = space.short_of(need)
+    if short is not None:
+        return [found(status="fail", message=f"not enough room: {short}",
+                      fix=f"free {format_size(need - space.bytes)} on {ctx.root} "
+                          "(scratchenv status shows what is big)"), *notes]
+    return [found(status="pass", message=f"{space.describe()} ({format_size(need)} needed)"),
+            *notes]
 
 
 def _ownership(path: str, prefix: str, subject: str) -> list[Finding]:

@@ -26,6 +26,7 @@ from fs_helpers import (
 )
 
 from scratchenv.config.settings import load_settings
+from scratchenv.disk.room import Room
 from scratchenv.home import migrate
 from scratchenv.home.transfer import KILL_ENV, PART_PREFIX
 from scratchenv.main import main
@@ -429,7 +430,8 @@ def test_a_disk_that_fills_up_midway_stops_cleanly(tmp_path, monkeypatch, capsys
         source = home / ".cache" / "pip"
         make_tree(source, files=40, big=2_000_000)
         before = snapshot(source)
-        monkeypatch.setattr(migrate, "free_space_and_inodes", lambda path: (10**12, None))
+        monkeypatch.setattr(migrate, "room_at", lambda path: Room(
+            path, 10**12, "the file system", None, "the file system"))
 
         assert cli("migrate", "pip", "--apply", "--yes") == 1
         err = capsys.readouterr().err
