@@ -7,6 +7,7 @@ device: what scratchenv reads is exactly what the tool printed on a real cluster
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -60,7 +61,7 @@ def test_without_a_quota_the_file_system_binds(root: Path) -> None:
 def test_verify_and_checklist_need_count_the_quota(root: Path, tmp_path: Path) -> None:
     env = fake_quota_tool(tmp_path / "bin", root)
     verified = cli("verify", "--need", "2G", "--json", env=env)
-    import json
+
 
     findings = json.loads(verified.stdout)["findings"]
     [space] = [f for f in findings if f["check"] == "root.free_space"]
@@ -99,7 +100,7 @@ def test_the_tightest_of_several_quotas_binds_bytes_and_files_apart() -> None:
 def test_a_hung_quota_tool_is_bounded_by_the_timeout(root: Path, tmp_path: Path) -> None:
     env = fake_quota_tool(tmp_path / "bin", root, sleep=600)
     code = ("from scratchenv.disk.room import room; import sys; "
-            f"print(room(sys.argv[1], 'jyao', timeout=2).bytes_by)")
+            "print(room(sys.argv[1], 'jyao', timeout=2).bytes_by)")
     done = subprocess.run([sys.executable, "-c", code, str(root)], env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
