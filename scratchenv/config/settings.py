@@ -12,7 +12,6 @@ import getpass
 import os
 import re
 import tomllib
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -281,14 +280,37 @@ class Settings(BaseSettings):
         return base.select(set(self.disable)).extended(self.vars)
 
 
+def source_of(name: str, flags: dict[str, Any] | None = None) -> str:
+    """Where a top-level setting's value comes from, as a user would look for it: "--name",
+    "SCRATCHENV_NAME", ".env.local", the config file, "profile <p>", or "default"."""
+    if flags and flags.get(name) is not None:
+        return f"--{name}"
+    variable = ENV_PREFIX + name.upper()
+    if os.environ.get(variable):
+        return variable
+    from dotenv import dotenv_values
+
+    if os.path.isfile(DOTENV_FILE) and dotenv_values(DOTENV_FILE).get(variable):
+        return f"{variable} in {DOTENV_FILE}"
+    path = config_path()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, ValueError):
+        data = {}
+    if name in data:
+        return f"{name} in {path}"
+    if data.get("profile") and name in profile_defaults(str(data["profile"])):
+        return f"profile {data['profile']!r}"
+    return "default"
+
+
 def default_project_var(project: str) -> str:
     """The project's data variable unless `project_var` names one: nanochat -> NANOCHAT_BASE_DIR."""
     return re.sub(r"\W", "_", project.upper()) + "_BASE_DIR"
 
 
 def profile_defaults(name: str) -> dict[str, Any]:
-    text = (resources.files("scratchenv.config") / "profiles.toml").read_text(encoding="utf-8")
-    profiles = tomllib.loads(text)
+    profiles = detect.profiles()
     if name not in profiles:
         raise ConfigError(f"unknown profile {name!r}; known: {', '.join(sorted(profiles))}")
     user = current_user()

@@ -10,7 +10,7 @@ Only the first two kinds are *fixable*: `scratchenv migrate` fixes them.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -67,8 +67,10 @@ class _Sizes:
         return max(nbytes, 0), max(files, 0)
 
 
-def findings(settings: Settings, plan: Plan) -> list[Diagnosis]:
-    """Everything doctor reports, in a stable order."""
+def findings(settings: Settings, plan: Plan,
+             environ: Mapping[str, str] | None = None) -> list[Diagnosis]:
+    """Everything doctor reports, in a stable order (`environ`: the live one by default)."""
+    environ = os.environ if environ is None else environ
     home = plan.home
     sizes = _Sizes()
     found: list[Diagnosis] = []
@@ -88,7 +90,8 @@ def findings(settings: Settings, plan: Plan) -> list[Diagnosis]:
         if kept:
             action += f"; leaves {kept}"
         found.append(Diagnosis("movable", source, nbytes, files, True,
-                             f"{move.tool} ({move.var} unset)", action, move.tool))
+                             f"{move.tool} ({_why_in_home(move.var, environ)})", action,
+                             move.tool))
     for offender in offenders(plan):
         if os.path.isdir(offender.path) and not os.path.islink(offender.path):
             usage = sizes(offender.path)
@@ -99,6 +102,15 @@ def findings(settings: Settings, plan: Plan) -> list[Diagnosis]:
         found.append(Diagnosis("purge", risk.path, 0, risk.old_files, False,
                              f"{risk.place} on scratch near the purge age", risk.describe()))
     return found
+
+
+def _why_in_home(var: str, environ: Mapping[str, str]) -> str:
+    """Why the tool's data is still in home: the variable is unset, or it is set and this
+    is what was written before it was."""
+    value = environ.get(var)
+    if not value:
+        return f"{var} unset"
+    return f"{var} is set to {value}; this was written before"
 
 
 def _unknown(settings: Settings, plan: Plan, sizes: _Sizes) -> list[Diagnosis]:
