@@ -17,6 +17,7 @@ from conftest import need, need_root
 
 from scratchenv.checkpoints import api
 from scratchenv.checkpoints import directories as checkpoints
+from scratchenv.checkpoints.identity import ID_FILE, sanitise
 from scratchenv.errors import ScratchenvError
 
 
@@ -107,8 +108,11 @@ def test_two_worktrees_of_one_repository_get_different_directories(repo: Path, r
     for worktree, name in ((a, "checkpoints_src_wt-a"), (b, "checkpoints_src_wt-b")):
         assert stat.S_IMODE((root / name).stat().st_mode) == 0o700
         record = checkpoints.read_metadata(root / name)
-        assert record == {"id": name.removeprefix("checkpoints_"),
-                          "worktree": str(worktree), "project": None}
+        gitdir = repo / ".git" / "worktrees" / worktree.name
+        token = (gitdir / ID_FILE).read_text().strip()
+        assert record == {"id": name.removeprefix("checkpoints_"), "worktree": str(worktree),
+                          "project": None, "gitdir": str(gitdir), "worktree_id": token}
+    assert not (repo / ".git" / ID_FILE).exists()  # the main checkout was never set up
 
 
 def test_same_names_in_different_places_are_disambiguated(repo: Path, root: Path, tmp_path):
@@ -147,7 +151,7 @@ def test_names_that_sanitise_alike_do_not_share(root: Path, tmp_path, monkeypatc
 
 @pytest.mark.parametrize("name", ["../..", "a/b", "x y", "..hidden", "", "über/ünï", "a..b"])
 def test_sanitised_names_are_safe_directory_names(name: str):
-    clean = checkpoints.sanitise(name)
+    clean = sanitise(name)
     assert clean and "/" not in clean and ".." not in clean and " " not in clean
     assert not clean.startswith((".", "-"))
 
@@ -264,7 +268,12 @@ def test_cleanup_keeps_newest_by_step_and_leaves_symlink_targets_alone(root: Pat
     assert sorted(p.name for p in ckdir.iterdir() if p.name.startswith("checkpoint-")) == [
         "checkpoint-10", "checkpoint-100", "checkpoint-2", "checkpoint-9", "checkpoint-999"]
 
-    done = cli(where, "checkpoints", "cleanup", "--keep", "2", "--yes")
+    only_yes = cli(where, "checkpoints", "cleanup", "--keep", "2", "--yes")
+    assert "--yes only skips the question; --apply acts" in only_yes.stdout
+    assert "dry run: would delete 2 checkpoints" in only_yes.stdout
+    assert (ckdir / "checkpoint-2").is_dir()
+
+    done = cli(where, "checkpoints", "cleanup", "--keep", "2", "--apply")
     assert done.returncode == 0, done.stderr
     left = sorted(p.name for p in ckdir.iterdir())
     assert left == [".scratchenv-worktree", "checkpoint-10", "checkpoint-100", "checkpoint-999"]
@@ -321,7 +330,7 @@ def test_ranks_cleaning_up_at_once_do_not_fail(root: Path, tmp_path, monkeypatch
 
 
 def test_cleanup_refuses_keep_below_one(root: Path, tmp_path):
-    done = cli(tmp_path, "checkpoints", "cleanup", "--keep", "0", "--yes")
+    done = cli(tmp_path, "checkpoints", "cleanup", "--keep", "0", "--apply")
     assert done.returncode == 2
     assert done.stderr == "scratchenv: error: keep must be at least 1, not 0 " \
                           "(the newest is never deleted)\n"
@@ -389,7 +398,7 @@ def test_status_and_prune_orphans(repo: Path, root: Path):
 
     dry = cli(repo, "checkpoints", "prune-orphans")
     assert "dry run" in dry.stdout and (root / "checkpoints_src_gone").is_dir()
-    done = cli(repo, "checkpoints", "prune-orphans", "--yes")
+    done = cli(repo, "checkpoints", "prune-orphans", "--apply")
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in root.iterdir()) == [
         "checkpoints_handmade", "checkpoints_src_stays"]
