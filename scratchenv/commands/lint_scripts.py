@@ -40,6 +40,7 @@ def _managed(args: argparse.Namespace) -> tuple[set[str], str, str]:
 
     from scratchenv.commands import settings_from
     from scratchenv.config.catalogue import load_default
+    from scratchenv.config.detect import NO_ROOT
     from scratchenv.config.settings import Project, default_project_var
     from scratchenv.errors import ConfigError
     from scratchenv.locations import home_dir
@@ -47,7 +48,9 @@ def _managed(args: argparse.Namespace) -> tuple[set[str], str, str]:
 
     try:
         settings = settings_from(args)
-    except ConfigError:
+    except ConfigError as error:
+        if not str(error).startswith(NO_ROOT):
+            raise  # a broken config is reported, not quietly replaced
         names = {entry.var for entry in load_default().entries}
         project = args.project or os.environ.get("SCRATCHENV_PROJECT")
         if project:

@@ -58,6 +58,10 @@ def problem_with_root(root: Path, *, parent_must_exist: bool = False) -> str | N
     return None
 
 
+NO_ROOT = "no scratch root found"
+"""How the error that no candidate is usable begins (lint-scripts runs without a root)."""
+
+
 def detect_root(environ: Mapping[str, str], user: str, cluster: str | None) -> Path:
     """The first usable candidate; otherwise an error naming every place tried."""
     tried = ["SCRATCHENV_ROOT (unset)"]
@@ -74,7 +78,7 @@ def detect_root(environ: Mapping[str, str], user: str, cluster: str | None) -> P
             return path
         tried.append(f"{why}={place} ({reason})")
     raise ConfigError(
-        "no scratch root found; set SCRATCHENV_ROOT, or in the config file `root = \"/path\"`, "
+        f"{NO_ROOT}; set SCRATCHENV_ROOT, or in the config file `root = \"/path\"`, "
         f"`cluster = \"<name>\"` (for /scratch/<name>/users/{user}) or "
         f"`profile = \"<name>\"` (one of: {', '.join(sorted(profiles()))}). Tried: "
         + "; ".join(tried)

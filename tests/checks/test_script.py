@@ -217,6 +217,10 @@ def test_lint_scripts_needs_no_environment(tmp_path: Path) -> None:
     assert f"{script}:4:" not in result.stdout  # no project: not a managed variable
     project = cli("--project", "nanochat", "lint-scripts", str(script), env=env)
     assert f"{script}:4: re-points NANOCHAT_BASE_DIR at home" in project.stdout
+    broken = tmp_path / "config.toml"
+    broken.write_text("root = [\n")  # a broken config is an error, not quietly skipped
+    bad = cli("lint-scripts", str(script), env={**env, "SCRATCHENV_CONFIG": str(broken)})
+    assert bad.returncode == 2 and "not valid TOML" in bad.stderr
     missing = cli("lint-scripts", str(tmp_path / "nope.sh"), env=env)
     assert missing.returncode == 2
     assert missing.stderr.count("\n") == 1 and "nope.sh" in missing.stderr
