@@ -30,6 +30,7 @@ COMMANDS = {
     "check-space": "check_space",
     "template": "template",
     "sbatch": "sbatch",
+    "lint-scripts": "lint_scripts",
     "doctor": "doctor",
     "migrate": "migrate",
     "clean": "clean",

@@ -136,7 +136,7 @@ def _project_entries(settings: Settings) -> list[Entry]:
     layout = settings.project_layout
     if layout is None:
         return []
-    docs = "scratchenv project layout (SCRATCHENV_PROJECT)"
+    docs = "scratchenv project layout"
     return [
         Entry(var=layout.venv_var, tool="project", path=layout.venv_dir, docs=docs,
               group="env", notes=f"the {layout.name} virtual environment (group env: what "

@@ -46,8 +46,12 @@ def test_no_root_anywhere_names_every_place_tried(monkeypatch):
     result = cli("env")
     assert result.returncode == 2
     for place in ("SCRATCHENV_ROOT", "/scratch/nobody-here", "/lustre/scratch/nobody-here",
-                  "/gpfs/scratch/nobody-here"):
+                  "/gpfs/scratch/nobody-here",
+                  # what the issue found missing: $SCRATCH, the cluster layout, the profile
+                  "$SCRATCH (unset)", "/scratch/<cluster>/users/nobody-here",
+                  'profile = "<name>"', "ptolemy"):
         assert place in result.stderr
+    assert result.stderr.count("\n") == 1
 
 
 def test_scratch_variable_is_detected(tmp_path, monkeypatch):
@@ -62,6 +66,22 @@ def test_env_table_says_why(root):
     assert result.returncode == 0
     line = next(line for line in result.stdout.splitlines() if line.startswith("HF_HOME "))
     assert f"{root}/cache/huggingface" in line and "huggingface: https://" in line
+
+
+def test_env_says_where_the_project_came_from(root, isolated, tmp_path):
+    # The issue: WHY said (SCRATCHENV_PROJECT) when the project came from the config file.
+    config = tmp_path / "config.toml"
+    config.write_text('project = "nanochat"\n')
+    env = {**os.environ, "SCRATCHENV_CONFIG": str(config)}
+    from_file = cli("env", env=env)
+    line = next(line for line in from_file.stdout.splitlines()
+                if line.startswith("NANOCHAT_BASE_DIR "))
+    assert f"project nanochat (config {config})" in line
+    assert "SCRATCHENV_PROJECT" not in from_file.stdout
+    from_variable = cli("env", env={**env, "SCRATCHENV_PROJECT": "nanochat"})
+    assert "project nanochat (environment (SCRATCHENV_*))" in from_variable.stdout
+    from_flag = cli("--project", "nanochat", "env", env=env)
+    assert "project nanochat (command line)" in from_flag.stdout
 
 
 def test_dotenv_refusal_is_a_clean_error(tmp_path, monkeypatch):

@@ -41,7 +41,7 @@ def test_formats(place: Place) -> None:
 
 def test_checklist(place: Place) -> None:
     environ = place.activated()
-    result = cli("checklist", env=environ)
+    result = cli("checklist", "-v", env=environ)
     assert result.returncode == 0, result.stdout
     for name in ("NANOCHAT_BASE_DIR", "VENV_PATH", "CARGO_HOME", "RUSTUP_HOME", "UV_CACHE_DIR",
                  "PIP_CACHE_DIR"):

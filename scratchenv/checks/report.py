@@ -6,7 +6,6 @@ Renderers are pure (Report -> str); commands print what they return through outp
 from __future__ import annotations
 
 import re
-from itertools import groupby
 
 from pydantic import BaseModel, ConfigDict
 
@@ -14,7 +13,6 @@ from scratchenv.checks.findings import SCHEMA_VERSION, Finding, Report
 
 FORMATS = ("human", "json", "markdown", "junit")
 SYMBOLS = {"pass": "✓", "fail": "✗", "warn": "!", "skip": "-"}
-_WORST = ("fail", "warn", "pass", "skip")
 
 
 class JsonReport(BaseModel):
@@ -57,19 +55,15 @@ def summary_line(report: Report) -> str:
 
 def render_human(report: Report, *, title: str = "scratchenv verify",
                  verbose: bool = False) -> str:
-    """One line per subject (its worst finding); every warning and failure with its fix."""
+    """Every warning and failure with its fix, then the summary line; `verbose`: every
+    finding (passes and skips too), one line each."""
     lines = []
-    for subject, group in groupby(report.findings, key=lambda finding: finding.subject):
-        findings = list(group)
-        worst = min(findings, key=lambda finding: _WORST.index(finding.status))
-        shown = findings if verbose else [f for f in findings if f.status in ("fail", "warn")]
-        if not shown:
-            lines.append(f"{SYMBOLS[worst.status]} {subject}: {findings[0].message}")
+    for finding in report.findings:
+        if not verbose and finding.status not in ("fail", "warn"):
             continue
-        for finding in shown:
-            lines.append(f"{SYMBOLS[finding.status]} {subject}: {finding.message}")
-            if finding.fix and finding.status != "pass":
-                lines.append(f"    fix: {finding.fix}")
+        lines.append(f"{SYMBOLS[finding.status]} {finding.subject}: {finding.message}")
+        if finding.fix and finding.status in ("fail", "warn"):
+            lines.append(f"    fix: {finding.fix}")
     verdict = "ok" if report.ok else "FAILED"
     lines.append(f"{title}: {verdict} ({summary_line(report)})")
     return "\n".join(lines) + "\n"

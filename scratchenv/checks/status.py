@@ -50,6 +50,8 @@ class Overview(BaseModel):
     quotas: list[Quota]
     """The user's quota on home's and the root's file systems, else their statvfs totals."""
     warnings: list[str]
+    top: list[Space] | None = None
+    """With `status --top`: the root's direct entries, largest first (like `du -s root/*`)."""
 
 
 def collect(settings: Settings, environ: Mapping[str, str]) -> Overview:
@@ -94,6 +96,23 @@ def collect(settings: Settings, environ: Mapping[str, str]) -> Overview:
     # Scratch purges files unused for purge.days: a partly purged venv breaks silently.
     status.warnings += [f"{risk.path}: {risk.describe()}" for risk in at_risk(plan, settings)]
     return status
+
+
+def top_entries(root: str, limit: int) -> list[Space]:
+    """The `limit` largest entries directly under `root`, largest first (`du -s root/*`).
+
+    One scan after another, not in threads: each may share a big tree out to processes."""
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return []
+    entries = []
+    for name in names:
+        usage = scan(os.path.join(root, name))
+        entries.append(Space(path=usage.path, bytes=usage.bytes, files=usage.files,
+                             source="scan"))
+    entries.sort(key=lambda entry: (-entry.bytes, entry.path))
+    return entries[:limit]
 
 
 def _home_usage(home: str, quota: Quota | None, pool: ThreadPoolExecutor) -> Space:

@@ -8,7 +8,6 @@ are (realpaths.py), never as strings: homes and scratch are often symlinked.
 from __future__ import annotations
 
 import os
-import re
 import stat
 from collections.abc import Mapping, Sequence
 from functools import partial
@@ -23,8 +22,8 @@ from scratchenv.checks.findings import (
     export_line,
 )
 from scratchenv.checks.quota_findings import quota_findings
+from scratchenv.checks.script import check_script
 from scratchenv.config.settings import Settings, current_user
-from scratchenv.errors import ConfigError
 from scratchenv.fsutil import nearest_existing
 from scratchenv.plan import SetVar, build_plan, node_local_base
 from scratchenv.realpaths import is_within, same_place
@@ -54,22 +53,25 @@ def check_root(ctx: Context) -> list[Finding]:
 
 
 def check_free_space(ctx: Context) -> list[Finding]:
-    """Enough room on the root's file system: `--need`, else thresholds.min_free."""
-    from scratchenv.disk.quota import free_space
+    """Enough room under the root (`--need`, else thresholds.min_free): the smaller of the
+    file system's free space and what the user's (or the directory's) quota leaves."""
+    from scratchenv.disk.room import room
 
     need = ctx.need if ctx.need is not None else ctx.settings.thresholds.min_free
+    found = partial(Finding, check="root.free_space", subject=ctx.root)
     try:
-        free = free_space(ctx.root)
+        space = room(ctx.root, current_user())
     except OSError as error:
-        return [Finding(check="root.free_space", subject=ctx.root, status="skip",
-                        message=f"cannot tell free space: {error.strerror}")]
-    if free < need:
-        return [Finding(check="root.free_space", subject=ctx.root, status="fail",
-                        message=f"{format_size(free)} free, {format_size(need)} needed",
-                        fix=f"free {format_size(need - free)} on {ctx.root} "
-                            "(scratchenv status shows what is big)")]
-    return [Finding(check="root.free_space", subject=ctx.root, status="pass",
-                    message=f"{format_size(free)} free ({format_size(need)} needed)")]
+        return [found(status="skip", message=f"cannot tell free space: {error.strerror}")]
+    notes = [found(check="root.quota_grace", status="warn", message=note,
+                   fix="scratchenv status shows what is big") for note in space.notes]
+    short = space.short_of(need)
+    if short is not None:
+        return [found(status="fail", message=f"not enough room: {short}",
+                      fix=f"free {format_size(need - space.bytes)} on {ctx.root} "
+                          "(scratchenv status shows what is big)"), *notes]
+    return [found(status="pass", message=f"{space.describe()} ({format_size(need)} needed)"),
+            *notes]
 
 
 def _ownership(path: str, prefix: str, subject: str) -> list[Finding]:
@@ -363,116 +365,6 @@ def check_home_usage(ctx: Context, *, over: Status = "warn") -> list[Finding]:
     return [found(status="pass",
                   message=f"home uses {format_size(usage.bytes)} in {usage.files} files "
                           f"(limit {format_size(limit)}; scanned, no quota)")]
-
-
-# --- the job script -------------------------------------------------------------------------
-
-_ASSIGNMENT = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>.*)", re.DOTALL)
-_COMMENT = re.compile(r"(?:^|\s)#")
-_SEPARATORS = frozenset({";", ";;", "&", "&&", "|", "||", "|&", "(", ")", "!", "{", "}",
-                         "if", "then", "elif", "else", "do", "while", "until", "time"})
-_DECLARES = frozenset({"export", "declare", "typeset", "readonly", "local"})
-
-
-def check_script(ctx: Context) -> list[Finding]:
-    """Lines of a job script that point a Plan variable back at home, or unset one."""
-    if ctx.script is None:
-        return []
-    try:
-        lines = ctx.script.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError as error:
-        raise ConfigError(f"cannot read {ctx.script}: {error.strerror}") from None
-    names = {change.name for change in ctx.plan.variables}
-    findings = []
-    for number, line in enumerate(lines, 1):
-        where = f"{ctx.script}:{number}"
-        code = _COMMENT.split(line, maxsplit=1)[0]
-        for name, value in _effects(code):
-            if name not in names:
-                continue
-            if value is None:
-                findings.append(Finding(check="script.unset", subject=where, status="warn",
-                                        message=f"unsets {name}: the tool falls back to home",
-                                        fix=f"keep {name}: drop the unset from line {number}"))
-            elif _points_home(value, ctx.home) and not _guarded(name, code):
-                findings.append(Finding(
-                    check="script.repoints", subject=where, status="warn",
-                    message=f"re-points {name} at home: {line.strip()}",
-                    fix=f'drop {name}=... from line {number}, or keep your setting: '
-                        f'export {name}="${{{name}:-{value}}}"'))
-    if not findings:
-        findings.append(Finding(check="script.repoints", subject=str(ctx.script), status="pass",
-                                message="no line points a managed variable back at home"))
-    return findings
-
-
-def _effects(code: str) -> list[tuple[str, str | None]]:
-    """(name, value) for each variable a line of shell sets, (name, None) for each it unsets:
-    `X=v`, `export/declare/readonly/local X=v`, `X=v cmd`, `env [-u X] X=v cmd`, `unset X`,
-    `export -n X`, csh's `setenv X v` and `unsetenv X`, anywhere in `a; b && c`."""
-    import shlex
-
-    lexer = shlex.shlex(code, posix=True, punctuation_chars=True)
-    lexer.whitespace_split, lexer.commenters = True, ""
-    try:
-        words = list(lexer)  # quotes removed, nothing expanded: "$HOME"/x is $HOME/x
-    except ValueError:  # an unclosed quote (a string going on to the next line)
-        words = code.split()
-    effects: list[tuple[str, str | None]] = []
-    command: list[str] = []
-    for word in [*words, ";"]:
-        if word not in _SEPARATORS:
-            command.append(word)
-            continue
-        at = 0
-        while at < len(command) and (assigned := _ASSIGNMENT.fullmatch(command[at])):
-            effects.append((assigned["name"], assigned["value"]))
-            at += 1
-        verb, args = (command[at], command[at + 1:]) if at < len(command) else ("", [])
-        flags = [arg for arg in args if arg.startswith(("-", "+"))]
-        if verb in _DECLARES:
-            unexport = (verb == "export" and "-n" in flags) or "+x" in flags
-            for arg in args:
-                if (assigned := _ASSIGNMENT.fullmatch(arg)) and not unexport:
-                    effects.append((assigned["name"], assigned["value"]))
-                elif unexport and not arg.startswith(("-", "+")):
-                    effects.append((arg.split("=", 1)[0], None))
-        elif verb in ("unset", "unsetenv") and "-f" not in flags:
-            effects += [(arg, None) for arg in args if not arg.startswith("-")]
-        elif verb == "setenv" and len(args) >= 2:
-            effects.append((args[0], args[1]))
-        elif verb == "env":
-            effects += _env_effects(args)
-        command = []
-    return effects
-
-
-def _env_effects(args: list[str]) -> list[tuple[str, str | None]]:
-    """`env [-u NAME | --unset=NAME | -i]... [NAME=VALUE]... [COMMAND]`."""
-    effects: list[tuple[str, str | None]] = []
-    words = iter(args)
-    for word in words:
-        if word in ("-u", "--unset"):
-            effects.append((next(words, ""), None))
-        elif word.startswith("--unset="):
-            effects.append((word.split("=", 1)[1], None))
-        elif assigned := _ASSIGNMENT.fullmatch(word):
-            effects.append((assigned["name"], assigned["value"]))
-        elif not word.startswith("-"):
-            break  # the command env runs
-    return effects
-
-
-def _guarded(name: str, code: str) -> bool:
-    """`${X:-...}`, `${X:=...}` and `[ -z "$X" ]` keep a value that is already set."""
-    return bool(re.search(rf"\$\{{{name}:?[-=]|-z\s+\"?\$\{{?{name}\b", code))
-
-
-def _points_home(value: str, home: str) -> bool:
-    """`$HOME/...`, `${HOME}...`, `~/...`, or a written-out path that really is in home."""
-    if re.search(r"\$\{?HOME\b", value) or value == "~" or value.startswith("~/"):
-        return True
-    return "$" not in value and os.path.isabs(value) and is_within(value, home)
 
 
 # --- the tools themselves (--deep) ----------------------------------------------------------

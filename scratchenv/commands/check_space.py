@@ -4,7 +4,8 @@ import argparse
 
 from scratchenv.commands.verify import add_need_flag
 
-HELP = "exit 1 unless PATH (default: the scratch root) has --need bytes free, e.g. 30G"
+HELP = ("exit 1 unless PATH (default: the scratch root) has --need bytes free, e.g. 30G: "
+        "the smaller of the file system's free space and what your quota leaves")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -15,7 +16,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from scratchenv import output
-    from scratchenv.disk.quota import free_space
+    from scratchenv.config.settings import current_user
+    from scratchenv.disk.room import room
     from scratchenv.errors import ScratchenvError
     from scratchenv.units import format_size
 
@@ -27,11 +29,13 @@ def run(args: argparse.Namespace) -> int:
         need = settings.thresholds.min_free if need is None else need
         path = str(settings.scratch_root) if path is None else path
     try:
-        free = free_space(path)
+        space = room(path, current_user())
     except OSError as error:
         raise ScratchenvError(f"cannot tell free space of {path}: {error.strerror}") from None
-    if free < need:
-        raise ScratchenvError(
-            f"not enough space on {path}: {format_size(free)} free, {format_size(need)} needed")
-    output.say(f"ok: {format_size(free)} free on {path} ({format_size(need)} needed)")
+    for note in space.notes:
+        output.warn(note)
+    short = space.short_of(need)
+    if short is not None:
+        raise ScratchenvError(f"not enough space on {path}: {short}")
+    output.say(f"ok: {space.describe()} on {path} ({format_size(need)} needed)")
     return 0

@@ -4,7 +4,7 @@ import argparse
 import os
 
 from scratchenv.commands import settings_from
-from scratchenv.commands.verify import add_need_flag, add_report_flags, emit
+from scratchenv.commands.verify import add_need_flag, add_report_flags, add_script_flag, emit
 
 HELP = ("the pre-submission checklist: project data, venv, Cargo, rustup, uv and pip on "
         "scratch; home under its limit; room on scratch")
@@ -12,12 +12,15 @@ HELP = ("the pre-submission checklist: project data, venv, Cargo, rustup, uv and
 
 def configure(parser: argparse.ArgumentParser) -> None:
     add_need_flag(parser)
+    add_script_flag(parser)
     add_report_flags(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    from scratchenv.checks.script import check_script
     from scratchenv.checks.verify import checklist_checks, verify
 
     settings = settings_from(args)
-    report = verify(settings, os.environ, need=args.need, checks=checklist_checks(settings))
+    report = verify(settings, os.environ, need=args.need, script=args.script,
+                    checks=[*checklist_checks(settings), check_script])
     return emit(report, args, title="scratchenv checklist")

@@ -38,7 +38,9 @@ def run(args: argparse.Namespace) -> int:
     flags = {name: getattr(args, name) for name in ("root", "project")
              if getattr(args, name, None) is not None}
     settings_rows = []
-    for key, shown, source in explain(settings, flags):
+    explained = explain(settings, flags)
+    project_from = next(source for key, _, source in explained if key == "project")
+    for key, shown, source in explained:
         if key.startswith("thresholds.") and shown.isdigit():
             shown = format_size(int(shown))
         settings_rows.append((key, shown, source))
@@ -50,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
         value = plan.value_in(change, os.environ)
         entry = change.entry
         why = f"{entry.tool}: {entry.docs}" if entry else "activate_venv"
+        if entry is not None and entry.tool == "project":
+            why = f"project {settings.project} ({project_from})"
         if value is None:
             value, why = os.environ.get(change.name, ""), "kept: set by the site (keep_site_values)"
         elif change.node_local and value != change.value:
@@ -61,3 +65,4 @@ def run(args: argparse.Namespace) -> int:
         if change.entry is not None and change.entry.opt_in:
             output.say(f"enabled {change.entry.tool} ({change.name}): {change.entry.caveat}")
     return 0
+

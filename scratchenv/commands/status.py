@@ -10,44 +10,68 @@ if TYPE_CHECKING:
     from scratchenv.checks.status import Overview
     from scratchenv.disk.quota import Quota
 
-HELP = "sizes of every managed location, home usage, scratch free space and quotas"
+HELP = ("sizes of the managed locations (largest first), home usage, scratch free space "
+        "and quotas")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="the data as JSON (schema_version 1)")
+    parser.add_argument("--all", action="store_true",
+                        help="also list the empty locations (folded into one line otherwise)")
+    parser.add_argument("--top", metavar="N", type=int, nargs="?", const=10,
+                        help="also the N (default 10) largest entries directly under the root, "
+                        "like du -s ROOT/*")
 
 
 def run(args: argparse.Namespace) -> int:
     from scratchenv import output
-    from scratchenv.checks.status import collect
+    from scratchenv.checks.status import collect, top_entries
 
+    if args.top is not None and args.top < 1:
+        from scratchenv.errors import ConfigError
+
+        raise ConfigError(f"--top {args.top}: give a number of entries, 1 or more")
     settings = settings_from(args)
     status = collect(settings, os.environ)
+    if args.top is not None:
+        status.top = top_entries(str(settings.scratch_root), args.top)
     if args.json:
         output.write(status.model_dump_json(indent=2) + "\n")
         return 0
-    output.write(render(status))
+    output.write(render(status, everything=args.all))
     return 0
 
 
-def render(status: Overview) -> str:
-    """The status as lines: a table of locations with a bar each, then totals and quotas."""
+def render(status: Overview, *, everything: bool = False) -> str:
+    """The status as lines: the locations largest first with a bar each (empty ones folded
+    into one line unless `everything`), the root's top entries, then totals and quotas."""
     from scratchenv.output import bar
     from scratchenv.units import format_size
 
     lines = []
     biggest = max((loc.bytes for loc in status.locations), default=0) or 1
+    ordered = sorted(status.locations, key=lambda loc: (-loc.bytes, loc.name))
+    empty = [loc for loc in ordered if not loc.exists or loc.files == 0]
+    shown = ordered if everything else [loc for loc in ordered if loc not in empty]
     rows = [("VARIABLE", "SIZE", "FILES", "", "PATH")]
-    for loc in status.locations:
+    for loc in shown:
         size = format_size(loc.bytes) if loc.exists else "-"
         files = str(loc.files) if loc.exists else "-"
-        shown = loc.path if loc.exists else f"{loc.path} (not created yet)"
-        rows.append((loc.name, size, files, bar(loc.bytes / biggest), shown))
+        where = loc.path if loc.exists else f"{loc.path} (not created yet)"
+        rows.append((loc.name, size, files, bar(loc.bytes / biggest), where))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
         cells = [row[0].ljust(widths[0]), row[1].rjust(widths[1]), row[2].rjust(widths[2]),
                  row[3].ljust(widths[3]), row[4]]
         lines.append("  ".join(cells).rstrip())
+    if empty and not everything:
+        lines.append(f"+ {len(empty)} empty or not created yet: "
+                     f"{', '.join(loc.name for loc in empty)} (status --all lists them)")
+    if status.top is not None:
+        lines += ["", f"largest under {status.scratch.path} (like du -s):"]
+        width = max((len(format_size(entry.bytes)) for entry in status.top), default=0)
+        lines += [f"  {format_size(entry.bytes).rjust(width)}  {entry.files:>9} files  "
+                  f"{entry.path}" for entry in status.top]
     lines.append("")
     free = format_size(status.scratch_free) if status.scratch_free is not None else "unknown"
     lines.append(f"scratch {status.scratch.path}: {format_size(status.scratch.bytes)} in "

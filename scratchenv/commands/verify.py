@@ -21,7 +21,8 @@ def add_report_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_const", const="json", dest="format",
                         help="same as --format json (schema: README, 'verify --json')")
     parser.add_argument("-v", "--verbose", action="store_true",
-                        help="human format: list every check, not only problems")
+                        help="human format: list every check; without it, only warnings "
+                        "and failures, then a summary line")
 
 
 def add_need_flag(parser: argparse.ArgumentParser) -> None:
@@ -30,12 +31,17 @@ def add_need_flag(parser: argparse.ArgumentParser) -> None:
                         "(default: thresholds.min_free)")
 
 
+def add_script_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--script", metavar="FILE", type=Path,
+                        help="a job script to check: a line that points a managed variable "
+                        "at home, unsets one, or puts a venv in home fails (exit 1)")
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     add_need_flag(parser)
     parser.add_argument("--deep", action="store_true",
                         help="also ask pip, uv, huggingface_hub, torch, ... where they write")
-    parser.add_argument("--script", metavar="FILE", type=Path,
-                        help="a job script to scan for lines that point variables back at home")
+    add_script_flag(parser)
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--node", action="store_true",
                        help="what matters on a compute node, in seconds (job scripts run it)")

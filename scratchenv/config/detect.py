@@ -5,8 +5,11 @@ from __future__ import annotations
 import glob
 import os
 import re
+import tomllib
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from scratchenv.errors import ConfigError
 from scratchenv.fsutil import nearest_existing
@@ -86,16 +89,34 @@ def problem_with_root(root: Path, *, parent_must_exist: bool = False) -> str | N
     return None
 
 
+NO_ROOT = "no scratch root found"
+"""How the error that no candidate is usable begins (lint-scripts runs without a root)."""
+
+
 def detect_root(environ: Mapping[str, str], user: str, cluster: str | None) -> Path:
     """The first usable candidate; otherwise an error naming every place tried."""
-    tried = []
-    for place, why in candidates(environ, user, cluster):
+    tried = ["SCRATCHENV_ROOT (unset)"]
+    if not environ.get("SCRATCH"):
+        tried.append("$SCRATCH (unset)")
+    places = candidates(environ, user, cluster)
+    if not cluster and not any(why.startswith("/scratch/<cluster>") for _, why in places):
+        tried.append(f"/scratch/<cluster>/users/{user} (no /scratch/*/users/{user}; "
+                     "set `cluster`)")
+    for place, why in places:
         path = Path(place)
         reason = problem_with_root(path, parent_must_exist=(why != "$SCRATCH"))
         if reason is None:
             return path
         tried.append(f"{why}={place} ({reason})")
     raise ConfigError(
-        "no scratch root found; set SCRATCHENV_ROOT or `root` in config. Tried: "
-        + "; ".join(["SCRATCHENV_ROOT (unset)", *tried])
+        f"{NO_ROOT}; set SCRATCHENV_ROOT, or in the config file `root = \"/path\"`, "
+        f"`cluster = \"<name>\"` (for /scratch/<name>/users/{user}) or "
+        f"`profile = \"<name>\"` (one of: {', '.join(sorted(profiles()))}). Tried: "
+        + "; ".join(tried)
     )
+
+
+def profiles() -> dict[str, dict[str, Any]]:
+    """The built-in cluster profiles (profiles.toml), by name."""
+    text = (resources.files("scratchenv.config") / "profiles.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)

@@ -13,7 +13,6 @@ import getpass
 import os
 import re
 import tomllib
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -321,8 +320,7 @@ def default_project_var(project: str) -> str:
 
 
 def profile_defaults(name: str) -> dict[str, Any]:
-    text = (resources.files("scratchenv.config") / "profiles.toml").read_text(encoding="utf-8")
-    profiles = tomllib.loads(text)
+    profiles = detect.profiles()
     if name not in profiles:
         raise ConfigError(f"unknown profile {name!r}; known: {', '.join(sorted(profiles))}")
     return dict(profiles[name])

@@ -16,7 +16,9 @@ from pydantic import BaseModel
 
 from scratchenv.realpaths import mount_point
 
-Source = Literal["lfs", "mmlsquota", "quota", "statvfs"]
+Source = Literal["lfs", "mmlsquota", "quota", "statvfs", "showquota", "diskusage_report",
+                 "beegfs-ctl"]
+Kind = Literal["user", "group", "project", "fileset"]
 TIMEOUT = 20.0
 """Seconds a quota tool may take (a hung Lustre server must not hang verify)."""
 
@@ -50,6 +52,15 @@ class Quota(BaseModel):
     """As the tool names it: a mount point, a device, or a GPFS file system name."""
     bytes: Limit
     files: Limit
+    kind: Kind = "user"
+    """Whose quota: the user's, a group's, a Lustre project's or a GPFS fileset's."""
+    owner: str | None = None
+    """The group, project id or fileset the quota is for (None: the user's own)."""
+
+    def describe(self) -> str:
+        """"your quota" or "group bioinfo's quota", and where it comes from."""
+        whose = "your quota" if self.kind == "user" else f"{self.kind} {self.owner}'s quota"
+        return f"{whose} ({self.source} on {self.filesystem})"
 
 
 # --- sizes and counts as the tools print them --------------------------------------------
@@ -77,8 +88,8 @@ def _grace(token: str | None) -> str | None:
     return None if token in (None, "", "-") else token
 
 
-def _tables(text: str, ends: tuple[str, ...]) -> list[tuple[list[str], list[str]]]:
-    """(header, body lines) of each "Filesystem ... files ..." table in `text`."""
+def _tables(text: str, ends: tuple[str, ...]) -> list[tuple[list[str], list[str], int]]:
+    """(header, body lines, header's line number) of each "Filesystem ... files ..." table."""
     lines = text.splitlines()
     tables = []
     for index, line in enumerate(lines):
@@ -90,7 +101,7 @@ def _tables(text: str, ends: tuple[str, ...]) -> list[tuple[list[str], list[str]
             if following.startswith(ends) or "Filesystem" in following:
                 break
             body.append(following)
-        tables.append((header, body))
+        tables.append((header, body, index))
     return tables
 
 
@@ -121,17 +132,27 @@ def _rows(lines: list[str], width: int) -> list[list[str]]:
 _LFS_END = ("Disk quotas", "uid ", "gid ", "prj ")
 
 
+_LFS_KINDS: dict[str, Kind] = {"usr": "user", "grp": "group", "prj": "project"}
+_LFS_TITLE = re.compile(r"Disk quotas for (?P<kind>usr|grp|prj) (?P<owner>\S+)")
+
+
 def parse_lfs(text: str) -> list[Quota]:
-    """`lfs quota [-h] -u USER MOUNT`: kbytes (or sizes with -h), files, limits, grace."""
+    """`lfs quota [-h] -u USER | -g GROUP | -p PROJID MOUNT`: kbytes (or sizes with -h),
+    files, limits, grace; whose quota from the "Disk quotas for usr|grp|prj" line."""
     quotas: list[Quota] = []
-    for header, body in _tables(text, _LFS_END):
+    lines = text.splitlines()
+    for header, body, index in _tables(text, _LFS_END):
         scale = 1024 if header[1] == "kbytes" else 1
         for row in _rows(body, 9):
             name, cells = row[0], row[1:9]
             used, _ = _value(cells[0], base=1024, scale=scale)
             files, _ = _value(cells[4], base=1000)
+            title = next((match for line in reversed(lines[:index])
+                          if (match := _LFS_TITLE.match(line.strip()))), None)
+            kind: Kind = _LFS_KINDS[title["kind"]] if title else "user"
             quotas.append(Quota(
-                source="lfs", filesystem=name,
+                source="lfs", filesystem=name, kind=kind,
+                owner=title["owner"] if title and kind != "user" else None,
                 bytes=Limit(used=used, soft=_limit(cells[1], base=1024, scale=scale),
                             hard=_limit(cells[2], base=1024, scale=scale), grace=_grace(cells[3])),
                 files=Limit(used=files, soft=_limit(cells[5], base=1000),
@@ -147,7 +168,7 @@ def parse_quota(text: str) -> list[Quota]:
     """`quota [-s]`: space (1K blocks without -s), files; a grace column appears only after
     a value marked `*` (over its soft limit). Sizes are 1024-based, file counts 1000-based."""
     quotas: list[Quota] = []
-    for _, body in _tables(text, ("Disk quotas",)):
+    for _, body, _ in _tables(text, ("Disk quotas",)):
         for row in _rows(body, 7):
             name, cells = row[0], row[1:]
             # Without -s the column is "blocks" of 1 KiB; with -s sizes carry a unit.
@@ -169,7 +190,8 @@ def parse_quota(text: str) -> list[Quota]:
 
 # --- mmlsquota (GPFS / IBM Storage Scale) ----------------------------------------------------
 
-_TYPES = {"USR", "GRP", "FILESET"}
+_KINDS: dict[str, Kind] = {"USR": "user", "GRP": "group", "FILESET": "fileset"}
+_TYPES = set(_KINDS)
 
 
 def parse_mmlsquota(text: str) -> list[Quota]:
@@ -177,8 +199,11 @@ def parse_mmlsquota(text: str) -> list[Quota]:
     with or without a Fileset column; "no limits" rows carry no numbers and are skipped."""
     quotas: list[Quota] = []
     scale = 1024
+    group = None
     for line in text.splitlines():
         tokens = line.split()
+        if tokens[:4] == ["Disk", "quotas", "for", "group"] and len(tokens) > 4:
+            group = tokens[4]
         if tokens[:1] == ["Filesystem"]:
             # "KB" columns are KiB; with --block-size auto the column is "blocks" with units.
             scale = 1024 if "KB" in tokens else 1
@@ -193,8 +218,10 @@ def parse_mmlsquota(text: str) -> list[Quota]:
         used, soft, hard, doubt = left[kind + 1:kind + 5]
         size = partial(_limit, base=1024, scale=scale)
         files = [_value(token, base=1000)[0] for token in right[:4]]
+        kind_of = _KINDS[left[kind]]
+        owner = {"user": None, "group": group, "fileset": left[kind - 1]}[kind_of]
         quotas.append(Quota(
-            source="mmlsquota", filesystem=name,
+            source="mmlsquota", filesystem=name, kind=kind_of, owner=owner,
             bytes=Limit(used=_value(used, base=1024, scale=scale)[0], soft=size(soft),
                         hard=size(hard), in_doubt=_value(doubt, base=1024, scale=scale)[0],
                         grace=_gpfs_grace(left[kind + 5:])),
@@ -235,11 +262,15 @@ def _unescape(field: str) -> str:
     return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), field)
 
 
-def user_quota(path: str, user: str) -> Quota | None:
-    """The user's quota on the file system holding `path`, from the first tool that answers;
-    None when no quota tool knows it (statvfs says nothing about one user)."""
+def user_quota(path: str, user: str, *, timeout: float = TIMEOUT) -> Quota | None:
+    """The user's quota on the file system holding `path`, from the first tool that answers
+    (all of them together within `timeout` seconds); None when no quota tool knows it
+    (statvfs says nothing about one user)."""
+    import time
+
     from scratchenv import proc
 
+    deadline = time.monotonic() + timeout
     source, point, fstype = mount_of(path)
     attempts = []
     if fstype == "lustre" and proc.which("lfs"):
@@ -249,7 +280,8 @@ def user_quota(path: str, user: str) -> Quota | None:
     if proc.which("quota"):
         attempts.append((["quota", "-s", "-u", user], parse_quota))
     for argv, parse in attempts:
-        text = _run(argv)
+        left = deadline - time.monotonic()
+        text = run_tool(argv, timeout=left) if left > 0 else None
         if text is None:
             continue
         try:
@@ -271,12 +303,13 @@ def pick(quotas: list[Quota], *, source: str, point: str) -> Quota | None:
     return None
 
 
-def _run(argv: list[str]) -> str | None:
+def run_tool(argv: list[str], *, timeout: float = TIMEOUT) -> str | None:
+    """A quota tool's stdout, or None (missing, no answer in time, nothing printed)."""
     from scratchenv import proc
     from scratchenv.errors import ScratchenvError
 
     try:
-        result = proc.run(argv, timeout=TIMEOUT)
+        result = proc.run(argv, timeout=timeout)
     except ScratchenvError:
         return None
     # `quota` exits 1 when over quota but still prints the table.

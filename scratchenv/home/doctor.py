@@ -12,7 +12,7 @@ Only the first two kinds are *fixable*: `scratchenv migrate` fixes them.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -78,9 +78,12 @@ class _Sizes:
         return max(nbytes, 0), max(files, 0)
 
 
-def findings(settings: Settings, plan: Plan, checkout: str | None = None) -> list[Diagnosis]:
+def findings(settings: Settings, plan: Plan, checkout: str | None = None,
+             environ: Mapping[str, str] | None = None) -> list[Diagnosis]:
     """Everything doctor reports, in a stable order; `checkout` is the git worktree it runs
-    in (its `.art/` and `checkpoints/` directories are reported)."""
+    in (its `.art/` and `checkpoints/` directories are reported); `environ`: the live one
+    by default."""
+    environ = os.environ if environ is None else environ
     home = plan.home
     sizes = _Sizes()
     found: list[Diagnosis] = []
@@ -103,7 +106,8 @@ def findings(settings: Settings, plan: Plan, checkout: str | None = None) -> lis
         if kept:
             action += f"; leaves {kept}"
         found.append(Diagnosis("movable", source, nbytes, files, True,
-                             f"{move.tool} ({move.var} unset)", action, move.tool))
+                             f"{move.tool} ({_why_in_home(move.var, environ)})", action,
+                             move.tool))
     checkout_venvs = [(path, sizes(path).bytes) for path in venvs.in_home(plan)]
     for move in venvs.moves(plan, settings.thresholds.large_venv, checkout_venvs):
         usage = sizes(move.source)
@@ -123,6 +127,15 @@ def findings(settings: Settings, plan: Plan, checkout: str | None = None) -> lis
         found.append(Diagnosis("purge", risk.path, 0, risk.old_files, False,
                              f"{risk.place} on scratch near the purge age", risk.describe()))
     return found
+
+
+def _why_in_home(var: str, environ: Mapping[str, str]) -> str:
+    """Why the tool's data is still in home: the variable is unset, or it is set and this
+    is what was written before it was."""
+    value = environ.get(var)
+    if not value:
+        return f"{var} unset"
+    return f"{var} is set to {value}; this was written before"
 
 
 def _old_checkpoints(plan: Plan, checkout: str | None, sizes: _Sizes) -> list[Diagnosis]:

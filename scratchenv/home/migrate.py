@@ -4,10 +4,11 @@ Which place belongs to which entry is `moves.py`'s job; moving one tree safely i
 `transfer.py`'s. Here: the plan for a run (surveys), the free-space check, the journal that
 marks a run as interrupted, and `--link`.
 
-Running out of space: refused up front when statvfs says the destination is too small
-(exit 1, nothing written); when it fills up anyway mid-way (quotas statvfs does not see,
-other writers), the run stops at once with exit 1, nothing removed from home, and the
-complete copies made so far kept so that a re-run, after freeing space, continues.
+Running out of space: refused up front when the destination is too small, by its free
+space or by the quota that applies (disk/room.py; exit 1, nothing written); when it fills
+up anyway mid-way (a quota no tool reported, other writers), the run stops at once with
+exit 1, nothing removed from home, and the complete copies made so far kept so that a
+re-run, after freeing space, continues.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from scratchenv.disk.room import Room, room
 from scratchenv.errors import ScratchenvError
 from scratchenv.fsutil import atomic_write, makedirs_private
 from scratchenv.home.moves import (
@@ -72,23 +74,24 @@ class SpaceCheck:
     path: str
     need_bytes: int
     need_inodes: int
-    free_bytes: int
-    free_inodes: int | None
-    """None when the file system does not count inodes."""
+    room: Room
+    """Free space and files: the file system's, or less when a quota leaves less."""
 
     @property
     def ok(self) -> bool:
-        inodes_ok = self.free_inodes is None or self.need_inodes <= self.free_inodes
-        return self.need_bytes <= self.free_bytes and inodes_ok
+        return self.room.short_of(self.need_bytes, self.need_inodes) is None
 
     def describe(self) -> str:
         if not (self.need_bytes or self.need_inodes):
             return f"{self.path}: nothing to copy (the same file system: hard links)"
         need = f"needs {format_size(self.need_bytes)} and {self.need_inodes:,} inodes"
-        free = f"{format_size(self.free_bytes)} free"
-        if self.free_inodes is not None:
-            free += f", {self.free_inodes:,} inodes"
-        return f"{self.path} {need}; has {free}: {'ok' if self.ok else 'NOT ENOUGH'}"
+        short = self.room.short_of(self.need_bytes, self.need_inodes)
+        if short is not None:
+            return f"{self.path} {need}: NOT ENOUGH, {short}"
+        free = self.room.describe()
+        if self.room.files is not None:
+            free += f", {self.room.files:,} inodes"
+        return f"{self.path} {need}; has {free}: ok"
 
 
 @dataclass
@@ -143,12 +146,11 @@ def prepare(plan: Plan, names: Sequence[str] = (),
     return steps
 
 
-def free_space_and_inodes(path: str) -> tuple[int, int | None]:
-    """(bytes, inodes) available to us on the file system of `path` (or its nearest parent)."""
-    while not os.path.exists(path):
-        path = os.path.dirname(path)
-    vfs = os.statvfs(path)
-    return vfs.f_bavail * vfs.f_frsize, (vfs.f_favail if vfs.f_files else None)
+def room_at(path: str) -> Room:
+    """The room under `path` (or its nearest parent): statvfs, and the quotas that apply."""
+    from scratchenv.config.settings import current_user
+
+    return room(path, current_user())
 
 
 def _device_and_mount(path: str) -> tuple[int, str]:
@@ -173,8 +175,7 @@ def space_checks_for(moves: Sequence[tuple[str, Survey]]) -> list[SpaceCheck]:
         needs[device] = (first, b + nbytes, i + inodes)
     checks = []
     for path, nbytes, inodes in needs.values():
-        free_bytes, free_inodes = free_space_and_inodes(path)
-        checks.append(SpaceCheck(path, nbytes, inodes, free_bytes, free_inodes))
+        checks.append(SpaceCheck(path, nbytes, inodes, room_at(path)))
     return checks
 
 

@@ -167,12 +167,8 @@ def read_script(submission: Submission) -> str:
 
 
 def blocking(report: Report) -> list[Finding]:
-    """What stops a submission: any failure, and any script line that points a variable
-    back at home or unsets it (only a warning for `verify`: here it is the thing to stop
-    before the job wastes its allocation)."""
-    return [finding for finding in report.findings
-            if finding.status == "fail"
-            or (finding.status == "warn" and finding.check.startswith("script."))]
+    """What stops a submission: the failures, the same ones that make `verify` exit 1."""
+    return [finding for finding in report.findings if finding.status == "fail"]
 
 
 def gate(settings: Settings, environ: Mapping[str, str], submission: Submission) -> Report:

@@ -24,24 +24,27 @@ REPORT = Report(findings=[
 OK = Report(findings=REPORT.findings[:3])
 
 
-def test_human_checklist_one_line_per_subject_and_every_fix() -> None:
-    text = render(REPORT, "human")
-    lines = text.splitlines()
-    assert lines[0] == "✓ /scratch/u: 812G free"
-    assert "✗ HF_HOME: /scratch/u/hf (really /home/u/hf) is inside home" in lines
-    assert "    fix: replace the symlink on the way to /scratch/u/hf with a directory on scratch" \
-        in lines
-    assert "! PIP_CACHE_DIR: /scratch/u/pip is group-writable" in lines
-    assert "    fix: chmod g-w /scratch/u/pip" in lines
-    assert "- torch: torch is not installed" in lines
-    assert lines[-1] == ("scratchenv verify: FAILED (3 passed, 1 warnings, 1 failed, "
-                         "1 skipped)")
-    assert render(OK, "human").splitlines()[-1].startswith("scratchenv verify: ok")
+def test_human_default_shows_only_problems_and_the_summary() -> None:
+    # verify -h says the default shows only problems: no ✓ or - line without -v.
+    lines = render(REPORT, "human").splitlines()
+    assert lines == [
+        "✗ HF_HOME: /scratch/u/hf (really /home/u/hf) is inside home",
+        "    fix: replace the symlink on the way to /scratch/u/hf with a directory on scratch",
+        "! PIP_CACHE_DIR: /scratch/u/pip is group-writable",
+        "    fix: chmod g-w /scratch/u/pip",
+        "scratchenv verify: FAILED (3 passed, 1 warnings, 1 failed, 1 skipped)",
+    ]
+    assert render(OK, "human").splitlines() == [
+        "scratchenv verify: ok (3 passed, 0 warnings, 0 failed, 0 skipped)"]
 
 
 def test_human_verbose_lists_every_finding() -> None:
-    assert len(render(REPORT, "human", verbose=True).splitlines()) > len(
-        render(REPORT, "human").splitlines())
+    lines = render(REPORT, "human", verbose=True).splitlines()
+    assert lines[0] == "✓ /scratch/u: 812G free"
+    assert "✓ HF_HOME: set to /scratch/u/hf" in lines
+    assert "- torch: torch is not installed" in lines
+    assert "    fix: chmod g-w /scratch/u/pip" in lines
+    assert len(lines) == len(REPORT.findings) + 2 + 1  # every finding, two fixes, summary
 
 
 def test_json_document() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -56,8 +57,8 @@ def test_warnings_follow_the_thresholds(place: Place, monkeypatch: pytest.Monkey
 def test_status_command_shows_bars_and_json(place: Place) -> None:
     settings = place.settings()
     environ = place.activated(settings)
-    fill(Path(environ["HF_HOME"]), 20, 100_000)
     fill(Path(environ["UV_CACHE_DIR"]), 2, 100_000)
+    fill(Path(environ["HF_HOME"]), 20, 100_000)
     result = cli("status", env=environ)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -65,12 +66,60 @@ def test_status_command_shows_bars_and_json(place: Place) -> None:
     uv = next(line for line in lines if line.startswith("UV_CACHE_DIR"))
     assert hf.count("█") == 20  # the biggest fills its bar
     assert 1 <= uv.count("█") < 5
-    assert "(not created yet)" in next(line for line in lines if line.startswith("TORCH_HOME"))
     assert any(line.startswith("home ") for line in lines)
     document = json.loads(cli("status", "--json", env=environ).stdout)
     assert document["schema_version"] == 1
     assert {loc["name"] for loc in document["locations"]} >= {"HF_HOME", "UV_CACHE_DIR"}
     assert document["quotas"][0]["files"]["used"] > 0
+
+
+def test_status_sorts_by_size_and_folds_the_empty_ones(place: Place) -> None:
+    # The issue: 45 rows in catalogue order, mostly empty.
+    settings = place.settings()
+    environ = place.activated(settings)
+    fill(Path(environ["PIP_CACHE_DIR"]), 1, 10_000)
+    fill(Path(environ["TORCH_HOME"]), 5, 100_000)
+    fill(Path(environ["UV_CACHE_DIR"]), 2, 100_000)
+    Path(environ["CARGO_HOME"]).mkdir(parents=True)  # created, nothing in it: empty too
+    lines = cli("status", env=environ).stdout.splitlines()
+    table = lines[1:lines.index("") if "" in lines else None]
+    names = [line.split()[0] for line in table if not line.startswith("+")]
+    assert names[:3] == ["TORCH_HOME", "UV_CACHE_DIR", "PIP_CACHE_DIR"]
+    assert "CARGO_HOME" not in names and "WANDB_DIR" not in names
+    [folded] = [line for line in table if line.startswith("+ ")]
+    assert "empty or not created yet" in folded and "CARGO_HOME" in folded
+    assert "WANDB_DIR" in folded and "status --all" in folded
+    everything = cli("status", "--all", env=environ).stdout.splitlines()
+    rows = [line.split()[0] for line in everything if line.split()[:1] and
+            line.split()[0].isupper() and "_" in line.split()[0]]
+    assert {"CARGO_HOME", "WANDB_DIR", "TORCH_HOME"} <= set(rows)
+    assert "(not created yet)" in next(line for line in everything
+                                       if line.startswith("WANDB_DIR"))
+    assert not any(line.startswith("+ ") for line in everything)
+
+
+def test_status_top_breaks_the_root_down_like_du(place: Place) -> None:
+    settings = place.settings()
+    environ = place.activated(settings)
+    fill(place.root / "big", 30, 100_000)
+    fill(place.root / "small", 2, 4096)
+    fill(Path(environ["UV_CACHE_DIR"]), 3, 50_000)  # under root/cache
+    result = cli("status", "--top", "2", env=environ)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    at = lines.index(f"largest under {place.root} (like du -s):")
+    top = lines[at + 1:at + 3]
+    assert top[0].endswith(f"{place.root}/big") and top[1].endswith(f"{place.root}/cache")
+
+
+    du = subprocess.run(["du", "-s", "--block-size=1", str(place.root / "big")],
+                        capture_output=True, text=True, check=True).stdout.split()[0]
+    document = json.loads(cli("status", "--top", "--json", env=environ).stdout)
+    assert document["top"][0]["path"] == f"{place.root}/big"
+    assert document["top"][0]["bytes"] == int(du)
+    assert {entry["path"] for entry in document["top"]} == {
+        f"{place.root}/{name}" for name in ("big", "small", "cache")}
+    assert cli("status", "--top", "0", env=environ).returncode == 2
 
 
 def test_check_space(place: Place) -> None:

@@ -16,13 +16,19 @@ K, M, G, T = 1024, 1024**2, 1024**3, 1024**4
 
 
 def parsed(name: str) -> list[Quota]:
+    from scratchenv.disk import quota_sources
+
     parse = {"lfs": quota.parse_lfs, "quota": quota.parse_quota,
-             "mmlsquota": quota.parse_mmlsquota}[name.split("-")[0]]
+             "mmlsquota": quota.parse_mmlsquota, "beegfs": quota_sources.parse_beegfs,
+             "showquota": quota_sources.parse_showquota,
+             "diskusage_report": quota_sources.parse_diskusage_report,
+             }[name.split("-")[0]]
     return parse((FIXTURES / name).read_text())
 
 
 def test_every_fixture_parses_to_something() -> None:
-    names = sorted(path.name for path in FIXTURES.glob("*.txt"))
+    names = sorted(path.name for path in [*FIXTURES.glob("*.txt"), *FIXTURES.glob("*.json")]
+                   if not path.name.startswith(("lfs-project-", "mmlsattr-")))
     assert len(names) >= 12
     for name in names:
         assert parsed(name), name

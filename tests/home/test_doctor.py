@@ -56,6 +56,20 @@ def test_reports_each_default_with_sizes_and_what_migrate_does(home, tmp_path, c
     assert "~/.cache/pip" in out and "3 finding(s) `scratchenv migrate` fixes" in out
 
 
+def test_data_left_behind_says_the_variable_is_set(home, tmp_path, monkeypatch, capsys):
+    # The issue: "huggingface (HF_HOME unset)" although HF_HOME was set (to scratch).
+    put(home / ".cache" / "huggingface" / "hub" / "m")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "scratch" / "cache" / "huggingface"))
+    _, report = doctor_json(capsys)
+    [hf] = [f for f in report["findings"] if f.get("tool") == "huggingface"]
+    assert "HF_HOME unset" not in hf["what"]
+    assert f"HF_HOME is set to {tmp_path}/scratch/cache/huggingface" in hf["what"]
+    monkeypatch.delenv("HF_HOME")
+    _, report = doctor_json(capsys)
+    [hf] = [f for f in report["findings"] if f.get("tool") == "huggingface"]
+    assert "HF_HOME unset" in hf["what"]
+
+
 def test_the_pinned_token_alone_is_not_a_finding(home, capsys):
     put(home / ".cache" / "huggingface" / "token", b"t")
     code, report = doctor_json(capsys)

@@ -26,6 +26,7 @@ from fs_helpers import (
 )
 
 from scratchenv.config.settings import load_settings
+from scratchenv.disk.room import Room
 from scratchenv.home import migrate
 from scratchenv.home.transfer import KILL_ENV, PART_PREFIX
 from scratchenv.main import main
@@ -424,6 +425,23 @@ def test_refuses_up_front_when_the_destination_is_too_small(tmp_path, monkeypatc
         assert not (tiny / "scratch" / "cache").exists()
 
 
+def test_refuses_up_front_when_the_quota_leaves_too_little(tmp_path, monkeypatch, capsys):
+    """The file system has room; the quota (as the tools report it, disk/room.py) does not."""
+    needs_root()
+    home = tmp_path / "home"
+    with second_fs(tmp_path / "roomy", "16m") as roomy:
+        isolate(monkeypatch, home, roomy / "scratch")
+        make_tree(home / ".cache" / "pip", files=10, big=1_000_000)
+        before = snapshot(home)
+        binding = "your quota (lfs on /scratch): hard limit 100G, 99.99G used"
+        monkeypatch.setattr(migrate, "room_at", lambda path: Room(
+            path, 10_000, binding, None, "the file system"))
+        assert cli("migrate", "pip", "--apply", "--yes") == 1
+        err = capsys.readouterr().err
+        assert "not enough space, nothing moved" in err and f"limited by {binding}" in err
+        assert snapshot(home) == before
+
+
 def test_a_disk_that_fills_up_midway_stops_cleanly(tmp_path, monkeypatch, capsys):
     """statvfs can say there is room when there is not (quotas it does not see, other
     writers): pretend it said so, and let the real tmpfs run out."""
@@ -434,7 +452,8 @@ def test_a_disk_that_fills_up_midway_stops_cleanly(tmp_path, monkeypatch, capsys
         source = home / ".cache" / "pip"
         make_tree(source, files=40, big=2_000_000)
         before = snapshot(source)
-        monkeypatch.setattr(migrate, "free_space_and_inodes", lambda path: (10**12, None))
+        monkeypatch.setattr(migrate, "room_at", lambda path: Room(
+            path, 10**12, "the file system", None, "the file system"))
 
         assert cli("migrate", "pip", "--apply", "--yes") == 1
         err = capsys.readouterr().err
