@@ -55,11 +55,12 @@ _STEP = re.compile(r"checkpoint-(\d+)")
 def checkpoint_root(settings: Settings) -> Path:
     """The directory that holds every checkpoint directory; nothing outside it is deleted."""
     parent = os.path.dirname(settings.checkpoints.layout)
-    return settings.scratch_root / parent if parent else settings.scratch_root
+    base = settings.root_for("checkpoints")  # the persistent root when there is one
+    return base / parent if parent else base
 
 
 def directory_for(settings: Settings, dir_id: str) -> Path:
-    return settings.scratch_root / settings.checkpoints.layout.replace("{id}", dir_id)
+    return settings.root_for("checkpoints") / settings.checkpoints.layout.replace("{id}", dir_id)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
     if rows:
         output.table(rows, headers=("GROUP", "VARIABLE", "PATH", "SIZE", "FILES"))
     else:
-        output.say(f"nothing to clean: no {args.what} location exists under {plan.root}")
+        output.say(f"nothing to clean: no {args.what} location exists under "
+                   f"{' or '.join(plan.roots)}")
     for target in refused:
         output.warn(f"{target.var}: {target.path}: {target.problem}")
     if not args.apply:

@@ -25,6 +25,8 @@ def run(args: argparse.Namespace) -> int:
         output.write(renderer(args.format).render(plan, os.environ))
         return 0
     output.say(f"scratch root: {plan.root}")
+    if plan.persistent_root:
+        output.say(f"persistent root: {plan.persistent_root}")
     rows = []
     for change in plan.variables:
         value = plan.value_in(change, os.environ)

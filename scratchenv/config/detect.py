@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -11,11 +12,20 @@ from scratchenv.errors import ConfigError
 from scratchenv.fsutil import nearest_existing
 
 
-def candidates(environ: Mapping[str, str], user: str, cluster: str | None) -> list[tuple[str, str]]:
-    """(place, why) pairs in the order they are tried; SCRATCHENV_ROOT is the settings' job."""
+def candidates(environ: Mapping[str, str], user: str, cluster: str | None,
+               scratch_subdir: str | None = None) -> list[tuple[str, str]]:
+    """(place, why) pairs in the order they are tried; SCRATCHENV_ROOT is the settings' job.
+
+    `scratch_subdir` is for sites whose $SCRATCH is the file system's top (FASRC:
+    $SCRATCH/<lab>/$USER): the root is $SCRATCH/<scratch_subdir> with {user} filled in.
+    """
     places: list[tuple[str, str]] = []
     if environ.get("SCRATCH"):
-        places.append((environ["SCRATCH"], "$SCRATCH"))
+        if scratch_subdir:
+            top = environ["SCRATCH"].rstrip("/")
+            places.append((f"{top}/{scratch_subdir.format(user=user)}", "$SCRATCH/<scratch_subdir>"))
+        else:
+            places.append((environ["SCRATCH"], "$SCRATCH"))
     if cluster:
         places.append((f"/scratch/{cluster}/users/{user}", "/scratch/<cluster>/users/$USER"))
     else:
@@ -23,18 +33,22 @@ def candidates(environ: Mapping[str, str], user: str, cluster: str | None) -> li
             places.append((match, "/scratch/<cluster>/users/$USER"))
     places += [
         (f"/scratch/{user}", "/scratch/$USER"),
+        (f"/scratch/gpfs/{user}", "/scratch/gpfs/$USER"),
         (f"/lustre/scratch/{user}", "/lustre/scratch/$USER"),
         (f"/gpfs/scratch/{user}", "/gpfs/scratch/$USER"),
     ]
     return places
 
 
-def problem_with_root(root: Path, *, parent_must_exist: bool = False) -> str | None:
+def problem_with_root(root: Path, *, parent_must_exist: bool = False,
+                      group_ok: bool = False) -> str | None:
     """Why `root` cannot be the scratch root, or None when it can.
 
     A root must be an existing directory owned by the user, or creatable: for an explicit
     setting under any ancestor the user may write; for a guess, directly in an existing,
-    writable parent (a guess must not conjure /scratch out of a writable /).
+    writable parent (a guess must not conjure /scratch out of a writable /). With `group_ok`
+    (a root the user set explicitly) a group project directory also does: one of the user's
+    groups owns it, may write it, and it is not world-writable.
     """
     if not root.is_absolute():
         return f"{root} is not an absolute path"
@@ -43,6 +57,8 @@ def problem_with_root(root: Path, *, parent_must_exist: bool = False) -> str | N
             return f"{root} exists but is not a directory"
         owner = root.stat().st_uid
         if owner != os.getuid():
+            if group_ok and is_group_root(root):
+                return None
             return f"{root} is owned by uid {owner}, not by you (uid {os.getuid()})"
         return None
     ancestor = root.parent if parent_must_exist else nearest_existing(root)
@@ -55,12 +71,25 @@ def problem_with_root(root: Path, *, parent_must_exist: bool = False) -> str | N
     return None
 
 
-def detect_root(environ: Mapping[str, str], user: str, cluster: str | None) -> Path:
+def is_group_root(root: Path | str) -> bool:
+    """A shared project directory: owned by one of the user's groups, group-writable (and
+    writable by the user), not world-writable."""
+    try:
+        st = os.stat(root)
+    except OSError:
+        return False
+    return (st.st_gid in {os.getgid(), *os.getgroups()}
+            and bool(st.st_mode & stat.S_IWGRP) and not st.st_mode & stat.S_IWOTH
+            and os.access(root, os.W_OK | os.X_OK))
+
+
+def detect_root(environ: Mapping[str, str], user: str, cluster: str | None,
+                scratch_subdir: str | None = None) -> Path:
     """The first usable candidate; otherwise an error naming every place tried."""
     tried = []
-    for place, why in candidates(environ, user, cluster):
+    for place, why in candidates(environ, user, cluster, scratch_subdir):
         path = Path(place)
-        reason = problem_with_root(path, parent_must_exist=(why != "$SCRATCH"))
+        reason = problem_with_root(path, parent_must_exist=not why.startswith("$SCRATCH"))
         if reason is None:
             return path
         tried.append(f"{why}={place} ({reason})")

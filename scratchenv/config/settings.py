@@ -121,6 +121,19 @@ class Checkpoints(BaseModel):
         return value
 
 
+Tier = Literal["scratch", "persistent"]
+GROUPS = ("cache", "env", "toolchain", "data", "run", "checkpoints")
+"""What a tier can be chosen for: the catalogue's groups, and checkpoint directories."""
+DEFAULT_TIERS: dict[str, Tier] = {"env": "persistent", "toolchain": "persistent",
+                                  "checkpoints": "persistent"}
+"""With a persistent root: what a purge must not delete goes there; the rest stays on scratch."""
+
+
+def group_name(group: str) -> str:
+    """A catalogue group in the tier vocabulary (the project venv's "venv" is an "env")."""
+    return "env" if group == "venv" else group
+
+
 class Project(BaseModel):
     """Where one project's venv and data live, and the variables that name them."""
 
@@ -146,6 +159,18 @@ class Settings(BaseSettings):
     )
 
     root: Path | None = Field(default=None, description="the scratch root; detected when unset")
+    persistent_root: Path | None = Field(
+        default=None, description="a second, non-purged root (e.g. $WORK) for the groups "
+        "`tiers` puts there; unset: everything on the scratch root"
+    )
+    tiers: dict[str, Tier] = Field(
+        default_factory=dict, description="group -> \"scratch\" or \"persistent\" (defaults: "
+        "env, toolchain and checkpoints persistent when persistent_root is set)"
+    )
+    scratch_subdir: str | None = Field(
+        default=None, description="a detected $SCRATCH is the file system's top: use "
+        "$SCRATCH/<this> ({user} is $USER), e.g. \"mylab/{user}\""
+    )
     project: str | None = Field(default=None, description="project name, e.g. nanochat")
     project_var: VariableName | None = Field(
         default=None, description="the project's data variable (default: <PROJECT>_BASE_DIR)"
@@ -198,7 +223,7 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a project name (letters, digits, . _ -)")
         return value
 
-    @field_validator("root", mode="before")
+    @field_validator("root", "persistent_root", mode="before")
     @classmethod
     def _root_is_not_empty(cls, value: Any) -> Any:
         # SCRATCHENV_ROOT=$SCRATCH with SCRATCH unset; Path("") would be "." (relative).
@@ -206,7 +231,7 @@ class Settings(BaseSettings):
             raise ValueError("empty; set it to an absolute path, or unset it to detect the root")
         return value
 
-    @field_validator("root")
+    @field_validator("root", "persistent_root")
     @classmethod
     def _root_is_absolute(cls, value: Path | None) -> Path | None:
         if value is None:
@@ -214,6 +239,28 @@ class Settings(BaseSettings):
         value = value.expanduser()
         if not value.is_absolute():
             raise ValueError(f"{value} is relative; the scratch root must be an absolute path")
+        return value
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers_name_groups(cls, value: dict[str, Tier]) -> dict[str, Tier]:
+        unknown = sorted({group_name(group) for group in value} - set(GROUPS))
+        if unknown:
+            raise ValueError(f"unknown group {', '.join(unknown)}; groups: {', '.join(GROUPS)}")
+        return {group_name(group): tier for group, tier in value.items()}
+
+    @field_validator("scratch_subdir")
+    @classmethod
+    def _subdir_is_relative(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = value.split("/")
+        if value.startswith("/") or any(part in ("", ".", "..") for part in parts):
+            raise ValueError(f"{value!r} must be a relative path under $SCRATCH, without ..")
+        try:
+            value.format(user="u")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError(f"{value!r}: the only placeholder is {{user}}") from None
         return value
 
     @field_validator("vars")
@@ -239,11 +286,26 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _settle_root(self) -> Settings:
         if self.root is None:
-            self.root = detect.detect_root(os.environ, current_user(), self.cluster)
+            self.root = detect.detect_root(os.environ, current_user(), self.cluster,
+                                           self.scratch_subdir)
         else:
-            reason = detect.problem_with_root(self.root)
+            reason = detect.problem_with_root(self.root, group_ok=True)
             if reason:
                 raise ConfigError(f"scratch root unusable: {reason}")
+        return self
+
+    @model_validator(mode="after")
+    def _settle_persistent_root(self) -> Settings:
+        if self.persistent_root is None:
+            if "persistent" in self.tiers.values():
+                raise ConfigError("tiers puts a group on the persistent root, but "
+                                  "persistent_root is not set")
+            return self
+        reason = detect.problem_with_root(self.persistent_root, group_ok=True)
+        if reason:
+            raise ConfigError(f"persistent root unusable: {reason}")
+        if self.persistent_root == self.root:
+            self.persistent_root = None  # one root: nothing to choose
         return self
 
     # Derived values: the rest of scratchenv reads these, never re-derives them.
@@ -252,6 +314,20 @@ class Settings(BaseSettings):
     def scratch_root(self) -> Path:
         assert self.root is not None  # settled by the validator
         return self.root
+
+    def tier_of(self, group: str) -> Tier:
+        """Which root holds `group` (a catalogue group, or "checkpoints")."""
+        if self.persistent_root is None:
+            return "scratch"
+        group = group_name(group)
+        return self.tiers.get(group, DEFAULT_TIERS.get(group, "scratch"))
+
+    def root_for(self, group: str) -> Path:
+        """The root that holds `group`: the one place that decides it."""
+        if self.tier_of(group) == "persistent":
+            assert self.persistent_root is not None
+            return self.persistent_root
+        return self.scratch_root
 
     @property
     def home(self) -> Path:
@@ -292,8 +368,16 @@ def profile_defaults(name: str) -> dict[str, Any]:
     if name not in profiles:
         raise ConfigError(f"unknown profile {name!r}; known: {', '.join(sorted(profiles))}")
     user = current_user()
-    return {key: value.format(user=user) if isinstance(value, str) else value
-            for key, value in profiles[name].items()}
+    defaults = {}
+    for key, value in profiles[name].items():
+        if isinstance(value, str):
+            try:
+                value = value.format(user=user, env=os.environ)
+            except KeyError as missing:
+                raise ConfigError(f"profile {name!r}: {key} = {value!r} needs ${missing.args[0]}, "
+                                  "which is not set; set it, or set {key} yourself") from None
+        defaults[key] = value
+    return defaults
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -1,9 +1,10 @@
-"""`scratchenv clean`: remove the plan's locations on scratch, by group, never outside the root.
+"""`scratchenv clean`: remove the plan's locations by group, never outside their own root.
 
 The cleanup steps users ran by hand (`rm -rf "$UV_CACHE_DIR" ...`) as data: each
 catalogue entry has a group (cache, toolchain, data, venv) and clean removes the locations
 of the chosen groups. Safety, in the order it is checked:
-- a location must lie strictly inside the root once every symlink *above* it is resolved;
+- a location must lie strictly inside its own root (the scratch root, or the persistent
+  root for the groups the tiers put there) once every symlink *above* it is resolved;
   one that leads elsewhere is refused and left alone;
 - a location that is itself a symlink is removed as a link (its target is never touched);
 - inside, the tree is removed by shutil.rmtree's fd-based walk, which unlinks symlinks
@@ -71,7 +72,9 @@ def targets(plan: Plan, which: str) -> list[Target]:
         if any(inside(path, t.path) for t in found):
             continue
         found = [t for t in found if not below(t.path, path)]
-        found.append(Target(change.name, entry.group, path, _problem(path, plan.root)))
+        # Inside ITS root: a cache must be under scratch, a venv under the persistent root.
+        found.append(Target(change.name, entry.group, path,
+                            _problem(path, plan.root_of(change))))
     return found
 
 

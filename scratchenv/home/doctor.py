@@ -97,7 +97,7 @@ def findings(settings: Settings, plan: Plan, checkout: str | None = None) -> lis
             usage = sizes(offender.path)
             found.append(Diagnosis("offender", offender.path, usage.bytes, usage.files, False,
                                  offender.what, offender.advice, offender.key))
-    found += _old_checkpoints(plan, checkout, sizes)
+    found += _old_checkpoints(settings, plan, checkout, sizes)
     found += _unknown(settings, plan, sizes)
     for risk in purge.at_risk(plan, settings):
         found.append(Diagnosis("purge", risk.path, 0, risk.old_files, False,
@@ -105,7 +105,8 @@ def findings(settings: Settings, plan: Plan, checkout: str | None = None) -> lis
     return found
 
 
-def _old_checkpoints(plan: Plan, checkout: str | None, sizes: _Sizes) -> list[Diagnosis]:
+def _old_checkpoints(settings: Settings, plan: Plan, checkout: str | None,
+                     sizes: _Sizes) -> list[Diagnosis]:
     """What the old setup's "Migration from Existing Checkpoints" moved by hand."""
     found = []
     for path in archive.legacy_places(plan.home, checkout):
@@ -113,7 +114,7 @@ def _old_checkpoints(plan: Plan, checkout: str | None, sizes: _Sizes) -> list[Di
         if path == os.path.join(plan.home, archive.LEGACY_HF):
             what = "the legacy transformers cache (before huggingface_hub)"
             action = (f"`scratchenv checkpoints archive` moves it to "
-                      f"{plan.root}/archived_models_YYYYMMDD/")
+                      f"{settings.root_for('checkpoints')}/archived_models_YYYYMMDD/")
         else:
             what = f"{os.path.basename(path)}/ inside the checkout {checkout}"
             action = (f"`scratchenv checkpoints adopt {path}` moves its checkpoints to this "
@@ -160,6 +161,7 @@ def to_json(settings: Settings, plan: Plan, found: Sequence[Diagnosis]) -> dict:
         "schema_version": 1,
         "home": plan.home,
         "root": plan.root,
+        "persistent_root": plan.persistent_root,
         "purge_days": settings.purge.days,
         "fixable": fixable_count(found),
         "findings": [finding.to_json() for finding in found],
