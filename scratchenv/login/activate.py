@@ -73,6 +73,18 @@ def _content_key(path: str) -> str:
     return f"{path}:{len(data)}:{zlib.crc32(data):08x}"
 
 
+def _profile_variables(package: str) -> list[str]:
+    """The variables profiles read as `{env[NAME]}` ($WORK): a changed $WORK is a new file.
+    Found by splitting, not parsing (no tomllib or re on the login path)."""
+    try:
+        with open(os.path.join(package, "config", "profiles.toml"), encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError:
+        return []
+    values = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    return sorted({part.split("]", 1)[0] for part in values.split("{env[")[1:]})
+
+
 def inputs_key(shell: str, environ: Mapping[str, str], cwd: str, flags: Sequence[str] = ()) -> str:
     """Everything the generated file depends on, as one line (repr keeps it on one line)."""
     package = os.path.dirname(os.path.dirname(__file__))
@@ -83,6 +95,7 @@ def inputs_key(shell: str, environ: Mapping[str, str], cwd: str, flags: Sequence
         # pydantic-settings matches names case-insensitively: scratchenv_root counts too.
         *sorted(f"{k}={v}" for k, v in environ.items() if k.upper().startswith("SCRATCHENV_")),
         *(f"{name}={environ.get(name, '')}" for name in _WATCHED),
+        *(f"{name}={environ.get(name, '')}" for name in _profile_variables(package)),
         _content_key(config_file(environ)),
         _content_key(os.path.join(cwd, ".env.local")),
         _stat_key(os.path.join(package, "config", "catalogue.toml")),
