@@ -22,8 +22,8 @@ def candidates(environ: Mapping[str, str], user: str, cluster: str | None,
     places: list[tuple[str, str]] = []
     if environ.get("SCRATCH"):
         if scratch_subdir:
-            top = environ["SCRATCH"].rstrip("/")
-            places.append((f"{top}/{scratch_subdir.format(user=user)}", "$SCRATCH/<scratch_subdir>"))
+            place = f"{environ['SCRATCH'].rstrip('/')}/{scratch_subdir.format(user=user)}"
+            places.append((place, "$SCRATCH/<scratch_subdir>"))
         else:
             places.append((environ["SCRATCH"], "$SCRATCH"))
     if cluster:

@@ -47,7 +47,7 @@ class ShellRenderer(Renderer):
             f"activate.{self.template}",
             shell=self.name,
             inputs=inputs,
-            root_comment=comment_safe(plan.root),
+            root_comment=roots_comment(plan),
             guard=self.guard_lines(),
             restore=indent([line for name in names for line in self.restore_lines(name)], 2),
             missing_root=self.missing_root_lines(plan) if plan.warn_missing_root else "",
@@ -129,11 +129,22 @@ def indent(lines: list[str], depth: int) -> str:
     return "\n".join(pad + line if line else line for line in lines)
 
 
-def missing_root_message(plan: Plan) -> str:
+def missing_root_message(plan: Plan, root: str | None = None) -> str:
+    if root is not None and root == plan.persistent_root:
+        return (f"scratchenv: persistent root {root} is missing (not mounted on this node?); "
+                "the venv and toolchains still point there")
     return (
         f"scratchenv: scratch root {plan.root} is missing (not mounted on this node?); "
         "caches still point there"
     )
+
+
+def roots_comment(plan: Plan) -> str:
+    """The roots for the file's header comment: the scratch root, then the persistent one."""
+    text = comment_safe(plan.root)
+    if plan.persistent_root:
+        text += f"\n# Persistent root: {comment_safe(plan.persistent_root)}"
+    return text
 
 
 def comment_safe(text: str) -> str:

@@ -60,7 +60,8 @@ def test_a_venv_left_on_scratch_fails_against_its_own_root(place: Place, work: P
 def test_a_cache_put_on_the_persistent_root_fails(place: Place, work: Path) -> None:
     environ = place.activated(PIP_CACHE_DIR=f"{work}/cache/pip")
     finding = find(verify(place.settings(), environ), "var.under_root", "PIP_CACHE_DIR")
-    assert finding.status == "fail" and f"not under the scratch root {place.root}" in finding.message
+    assert finding.status == "fail"
+    assert f"not under the scratch root {place.root}" in finding.message
 
 
 def test_a_missing_persistent_root_fails_on_its_own(place: Place, work: Path) -> None:
