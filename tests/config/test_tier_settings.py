@@ -202,3 +202,11 @@ def test_a_group_directory_is_never_guessed(tmp_path: Path,
     monkeypatch.setenv("SCRATCH", str(project))
     with pytest.raises(ConfigError, match="no scratch root found"):
         detect.detect_root(os.environ, "alice", None)
+
+
+def test_the_catalogue_command_shows_each_entrys_group_and_root(root: Path, work: Path) -> None:
+    result = cli("catalogue")
+    assert result.returncode == 0, result.stderr
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines()[1:]}
+    assert rows["CARGO_HOME"][2:4] == ["toolchain", "{persistent_root}/.cargo"]
+    assert rows["PIP_CACHE_DIR"][2:4] == ["cache", "{root}/cache/pip"]
