@@ -411,14 +411,19 @@ class DirStatus:
         }
 
 
-def directories(settings: Settings) -> list[tuple[str, Path]]:
-    """(id, path) of every checkpoint directory under the root (by the layout), by path."""
+def directories(settings: Settings, base: Path | None = None) -> list[tuple[str, Path]]:
+    """(id, path) of every checkpoint directory under the root (by the layout), by path.
+
+    `base` looks under another root instead (the scratch root, for directories left there
+    before checkpoints went to the persistent root)."""
     last = os.path.basename(settings.checkpoints.layout)
     before, after = last.split("{id}")
     pattern = glob.escape(before) + "*" + glob.escape(after)
+    parent = os.path.dirname(settings.checkpoints.layout)
+    holder = checkpoint_root(settings) if base is None else base / parent if parent else base
     found = []
-    for name in sorted(glob.glob(pattern, root_dir=checkpoint_root(settings))):
-        path = checkpoint_root(settings) / name
+    for name in sorted(glob.glob(pattern, root_dir=holder)):
+        path = holder / name
         if _plain_directory(path):
             found.append((name[len(before):len(name) - len(after)], path))
     return found

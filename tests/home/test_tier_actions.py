@@ -141,3 +141,22 @@ def test_doctor_reports_no_purge_risk_on_the_persistent_root(roots, capsys, monk
     doctor = json.loads(capsys.readouterr().out)
     assert [f["path"] for f in doctor["findings"] if f["kind"] == "purge"] == \
         [str(root / "nanochat-venv")]
+
+
+def test_doctor_reports_what_a_single_root_setup_left_on_scratch(roots, capsys) -> None:
+    """Setting persistent_root later: the old venv, toolchain and checkpoint directories on
+    scratch are no longer used, and a purge will take them; doctor says what to do."""
+    _, root, work = roots
+    for rel in ("nanochat-venv/bin/python", ".cargo/bin/cargo", "cache/pip/x",
+                "checkpoints_src_repo/checkpoint-1/model.bin"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("x")
+    assert main(["doctor", "--json"]) == 0  # nothing migrate fixes
+    found = {f["path"]: f for f in json.loads(capsys.readouterr().out)["findings"]
+             if f["kind"] == "tier"}
+    assert sorted(found) == sorted(str(root / rel) for rel in
+                                   ("nanochat-venv", ".cargo", "checkpoints_src_repo"))
+    assert "scratchenv bootstrap --venv" in found[str(root / "nanochat-venv")]["action"]
+    assert f"at {work}/.cargo" in found[str(root / ".cargo")]["action"]
+    assert "checkpoints adopt" in found[str(root / "checkpoints_src_repo")]["action"]
+    assert found[str(root / "nanochat-venv")]["files"] == 2
