@@ -52,7 +52,8 @@ class Overview(BaseModel):
     persistent: Space | None = None
     persistent_free: int | None = None
     quotas: list[Quota]
-    """The user's quota on home's and the root's file systems, else their statvfs totals."""
+    """The user's quota on the file systems of home and of each root, else their statvfs
+    totals."""
     warnings: list[str]
 
 
