@@ -37,6 +37,7 @@ from scratchenv.config import detect
 from scratchenv.config.catalogue import Catalogue, VariableName, check_variable_name, load_default
 from scratchenv.errors import ConfigError
 from scratchenv.locations import config_file, home_dir
+from scratchenv.realpaths import is_within, same_place
 from scratchenv.units import parse_size
 
 ENV_PREFIX = "SCRATCHENV_"
@@ -304,8 +305,12 @@ class Settings(BaseSettings):
         reason = detect.problem_with_root(self.persistent_root, group_ok=True)
         if reason:
             raise ConfigError(f"persistent root unusable: {reason}")
-        if self.persistent_root == self.root:
+        if same_place(self.persistent_root, self.scratch_root):
             self.persistent_root = None  # one root: nothing to choose
+            return self
+        nested = _nesting(self.scratch_root, self.persistent_root)
+        if nested:
+            raise ConfigError(f"persistent root unusable: {nested}")
         return self
 
     # Derived values: the rest of scratchenv reads these, never re-derives them.
@@ -355,6 +360,16 @@ class Settings(BaseSettings):
                 f"(see `scratchenv catalogue`)"
             )
         return base.select(set(self.disable)).extended(self.vars)
+
+
+def _nesting(scratch: Path, persistent: Path) -> str | None:
+    """Why two roots inside one another cannot be tiers (a purge of scratch takes what is in
+    it; each root's usage would count the other's), or None."""
+    if is_within(persistent, scratch):
+        return f"{persistent} is inside the scratch root {scratch}, which is purged with it"
+    if is_within(scratch, persistent):
+        return f"the scratch root {scratch} is inside {persistent}; use two separate directories"
+    return None
 
 
 def default_project_var(project: str) -> str:

@@ -104,6 +104,19 @@ def test_the_same_root_twice_is_one_root(root: Path) -> None:
     assert plan.persistent_root is None and plan.roots == [str(root)]
 
 
+@pytest.mark.parametrize("inner", ["scratch/keep", "outer"])
+def test_nested_roots_are_refused(root: Path, tmp_path: Path, inner: str) -> None:
+    """A persistent root inside scratch is purged with it; scratch inside it is double counted."""
+    if inner == "outer":
+        (tmp_path / "outer").mkdir()
+        args = {"root": str(tmp_path / "outer" / "scratch"),
+                "persistent_root": str(tmp_path / "outer")}
+    else:
+        args = {"persistent_root": str(root / "keep")}
+    with pytest.raises(ConfigError, match="persistent root unusable: .*inside"):
+        load_settings(**args)
+
+
 # --- profiles -------------------------------------------------------------------------------
 
 
