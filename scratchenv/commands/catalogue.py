@@ -13,7 +13,8 @@ HELP = "list the catalogue: every variable, its place under the root, its defaul
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--all", action="store_true",
-                        help="the shipped catalogue, ignoring your disable/vars settings")
+                        help="the shipped catalogue, opt-in entries too, ignoring your "
+                        "disable/enable/vars settings")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,7 +32,9 @@ def run(args: argparse.Namespace) -> int:
 
     rows = [
         (e.var, e.tool, e.group, base(e) + e.path,
-         e.default or "-", ("node-local " if e.node_local else "") + e.docs)
+         e.default or "-",
+         ("opt-in (enable) " if e.opt_in else "") + ("node-local " if e.node_local else "")
+         + e.docs)
         for e in catalogue.entries
     ]
     output.table(rows, headers=("VARIABLE", "TOOL", "GROUP", "LOCATION", "DEFAULT", "DOCS"))
