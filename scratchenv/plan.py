@@ -57,6 +57,8 @@ class Plan:
     project: str | None = None
     persistent_root: str | None = None
     """The second, non-purged root, when one is set."""
+    persistent_pattern: str | None = None
+    """The persistent root with `{user}` for the user name (modulefiles), when it holds it."""
     root_pattern: str | None = None
     """The root with `{user}` for the user name: what a modulefile computes at load time."""
     pattern_first: bool = False
@@ -202,6 +204,8 @@ def build_plan(settings: Settings) -> Plan:
         warn_missing_root=settings.missing_root == "warn",
         project=settings.project,
         persistent_root=str(settings.persistent_root) if settings.persistent_root else None,
+        persistent_pattern=(user_pattern(str(settings.persistent_root), current_user())
+                            if settings.persistent_root else None),
         root_pattern=pattern,
         pattern_first=pattern_first,
     )
@@ -214,7 +218,12 @@ def root_pattern(settings: Settings, root: str) -> tuple[str | None, bool]:
     user = current_user()
     if settings.root_pattern and settings.root_pattern.replace("{user}", user) == root:
         return settings.root_pattern, True
-    parts = root.split("/")
+    return user_pattern(root, user), False
+
+
+def user_pattern(path: str, user: str) -> str | None:
+    """`path` with each component that is `user` replaced by `{user}`; None when none is."""
+    parts = path.split("/")
     if user and user in parts:
-        return "/".join("{user}" if part == user else part for part in parts), False
-    return None, False
+        return "/".join("{user}" if part == user else part for part in parts)
+    return None
