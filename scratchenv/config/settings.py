@@ -23,6 +23,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -244,12 +245,13 @@ class Settings(BaseSettings):
 
     @field_validator("root", "persistent_root")
     @classmethod
-    def _root_is_absolute(cls, value: Path | None) -> Path | None:
+    def _root_is_absolute(cls, value: Path | None, info: ValidationInfo) -> Path | None:
         if value is None:
             return None
         value = value.expanduser()
         if not value.is_absolute():
-            raise ValueError(f"{value} is relative; the scratch root must be an absolute path")
+            which = "the scratch root" if info.field_name == "root" else "the persistent root"
+            raise ValueError(f"{value} is relative; {which} must be an absolute path")
         return value
 
     @field_validator("tiers")
