@@ -321,7 +321,7 @@ class Settings(BaseSettings):
                                            self.scratch_subdir)
         else:
             reason = detect.problem_with_root(self.root, group_ok=True)
-            if reason:
+            if reason and not detect.awaits_mount(self.root):
                 raise ConfigError(f"scratch root unusable: {reason}")
         return self
 
@@ -333,7 +333,7 @@ class Settings(BaseSettings):
                                   "persistent_root is not set")
             return self
         reason = detect.problem_with_root(self.persistent_root, group_ok=True)
-        if reason:
+        if reason and not detect.awaits_mount(self.persistent_root):
             raise ConfigError(f"persistent root unusable: {reason}")
         if same_place(self.persistent_root, self.scratch_root):
             self.persistent_root = None  # one root: nothing to choose
