@@ -27,6 +27,9 @@ class SetVar:
     """Inside a Slurm job, point at `<node tmp>/scratchenv/<node_local>` instead."""
     keep_site_value: bool = False
     """Leave a value that is already set and outside home alone."""
+    base: str | None = None
+    """The directory `value` is under: the scratch root, the persistent root, or home for
+    what is pinned there. Checks and actions read it here, never re-derive it."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,10 @@ class Plan:
     changes: tuple[Change, ...]
     warn_missing_root: bool = True
     project: str | None = None
+    persistent_root: str | None = None
+    """The second, non-purged root, when one is set."""
+    persistent_pattern: str | None = None
+    """The persistent root with `{user}` for the user name (modulefiles), when it holds it."""
     root_pattern: str | None = None
     """The root with `{user}` for the user name: what a modulefile computes at load time."""
     pattern_first: bool = False
@@ -73,6 +80,15 @@ class Plan:
     @property
     def path_entries(self) -> list[PrependPath]:
         return [change for change in self.changes if isinstance(change, PrependPath)]
+
+    @property
+    def roots(self) -> list[str]:
+        """The scratch root, then the persistent root when there is one."""
+        return [self.root] + ([self.persistent_root] if self.persistent_root else [])
+
+    def root_of(self, change: SetVar) -> str:
+        """The root `change` is under (the scratch root for what has no base of its own)."""
+        return change.base if change.base and change.base != self.home else self.root
 
     def get(self, name: str) -> SetVar | None:
         return self._index.get(name)
@@ -149,14 +165,14 @@ def _project_entries(settings: Settings) -> list[Entry]:
 
 
 def build_plan(settings: Settings) -> Plan:
-    """Every variable at its place under the root, in catalogue order, then PATH."""
+    """Every variable at its place under its group's root, in catalogue order, then PATH."""
     root = str(settings.scratch_root)
     home = str(settings.home)
     entries = _project_entries(settings) + list(settings.catalogue().entries)
     changes: list[Change] = []
     prepends: list[Change] = []
     for entry in entries:
-        base = home if entry.anchor == "home" else root
+        base = home if entry.anchor == "home" else str(settings.root_for(entry.group))
         value = f"{base}/{entry.path}"
         changes.append(
             SetVar(
@@ -165,14 +181,16 @@ def build_plan(settings: Settings) -> Plan:
                 entry,
                 node_local=entry.path if entry.node_local else None,
                 keep_site_value=settings.keep_site_values and entry.anchor == "root",
+                base=base,
             )
         )
         if entry.bin:
             prepends.append(PrependPath("PATH", f"{value}/{entry.bin}"))
     layout = settings.project_layout
     if settings.activate_venv and layout is not None:
-        venv = f"{root}/{layout.venv_dir}"
-        changes.append(SetVar("VIRTUAL_ENV", venv))
+        venv_var = next(c for c in changes if isinstance(c, SetVar) and c.name == layout.venv_var)
+        venv = venv_var.value
+        changes.append(SetVar("VIRTUAL_ENV", venv, base=venv_var.base))
         prepends.append(PrependPath("PATH", f"{venv}/bin", unit="VIRTUAL_ENV"))
     pattern, pattern_first = root_pattern(settings, root)
     return Plan(
@@ -181,6 +199,9 @@ def build_plan(settings: Settings) -> Plan:
         changes=tuple(changes + prepends),
         warn_missing_root=settings.missing_root == "warn",
         project=settings.project,
+        persistent_root=str(settings.persistent_root) if settings.persistent_root else None,
+        persistent_pattern=(user_pattern(str(settings.persistent_root), current_user())
+                            if settings.persistent_root else None),
         root_pattern=pattern,
         pattern_first=pattern_first,
     )
@@ -193,7 +214,12 @@ def root_pattern(settings: Settings, root: str) -> tuple[str | None, bool]:
     user = current_user()
     if settings.root_pattern and settings.root_pattern.replace("{user}", user) == root:
         return settings.root_pattern, True
-    parts = root.split("/")
+    return user_pattern(root, user), False
+
+
+def user_pattern(path: str, user: str) -> str | None:
+    """`path` with each component that is `user` replaced by `{user}`; None when none is."""
+    parts = path.split("/")
     if user and user in parts:
-        return "/".join("{user}" if part == user else part for part in parts), False
-    return None, False
+        return "/".join("{user}" if part == user else part for part in parts)
+    return None

@@ -55,11 +55,12 @@ _STEP = re.compile(r"checkpoint-(\d+)")
 def checkpoint_root(settings: Settings) -> Path:
     """The directory that holds every checkpoint directory; nothing outside it is deleted."""
     parent = os.path.dirname(settings.checkpoints.layout)
-    return settings.scratch_root / parent if parent else settings.scratch_root
+    base = settings.root_for("checkpoints")  # the persistent root when there is one
+    return base / parent if parent else base
 
 
 def directory_for(settings: Settings, dir_id: str) -> Path:
-    return settings.scratch_root / settings.checkpoints.layout.replace("{id}", dir_id)
+    return settings.root_for("checkpoints") / settings.checkpoints.layout.replace("{id}", dir_id)
 
 
 @dataclass(frozen=True)
@@ -410,14 +411,19 @@ class DirStatus:
         }
 
 
-def directories(settings: Settings) -> list[tuple[str, Path]]:
-    """(id, path) of every checkpoint directory under the root (by the layout), by path."""
+def directories(settings: Settings, base: Path | None = None) -> list[tuple[str, Path]]:
+    """(id, path) of every checkpoint directory under the root (by the layout), by path.
+
+    `base` looks under another root instead (the scratch root, for directories left there
+    before checkpoints went to the persistent root)."""
     last = os.path.basename(settings.checkpoints.layout)
     before, after = last.split("{id}")
     pattern = glob.escape(before) + "*" + glob.escape(after)
+    parent = os.path.dirname(settings.checkpoints.layout)
+    holder = checkpoint_root(settings) if base is None else base / parent if parent else base
     found = []
-    for name in sorted(glob.glob(pattern, root_dir=checkpoint_root(settings))):
-        path = checkpoint_root(settings) / name
+    for name in sorted(glob.glob(pattern, root_dir=holder)):
+        path = holder / name
         if _plain_directory(path):
             found.append((name[len(before):len(name) - len(after)], path))
     return found

@@ -42,20 +42,28 @@ def check_job(ctx: Context) -> list[Finding]:
 
 
 def check_root_writable(ctx: Context) -> list[Finding]:
-    """Write a file on the root: a read-only or stale mount, or a full quota, shows here."""
-    found = partial(Finding, check="node.root_writable", subject=ctx.root)
-    if not os.path.isdir(ctx.root):
+    """Write a file on each root: a read-only or stale mount, or a full quota, shows here."""
+    findings = []
+    for root in ctx.plan.roots:
+        findings += _root_writable(ctx, root)
+    return findings
+
+
+def _root_writable(ctx: Context, root: str) -> list[Finding]:
+    found = partial(Finding, check="node.root_writable", subject=root)
+    name = "persistent root" if root == ctx.plan.persistent_root else "scratch root"
+    if not os.path.isdir(root):
         return []  # check_root already says it is missing
     try:
-        with tempfile.TemporaryFile(dir=ctx.root, prefix=".scratchenv-probe-") as probe:
+        with tempfile.TemporaryFile(dir=root, prefix=".scratchenv-probe-") as probe:
             probe.write(b"x")
             probe.flush()
     except OSError as error:
         return [found(status="fail",
-                      message=f"cannot write on the scratch root here: {error.strerror}",
-                      fix=f"ask the admins whether {ctx.root} is mounted read-write on "
+                      message=f"cannot write on the {name} here: {error.strerror}",
+                      fix=f"ask the admins whether {root} is mounted read-write on "
                           f"{node_name(ctx.environ)}, or check your quota")]
-    return [found(status="pass", message="the scratch root is writable on this node")]
+    return [found(status="pass", message=f"the {name} is writable on this node")]
 
 
 def check_node_local(ctx: Context) -> list[Finding]:

@@ -167,6 +167,10 @@ def _judge(ctx: Context, tool: str, label: str, path: str, variable: str) -> Fin
     if is_within(path, ctx.root) or (node_tmp is not None and is_within(path, node_tmp)):
         return Finding(check="tool.location", subject=tool, status="pass",
                        message=f"{said} (on scratch)")
+    persistent = ctx.plan.persistent_root
+    if persistent is not None and is_within(path, persistent):
+        return Finding(check="tool.location", subject=tool, status="pass",
+                       message=f"{said} (on the persistent root)")
     where = "inside home" if is_within(path, ctx.home) else "outside scratch"
     return Finding(check="tool.location", subject=tool, status="fail",
                    message=f"{said} is {where}", fix=fix or f"set {variable or 'its variable'}")

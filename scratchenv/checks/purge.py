@@ -53,10 +53,13 @@ def places(plan: Plan, settings: Settings) -> list[tuple[str, str]]:
     found: dict[str, str] = {}
     for change in plan.variables:
         entry = change.entry
-        if entry is not None and entry.group in GROUPS and entry.anchor == "root":
+        # Only the scratch root is purged: what the tiers put on the persistent root is safe.
+        if (entry is not None and entry.group in GROUPS and entry.anchor == "root"
+                and plan.root_of(change) == plan.root):
             found.setdefault(change.value, GROUPS[entry.group])
-    for _, path in directories(settings):
-        found.setdefault(str(path), "checkpoints")
+    if settings.tier_of("checkpoints") == "scratch":
+        for _, path in directories(settings):
+            found.setdefault(str(path), "checkpoints")
     return [(place, path) for path, place in found.items()]
 
 

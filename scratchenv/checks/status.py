@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from scratchenv.checks.purge import at_risk
 from scratchenv.config.settings import Settings, current_user
 from scratchenv.disk.quota import Quota, filesystem_usage, free_space, user_quota
-from scratchenv.disk.usage import scan
+from scratchenv.disk.usage import Usage, scan
 from scratchenv.plan import build_plan
 from scratchenv.realpaths import is_within
 from scratchenv.units import format_size
@@ -47,8 +47,13 @@ class Overview(BaseModel):
     home: Space
     scratch: Space
     scratch_free: int | None
+    persistent_root: str | None = None
+    """The second, non-purged root (null without one); its usage and free space follow."""
+    persistent: Space | None = None
+    persistent_free: int | None = None
     quotas: list[Quota]
-    """The user's quota on home's and the root's file systems, else their statvfs totals."""
+    """The user's quota on the file systems of home and of each root, else their statvfs
+    totals."""
     warnings: list[str]
     top: list[Space] | None = None
     """With `status --top`: the root's direct entries, largest first (like `du -s root/*`)."""
@@ -64,34 +69,32 @@ def collect(settings: Settings, environ: Mapping[str, str]) -> Overview:
             places[change.name] = value
     user = current_user()
     home_quota = user_quota(plan.home, user)
-    root_quota = user_quota(plan.root, user)
+    root_quotas = {root: user_quota(root, user) for root in plan.roots}
     with ThreadPoolExecutor(max_workers=4) as pool:
         scans = {name: pool.submit(scan, path) for name, path in places.items()}
-        outermost = _outermost([path for path in places.values()
-                                if is_within(path, plan.root) and os.path.isdir(path)])
-        # The root's own walk skips the locations, which are measured already.
-        rest = pool.submit(scan, plan.root, exclude=outermost)
+        # Each root's own walk skips the locations, which are measured already.
+        inner = {root: _outermost([path for path in places.values()
+                                   if is_within(path, root) and os.path.isdir(path)])
+                 for root in plan.roots}
+        rests = {root: pool.submit(scan, root, exclude=inner[root]) for root in plan.roots}
         locations = [
             Location(name=name, path=path, exists=os.path.exists(path),
                      bytes=scans[name].result().bytes, files=scans[name].result().files)
             for name, path in places.items()
         ]
+        spaces = {root: _root_space(root, rests[root].result(), inner[root], locations)
+                  for root in plan.roots}
         home = _home_usage(plan.home, home_quota, pool)
-        quotas = _distinct([home_quota or filesystem_usage(plan.home),
-                            root_quota or filesystem_usage(plan.root)])
-        remaining = rest.result()
-    counted = {location.path: location for location in locations if location.path in outermost}
-    scratch = Space(path=plan.root,
-                    bytes=remaining.bytes + sum(loc.bytes for loc in counted.values()),
-                    # +1: a location's own directory, which its scan does not count
-                    files=remaining.files + sum(loc.files + 1 for loc in counted.values()),
-                    source="scan")
-    try:
-        free: int | None = free_space(plan.root)
-    except OSError:
-        free = None
-    status = Overview(root=plan.root, locations=locations, home=home, scratch=scratch,
-                    scratch_free=free, quotas=quotas, warnings=[])
+        quotas = _distinct([home_quota or filesystem_usage(plan.home)]
+                           + [quota or filesystem_usage(root)
+                              for root, quota in root_quotas.items()])
+    persistent = plan.persistent_root
+    status = Overview(root=plan.root, locations=locations, home=home,
+                      scratch=spaces[plan.root], scratch_free=_free(plan.root),
+                      persistent_root=persistent,
+                      persistent=spaces[persistent] if persistent else None,
+                      persistent_free=_free(persistent) if persistent else None,
+                      quotas=quotas, warnings=[])
     status.warnings = warnings(status, settings)
     # Scratch purges files unused for purge.days: a partly purged venv breaks silently.
     status.warnings += [f"{risk.path}: {risk.describe()}" for risk in at_risk(plan, settings)]
@@ -113,6 +116,23 @@ def top_entries(root: str, limit: int) -> list[Space]:
                              source="scan"))
     entries.sort(key=lambda entry: (-entry.bytes, entry.path))
     return entries[:limit]
+
+
+def _root_space(root: str, rest: Usage, inner: list[str], locations: list[Location]) -> Space:
+    """What is under `root`: the walk of the rest of it plus its outermost locations."""
+    counted = {loc.path: loc for loc in locations if loc.path in inner}
+    return Space(path=root,
+                 bytes=rest.bytes + sum(loc.bytes for loc in counted.values()),
+                 # +1: a location's own directory, which its scan does not count
+                 files=rest.files + sum(loc.files + 1 for loc in counted.values()),
+                 source="scan")
+
+
+def _free(root: str) -> int | None:
+    try:
+        return free_space(root)
+    except OSError:
+        return None
 
 
 def _home_usage(home: str, quota: Quota | None, pool: ThreadPoolExecutor) -> Space:
@@ -149,6 +169,9 @@ def warnings(status: Overview, settings: Settings) -> list[str]:
                      f"{format_size(limits.scratch_warn)} (thresholds.scratch_warn)")
     if status.scratch_free is not None and status.scratch_free < limits.min_free:
         found.append(f"only {format_size(status.scratch_free)} free on scratch "
+                     f"(thresholds.min_free {format_size(limits.min_free)})")
+    if status.persistent_free is not None and status.persistent_free < limits.min_free:
+        found.append(f"only {format_size(status.persistent_free)} free on the persistent root "
                      f"(thresholds.min_free {format_size(limits.min_free)})")
     for quota in status.quotas:
         for what, limit in (("space", quota.bytes), ("files", quota.files)):

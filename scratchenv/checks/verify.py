@@ -23,6 +23,7 @@ from scratchenv.checks.findings import (
 )
 from scratchenv.checks.quota_findings import quota_findings
 from scratchenv.checks.script import check_script
+from scratchenv.config.detect import is_group_root
 from scratchenv.config.settings import Settings, current_user
 from scratchenv.fsutil import nearest_existing
 from scratchenv.plan import SetVar, build_plan, node_local_base
@@ -32,46 +33,87 @@ from scratchenv.units import format_size
 # --- the scratch root ---------------------------------------------------------------------
 
 
+def root_name(ctx: Context, root: str) -> str:
+    """How a report calls `root`: "the scratch root" or "the persistent root"."""
+    return "the persistent root" if root == ctx.plan.persistent_root else "the scratch root"
+
+
 def check_root(ctx: Context) -> list[Finding]:
-    """The root exists, is the user's, is not writable by others, is not inside home."""
-    root = ctx.root
-    found = partial(Finding, subject=root)
-    if not os.path.isdir(root):
-        return [found(check="root.exists", status="fail",
-                      message="the scratch root does not exist (not mounted on this node?)",
-                      fix=f"mkdir -p -m 700 {root}")]
-    findings = [found(check="root.exists", status="pass", message="the scratch root exists")]
-    findings += _ownership(root, "root", root)
-    if is_within(root, ctx.home):
-        findings.append(found(check="root.not_in_home", status="fail",
-                              message=f"the scratch root is inside home ({os.path.realpath(root)})",
-                              fix="set SCRATCHENV_ROOT to a directory on the scratch file system"))
-    else:
-        findings.append(found(check="root.not_in_home", status="pass",
-                              message="the scratch root is outside home"))
+    """Each root exists, is the user's (or their group's, when set explicitly), is not
+    writable by others, is not inside home."""
+    findings = []
+    for root in ctx.plan.roots:
+        findings += _check_one_root(ctx, root)
     return findings
 
 
+def _check_one_root(ctx: Context, root: str) -> list[Finding]:
+    found = partial(Finding, subject=root)
+    name = root_name(ctx, root)
+    if not os.path.isdir(root):
+        return [found(check="root.exists", status="fail",
+                      message=f"{name} does not exist (not mounted on this node?)",
+                      fix=f"mkdir -p -m 700 {root}")]
+    findings = [found(check="root.exists", status="pass", message=f"{name} exists")]
+    if os.stat(root).st_uid != os.getuid() and is_group_root(root):
+        findings += _group_ownership(root)
+    else:
+        findings += _ownership(root, "root", root)
+    if is_within(root, ctx.home):
+        setting = "persistent_root" if root == ctx.plan.persistent_root else "SCRATCHENV_ROOT"
+        findings.append(found(check="root.not_in_home", status="fail",
+                              message=f"{name} is inside home ({os.path.realpath(root)})",
+                              fix=f"set {setting} to a directory outside home"))
+    else:
+        findings.append(found(check="root.not_in_home", status="pass",
+                              message=f"{name} is outside home"))
+    return findings
+
+
+def _group_ownership(root: str) -> list[Finding]:
+    """A group project directory set explicitly: group-writable is its point, world-writable
+    is still refused."""
+    import grp
+
+    found = partial(Finding, subject=root)
+    gid = os.stat(root).st_gid
+    try:
+        group = grp.getgrgid(gid).gr_name
+    except KeyError:
+        group = f"gid {gid}"
+    return [found(check="root.owner", status="pass",
+                  message=f"a project directory of your group {group}"),
+            found(check="root.permissions", status="pass",
+                  message=f"writable by the group {group}, not by others")]
+
+
 def check_free_space(ctx: Context) -> list[Finding]:
-    """Enough room under the root (`--need`, else thresholds.min_free): the smaller of the
+    """Enough room under each root (`--need`, else thresholds.min_free): the smaller of the
     file system's free space and what the user's (or the directory's) quota leaves."""
     from scratchenv.disk.room import room
 
     need = ctx.need if ctx.need is not None else ctx.settings.thresholds.min_free
-    found = partial(Finding, check="root.free_space", subject=ctx.root)
-    try:
-        space = room(ctx.root, current_user())
-    except OSError as error:
-        return [found(status="skip", message=f"cannot tell free space: {error.strerror}")]
-    notes = [found(check="root.quota_grace", status="warn", message=note,
-                   fix="scratchenv status shows what is big") for note in space.notes]
-    short = space.short_of(need)
-    if short is not None:
-        return [found(status="fail", message=f"not enough room: {short}",
-                      fix=f"free {format_size(need - space.bytes)} on {ctx.root} "
-                          "(scratchenv status shows what is big)"), *notes]
-    return [found(status="pass", message=f"{space.describe()} ({format_size(need)} needed)"),
-            *notes]
+    findings = []
+    for root in ctx.plan.roots:
+        found = partial(Finding, check="root.free_space", subject=root)
+        try:
+            space = room(root, current_user())
+        except OSError as error:
+            findings.append(found(status="skip",
+                                  message=f"cannot tell free space: {error.strerror}"))
+            continue
+        notes = [found(check="root.quota_grace", status="warn", message=note,
+                       fix="scratchenv status shows what is big") for note in space.notes]
+        short = space.short_of(need)
+        if short is not None:
+            findings.append(found(status="fail", message=f"not enough room: {short}",
+                                  fix=f"free {format_size(need - space.bytes)} on {root} "
+                                      "(scratchenv status shows what is big)"))
+        else:
+            findings.append(found(status="pass",
+                                  message=f"{space.describe()} ({format_size(need)} needed)"))
+        findings += notes
+    return findings
 
 
 def _ownership(path: str, prefix: str, subject: str) -> list[Finding]:
@@ -145,13 +187,16 @@ def check_variable(ctx: Context, change: SetVar) -> list[Finding]:
     entry = change.entry
     if entry is not None and entry.anchor == "home":
         return findings + _pinned(ctx, change, value)
-    findings += _location(ctx, name, value, expected, fix)
+    findings += _location(ctx, change, value, expected, fix)
     if entry is not None and entry.kind == "file":
         return findings
     return findings + _directory(ctx, name, value)
 
 
-def _location(ctx: Context, name: str, value: str, expected: str | None, fix: str) -> list[Finding]:
+def _location(ctx: Context, change: SetVar, value: str, expected: str | None,
+              fix: str) -> list[Finding]:
+    name = change.name
+    own_root = ctx.plan.root_of(change)  # the plan says which root; never guessed here
     found = partial(Finding, subject=name)
     real = os.path.realpath(value)
     shown = value if real == value else f"{value} (really {real})"
@@ -170,13 +215,14 @@ def _location(ctx: Context, name: str, value: str, expected: str | None, fix: st
                               message="kept the site's value (keep_site_values)"))
     elif is_within(value, expected):
         findings.append(found(check="var.under_root", status="pass", message=f"at {expected}"))
-    elif is_within(value, ctx.root) or _in_node_tmp(ctx, value):
+    elif is_within(value, own_root) or _in_node_tmp(ctx, value):
         findings.append(found(check="var.under_root", status="warn",
-                              message=f"{shown} is on scratch, but the plan says {expected}",
-                              fix=fix))
+                              message=f"{shown} is under {root_name(ctx, own_root)}, but the "
+                                      f"plan says {expected}", fix=fix))
     else:
         findings.append(found(check="var.under_root", status="fail",
-                              message=f"{shown} is not under the scratch root {ctx.root}", fix=fix))
+                              message=f"{shown} is not under {root_name(ctx, own_root)} "
+                                      f"{own_root}", fix=fix))
     return findings
 
 
@@ -277,9 +323,11 @@ def check_venv(ctx: Context) -> list[Finding]:
     active = ctx.environ.get("VIRTUAL_ENV")
     findings = []
     if active:
-        if is_within(active, ctx.root):
+        under = next((root for root in ctx.plan.roots if is_within(active, root)), None)
+        if under is not None:
+            where = "on scratch" if under == ctx.root else "on the persistent root"
             findings.append(Finding(check="venv.active", subject="VIRTUAL_ENV", status="pass",
-                                    message=f"the active venv {active} is on scratch"))
+                                    message=f"the active venv {active} is {where}"))
         else:
             where = "inside home" if is_within(active, ctx.home) else "not on scratch"
             fix = "deactivate, then activate a venv under the scratch root"

@@ -293,7 +293,7 @@ def _archive(settings: Settings, args: argparse.Namespace, project: str | None) 
             output.say("nothing to archive: no ~/" + archive.LEGACY_HF + ", and no .art/ or "
                        "checkpoints/ in this checkout")
             return 0
-    root = settings.scratch_root
+    root = settings.root_for("checkpoints")
     jobs = archive.plan_archive(root, paths)
     return _moves(args, jobs, "archive", lambda: archive.archive(root, jobs), home)
 

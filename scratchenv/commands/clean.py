@@ -50,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
         output.say(f"{word}: {format_size(total)} in {files:,} files {verb}")
         output.table(rows + kept_rows)
     if not present:
-        output.say(f"nothing to clean: no {args.what} location exists under {plan.root}")
+        output.say(f"nothing to clean: no {args.what} location exists under "
+                   f"{' or '.join(plan.roots)}")
     for target in refused:
         output.warn(f"{target.var}: {target.path}: {target.problem}")
     if not args.apply:

@@ -33,7 +33,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         output.write(json.dumps(doctor.to_json(settings, plan, found), indent=2) + "\n")
         return 1 if doctor.fixable_count(found) else 0
-    output.say(f"home: {plan.home}    scratch root: {plan.root}")
+    output.say(f"home: {plan.home}    scratch root: {plan.root}"
+               + (f"    persistent root: {plan.persistent_root}" if plan.persistent_root else ""))
     if not found:
         output.say("nothing to fix: no tool's default location in home holds data")
     rows = [("✗" if f.fixable else "!", tilde(f.path, plan.home),

@@ -47,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
     output.table(settings_rows, headers=("SETTING", "VALUE", "FROM"))
     output.say()
     output.say(f"scratch root: {plan.root}")
+    if plan.persistent_root:
+        output.say(f"persistent root: {plan.persistent_root}")
     rows = []
     for change in plan.variables:
         value = plan.value_in(change, os.environ)

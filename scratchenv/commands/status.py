@@ -76,6 +76,12 @@ def render(status: Overview, *, everything: bool = False) -> str:
     free = format_size(status.scratch_free) if status.scratch_free is not None else "unknown"
     lines.append(f"scratch {status.scratch.path}: {format_size(status.scratch.bytes)} in "
                  f"{status.scratch.files} files, {free} free")
+    if status.persistent is not None:
+        kept = status.persistent
+        free = (format_size(status.persistent_free) if status.persistent_free is not None
+                else "unknown")
+        lines.append(f"persistent {kept.path}: {format_size(kept.bytes)} in {kept.files} files, "
+                     f"{free} free")
     lines.append(f"home    {status.home.path}: {format_size(status.home.bytes)} in "
                  f"{status.home.files} files ({status.home.source})")
     for quota in status.quotas:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Mapping
 from importlib import resources
@@ -15,11 +16,20 @@ from scratchenv.errors import ConfigError
 from scratchenv.fsutil import nearest_existing
 
 
-def candidates(environ: Mapping[str, str], user: str, cluster: str | None) -> list[tuple[str, str]]:
-    """(place, why) pairs in the order they are tried; SCRATCHENV_ROOT is the settings' job."""
+def candidates(environ: Mapping[str, str], user: str, cluster: str | None,
+               scratch_subdir: str | None = None) -> list[tuple[str, str]]:
+    """(place, why) pairs in the order they are tried; SCRATCHENV_ROOT is the settings' job.
+
+    `scratch_subdir` is for sites whose $SCRATCH is the file system's top (FASRC:
+    $SCRATCH/<lab>/$USER): the root is $SCRATCH/<scratch_subdir> with {user} filled in.
+    """
     places: list[tuple[str, str]] = []
     if environ.get("SCRATCH"):
-        places.append((environ["SCRATCH"], "$SCRATCH"))
+        if scratch_subdir:
+            place = f"{environ['SCRATCH'].rstrip('/')}/{scratch_subdir.format(user=user)}"
+            places.append((place, "$SCRATCH/<scratch_subdir>"))
+        else:
+            places.append((environ["SCRATCH"], "$SCRATCH"))
     if cluster:
         places.append((f"/scratch/{cluster}/users/{user}", "/scratch/<cluster>/users/$USER"))
     else:
@@ -27,6 +37,7 @@ def candidates(environ: Mapping[str, str], user: str, cluster: str | None) -> li
             places.append((match, "/scratch/<cluster>/users/$USER"))
     places += [
         (f"/scratch/{user}", "/scratch/$USER"),
+        (f"/scratch/gpfs/{user}", "/scratch/gpfs/$USER"),
         (f"/lustre/scratch/{user}", "/lustre/scratch/$USER"),
         (f"/gpfs/scratch/{user}", "/gpfs/scratch/$USER"),
     ]
@@ -63,12 +74,15 @@ def _unescape(field: str) -> str:
     return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
 
 
-def problem_with_root(root: Path, *, parent_must_exist: bool = False) -> str | None:
+def problem_with_root(root: Path, *, parent_must_exist: bool = False,
+                      group_ok: bool = False) -> str | None:
     """Why `root` cannot be the scratch root, or None when it can.
 
     A root must be an existing directory owned by the user, or creatable: for an explicit
     setting under any ancestor the user may write; for a guess, directly in an existing,
-    writable parent (a guess must not conjure /scratch out of a writable /).
+    writable parent (a guess must not conjure /scratch out of a writable /). With `group_ok`
+    (a root the user set explicitly) a group project directory also does: one of the user's
+    groups owns it, may write it, and it is not world-writable.
     """
     if not root.is_absolute():
         return f"{root} is not an absolute path"
@@ -77,6 +91,8 @@ def problem_with_root(root: Path, *, parent_must_exist: bool = False) -> str | N
             return f"{root} exists but is not a directory"
         owner = root.stat().st_uid
         if owner != os.getuid():
+            if group_ok and is_group_root(root):
+                return None
             return f"{root} is owned by uid {owner}, not by you (uid {os.getuid()})"
         return None
     ancestor = root.parent if parent_must_exist else nearest_existing(root)
@@ -89,22 +105,35 @@ def problem_with_root(root: Path, *, parent_must_exist: bool = False) -> str | N
     return None
 
 
+def is_group_root(root: Path | str) -> bool:
+    """A shared project directory: owned by one of the user's groups, group-writable (and
+    writable by the user), not world-writable."""
+    try:
+        st = os.stat(root)
+    except OSError:
+        return False
+    return (st.st_gid in {os.getgid(), *os.getgroups()}
+            and bool(st.st_mode & stat.S_IWGRP) and not st.st_mode & stat.S_IWOTH
+            and os.access(root, os.W_OK | os.X_OK))
+
+
 NO_ROOT = "no scratch root found"
 """How the error that no candidate is usable begins (lint-scripts runs without a root)."""
 
 
-def detect_root(environ: Mapping[str, str], user: str, cluster: str | None) -> Path:
+def detect_root(environ: Mapping[str, str], user: str, cluster: str | None,
+                scratch_subdir: str | None = None) -> Path:
     """The first usable candidate; otherwise an error naming every place tried."""
     tried = ["SCRATCHENV_ROOT (unset)"]
     if not environ.get("SCRATCH"):
         tried.append("$SCRATCH (unset)")
-    places = candidates(environ, user, cluster)
+    places = candidates(environ, user, cluster, scratch_subdir)
     if not cluster and not any(why.startswith("/scratch/<cluster>") for _, why in places):
         tried.append(f"/scratch/<cluster>/users/{user} (no /scratch/*/users/{user}; "
                      "set `cluster`)")
     for place, why in places:
         path = Path(place)
-        reason = problem_with_root(path, parent_must_exist=(why != "$SCRATCH"))
+        reason = problem_with_root(path, parent_must_exist=not why.startswith("$SCRATCH"))
         if reason is None:
             return path
         tried.append(f"{why}={place} ({reason})")

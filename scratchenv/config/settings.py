@@ -22,6 +22,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -37,6 +38,7 @@ from scratchenv.config import detect, site
 from scratchenv.config.catalogue import Catalogue, VariableName, check_variable_name, load_default
 from scratchenv.errors import ConfigError
 from scratchenv.locations import config_file, home_dir, site_config_file
+from scratchenv.realpaths import is_within, same_place
 from scratchenv.units import parse_size
 
 ENV_PREFIX = "SCRATCHENV_"
@@ -125,6 +127,19 @@ class Checkpoints(BaseModel):
         return value
 
 
+Tier = Literal["scratch", "persistent"]
+GROUPS = ("cache", "env", "toolchain", "data", "run", "checkpoints")
+"""What a tier can be chosen for: the catalogue's groups, and checkpoint directories."""
+DEFAULT_TIERS: dict[str, Tier] = {"env": "persistent", "toolchain": "persistent",
+                                  "checkpoints": "persistent"}
+"""With a persistent root: what a purge must not delete goes there; the rest stays on scratch."""
+
+
+def group_name(group: str) -> str:
+    """A catalogue group in the tier vocabulary (the project venv's "venv" is an "env")."""
+    return "env" if group == "venv" else group
+
+
 class Project(BaseModel):
     """Where one project's venv and data live, and the variables that name them."""
 
@@ -150,6 +165,18 @@ class Settings(BaseSettings):
     )
 
     root: Path | None = Field(default=None, description="the scratch root; detected when unset")
+    persistent_root: Path | None = Field(
+        default=None, description="a second, non-purged root (e.g. $WORK) for the groups "
+        "`tiers` puts there; unset: everything on the scratch root"
+    )
+    tiers: dict[str, Tier] = Field(
+        default_factory=dict, description="group -> \"scratch\" or \"persistent\" (defaults: "
+        "env, toolchain and checkpoints persistent when persistent_root is set)"
+    )
+    scratch_subdir: str | None = Field(
+        default=None, description="a detected $SCRATCH is the file system's top: use "
+        "$SCRATCH/<this> ({user} is $USER), e.g. \"mylab/{user}\""
+    )
     project: str | None = Field(default=None, description="project name, e.g. nanochat")
     project_var: VariableName | None = Field(
         default=None, description="the project's data variable (default: <PROJECT>_BASE_DIR)"
@@ -211,7 +238,7 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a project name (letters, digits, . _ -)")
         return value
 
-    @field_validator("root", mode="before")
+    @field_validator("root", "persistent_root", mode="before")
     @classmethod
     def _root_is_not_empty(cls, value: Any) -> Any:
         # SCRATCHENV_ROOT=$SCRATCH with SCRATCH unset; Path("") would be "." (relative).
@@ -219,14 +246,37 @@ class Settings(BaseSettings):
             raise ValueError("empty; set it to an absolute path, or unset it to detect the root")
         return value
 
-    @field_validator("root")
+    @field_validator("root", "persistent_root")
     @classmethod
-    def _root_is_absolute(cls, value: Path | None) -> Path | None:
+    def _root_is_absolute(cls, value: Path | None, info: ValidationInfo) -> Path | None:
         if value is None:
             return None
         value = value.expanduser()
         if not value.is_absolute():
-            raise ValueError(f"{value} is relative; the scratch root must be an absolute path")
+            which = "the scratch root" if info.field_name == "root" else "the persistent root"
+            raise ValueError(f"{value} is relative; {which} must be an absolute path")
+        return value
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers_name_groups(cls, value: dict[str, Tier]) -> dict[str, Tier]:
+        unknown = sorted({group_name(group) for group in value} - set(GROUPS))
+        if unknown:
+            raise ValueError(f"unknown group {', '.join(unknown)}; groups: {', '.join(GROUPS)}")
+        return {group_name(group): tier for group, tier in value.items()}
+
+    @field_validator("scratch_subdir")
+    @classmethod
+    def _subdir_is_relative(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = value.split("/")
+        if value.startswith("/") or any(part in ("", ".", "..") for part in parts):
+            raise ValueError(f"{value!r} must be a relative path under $SCRATCH, without ..")
+        try:
+            value.format(user="u")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError(f"{value!r}: the only placeholder is {{user}}") from None
         return value
 
     @field_validator("root_pattern")
@@ -270,11 +320,30 @@ class Settings(BaseSettings):
             if reason:
                 raise ConfigError(f"scratch root from root_pattern unusable: {reason}")
         elif self.root is None:
-            self.root = detect.detect_root(os.environ, current_user(), self.cluster)
+            self.root = detect.detect_root(os.environ, current_user(), self.cluster,
+                                           self.scratch_subdir)
         else:
-            reason = detect.problem_with_root(self.root)
+            reason = detect.problem_with_root(self.root, group_ok=True)
             if reason and not detect.awaits_mount(self.root):
                 raise ConfigError(f"scratch root unusable: {reason}")
+        return self
+
+    @model_validator(mode="after")
+    def _settle_persistent_root(self) -> Settings:
+        if self.persistent_root is None:
+            if "persistent" in self.tiers.values():
+                raise ConfigError("tiers puts a group on the persistent root, but "
+                                  "persistent_root is not set")
+            return self
+        reason = detect.problem_with_root(self.persistent_root, group_ok=True)
+        if reason and not detect.awaits_mount(self.persistent_root):
+            raise ConfigError(f"persistent root unusable: {reason}")
+        if same_place(self.persistent_root, self.scratch_root):
+            self.persistent_root = None  # one root: nothing to choose
+            return self
+        nested = _nesting(self.scratch_root, self.persistent_root)
+        if nested:
+            raise ConfigError(f"persistent root unusable: {nested}")
         return self
 
     # Derived values: the rest of scratchenv reads these, never re-derives them.
@@ -283,6 +352,20 @@ class Settings(BaseSettings):
     def scratch_root(self) -> Path:
         assert self.root is not None  # settled by the validator
         return self.root
+
+    def tier_of(self, group: str) -> Tier:
+        """Which root holds `group` (a catalogue group, or "checkpoints")."""
+        if self.persistent_root is None:
+            return "scratch"
+        group = group_name(group)
+        return self.tiers.get(group, DEFAULT_TIERS.get(group, "scratch"))
+
+    def root_for(self, group: str) -> Path:
+        """The root that holds `group`: the one place that decides it."""
+        if self.tier_of(group) == "persistent":
+            assert self.persistent_root is not None
+            return self.persistent_root
+        return self.scratch_root
 
     @property
     def home(self) -> Path:
@@ -314,6 +397,16 @@ class Settings(BaseSettings):
         return base.select(set(self.disable), set(self.enable)).extended(self.vars)
 
 
+def _nesting(scratch: Path, persistent: Path) -> str | None:
+    """Why two roots inside one another cannot be tiers (a purge of scratch takes what is in
+    it; each root's usage would count the other's), or None."""
+    if is_within(persistent, scratch):
+        return f"{persistent} is inside the scratch root {scratch}, which is purged with it"
+    if is_within(scratch, persistent):
+        return f"the scratch root {scratch} is inside {persistent}; use two separate directories"
+    return None
+
+
 def default_project_var(project: str) -> str:
     """The project's data variable unless `project_var` names one: nanochat -> NANOCHAT_BASE_DIR."""
     return re.sub(r"\W", "_", project.upper()) + "_BASE_DIR"
@@ -323,7 +416,20 @@ def profile_defaults(name: str) -> dict[str, Any]:
     profiles = detect.profiles()
     if name not in profiles:
         raise ConfigError(f"unknown profile {name!r}; known: {', '.join(sorted(profiles))}")
-    return dict(profiles[name])
+    return {key: _expand(name, key, value) for key, value in profiles[name].items()}
+
+
+def _expand(profile: str, key: str, value: Any) -> Any:
+    """A profile's string with `{env[NAME]}` filled in from the environment, and `{user}`
+    too, except in patterns (root_pattern), which keep it for the modulefiles."""
+    if not isinstance(value, str):
+        return value
+    user = "{user}" if key.endswith("_pattern") else current_user()
+    try:
+        return value.format(user=user, env=os.environ)
+    except KeyError as missing:
+        raise ConfigError(f"profile {profile!r}: {key} = {value!r} needs ${missing.args[0]}, "
+                          f"which is not set; set it, or set {key} yourself") from None
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -215,7 +215,7 @@ def archive(root: Path, jobs: Sequence[Job], *, verify: str = "size") -> None:
 def plan_adopt(settings: Settings, identity: Identity, paths: Sequence[str]) -> list[Job]:
     """One job per path (absolute): into the directory `identity` owns (created when run)."""
     target = resolve(settings, with_worktree_id(identity)).path
-    touched = Journal(settings.scratch_root / ADOPT_JOURNAL).touched
+    touched = Journal(settings.root_for("checkpoints") / ADOPT_JOURNAL).touched
     jobs = []
     for path in paths:
         record = read_metadata(Path(path)) if os.path.isdir(path) else None
@@ -239,7 +239,7 @@ def adopt(settings: Settings, identity: Identity, jobs: Sequence[Job], *,
     found = setup(settings, identity).directory
     active = [job for job in jobs if job.active]
     _check_space(active)
-    journal = Journal(settings.scratch_root / ADOPT_JOURNAL)
+    journal = Journal(settings.root_for("checkpoints") / ADOPT_JOURNAL)
     _run(active, verify, journal)
     for job in active:
         # What is left is the old ownership record alone (ours to remove) or nothing.

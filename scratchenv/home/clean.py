@@ -1,4 +1,4 @@
-"""`scratchenv clean`: remove the plan's locations on scratch, by group, never outside the root.
+"""`scratchenv clean`: remove the plan's locations by group, never outside their own root.
 
 The cleanup steps users ran by hand (`rm -rf "$UV_CACHE_DIR" ...`) as data: each
 catalogue entry names its group (cache, env, toolchain, data, run) and clean removes the
@@ -7,7 +7,8 @@ locations of the chosen groups. What a person made survives unless named:
   the entry's `keep` names (ccache.conf) and W&B runs never synced stay where they are;
 - the latter go only with --delete-unsynced-runs.
 Safety, in the order it is checked:
-- a location must lie strictly inside the root once every symlink *above* it is resolved;
+- a location must lie strictly inside its own root (the scratch root, or the persistent
+  root for the groups the tiers put there) once every symlink *above* it is resolved;
   one that leads elsewhere is refused and left alone;
 - a location that is itself a symlink is removed as a link (its target is never touched);
 - inside, the tree is removed by shutil.rmtree's fd-based walk, which unlinks symlinks
@@ -86,6 +87,7 @@ def targets(plan: Plan, which: str, *, delete_unsynced_runs: bool = False) -> li
     """The locations of the groups in `which` (a GROUPS key), outermost only, plan order,
     each with what inside it stays."""
     groups = GROUPS[which]
+    roots = {change.name: plan.root_of(change) for change in plan.variables}
     chosen: list[tuple[str, str, Entry]] = []
     others: list[tuple[str, str]] = []
     for change in plan.variables:
@@ -100,7 +102,8 @@ def targets(plan: Plan, which: str, *, delete_unsynced_runs: bool = False) -> li
         if any(inside(path, t.path) for t in found):
             continue
         found = [t for t in found if not below(t.path, path)]
-        found.append(Target(var, entry.group, path, _problem(path, plan.root)))
+        # Inside ITS root: a cache must be under scratch, a venv under the persistent root.
+        found.append(Target(var, entry.group, path, _problem(path, roots[var])))
     result = []
     for target in found:
         kept = [Kept(path, f"{var} is not in `{which}`") for var, path in others

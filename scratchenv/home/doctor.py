@@ -5,6 +5,7 @@ holds data (sizes as `du` counts them, file counts because inode quotas bite too
 what stays (pinned files, other entries' directories); places of tools no variable moves
 (offenders.toml); checkpoints the old setup left (the legacy transformers cache, `.art/` and
 `checkpoints/` in the current checkout: `scratchenv checkpoints adopt/archive` take them);
+with a persistent root, what a single-root setup left on scratch that now belongs there;
 large directories nothing knows; files on scratch near the purge age.
 Only the first two kinds are *fixable*: `scratchenv migrate` fixes them.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Literal
 
 from scratchenv.checks import purge
@@ -32,7 +34,7 @@ from scratchenv.home.moves import (
 )
 from scratchenv.plan import Plan
 
-Kind = Literal["interrupted", "movable", "offender", "checkpoints", "unknown", "purge"]
+Kind = Literal["interrupted", "movable", "offender", "checkpoints", "unknown", "purge", "tier"]
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,8 @@ def findings(settings: Settings, plan: Plan, checkout: str | None = None,
             usage = sizes(offender.path)
             found.append(Diagnosis("offender", offender.path, usage.bytes, usage.files, False,
                                  offender.what, offender.advice, offender.key))
-    found += _old_checkpoints(plan, checkout, sizes)
+    found += _old_checkpoints(settings, plan, checkout, sizes)
+    found += _left_on_scratch(settings, plan, sizes)
     found += _unknown(settings, plan, sizes, [path for path, _ in checkout_venvs])
     for risk in purge.at_risk(plan, settings):
         found.append(Diagnosis("purge", risk.path, 0, risk.old_files, False,
@@ -138,7 +141,8 @@ def _why_in_home(var: str, environ: Mapping[str, str]) -> str:
     return f"{var} is set to {value}; this was written before"
 
 
-def _old_checkpoints(plan: Plan, checkout: str | None, sizes: _Sizes) -> list[Diagnosis]:
+def _old_checkpoints(settings: Settings, plan: Plan, checkout: str | None,
+                     sizes: _Sizes) -> list[Diagnosis]:
     """What the old setup's "Migration from Existing Checkpoints" moved by hand."""
     found = []
     for path in archive.legacy_places(plan.home, checkout):
@@ -146,7 +150,7 @@ def _old_checkpoints(plan: Plan, checkout: str | None, sizes: _Sizes) -> list[Di
         if path == os.path.join(plan.home, archive.LEGACY_HF):
             what = "the legacy transformers cache (before huggingface_hub)"
             action = (f"`scratchenv checkpoints archive` moves it to "
-                      f"{plan.root}/archived_models_YYYYMMDD/")
+                      f"{settings.root_for('checkpoints')}/archived_models_YYYYMMDD/")
         else:
             what = f"{os.path.basename(path)}/ inside the checkout {checkout}"
             action = (f"`scratchenv checkpoints adopt {path}` moves its checkpoints to this "
@@ -154,6 +158,44 @@ def _old_checkpoints(plan: Plan, checkout: str | None, sizes: _Sizes) -> list[Di
                       "archives it")
         found.append(Diagnosis("checkpoints", path, usage.bytes, usage.files, False, what,
                                action))
+    return found
+
+
+def _left_on_scratch(settings: Settings, plan: Plan, sizes: _Sizes) -> list[Diagnosis]:
+    """What a single-root setup left on the scratch root that the tiers now put on the
+    persistent root: a purge will take it, and nothing uses it any more."""
+    from scratchenv.checkpoints.directories import directories
+
+    if plan.persistent_root is None:
+        return []
+    found = []
+    for change in plan.variables:
+        entry = change.entry
+        if entry is None or entry.anchor != "root" or plan.root_of(change) == plan.root:
+            continue
+        old = os.path.join(plan.root, entry.path)
+        if not os.path.isdir(old) or os.path.islink(old):
+            continue
+        usage = sizes(old)
+        if entry.group in ("venv", "env"):
+            action = (f"rebuild it at {change.value} (`scratchenv bootstrap --venv`: a venv "
+                      f"cannot be moved), then delete {old}")
+        elif entry.group == "toolchain":
+            action = (f"reinstall it at {change.value} (`scratchenv bootstrap --rust` for "
+                      f"Rust), then delete {old}")
+        else:
+            action = f"copy it to {change.value}, then delete {old}"
+        found.append(Diagnosis("tier", old, usage.bytes, usage.files, False,
+                               f"{change.name}'s old place on the purged scratch root",
+                               action, entry.tool))
+    if settings.tier_of("checkpoints") == "persistent":
+        for _, path in directories(settings, Path(plan.root)):
+            usage = sizes(str(path))
+            found.append(Diagnosis(
+                "tier", str(path), usage.bytes, usage.files, False,
+                "a checkpoint directory on the purged scratch root",
+                f"`scratchenv checkpoints adopt {path}`, run in its worktree, moves it to the "
+                "persistent root"))
     return found
 
 
@@ -195,6 +237,7 @@ def to_json(settings: Settings, plan: Plan, found: Sequence[Diagnosis]) -> dict:
         "schema_version": 1,
         "home": plan.home,
         "root": plan.root,
+        "persistent_root": plan.persistent_root,
         "purge_days": settings.purge.days,
         "fixable": fixable_count(found),
         "findings": [finding.to_json() for finding in found],

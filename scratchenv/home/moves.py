@@ -129,9 +129,10 @@ def _candidates(plan: Plan) -> tuple[list[Move], list[Keep]]:
             continue
         taken.add(source)
         moves.append(Move(entry.tool, change.name, source, value, entry.kind))
-    root = os.path.normpath(plan.root)
-    if below(root, home):
-        pinned.append(Keep(root, "the scratch root"))
+    for root in map(os.path.normpath, plan.roots):
+        if below(root, home):
+            what = "the persistent root" if root == plan.persistent_root else "the scratch root"
+            pinned.append(Keep(root, what))
     return moves, pinned
 
 

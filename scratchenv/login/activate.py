@@ -76,6 +76,24 @@ def _content_key(path: str) -> str:
     return f"{path}:{len(data)}:{zlib.crc32(data):08x}"
 
 
+def _profile_variables() -> list[str]:
+    """The variables profiles read as `{env[NAME]}` ($WORK): a changed $WORK is a new file.
+    Found by splitting, not parsing (no tomllib or re on the login path)."""
+    profiles = os.path.join(os.path.dirname(_package_files()[1]), "profiles.toml")
+    try:
+        with open(profiles, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError:
+        return []
+    values = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    return sorted({part.split("]", 1)[0] for part in values.split("{env[")[1:]})
+
+
+def _watched() -> list[str]:
+    """The environment variables besides SCRATCHENV_* that the settings read."""
+    return [*_WATCHED, *(name for name in _profile_variables() if name not in _WATCHED)]
+
+
 def _package_files() -> tuple[str, str]:
     """The installed package's version file and catalogue: an upgrade or an edit rewrites them."""
     package = os.path.dirname(os.path.dirname(__file__))
@@ -92,7 +110,7 @@ def _inputs(shell: str, environ: Mapping[str, str], cwd: str, flags: Sequence[st
         _content_key(config_file(environ)),
         # pydantic-settings matches names case-insensitively: scratchenv_root counts too.
         *sorted(f"{k}={v}" for k, v in environ.items() if k.upper().startswith("SCRATCHENV_")),
-        *(f"{name}={environ.get(name, '')}" for name in _WATCHED),
+        *(f"{name}={environ.get(name, '')}" for name in _watched()),
         _content_key(site_config_file(environ)),
         _content_key(os.path.join(cwd, ".env.local")),
         _content_key(os.path.join(state_dir(environ), ALLOW_LIST)),
@@ -224,7 +242,7 @@ def _freshness(path: str, environ: Mapping[str, str], cwd: str) -> Freshness:
     names |= {"SCRATCHENV_CONFIG", "SCRATCHENV_SITE_CONFIG", "SCRATCHENV_STATE_DIR"}
     names |= {k for k in environ if k.upper().startswith("SCRATCHENV_")}
     shell_names = sorted(n for n in names if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", n))
-    variables = tuple((name, environ.get(name)) for name in [*shell_names, *_WATCHED])
+    variables = tuple((name, environ.get(name)) for name in [*shell_names, *_watched()])
     *files, env_local = _watched_files(environ, cwd)
     env_local_dir = None
     if os.path.exists(env_local):

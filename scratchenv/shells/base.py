@@ -65,7 +65,7 @@ class ShellRenderer(Renderer):
             f"activate.{self.template}",
             shell=self.name,
             inputs=inputs,
-            root_comment=comment_safe(plan.root),
+            root_comment=roots_comment(plan),
             guard=self.guard_lines(),
             check=self.check_lines(freshness) if freshness else "",
             restore=indent(self._undo(plan), 2),
@@ -108,9 +108,12 @@ class ShellRenderer(Renderer):
         return lines
 
     def _ensure(self, plan: Plan) -> list[str]:
-        if not plan.must_exist:
-            return []
-        return self.ensure_lines(self.quote(plan.root), [c.name for c in plan.must_exist])
+        lines: list[str] = []
+        for root in plan.roots:  # each directory is made only when its own root is there
+            names = [c.name for c in plan.must_exist if plan.root_of(c) == root]
+            if names:
+                lines += self.ensure_lines(self.quote(root), names)
+        return lines
 
     # The syntax each shell supplies.
 
@@ -202,11 +205,22 @@ def state_link(shell: str) -> str:
             f"/activate.{shell}")
 
 
-def missing_root_message(plan: Plan) -> str:
+def missing_root_message(plan: Plan, root: str | None = None) -> str:
+    if root is not None and root == plan.persistent_root:
+        return (f"scratchenv: persistent root {root} is missing (not mounted on this node?); "
+                "the venv and toolchains still point there")
     return (
         f"scratchenv: scratch root {plan.root} is missing (not mounted on this node?); "
         "caches still point there"
     )
+
+
+def roots_comment(plan: Plan) -> str:
+    """The roots for the file's header comment: the scratch root, then the persistent one."""
+    text = comment_safe(plan.root)
+    if plan.persistent_root:
+        text += f"\n# Persistent root: {comment_safe(plan.persistent_root)}"
+    return text
 
 
 def comment_safe(text: str) -> str:

@@ -137,11 +137,14 @@ class FishRenderer(ShellRenderer):
         return [*lines, "end"]
 
     def missing_root_lines(self, plan: Plan) -> str:
-        return "\n".join([
-            f"if not test -d {self.quote(plan.root)}; and status is-interactive",
-            f"    printf '%s\\n' {self.quote(missing_root_message(plan))} >&2",
-            "end",
-        ])
+        lines = []
+        for root in plan.roots:
+            lines += [
+                f"if not test -d {self.quote(root)}; and status is-interactive",
+                f"    printf '%s\\n' {self.quote(missing_root_message(plan, root))} >&2",
+                "end",
+            ]
+        return "\n".join(lines)
 
     def export_line(self, name: str, quoted_value: str) -> str:
         return f"set -gx {name} {quoted_value}"

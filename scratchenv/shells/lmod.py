@@ -90,6 +90,33 @@ class LmodRenderer(ModuleRenderer):
                 'if mode() == "load" and not isDir(root) then '
                 f"LmodMessage({self.quote(before)} .. root .. {self.quote(after)}) end"
             )
+        return lines + self.persistent_lines(plan)
+
+    def persistent_lines(self, plan: Plan) -> list[str]:
+        """`persistent`: $SCRATCHENV_PERSISTENT_ROOT, else the pattern with the user name,
+        else the persistent root as it was generated."""
+        if not plan.persistent_root:
+            return []
+        if plan.persistent_pattern:
+            fallback = " .. ".join(self.quote(p) if p is not None else "user"
+                                   for p in pattern_pieces(plan.persistent_pattern))
+            lines = ['local persistent = getenv("SCRATCHENV_PERSISTENT_ROOT")',
+                     f"if persistent == nil and user ~= nil then persistent = {fallback} end",
+                     "if persistent == nil then",
+                     '    LmodError("scratchenv: no persistent root: set '
+                     'SCRATCHENV_PERSISTENT_ROOT")',
+                     "end"]
+        else:
+            lines = ['local persistent = getenv("SCRATCHENV_PERSISTENT_ROOT") or '
+                     f"{self.quote(plan.persistent_root)}"]
+        lines.append('persistent = (persistent:gsub("(.)/+$", "%1"))')
+        if plan.warn_missing_root:
+            before, _, after = missing_root_message(plan, plan.persistent_root).partition(
+                plan.persistent_root)
+            lines.append(
+                'if mode() == "load" and not isDir(persistent) then '
+                f"LmodMessage({self.quote(before)} .. persistent .. {self.quote(after)}) end"
+            )
         return lines
 
     def pushenv(self, name: str, value: Value, keep_site_value: bool) -> str:

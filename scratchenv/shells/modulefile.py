@@ -6,7 +6,9 @@ enable, the user's own vars, project), each one's place relative to the root or 
 are node-local, keep_site_values, the PATH entries, the missing-root warning, and the root
 pattern. Computed when it is loaded, from the loading user's environment: the root
 ($SCRATCHENV_ROOT, then $SCRATCH, then the pattern with $USER; a pattern the site set in
-root_pattern ranks above $SCRATCH, as in the settings), $HOME, and inside a Slurm job the
+root_pattern ranks above $SCRATCH, as in the settings), the persistent root when there is one
+($SCRATCHENV_PERSISTENT_ROOT, else the generating user's with $USER in place of their name,
+else as it was), $HOME, and inside a Slurm job the
 node-local directory ($SLURM_TMPDIR, else $TMPDIR). Variables are set with pushenv, so
 `module unload` restores what was there before.
 """
@@ -37,8 +39,11 @@ class Value:
 
 
 def split(plan: Plan, value: str) -> Value:
-    """`value` relative to the root or home, so the modulefile can rebuild it at load time."""
-    for anchor, base in (("root", plan.root), ("home", plan.home)):
+    """`value` relative to a root or home, so the modulefile can rebuild it at load time."""
+    bases = [("root", plan.root), ("home", plan.home)]
+    if plan.persistent_root:
+        bases.insert(0, ("persistent", plan.persistent_root))
+    for anchor, base in bases:
         if value == base or value.startswith(base.rstrip("/") + "/"):
             return Value(anchor, value[len(base.rstrip("/")):])
     return Value("", value)

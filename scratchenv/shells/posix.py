@@ -116,12 +116,15 @@ class PosixRenderer(ShellRenderer):
         return [*lines, "fi"]
 
     def missing_root_lines(self, plan: Plan) -> str:
-        message = self.quote(missing_root_message(plan))
-        return "\n".join([
-            f"if [ ! -d {self.quote(plan.root)} ]; then",
-            f"    case $- in *i*) printf '%s\\n' {message} >&2 ;; esac",
-            "fi",
-        ])
+        lines = []
+        for root in plan.roots:
+            message = self.quote(missing_root_message(plan, root))
+            lines += [
+                f"if [ ! -d {self.quote(root)} ]; then",
+                f"    case $- in *i*) printf '%s\\n' {message} >&2 ;; esac",
+                "fi",
+            ]
+        return "\n".join(lines)
 
     def export_line(self, name: str, quoted_value: str) -> str:
         return f"export {name}={quoted_value}"

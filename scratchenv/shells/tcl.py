@@ -96,6 +96,34 @@ class TclRenderer(ModuleRenderer):
                 "if {[module-info mode load] && ![file isdirectory $root]} "
                 f"{{ puts stderr [string cat {self.quote(before)} $root {self.quote(after)}] }}"
             )
+        return lines + self.persistent_lines(plan)
+
+    def persistent_lines(self, plan: Plan) -> list[str]:
+        """`persistent`: $SCRATCHENV_PERSISTENT_ROOT, else the pattern with the user name,
+        else the persistent root as it was generated."""
+        if not plan.persistent_root:
+            return []
+        lines = ["set persistent [scratchenv_getenv SCRATCHENV_PERSISTENT_ROOT]"]
+        if plan.persistent_pattern:
+            pieces = " ".join(self.quote(p) if p is not None else "$user"
+                              for p in pattern_pieces(plan.persistent_pattern))
+            lines += [f'if {{$persistent eq "" && $user ne ""}} '
+                      f"{{ set persistent [string cat {pieces}] }}",
+                      'if {$persistent eq ""} { error "scratchenv: no persistent root: set '
+                      'SCRATCHENV_PERSISTENT_ROOT" }']
+        else:
+            lines.append(f'if {{$persistent eq ""}} '
+                         f"{{ set persistent {self.quote(plan.persistent_root)} }}")
+        lines.append('if {[string length $persistent] > 1} '
+                     '{ set persistent [string trimright $persistent "/"] }')
+        if plan.warn_missing_root:
+            before, _, after = missing_root_message(plan, plan.persistent_root).partition(
+                plan.persistent_root)
+            lines.append(
+                "if {[module-info mode load] && ![file isdirectory $persistent]} "
+                f"{{ puts stderr [string cat {self.quote(before)} $persistent "
+                f"{self.quote(after)}] }}"
+            )
         return lines
 
     def pushenv(self, name: str, value: Value, keep_site_value: bool) -> str:

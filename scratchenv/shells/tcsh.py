@@ -164,11 +164,14 @@ class TcshRenderer(ShellRenderer):
         return [*lines, "endif"]
 
     def missing_root_lines(self, plan: Plan) -> str:
-        return "\n".join([
-            f"if ( ! -d {self.quote(plan.root)} && $?prompt ) then",
-            f"    echo {self.quote(missing_root_message(plan))} >& /dev/stderr",
-            "endif",
-        ])
+        lines = []
+        for root in plan.roots:
+            lines += [
+                f"if ( ! -d {self.quote(root)} && $?prompt ) then",
+                f"    echo {self.quote(missing_root_message(plan, root))} >& /dev/stderr",
+                "endif",
+            ]
+        return "\n".join(lines)
 
     def export_line(self, name: str, quoted_value: str) -> str:
         return f"setenv {name} {quoted_value}"

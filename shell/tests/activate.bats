@@ -96,6 +96,28 @@ setup() {
     [[ "$stderr" == *"is missing"* ]]
 }
 
+@test "a missing persistent root warns on its own; each variable keeps its root" {
+    export SCRATCHENV_PERSISTENT_ROOT="$BATS_TEST_TMPDIR/work root"
+    export SCRATCHENV_PROJECT=nanochat
+    mkdir -p "$SCRATCHENV_PERSISTENT_ROOT"
+    file=$(activation bash)
+    rm -rf "$SCRATCHENV_PERSISTENT_ROOT"
+    run --separate-stderr bash --norc -i -c ". '$file'; printf '%s|%s' \"\$VENV_PATH\" \"\$HF_HOME\""
+    [ "$output" = "$SCRATCHENV_PERSISTENT_ROOT/nanochat-venv|$SCRATCHENV_ROOT/cache/huggingface" ]
+    [ "$(printf '%s\n' "$stderr" | grep -c 'persistent root .* is missing')" -eq 1 ]
+    [ "$(printf '%s\n' "$stderr" | grep -c 'scratch root .* is missing')" -eq 0 ]
+    need_shell zsh
+    file=$(activation zsh)
+    run --separate-stderr zsh -f -i -c ". '$file'; printf '%s' \"\$VENV_PATH\""
+    [ "$output" = "$SCRATCHENV_PERSISTENT_ROOT/nanochat-venv" ]
+    [[ "$stderr" == *"persistent root"*"is missing"* ]]
+    need_shell fish
+    file=$(activation fish)
+    run --separate-stderr fish --no-config -i -c "source '$file'; printf '%s' \$VENV_PATH"
+    [ "$output" = "$SCRATCHENV_PERSISTENT_ROOT/nanochat-venv" ]
+    [[ "$stderr" == *"persistent root"*"is missing"* ]]
+}
+
 @test "executing the file instead of sourcing it refuses with exit 33" {
     file=$(activation bash)
     run bash "$file"
