@@ -24,7 +24,8 @@ from typing import IO, Literal
 from scratchenv import output, proc
 from scratchenv.config.settings import Settings
 from scratchenv.errors import ConfigError, ScratchenvError
-from scratchenv.fsutil import atomic_write, makedirs_private, nearest_existing
+from scratchenv.fsutil import atomic_write, makedirs_private
+from scratchenv.realpaths import nearest_existing
 from scratchenv.plan import Plan, build_plan
 
 DIR_MODE = 0o700

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scratchenv.errors import ConfigError, ScratchenvError
+from scratchenv import removal
 from scratchenv.fsutil import atomic_write, makedirs_private
 
 if TYPE_CHECKING:
@@ -365,28 +366,7 @@ def apply_cleanup(settings: Settings, cleanup: Cleanup) -> list[Path]:
 
 def remove_tree(path: Path, root: Path) -> None:
     """Delete the real directory `path`, which must lie inside `root` once symlinks resolve."""
-    real_root = os.path.realpath(root)
-    if not os.path.lexists(path):
-        return  # another rank cleaning up too got there first
-    if path.is_symlink() or not path.is_dir():
-        raise ScratchenvError(f"refusing to delete {path}: not a real directory")
-    if not os.path.realpath(path).startswith(real_root.rstrip("/") + "/"):
-        raise ScratchenvError(f"refusing to delete {path}: it is outside {root}")
-    # rmtree does not follow symlinks inside the tree (it unlinks them); a file that
-    # vanished meanwhile (another rank cleaning up too) is not an error.
-    try:
-        if sys.version_info >= (3, 12):
-            shutil.rmtree(path, onexc=_ignore_vanished)
-        else:
-            shutil.rmtree(path, onerror=_ignore_vanished)
-    except OSError as problem:  # a read-only scratch mount, someone else's files
-        raise ScratchenvError(f"cannot delete {path}: {problem.strerror}") from None
-
-
-def _ignore_vanished(function: Any, path: str, error: Any) -> None:
-    problem = error if isinstance(error, BaseException) else error[1]
-    if not isinstance(problem, FileNotFoundError):
-        raise problem
+    removal.remove_tree(path, root, directories_only=True)
 
 
 # Every checkpoint directory of this user.

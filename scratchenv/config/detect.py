@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from scratchenv.errors import ConfigError
-from scratchenv.fsutil import nearest_existing
+from scratchenv.realpaths import nearest_existing
 
 
 def candidates(environ: Mapping[str, str], user: str, cluster: str | None) -> list[tuple[str, str]]:

@@ -302,7 +302,7 @@ def free_space(path: str) -> int:
     """Bytes an unprivileged user can still write on the file system holding `path`."""
     from pathlib import Path
 
-    from scratchenv.fsutil import nearest_existing
+    from scratchenv.realpaths import nearest_existing
 
     fs = os.statvfs(nearest_existing(Path(path)))
     return fs.f_bavail * fs.f_frsize

@@ -2,12 +2,8 @@
 
 The cleanup steps users ran by hand (`rm -rf "$UV_CACHE_DIR" ...`) as data: each
 catalogue entry has a group (cache, toolchain, data, venv) and clean removes the locations
-of the chosen groups. Safety, in the order it is checked:
-- a location must lie strictly inside the root once every symlink *above* it is resolved;
-  one that leads elsewhere is refused and left alone;
-- a location that is itself a symlink is removed as a link (its target is never touched);
-- inside, the tree is removed by shutil.rmtree's fd-based walk, which unlinks symlinks
-  and never follows them (`shutil.rmtree.avoids_symlink_attacks`).
+of the chosen groups, each through the one safe delete (removal.py: strictly inside the
+root once the symlinks above it resolve, a link removed as a link, no symlink followed).
 Checkpoint directories are not a group here: `scratchenv checkpoints cleanup` keeps the
 newest ones.
 """
@@ -15,13 +11,12 @@ newest ones.
 from __future__ import annotations
 
 import os
-import shutil
-import stat
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scratchenv.errors import ScratchenvError
-from scratchenv.home.moves import below, inside
+from scratchenv.realpaths import below, escapes, inside
+from scratchenv.removal import remove_tree
 
 if TYPE_CHECKING:
     from scratchenv.plan import Plan
@@ -40,23 +35,13 @@ class Target:
     var: str
     group: str
     path: str
+    root: str
     problem: str | None = None
     """Why it is left alone (it leads outside the root); None when it can go."""
 
     @property
     def exists(self) -> bool:
         return os.path.lexists(self.path)
-
-
-def _problem(path: str, root: str) -> str | None:
-    real_root = os.path.realpath(root)
-    if not below(path, os.path.normpath(root)):
-        return f"not inside the root {root}: left alone"
-    real_parent = os.path.realpath(os.path.dirname(path))
-    real = os.path.join(real_parent, os.path.basename(path))
-    if not below(real, real_root):
-        return f"leads outside the root (to {real}) through a symlink: left alone"
-    return None
 
 
 def targets(plan: Plan, which: str) -> list[Target]:
@@ -71,37 +56,14 @@ def targets(plan: Plan, which: str) -> list[Target]:
         if any(inside(path, t.path) for t in found):
             continue
         found = [t for t in found if not below(t.path, path)]
-        found.append(Target(change.name, entry.group, path, _problem(path, plan.root)))
+        problem = escapes(path, plan.root)
+        found.append(Target(change.name, entry.group, path, plan.root,
+                            f"{problem}: left alone" if problem else None))
     return found
-
-
-def _retry_writable(function, path, exc_info) -> None:
-    """rmtree's error hook: a read-only directory (Go's module cache) is ours to open up."""
-    error = exc_info[1]
-    if not isinstance(error, PermissionError):
-        raise error
-    parent = os.path.dirname(path)
-    os.chmod(parent, stat.S_IMODE(os.lstat(parent).st_mode) | stat.S_IRWXU)
-    if function in (os.open, os.scandir, os.listdir) and os.path.isdir(path):
-        os.chmod(path, stat.S_IMODE(os.lstat(path).st_mode) | stat.S_IRWXU)
-        shutil.rmtree(path, onerror=_retry_writable)
-    elif os.path.isdir(path) and not os.path.islink(path):
-        os.rmdir(path)
-    else:
-        os.unlink(path)
 
 
 def remove(target: Target) -> None:
     """Remove one location (a link as a link); refuses a target with a problem."""
     if target.problem:
         raise ScratchenvError(f"{target.path}: {target.problem}")
-    if not shutil.rmtree.avoids_symlink_attacks:
-        raise ScratchenvError("this platform's rmtree may follow symlinks; clean refuses")
-    path = target.path
-    try:
-        if stat.S_ISDIR(os.lstat(path).st_mode):
-            shutil.rmtree(path, onerror=_retry_writable)
-        else:
-            os.unlink(path)
-    except OSError as problem:  # a read-only scratch mount; rmtree names only the leaf
-        raise ScratchenvError(f"cannot remove {path}: {problem.strerror}") from None
+    remove_tree(target.path, target.root)
