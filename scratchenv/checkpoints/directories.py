@@ -358,9 +358,8 @@ def plan_cleanup(settings: Settings, directory: Path, keep: int) -> Cleanup:
 
 def apply_cleanup(settings: Settings, cleanup: Cleanup) -> list[Path]:
     """Delete what `cleanup` says to delete; returns what was deleted."""
-    root = checkpoint_root(settings)
     for checkpoint in cleanup.delete:
-        remove_tree(checkpoint.path, root)
+        remove_tree(checkpoint.path, settings.scratch_root)
     return [checkpoint.path for checkpoint in cleanup.delete]
 
 

@@ -236,7 +236,7 @@ def check_path(ctx: Context) -> list[Finding]:
     """The Plan's PATH entries (Cargo's bin) are on PATH, ahead of any copy in home."""
     parts = [part for part in ctx.environ.get("PATH", "").split(":") if part]
     findings = []
-    for change in ctx.plan.path_entries:
+    for change in map(partial(ctx.plan.prepend_in, environ=ctx.environ), ctx.plan.path_entries):
         found = partial(Finding, check="path.entry", subject=change.entry)
         fix = f'{export_line(change.name, change.entry)}:"${change.name}"'
         where = next((i for i, part in enumerate(parts) if same_place(part, change.entry)), None)

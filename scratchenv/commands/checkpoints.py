@@ -161,9 +161,8 @@ def _prune(settings: Settings, args: argparse.Namespace, project: str | None) ->
     if not args.yes:
         output.say(f"dry run: would delete {_count(len(gone), 'directory')}; rerun with --yes")
         return 0
-    root = checkpoints.checkpoint_root(settings)
     for d in gone:
-        checkpoints.remove_tree(d.path, root)
+        checkpoints.remove_tree(d.path, settings.scratch_root)
     output.say(f"deleted {_count(len(gone), 'orphaned directory')}")
     return 0
 

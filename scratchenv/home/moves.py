@@ -23,6 +23,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Literal
 
 from scratchenv.errors import ConfigError
+from scratchenv.realpaths import below, inside
 
 if TYPE_CHECKING:
     from scratchenv.plan import Plan
@@ -56,16 +57,6 @@ class Offender:
     path: str
     what: str
     advice: str
-
-
-def inside(path: str, parent: str) -> bool:
-    """True when `path` is `parent` or below it (both normalised, absolute)."""
-    return path == parent or path.startswith(parent.rstrip("/") + "/")
-
-
-def below(path: str, parent: str) -> bool:
-    """True when `path` is strictly below `parent`."""
-    return path != parent and inside(path, parent)
 
 
 def tilde(path: str, home: str) -> str:

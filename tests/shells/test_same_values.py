@@ -53,3 +53,22 @@ def test_dotenv_reads_as_the_json_values(expected, tmp_path, monkeypatch):
     path.write_text(renderer("dotenv").render(plan, environ))
     read = dotenv_values(path)
     assert {name: read.get(name) for name in values} == values
+
+
+@pytest.mark.parametrize("shell", sorted(SOURCE))
+def test_cargo_bin_on_path_follows_a_kept_site_cargo_home(shell, root, isolated, tmp_path,
+                                                          monkeypatch):
+    need(shell)
+    monkeypatch.setenv("SCRATCHENV_KEEP_SITE_VALUES", "true")
+    plan = build_plan(load_settings())
+    environ = {"HOME": str(isolated), "PATH": "/usr/bin:/bin", "CARGO_HOME": "/opt/site cargo"}
+    values = json.loads(renderer("json").render(plan, environ))
+    entries = values["PATH"].split(":")
+    assert "/opt/site cargo/bin" in entries and f"{root}/.cargo/bin" not in entries
+    script = tmp_path / f"activate.{shell}"
+    script.write_text(renderer(shell).render(plan, environ))
+    done = subprocess.run([*SOURCE[shell], str(script)], env=environ, capture_output=True,
+                          text=True, timeout=60, check=True)
+    seen = json.loads(done.stdout)
+    assert seen["CARGO_HOME"] == "/opt/site cargo"
+    assert seen["PATH"] == values["PATH"]
