@@ -14,6 +14,7 @@ transformers or torch.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import glob
 import hashlib
@@ -183,6 +184,9 @@ def _metadata_text(found: CheckpointDir) -> str:
         "worktree": identity.worktree if identity.project is None else None,
         "project": identity.project,
     }
+    if identity.project is None:
+        with contextlib.suppress(OSError):
+            record["parent_device"] = os.stat(os.path.dirname(identity.worktree)).st_dev
     return json.dumps(record, indent=2, sort_keys=True) + "\n"
 
 
@@ -382,12 +386,23 @@ class DirStatus:
     bytes: int
     newest: str | None
 
+    parent_device: int | None = None
+    """The device of the worktree's parent when the record was written (None: older record)."""
+
     @property
     def worktree_exists(self) -> bool | None:
-        """None when unknown (no record) or not tied to a worktree (a named project)."""
-        if not self.has_record or self.worktree is None:
-            return None
-        return os.path.isdir(self.worktree)
+        """None when unknown (no record, not tied to a worktree, or not provably gone)."""
+        return self.worktree_state[0]
+
+    @property
+    def worktree_state(self) -> tuple[bool | None, str]:
+        """(exists, why): gone only when provably absent, with its parent readable (and on
+        the file system it was on: an unmounted one is not proof); in doubt, None and why."""
+        if not self.has_record:
+            return None, "no record"
+        if self.worktree is None:
+            return None, f"project {self.project}"
+        return worktree_state(self.worktree, self.parent_device)
 
     @property
     def orphan(self) -> bool:
@@ -433,11 +448,42 @@ def all_directories(settings: Settings) -> list[DirStatus]:
             worktree=record.get("worktree") if record else None,
             project=record.get("project") if record else None,
             has_record=record is not None,
+            parent_device=_int_or_none(record.get("parent_device")) if record else None,
             checkpoints=len(checkpoints),
             bytes=scan(str(path)).bytes,
             newest=checkpoints[0].name if checkpoints else None,
         ))
     return result
+
+
+def worktree_state(worktree: str, parent_device: int | None = None) -> tuple[bool | None, str]:
+    """Whether `worktree` exists: True, False only when provably absent, else None; and why."""
+    try:
+        os.stat(worktree)
+        return True, "exists"
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as error:
+        return None, f"cannot see the worktree ({_strerror(error)}): kept"
+    parent = os.path.dirname(worktree)
+    try:
+        names = os.listdir(parent)
+        device = os.stat(parent).st_dev
+    except (OSError, ValueError) as error:
+        return None, f"cannot read its parent {parent} ({_strerror(error)}): kept"
+    if os.path.basename(worktree) in names:
+        return None, "listed by its parent but not reachable: kept"
+    if parent_device is not None and device != parent_device:
+        return None, f"{parent} is on another file system than before (not mounted?): kept"
+    return False, "worktree gone"
+
+
+def _strerror(error: BaseException) -> str:
+    return error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def orphans(settings: Settings) -> list[DirStatus]:

@@ -152,7 +152,12 @@ def _prune(settings: Settings, args: argparse.Namespace, project: str | None) ->
     from scratchenv.checkpoints import directories as checkpoints
     from scratchenv.units import format_size
 
-    gone = checkpoints.orphans(settings)
+    found = checkpoints.all_directories(settings)
+    gone = [d for d in found if d.orphan]
+    for d in found:
+        exists, why = d.worktree_state
+        if exists is None and d.worktree is not None:
+            output.warn(f"{d.path}: worktree {d.worktree}: {why}")
     if not gone:
         output.say("no orphaned checkpoint directories")
         return 0

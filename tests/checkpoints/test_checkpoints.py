@@ -108,7 +108,8 @@ def test_two_worktrees_of_one_repository_get_different_directories(repo: Path, r
         assert stat.S_IMODE((root / name).stat().st_mode) == 0o700
         record = checkpoints.read_metadata(root / name)
         assert record == {"id": name.removeprefix("checkpoints_"),
-                          "worktree": str(worktree), "project": None}
+                          "worktree": str(worktree), "project": None,
+                          "parent_device": worktree.parent.stat().st_dev}
 
 
 def test_same_names_in_different_places_are_disambiguated(repo: Path, root: Path, tmp_path):
@@ -408,3 +409,65 @@ def test_importing_scratchenv_never_imports_torch_or_transformers(root: Path, tm
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 
+
+
+def test_prune_orphans_keeps_what_it_cannot_see(repo: Path, root: Path, tmp_path: Path):
+    from fs_helpers import as_a_user
+
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    git(repo, "worktree", "add", "-q", str(hidden / "wt"))
+    assert cli(hidden / "wt", "checkpoints", "setup").returncode == 0
+    make_checkpoint(root / "checkpoints_hidden_wt", 3)
+    hidden.chmod(0o000)  # the parent cannot be read: the worktree may well be there
+    try:
+        done = subprocess.run(as_a_user([sys.executable, "-m", "scratchenv", "checkpoints",
+                                         "prune-orphans", "--yes"]),
+                              cwd=repo, capture_output=True, text=True, timeout=120)
+    finally:
+        hidden.chmod(0o755)
+    assert done.returncode == 0, done.stderr
+    assert "no orphaned checkpoint directories" in done.stdout
+    assert "cannot see the worktree" in done.stderr and "kept" in done.stderr
+    assert (root / "checkpoints_hidden_wt" / "checkpoint-3").is_dir()
+
+
+def test_prune_orphans_keeps_a_worktree_on_an_unmounted_file_system(repo: Path, root: Path,
+                                                                      tmp_path: Path):
+    need_root("to mount and unmount a file system")
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mnt)], check=True)
+    mounted = True
+    try:
+        git(repo, "worktree", "add", "-q", str(mnt / "wt"))
+        assert cli(mnt / "wt", "checkpoints", "setup").returncode == 0
+        make_checkpoint(root / "checkpoints_mnt_wt", 5)
+        subprocess.run(["umount", "-l", str(mnt)], check=True)
+        mounted = False
+        done = cli(repo, "checkpoints", "prune-orphans", "--yes")
+        assert done.returncode == 0, done.stderr
+        assert "not mounted?" in done.stderr
+        assert (root / "checkpoints_mnt_wt" / "checkpoint-5").is_dir()
+    finally:
+        if mounted:
+            subprocess.run(["umount", "-l", str(mnt)], check=True)
+
+
+def test_checkpoint_cleanup_never_deletes_through_a_symlinked_parent(root: Path, tmp_path,
+                                                                       monkeypatch):
+    elsewhere = tmp_path / "elsewhere-ckpt"
+    elsewhere.mkdir()
+    (root / "ckpt").symlink_to(elsewhere)
+    monkeypatch.setenv("SCRATCHENV_CHECKPOINTS__LAYOUT", "ckpt/checkpoints_{id}")
+    work = tmp_path / "proj"
+    work.mkdir()
+    assert cli(work, "checkpoints", "setup").returncode == 0
+    ckdir = next(elsewhere.glob("checkpoints_*"))
+    for step in (1, 2, 3):
+        make_checkpoint(ckdir, step)
+    done = cli(work, "checkpoints", "cleanup", "--keep", "1", "--yes")
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and "through a symlink" in done.stderr
+    assert sorted(p.name for p in ckdir.glob("checkpoint-*")) == [
+        "checkpoint-1", "checkpoint-2", "checkpoint-3"]
