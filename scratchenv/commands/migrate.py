@@ -90,8 +90,10 @@ def run(args: argparse.Namespace) -> int:
     from scratchenv.plan import build_plan
     from scratchenv.units import format_size
 
-    plan = build_plan(settings_from(args))
-    steps = migrate.prepare(plan, args.tools)
+    settings = settings_from(args)
+    plan = build_plan(settings)
+    keep_times = settings.purge.days is None  # a purge must see moved files as new
+    steps = migrate.prepare(plan, args.tools, keep_times=keep_times)
     checks = migrate.space_checks(steps)
     show_plan(plan, steps, checks, bool(args.tools))
     work = [s for s in steps if s.active or (args.link and s.link_only)]
@@ -106,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
         raise ScratchenvError("not confirmed: nothing moved")
     try:
         results = migrate.apply(plan, steps, link=args.link, verify=args.verify,
+                                keep_times=keep_times,
                                 bar=_bars(args.progress))
     except KeyboardInterrupt:
         raise Interrupted(f"interrupted, nothing lost: `{migrate.rerun_command(plan)}` "

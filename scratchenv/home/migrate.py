@@ -28,9 +28,11 @@ from scratchenv.home.transfer import (
     Survey,
     Transfer,
     TransferOutcome,
+    new_token,
     survey,
 )
 from scratchenv.plan import Plan
+from scratchenv.realpaths import nearest_existing
 from scratchenv.units import format_size
 
 JOURNAL = ".scratchenv/migrate.json"
@@ -97,10 +99,14 @@ def _real(path: str) -> str:
     return os.path.realpath(path)
 
 
-def prepare(plan: Plan, names: Sequence[str] = ()) -> list[PlannedMove]:
-    """A step per selected move (all with a default in home when `names` is empty)."""
+def prepare(plan: Plan, names: Sequence[str] = (), *, keep_times: bool = True
+            ) -> list[PlannedMove]:
+    """A step per selected move (all with a default in home when `names` is empty).
+
+    `keep_times`: False when the root has a purge policy (copies get the current time)."""
     steps = []
     earlier = interrupted(plan) or {}
+    tokens = part_tokens(earlier)
     touched = {(m.get("source"), m.get("dest")) for m in earlier.get("moves", [])
                if isinstance(m, dict) and m.get("source_touched")}
     for move in select(home_moves(plan), names):
@@ -121,7 +127,8 @@ def prepare(plan: Plan, names: Sequence[str] = ()) -> list[PlannedMove]:
         elif inside(_real(source), _real(dest)):
             step.note = "the source is inside the destination: left alone"
         else:
-            step.survey = survey(source, dest, [keep.path for keep in move.keeps])
+            step.survey = survey(source, dest, [keep.path for keep in move.keeps],
+                                 part_tokens=tokens, keep_times=keep_times)
             step.survey.source_touched = (source, dest) in touched
             if not step.active and not step.survey.conflicts:
                 step.note = "nothing to move"
@@ -131,16 +138,13 @@ def prepare(plan: Plan, names: Sequence[str] = ()) -> list[PlannedMove]:
 
 def free_space_and_inodes(path: str) -> tuple[int, int | None]:
     """(bytes, inodes) available to us on the file system of `path` (or its nearest parent)."""
-    while not os.path.exists(path):
-        path = os.path.dirname(path)
-    vfs = os.statvfs(path)
+    vfs = os.statvfs(nearest_existing(path))
     return vfs.f_bavail * vfs.f_frsize, (vfs.f_favail if vfs.f_files else None)
 
 
 def _device_and_mount(path: str) -> tuple[int, str]:
-    while not os.path.exists(path):
-        path = os.path.dirname(path)
-    return os.stat(path).st_dev, path
+    found = nearest_existing(path)
+    return found.stat().st_dev, str(found)
 
 
 def space_checks(steps: Sequence[PlannedMove]) -> list[SpaceCheck]:
@@ -174,6 +178,13 @@ def interrupted(plan: Plan) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
+def part_tokens(journal: dict) -> list[str]:
+    """The temporary-name tokens of the runs a journal speaks for (see transfer.part_name)."""
+    tokens = journal.get("parts", [])
+    return [t for t in tokens if isinstance(t, str) and t.isalnum()] if isinstance(
+        tokens, list) else []
+
+
 def forget_interrupted(plan: Plan) -> None:
     """Drop the journal: nothing is left to finish."""
     with contextlib.suppress(FileNotFoundError):
@@ -181,9 +192,10 @@ def forget_interrupted(plan: Plan) -> None:
 
 
 def _write_journal(plan: Plan, steps: Sequence[PlannedMove], link: bool, verify: str,
-                   started: str) -> None:
+                   started: str, tokens: Sequence[str]) -> None:
     data = {
         "started": started,
+        "parts": list(tokens),
         "tools": list(dict.fromkeys(step.move.tool for step in steps)),
         "link": link,
         "verify": verify,
@@ -224,23 +236,28 @@ def _no_bar(
 
 
 def apply(plan: Plan, steps: Sequence[PlannedMove], *, link: bool = False, verify: str = "size",
-          bar: BarFactory = _no_bar) -> list[MoveResult]:
-    """Carry out the steps; raises ScratchenvError (exit 1) when space runs out."""
+          bar: BarFactory = _no_bar, keep_times: bool = True) -> list[MoveResult]:
+    """Carry out the steps; raises ScratchenvError (exit 1) when space runs out.
+
+    The journal records this run's temporary-name token before anything is copied, so a
+    re-run after a kill removes exactly those leftovers (and never a user's file)."""
     short = [check for check in space_checks(steps) if not check.ok]
     if short:
         raise ScratchenvError(
             "not enough space, nothing moved: " + "; ".join(c.describe() for c in short))
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    _write_journal(plan, steps, link, verify, started)
+    token = new_token()
+    tokens = [*part_tokens(interrupted(plan) or {}), token]
+    _write_journal(plan, steps, link, verify, started, tokens)
     results = []
     for step in steps:
         result = MoveResult(step)
         if step.active and step.survey is not None:
             def touching(survey: Survey = step.survey) -> None:
                 survey.source_touched = True
-                _write_journal(plan, steps, link, verify, started)
+                _write_journal(plan, steps, link, verify, started, tokens)
 
-            result.outcome = _transfer(plan, step, verify, bar, touching)
+            result.outcome = _transfer(plan, step, verify, bar, touching, token, keep_times)
         elif step.survey is not None:
             result.outcome = TransferOutcome(conflicts=list(step.survey.conflicts),
                                      skipped=list(step.survey.skipped))
@@ -265,7 +282,8 @@ def apply(plan: Plan, steps: Sequence[PlannedMove], *, link: bool = False, verif
 
 
 def _transfer(plan: Plan, step: PlannedMove, verify: str, bar: BarFactory,
-              before_removing: Callable[[], None]) -> TransferOutcome:
+              before_removing: Callable[[], None], token: str,
+              keep_times: bool) -> TransferOutcome:
     assert step.survey is not None
     s, tool = step.survey, step.move.tool
     copied, close_copy = bar(f"copy {tool}", s.copy_bytes, s.copy_files)
@@ -279,7 +297,8 @@ def _transfer(plan: Plan, step: PlannedMove, verify: str, bar: BarFactory,
 
     verified = _Deferred(start_verify) if copied is not None else None
     try:
-        return Transfer(s, verify=verify, progress=copied).run(verified, before_removing)
+        return Transfer(s, verify=verify, progress=copied, token=token,
+                        keep_times=keep_times).run(verified, before_removing)
     except DestinationFull as full:
         raise ScratchenvError(
             f"the destination filled up while copying {tilde(full.path, plan.home)} "
