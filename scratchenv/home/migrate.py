@@ -55,7 +55,9 @@ class PlannedMove:
         s = self.survey
         # The top directory alone is nothing to move, unless it is empty (a run killed
         # before removing it, or a tool that made it and never wrote).
-        return s is not None and bool(s.items or len(s.dirs) > 1 or s.partials or s.empty)
+        # Conflicts alone are work too: the run reports them and exits 1.
+        return s is not None and bool(s.items or len(s.dirs) > 1 or s.partials or s.empty
+                                      or s.conflicts)
 
 
 @dataclass(frozen=True)
