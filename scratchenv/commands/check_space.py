@@ -14,9 +14,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
     from scratchenv import output
     from scratchenv.disk.quota import free_space
     from scratchenv.errors import ScratchenvError
+    from scratchenv.realpaths import nearest_existing
     from scratchenv.units import format_size
 
     need, path = args.need, args.path
@@ -27,11 +30,15 @@ def run(args: argparse.Namespace) -> int:
         need = settings.thresholds.min_free if need is None else need
         path = str(settings.scratch_root) if path is None else path
     try:
-        free = free_space(path)
+        measured = str(nearest_existing(path))
+        free = free_space(measured)
     except OSError as error:
         raise ScratchenvError(f"cannot tell free space of {path}: {error.strerror}") from None
+    # A path that does not exist yet is measured on its nearest existing parent: say so.
+    where = path if os.path.exists(path) else (
+        f"{measured} (the nearest existing parent of {path}, which does not exist yet)")
     if free < need:
         raise ScratchenvError(
-            f"not enough space on {path}: {format_size(free)} free, {format_size(need)} needed")
-    output.say(f"ok: {format_size(free)} free on {path} ({format_size(need)} needed)")
+            f"not enough space on {where}: {format_size(free)} free, {format_size(need)} needed")
+    output.say(f"ok: {format_size(free)} free on {where} ({format_size(need)} needed)")
     return 0
