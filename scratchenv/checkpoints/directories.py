@@ -155,7 +155,7 @@ def resolve(settings: Settings, identity: Identity) -> CheckpointDir:
     by hand, or by the old setup with the same naming) is adopted.
     """
     plain = directory_for(settings, identity.id)
-    digest = hashlib.sha256(identity.key.encode()).hexdigest()[:8]
+    digest = hashlib.sha256(identity.key.encode("utf-8", "surrogateescape")).hexdigest()[:8]
     hashed_id = f"{identity.id}-{digest}"
     hashed = directory_for(settings, hashed_id)
     hashed_meta = read_metadata(hashed) if _plain_directory(hashed) else None

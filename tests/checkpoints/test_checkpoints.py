@@ -471,3 +471,14 @@ def test_checkpoint_cleanup_never_deletes_through_a_symlinked_parent(root: Path,
     assert done.stderr.count("\n") == 1 and "through a symlink" in done.stderr
     assert sorted(p.name for p in ckdir.glob("checkpoint-*")) == [
         "checkpoint-1", "checkpoint-2", "checkpoint-3"]
+
+
+def test_a_worktree_path_that_is_not_utf8_works(root: Path, tmp_path):
+    work = os.fsdecode(os.fsencode(str(tmp_path)) + b"/proj\xff")
+    os.mkdir(work)
+    for action in ("dir", "setup", "status", "cleanup"):
+        done = subprocess.run([sys.executable, "-m", "scratchenv", "checkpoints", action],
+                              cwd=work, capture_output=True, timeout=120)
+        assert done.returncode == 0, (action, done.stderr)
+        assert done.stderr == b""
+    assert (root / f"checkpoints_{tmp_path.name}_proj").is_dir()
