@@ -138,6 +138,7 @@ def to_json(settings: Settings, plan: Plan, found: Sequence[Diagnosis]) -> dict:
         "home": plan.home,
         "root": plan.root,
         "purge_days": settings.purge.days,
+        "purge_by": settings.purge.by,
         "fixable": fixable_count(found),
         "findings": [finding.to_json() for finding in found],
     }
