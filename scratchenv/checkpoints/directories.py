@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from scratchenv.errors import ConfigError, ScratchenvError
 from scratchenv import removal
 from scratchenv.fsutil import atomic_write, makedirs_private
+from scratchenv.locations import working_directory
 
 if TYPE_CHECKING:
     from scratchenv.config.settings import Settings
@@ -78,11 +79,7 @@ def sanitise(name: str) -> str:
 
 def identify(project_name: str | None = None, cwd: str | None = None) -> Identity:
     """This worktree's identity (`git rev-parse --show-toplevel`, else `cwd`), or a project's."""
-    try:
-        here = os.path.realpath(cwd or os.getcwd())
-    except FileNotFoundError:
-        raise ConfigError("the working directory no longer exists (a removed worktree?); "
-                          "cd to your worktree") from None
+    here = os.path.realpath(cwd or working_directory())
     top = _git_toplevel(here)
     where = top or here
     if project_name is not None:

@@ -17,7 +17,7 @@ import zlib
 
 from scratchenv import __version__
 from scratchenv.errors import ScratchenvError
-from scratchenv.locations import config_file, state_dir
+from scratchenv.locations import config_file, state_dir, working_directory
 
 TYPE_CHECKING = False  # not `typing`: its import costs the login path ~2 ms
 if TYPE_CHECKING:
@@ -145,7 +145,7 @@ def write_activation(
     from scratchenv.shells import renderer
 
     plan = build_plan(settings)
-    key = inputs_key(shell, environ, os.getcwd(), flags)
+    key = inputs_key(shell, environ, working_directory(), flags)
     text = renderer(shell).render(plan, environ, inputs=INPUTS_PREFIX + key + "\n")
     path = activation_file(shell, environ, key)
     atomic_write(path, text, mode=0o600)

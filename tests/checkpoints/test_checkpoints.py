@@ -204,12 +204,13 @@ def test_a_gitignore_that_cannot_be_read_is_one_line(repo: Path, root: Path):
     assert done.stderr == f"scratchenv: error: cannot read {repo}/.gitignore: Is a directory\n"
 
 
-def test_a_removed_working_directory_is_one_line(root: Path, tmp_path):
+@pytest.mark.parametrize("argv", [["checkpoints", "dir"], ["activate", "--shell", "bash"]])
+def test_a_removed_working_directory_is_one_line(root: Path, tmp_path, argv):
     gone = tmp_path / "removed-worktree"
     gone.mkdir()
     code = ("import os, sys; os.chdir(sys.argv[1]); os.rmdir(sys.argv[1]); "
-            "from scratchenv.main import main; raise SystemExit(main(['checkpoints', 'dir']))")
-    done = subprocess.run([sys.executable, "-c", code, str(gone)], capture_output=True,
+            "from scratchenv.main import main; raise SystemExit(main(sys.argv[2:]))")
+    done = subprocess.run([sys.executable, "-c", code, str(gone), *argv], capture_output=True,
                           text=True)
     assert done.returncode == 2
     assert done.stderr.startswith("scratchenv: error: the working directory no longer exists")
