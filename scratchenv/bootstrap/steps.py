@@ -164,7 +164,7 @@ class DirectoryStep(Step):
         return DONE
 
     def describe(self) -> str:
-        return f"mkdir -m 700 -p {self.path}"
+        return _shell_words(["mkdir", "-m", "700", "-p", str(self.path)])
 
     def do(self, ctx: RunContext) -> None:
         makedirs_private(self.path)
@@ -270,8 +270,9 @@ class RustupStep(Step):
         return State("broken", f"{self.rustup} does not run")
 
     def describe(self) -> str:
-        source = self.installer or "rustup-init (from the `rustup` package on PyPI)"
-        return f"{source} -y --no-modify-path --default-toolchain none"
+        words = _shell_words([self.installer or "rustup-init", "-y", "--no-modify-path",
+                              "--default-toolchain", "none"])
+        return words if self.installer else f"{words}  # rustup-init from PyPI's rustup package"
 
     def do(self, ctx: RunContext) -> None:
         installer = self.installer or str(rustup_init_from_wheel(ctx))

@@ -351,3 +351,18 @@ def test_venv_needs_a_project(env, monkeypatch, capsys):
     monkeypatch.delenv("SCRATCHENV_PROJECT")
     code, _, err = cli(capsys, "--venv")
     assert code == 2 and "set a project" in err
+
+
+def test_dry_run_prints_commands_a_shell_can_run_as_they_are(env, monkeypatch, capsys):
+    import shlex
+
+    root = env["tmp"] / "my scratch; it's here"
+    monkeypatch.setenv("SCRATCHENV_ROOT", str(root))
+    code, out, _ = cli(capsys, "--dry-run", "--no-uv", "--python", sys.executable)
+    assert code == 0
+    mkdirs = [line.split("would run ", 1)[1] for line in out.splitlines()
+              if "would run mkdir" in line]
+    assert mkdirs
+    for command in mkdirs:
+        words = shlex.split(command)
+        assert words[:4] == ["mkdir", "-m", "700", "-p"] and words[4].startswith(str(root))
