@@ -21,7 +21,7 @@ def parse_size(text: str | int) -> int:
             raise ConfigError(f"size too large: {_short(str(text))}")
         return text
     match = _SIZE.fullmatch(text) if isinstance(text, str) else None
-    if not match:
+    if not match or not isinstance(text, str):
         raise ConfigError(f"not a size: {_short(repr(text))} (use e.g. 30G, 512M, 1.5T)")
     number, unit = match.groups()
     whole, _, fraction = number.partition(".")

@@ -25,8 +25,8 @@ from scratchenv import output, proc
 from scratchenv.config.settings import Settings
 from scratchenv.errors import ConfigError, ScratchenvError
 from scratchenv.fsutil import atomic_write, makedirs_private
-from scratchenv.realpaths import nearest_existing
 from scratchenv.plan import Plan, build_plan
+from scratchenv.realpaths import nearest_existing
 
 DIR_MODE = 0o700
 STATE_DIR = ".scratchenv"

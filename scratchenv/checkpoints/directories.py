@@ -22,15 +22,14 @@ import json
 import os
 import re
 import shutil
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scratchenv.errors import ConfigError, ScratchenvError
 from scratchenv import removal
+from scratchenv.errors import ConfigError, ScratchenvError
 from scratchenv.fsutil import atomic_write, makedirs_private
 from scratchenv.locations import working_directory
 
@@ -176,7 +175,7 @@ def _owner_of_plain(plain: Path) -> str | None:
 
 def _metadata_text(found: CheckpointDir) -> str:
     identity = found.identity
-    record = {
+    record: dict[str, str | int | None] = {
         "id": found.id,
         "worktree": identity.worktree if identity.project is None else None,
         "project": identity.project,

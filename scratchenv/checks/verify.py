@@ -25,9 +25,8 @@ from scratchenv.checks.findings import (
 from scratchenv.checks.quota_findings import quota_findings
 from scratchenv.config.settings import Settings, current_user
 from scratchenv.errors import ConfigError
-from scratchenv.realpaths import nearest_existing
 from scratchenv.plan import SetVar, build_plan, node_local_base
-from scratchenv.realpaths import is_within, same_place
+from scratchenv.realpaths import is_within, nearest_existing, same_place
 from scratchenv.units import format_size
 
 # --- the scratch root ---------------------------------------------------------------------

@@ -2,21 +2,23 @@
 
 The protocol, per file: copy to a temporary name in the destination directory (holes of
 sparse files kept: SEEK_DATA/SEEK_HOLE), set mode and times, rename it into place (never
-over a file: RENAME_NOREPLACE, and an atomic exchange checked afterwards when replacing); once every file is copied, sync the destination
-file system, then check each copy (size and mtime, or content) against the source as it is
-*now* and only then unlink the source. So a process killed at any moment, even by SIGKILL,
-leaves every file complete on at least one side, and a re-run finishes the job: files that
-are already at the destination and match are only verified and unlinked, leftover
-temporary files are removed (their source is always still there). Temporary names carry a
-token per run that migrate's journal records: only those are ever taken for leftovers (a
-user's file that merely looks like one is moved like any other). On one file system a copy is a hard link (no data
-written); between file systems it is sendfile(2).
+over a file: RENAME_NOREPLACE; when replacing, an atomic exchange checked afterwards);
+once every file is copied, sync the destination file system, then check each copy (size
+and mtime, or content) against the source as it is *now* and only then unlink the source.
+So a process killed at any moment, even by SIGKILL, leaves every file complete on at least
+one side, and a re-run finishes the job: files that are already at the destination and
+match are only verified and unlinked, leftover temporary files are removed (their source
+is always still there). Temporary names carry a token per run that migrate's journal
+records: only those are ever taken for leftovers (a user's file that merely looks like one
+is moved like any other). On one file system a copy is a hard link (no data written);
+between file systems it is sendfile(2).
 
 Merging into an existing destination: an identical file counts as copied only when it is
-the same inode or its content hashes equal (same size and mtime proves nothing); an older one is replaced; a newer one, or one that differs at the same mtime, is a
-conflict: both are left in place and reported, as is a file that appears or changes at the
-destination while moving (a job already writing there). Symlinks are copied as links, hard
-links within the tree stay hard links, other special files (sockets, fifos) stay in the source.
+the same inode or its content hashes equal (same size and mtime prove nothing); an older
+one is replaced; a newer one, or one that differs at the same mtime, is a conflict: both
+are left in place and reported, as is a file that appears or changes at the destination
+while moving (a job already writing there). Symlinks are copied as links, hard links
+within the tree stay hard links, other special files (sockets, fifos) stay in the source.
 """
 
 from __future__ import annotations
