@@ -18,8 +18,9 @@ from scratchenv.checks import purge
 from scratchenv.config.settings import Settings
 from scratchenv.disk.usage import Usage, scan
 from scratchenv.home import migrate
-from scratchenv.home.moves import below, existing_keeps, home_moves, known_places, offenders
+from scratchenv.home.moves import existing_keeps, home_moves, known_places, offenders
 from scratchenv.plan import Plan
+from scratchenv.realpaths import below
 
 Kind = Literal["interrupted", "movable", "offender", "unknown", "purge"]
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from scratchenv.errors import ScratchenvError
 from scratchenv.fsutil import atomic_write, makedirs_private
-from scratchenv.home.moves import Move, home_moves, inside, select, tilde
+from scratchenv.home.moves import Move, home_moves, select, tilde
 from scratchenv.home.transfer import (
     DestinationFull,
     ProgressCallback,
@@ -32,7 +32,7 @@ from scratchenv.home.transfer import (
     survey,
 )
 from scratchenv.plan import Plan
-from scratchenv.realpaths import nearest_existing
+from scratchenv.realpaths import inside, nearest_existing
 from scratchenv.units import format_size
 
 JOURNAL = ".scratchenv/migrate.json"
