@@ -1,18 +1,24 @@
 #!/bin/sh
-# manage_checkpoints.sh: the familiar wrapper, now a thin call into `scratchenv checkpoints`.
-# Acts on the checkpoint directory of the git worktree it is run in (see the README).
-#   manage_checkpoints.sh status               every checkpoint directory of yours
-#   manage_checkpoints.sh setup                create this worktree's (0700), extend .gitignore
-#   manage_checkpoints.sh dir                  print it
-#   manage_checkpoints.sh cleanup [N] [--yes]  keep the newest N (default 2); dry run unless --yes
-#   manage_checkpoints.sh prune-orphans [--yes]
-# $SCRATCHENV names the scratchenv program (default: scratchenv on PATH).
+# manage_checkpoints.sh: the familiar wrapper, a thin call into `scratchenv checkpoints`
+# (installed with the package; this script is not). Acts on the checkpoint directory of the
+# git worktree it is run in (see the README). Unlike the old script, nothing is deleted or
+# moved without --apply: `cleanup 3` shows what it would delete.
+#   manage_checkpoints.sh status                       every checkpoint directory of yours
+#   manage_checkpoints.sh setup                        create this worktree's (0700), extend .gitignore
+#   manage_checkpoints.sh dir                          print it
+#   manage_checkpoints.sh cleanup [N] [--all] [--apply [--yes]]  keep the newest N (default 2)
+#   manage_checkpoints.sh prune-orphans [--apply [--yes]]
+#   manage_checkpoints.sh adopt PATH... [--apply]      move old checkpoints into this one's
+#   manage_checkpoints.sh archive [PATH...] [--apply]  into {root}/archived_models_YYYYMMDD/
+# --apply acts; --yes only skips the question. $SCRATCHENV names the scratchenv program
+# (default: scratchenv on PATH).
 set -eu
 me=${0##*/}
 scratchenv=${SCRATCHENV:-scratchenv}
 
 usage() {
-    echo "usage: $me status | setup | dir | cleanup [N] [--yes] | prune-orphans [--yes]" >&2
+    echo "usage: $me status | setup | dir | cleanup [N] [--all] [--apply] [--yes]" \
+        "| prune-orphans [--apply] [--yes] | adopt PATH... [--apply] | archive [PATH...] [--apply]" >&2
     exit 2
 }
 
@@ -24,7 +30,7 @@ fi
 action=$1
 shift
 case $action in
-    status | setup | dir | prune-orphans)
+    status | setup | dir | prune-orphans | adopt | archive)
         exec "$scratchenv" checkpoints "$action" "$@" ;;
     cleanup)
         keep=2

@@ -9,12 +9,13 @@ from scratchenv.checkpoints.directories import (
     TRAINER_STATE,
     _plain_directory,
     apply_cleanup,
-    identify,
     list_checkpoints,
     plan_cleanup,
+    refresh,
     resolve,
     setup,
 )
+from scratchenv.checkpoints.identity import identify
 
 if TYPE_CHECKING:
     from scratchenv.config.settings import Settings
@@ -26,17 +27,23 @@ def _settings() -> Settings:
     return load_settings()
 
 
-def setup_checkpoint_directory(project_name: str | None = None) -> str:
+def setup_checkpoint_directory(project_name: str | None = None, *,
+                               gitignore: bool = False) -> str:
     """Create this worktree's (or `project_name`'s) checkpoint directory; return its path.
 
-    Use it as `TrainingArguments(output_dir=setup_checkpoint_directory())`.
+    Use it as `TrainingArguments(output_dir=setup_checkpoint_directory())`. The worktree's
+    .gitignore is left alone unless `gitignore=True` (`scratchenv checkpoints setup` adds the
+    entries). A worktree moved since the last call finds its directory again.
     """
-    return str(setup(_settings(), identify(project_name)).directory.path)
+    identity = identify(project_name)
+    return str(setup(_settings(), identity, gitignore=gitignore).directory.path)
 
 
 def get_checkpoint_dir(project_name: str | None = None) -> str:
     """The checkpoint directory of this worktree (or `project_name`); creates nothing."""
-    return str(resolve(_settings(), identify(project_name)).path)
+    settings, identity = _settings(), identify(project_name)
+    refresh(settings, identity)
+    return str(resolve(settings, identity).path)
 
 
 def cleanup_old_checkpoints(keep_latest: int = 2) -> list[str]:

@@ -2,9 +2,10 @@
 
 Each git worktree (or named project) gets `{root}/checkpoints_{id}/` (settings
 `checkpoints.layout`), where id is `<parent-dir>_<worktree-dir>`, sanitised. The file
-`.scratchenv-worktree` inside records who owns the directory, so two worktrees whose names
-sanitise alike never share one (the second gets `<id>-<hash of its path>`), and status and
-prune-orphans know which worktree a directory belongs to.
+`.scratchenv-worktree` inside records who owns the directory (its path and the id kept in its
+git directory, see identity.py), so two worktrees whose names sanitise alike never share one
+(the second gets `<id>-<hash of its path>`), a moved worktree finds its directory again, and
+status and prune-orphans know where its worktree is now.
 
 Hugging Face needs nothing more than `TrainingArguments(output_dir=setup_checkpoint_directory())`:
 the Trainer then saves `checkpoint-<step>/` there, rotates with `save_total_limit` and finds
@@ -29,9 +30,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scratchenv import removal
+from scratchenv.checkpoints.identity import (
+    Identity,
+    locate,
+    with_worktree_id,
+)
 from scratchenv.errors import ConfigError, ScratchenvError
 from scratchenv.fsutil import atomic_write, makedirs_private
-from scratchenv.locations import working_directory
 
 if TYPE_CHECKING:
     from scratchenv.config.settings import Settings
@@ -42,62 +47,6 @@ TRAINER_STATE = "trainer_state.json"
 """Written last by transformers.Trainer._save_checkpoint: its presence means complete."""
 GITIGNORE_ENTRIES = ("*/checkpoints_*/", ".art/", "*/.art/", "**/unsloth_compiled_cache/")
 _STEP = re.compile(r"checkpoint-(\d+)")
-_MAX_ID = 100
-
-
-# Identity: who a checkpoint directory belongs to.
-
-
-@dataclass(frozen=True)
-class Identity:
-    """A worktree (git top level, else the working directory) or a named project."""
-
-    id: str
-    """The sanitised name, before any disambiguation."""
-    worktree: str
-    """Absolute path of the git worktree (or working directory) this was asked from."""
-    in_git: bool
-    project: str | None = None
-
-    def owns(self, metadata: dict[str, Any]) -> bool:
-        if self.project is not None:
-            return metadata.get("project") == self.project
-        return metadata.get("project") is None and metadata.get("worktree") == self.worktree
-
-    @property
-    def key(self) -> str:
-        return f"project:{self.project}" if self.project is not None else self.worktree
-
-
-def sanitise(name: str) -> str:
-    """A directory-name-safe form of `name`: letters, digits, `.`, `_`, `-`; no `..`."""
-    clean = re.sub(r"[^A-Za-z0-9._-]+", "_", name)
-    clean = re.sub(r"\.{2,}", ".", clean).strip("._-")
-    return clean[:_MAX_ID] or "unnamed"
-
-
-def identify(project_name: str | None = None, cwd: str | None = None) -> Identity:
-    """This worktree's identity (`git rev-parse --show-toplevel`, else `cwd`), or a project's."""
-    here = os.path.realpath(cwd or working_directory())
-    top = _git_toplevel(here)
-    where = top or here
-    if project_name is not None:
-        if not project_name.strip():
-            raise ConfigError("the checkpoint project name is empty")
-        return Identity(sanitise(project_name), where, top is not None, project_name)
-    path = Path(where)
-    return Identity(sanitise(f"{path.parent.name}_{path.name}"), where, top is not None)
-
-
-def _git_toplevel(cwd: str) -> str | None:
-    from scratchenv import proc
-
-    try:
-        result = proc.run(["git", "rev-parse", "--show-toplevel"], cwd=cwd, timeout=30)
-    except ScratchenvError:  # no git on PATH: the working directory is the identity
-        return None
-    top = result.stdout.strip()
-    return os.path.realpath(top) if result.ok and top else None
 
 
 # Where directories go, and which one is ours.
@@ -146,7 +95,8 @@ def _plain_directory(path: Path) -> bool:
 def resolve(settings: Settings, identity: Identity) -> CheckpointDir:
     """The directory `identity` owns or would own; creates nothing.
 
-    The plain id is used unless another owner's record is there; then `<id>-<hash>`, the
+    First the directory whose record carries this worktree's id (wherever the worktree is
+    now). Else the plain id, unless another owner's record is there; then `<id>-<hash>`, the
     hash being of the worktree path (or project name). A directory without a record (made
     by hand, or by the old setup with the same naming) is adopted.
     """
@@ -154,6 +104,12 @@ def resolve(settings: Settings, identity: Identity) -> CheckpointDir:
     digest = hashlib.sha256(identity.key.encode("utf-8", "surrogateescape")).hexdigest()[:8]
     hashed_id = f"{identity.id}-{digest}"
     hashed = directory_for(settings, hashed_id)
+    if identity.worktree_id is not None:
+        for id_, path in directories(settings):
+            record = read_metadata(path)
+            if record is not None and record.get("worktree_id") == identity.worktree_id:
+                taken_by = _owner_of_plain(plain) if path == hashed else None
+                return CheckpointDir(path, id_, identity, taken_by)
     hashed_meta = read_metadata(hashed) if _plain_directory(hashed) else None
     if hashed_meta is not None and identity.owns(hashed_meta):
         return CheckpointDir(hashed, hashed_id, identity, _owner_of_plain(plain))
@@ -173,17 +129,48 @@ def _owner_of_plain(plain: Path) -> str | None:
     return _describe_owner(read_metadata(plain)) if os.path.lexists(plain) else None
 
 
-def _metadata_text(found: CheckpointDir) -> str:
+def _metadata(found: CheckpointDir) -> dict[str, Any]:
     identity = found.identity
-    record: dict[str, str | int | None] = {
+    worktree = identity.project is None
+    record: dict[str, Any] = {
         "id": found.id,
-        "worktree": identity.worktree if identity.project is None else None,
+        "worktree": identity.worktree if worktree else None,
         "project": identity.project,
+        "worktree_id": identity.worktree_id if worktree else None,
+        "gitdir": identity.gitdir if worktree else None,
     }
-    if identity.project is None:
+    if worktree:  # so an unmounted file system is not taken for a removed worktree
         with contextlib.suppress(OSError):
             record["parent_device"] = os.stat(os.path.dirname(identity.worktree)).st_dev
-    return json.dumps(record, indent=2, sort_keys=True) + "\n"
+    return record
+
+
+def _metadata_text(found: CheckpointDir) -> str:
+    return json.dumps(_metadata(found), indent=2, sort_keys=True) + "\n"
+
+
+def write_record(found: CheckpointDir) -> None:
+    """Record `found.identity` as the owner of `found.path`, unless it already says so
+    (a moved worktree's record then names its new path)."""
+    if read_metadata(found.path) == _metadata(found):
+        return
+    try:
+        atomic_write(found.path / METADATA, _metadata_text(found), mode=0o600)
+    except OSError as problem:
+        raise ScratchenvError(f"cannot write {found.path / METADATA}: "
+                              f"{problem.strerror}") from None
+
+
+def refresh(settings: Settings, identity: Identity) -> None:
+    """When `identity`'s directory exists and its record names an old path (the worktree
+    moved), record the new one; so status and prune-orphans, run anywhere, see it."""
+    if identity.worktree_id is None:
+        return
+    found = resolve(settings, identity)
+    record = read_metadata(found.path) if _plain_directory(found.path) else None
+    if record is not None and record.get("worktree_id") == identity.worktree_id:
+        with contextlib.suppress(ScratchenvError):  # a read-only scratch: nothing to record
+            write_record(found)
 
 
 @dataclass(frozen=True)
@@ -191,22 +178,23 @@ class Setup:
     directory: CheckpointDir
     created: bool
     gitignore: Path | None = None
-    """The worktree's .gitignore, when this is a git worktree."""
+    """The worktree's .gitignore, when it was asked for and this is a git worktree."""
     gitignore_added: tuple[str, ...] = ()
 
 
-def setup(settings: Settings, identity: Identity) -> Setup:
-    """Create the directory (0700, with its ownership record) and extend the .gitignore.
+def setup(settings: Settings, identity: Identity, *, gitignore: bool = False) -> Setup:
+    """Create the directory (0700, with its ownership record); with `gitignore`, extend the
+    worktree's .gitignore too.
 
     Creation is a rename of a complete temporary directory, so processes racing to set up
     (e.g. every rank of a distributed job) all end up with the same directory.
     """
+    identity = with_worktree_id(identity)
     for _attempt in range(3):
         found = resolve(settings, identity)
         if _plain_directory(found.path):
-            if read_metadata(found.path) is None:
-                atomic_write(found.path / METADATA, _metadata_text(found), mode=0o600)
-            return _with_gitignore(Setup(found, created=False), identity)
+            write_record(found)
+            return _with_gitignore(Setup(found, created=False), identity, gitignore)
         try:
             makedirs_private(found.path.parent)
             staging = tempfile.mkdtemp(dir=found.path.parent, prefix=f".{found.path.name}.")
@@ -222,12 +210,12 @@ def setup(settings: Settings, identity: Identity) -> Setup:
                     f"cannot create {found.path}: {problem.strerror}"
                 ) from None
             continue  # someone else got there first: look again
-        return _with_gitignore(Setup(found, created=True), identity)
+        return _with_gitignore(Setup(found, created=True), identity, gitignore)
     raise ScratchenvError(f"could not claim {found.path}: it keeps changing under us")
 
 
-def _with_gitignore(result: Setup, identity: Identity) -> Setup:
-    if not identity.in_git:
+def _with_gitignore(result: Setup, identity: Identity, wanted: bool) -> Setup:
+    if not wanted or not identity.in_git:
         return result
     path = Path(identity.worktree) / ".gitignore"
     added = ensure_gitignore(path)
@@ -358,13 +346,14 @@ def plan_cleanup(settings: Settings, directory: Path, keep: int) -> Cleanup:
 
 def apply_cleanup(settings: Settings, cleanup: Cleanup) -> list[Path]:
     """Delete what `cleanup` says to delete; returns what was deleted."""
-    for checkpoint in cleanup.delete:
+    for checkpoint in cleanup.delete:  # never through a symlink out of the scratch root
         remove_tree(checkpoint.path, settings.scratch_root)
     return [checkpoint.path for checkpoint in cleanup.delete]
 
 
 def remove_tree(path: Path, root: Path) -> None:
-    """Delete the real directory `path`, which must lie inside `root` once symlinks resolve."""
+    """Delete the real directory `path`, which must lie inside `root` once symlinks resolve
+    (the one safe delete, removal.py)."""
     removal.remove_tree(path, root, directories_only=True)
 
 
@@ -376,32 +365,20 @@ class DirStatus:
     path: Path
     id: str
     worktree: str | None
+    """Where its worktree is now (it may have moved since the record was written)."""
     project: str | None
-    has_record: bool
+    worktree_exists: bool | None
+    """None when unknown (no record) or not tied to a worktree (a named project)."""
     checkpoints: int
     bytes: int
     newest: str | None
-
-    parent_device: int | None = None
-    """The device of the worktree's parent when the record was written (None: older record)."""
-
-    @property
-    def worktree_exists(self) -> bool | None:
-        """None when unknown (no record, not tied to a worktree, or not provably gone)."""
-        return self.worktree_state[0]
-
-    @property
-    def worktree_state(self) -> tuple[bool | None, str]:
-        """(exists, why): gone only when provably absent, with its parent readable (and on
-        the file system it was on: an unmounted one is not proof); in doubt, None and why."""
-        if not self.has_record:
-            return None, "no record"
-        if self.worktree is None:
-            return None, f"project {self.project}"
-        return worktree_state(self.worktree, self.parent_device)
+    recorded_worktree: str | None = None
+    doubt: str = ""
+    """Why it is unknown whether the worktree is there (kept, and said)."""
 
     @property
     def orphan(self) -> bool:
+        """Its worktree is really gone: `git worktree prune` would drop it."""
         return self.worktree_exists is False
 
     def as_dict(self) -> dict[str, Any]:
@@ -409,6 +386,7 @@ class DirStatus:
             "path": str(self.path),
             "id": self.id,
             "worktree": self.worktree,
+            "recorded_worktree": self.recorded_worktree,
             "project": self.project,
             "worktree_exists": self.worktree_exists,
             "checkpoints": self.checkpoints,
@@ -431,57 +409,32 @@ def directories(settings: Settings) -> list[tuple[str, Path]]:
 
 
 def all_directories(settings: Settings) -> list[DirStatus]:
-    """Every checkpoint directory with its worktree, count, size and newest checkpoint."""
+    """Every checkpoint directory with its worktree, count, size and newest checkpoint;
+    largest first."""
     from scratchenv.disk.usage import scan
 
     result = []
     for id_, path in directories(settings):
         record = read_metadata(path)
         checkpoints, _ = list_checkpoints(path)
+        where = locate(record)
+        recorded = record.get("worktree") if record else None
         result.append(DirStatus(
             path=path,
             id=id_,
-            worktree=record.get("worktree") if record else None,
+            worktree=where.path,
             project=record.get("project") if record else None,
-            has_record=record is not None,
-            parent_device=_int_or_none(record.get("parent_device")) if record else None,
+            worktree_exists=None if where.gone is None else not where.gone,
             checkpoints=len(checkpoints),
             bytes=scan(str(path)).bytes,
             newest=checkpoints[0].name if checkpoints else None,
+            recorded_worktree=recorded if isinstance(recorded, str) else None,
+            doubt=where.why,
         ))
+    result.sort(key=lambda d: (-d.bytes, str(d.path)))
     return result
 
 
-def worktree_state(worktree: str, parent_device: int | None = None) -> tuple[bool | None, str]:
-    """Whether `worktree` exists: True, False only when provably absent, else None; and why."""
-    try:
-        os.stat(worktree)
-        return True, "exists"
-    except FileNotFoundError:
-        pass
-    except (OSError, ValueError) as error:
-        return None, f"cannot see the worktree ({_strerror(error)}): kept"
-    parent = os.path.dirname(worktree)
-    try:
-        names = os.listdir(parent)
-        device = os.stat(parent).st_dev
-    except (OSError, ValueError) as error:
-        return None, f"cannot read its parent {parent} ({_strerror(error)}): kept"
-    if os.path.basename(worktree) in names:
-        return None, "listed by its parent but not reachable: kept"
-    if parent_device is not None and device != parent_device:
-        return None, f"{parent} is on another file system than before (not mounted?): kept"
-    return False, "worktree gone"
-
-
-def _strerror(error: BaseException) -> str:
-    return error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-
-
-def _int_or_none(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def orphans(settings: Settings) -> list[DirStatus]:
-    """Directories whose recorded worktree no longer exists (never one without a record)."""
+    """Directories whose worktree is really gone (never one without a record)."""
     return [status for status in all_directories(settings) if status.orphan]

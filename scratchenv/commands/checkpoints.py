@@ -6,10 +6,14 @@ from typing import TYPE_CHECKING
 from scratchenv.commands import settings_from
 
 if TYPE_CHECKING:
-    from scratchenv.checkpoints.directories import CheckpointDir
-    from scratchenv.config.settings import Settings
+    from collections.abc import Callable
 
-HELP = "this worktree's checkpoint directory on scratch: dir, setup, status, cleanup, prune-orphans"
+    from scratchenv.checkpoints.directories import CheckpointDir, DirStatus
+    from scratchenv.config.settings import Settings
+    from scratchenv.home.archive import Job
+
+HELP = ("this worktree's checkpoint directory on scratch: dir, setup, status, cleanup, "
+        "prune-orphans, adopt, archive")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -19,24 +23,47 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--project", default=argparse.SUPPRESS, metavar="NAME",
         help="a named project's directory instead of this worktree's",
     )
+    # One scheme for every command that deletes or moves: a dry run until --apply.
+    acting = argparse.ArgumentParser(add_help=False)
+    acting.add_argument("--apply", action="store_true", help="act (default: a dry run)")
+    acting.add_argument("--yes", action="store_true", help="with --apply: do not ask")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     actions.add_parser("dir", parents=[project], help="print the directory (creates nothing)")
     actions.add_parser(
         "setup", parents=[project],
         help="create it (0700) and add checkpoint entries to the worktree's .gitignore",
     )
-    status = actions.add_parser("status", help="every checkpoint directory of yours")
+    status = actions.add_parser("status", help="every checkpoint directory of yours, "
+                                "largest first")
     status.add_argument("--json", action="store_true", help="as JSON")
     cleanup = actions.add_parser(
-        "cleanup", parents=[project],
-        help="delete all but the newest N checkpoints (dry run unless --yes)",
+        "cleanup", parents=[project, acting],
+        help="delete all but the newest N checkpoints (dry run unless --apply)",
     )
     cleanup.add_argument("--keep", type=int, default=2, metavar="N", help="how many (default 2)")
-    cleanup.add_argument("--yes", action="store_true", help="really delete")
-    prune = actions.add_parser(
-        "prune-orphans", help="delete directories whose worktree is gone (dry run unless --yes)"
+    cleanup.add_argument("--all", action="store_true",
+                         help="in every checkpoint directory of yours, not only this one")
+    actions.add_parser(
+        "prune-orphans", parents=[acting],
+        help="delete directories whose worktree is really gone (dry run unless --apply)",
     )
-    prune.add_argument("--yes", action="store_true", help="really delete")
+    adopt = actions.add_parser(
+        "adopt", parents=[project, acting],
+        help="move existing checkpoint directories into this worktree's (dry run unless "
+             "--apply)",
+    )
+    adopt.add_argument("paths", nargs="+", metavar="PATH", help="checkpoint directories")
+    adopt.add_argument("--in-place", action="store_true",
+                       help="keep PATH (a directory under the root) where it is and record it "
+                            "as this worktree's")
+    archive = actions.add_parser(
+        "archive", parents=[acting],
+        help="move old model and checkpoint directories into {root}/archived_models_YYYYMMDD/ "
+             "(dry run unless --apply)",
+    )
+    archive.add_argument("paths", nargs="*", metavar="PATH",
+                         help="default: ~/.cache/huggingface/transformers and the .art/ and "
+                              "checkpoints/ directories of this checkout")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,21 +71,39 @@ def run(args: argparse.Namespace) -> int:
     # layout for every worktree, and using it here would make all worktrees share one.
     project = getattr(args, "project", None)
     settings = settings_from(argparse.Namespace(**{**vars(args), "project": None}))
+    if project is None and args.action in ("dir", "status", "cleanup", "prune-orphans"):
+        _refresh_here(settings)
     action = {
         "dir": _dir,
         "setup": _setup,
         "status": _status,
         "cleanup": _cleanup,
         "prune-orphans": _prune,
+        "adopt": _adopt,
+        "archive": _archive,
     }[args.action]
     return action(settings, args, project)
+
+
+def _refresh_here(settings: Settings) -> None:
+    """This worktree may have moved: its directory's record learns the new path first."""
+    from scratchenv.checkpoints import directories
+    from scratchenv.checkpoints.identity import identify
+    from scratchenv.errors import ConfigError
+
+    try:
+        identity = identify()
+    except ConfigError:  # run from a removed directory: status and prune-orphans still work
+        return
+    directories.refresh(settings, identity)
 
 
 def _dir(settings: Settings, args: argparse.Namespace, project: str | None) -> int:
     from scratchenv import output
     from scratchenv.checkpoints import directories as checkpoints
+    from scratchenv.checkpoints.identity import identify
 
-    found = checkpoints.resolve(settings, checkpoints.identify(project))
+    found = checkpoints.resolve(settings, identify(project))
     if found.taken_by:
         output.warn(_collision_note(found))
     output.say(str(found.path))
@@ -73,8 +118,9 @@ def _collision_note(found: CheckpointDir) -> str:
 def _setup(settings: Settings, args: argparse.Namespace, project: str | None) -> int:
     from scratchenv import output
     from scratchenv.checkpoints import directories as checkpoints
+    from scratchenv.checkpoints.identity import identify
 
-    result = checkpoints.setup(settings, checkpoints.identify(project))
+    result = checkpoints.setup(settings, identify(project), gitignore=True)
     found = result.directory
     if found.taken_by:
         output.say(f"note: {_collision_note(found)}")
@@ -107,10 +153,12 @@ def _status(settings: Settings, args: argparse.Namespace, project: str | None) -
     exists = {True: "yes", False: "gone", None: "-"}
     rows = [
         (d.id, str(d.checkpoints), format_size(d.bytes), d.newest or "-",
-         exists[d.worktree_exists],
-         d.worktree or (f"project {d.project}" if d.project else "? (no record)"))
+         exists[d.worktree_exists], _owner(d))
         for d in found
     ]
+    rows.append(("total", str(sum(d.checkpoints for d in found)),
+                 format_size(sum(d.bytes for d in found)), "", "",
+                 _count(len(found), "directory")))
     output.say(f"checkpoint root: {root}")
     output.table(rows, headers=("ID", "CHECKPOINTS", "SIZE", "NEWEST", "EXISTS", "WORKTREE"))
     orphans = sum(1 for d in found if d.orphan)
@@ -119,31 +167,66 @@ def _status(settings: Settings, args: argparse.Namespace, project: str | None) -
     return 0
 
 
+def _owner(d: DirStatus) -> str:
+    if d.project:
+        return f"project {d.project}"
+    if d.worktree is None:
+        return "? (no record)"
+    if d.recorded_worktree and d.recorded_worktree != d.worktree:
+        return f"{d.worktree} (moved from {d.recorded_worktree})"
+    return d.worktree
+
+
+def _go_ahead(args: argparse.Namespace, question: str) -> bool:
+    """--apply acts (asking first on a terminal, unless --yes); without it, a dry run."""
+    from scratchenv import output
+    from scratchenv.errors import ScratchenvError
+
+    if not args.apply:
+        if args.yes:
+            output.say("note: --yes only skips the question; --apply acts")
+        return False
+    if args.yes or not output.interactive() or output.confirm(question):
+        return True
+    raise ScratchenvError("not confirmed: nothing changed")
+
+
 def _cleanup(settings: Settings, args: argparse.Namespace, project: str | None) -> int:
     from scratchenv import output
     from scratchenv.checkpoints import directories as checkpoints
+    from scratchenv.checkpoints.identity import identify
     from scratchenv.disk.usage import scan
+    from scratchenv.errors import ConfigError
     from scratchenv.units import format_size
 
-    found = checkpoints.resolve(settings, checkpoints.identify(project))
-    plan = checkpoints.plan_cleanup(settings, found.path, args.keep)
-    rows = [("keep", c.name, "newest" if i == 0 else "") for i, c in enumerate(plan.keep)]
-    rows += [("delete", c.name, "") for c in plan.delete]
-    rows += [("skip", s.path.name, s.reason) for s in plan.skipped]
-    output.say(f"checkpoints: {found.path}")
-    if not rows:
-        output.say("nothing to clean up")
-        return 0
-    output.table(rows)
-    freed = format_size(sum(scan(str(c.path)).bytes for c in plan.delete))
-    if not plan.delete:
-        output.say("nothing to delete")
-    elif args.yes:
-        checkpoints.apply_cleanup(settings, plan)
-        output.say(f"deleted {_count(len(plan.delete), 'checkpoint')}, {freed}")
+    if args.all and project is not None:
+        raise ConfigError("cleanup --all covers every directory; leave out --project")
+    if args.all:
+        paths = [d.path for d in checkpoints.all_directories(settings)]
+        if not paths:
+            output.say(f"no checkpoint directories under {checkpoints.checkpoint_root(settings)}")
+            return 0
     else:
-        output.say(f"dry run: would delete {_count(len(plan.delete), 'checkpoint')}, {freed}; "
-                   f"rerun with --yes")
+        paths = [checkpoints.resolve(settings, identify(project)).path]
+    plans = [checkpoints.plan_cleanup(settings, path, args.keep) for path in paths]
+    for plan in plans:
+        rows = [("keep", c.name, "newest" if i == 0 else "") for i, c in enumerate(plan.keep)]
+        rows += [("delete", c.name, "") for c in plan.delete]
+        rows += [("skip", s.path.name, s.reason) for s in plan.skipped]
+        output.say(f"checkpoints: {plan.directory}")
+        output.table(rows) if rows else output.say("nothing to clean up")
+    doomed = [c for plan in plans for c in plan.delete]
+    if not doomed:
+        output.say("nothing to delete")
+        return 0
+    freed = format_size(sum(scan(str(c.path)).bytes for c in doomed))
+    what = f"{_count(len(doomed), 'checkpoint')}, {freed}"
+    if not _go_ahead(args, f"delete {what}?"):
+        output.say(f"dry run: would delete {what}; rerun with --apply")
+        return 0
+    for plan in plans:
+        checkpoints.apply_cleanup(settings, plan)
+    output.say(f"deleted {what}")
     return 0
 
 
@@ -155,20 +238,95 @@ def _prune(settings: Settings, args: argparse.Namespace, project: str | None) ->
     found = checkpoints.all_directories(settings)
     gone = [d for d in found if d.orphan]
     for d in found:
-        exists, why = d.worktree_state
-        if exists is None and d.worktree is not None:
-            output.warn(f"{d.path}: worktree {d.worktree}: {why}")
+        if d.doubt:
+            output.warn(f"{d.path}: worktree {d.worktree or d.recorded_worktree}: {d.doubt}: "
+                        "kept")
     if not gone:
         output.say("no orphaned checkpoint directories")
         return 0
     output.table([(str(d.path), format_size(d.bytes), f"worktree gone: {d.worktree}")
                   for d in gone])
-    if not args.yes:
-        output.say(f"dry run: would delete {_count(len(gone), 'directory')}; rerun with --yes")
+    what = _count(len(gone), "directory")
+    if not _go_ahead(args, f"delete {what}?"):
+        output.say(f"dry run: would delete {what}; rerun with --apply")
         return 0
     for d in gone:
         checkpoints.remove_tree(d.path, settings.scratch_root)
     output.say(f"deleted {_count(len(gone), 'orphaned directory')}")
+    return 0
+
+
+def _absolute(paths: list[str]) -> list[str]:
+    import os
+
+    return [os.path.abspath(os.path.expanduser(path)) for path in paths]
+
+
+def _adopt(settings: Settings, args: argparse.Namespace, project: str | None) -> int:
+    from scratchenv import output
+    from scratchenv.checkpoints.identity import identify
+    from scratchenv.errors import ConfigError
+    from scratchenv.home import archive
+    identity = identify(project)
+    if args.in_place:
+        if len(args.paths) != 1:
+            raise ConfigError("adopt --in-place takes one directory")
+        if not _go_ahead(args, f"record {args.paths[0]} as this worktree's?"):
+            output.say(f"dry run: would record {args.paths[0]} as the checkpoint directory of "
+                       f"{identity.project or identity.worktree}; rerun with --apply")
+            return 0
+        found = archive.adopt_in_place(settings, identity, _absolute(args.paths)[0])
+        output.say(f"adopted in place: {found.path} (for {identity.project or identity.worktree})")
+        return 0
+    jobs = archive.plan_adopt(settings, identity, _absolute(args.paths))
+    return _moves(args, jobs, "adopt", lambda: archive.adopt(settings, identity, jobs),
+                  str(settings.home))
+
+
+def _archive(settings: Settings, args: argparse.Namespace, project: str | None) -> int:
+    from scratchenv import output
+    from scratchenv.checkpoints.identity import identify
+    from scratchenv.home import archive
+
+    home = str(settings.home)
+    paths = _absolute(args.paths)
+    if not paths:
+        identity = identify()
+        paths = archive.legacy_places(home, identity.worktree if identity.in_git else None)
+        if not paths:
+            output.say("nothing to archive: no ~/" + archive.LEGACY_HF + ", and no .art/ or "
+                       "checkpoints/ in this checkout")
+            return 0
+    root = settings.scratch_root
+    jobs = archive.plan_archive(root, paths)
+    return _moves(args, jobs, "archive", lambda: archive.archive(root, jobs), home)
+
+
+def _moves(args: argparse.Namespace, jobs: list[Job], verb: str, act: Callable[[], object],
+           home: str) -> int:
+    """Show the jobs; with --apply, run them and show what happened. 1 when any is left."""
+    from scratchenv import output
+    from scratchenv.home.archive import describe
+
+    for job in jobs:
+        output.say(describe(job, home))
+    active = [job for job in jobs if job.active]
+    if not active:
+        output.say(f"nothing to {verb}")
+        return 1 if any(job.note != "already in its destination" for job in jobs) else 0
+    if not _go_ahead(args, f"{verb} {_count(len(active), 'directory')}?"):
+        output.say(f"dry run: nothing moved; rerun with --apply to {verb}")
+        return 0
+    act()
+    left = [job for job in active if not job.finished]
+    for job in active:
+        output.say(describe(job, home))
+        for rel, why in [*job.outcome.conflicts, *job.outcome.failed, *job.outcome.skipped]:
+            output.say(f"  left in place: {rel or '.'}: {why}")
+    if left:
+        output.say(f"{_count(len(left), 'directory')} not finished: see above, then run the "
+                   "same command again")
+        return 1
     return 0
 
 

@@ -15,6 +15,8 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from scratchenv import output
+    from scratchenv.checkpoints.identity import identify
+    from scratchenv.errors import ConfigError
     from scratchenv.home import doctor
     from scratchenv.home.moves import tilde
     from scratchenv.plan import build_plan
@@ -22,7 +24,12 @@ def run(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     plan = build_plan(settings)
-    found = doctor.findings(settings, plan)
+    try:
+        identity = identify()
+        checkout = identity.worktree if identity.in_git else None
+    except ConfigError:  # the working directory is gone: no checkout to look in
+        checkout = None
+    found = doctor.findings(settings, plan, checkout)
     if args.json:
         output.write(json.dumps(doctor.to_json(settings, plan, found), indent=2) + "\n")
         return 1 if doctor.fixable_count(found) else 0

@@ -3,7 +3,9 @@
 Findings, in this order: an interrupted migration; each entry's default location that
 holds data (sizes as `du` counts them, file counts because inode quotas bite too), less
 what stays (pinned files, other entries' directories); places of tools no variable moves
-(offenders.toml); large directories nothing knows; files on scratch near the purge age.
+(offenders.toml); checkpoints the old setup left (the legacy transformers cache, `.art/` and
+`checkpoints/` in the current checkout: `scratchenv checkpoints adopt/archive` take them);
+large directories nothing knows; files on scratch near the purge age.
 Only the first two kinds are *fixable*: `scratchenv migrate` fixes them.
 """
 
@@ -17,12 +19,12 @@ from typing import Literal
 from scratchenv.checks import purge
 from scratchenv.config.settings import Settings
 from scratchenv.disk.usage import Usage, scan
-from scratchenv.home import migrate
+from scratchenv.home import archive, migrate
 from scratchenv.home.moves import existing_keeps, home_moves, known_places, offenders
 from scratchenv.plan import Plan
 from scratchenv.realpaths import below
 
-Kind = Literal["interrupted", "movable", "offender", "unknown", "purge"]
+Kind = Literal["interrupted", "movable", "offender", "checkpoints", "unknown", "purge"]
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,9 @@ class _Sizes:
         return max(nbytes, 0), max(files, 0)
 
 
-def findings(settings: Settings, plan: Plan) -> list[Diagnosis]:
-    """Everything doctor reports, in a stable order."""
+def findings(settings: Settings, plan: Plan, checkout: str | None = None) -> list[Diagnosis]:
+    """Everything doctor reports, in a stable order; `checkout` is the git worktree it runs
+    in (its `.art/` and `checkpoints/` directories are reported)."""
     home = plan.home
     sizes = _Sizes()
     found: list[Diagnosis] = []
@@ -95,10 +98,30 @@ def findings(settings: Settings, plan: Plan) -> list[Diagnosis]:
             usage = sizes(offender.path)
             found.append(Diagnosis("offender", offender.path, usage.bytes, usage.files, False,
                                  offender.what, offender.advice, offender.key))
+    found += _old_checkpoints(plan, checkout, sizes)
     found += _unknown(settings, plan, sizes)
     for risk in purge.at_risk(plan, settings):
         found.append(Diagnosis("purge", risk.path, 0, risk.old_files, False,
                              f"{risk.place} on scratch near the purge age", risk.describe()))
+    return found
+
+
+def _old_checkpoints(plan: Plan, checkout: str | None, sizes: _Sizes) -> list[Diagnosis]:
+    """What the old setup's "Migration from Existing Checkpoints" moved by hand."""
+    found = []
+    for path in archive.legacy_places(plan.home, checkout):
+        usage = sizes(path)
+        if path == os.path.join(plan.home, archive.LEGACY_HF):
+            what = "the legacy transformers cache (before huggingface_hub)"
+            action = (f"`scratchenv checkpoints archive` moves it to "
+                      f"{plan.root}/archived_models_YYYYMMDD/")
+        else:
+            what = f"{os.path.basename(path)}/ inside the checkout {checkout}"
+            action = (f"`scratchenv checkpoints adopt {path}` moves its checkpoints to this "
+                      "worktree's directory on scratch; `scratchenv checkpoints archive` "
+                      "archives it")
+        found.append(Diagnosis("checkpoints", path, usage.bytes, usage.files, False, what,
+                               action))
     return found
 
 

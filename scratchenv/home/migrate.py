@@ -151,12 +151,16 @@ def _device_and_mount(path: str) -> tuple[int, str]:
 
 def space_checks(steps: Sequence[PlannedMove]) -> list[SpaceCheck]:
     """One check per destination file system, with the needs of every step going there."""
+    return space_checks_for([(step.move.dest, step.survey) for step in steps
+                             if step.survey is not None and step.active])
+
+
+def space_checks_for(moves: Sequence[tuple[str, Survey]]) -> list[SpaceCheck]:
+    """One check per destination file system, for (destination, survey) pairs."""
     needs: dict[int, tuple[str, int, int]] = {}
-    for step in steps:
-        if step.survey is None or not step.active:
-            continue
-        device, path = _device_and_mount(step.move.dest)
-        nbytes, inodes = step.survey.space_needed()
+    for dest, planned in moves:
+        device, path = _device_and_mount(dest)
+        nbytes, inodes = planned.space_needed()
         first, b, i = needs.get(device, (path, 0, 0))
         needs[device] = (first, b + nbytes, i + inodes)
     checks = []

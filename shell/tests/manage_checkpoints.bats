@@ -32,18 +32,45 @@ checkpoint() {  # checkpoint STEP: a finished Trainer checkpoint, an hour old
     [[ "$output" == *"lab_exp "*"$BATS_TEST_TMPDIR/lab/exp"* ]]
 }
 
-@test "cleanup N is a dry run until --yes, then keeps the newest N" {
+@test "cleanup N is a dry run until --apply (--yes only skips the question), then keeps the newest N" {
     "$script" setup
     for step in 1 2 3 10; do checkpoint "$step"; done
     run "$script" cleanup 2
     [ "$status" -eq 0 ]
     [[ "$output" == *"dry run: would delete 2 checkpoints"* ]]
     [ -d "$ckdir/checkpoint-1" ]
-    run "$script" cleanup 2 --yes
+    run "$script" cleanup 2 --yes  # the old script's "really delete" is a dry run now
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"--yes only skips the question; --apply acts"* ]]
+    [ -d "$ckdir/checkpoint-1" ]
+    run "$script" cleanup 2 --apply
     [ "$status" -eq 0 ]
     [ "$(cd "$ckdir" && echo checkpoint-*)" = "checkpoint-10 checkpoint-3" ]
-    run "$script" cleanup --yes  # N defaults to 2: nothing more to do
+    run "$script" cleanup --apply  # N defaults to 2: nothing more to do
     [[ "$output" == *"nothing to delete"* ]]
+}
+
+@test "cleanup N --all applies the rule to every checkpoint directory" {
+    "$script" setup
+    for step in 1 2; do checkpoint "$step"; done
+    other="$SCRATCHENV_ROOT/checkpoints_lab_other"
+    for step in 5 6; do ckdir="$other" checkpoint "$step"; done
+    run "$script" cleanup 1 --all --apply
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"deleted 2 checkpoints"* ]]
+    [ "$(cd "$ckdir" && echo checkpoint-*)" = "checkpoint-2" ]
+    [ "$(cd "$other" && echo checkpoint-*)" = "checkpoint-6" ]
+}
+
+@test "archive moves an old directory into the dated archive folder" {
+    mkdir -p old/.art/run
+    echo weights > old/.art/run/model
+    run "$script" archive old/.art
+    [[ "$output" == *"dry run: nothing moved; rerun with --apply"* ]]
+    run "$script" archive old/.art --apply
+    [ "$status" -eq 0 ]
+    [ ! -e old/.art ]
+    [ "$(cat "$SCRATCHENV_ROOT"/archived_models_*/exp_old_.art/run/model)" = weights ]
 }
 
 @test "no action or an unknown one prints usage and exits 2" {

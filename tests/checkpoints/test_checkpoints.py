@@ -17,6 +17,7 @@ from conftest import need, need_root
 
 from scratchenv.checkpoints import api
 from scratchenv.checkpoints import directories as checkpoints
+from scratchenv.checkpoints.identity import ID_FILE, sanitise
 from scratchenv.errors import ScratchenvError
 
 
@@ -107,9 +108,12 @@ def test_two_worktrees_of_one_repository_get_different_directories(repo: Path, r
     for worktree, name in ((a, "checkpoints_src_wt-a"), (b, "checkpoints_src_wt-b")):
         assert stat.S_IMODE((root / name).stat().st_mode) == 0o700
         record = checkpoints.read_metadata(root / name)
-        assert record == {"id": name.removeprefix("checkpoints_"),
-                          "worktree": str(worktree), "project": None,
+        gitdir = repo / ".git" / "worktrees" / worktree.name
+        token = (gitdir / ID_FILE).read_text().strip()
+        assert record == {"id": name.removeprefix("checkpoints_"), "worktree": str(worktree),
+                          "project": None, "gitdir": str(gitdir), "worktree_id": token,
                           "parent_device": worktree.parent.stat().st_dev}
+    assert not (repo / ".git" / ID_FILE).exists()  # the main checkout was never set up
 
 
 def test_same_names_in_different_places_are_disambiguated(repo: Path, root: Path, tmp_path):
@@ -148,7 +152,7 @@ def test_names_that_sanitise_alike_do_not_share(root: Path, tmp_path, monkeypatc
 
 @pytest.mark.parametrize("name", ["../..", "a/b", "x y", "..hidden", "", "über/ünï", "a..b"])
 def test_sanitised_names_are_safe_directory_names(name: str):
-    clean = checkpoints.sanitise(name)
+    clean = sanitise(name)
     assert clean and "/" not in clean and ".." not in clean and " " not in clean
     assert not clean.startswith((".", "-"))
 
@@ -266,7 +270,12 @@ def test_cleanup_keeps_newest_by_step_and_leaves_symlink_targets_alone(root: Pat
     assert sorted(p.name for p in ckdir.iterdir() if p.name.startswith("checkpoint-")) == [
         "checkpoint-10", "checkpoint-100", "checkpoint-2", "checkpoint-9", "checkpoint-999"]
 
-    done = cli(where, "checkpoints", "cleanup", "--keep", "2", "--yes")
+    only_yes = cli(where, "checkpoints", "cleanup", "--keep", "2", "--yes")
+    assert "--yes only skips the question; --apply acts" in only_yes.stdout
+    assert "dry run: would delete 2 checkpoints" in only_yes.stdout
+    assert (ckdir / "checkpoint-2").is_dir()
+
+    done = cli(where, "checkpoints", "cleanup", "--keep", "2", "--apply")
     assert done.returncode == 0, done.stderr
     left = sorted(p.name for p in ckdir.iterdir())
     assert left == [".scratchenv-worktree", "checkpoint-10", "checkpoint-100", "checkpoint-999"]
@@ -323,7 +332,7 @@ def test_ranks_cleaning_up_at_once_do_not_fail(root: Path, tmp_path, monkeypatch
 
 
 def test_cleanup_refuses_keep_below_one(root: Path, tmp_path):
-    done = cli(tmp_path, "checkpoints", "cleanup", "--keep", "0", "--yes")
+    done = cli(tmp_path, "checkpoints", "cleanup", "--keep", "0", "--apply")
     assert done.returncode == 2
     assert done.stderr == "scratchenv: error: keep must be at least 1, not 0 " \
                           "(the newest is never deleted)\n"
@@ -391,7 +400,7 @@ def test_status_and_prune_orphans(repo: Path, root: Path):
 
     dry = cli(repo, "checkpoints", "prune-orphans")
     assert "dry run" in dry.stdout and (root / "checkpoints_src_gone").is_dir()
-    done = cli(repo, "checkpoints", "prune-orphans", "--yes")
+    done = cli(repo, "checkpoints", "prune-orphans", "--apply")
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in root.iterdir()) == [
         "checkpoints_handmade", "checkpoints_src_stays"]
@@ -411,7 +420,6 @@ def test_importing_scratchenv_never_imports_torch_or_transformers(root: Path, tm
     assert done.returncode == 0, done.stderr
 
 
-
 def test_prune_orphans_keeps_what_it_cannot_see(repo: Path, root: Path, tmp_path: Path):
     from fs_helpers import as_a_user
 
@@ -423,7 +431,7 @@ def test_prune_orphans_keeps_what_it_cannot_see(repo: Path, root: Path, tmp_path
     hidden.chmod(0o000)  # the parent cannot be read: the worktree may well be there
     try:
         done = subprocess.run(as_a_user([sys.executable, "-m", "scratchenv", "checkpoints",
-                                         "prune-orphans", "--yes"]),
+                                         "prune-orphans", "--apply", "--yes"]),
                               cwd=repo, capture_output=True, text=True, timeout=120)
     finally:
         hidden.chmod(0o755)
@@ -446,7 +454,7 @@ def test_prune_orphans_keeps_a_worktree_on_an_unmounted_file_system(repo: Path, 
         make_checkpoint(root / "checkpoints_mnt_wt", 5)
         subprocess.run(["umount", "-l", str(mnt)], check=True)
         mounted = False
-        done = cli(repo, "checkpoints", "prune-orphans", "--yes")
+        done = cli(repo, "checkpoints", "prune-orphans", "--apply", "--yes")
         assert done.returncode == 0, done.stderr
         assert "not mounted?" in done.stderr
         assert (root / "checkpoints_mnt_wt" / "checkpoint-5").is_dir()
@@ -467,7 +475,7 @@ def test_checkpoint_cleanup_never_deletes_through_a_symlinked_parent(root: Path,
     ckdir = next(elsewhere.glob("checkpoints_*"))
     for step in (1, 2, 3):
         make_checkpoint(ckdir, step)
-    done = cli(work, "checkpoints", "cleanup", "--keep", "1", "--yes")
+    done = cli(work, "checkpoints", "cleanup", "--keep", "1", "--apply", "--yes")
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1 and "through a symlink" in done.stderr
     assert sorted(p.name for p in ckdir.glob("checkpoint-*")) == [

@@ -113,3 +113,39 @@ def test_trainer_saves_rotates_and_resumes_in_the_scratch_directory(worktree: Pa
     assert trainer_utils.PREFIX_CHECKPOINT_DIR == "checkpoint"  # untouched
     # The ownership record survives the Trainer's own rotation.
     assert checkpoints.directories.read_metadata(Path(output_dir))["worktree"] == str(worktree)
+
+
+@pytest.mark.slow
+def test_a_run_resumes_after_git_worktree_move(worktree: Path, tmp_path: Path):
+    """Train in a linked worktree, `git worktree move` it, train on from the new path."""
+    import subprocess
+
+    from conftest import need
+
+    need("git")
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+                       cwd=tmp_path / "lab" / "main", check=True, capture_output=True)
+
+    main = tmp_path / "lab" / "main"
+    main.mkdir()
+    git("init", "-q", "-b", "main")
+    git("commit", "-q", "--allow-empty", "-m", "first")
+    git("worktree", "add", "-q", "-b", "run", str(tmp_path / "lab" / "run"))
+    os.chdir(tmp_path / "lab" / "run")
+    output_dir = checkpoints.setup_checkpoint_directory()
+    assert output_dir == os.environ["SCRATCHENV_ROOT"] + "/checkpoints_lab_run"
+    assert _train(output_dir, max_steps=6, resume=False)[0] == 6
+
+    moved = tmp_path / "elsewhere" / "run-renamed"
+    moved.parent.mkdir()
+    git("worktree", "move", str(tmp_path / "lab" / "run"), str(moved))
+    os.chdir(moved)
+
+    assert checkpoints.setup_checkpoint_directory() == output_dir  # not a new, empty one
+    assert checkpoints.latest_checkpoint(output_dir) == f"{output_dir}/checkpoint-6"
+    global_step, steps = _train(output_dir, max_steps=8, resume=True)
+    assert steps == [7, 8] and global_step == 8
+    record = checkpoints.directories.read_metadata(Path(output_dir))
+    assert record["worktree"] == str(moved)

@@ -1,0 +1,211 @@
+"""`scratchenv checkpoints adopt` and `archive`: the old setup's checkpoints onto scratch through
+the transfer engine (real files, the real CLI, a SIGKILL at an exact step and a re-run)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import cli, need
+from fs_helpers import files_only, make_tree, snapshot
+
+from scratchenv.home.archive import JOURNAL
+from scratchenv.home.transfer import KILL_ENV, PART_PREFIX
+
+
+@pytest.fixture
+def env(tmp_path: Path, root: Path) -> dict[str, str]:
+    """The child environment: a throwaway home, the scratch root, git config of its own."""
+    need("git")
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("SCRATCHENV_")}
+    return {**environ, "HOME": str(tmp_path / "home"), "SCRATCHENV_ROOT": str(root),
+            "SCRATCHENV_CONFIG": str(tmp_path / "no-config.toml"), "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
+
+
+@pytest.fixture
+def checkout(tmp_path: Path, env: dict[str, str]) -> Path:
+    """A git checkout at tmp/src/repo with one commit."""
+    path = tmp_path / "src" / "repo"
+    path.mkdir(parents=True)
+    for argv in (["init", "-q", "-b", "main"], ["commit", "-q", "--allow-empty", "-m", "x"]):
+        subprocess.run(["git", *argv], cwd=path, env=env, check=True, capture_output=True)
+    return path
+
+
+def run(cwd: Path, env: dict[str, str], *args: str, **extra: str):
+    return cli("checkpoints", *args, cwd=cwd, env={**env, **extra})
+
+
+def checkpoint(directory: Path, step: int) -> Path:
+    path = directory / f"checkpoint-{step}"
+    path.mkdir(parents=True)
+    (path / "model.safetensors").write_bytes(os.urandom(3000 + step))
+    (path / "trainer_state.json").write_text(json.dumps({"global_step": step}))
+    return path
+
+
+def today() -> str:
+    return "archived_models_" + time.strftime("%Y%m%d")
+
+
+def seed_places(home: Path, checkout: Path) -> dict[str, Path]:
+    """The three places the old setup's migration section moved by hand."""
+    places = {"cache_huggingface_transformers": home / ".cache/huggingface/transformers",
+              "src_repo_.art": checkout / ".art",
+              "repo_train_checkpoints": checkout / "train" / "checkpoints"}
+    make_tree(places["cache_huggingface_transformers"], files=30)
+    make_tree(places["src_repo_.art"], files=10)
+    checkpoint(places["repo_train_checkpoints"], 100)
+    return places
+
+
+def test_archive_is_a_dry_run_then_moves_the_old_places_into_a_dated_folder(
+        tmp_path, root, env, checkout):
+    home = tmp_path / "home"
+    places = seed_places(home, checkout)
+    before = {name: snapshot(path) for name, path in places.items()}
+
+    dry = run(checkout, env, "archive")
+    assert dry.returncode == 0, dry.stderr
+    assert "~/.cache/huggingface/transformers -> " in dry.stdout
+    assert "dry run: nothing moved; rerun with --apply" in dry.stdout
+    assert all(path.is_dir() for path in places.values()) and not (root / today()).exists()
+
+    done = run(checkout, env, "archive", "--apply")
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name, path in places.items():
+        assert not path.exists()
+        assert snapshot(root / today() / name) == before[name], name
+    assert not (root / JOURNAL).exists()
+    assert run(checkout, env, "archive").stdout.startswith("nothing to archive")
+
+
+def test_archive_killed_mid_way_is_finished_by_the_same_command_the_next_day(
+        tmp_path, root, env, checkout):
+    source = checkout / ".art"
+    make_tree(source, files=50)
+    original, full = files_only(snapshot(source)), snapshot(source)
+
+    killed = run(checkout, env, "archive", str(source), "--apply", **{KILL_ENV: "unlink:20"})
+
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    dest = root / today() / "src_repo_.art"
+    at_source, at_dest = files_only(snapshot(source)), files_only(snapshot(dest))
+    for rel, value in original.items():  # every file whole on at least one side
+        sides = [side[rel] for side in (at_source, at_dest) if rel in side]
+        assert sides and all(side == value for side in sides), rel
+    assert set(at_dest) - set(original) == set() or all(
+        os.path.basename(rel).startswith(PART_PREFIX) for rel in set(at_dest) - set(original))
+    assert json.loads((root / JOURNAL).read_text())["folder"] == today()
+    # Midnight passes: the re-run finishes into the folder the run started, not a new one.
+    (root / today()).rename(root / "archived_models_20000101")
+    journal = json.loads((root / JOURNAL).read_text())
+    (root / JOURNAL).write_text(json.dumps({**journal, "folder": "archived_models_20000101"}))
+
+    finished = run(checkout, env, "archive", str(source), "--apply")
+
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    assert not source.exists()
+    assert snapshot(root / "archived_models_20000101" / "src_repo_.art") == full
+    assert not (root / today()).exists() and not (root / JOURNAL).exists()
+
+
+def test_archive_never_overwrites_what_is_already_archived(tmp_path, root, env, checkout):
+    source = checkout / ".art"
+    (source / "run").mkdir(parents=True)
+    (source / "run" / "weights.bin").write_bytes(b"new weights")
+    there = root / today() / "src_repo_.art" / "run"
+    there.mkdir(parents=True)
+    (there / "weights.bin").write_bytes(b"other, newer weights")
+    os.utime(source / "run" / "weights.bin", (1_600_000_000, 1_600_000_000))
+
+    done = run(checkout, env, "archive", str(source), "--apply")
+
+    assert done.returncode == 1
+    assert "left in place: run/weights.bin: conflict" in done.stdout
+    assert "not finished" in done.stdout and "run the same command again" in done.stdout
+    assert (source / "run" / "weights.bin").read_bytes() == b"new weights"
+    assert (there / "weights.bin").read_bytes() == b"other, newer weights"
+
+
+def test_adopt_moves_old_checkpoints_into_this_worktrees_directory(tmp_path, root, env,
+                                                                   checkout):
+    old_root = tmp_path / "old-scratch" / "checkpoints_src_repo"
+    for step in (3, 5):
+        checkpoint(old_root, step)
+    in_repo = checkpoint(checkout / "checkpoints", 9)
+    before = {name: snapshot(old_root / name) for name in ("checkpoint-3", "checkpoint-5")}
+    before["checkpoint-9"] = snapshot(in_repo)
+
+    dry = run(checkout, env, "adopt", str(old_root), str(in_repo))
+    assert dry.returncode == 0 and "dry run" in dry.stdout
+    assert not (root / "checkpoints_src_repo").exists()
+
+    done = run(checkout, env, "adopt", str(old_root), str(in_repo), "--apply")
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    ours = root / "checkpoints_src_repo"
+    assert sorted(p.name for p in ours.iterdir()) == [
+        ".scratchenv-worktree", "checkpoint-3", "checkpoint-5", "checkpoint-9"]
+    for name, snap in before.items():
+        assert snapshot(ours / name) == snap, name
+    assert not old_root.exists() and not in_repo.exists()
+    assert not (root / ".scratchenv" / "adopt.json").exists()
+    latest = subprocess.run(
+        [sys.executable, "-c",
+         "from scratchenv.checkpoints import latest_checkpoint; print(latest_checkpoint())"],
+        cwd=checkout, env=env, capture_output=True, text=True)
+    assert latest.stdout == f"{ours}/checkpoint-9\n", latest.stderr
+
+
+def test_adopt_in_place_records_a_directory_of_another_name(tmp_path, root, env, checkout):
+    other = root / "checkpoints_old-name"
+    checkpoint(other, 4)
+
+    done = run(checkout, env, "adopt", "--in-place", str(other), "--apply")
+
+    assert done.returncode == 0, done.stderr
+    assert run(checkout, env, "dir").stdout == f"{other}\n"
+    assert sorted(p.name for p in root.iterdir()) == ["checkpoints_old-name"]
+    refused = run(checkout, env, "adopt", "--in-place", str(tmp_path), "--apply")
+    assert refused.returncode == 2
+    assert refused.stderr.startswith(f"scratchenv: error: {tmp_path} is not a checkpoint "
+                                     "directory under")
+
+
+def test_adopt_leaves_a_live_worktrees_directory_alone(tmp_path, root, env, checkout):
+    subprocess.run(["git", "worktree", "add", "-q", "../other"], cwd=checkout, env=env,
+                   check=True, capture_output=True)
+    assert run(checkout.parent / "other", env, "setup").returncode == 0
+    theirs = root / "checkpoints_src_other"
+    checkpoint(theirs, 1)
+
+    done = run(checkout, env, "adopt", str(theirs), "--apply")
+
+    assert done.returncode == 1
+    assert f"belongs to {checkout.parent / 'other'}, which is still there" in done.stdout
+    assert (theirs / "checkpoint-1").is_dir()
+
+
+def test_doctor_names_the_old_places_and_the_commands_that_take_them(tmp_path, root, env,
+                                                                    checkout):
+    home = tmp_path / "home"
+    seed_places(home, checkout)
+    done = cli("doctor", "--json", cwd=checkout / "train", env=env)
+    found = {f["path"]: f for f in json.loads(done.stdout)["findings"]
+             if f["kind"] == "checkpoints"}
+    assert sorted(found) == sorted(map(str, [home / ".cache/huggingface/transformers",
+                                             checkout / ".art", checkout / "train/checkpoints"]))
+    hf = found[str(home / ".cache/huggingface/transformers")]
+    assert hf["action"].startswith("`scratchenv checkpoints archive` moves it to")
+    art = found[str(checkout / ".art")]
+    assert f"`scratchenv checkpoints adopt {checkout}/.art`" in art["action"]
+    assert art["bytes"] > 0 and art["fixable"] is False
