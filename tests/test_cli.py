@@ -65,7 +65,7 @@ def test_env_table_says_why(root):
 
 
 def test_dotenv_refusal_is_a_clean_error(tmp_path, monkeypatch):
-    odd = tmp_path / "a`b"
+    odd = tmp_path / "it's `b`"  # a quote and a backtick: neither quoting reads alike
     odd.mkdir()
     monkeypatch.setenv("SCRATCHENV_ROOT", str(odd))
     result = cli("env", "--format", "dotenv")
