@@ -58,10 +58,3 @@ def makedirs_private(path: str | os.PathLike[str]) -> None:
             continue
         os.chmod(directory, 0o700)
 
-
-def nearest_existing(path: Path) -> Path:
-    """The closest ancestor of `path` (or `path` itself) that exists."""
-    current = path
-    while not current.exists() and current != current.parent:
-        current = current.parent
-    return current

@@ -55,3 +55,12 @@ def state_dir(environ: Mapping[str, str]) -> str:
         return environ["SCRATCHENV_STATE_DIR"]
     base = environ.get("XDG_STATE_HOME") or os.path.join(home_dir(environ), ".local", "state")
     return os.path.join(base, "scratchenv")
+
+
+def working_directory() -> str:
+    """os.getcwd(), or one clear line when the directory was removed under the shell."""
+    try:
+        return os.getcwd()
+    except FileNotFoundError:
+        raise ConfigError("the working directory no longer exists (removed, e.g. a deleted "
+                          "worktree?); cd to an existing directory") from None

@@ -6,11 +6,13 @@ against it, every action acts on it. Nothing downstream re-derives a path on its
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from scratchenv.config.catalogue import Entry
 from scratchenv.config.settings import Settings, current_user
+from scratchenv.realpaths import inside
 
 NODE_LOCAL_DIR = "scratchenv"
 """Sub-directory of $SLURM_TMPDIR (else $TMPDIR) that node-local entries go under in a job."""
@@ -41,6 +43,11 @@ class PrependPath:
     unit: str | None = None
     """A variable this entry belongs with (a venv's VIRTUAL_ENV): deactivate removes both
     or, when the user has changed that variable since, neither."""
+    var: str | None = field(default=None, compare=False)
+    """The variable `entry` lies under (CARGO_HOME for Cargo's bin): when that one keeps a
+    site value (keep_site_values), the entry follows it."""
+    suffix: str = field(default="", compare=False)
+    """`entry` relative to `var`'s value."""
 
 
 Change = SetVar | PrependPath
@@ -115,10 +122,22 @@ class Plan:
                 value = self.value_in(change, environ)
                 if value is not None:
                     changes.append(SetVar(change.name, value, change.entry))
+            elif isinstance(change, PrependPath) and change.var is not None:
+                changes.append(self.prepend_in(change, environ))
             else:
                 changes.append(change)
         return tuple(changes)
 
+    def prepend_in(self, change: PrependPath, environ: Mapping[str, str]) -> PrependPath:
+        """`change` with its entry under the value its variable has in `environ`."""
+        owner = self.get(change.var) if change.var else None
+        if owner is None:
+            return change
+        value = self.value_in(owner, environ) or environ.get(owner.name)
+        if value is None:
+            return change
+        return PrependPath(change.name, f"{value}/{change.suffix}", unit=change.unit,
+                           var=change.var, suffix=change.suffix)
 
 
 def node_local_base(environ: Mapping[str, str]) -> str | None:
@@ -132,7 +151,7 @@ def _is_site_value(value: str | None, environ: Mapping[str, str]) -> bool:
     if not value:
         return False
     home = environ.get("HOME", "")
-    return not (home and (value == home or value.startswith(home.rstrip("/") + "/")))
+    return not (home and inside(os.path.normpath(value), os.path.normpath(home)))
 
 
 def apply_changes(changes: Iterable[Change], environ: Mapping[str, str]) -> dict[str, str]:
@@ -185,7 +204,8 @@ def build_plan(settings: Settings) -> Plan:
             )
         )
         if entry.bin:
-            prepends.append(PrependPath("PATH", f"{value}/{entry.bin}"))
+            prepends.append(PrependPath("PATH", f"{value}/{entry.bin}", var=entry.var,
+                                        suffix=entry.bin))
     layout = settings.project_layout
     if settings.activate_venv and layout is not None:
         venv_var = next(c for c in changes if isinstance(c, SetVar) and c.name == layout.venv_var)

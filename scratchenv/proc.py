@@ -119,10 +119,22 @@ def _popen(
 _SPAWN_LOCK = threading.Lock()
 
 
+_AFTER_KILL = 5.0
+"""Seconds to wait for the pipes after killing a group: a grandchild that left the group
+(setsid) may hold them open for ever, so the wait is bounded too."""
+
+
 def _kill_group(process: Any) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
-    process.communicate()
+    try:
+        process.communicate(timeout=_AFTER_KILL)
+    except subprocess.TimeoutExpired:
+        for pipe in (process.stdout, process.stderr):
+            with contextlib.suppress(OSError, AttributeError):
+                pipe.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=_AFTER_KILL)
 
 
 def _text(data: bytes | str | None) -> str:

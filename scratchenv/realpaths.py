@@ -39,11 +39,42 @@ def same_place(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
     return os.path.realpath(a) == os.path.realpath(b)
 
 
-def mount_point(path: str | os.PathLike[str]) -> str:
-    """The mount point of the file system that holds `path` (or its nearest existing part)."""
-    current = Path(os.path.realpath(path))
+def inside(path: str, parent: str) -> bool:
+    """True when `path` is `parent` or below it, as written (both normalised, absolute):
+    for places that need not exist, where no symlink can be asked."""
+    return path == parent or path.startswith(parent.rstrip("/") + "/")
+
+
+def below(path: str, parent: str) -> bool:
+    """True when `path` is strictly below `parent`, as written (see `inside`)."""
+    return path != parent and inside(path, parent)
+
+
+def nearest_existing(path: str | os.PathLike[str]) -> Path:
+    """The closest ancestor of `path` (or `path` itself) that exists: the one walk up."""
+    current = Path(path)
     while not current.exists() and current != current.parent:
         current = current.parent
+    return current
+
+
+def escapes(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> str | None:
+    """Why `path` is not strictly inside `root`, or None when it is: written below the root,
+    and still below it once every symlink *above* it is resolved (`path` itself may be a
+    link: removing it removes the link). Bind mounts count by device and inode."""
+    written, top = os.path.normpath(os.path.abspath(path)), os.path.normpath(os.path.abspath(root))
+    if not below(written, top):
+        return f"not inside the root {root}"
+    real_parent = os.path.realpath(os.path.dirname(written))
+    real = os.path.join(real_parent, os.path.basename(written))
+    if not is_within(real_parent, top):
+        return f"it leads outside the root {root} (to {real}) through a symlink"
+    return None
+
+
+def mount_point(path: str | os.PathLike[str]) -> str:
+    """The mount point of the file system that holds `path` (or its nearest existing part)."""
+    current = nearest_existing(os.path.realpath(path))
     while not os.path.ismount(current):
         current = current.parent
     return str(current)

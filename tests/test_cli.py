@@ -85,7 +85,7 @@ def test_env_says_where_the_project_came_from(root, isolated, tmp_path):
 
 
 def test_dotenv_refusal_is_a_clean_error(tmp_path, monkeypatch):
-    odd = tmp_path / "a`b"
+    odd = tmp_path / "it's `b`"  # a quote and a backtick: neither quoting reads alike
     odd.mkdir()
     monkeypatch.setenv("SCRATCHENV_ROOT", str(odd))
     result = cli("env", "--format", "dotenv")

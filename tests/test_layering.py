@@ -21,7 +21,7 @@ LAYERS: list[set[str]] = [
     {"__init__", "errors"},
     {"locations", "units"},
     {"fsutil", "realpaths", "output", "proc"},
-    {"config", "disk", "error_handler"},
+    {"config", "disk", "error_handler", "removal"},
     {"plan"},
     {"shells"},
     {"login", "checkpoints", "bootstrap"},

@@ -60,3 +60,23 @@ def test_runs_from_many_threads_each_get_their_own_environment():
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert list(pool.map(probe, range(40))) == [f"{i}\n" for i in range(40)]
+
+
+def test_a_grandchild_that_left_the_group_cannot_stretch_the_wait(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    # setsid escapes the killed process group and keeps stdout open for 600 s; the run must
+    # still end (the outer timeout is a hang guard, far above any normal run).
+    code = ("from scratchenv import proc\n"
+            "try:\n"
+            "    proc.run(['sh', '-c', 'setsid sleep 600 & echo $! > pid; sleep 600'],\n"
+            f"             timeout=1, cwd={str(tmp_path)!r})\n"
+            "except Exception as e:\n"
+            "    print(e)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    os.kill(int((tmp_path / "pid").read_text()), signal.SIGKILL)
+    assert "no answer within 1s" in done.stdout

@@ -26,8 +26,8 @@ from scratchenv.bootstrap.steps import (
 from scratchenv.bootstrap.venv import RequirementsStep, VenvStep, find_python, find_uv
 from scratchenv.config.settings import Settings
 from scratchenv.errors import ConfigError
-from scratchenv.fsutil import nearest_existing
 from scratchenv.plan import Plan, build_plan
+from scratchenv.realpaths import nearest_existing
 
 
 @dataclass(frozen=True)

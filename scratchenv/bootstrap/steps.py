@@ -168,7 +168,7 @@ class DirectoryStep(Step):
         return DONE
 
     def describe(self) -> str:
-        return f"mkdir -m 700 -p {self.path}"
+        return shell_words(["mkdir", "-m", "700", "-p", str(self.path)])
 
     def do(self, ctx: RunContext) -> None:
         makedirs_private(self.path)

@@ -23,13 +23,13 @@ import json
 import os
 import re
 import shutil
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from scratchenv import removal
 from scratchenv.checkpoints.identity import (
     Identity,
     locate,
@@ -102,7 +102,7 @@ def resolve(settings: Settings, identity: Identity) -> CheckpointDir:
     by hand, or by the old setup with the same naming) is adopted.
     """
     plain = directory_for(settings, identity.id)
-    digest = hashlib.sha256(identity.key.encode()).hexdigest()[:8]
+    digest = hashlib.sha256(identity.key.encode("utf-8", "surrogateescape")).hexdigest()[:8]
     hashed_id = f"{identity.id}-{digest}"
     hashed = directory_for(settings, hashed_id)
     if identity.worktree_id is not None:
@@ -133,13 +133,17 @@ def _owner_of_plain(plain: Path) -> str | None:
 def _metadata(found: CheckpointDir) -> dict[str, Any]:
     identity = found.identity
     worktree = identity.project is None
-    return {
+    record: dict[str, Any] = {
         "id": found.id,
         "worktree": identity.worktree if worktree else None,
         "project": identity.project,
         "worktree_id": identity.worktree_id if worktree else None,
         "gitdir": identity.gitdir if worktree else None,
     }
+    if worktree:  # so an unmounted file system is not taken for a removed worktree
+        with contextlib.suppress(OSError):
+            record["parent_device"] = os.stat(os.path.dirname(identity.worktree)).st_dev
+    return record
 
 
 def _metadata_text(found: CheckpointDir) -> str:
@@ -343,36 +347,15 @@ def plan_cleanup(settings: Settings, directory: Path, keep: int) -> Cleanup:
 
 def apply_cleanup(settings: Settings, cleanup: Cleanup) -> list[Path]:
     """Delete what `cleanup` says to delete; returns what was deleted."""
-    root = checkpoint_root(settings)
-    for checkpoint in cleanup.delete:
-        remove_tree(checkpoint.path, root)
+    for checkpoint in cleanup.delete:  # never through a symlink out of the scratch root
+        remove_tree(checkpoint.path, settings.scratch_root)
     return [checkpoint.path for checkpoint in cleanup.delete]
 
 
 def remove_tree(path: Path, root: Path) -> None:
-    """Delete the real directory `path`, which must lie inside `root` once symlinks resolve."""
-    real_root = os.path.realpath(root)
-    if not os.path.lexists(path):
-        return  # another rank cleaning up too got there first
-    if path.is_symlink() or not path.is_dir():
-        raise ScratchenvError(f"refusing to delete {path}: not a real directory")
-    if not os.path.realpath(path).startswith(real_root.rstrip("/") + "/"):
-        raise ScratchenvError(f"refusing to delete {path}: it is outside {root}")
-    # rmtree does not follow symlinks inside the tree (it unlinks them); a file that
-    # vanished meanwhile (another rank cleaning up too) is not an error.
-    try:
-        if sys.version_info >= (3, 12):
-            shutil.rmtree(path, onexc=_ignore_vanished)
-        else:
-            shutil.rmtree(path, onerror=_ignore_vanished)
-    except OSError as problem:  # a read-only scratch mount, someone else's files
-        raise ScratchenvError(f"cannot delete {path}: {problem.strerror}") from None
-
-
-def _ignore_vanished(function: Any, path: str, error: Any) -> None:
-    problem = error if isinstance(error, BaseException) else error[1]
-    if not isinstance(problem, FileNotFoundError):
-        raise problem
+    """Delete the real directory `path`, which must lie inside `root` once symlinks resolve
+    (the one safe delete, removal.py)."""
+    removal.remove_tree(path, root, directories_only=True)
 
 
 # Every checkpoint directory of this user.
@@ -391,6 +374,8 @@ class DirStatus:
     bytes: int
     newest: str | None
     recorded_worktree: str | None = None
+    doubt: str = ""
+    """Why it is unknown whether the worktree is there (kept, and said)."""
 
     @property
     def orphan(self) -> bool:
@@ -450,6 +435,7 @@ def all_directories(settings: Settings) -> list[DirStatus]:
             bytes=scan(str(path)).bytes,
             newest=checkpoints[0].name if checkpoints else None,
             recorded_worktree=recorded if isinstance(recorded, str) else None,
+            doubt=where.why,
         ))
     result.sort(key=lambda d: (-d.bytes, str(d.path)))
     return result

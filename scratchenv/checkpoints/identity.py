@@ -6,7 +6,10 @@ worktree's `.git/worktrees/<name>/`, a main checkout's `.git/`, which moves with
 `setup` writes a random id into that directory (ID_FILE); the checkpoint directory's record
 carries the same id, so the worktree finds its directory wherever it is now. Whether a
 recorded worktree is really gone follows `git worktree prune`'s rule: its administrative
-directory is gone, or (unlocked) points at a `.git` that no longer exists.
+directory is gone, or (unlocked) points at a `.git` that no longer exists. "Gone" is only
+ever concluded from a *provable* absence: the parent directory read, the name not in it,
+and (when recorded) on the same file system as before; an unreadable parent or an
+unmounted file system leaves it unknown, and unknown is kept.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from scratchenv.errors import ConfigError, ScratchenvError
+from scratchenv.locations import working_directory
 
 ID_FILE = "scratchenv-checkpoints-id"
 """In the worktree's git administrative directory (`git rev-parse --absolute-git-dir`)."""
@@ -72,11 +76,7 @@ def sanitise(name: str) -> str:
 
 def identify(project_name: str | None = None, cwd: str | None = None) -> Identity:
     """This worktree's identity (`git rev-parse --show-toplevel`, else `cwd`), or a project's."""
-    try:
-        here = os.path.realpath(cwd or os.getcwd())
-    except FileNotFoundError:
-        raise ConfigError("the working directory no longer exists (a removed worktree?); "
-                          "cd to your worktree") from None
+    here = os.path.realpath(cwd or working_directory())
     top, gitdir = _git_dirs(here)
     where = top or here
     if project_name is not None:
@@ -141,7 +141,10 @@ class Location:
     path: str | None
     """Its current path (the recorded one unless git says it moved); None for a project."""
     gone: bool | None
-    """True when it is really gone, None when that cannot be known (no record, a project)."""
+    """True when it is really gone, None when that cannot be known (no record, a project,
+    a parent that cannot be read, a file system not mounted)."""
+    why: str = ""
+    """Why it is not known (said when keeping it)."""
 
 
 def locate(metadata: dict[str, Any] | None) -> Location:
@@ -152,11 +155,51 @@ def locate(metadata: dict[str, Any] | None) -> Location:
     recorded = recorded if isinstance(recorded, str) else None
     if recorded and os.path.isdir(recorded):
         return Location(recorded, False)
+    device = metadata.get("parent_device")
+    device = device if isinstance(device, int) and not isinstance(device, bool) else None
     gitdir = metadata.get("gitdir")
     if not isinstance(gitdir, str) or not gitdir:
-        return Location(recorded, None if recorded is None else True)
+        if recorded is None:
+            return Location(None, None)
+        gone, why = absence(recorded, device)
+        return Location(recorded, gone or None, why)
     verdict = _git_verdict(gitdir)
-    return Location(verdict.path or recorded, verdict.gone)
+    if verdict.gone and recorded:  # git's files say so; is the worktree itself provably gone?
+        gone, why = absence(recorded, device)
+        if gone is not True:
+            return Location(recorded, None if gone is None else False, why)
+    return Location(verdict.path or recorded, verdict.gone, verdict.why)
+
+
+def absence(path: str, parent_device: int | None = None) -> tuple[bool | None, str]:
+    """True when `path` is provably absent, False when it is there, None (with why) when
+    that cannot be seen: its parent unreadable, or on another file system than recorded."""
+    try:
+        os.lstat(path)
+        return False, ""
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as error:
+        return None, f"cannot see it ({_strerror(error)})"
+    parent = os.path.dirname(path)
+    try:
+        names = os.listdir(parent)
+        device = os.stat(parent).st_dev
+    except FileNotFoundError:
+        # Absent with its parent: as provable as the parent's absence (the nearest existing
+        # ancestor is then read, and must be on the recorded file system).
+        return absence(parent, parent_device) if parent != path else (None, "no root")
+    except (OSError, ValueError) as error:
+        return None, f"cannot read {parent} ({_strerror(error)})"
+    if os.path.basename(path) in names:
+        return None, "listed by its parent but not reachable"
+    if parent_device is not None and device != parent_device:
+        return None, f"{parent} is on another file system than before (not mounted?)"
+    return True, ""
+
+
+def _strerror(error: BaseException) -> str:
+    return error.strerror if isinstance(error, OSError) and error.strerror else str(error)
 
 
 def _git_verdict(gitdir: str) -> Location:
@@ -165,11 +208,15 @@ def _git_verdict(gitdir: str) -> Location:
     if not gitdir:
         return Location(None, None)
     pointer = os.path.join(gitdir, "gitdir")
-    if not os.path.lexists(pointer):
+    missing, why = absence(pointer)
+    if missing is None:
+        return Location(None, None, why)
+    if missing:
         if os.path.isdir(gitdir) and os.path.basename(gitdir) == ".git":
             return Location(os.path.dirname(gitdir), False)  # a main checkout, still there
         # A main checkout's `.git` went with it; a linked worktree's was pruned.
-        return Location(None, True)
+        gone, why = absence(gitdir) if not os.path.isdir(gitdir) else (True, "")
+        return Location(None, gone or None, why)
     if os.path.exists(os.path.join(gitdir, "locked")):
         return Location(None, False)  # `git worktree lock`: git keeps it, so do we
     try:
@@ -179,4 +226,5 @@ def _git_verdict(gitdir: str) -> Location:
         return Location(None, None)
     if dot_git and os.path.exists(dot_git):
         return Location(os.path.dirname(os.path.realpath(dot_git)), False)
-    return Location(None, True)
+    gone, why = absence(dot_git) if dot_git else (True, "")
+    return Location(None, gone or None, why)

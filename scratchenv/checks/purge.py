@@ -5,8 +5,9 @@ dangerous kind: a venv missing a few old files imports fine until it does not. S
 costly-to-rebuild places (the venv, the toolchains, the checkpoint directories) we count
 the files older than `purge.days - purge.margin_days`.
 
-Age is measured from the later of the access and modification times: purge tools delete
-what was neither read nor written for N days (e.g. `lfs find -atime +N -mtime +N`). ctime
+Age is measured from what the policy looks at (`purge.by`: atime or mtime), or, when that
+is not set, from the later of the access and modification times: purge tools delete what
+was neither read nor written for N days (e.g. `lfs find -atime +N -mtime +N`). ctime
 is left out because a rename or chmod is not use, and some purgers ignore it. On a
 `noatime` mount reads do not count, so files look older: the report errs towards warning.
 We only lstat: the report never reads or touches a file (touching files to dodge a purge
@@ -18,6 +19,7 @@ from __future__ import annotations
 import os
 import stat
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from scratchenv.config.settings import Settings
@@ -39,11 +41,26 @@ class PurgeRisk:
     oldest_days: int
     warn_days: int
     purge_days: int
+    by: str | None = None
 
     def describe(self) -> str:
-        return (f"{self.old_files:,} of {self.files:,} files unused for over "
+        return (f"{self.old_files:,} of {self.files:,} files {UNUSED[self.by]} for over "
                 f"{self.warn_days} days (oldest: {self.oldest_days}); scratch purges after "
-                f"{self.purge_days}: rebuild or archive before a partial purge breaks it")
+                f"{self.purge_days} {POLICY[self.by]}: rebuild or archive before a partial "
+                "purge breaks it")
+
+
+UNUSED = {"atime": "unread", "mtime": "unwritten", None: "unused"}
+POLICY = {"atime": "by atime (last read)", "mtime": "by mtime (last write)",
+          None: "by atime or mtime (purge.by unset: the later counts)"}
+
+
+def _last_use(by: str | None) -> Callable[[os.stat_result], float]:
+    if by == "atime":
+        return lambda st: st.st_atime
+    if by == "mtime":
+        return lambda st: st.st_mtime
+    return lambda st: max(st.st_atime, st.st_mtime)
 
 
 def places(plan: Plan, settings: Settings) -> list[tuple[str, str]]:
@@ -63,7 +80,8 @@ def places(plan: Plan, settings: Settings) -> list[tuple[str, str]]:
     return [(place, path) for path, place in found.items()]
 
 
-def _old_files(path: str, cutoff: float) -> tuple[int, int, int, float]:
+def _old_files(path: str, cutoff: float, by: str | None = None
+               ) -> tuple[int, int, int, float]:
     """(old files, their bytes, all files, oldest last-use time) below `path`."""
     old = old_bytes = total = 0
     oldest = float("inf")
@@ -71,6 +89,7 @@ def _old_files(path: str, cutoff: float) -> tuple[int, int, int, float]:
         device = os.lstat(path).st_dev
     except OSError:
         return 0, 0, 0, oldest
+    last_use = _last_use(by)
     stack = [path]
     while stack:
         try:
@@ -90,7 +109,7 @@ def _old_files(path: str, cutoff: float) -> tuple[int, int, int, float]:
                 if not stat.S_ISREG(st.st_mode):
                     continue
                 total += 1
-                used = max(st.st_atime, st.st_mtime)
+                used = last_use(st)
                 oldest = min(oldest, used)
                 if used < cutoff:
                     old += 1
@@ -108,8 +127,9 @@ def at_risk(plan: Plan, settings: Settings, now: float | None = None) -> list[Pu
     cutoff = now - warn_days * 86400
     risks = []
     for place, path in places(plan, settings):
-        old, old_bytes, total, oldest = _old_files(path, cutoff)
+        old, old_bytes, total, oldest = _old_files(path, cutoff, purge.by)
         if old:
             risks.append(PurgeRisk(place, path, old, old_bytes, total,
-                                   int((now - oldest) // 86400), warn_days, purge.days))
+                                   int((now - oldest) // 86400), warn_days, purge.days,
+                                   purge.by))
     return risks

@@ -25,9 +25,8 @@ from scratchenv.checks.quota_findings import quota_findings
 from scratchenv.checks.script import check_script
 from scratchenv.config.detect import is_group_root
 from scratchenv.config.settings import Settings, current_user
-from scratchenv.fsutil import nearest_existing
 from scratchenv.plan import SetVar, build_plan, node_local_base
-from scratchenv.realpaths import is_within, same_place
+from scratchenv.realpaths import is_within, nearest_existing, same_place
 from scratchenv.units import format_size
 
 # --- the scratch root ---------------------------------------------------------------------
@@ -284,7 +283,7 @@ def check_path(ctx: Context) -> list[Finding]:
     """The Plan's PATH entries (Cargo's bin) are on PATH, ahead of any copy in home."""
     parts = [part for part in ctx.environ.get("PATH", "").split(":") if part]
     findings = []
-    for change in ctx.plan.path_entries:
+    for change in map(partial(ctx.plan.prepend_in, environ=ctx.environ), ctx.plan.path_entries):
         found = partial(Finding, check="path.entry", subject=change.entry)
         fix = f'{export_line(change.name, change.entry)}:"${change.name}"'
         where = next((i for i, part in enumerate(parts) if same_place(part, change.entry)), None)

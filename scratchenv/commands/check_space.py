@@ -15,10 +15,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
     from scratchenv import output
     from scratchenv.config.settings import current_user
     from scratchenv.disk.room import room
     from scratchenv.errors import ScratchenvError
+    from scratchenv.realpaths import nearest_existing
     from scratchenv.units import format_size
 
     need, path = args.need, args.path
@@ -29,13 +32,17 @@ def run(args: argparse.Namespace) -> int:
         need = settings.thresholds.min_free if need is None else need
         path = str(settings.scratch_root) if path is None else path
     try:
-        space = room(path, current_user())
+        measured = str(nearest_existing(path))
+        space = room(measured, current_user())
     except OSError as error:
         raise ScratchenvError(f"cannot tell free space of {path}: {error.strerror}") from None
+    # A path that does not exist yet is measured on its nearest existing parent: say so.
+    where = path if os.path.exists(path) else (
+        f"{measured} (the nearest existing parent of {path}, which does not exist yet)")
     for note in space.notes:
         output.warn(note)
     short = space.short_of(need)
     if short is not None:
-        raise ScratchenvError(f"not enough space on {path}: {short}")
-    output.say(f"ok: {space.describe()} on {path} ({format_size(need)} needed)")
+        raise ScratchenvError(f"not enough space on {where}: {short}")
+    output.say(f"ok: {space.describe()} on {where} ({format_size(need)} needed)")
     return 0

@@ -235,7 +235,12 @@ def _prune(settings: Settings, args: argparse.Namespace, project: str | None) ->
     from scratchenv.checkpoints import directories as checkpoints
     from scratchenv.units import format_size
 
-    gone = checkpoints.orphans(settings)
+    found = checkpoints.all_directories(settings)
+    gone = [d for d in found if d.orphan]
+    for d in found:
+        if d.doubt:
+            output.warn(f"{d.path}: worktree {d.worktree or d.recorded_worktree}: {d.doubt}: "
+                        "kept")
     if not gone:
         output.say("no orphaned checkpoint directories")
         return 0
@@ -245,9 +250,8 @@ def _prune(settings: Settings, args: argparse.Namespace, project: str | None) ->
     if not _go_ahead(args, f"delete {what}?"):
         output.say(f"dry run: would delete {what}; rerun with --apply")
         return 0
-    root = checkpoints.checkpoint_root(settings)
     for d in gone:
-        checkpoints.remove_tree(d.path, root)
+        checkpoints.remove_tree(d.path, settings.scratch_root)
     output.say(f"deleted {_count(len(gone), 'orphaned directory')}")
     return 0
 

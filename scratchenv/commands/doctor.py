@@ -44,6 +44,11 @@ def run(args: argparse.Namespace) -> int:
         output.table(rows, headers=("", "PATH", "SIZE", "FILES", "WHAT AND WHAT TO DO"))
     if settings.purge.days is None:
         output.say("scratch purge age not set (purge.days in config): purge risk not checked")
+    else:
+        from scratchenv.checks.purge import POLICY
+
+        output.say(f"scratch purges files after {settings.purge.days} days, "
+                   f"{POLICY[settings.purge.by]}; migrate gives moved files the current time")
     fixable = doctor.fixable_count(found)
     if fixable:
         output.say(f"{fixable} finding(s) `scratchenv migrate` fixes: it shows the plan; "

@@ -102,7 +102,8 @@ def run(args: argparse.Namespace) -> int:
         names.remove(venvs.TOOL)
         if not names:
             return 0
-    steps = migrate.prepare(plan, names, found)
+    keep_times = settings.purge.days is None  # a purge must see moved files as new
+    steps = migrate.prepare(plan, names, found, keep_times=keep_times)
     checks = migrate.space_checks(steps)
     show_plan(plan, steps, checks, bool(names))
     work = [s for s in steps if s.active or (args.link and s.link_only)]
@@ -117,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
         raise ScratchenvError("not confirmed: nothing moved")
     try:
         results = migrate.apply(plan, steps, link=args.link, verify=args.verify,
+                                keep_times=keep_times,
                                 bar=_bars(args.progress))
     except KeyboardInterrupt:
         raise Interrupted(f"interrupted, nothing lost: `{migrate.rerun_command(plan)}` "

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from scratchenv.errors import ConfigError
-from scratchenv.fsutil import nearest_existing
+from scratchenv.realpaths import nearest_existing
 
 
 def candidates(environ: Mapping[str, str], user: str, cluster: str | None,

@@ -96,6 +96,11 @@ class Purge(BaseModel):
     margin_days: int = Field(
         default=7, ge=0, description="warn this many days before a file reaches the purge age"
     )
+    by: Literal["atime", "mtime"] | None = Field(
+        default=None,
+        description="what the purge looks at: atime (unread) or mtime (unwritten); unset: "
+                    "the later of the two",
+    )
 
 
 class Checkpoints(BaseModel):

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from scratchenv.realpaths import mount_point
+from scratchenv.units import LARGEST
 
 Source = Literal["lfs", "mmlsquota", "quota", "statvfs", "showquota", "diskusage_report",
                  "beegfs-ctl"]
@@ -74,8 +75,12 @@ def _value(token: str, *, base: int, scale: int = 1) -> tuple[int, bool]:
     match = _NUMBER.match(token)
     if not match:
         raise ValueError(f"not a number: {token!r}")
+    if len(match["n"].partition(".")[0].lstrip("0")) > 19:  # float() would overflow
+        raise ValueError(f"not a plausible number: {token[:20]}...")
     number, unit = float(match["n"]), match["unit"].lower()
     value = number * base ** _POW[unit] if unit else number * scale
+    if value > LARGEST:
+        raise ValueError(f"not a plausible number: {token[:20]}...")
     return int(value), bool(match["star"])
 
 
@@ -174,8 +179,12 @@ def parse_quota(text: str) -> list[Quota]:
             # Without -s the column is "blocks" of 1 KiB; with -s sizes carry a unit.
             used, over = _value(cells[0], base=1024, scale=1024)
             at = 3
-            grace = cells[at] if over else None
-            at += over
+            # The grace column follows a starred value, unless the tool left it out.
+            has_grace = over and len(cells) > at and not _NUMBER.match(cells[at])
+            grace = cells[at] if has_grace else None
+            at += has_grace
+            if len(cells) < at + 3:
+                raise ValueError(f"a quota row too short to read: {' '.join(row)}")
             files, files_over = _value(cells[at], base=1000)
             files_grace = cells[at + 3] if files_over and len(cells) > at + 3 else None
             size = partial(_limit, base=1024, scale=1024)
@@ -335,7 +344,7 @@ def free_space(path: str) -> int:
     """Bytes an unprivileged user can still write on the file system holding `path`."""
     from pathlib import Path
 
-    from scratchenv.fsutil import nearest_existing
+    from scratchenv.realpaths import nearest_existing
 
     fs = os.statvfs(nearest_existing(Path(path)))
     return fs.f_bavail * fs.f_frsize

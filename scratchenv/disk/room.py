@@ -52,7 +52,7 @@ def room(path: str, user: str, *, quotas: list[Quota] | None = None,
     """The room under `path` (or its nearest existing parent). `quotas`: those that apply
     (default: asked from the tools on PATH within `timeout`). Raises OSError when statvfs
     cannot tell."""
-    from scratchenv.fsutil import nearest_existing
+    from scratchenv.realpaths import nearest_existing
 
     vfs = os.statvfs(nearest_existing(Path(path)))
     best_bytes, bytes_by = vfs.f_bavail * vfs.f_frsize, "the file system"

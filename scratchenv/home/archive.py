@@ -40,8 +40,16 @@ from scratchenv.checkpoints.identity import Identity, locate, sanitise, with_wor
 from scratchenv.errors import ConfigError, ScratchenvError
 from scratchenv.fsutil import atomic_write, makedirs_private
 from scratchenv.home.migrate import space_checks_for
-from scratchenv.home.moves import inside, tilde
-from scratchenv.home.transfer import DestinationFull, Survey, Transfer, TransferOutcome, survey
+from scratchenv.home.moves import tilde
+from scratchenv.home.transfer import (
+    DestinationFull,
+    Survey,
+    Transfer,
+    TransferOutcome,
+    new_token,
+    survey,
+)
+from scratchenv.realpaths import inside
 
 if TYPE_CHECKING:
     from scratchenv.config.settings import Settings
@@ -115,7 +123,8 @@ def in_checkout(checkout: str) -> list[str]:
 
 
 def _checked(source: str, dest: str, keeps: Sequence[str] = (), *,
-             touched: set[str] | frozenset[str] = frozenset()) -> Job:
+             touched: set[str] | frozenset[str] = frozenset(),
+             parts: Sequence[str] = ()) -> Job:
     job = Job(source, dest)
     if not os.path.lexists(source):
         job.note = "not there"
@@ -128,7 +137,7 @@ def _checked(source: str, dest: str, keeps: Sequence[str] = (), *,
     elif inside(os.path.realpath(source), os.path.realpath(dest)):
         job.note = "already in its destination"
     else:
-        job.survey = survey(source, dest, keeps)
+        job.survey = survey(source, dest, keeps, part_tokens=parts)
         job.survey.source_touched = source in touched
     return job
 
@@ -154,6 +163,13 @@ class Journal:
         except (OSError, ValueError):
             data = None
         self.data: dict = data if isinstance(data, dict) else {}
+
+    @property
+    def parts(self) -> list[str]:
+        """Tokens of the temporary names its runs used (transfer.part_name)."""
+        found = self.data.get("parts")
+        return [t for t in found if isinstance(t, str) and t.isalnum()] if isinstance(
+            found, list) else []
 
     @property
     def touched(self) -> set[str]:
@@ -185,7 +201,8 @@ def archive_folder(root: Path, today: float | None = None) -> Path:
 def plan_archive(root: Path, paths: Sequence[str]) -> list[Job]:
     """One job per path (absolute), into the archive folder."""
     folder = archive_folder(root)
-    touched = Journal(root / JOURNAL).touched
+    earlier = Journal(root / JOURNAL)
+    touched, parts = earlier.touched, earlier.parts
     jobs: list[Job] = []
     names: set[str] = set()
     for path in paths:
@@ -193,7 +210,7 @@ def plan_archive(root: Path, paths: Sequence[str]) -> list[Job]:
         while name in names:
             name += "_"
         names.add(name)
-        jobs.append(_checked(path, str(folder / name), touched=touched))
+        jobs.append(_checked(path, str(folder / name), touched=touched, parts=parts))
     return jobs
 
 
@@ -215,7 +232,8 @@ def archive(root: Path, jobs: Sequence[Job], *, verify: str = "size") -> None:
 def plan_adopt(settings: Settings, identity: Identity, paths: Sequence[str]) -> list[Job]:
     """One job per path (absolute): into the directory `identity` owns (created when run)."""
     target = resolve(settings, with_worktree_id(identity)).path
-    touched = Journal(settings.root_for("checkpoints") / ADOPT_JOURNAL).touched
+    earlier = Journal(settings.root_for("checkpoints") / ADOPT_JOURNAL)
+    touched, parts = earlier.touched, earlier.parts
     jobs = []
     for path in paths:
         record = read_metadata(Path(path)) if os.path.isdir(path) else None
@@ -224,10 +242,11 @@ def plan_adopt(settings: Settings, identity: Identity, paths: Sequence[str]) -> 
             jobs.append(Job(path, str(target), note=f"belongs to {owner}, which is still there"))
             continue
         if os.path.basename(path).startswith("checkpoint-"):
-            jobs.append(_checked(path, str(target / os.path.basename(path)), touched=touched))
+            jobs.append(_checked(path, str(target / os.path.basename(path)), touched=touched,
+                                 parts=parts))
         else:
             keeps = [os.path.join(path, METADATA)] if record is not None else []
-            job = _checked(path, str(target), keeps, touched=touched)
+            job = _checked(path, str(target), keeps, touched=touched, parts=parts)
             job.record = keeps[0] if keeps else None
             jobs.append(job)
     return jobs
@@ -288,7 +307,11 @@ def _check_space(jobs: Sequence[Job]) -> None:
 
 
 def _run(jobs: Sequence[Job], verify: str, journal: Journal) -> None:
-    """Move each job's tree, noting in the journal which sources it began removing."""
+    """Move each job's tree, noting in the journal which sources it began removing (and,
+    before anything is copied, this run's temporary-name token)."""
+    token = new_token()
+    if jobs:
+        journal.save(parts=[*journal.parts, token])
     for job in jobs:
         assert job.survey is not None
 
@@ -296,7 +319,8 @@ def _run(jobs: Sequence[Job], verify: str, journal: Journal) -> None:
             journal.save(touched=sorted(journal.touched | {job.source}))
 
         try:
-            job.outcome = Transfer(job.survey, verify=verify).run(before_removing=touching)
+            job.outcome = Transfer(job.survey, verify=verify, token=token).run(
+                before_removing=touching)
         except DestinationFull as full:
             raise ScratchenvError(
                 f"the destination filled up while copying {full.path} ({full.error.strerror}): "

@@ -6,13 +6,9 @@ locations of the chosen groups. What a person made survives unless named:
 - inside a chosen location, the locations of other groups (a data entry nested in a cache),
   the entry's `keep` names (ccache.conf) and W&B runs never synced stay where they are;
 - the latter go only with --delete-unsynced-runs.
-Safety, in the order it is checked:
-- a location must lie strictly inside its own root (the scratch root, or the persistent
-  root for the groups the tiers put there) once every symlink *above* it is resolved;
-  one that leads elsewhere is refused and left alone;
-- a location that is itself a symlink is removed as a link (its target is never touched);
-- inside, the tree is removed by shutil.rmtree's fd-based walk, which unlinks symlinks
-  and never follows them (`shutil.rmtree.avoids_symlink_attacks`).
+Every location is removed through the one safe delete (removal.py): strictly inside its own
+root (the scratch root, or the persistent root for the groups the tiers put there) once the
+symlinks above it resolve, a link removed as a link, no symlink followed.
 Checkpoint directories are not a group here: `scratchenv checkpoints cleanup` keeps the
 newest ones.
 """
@@ -21,14 +17,14 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import shutil
 import stat
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scratchenv.config.catalogue import GROUPS as GROUP_MEANINGS
 from scratchenv.errors import ScratchenvError
-from scratchenv.home.moves import below, inside
+from scratchenv.realpaths import below, escapes, inside
+from scratchenv.removal import remove_tree
 
 if TYPE_CHECKING:
     from scratchenv.config.catalogue import Entry
@@ -62,6 +58,7 @@ class Target:
     var: str
     group: str
     path: str
+    root: str
     problem: str | None = None
     """Why it is left alone (it leads outside the root); None when it can go."""
     keep: tuple[Kept, ...] = ()
@@ -70,17 +67,6 @@ class Target:
     @property
     def exists(self) -> bool:
         return os.path.lexists(self.path)
-
-
-def _problem(path: str, root: str) -> str | None:
-    real_root = os.path.realpath(root)
-    if not below(path, os.path.normpath(root)):
-        return f"not inside the root {root}: left alone"
-    real_parent = os.path.realpath(os.path.dirname(path))
-    real = os.path.join(real_parent, os.path.basename(path))
-    if not below(real, real_root):
-        return f"leads outside the root (to {real}) through a symlink: left alone"
-    return None
 
 
 def targets(plan: Plan, which: str, *, delete_unsynced_runs: bool = False) -> list[Target]:
@@ -103,7 +89,9 @@ def targets(plan: Plan, which: str, *, delete_unsynced_runs: bool = False) -> li
             continue
         found = [t for t in found if not below(t.path, path)]
         # Inside ITS root: a cache must be under scratch, a venv under the persistent root.
-        found.append(Target(var, entry.group, path, _problem(path, roots[var])))
+        problem = escapes(path, roots[var])
+        found.append(Target(var, entry.group, path, roots[var],
+                            f"{problem}: left alone" if problem else None))
     result = []
     for target in found:
         kept = [Kept(path, f"{var} is not in `{which}`") for var, path in others
@@ -111,8 +99,8 @@ def targets(plan: Plan, which: str, *, delete_unsynced_runs: bool = False) -> li
         for var, path, entry in chosen:
             if inside(path, target.path):
                 kept += _made_by_a_person(var, path, entry, delete_unsynced_runs)
-        result.append(Target(target.var, target.group, target.path, target.problem,
-                             _outermost(kept)))
+        result.append(Target(target.var, target.group, target.path, target.root,
+                             target.problem, _outermost(kept)))
     return result
 
 
@@ -165,41 +153,21 @@ def _outermost(kept: list[Kept]) -> tuple[Kept, ...]:
     return tuple(result)
 
 
-def _retry_writable(function, path, exc_info) -> None:
-    """rmtree's error hook: a read-only directory (Go's module cache) is ours to open up."""
-    error = exc_info[1]
-    if not isinstance(error, PermissionError):
-        raise error
-    parent = os.path.dirname(path)
-    os.chmod(parent, stat.S_IMODE(os.lstat(parent).st_mode) | stat.S_IRWXU)
-    if function in (os.open, os.scandir, os.listdir) and os.path.isdir(path):
-        os.chmod(path, stat.S_IMODE(os.lstat(path).st_mode) | stat.S_IRWXU)
-        shutil.rmtree(path, onerror=_retry_writable)
-    elif os.path.isdir(path) and not os.path.islink(path):
-        os.rmdir(path)
-    else:
-        os.unlink(path)
-
-
 def remove(target: Target) -> None:
     """Remove one location (a link as a link) except what it keeps; refuses a target
     with a problem."""
     if target.problem:
         raise ScratchenvError(f"{target.path}: {target.problem}")
-    if not shutil.rmtree.avoids_symlink_attacks:
-        raise ScratchenvError("this platform's rmtree may follow symlinks; clean refuses")
-    _remove_except(target.path, [kept.path for kept in target.keep])
+    _remove_except(target.path, target.root, [kept.path for kept in target.keep])
 
 
-def _remove_except(path: str, keep: list[str]) -> None:
+def _remove_except(path: str, root: str, keep: list[str]) -> None:
+    """Remove `path` but what lies in `keep`: whole subtrees through the one safe delete."""
     try:
-        mode = os.lstat(path).st_mode
         if not any(inside(kept, path) for kept in keep):
-            if stat.S_ISDIR(mode):
-                shutil.rmtree(path, onerror=_retry_writable)
-            else:
-                os.unlink(path)
+            remove_tree(path, root)
             return
+        mode = os.lstat(path).st_mode
         if path in keep or not stat.S_ISDIR(mode):
             return
         children = sorted(os.listdir(path))
@@ -208,4 +176,4 @@ def _remove_except(path: str, keep: list[str]) -> None:
     except OSError as problem:  # a read-only scratch mount; rmtree names only the leaf
         raise ScratchenvError(f"cannot remove {path}: {problem.strerror}") from None
     for name in children:
-        _remove_except(os.path.join(path, name), keep)
+        _remove_except(os.path.join(path, name), root, keep)

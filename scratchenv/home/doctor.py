@@ -23,7 +23,6 @@ from scratchenv.config.settings import Settings
 from scratchenv.disk.usage import Usage, scan
 from scratchenv.home import archive, migrate, venvs
 from scratchenv.home.moves import (
-    below,
     existing_keeps,
     home_moves,
     known_places,
@@ -33,6 +32,7 @@ from scratchenv.home.moves import (
     superseded_note,
 )
 from scratchenv.plan import Plan
+from scratchenv.realpaths import below
 
 Kind = Literal["interrupted", "movable", "offender", "checkpoints", "unknown", "purge", "tier"]
 
@@ -239,6 +239,7 @@ def to_json(settings: Settings, plan: Plan, found: Sequence[Diagnosis]) -> dict:
         "root": plan.root,
         "persistent_root": plan.persistent_root,
         "purge_days": settings.purge.days,
+        "purge_by": settings.purge.by,
         "fixable": fixable_count(found),
         "findings": [finding.to_json() for finding in found],
     }

@@ -26,7 +26,6 @@ from scratchenv.fsutil import atomic_write, makedirs_private
 from scratchenv.home.moves import (
     Move,
     home_moves,
-    inside,
     left_out,
     select,
     superseded,
@@ -38,9 +37,11 @@ from scratchenv.home.transfer import (
     Survey,
     Transfer,
     TransferOutcome,
+    new_token,
     survey,
 )
 from scratchenv.plan import Plan
+from scratchenv.realpaths import inside, nearest_existing
 from scratchenv.units import format_size
 
 JOURNAL = ".scratchenv/migrate.json"
@@ -65,8 +66,9 @@ class PlannedMove:
         s = self.survey
         # The top directory alone is nothing to move, unless it is empty (a run killed
         # before removing it, or a tool that made it and never wrote).
+        # Conflicts alone are work too: the run reports them and exits 1.
         return s is not None and bool(s.items or len(s.dirs) > 1 or s.partials or s.empty
-                                      or self.superseded)
+                                      or s.conflicts or self.superseded)
 
 
 @dataclass(frozen=True)
@@ -111,12 +113,14 @@ def _real(path: str) -> str:
     return os.path.realpath(path)
 
 
-def prepare(plan: Plan, names: Sequence[str] = (),
-            extra: Sequence[Move] = ()) -> list[PlannedMove]:
+def prepare(plan: Plan, names: Sequence[str] = (), extra: Sequence[Move] = (), *,
+            keep_times: bool = True) -> list[PlannedMove]:
     """A step per selected move (all with a default in home when `names` is empty);
-    `extra`: moves found on disk (checkout venvs, venvs.moves)."""
+    `extra`: moves found on disk (checkout venvs, venvs.moves). `keep_times`: False when the
+    root has a purge policy (copies get the current time)."""
     steps = []
     earlier = interrupted(plan) or {}
+    tokens = part_tokens(earlier)
     touched = {(m.get("source"), m.get("dest")) for m in earlier.get("moves", [])
                if isinstance(m, dict) and m.get("source_touched")}
     for move in select([*home_moves(plan), *extra], names):
@@ -138,7 +142,8 @@ def prepare(plan: Plan, names: Sequence[str] = (),
             step.note = "the source is inside the destination: left alone"
         else:
             step.superseded = superseded(move)
-            step.survey = survey(source, dest, left_out(move))
+            step.survey = survey(source, dest, left_out(move),
+                                 part_tokens=tokens, keep_times=keep_times)
             step.survey.source_touched = (source, dest) in touched
             if not step.active and not step.survey.conflicts:
                 step.note = "nothing to move"
@@ -154,9 +159,8 @@ def room_at(path: str) -> Room:
 
 
 def _device_and_mount(path: str) -> tuple[int, str]:
-    while not os.path.exists(path):
-        path = os.path.dirname(path)
-    return os.stat(path).st_dev, path
+    found = nearest_existing(path)
+    return found.stat().st_dev, str(found)
 
 
 def space_checks(steps: Sequence[PlannedMove]) -> list[SpaceCheck]:
@@ -193,6 +197,13 @@ def interrupted(plan: Plan) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
+def part_tokens(journal: dict) -> list[str]:
+    """The temporary-name tokens of the runs a journal speaks for (see transfer.part_name)."""
+    tokens = journal.get("parts", [])
+    return [t for t in tokens if isinstance(t, str) and t.isalnum()] if isinstance(
+        tokens, list) else []
+
+
 def forget_interrupted(plan: Plan) -> None:
     """Drop the journal: nothing is left to finish."""
     with contextlib.suppress(FileNotFoundError):
@@ -200,9 +211,10 @@ def forget_interrupted(plan: Plan) -> None:
 
 
 def _write_journal(plan: Plan, steps: Sequence[PlannedMove], link: bool, verify: str,
-                   started: str) -> None:
+                   started: str, tokens: Sequence[str]) -> None:
     data = {
         "started": started,
+        "parts": list(tokens),
         "tools": list(dict.fromkeys(step.move.tool for step in steps)),
         "link": link,
         "verify": verify,
@@ -243,23 +255,28 @@ def _no_bar(
 
 
 def apply(plan: Plan, steps: Sequence[PlannedMove], *, link: bool = False, verify: str = "size",
-          bar: BarFactory = _no_bar) -> list[MoveResult]:
-    """Carry out the steps; raises ScratchenvError (exit 1) when space runs out."""
+          bar: BarFactory = _no_bar, keep_times: bool = True) -> list[MoveResult]:
+    """Carry out the steps; raises ScratchenvError (exit 1) when space runs out.
+
+    The journal records this run's temporary-name token before anything is copied, so a
+    re-run after a kill removes exactly those leftovers (and never a user's file)."""
     short = [check for check in space_checks(steps) if not check.ok]
     if short:
         raise ScratchenvError(
             "not enough space, nothing moved: " + "; ".join(c.describe() for c in short))
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    _write_journal(plan, steps, link, verify, started)
+    token = new_token()
+    tokens = [*part_tokens(interrupted(plan) or {}), token]
+    _write_journal(plan, steps, link, verify, started, tokens)
     results = []
     for step in steps:
         result = MoveResult(step)
         if step.active and step.survey is not None:
             def touching(survey: Survey = step.survey) -> None:
                 survey.source_touched = True
-                _write_journal(plan, steps, link, verify, started)
+                _write_journal(plan, steps, link, verify, started, tokens)
 
-            result.outcome = _transfer(plan, step, verify, bar, touching)
+            result.outcome = _transfer(plan, step, verify, bar, touching, token, keep_times)
             _remove_superseded(step, result)
         elif step.survey is not None:
             result.outcome = TransferOutcome(conflicts=list(step.survey.conflicts),
@@ -309,7 +326,8 @@ def _remove_superseded(step: PlannedMove, result: MoveResult) -> None:
 
 
 def _transfer(plan: Plan, step: PlannedMove, verify: str, bar: BarFactory,
-              before_removing: Callable[[], None]) -> TransferOutcome:
+              before_removing: Callable[[], None], token: str,
+              keep_times: bool) -> TransferOutcome:
     assert step.survey is not None
     s, tool = step.survey, step.move.tool
     copied, close_copy = bar(f"copy {tool}", s.copy_bytes, s.copy_files)
@@ -323,7 +341,8 @@ def _transfer(plan: Plan, step: PlannedMove, verify: str, bar: BarFactory,
 
     verified = _Deferred(start_verify) if copied is not None else None
     try:
-        return Transfer(s, verify=verify, progress=copied).run(verified, before_removing)
+        return Transfer(s, verify=verify, progress=copied, token=token,
+                        keep_times=keep_times).run(verified, before_removing)
     except DestinationFull as full:
         raise ScratchenvError(
             f"the destination filled up while copying {tilde(full.path, plan.home)} "

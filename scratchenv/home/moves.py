@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Literal
 
 from scratchenv.bootstrap import rust
 from scratchenv.errors import ConfigError
+from scratchenv.realpaths import below, inside
 
 if TYPE_CHECKING:
     from scratchenv.plan import Plan
@@ -68,16 +69,6 @@ class Offender:
     path: str
     what: str
     advice: str
-
-
-def inside(path: str, parent: str) -> bool:
-    """True when `path` is `parent` or below it (both normalised, absolute)."""
-    return path == parent or path.startswith(parent.rstrip("/") + "/")
-
-
-def below(path: str, parent: str) -> bool:
-    """True when `path` is strictly below `parent`."""
-    return path != parent and inside(path, parent)
 
 
 def tilde(path: str, home: str) -> str:

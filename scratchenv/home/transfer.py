@@ -1,20 +1,24 @@
 """Move one tree to another place, possibly on another file system, without losing a byte.
 
-The protocol, per file: copy to a temporary name in the destination directory,
-set mode and times, rename it into place; once every file is copied, sync the destination
-file system, then check each copy (size and mtime, or content) against the source as it is
-*now* and only then unlink the source. So a process killed at any moment, even by SIGKILL,
-leaves every file complete on at least one side, and a re-run finishes the job: files that
-are already at the destination and match are only verified and unlinked, leftover
-temporary files are removed (their source is always still there). No journal is needed
-for that; the trees are the state. On one file system a copy is a hard link (no data
-written); between file systems it is sendfile(2).
+The protocol, per file: copy to a temporary name in the destination directory (holes of
+sparse files kept: SEEK_DATA/SEEK_HOLE), set mode and times, rename it into place (never
+over a file: RENAME_NOREPLACE; when replacing, an atomic exchange checked afterwards);
+once every file is copied, sync the destination file system, then check each copy (size
+and mtime, or content) against the source as it is *now* and only then unlink the source.
+So a process killed at any moment, even by SIGKILL, leaves every file complete on at least
+one side, and a re-run finishes the job: files that are already at the destination and
+match are only verified and unlinked, leftover temporary files are removed (their source
+is always still there). Temporary names carry a token per run that migrate's journal
+records: only those are ever taken for leftovers (a user's file that merely looks like one
+is moved like any other). On one file system a copy is a hard link (no data written);
+between file systems it is sendfile(2).
 
-Merging into an existing destination: an identical file (same size and mtime) counts as
-copied; an older one is replaced; a newer one, or one that differs at the same mtime, is a
-conflict: both are left in place and reported, as is a file that appears or changes at the
-destination while moving (a job already writing there). Symlinks are copied as links, hard
-links within the tree stay hard links, other special files (sockets, fifos) stay in the source.
+Merging into an existing destination: an identical file counts as copied only when it is
+the same inode or its content hashes equal (same size and mtime prove nothing); an older
+one is replaced; a newer one, or one that differs at the same mtime, is a conflict: both
+are left in place and reported, as is a file that appears or changes at the destination
+while moving (a job already writing there). Symlinks are copied as links, hard links
+within the tree stay hard links, other special files (sockets, fifos) stay in the source.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import ctypes
 import errno
 import hashlib
 import os
+import secrets
 import signal
 import stat
 import sys
@@ -32,14 +37,16 @@ from dataclasses import dataclass, field
 
 from scratchenv.errors import ScratchenvError
 from scratchenv.fsutil import makedirs_private
+from scratchenv.realpaths import nearest_existing
 
 PART_PREFIX = ".scratchenv-part."
-"""Temporary copies in the destination start with this; a re-run deletes leftovers."""
+"""Temporary copies in the destination are named PART_PREFIX + token + "." + name; a re-run
+deletes the leftovers of the tokens it is given (recorded by the run that made them)."""
 KILL_ENV = "SCRATCHENV_TEST_KILL_AT"
 """Test hook, `POINT:N`: SIGKILL this process at the Nth time it passes POINT (copy,
 rename, unlink, rmdir), so tests can interrupt a migration at an exact step."""
 _FULL = (errno.ENOSPC, errno.EDQUOT)
-_AT_FDCWD, _RENAME_NOREPLACE = -100, 1
+_AT_FDCWD, _RENAME_NOREPLACE, _RENAME_EXCHANGE = -100, 1, 2
 _FS_ENCODING = sys.getfilesystemencoding()  # os.fsencode, without its per-call look-up
 _SPECIAL = "not a file, directory or symlink"
 
@@ -80,6 +87,9 @@ class Item:
     """"copy" (absent at the destination), "replace" (older there), "there" (identical)."""
     link_to: str | None = None
     """rel of an earlier hard link to the same inode: link the copy to that one's."""
+    there: tuple[int, int] | None = None
+    """"replace": (inode, mtime) of the older file at the destination, the only one it
+    may replace."""
 
 
 @dataclass
@@ -150,13 +160,18 @@ def join(base: str, rel: str) -> str:
     return f"{base}/{rel}" if rel else base
 
 
-def part_name(path: str) -> str:
+def new_token() -> str:
+    """A token for this run's temporary names (record it before the first copy)."""
+    return secrets.token_hex(8)
+
+
+def part_name(path: str, token: str) -> str:
     """The temporary name a copy of `path` is written under, in the same directory."""
     cut = path.rfind("/") + 1
     name = path[cut:]
     if len(name) > 200:  # stay under NAME_MAX (255) with the prefix
         name = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()
-    return path[:cut] + PART_PREFIX + name
+    return f"{path[:cut]}{PART_PREFIX}{token}.{name}"
 
 
 class _Killer:
@@ -179,22 +194,22 @@ def killer() -> _Killer | None:
     return _Killer(point, int(count or 1)) if point else None
 
 
-def _nearest_device(path: str) -> int:
-    while True:
-        try:
-            return os.stat(path).st_dev
-        except FileNotFoundError:
-            parent = os.path.dirname(path)
-            if parent == path:
-                raise
-            path = parent
-
-
-def _compare(src: os.stat_result, dst: os.stat_result, src_path: str, dst_path: str) -> str:
-    """"there", "replace", or why it is a conflict."""
+def _compare(src: os.stat_result, dst: os.stat_result, src_path: str, dst_path: str,
+             keep_times: bool = True) -> str:
+    """"there", "replace", or why it is a conflict. "there" only when proven: the same
+    inode, or the same content (hashed); equal size and mtime alone are not proof."""
     if stat.S_ISREG(src.st_mode) and stat.S_ISREG(dst.st_mode):
-        if src.st_size == dst.st_size and src.st_mtime_ns == dst.st_mtime_ns:
+        if (src.st_dev, src.st_ino) == (dst.st_dev, dst.st_ino):
             return "there"
+        # Without kept times (a purge policy), a copy made by an earlier run is newer.
+        if src.st_size == dst.st_size and (src.st_mtime_ns == dst.st_mtime_ns or not keep_times):
+            try:
+                if _same_content(src_path, dst_path):
+                    return "there"
+            except OSError as error:
+                return f"conflict: cannot compare the contents ({error.strerror})"
+            if src.st_mtime_ns == dst.st_mtime_ns:
+                return "conflict: content differs at the destination (same size and time)"
         if dst.st_mtime_ns < src.st_mtime_ns:
             return "replace"
         if dst.st_mtime_ns == src.st_mtime_ns:
@@ -207,14 +222,19 @@ def _compare(src: os.stat_result, dst: os.stat_result, src_path: str, dst_path: 
     return "conflict: a different kind of file at the destination"
 
 
-def survey(source: str, dest: str, keeps: Collection[str] = ()) -> Survey:
-    """Walk `source` (no symlink followed, `keeps` left out) against `dest`."""
+def survey(source: str, dest: str, keeps: Collection[str] = (), *,
+           part_tokens: Collection[str] = (), keep_times: bool = True) -> Survey:
+    """Walk `source` (no symlink followed, `keeps` left out) against `dest`.
+
+    `part_tokens`: those of earlier runs (their journal), whose temporary files at the
+    destination are leftovers; `keep_times`: whether copies were given the source's times."""
     result = Survey(source, dest)
     try:
         top = os.lstat(source)
     except FileNotFoundError:
         return result
-    result.same_device = top.st_dev == _nearest_device(dest)
+    result.same_device = top.st_dev == nearest_existing(dest).stat().st_dev
+    leftover = tuple(f"{PART_PREFIX}{token}" for token in part_tokens)
     try:
         dest_top = os.lstat(dest)
     except FileNotFoundError:
@@ -225,11 +245,11 @@ def survey(source: str, dest: str, keeps: Collection[str] = ()) -> Survey:
         elif dest_top is None:
             result.items.append(Item("", top, "copy"))
         else:
-            action = _compare(top, dest_top, source, dest)
+            action = _compare(top, dest_top, source, dest, keep_times)
             if action.startswith("conflict"):
                 result.conflicts.append(("", action))
             else:
-                result.items.append(Item("", top, action))
+                result.items.append(Item("", top, action, there=_there(action, dest_top)))
         result.count()
         return result
     if dest_top is not None and not stat.S_ISDIR(dest_top.st_mode):
@@ -250,7 +270,7 @@ def survey(source: str, dest: str, keeps: Collection[str] = ()) -> Survey:
             try:
                 with os.scandir(join(dest, rel)) as listing:
                     for entry in listing:
-                        if entry.name.startswith(PART_PREFIX):
+                        if leftover and entry.name.startswith(leftover):
                             result.partials.append(entry.path)
                         else:
                             existing[entry.name] = entry
@@ -291,14 +311,14 @@ def survey(source: str, dest: str, keeps: Collection[str] = ()) -> Survey:
                 if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
                     result.skipped.append((child, _SPECIAL))
                     continue
-                action = "copy"
+                action, there_st = "copy", None
                 if there is not None:
-                    action = _compare(st, there.stat(follow_symlinks=False), entry.path,
-                                      there.path)
+                    there_st = there.stat(follow_symlinks=False)
+                    action = _compare(st, there_st, entry.path, there.path, keep_times)
                     if action.startswith("conflict"):
                         result.conflicts.append((child, action))
                         continue
-                item = Item(child, st, action)
+                item = Item(child, st, action, there=_there(action, there_st))
                 if st.st_nlink > 1 and stat.S_ISREG(mode):
                     key = (st.st_dev, st.st_ino)
                     item.link_to = hard_links.setdefault(key, child)
@@ -307,6 +327,10 @@ def survey(source: str, dest: str, keeps: Collection[str] = ()) -> Survey:
                 items.append(item)
     result.count()
     return result
+
+
+def _there(action: str, st: os.stat_result | None) -> tuple[int, int] | None:
+    return (st.st_ino, st.st_mtime_ns) if action == "replace" and st is not None else None
 
 
 def _make_writable(directory: str) -> int:
@@ -336,13 +360,48 @@ def _same_content(a: str, b: str) -> bool:
                 == hashlib.file_digest(second, "blake2b").digest())
 
 
+def before_replacing() -> None:
+    """Called right before a file at the destination is replaced (tests race a job here)."""
+
+
+def _send(source: int, target: int, offset: int, end: int) -> None:
+    """Copy bytes [offset, end) of `source` to `target`'s current position."""
+    while offset < end:
+        sent = os.sendfile(target, source, offset, end - offset)
+        if sent == 0:
+            break
+        offset += sent
+
+
+def _copy_sparse(source: int, target: int, size: int) -> None:
+    """Copy only the data extents (SEEK_DATA/SEEK_HOLE), leaving the holes holes."""
+    offset = 0
+    while offset < size:
+        try:
+            data = os.lseek(source, offset, os.SEEK_DATA)
+        except OSError as error:
+            if error.errno != errno.ENXIO:  # ENXIO: only a hole is left
+                raise
+            break
+        hole = os.lseek(source, data, os.SEEK_HOLE)
+        os.lseek(target, data, os.SEEK_SET)
+        _send(source, target, data, hole)
+        offset = hole
+    os.ftruncate(target, size)
+
+
 class Transfer:
     """Carry out a Survey: copy, sync, verify, unlink (see the module docstring)."""
 
     def __init__(self, plan: Survey, *, verify: str = "size",
-                 progress: ProgressCallback | None = None) -> None:
+                 progress: ProgressCallback | None = None, token: str | None = None,
+                 keep_times: bool = True) -> None:
         self.plan = plan
         self.verify = verify
+        self.token = token or new_token()
+        """Names this run's temporary files: record it (migrate's journal) before run()."""
+        self.keep_times = keep_times
+        """False: copies get the current time (a purge policy must see them as new)."""
         self.progress = progress
         self.outcome = TransferOutcome(conflicts=list(plan.conflicts), skipped=list(plan.skipped))
         self._kill = killer()
@@ -423,7 +482,7 @@ class Transfer:
         return copied
 
     def _copy(self, src: str, dst: str, item: Item) -> None:
-        tmp = part_name(dst)
+        tmp = part_name(dst, self.token)
         st = item.st
         try:
             if item.link_to is None and not self._linked and stat.S_ISREG(st.st_mode):
@@ -431,11 +490,14 @@ class Transfer:
             elif stat.S_ISLNK(st.st_mode):
                 os.symlink(os.readlink(src), tmp)
                 self._own(tmp, st, follow=False)
-                os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
+                if self.keep_times:
+                    os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
             elif item.link_to is not None:
                 os.link(join(self.plan.dest, item.link_to), tmp)
             elif not self._hard_link(src, tmp):
                 self._copy_data(src, tmp, st)
+            elif not self.keep_times:
+                os.utime(tmp)  # the same inode: now it is new to the purge too
             if self._kill is not None:
                 self._kill.passed("copy")
             self._put(tmp, dst, item)
@@ -449,12 +511,7 @@ class Transfer:
     def _put(self, tmp: str, dst: str, item: Item) -> None:
         """Rename the finished copy into place, never over a file that appeared or changed
         at the destination since the survey (newer files are never overwritten)."""
-        if item.action == "replace":
-            with contextlib.suppress(FileNotFoundError):
-                there = os.lstat(dst)
-                if not (stat.S_ISREG(there.st_mode) and there.st_mtime_ns < item.st.st_mtime_ns):
-                    raise _Changed("conflict: changed at the destination while moving")
-            os.rename(tmp, dst)
+        if item.action == "replace" and self._replace(tmp, dst, item):
             return
         rename_new = self._rename_new
         if rename_new is not None:  # atomic: fails instead of replacing
@@ -470,6 +527,46 @@ class Transfer:
         if os.path.lexists(dst):
             raise _Changed("conflict: appeared at the destination while moving")
         os.rename(tmp, dst)
+
+    def _replace(self, tmp: str, dst: str, item: Item) -> bool:
+        """Swap the copy with the older file at `dst` in one step (RENAME_EXCHANGE), then
+        look at what came out: the file surveyed goes; anything else (a job wrote there
+        meanwhile) is swapped back and the item is a conflict. Nothing is ever overwritten.
+        False when `dst` is gone now (then it is put like a new file)."""
+        rename = self._rename_new
+        before_replacing()
+        if rename is None or rename(_AT_FDCWD, tmp.encode(_FS_ENCODING, "surrogateescape"),
+                                    _AT_FDCWD, dst.encode(_FS_ENCODING, "surrogateescape"),
+                                    _RENAME_EXCHANGE) != 0:
+            code = ctypes.get_errno() if rename is not None else errno.ENOSYS
+            if code == errno.ENOENT:
+                return False
+            if code not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+                raise OSError(code, os.strerror(code), dst)
+            return self._replace_aside(tmp, dst, item)
+        out = os.lstat(tmp)
+        if stat.S_ISREG(out.st_mode) and (out.st_ino, out.st_mtime_ns) == item.there:
+            os.unlink(tmp)
+            return True
+        rename(_AT_FDCWD, tmp.encode(_FS_ENCODING, "surrogateescape"), _AT_FDCWD,
+               dst.encode(_FS_ENCODING, "surrogateescape"), _RENAME_EXCHANGE)
+        raise _Changed("conflict: changed at the destination while moving")
+
+    def _replace_aside(self, tmp: str, dst: str, item: Item) -> bool:
+        """Where renameat2 cannot exchange: move the old file aside by a hard link under
+        this run's temporary name, check it is the one surveyed, then put the copy."""
+        aside = part_name(dst, self.token + "-old")
+        try:
+            os.link(dst, aside)
+        except FileNotFoundError:
+            return False
+        there = os.lstat(aside)
+        if (there.st_ino, there.st_mtime_ns) != item.there:
+            os.unlink(aside)
+            raise _Changed("conflict: changed at the destination while moving")
+        os.unlink(dst)
+        os.unlink(aside)
+        return False  # put like a new file: fails rather than replaces what appears now
 
     def _hard_link(self, src: str, tmp: str) -> bool:
         """Same file system: the copy is a new name for the same inode (no data written)."""
@@ -494,17 +591,16 @@ class Transfer:
             exact = not (mode & (self._umask | 0o7000))
             target = os.open(tmp, flags, mode if exact else 0o600)
             try:
-                size, offset = st.st_size, 0
-                while offset < size:
-                    sent = os.sendfile(target, source, offset, size - offset)
-                    if sent == 0:
-                        break
-                    offset += sent
+                if st.st_blocks * 512 < st.st_size:
+                    _copy_sparse(source, target, st.st_size)
+                else:
+                    _send(source, target, 0, st.st_size)
                 if (st.st_uid, st.st_gid) != self._owner:
                     self._own(target, st)
                 if not exact:
                     os.fchmod(target, mode)
-                os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+                if self.keep_times:
+                    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
             finally:
                 os.close(target)
         finally:
@@ -532,7 +628,8 @@ class Transfer:
                         os.chmod(path, self._opened[path])
                     continue
                 os.chmod(path, stat.S_IMODE(st.st_mode))
-                os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+                if self.keep_times:
+                    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
 
     # Phase 2: verify, then unlink the sources.
 
@@ -572,6 +669,7 @@ class Transfer:
         source, dest = plan.source, plan.dest
         by_hash = self.verify == "hash"
         kill = self._kill
+        times = self.keep_times
         for item in copied:
             rel = item.rel
             src = f"{source}/{rel}" if rel else source
@@ -588,15 +686,15 @@ class Transfer:
                 outcome.failed.append((rel, "changed while moving: kept, re-run"))
                 continue
             if by_hash or not stat.S_ISREG(now.st_mode):
-                problem = self._check(src, dst, now, by_hash)
+                problem = self._check(src, dst, now, by_hash, times)
             else:  # the common case, inline: size and mtime of the copy
                 try:
                     there = os.lstat(dst)
-                    same = (there.st_size == st.st_size and there.st_mtime_ns == st.st_mtime_ns
-                            and stat.S_ISREG(there.st_mode))
+                    same = (there.st_size == st.st_size and stat.S_ISREG(there.st_mode)
+                            and (there.st_mtime_ns == st.st_mtime_ns or not times))
                 except FileNotFoundError:
                     same = False
-                problem = None if same else self._check(src, dst, now, by_hash)
+                problem = None if same else self._check(src, dst, now, by_hash, times)
             if problem:
                 outcome.failed.append((rel, problem))
                 continue
@@ -623,7 +721,8 @@ class Transfer:
         outcome.finished = not os.path.lexists(source)
 
     @staticmethod
-    def _check(src: str, dst: str, now: os.stat_result, by_hash: bool) -> str | None:
+    def _check(src: str, dst: str, now: os.stat_result, by_hash: bool,
+               times: bool = True) -> str | None:
         """Why the copy at `dst` is not good enough to unlink `src`, or None."""
         try:
             there = os.lstat(dst)
@@ -632,7 +731,7 @@ class Transfer:
         if stat.S_ISLNK(now.st_mode):
             same = stat.S_ISLNK(there.st_mode) and os.readlink(src) == os.readlink(dst)
             return None if same else "did not verify (symlink differs): kept"
-        if there.st_size != now.st_size or there.st_mtime_ns != now.st_mtime_ns:
+        if there.st_size != now.st_size or (times and there.st_mtime_ns != now.st_mtime_ns):
             return "did not verify (size or mtime differs): kept"
         if by_hash and not _same_content(src, dst):
             return "did not verify (content differs): kept"

@@ -17,7 +17,7 @@ import zlib
 
 from scratchenv import __version__
 from scratchenv.errors import ScratchenvError
-from scratchenv.locations import config_file, site_config_file, state_dir
+from scratchenv.locations import config_file, site_config_file, state_dir, working_directory
 from scratchenv.shells.registry import LOGIN_SHELLS, login_shell_named
 
 TYPE_CHECKING = False  # not `typing`: its import costs the login path ~2 ms
@@ -215,7 +215,7 @@ def write_activation(
 
     started = time.time_ns() - MTIME_MARGIN_NS
     plan = build_plan(settings)
-    cwd = os.getcwd()
+    cwd = working_directory()
     key = inputs_key(shell, environ, cwd, flags)
     path = activation_file(shell, environ, key)
     # Only a file made without command-line flags may be picked up at login.

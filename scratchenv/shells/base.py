@@ -83,10 +83,18 @@ class ShellRenderer(Renderer):
             if isinstance(change, SetVar):
                 lines += self._set(change)
         for index, entry in enumerate(plan.path_entries):
-            lines.append(self.prepend_line(entry.name, self.quote(entry.entry), index))
+            lines.append(self.prepend_line(entry.name, self._entry(plan, entry), index))
         if node_local:
             lines.append(self.node_tmp_cleanup())
         return lines
+
+    def _entry(self, plan: Plan, change: PrependPath) -> str:
+        """The quoted entry; under a variable that may keep its site value, it follows that
+        variable as the shell has it by then."""
+        owner = plan.get(change.var) if change.var else None
+        if owner is None or not owner.keep_site_value:
+            return self.quote(change.entry)
+        return self.variable(owner.name) + self.quote(f"/{change.suffix}")
 
     def _set(self, change: SetVar) -> list[str]:
         lines = [self.export_line(change.name, self.quote(change.value))]
@@ -162,6 +170,10 @@ class ShellRenderer(Renderer):
     def prepend_line(self, name: str, quoted_entry: str, index: int) -> str:
         """Put the entry in front unless present; when added, set flag `index`."""
         raise NotImplementedError
+
+    def variable(self, name: str) -> str:
+        """The quoted value of the variable `name`, expanded as one word."""
+        return f'"${name}"'
 
     def node_tmp_lines(self) -> list[str]:
         """Set the variable NODE_TMP expands to: the job's node-local dir, else empty."""

@@ -1,8 +1,11 @@
 """dotenv (`scratch.env`): read identically by python-dotenv and by `set -a; . scratch.env`.
 
-Values are double-quoted with `\\` and `"` escaped: both readers undo exactly those. What
-the two would read differently (a backtick, or `$` starting an expansion) is refused
-rather than written wrong, as direnv's systemd format refuses what it cannot express.
+Values are single-quoted when they hold no `'`, `\\` or `${` (both readers take such a value
+literally: `"`, `$(...)`, backticks, `$NAME` all survive); else double-quoted with `\\` and
+`"` escaped, which both readers undo alike, unless a backtick or a `$` expansion is in it.
+What neither quoting can express the same for both readers (also a carriage return, which
+python-dotenv reads as a newline, and bytes that are not UTF-8) is refused rather than
+written wrong, as direnv's systemd format refuses what it cannot express.
 """
 
 from __future__ import annotations
@@ -17,14 +20,32 @@ from scratchenv.shells.base import Renderer
 _AMBIGUOUS = re.compile(r"`|\$(?=[A-Za-z0-9_{(@*#?$!-])")
 
 
+def _refuse_unreadable(value: str) -> None:
+    """A carriage return (python-dotenv reads it as a newline) or a byte that is not UTF-8
+    (python-dotenv cannot decode the file) is read differently by the two readers."""
+    if "\r" in value or any("\udc80" <= char <= "\udcff" for char in value):
+        raise ConfigError(
+            f"dotenv cannot express {value!r} the same for python-dotenv and sh (a carriage "
+            "return or a byte that is not UTF-8); use --format sh or json"
+        )
+
+
 class DotenvRenderer(Renderer):
     name = "dotenv"
 
     def quote(self, value: str) -> str:
+        _refuse_unreadable(value)
+        if "'" not in value and "\\" not in value and "${" not in value:
+            return f"'{value}'"
+        return self._double(value)
+
+    @staticmethod
+    def _double(value: str) -> str:
+        _refuse_unreadable(value)
         if _AMBIGUOUS.search(value):
             raise ConfigError(
                 f"dotenv cannot express {value!r} the same for python-dotenv and sh "
-                "(a backtick or a `$NAME`); use --format sh or json"
+                "(a `'` or `\\` together with a backtick or a `$NAME`); use --format sh or json"
             )
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -37,8 +58,13 @@ class DotenvRenderer(Renderer):
             elif isinstance(change, PrependPath):
                 prepends.setdefault(change.name, []).insert(0, change.entry)
         for name, entries in prepends.items():
-            # ${NAME} is the one expansion both readers perform alike.
-            joined = ":".join(self.quote(entry)[1:-1] for entry in entries)
+            # ${NAME} is the one expansion both readers perform alike, inside double quotes
+            # only; entries that cannot be double-quoted get the whole list as it is now.
+            try:
+                joined = ":".join(self._double(entry)[1:-1] for entry in entries)
+            except ConfigError:
+                lines.append(f"{name}={self.quote(plan.apply(environ)[name])}")
+                continue
             lines.append(f'{name}="{joined}:${{{name}}}"')
         return "\n".join(lines) + "\n"
 

@@ -111,7 +111,8 @@ def test_two_worktrees_of_one_repository_get_different_directories(repo: Path, r
         gitdir = repo / ".git" / "worktrees" / worktree.name
         token = (gitdir / ID_FILE).read_text().strip()
         assert record == {"id": name.removeprefix("checkpoints_"), "worktree": str(worktree),
-                          "project": None, "gitdir": str(gitdir), "worktree_id": token}
+                          "project": None, "gitdir": str(gitdir), "worktree_id": token,
+                          "parent_device": worktree.parent.stat().st_dev}
     assert not (repo / ".git" / ID_FILE).exists()  # the main checkout was never set up
 
 
@@ -207,12 +208,13 @@ def test_a_gitignore_that_cannot_be_read_is_one_line(repo: Path, root: Path):
     assert done.stderr == f"scratchenv: error: cannot read {repo}/.gitignore: Is a directory\n"
 
 
-def test_a_removed_working_directory_is_one_line(root: Path, tmp_path):
+@pytest.mark.parametrize("argv", [["checkpoints", "dir"], ["activate", "--shell", "bash"]])
+def test_a_removed_working_directory_is_one_line(root: Path, tmp_path, argv):
     gone = tmp_path / "removed-worktree"
     gone.mkdir()
     code = ("import os, sys; os.chdir(sys.argv[1]); os.rmdir(sys.argv[1]); "
-            "from scratchenv.main import main; raise SystemExit(main(['checkpoints', 'dir']))")
-    done = subprocess.run([sys.executable, "-c", code, str(gone)], capture_output=True,
+            "from scratchenv.main import main; raise SystemExit(main(sys.argv[2:]))")
+    done = subprocess.run([sys.executable, "-c", code, str(gone), *argv], capture_output=True,
                           text=True)
     assert done.returncode == 2
     assert done.stderr.startswith("scratchenv: error: the working directory no longer exists")
@@ -417,3 +419,75 @@ def test_importing_scratchenv_never_imports_torch_or_transformers(root: Path, tm
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
 
+
+def test_prune_orphans_keeps_what_it_cannot_see(repo: Path, root: Path, tmp_path: Path):
+    from fs_helpers import as_a_user
+
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    git(repo, "worktree", "add", "-q", str(hidden / "wt"))
+    assert cli(hidden / "wt", "checkpoints", "setup").returncode == 0
+    make_checkpoint(root / "checkpoints_hidden_wt", 3)
+    hidden.chmod(0o000)  # the parent cannot be read: the worktree may well be there
+    try:
+        done = subprocess.run(as_a_user([sys.executable, "-m", "scratchenv", "checkpoints",
+                                         "prune-orphans", "--apply", "--yes"]),
+                              cwd=repo, capture_output=True, text=True, timeout=120)
+    finally:
+        hidden.chmod(0o755)
+    assert done.returncode == 0, done.stderr
+    assert "no orphaned checkpoint directories" in done.stdout
+    assert "cannot see it (Permission denied): kept" in done.stderr
+    assert (root / "checkpoints_hidden_wt" / "checkpoint-3").is_dir()
+
+
+def test_prune_orphans_keeps_a_worktree_on_an_unmounted_file_system(repo: Path, root: Path,
+                                                                      tmp_path: Path):
+    need_root("to mount and unmount a file system")
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mnt)], check=True)
+    mounted = True
+    try:
+        git(repo, "worktree", "add", "-q", str(mnt / "wt"))
+        assert cli(mnt / "wt", "checkpoints", "setup").returncode == 0
+        make_checkpoint(root / "checkpoints_mnt_wt", 5)
+        subprocess.run(["umount", "-l", str(mnt)], check=True)
+        mounted = False
+        done = cli(repo, "checkpoints", "prune-orphans", "--apply", "--yes")
+        assert done.returncode == 0, done.stderr
+        assert "not mounted?" in done.stderr
+        assert (root / "checkpoints_mnt_wt" / "checkpoint-5").is_dir()
+    finally:
+        if mounted:
+            subprocess.run(["umount", "-l", str(mnt)], check=True)
+
+
+def test_checkpoint_cleanup_never_deletes_through_a_symlinked_parent(root: Path, tmp_path,
+                                                                       monkeypatch):
+    elsewhere = tmp_path / "elsewhere-ckpt"
+    elsewhere.mkdir()
+    (root / "ckpt").symlink_to(elsewhere)
+    monkeypatch.setenv("SCRATCHENV_CHECKPOINTS__LAYOUT", "ckpt/checkpoints_{id}")
+    work = tmp_path / "proj"
+    work.mkdir()
+    assert cli(work, "checkpoints", "setup").returncode == 0
+    ckdir = next(elsewhere.glob("checkpoints_*"))
+    for step in (1, 2, 3):
+        make_checkpoint(ckdir, step)
+    done = cli(work, "checkpoints", "cleanup", "--keep", "1", "--apply", "--yes")
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and "through a symlink" in done.stderr
+    assert sorted(p.name for p in ckdir.glob("checkpoint-*")) == [
+        "checkpoint-1", "checkpoint-2", "checkpoint-3"]
+
+
+def test_a_worktree_path_that_is_not_utf8_works(root: Path, tmp_path):
+    work = os.fsdecode(os.fsencode(str(tmp_path)) + b"/proj\xff")
+    os.mkdir(work)
+    for action in ("dir", "setup", "status", "cleanup"):
+        done = subprocess.run([sys.executable, "-m", "scratchenv", "checkpoints", action],
+                              cwd=work, capture_output=True, timeout=120)
+        assert done.returncode == 0, (action, done.stderr)
+        assert done.stderr == b""
+    assert (root / f"checkpoints_{tmp_path.name}_proj").is_dir()

@@ -77,3 +77,16 @@ def test_status_warns_about_purge_risk(root):
     aged(root / "nanochat-venv" / "lib" / "old.py", 29)
     found = [w for w in collect(load_settings(), os.environ).warnings if "purge" in w]
     assert len(found) == 1 and found[0].startswith(f"{root}/nanochat-venv: 1 of 1 files")
+
+
+def test_a_policy_by_mtime_counts_writes_only_and_doctor_says_so(root, monkeypatch, capsys):
+    monkeypatch.setenv("SCRATCHENV_PURGE__BY", "mtime")
+    aged(root / "nanochat-venv" / "bin" / "read.py", 40, atime_days=1)  # read, not written
+    assert main(["doctor", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    [finding] = report["findings"]
+    assert "1 of 1 files unwritten for over 23 days" in finding["action"]
+    assert "purges after 30 by mtime (last write)" in finding["action"]
+    assert report["purge_by"] == "mtime"
+    assert main(["doctor"]) == 0
+    assert "scratch purges files after 30 days, by mtime (last write)" in capsys.readouterr().out

@@ -132,3 +132,12 @@ def test_check_space(place: Place) -> None:
     assert len(short.stderr.splitlines()) == 1
     bad = cli("check-space", "--need", "lots", env=environ)
     assert bad.returncode == 2
+    missing = place.base / "not" / "yet"
+    ahead = cli("check-space", "--need", "1K", str(missing), env=environ)
+    assert ahead.returncode == 0
+    assert f"free on {place.base} (the nearest existing parent of {missing}, which does " \
+           "not exist yet)" in ahead.stdout
+    huge = cli("check-space", env={**environ, "SCRATCHENV_THRESHOLDS__MIN_FREE": "9" * 400})
+    assert huge.returncode == 2
+    assert huge.stderr.startswith("scratchenv: error: invalid setting thresholds.min_free: "
+                                  "size too large: ") and len(huge.stderr.splitlines()) == 1

@@ -219,3 +219,21 @@ def test_output_in_an_unknown_shape_is_no_answer_not_a_crash(
     monkeypatch.setenv("PATH", path)
     with local.env(PATH=path):
         assert quota.user_quota(str(tmp_path), "jyao") is None
+
+
+def test_a_starred_row_without_its_grace_column_still_parses() -> None:
+    # quota-s-over-soft.txt with the grace column left out (seen from some quota builds).
+    text = ("Disk quotas for user jyao (uid 1000):\n"
+            "     Filesystem   space   quota   limit   grace   files   quota   limit   grace\n"
+            "/dev/sda1  8976M*  6144M  10240M  88307  0  0\n")
+    [entry] = quota.parse_quota(text)
+    assert entry.bytes == Limit(used=8976 * M, soft=6144 * M, hard=10240 * M)
+    assert entry.files == Limit(used=88307)
+
+
+def test_a_400_digit_quota_number_is_not_an_answer() -> None:
+    text = ("Disk quotas for user jyao (uid 1000):\n"
+            "     Filesystem   space   quota   limit   grace   files   quota   limit   grace\n"
+            f"/dev/sda1  {'9' * 400}  6144M  10240M  88307  0  0\n")
+    with pytest.raises(ValueError, match="not a plausible number"):
+        quota.parse_quota(text)

@@ -111,7 +111,7 @@ def test_a_read_only_root_is_one_line(tmp_path, monkeypatch, capsys):
         subprocess.run(["mount", "-o", "remount,ro", str(mnt)], check=True)
         assert main(["clean", "caches", "--apply"]) == 1
         err = capsys.readouterr().err
-        assert err == f"scratchenv: error: cannot remove {root}/cache/pip: Read-only file system\n"
+        assert err == f"scratchenv: error: cannot delete {root}/cache/pip: Read-only file system\n"
         assert tree(root) == ["cache", "cache/pip", "cache/pip/http", "cache/pip/http/a"]
 
 

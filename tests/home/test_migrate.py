@@ -484,3 +484,96 @@ def test_a_source_that_cannot_be_removed_is_emptied_and_reported(tmp_path, monke
         assert os.listdir(source) == []
         assert (tmp_path / "scratch" / "cache" / "pip" / "wheel").read_text() == "w"
         assert migrate.interrupted(build_plan(load_settings())) is None
+
+
+# Data safety: what counts as already there, whose temporary files, racing jobs, holes.
+
+def test_same_size_and_mtime_is_not_proof_both_are_kept(env, capsys):
+    home, root = env
+    source, dest = home / ".cache" / "torch" / "hub", root / "cache" / "torch" / "hub"
+    for base, text in ((source, "A" * 35), (dest, "B" * 35)):
+        base.mkdir(parents=True)
+        (base / "model.bin").write_text(text)
+        os.utime(base / "model.bin", (OLD, OLD))
+    assert cli("migrate", "torch", "--apply", "--yes") == 1  # the default --verify
+    assert "content differs" in capsys.readouterr().out
+    assert (source / "model.bin").read_text() == "A" * 35
+    assert (dest / "model.bin").read_text() == "B" * 35
+
+
+def test_an_identical_file_already_there_is_settled_by_its_content(env, capsys):
+    home, root = env
+    source, dest = home / ".cache" / "pip", root / "cache" / "pip"
+    for base in (source, dest):
+        base.mkdir(parents=True)
+        (base / "f").write_text("same")
+        os.utime(base / "f", (OLD, OLD))
+    assert cli("migrate", "pip", "--apply", "--yes") == 0
+    assert not source.exists() and (dest / "f").read_text() == "same"
+
+
+def test_a_users_file_that_looks_like_a_temporary_copy_is_moved_not_deleted(env):
+    home, root = env
+    source, dest = home / ".cache" / "pip", root / "cache" / "pip"
+    source.mkdir(parents=True)
+    dest.mkdir(parents=True)
+    (source / f"{PART_PREFIX}notes").write_text("mine, in home")
+    (dest / f"{PART_PREFIX}draft").write_text("mine, on scratch")
+    (source / "other").write_text("x")
+    assert cli("migrate", "pip", "--apply", "--yes") == 0
+    assert (dest / f"{PART_PREFIX}notes").read_text() == "mine, in home"
+    assert (dest / f"{PART_PREFIX}draft").read_text() == "mine, on scratch"
+    assert not source.exists()
+
+
+def test_replacing_never_clobbers_a_file_a_job_writes_meanwhile(env, monkeypatch, capsys):
+    from scratchenv.home import transfer
+
+    home, root = env
+    source, dest = home / ".cache" / "pip", root / "cache" / "pip"
+    for base, text, when in ((source, "home, newer", OLD + 100), (dest, "scratch, old", OLD)):
+        base.mkdir(parents=True)
+        (base / "f").write_text(text)
+        os.utime(base / "f", (when, when))
+
+    def a_job_writes() -> None:  # right before the replace: the worst moment
+        (dest / "job.tmp").write_text("the job's newest")
+        os.replace(dest / "job.tmp", dest / "f")
+
+    monkeypatch.setattr(transfer, "before_replacing", a_job_writes)
+    assert cli("migrate", "pip", "--apply", "--yes") == 1
+    assert "changed at the destination while moving" in capsys.readouterr().out
+    assert (dest / "f").read_text() == "the job's newest"
+    assert (source / "f").read_text() == "home, newer"
+    assert [p.name for p in dest.iterdir()] == ["f"]
+
+
+def test_sparse_files_stay_sparse_across_file_systems(env):
+    home, root = env
+    source = home / ".cache" / "pip"
+    source.mkdir(parents=True)
+    sparse = source / "disk.img"
+    with open(sparse, "wb") as handle:
+        handle.seek(32 * 1024 * 1024)
+        handle.write(b"end")
+        handle.seek(4096)
+        handle.write(b"start")
+    content = sparse.read_bytes()
+    assert os.stat(sparse).st_blocks * 512 < 1024 * 1024, "the test disk keeps no holes"
+    assert cli("migrate", "pip", "--apply", "--yes") == 0
+    moved = root / "cache" / "pip" / "disk.img"
+    assert moved.read_bytes() == content
+    assert os.stat(moved).st_blocks * 512 < 1024 * 1024
+
+
+def test_with_a_purge_policy_moved_files_get_the_current_time(env, monkeypatch):
+    home, root = env
+    source = home / ".cache" / "pip"
+    make_tree(source, files=5)
+    monkeypatch.setenv("SCRATCHENV_PURGE__DAYS", "30")
+    before = time.time() - 5
+    assert cli("migrate", "pip", "--apply", "--yes") == 0
+    for path in (root / "cache" / "pip").rglob("*"):
+        st = os.lstat(path)
+        if stat.S_ISREG(st.st_mode):
+            assert st.st_mtime >= before and st.st_atime >= before, path

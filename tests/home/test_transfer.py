@@ -11,7 +11,7 @@ import pytest
 from fs_helpers import OLD, isolate, second_fs, snapshot
 
 from scratchenv.home import transfer
-from scratchenv.home.transfer import PART_PREFIX, Transfer, part_name, survey
+from scratchenv.home.transfer import PART_PREFIX, Transfer, new_token, part_name, survey
 
 HOSTILE = "'\";&&e-$ èрт🚒♞中片-j"
 
@@ -74,16 +74,18 @@ def test_leftover_temporary_copies_are_removed_on_the_next_run(tmp_path):
     source.mkdir()
     (source / "a").write_text("a")
     dest.mkdir()
-    (dest / f"{PART_PREFIX}a").write_text("half")
-    plan = survey(str(source), str(dest))
-    assert plan.partials == [f"{dest}/{PART_PREFIX}a"]
+    token = new_token()
+    (dest / os.path.basename(part_name(f"{dest}/a", token))).write_text("half")
+    (dest / f"{PART_PREFIX}mine").write_text("a user's file: not ours")
+    plan = survey(str(source), str(dest), part_tokens=[token])
+    assert plan.partials == [part_name(f"{dest}/a", token)]
     Transfer(plan).run()
-    assert sorted(os.listdir(dest)) == ["a"]
+    assert sorted(os.listdir(dest)) == [f"{PART_PREFIX}mine", "a"]
 
 
 def test_part_names_stay_under_name_max():
-    assert part_name("/d/short") == f"/d/{PART_PREFIX}short"
-    long = part_name("/d/" + "x" * 255)
+    assert part_name("/d/short", "t0") == f"/d/{PART_PREFIX}t0.short"
+    long = part_name("/d/" + "x" * 255, new_token())
     assert len(os.path.basename(long)) < 255 and long.startswith(f"/d/{PART_PREFIX}")
 
 

@@ -4,6 +4,7 @@ dotenv reads the dotenv file, and what they end up with is compared with the JSO
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -53,3 +54,59 @@ def test_dotenv_reads_as_the_json_values(expected, tmp_path, monkeypatch):
     path.write_text(renderer("dotenv").render(plan, environ))
     read = dotenv_values(path)
     assert {name: read.get(name) for name in values} == values
+
+
+@pytest.mark.parametrize("shell", sorted(SOURCE))
+def test_cargo_bin_on_path_follows_a_kept_site_cargo_home(shell, root, isolated, tmp_path,
+                                                          monkeypatch):
+    need(shell)
+    monkeypatch.setenv("SCRATCHENV_KEEP_SITE_VALUES", "true")
+    plan = build_plan(load_settings())
+    environ = {"HOME": str(isolated), "PATH": "/usr/bin:/bin", "CARGO_HOME": "/opt/site cargo"}
+    values = json.loads(renderer("json").render(plan, environ))
+    entries = values["PATH"].split(":")
+    assert "/opt/site cargo/bin" in entries and f"{root}/.cargo/bin" not in entries
+    script = tmp_path / f"activate.{shell}"
+    script.write_text(renderer(shell).render(plan, environ))
+    done = subprocess.run([*SOURCE[shell], str(script)], env=environ, capture_output=True,
+                          text=True, timeout=60, check=True)
+    seen = json.loads(done.stdout)
+    assert seen["CARGO_HOME"] == "/opt/site cargo"
+    assert seen["PATH"] == values["PATH"]
+
+
+HARD_ROOTS = ['with "double" quotes', "with $(command) and `backticks`", "with $NAME in it",
+              "it's a quote", "back\\slash"]
+
+
+@pytest.mark.parametrize("name", HARD_ROOTS)
+def test_dotenv_and_sh_read_identical_values_for_a_hard_root(name, tmp_path, monkeypatch):
+    need("sh")
+    root = tmp_path / name
+    root.mkdir()
+    monkeypatch.setenv("SCRATCHENV_ROOT", str(root))
+    monkeypatch.setenv("SCRATCHENV_CONFIG", str(tmp_path / "none.toml"))
+    plan = build_plan(load_settings())
+    environ = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    path = tmp_path / "scratch.env"
+    path.write_text(renderer("dotenv").render(plan, environ))
+    monkeypatch.setenv("PATH", environ["PATH"])
+    read = dotenv_values(path)
+    done = subprocess.run(["sh", "-c", f'set -a; . "$1"; set +a; {DUMP}', "sh", str(path)],
+                          env=environ, capture_output=True, text=True, timeout=60, check=True)
+    seen = json.loads(done.stdout)
+    assert read and {k: seen.get(k) for k in read} == read
+    assert read["HF_HOME"] == f"{root}/cache/huggingface"
+
+
+@pytest.mark.parametrize("name", [b"carriage\rreturn", b"not utf-8 \xff"])
+def test_dotenv_refuses_a_root_its_readers_would_read_differently(name, tmp_path):
+    root = os.fsencode(str(tmp_path)) + b"/" + name
+    os.mkdir(root)
+    env = {**os.environ, "SCRATCHENV_ROOT": os.fsdecode(root), "HOME": str(tmp_path),
+           "SCRATCHENV_CONFIG": str(tmp_path / "none.toml")}
+    done = subprocess.run([sys.executable, "-m", "scratchenv", "env", "--format", "dotenv"],
+                          env=env, capture_output=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.startswith(b"scratchenv: error: dotenv cannot express")
+    assert done.stderr.count(b"\n") == 1 and done.stdout == b""

@@ -23,6 +23,8 @@ from scratchenv.shells import renderer
         ("fish", "it's", "'it\\'s'"),
         ("fish", "back\\slash $x", "'back\\\\slash $x'"),
         ("dotenv", "a\"b\\c $ d", '"a\\"b\\\\c $ d"'),
+        ("dotenv", "a\"b $(id) `x` $HOME", "'a\"b $(id) `x` $HOME'"),
+        ("dotenv", "it's", '"it\'s"'),
         ("json", "é\"", '"é\\""'),
     ],
 )
@@ -30,7 +32,8 @@ def test_quote_golden(shell, value, quoted):
     assert renderer(shell).quote(value) == quoted
 
 
-@pytest.mark.parametrize("value", ["$HOME/x", "a`id`", "${X}", "$(id)", "$1"])
+@pytest.mark.parametrize("value", ["it's $HOME/x", "back\\slash `id`", "${X}", "'$(id)'",
+                                   "a\rb", "not utf-8 \udcff"])
 def test_dotenv_refuses_what_its_readers_would_expand_differently(value):
     with pytest.raises(ScratchenvError, match="dotenv cannot express"):
         renderer("dotenv").quote(value)
