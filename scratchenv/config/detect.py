@@ -7,8 +7,11 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from scratchenv.config.trust import root_problem
 from scratchenv.errors import ConfigError
 from scratchenv.fsutil import nearest_existing
+from scratchenv.locations import home_dir
+from scratchenv.realpaths import is_within
 
 
 def candidates(environ: Mapping[str, str], user: str, cluster: str | None) -> list[tuple[str, str]]:
@@ -29,15 +32,28 @@ def candidates(environ: Mapping[str, str], user: str, cluster: str | None) -> li
     return places
 
 
-def problem_with_root(root: Path, *, parent_must_exist: bool = False) -> str | None:
+def problem_with_root(
+    root: Path, *, parent_must_exist: bool = False, home: str | Path | None = None
+) -> str | None:
     """Why `root` cannot be the scratch root, or None when it can.
 
     A root must be an existing directory owned by the user, or creatable: for an explicit
     setting under any ancestor the user may write; for a guess, directly in an existing,
-    writable parent (a guess must not conjure /scratch out of a writable /).
+    writable parent (a guess must not conjure /scratch out of a writable /). It is neither
+    home, nor inside home, nor around it (`clean` would delete ~/.cargo), and no other user
+    can change the directories that lead to it (trust.root_problem).
     """
     if not root.is_absolute():
         return f"{root} is not an absolute path"
+    home = str(home) if home is not None else home_dir(os.environ)
+    if is_within(root, home):
+        where = "is your home" if is_within(home, root) else "is inside your home"
+        return f"{root} {where} ({home}); the root must be on scratch, outside home"
+    if is_within(home, root):
+        return f"{root} contains your home ({home}); the root must be on scratch, outside home"
+    exposed = root_problem(str(root))
+    if exposed:
+        return exposed
     if root.exists():
         if not root.is_dir():
             return f"{root} exists but is not a directory"

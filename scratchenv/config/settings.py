@@ -27,20 +27,22 @@ from pydantic import (
 )
 from pydantic_settings import (
     BaseSettings,
+    DotEnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     SettingsError,
     TomlConfigSettingsSource,
 )
+from pydantic_settings.sources.utils import parse_env_vars
 
-from scratchenv.config import detect
+from scratchenv.config import detect, trust
 from scratchenv.config.catalogue import Catalogue, VariableName, check_variable_name, load_default
 from scratchenv.errors import ConfigError
 from scratchenv.locations import config_file, home_dir
 from scratchenv.units import parse_size
 
 ENV_PREFIX = "SCRATCHENV_"
-DOTENV_FILE = ".env.local"
+DOTENV_FILE = trust.DOTENV_FILE
 
 
 def _size(value: Any) -> int:
@@ -133,6 +135,43 @@ class Project(BaseModel):
     data_dir: str
 
 
+class TrustedToml(TomlConfigSettingsSource):
+    """A config file, read only when nobody but the user (or root) can change it (trust.py)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: str | Path, what: str) -> None:
+        self.what = what
+        super().__init__(settings_cls, toml_file=Path(path))
+
+    def _read_files(self, files: Any, deep_merge: bool = False) -> dict[str, Any]:
+        path = str(self.toml_file_path)
+        data = trust.read_config(path, self.what)
+        if data is None:
+            return {}
+        try:
+            return tomllib.loads(data.decode("utf-8"))
+        except UnicodeDecodeError as error:
+            raise ConfigError(f"cannot read settings: {path} is not UTF-8 text "
+                              f"(byte {data[error.start]:#04x} at offset {error.start})") from None
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{path}: not valid TOML: {error}") from None
+
+
+class AllowedDotEnv(DotEnvSettingsSource):
+    """`.env.local` in the working directory, only when the user allowed it (trust.py)."""
+
+    def _read_env_files(self) -> dict[str, str | None]:
+        from io import StringIO
+
+        from dotenv import dotenv_values
+
+        text = trust.dotenv(os.getcwd(), os.environ).text
+        if text is None:
+            return {}
+        values = dotenv_values(stream=StringIO(text))
+        return dict(parse_env_vars(values, self.case_sensitive, self.env_ignore_empty,
+                                   self.env_parse_none_str))
+
+
 class Settings(BaseSettings):
     """Everything scratchenv needs to know, from every source, validated once."""
 
@@ -140,7 +179,9 @@ class Settings(BaseSettings):
         env_prefix=ENV_PREFIX,
         env_nested_delimiter="__",
         extra="forbid",
-        env_file=DOTENV_FILE,
+        # None: pydantic-settings' own dotenv source would read .env.local unasked, blocking
+        # on a FIFO; AllowedDotEnv reads it, and only when allowed.
+        env_file=None,
         dotenv_filtering="match_prefix",
         validate_default=True,
     )
@@ -179,8 +220,8 @@ class Settings(BaseSettings):
         return (
             init_settings,
             env_settings,
-            dotenv_settings,
-            TomlConfigSettingsSource(settings_cls, toml_file=config_path()),
+            AllowedDotEnv(settings_cls, env_file=DOTENV_FILE),
+            TrustedToml(settings_cls, config_path(), "config"),
         )
 
     @model_validator(mode="before")
@@ -219,16 +260,22 @@ class Settings(BaseSettings):
     @field_validator("vars")
     @classmethod
     def _own_entries_are_named_well(cls, value: dict[str, dict[str, Any]]) -> dict:
+        shipped = {entry.var for entry in load_default().entries}
         for name in value:
-            check_variable_name(name)
+            check_variable_name(name, own=name not in shipped)
         return value
+
+    @field_validator("project_var")
+    @classmethod
+    def _project_var_is_a_location(cls, value: str | None) -> str | None:
+        return None if value is None else check_variable_name(value, own=True)
 
     @model_validator(mode="after")
     def _project_gives_a_variable(self) -> Settings:
         if self.project and not self.project_var:
             name = default_project_var(self.project)
             try:
-                check_variable_name(name)
+                check_variable_name(name, own=True)
             except ValueError:
                 raise ConfigError(
                     f"project {self.project!r} gives the data variable {name}, which no shell "
@@ -241,7 +288,7 @@ class Settings(BaseSettings):
         if self.root is None:
             self.root = detect.detect_root(os.environ, current_user(), self.cluster)
         else:
-            reason = detect.problem_with_root(self.root)
+            reason = detect.problem_with_root(self.root, home=self.home)
             if reason:
                 raise ConfigError(f"scratch root unusable: {reason}")
         return self
@@ -314,26 +361,8 @@ def load_settings(**overrides: Any) -> Settings:
             f"{error} (lists and tables in SCRATCHENV_* variables are JSON, "
             """e.g. SCRATCHENV_DISABLE='["wandb"]')"""
         ) from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{config_path()}: not valid TOML: {error}") from None
-    except UnicodeDecodeError as error:
-        byte = error.object[error.start]
-        raise ConfigError(f"cannot read settings: {_not_utf8()} is not UTF-8 text "
-                          f"(byte {byte:#04x} at offset {error.start})") from None
     except OSError as error:
         raise ConfigError(f"cannot read settings: {error}") from None
-
-
-def _not_utf8() -> str:
-    """Which of the files settings are read from does not decode (the error does not say)."""
-    for path in (config_path(), Path(DOTENV_FILE)):
-        try:
-            path.read_bytes().decode("utf-8")
-        except UnicodeDecodeError:
-            return str(path)
-        except OSError:
-            continue
-    return f"{config_path()} or {DOTENV_FILE}"
 
 
 def _source_of(loc: tuple[int | str, ...]) -> str:
@@ -343,8 +372,8 @@ def _source_of(loc: tuple[int | str, ...]) -> str:
     if name in {key.upper() for key in os.environ}:
         return f"the environment: {name}"
     try:
-        dotenv = Path(DOTENV_FILE).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        dotenv = trust.dotenv(os.getcwd(), os.environ).text or ""
+    except (OSError, ConfigError):
         dotenv = ""
     if re.search(rf"^\s*(export\s+)?{name}\s*=", dotenv, re.MULTILINE | re.IGNORECASE):
         return f"{DOTENV_FILE}: {name}"

@@ -16,6 +16,7 @@ import os
 import zlib
 
 from scratchenv import __version__
+from scratchenv.config.trust import ALLOW_LIST, Untrusted, read_regular
 from scratchenv.errors import ScratchenvError
 from scratchenv.locations import config_file, state_dir
 
@@ -64,13 +65,19 @@ def _content_key(path: str) -> str:
     """What a small settings file says, as a checksum (it may hold secrets); "-" when missing.
 
     Not its mtime: an edit of the same size within one timestamp tick (1 s on some network
-    file systems) would leave a stale file in use."""
+    file systems) would leave a stale file in use. Read like the settings read it: a FIFO,
+    a device or a huge file (someone else's .env.local) never blocks or fills the login."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        found = read_regular(path)
+    except Untrusted as reason:
+        return f"{path}:refused:{reason}"
     except OSError:
         return "-"
-    return f"{path}:{len(data)}:{zlib.crc32(data):08x}"
+    if found is None:
+        return "-"
+    data, st = found
+    # The owner and mode decide whether it is read at all (trust.py): part of the key.
+    return f"{path}:{st.st_uid}:{st.st_mode:o}:{len(data)}:{zlib.crc32(data):08x}"
 
 
 def inputs_key(shell: str, environ: Mapping[str, str], cwd: str, flags: Sequence[str] = ()) -> str:
@@ -85,6 +92,7 @@ def inputs_key(shell: str, environ: Mapping[str, str], cwd: str, flags: Sequence
         *(f"{name}={environ.get(name, '')}" for name in _WATCHED),
         _content_key(config_file(environ)),
         _content_key(os.path.join(cwd, ".env.local")),
+        _content_key(os.path.join(state_dir(environ), ALLOW_LIST)),  # allow, deny, revoke
         _stat_key(os.path.join(package, "config", "catalogue.toml")),
     ]
     return repr(parts)
