@@ -113,7 +113,7 @@ def check_dotenv(ctx: Context) -> list[Finding]:
     """The working directory's .env.local: used (allowed), or why not."""
     from scratchenv.config import trust
 
-    state = trust.dotenv(os.getcwd(), ctx.environ)
+    state = trust.dotenv(None, ctx.environ)
     found = partial(Finding, check="settings.dotenv", subject=state.path)
     if state.text is not None:
         return [found(status="pass", message="allowed, and used")]

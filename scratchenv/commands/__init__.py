@@ -39,7 +39,7 @@ def _say_ignored_dotenv() -> None:
     if not sys.stderr.isatty():
         return
     try:
-        notice = trust.dotenv(os.getcwd(), os.environ).notice
+        notice = trust.dotenv(None, os.environ).notice
     except (OSError, ValueError):
         return
     if notice:

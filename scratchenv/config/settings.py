@@ -164,7 +164,7 @@ class AllowedDotEnv(DotEnvSettingsSource):
 
         from dotenv import dotenv_values
 
-        text = trust.dotenv(os.getcwd(), os.environ).text
+        text = trust.dotenv(None, os.environ).text
         if text is None:
             return {}
         values = dotenv_values(stream=StringIO(text))
@@ -372,7 +372,7 @@ def _source_of(loc: tuple[int | str, ...]) -> str:
     if name in {key.upper() for key in os.environ}:
         return f"the environment: {name}"
     try:
-        dotenv = trust.dotenv(os.getcwd(), os.environ).text or ""
+        dotenv = trust.dotenv(None, os.environ).text or ""
     except (OSError, ConfigError):
         dotenv = ""
     if re.search(rf"^\s*(export\s+)?{name}\s*=", dotenv, re.MULTILINE | re.IGNORECASE):

@@ -273,9 +273,15 @@ class DotEnv:
         """Not used because it is not safe to read at all (not just not allowed yet)."""
 
 
-def dotenv(cwd: str, environ: Mapping[str, str]) -> DotEnv:
-    """The working directory's .env.local: its text only if the user allowed it as it is
-    and it is safe to read; otherwise why not (nothing when missing or denied)."""
+def dotenv(cwd: str | None, environ: Mapping[str, str]) -> DotEnv:
+    """The .env.local in `cwd` (default: the working directory): its text only if the user
+    allowed it as it is and it is safe to read; otherwise why not (nothing when missing or
+    denied, or when the working directory is gone)."""
+    if cwd is None:
+        try:
+            cwd = os.getcwd()
+        except FileNotFoundError:  # a removed directory has no .env.local
+            return DotEnv(DOTENV_FILE)
     key = dotenv_key(os.path.join(cwd, DOTENV_FILE))
     if not os.path.lexists(key):
         return DotEnv(key)
