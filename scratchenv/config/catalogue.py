@@ -18,7 +18,6 @@ from scratchenv.config.names import variable_name_problem
 from scratchenv.errors import ConfigError
 
 
-
 def check_variable_name(name: str, *, own: bool = False) -> str:
     """Reject names no shell can export and those on the denylist; with `own` (the user's
     entries, from any source), also names that are not cache or data locations (names.py).

@@ -304,8 +304,8 @@ def dotenv(cwd: str | None, environ: Mapping[str, str]) -> DotEnv:
     try:
         return DotEnv(key, text=data.decode("utf-8"))
     except UnicodeDecodeError as error:
-        raise ConfigError(f"cannot read settings: {key} is not UTF-8 text (byte {data[error.start]:#04x} at offset "
-                          f"{error.start})") from None
+        raise ConfigError(f"cannot read settings: {key} is not UTF-8 text (byte "
+                          f"{data[error.start]:#04x} at offset {error.start})") from None
 
 
 # --- the scratch root -----------------------------------------------------------------------

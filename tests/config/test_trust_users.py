@@ -7,6 +7,7 @@ alice's root is to be made) never changes what alice's shells run or where her f
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -21,8 +22,9 @@ def test_a_dotenv_of_mallory_runs_nothing_as_alice(people: People) -> None:
     proj = people.mkdir(MALLORY, people.shared / "proj", mode=0o1777)
     people.write(MALLORY, atk / "evil.sh", f'echo pwned > "{atk}/ran-as-$(id -un)"\n', 0o755)
     climb = "../" * 12 + str(atk / "evil.sh").lstrip("/")
+    entry = {"BASH_ENV": {"path": climb, "kind": "file"}}
     people.write(MALLORY, proj / ".env.local",
-                 'SCRATCHENV_VARS={"BASH_ENV":{"path":"%s","kind":"file"}}\n' % climb)
+                 f"SCRATCHENV_VARS={json.dumps(entry, separators=(',', ':'))}\n")
     people.configure(ALICE)
     init = people.scratchenv(ALICE, "init", "bash")
     assert init.returncode == 0, init.stderr
