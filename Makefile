@@ -6,7 +6,7 @@ TOOLS  := .tools
 BATS   := $(TOOLS)/node_modules/bats/bin/bats
 DEMO   ?= /tmp/scratchenv-demo
 
-.PHONY: install test pytest bats shells slurm bench demo verify lint clean
+.PHONY: install test pytest bats shells slurm modules bench demo verify lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,11 +27,17 @@ shells:
 slurm:
 	tools/ensure-debs slurmctld=slurmctld slurmd=slurmd sbatch=slurm-client munged=munge
 
-test: install shells slurm $(BATS)
+# Lmod (Debian package) and Environment Modules for the modulefile tests. Their packages
+# conflict, so Environment Modules is unpacked into .tools/ instead of installed.
+modules:
+	tools/ensure-debs /usr/share/lmod/lmod/libexec/lmod=lmod tclsh=tcl
+	tools/unpack-deb environment-modules $(TOOLS)/environment-modules
+
+test: install shells slurm modules $(BATS)
 	$(BIN)/python -m pytest -q
 	$(BATS) shell/tests
 
-pytest: install shells slurm
+pytest: install shells slurm modules
 	$(BIN)/python -m pytest -q
 
 bats: install shells $(BATS)

@@ -1,4 +1,4 @@
-"""Where a user's files live: home, the config file, the state directory.
+"""Where a user's files live: home, the config files (user and site), the state directory.
 
 The lowest layer: the standard library only (the login fast path imports it), and every
 other module asks here rather than deciding for itself.
@@ -38,6 +38,15 @@ def config_file(environ: Mapping[str, str]) -> str:
         return os.path.expanduser(environ["SCRATCHENV_CONFIG"])
     base = environ.get("XDG_CONFIG_HOME") or os.path.join(home_dir(environ), ".config")
     return os.path.join(base, "scratchenv", "config.toml")
+
+
+SITE_CONFIG = "/etc/scratchenv/config.toml"
+
+
+def site_config_file(environ: Mapping[str, str]) -> str:
+    """The site's config file, ranked below the user's: $SCRATCHENV_SITE_CONFIG, else
+    /etc/scratchenv/config.toml (settings read it; the fast path checks the same file)."""
+    return environ.get("SCRATCHENV_SITE_CONFIG") or SITE_CONFIG
 
 
 def state_dir(environ: Mapping[str, str]) -> str:

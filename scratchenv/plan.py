@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from scratchenv.config.catalogue import Entry
-from scratchenv.config.settings import Settings
+from scratchenv.config.settings import Settings, current_user
 
 NODE_LOCAL_DIR = "scratchenv"
 """Sub-directory of $SLURM_TMPDIR (else $TMPDIR) that node-local entries go under in a job."""
@@ -52,6 +52,10 @@ class Plan:
     changes: tuple[Change, ...]
     warn_missing_root: bool = True
     project: str | None = None
+    root_pattern: str | None = None
+    """The root with `{user}` for the user name: what a modulefile computes at load time."""
+    pattern_first: bool = False
+    """The site set root_pattern: it ranks above $SCRATCH (as in the settings)."""
     _index: dict[str, SetVar] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -174,10 +178,26 @@ def build_plan(settings: Settings) -> Plan:
         venv = f"{root}/{layout.venv_dir}"
         changes.append(SetVar("VIRTUAL_ENV", venv))
         prepends.append(PrependPath("PATH", f"{venv}/bin"))
+    pattern, pattern_first = root_pattern(settings, root)
     return Plan(
         root=root,
         home=home,
         changes=tuple(changes + prepends),
         warn_missing_root=settings.missing_root == "warn",
         project=settings.project,
+        root_pattern=pattern,
+        pattern_first=pattern_first,
     )
+
+
+def root_pattern(settings: Settings, root: str) -> tuple[str | None, bool]:
+    """The root as a pattern in `{user}`, and whether the site set it: the settings'
+    root_pattern when it gave this root, else the root with each path component that is
+    the user's name replaced; None when the root does not contain the name."""
+    user = current_user()
+    if settings.root_pattern and settings.root_pattern.replace("{user}", user) == root:
+        return settings.root_pattern, True
+    parts = root.split("/")
+    if user and user in parts:
+        return "/".join("{user}" if part == user else part for part in parts), False
+    return None, False

@@ -70,3 +70,37 @@ def cli(
         [sys.executable, "-m", "scratchenv", *args],
         capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout,
     )
+
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bin directory of a fresh venv outside the checkout with the freshly built wheel
+    installed (dependencies from the configured index): the product as users get it."""
+    need("git")
+    where = tmp_path_factory.mktemp("wheel")
+    # A copy of the checkout's files (less what git ignores): building in the checkout would
+    # leave build/ there, and a stale build/lib could slip removed modules into the wheel.
+    source = where / "source"
+    tracked = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
+                              "--exclude-standard"], cwd=CHECKOUT, capture_output=True,
+                             check=True).stdout.decode().split("\0")
+    for name in filter(None, tracked):
+        if (CHECKOUT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(CHECKOUT / name, source / name)
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", str(source),
+                            "-w", str(where / "dist")], capture_output=True, text=True, cwd=where)
+    assert built.returncode == 0, built.stderr[-3000:]
+    # The table form of `license` made setuptools print deprecation warnings on every build.
+    assert "deprecat" not in (built.stdout + built.stderr).lower()
+    (wheel,) = (where / "dist").glob("scratchenv-*.whl")
+    subprocess.run([sys.executable, "-m", "venv", str(where / "venv")], check=True)
+    pip = subprocess.run([str(where / "venv" / "bin" / "pip"), "install", "-q", str(wheel)],
+                         capture_output=True, text=True, cwd=where)
+    assert pip.returncode == 0, pip.stderr
+    assert "deprecat" not in pip.stderr.lower()
+    return where / "venv" / "bin"
+

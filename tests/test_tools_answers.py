@@ -46,3 +46,22 @@ def test_torch_hub_dir_is_on_scratch(root):
         unavailable("torch is not installed; `make test` installs it")
     code = "import torch; print(torch.hub.get_dir())"
     assert in_activated_bash(f'{sys.executable} -c "{code}"') == f"{root}/cache/torch/hub"
+
+
+def test_pex_says_its_root_is_on_scratch(root):
+    pex3 = BIN / "pex3"
+    if not pex3.exists():
+        unavailable("pex is not installed; `make test` installs it (the test extra)")
+    assert in_activated_bash(f"{pex3} cache dir") == f"{root}/cache/pex"
+
+
+def test_jupyter_dirs_move_only_when_enabled(root, isolated, monkeypatch):
+    if importlib.util.find_spec("jupyter_core") is None:
+        unavailable("jupyter_core is not installed; `make test` installs it (the test extra)")
+    code = ("from jupyter_core import paths; "
+            "print(paths.jupyter_data_dir()); print(paths.jupyter_runtime_dir())")
+    data, _ = in_activated_bash(f'{sys.executable} -c "{code}"').splitlines()
+    assert data == f"{isolated}/.local/share/jupyter"  # opt-in: off by default
+    monkeypatch.setenv("SCRATCHENV_ENABLE", '["jupyter"]')
+    data, runtime = in_activated_bash(f'{sys.executable} -c "{code}"').splitlines()
+    assert (data, runtime) == (f"{root}/jupyter/data", f"{root}/jupyter/runtime")

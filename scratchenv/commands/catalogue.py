@@ -9,7 +9,8 @@ HELP = "list the catalogue: every variable, its place under the root, its defaul
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--all", action="store_true",
-                        help="the shipped catalogue, ignoring your disable/vars settings")
+                        help="the shipped catalogue, opt-in entries too, ignoring your "
+                        "disable/enable/vars settings")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -19,7 +20,9 @@ def run(args: argparse.Namespace) -> int:
     catalogue = load_default() if args.all else settings_from(args).catalogue()
     rows = [
         (e.var, e.tool, ("~/" if e.anchor == "home" else "{root}/") + e.path,
-         e.default or "-", ("node-local " if e.node_local else "") + e.docs)
+         e.default or "-",
+         ("opt-in (enable) " if e.opt_in else "") + ("node-local " if e.node_local else "")
+         + e.docs)
         for e in catalogue.entries
     ]
     output.table(rows, headers=("VARIABLE", "TOOL", "LOCATION", "DEFAULT", "DOCS"))

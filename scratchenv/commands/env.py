@@ -5,25 +5,44 @@ import os
 
 from scratchenv.commands import settings_from
 
-HELP = "show what is set, to where and why; or print it as sh, fish, dotenv or json"
+HELP = "show what is set, to where and why; or print it as sh, fish, dotenv, json or a modulefile"
+
+FORMATS = ("table", "sh", "bash", "zsh", "fish", "dotenv", "json", "lmod", "tcl")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--format", choices=("table", "sh", "fish", "dotenv", "json"), default="table",
-        help="table (default) for people; sh/fish for eval; dotenv for scratch.env; json",
+        "--format", choices=FORMATS, default="table",
+        help="table (default) for people; sh/fish for eval; dotenv for scratch.env; json; "
+        "lmod (Lua) or tcl (Environment Modules) for a site-wide modulefile",
     )
 
 
 def run(args: argparse.Namespace) -> int:
     from scratchenv import output
+    from scratchenv.config.sources import explain
     from scratchenv.plan import build_plan
     from scratchenv.shells import renderer
+    from scratchenv.units import format_size
 
-    plan = build_plan(settings_from(args))
+    settings = settings_from(args)
+    plan = build_plan(settings)
     if args.format != "table":
+        if args.format in ("lmod", "tcl") and plan.root_pattern is None:
+            output.warn(f"the root {plan.root} does not contain your user name, so the "
+                        "modulefile has no root pattern: loading it needs $SCRATCH or "
+                        "$SCRATCHENV_ROOT (set root_pattern, e.g. \"/scratch/{user}\")")
         output.write(renderer(args.format).render(plan, os.environ))
         return 0
+    flags = {name: getattr(args, name) for name in ("root", "project")
+             if getattr(args, name, None) is not None}
+    settings_rows = []
+    for key, shown, source in explain(settings, flags):
+        if key.startswith("thresholds.") and shown.isdigit():
+            shown = format_size(int(shown))
+        settings_rows.append((key, shown, source))
+    output.table(settings_rows, headers=("SETTING", "VALUE", "FROM"))
+    output.say()
     output.say(f"scratch root: {plan.root}")
     rows = []
     for change in plan.variables:
@@ -37,4 +56,7 @@ def run(args: argparse.Namespace) -> int:
         rows.append((change.name, value, why))
     rows += [(p.name, f"{p.entry}:${p.name}", "prepended") for p in plan.path_entries]
     output.table(rows, headers=("VARIABLE", "VALUE", "WHY"))
+    for change in plan.variables:
+        if change.entry is not None and change.entry.opt_in:
+            output.say(f"enabled {change.entry.tool} ({change.name}): {change.entry.caveat}")
     return 0

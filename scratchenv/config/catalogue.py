@@ -58,14 +58,19 @@ class Entry(BaseModel):
     """Where the tool writes when the variable is unset: `~/...` for home, `./x` for the
     working directory, `{xdg_cache}` / `{xdg_config}` / `{xdg_data}` for the XDG bases."""
     kind: Literal["dir", "file"] = "dir"
-    group: Literal["cache", "toolchain", "data", "venv"] = "cache"
-    """What `scratchenv clean` calls it: caches are rebuilt on demand, the rest is costlier."""
+    group: Literal["cache", "env", "toolchain", "data", "run", "venv"] = "cache"
+    """What `scratchenv clean` calls it: caches are rebuilt on demand, the rest is costlier
+    (env: environments and installed tools; run: experiment runs and logs)."""
     node_local: bool = False
     """Better on node-local disk: inside a Slurm job it points under $SLURM_TMPDIR/$TMPDIR."""
     bin: str | None = None
     """A sub-directory to put on PATH (Cargo's `bin`)."""
     docs: str = ""
     notes: str = ""
+    opt_in: bool = False
+    """Off unless the user names it in `enable`: setting it changes the tool's behaviour."""
+    caveat: str = ""
+    """What an opt-in entry costs; shown when it is enabled."""
 
     @field_validator("path")
     @classmethod
@@ -119,9 +124,16 @@ class Catalogue(BaseModel):
     def get(self, var: str) -> Entry | None:
         return next((entry for entry in self.entries if entry.var == var), None)
 
-    def select(self, disabled: frozenset[str] | set[str]) -> Catalogue:
-        """Drop entries switched off by variable name or by tool key."""
-        kept = tuple(e for e in self.entries if e.var not in disabled and e.tool not in disabled)
+    def select(
+        self, disabled: frozenset[str] | set[str], enabled: frozenset[str] | set[str] = frozenset()
+    ) -> Catalogue:
+        """Drop entries switched off by variable name or by tool key, and opt-in entries
+        that are not switched on (by the same names)."""
+        kept = tuple(
+            e for e in self.entries
+            if e.var not in disabled and e.tool not in disabled
+            and (not e.opt_in or e.var in enabled or e.tool in enabled)
+        )
         return Catalogue(entries=kept)
 
     def extended(self, extra: Mapping[str, Mapping[str, object]]) -> Catalogue:

@@ -18,11 +18,10 @@ RESERVED = frozenset({"PATH", "HOME", "USER", "SHELL"})
 SHAPES = ("HOME", "DIR", "DIRS", "PATH", "CACHE", "CACHEDIR", "DATA", "FOLDER", "MODELS", "ROOT")
 """A name must end with one of these (case-insensitively): HF_HOME, UV_CACHE_DIR, GOCACHE."""
 
-OWN_PATH_NAMES = frozenset({
-    "HF_TOKEN_PATH", "CUDA_CACHE_PATH", "JULIA_DEPOT_PATH", "GOPATH", "VENV_PATH",
-})
-"""The only names ending in PATH that an entry may set: the catalogue's and the project's.
-Any other *PATH is taken for a search list (LD_LIBRARY_PATH, PYTHONPATH, NODE_PATH...)."""
+OWN_PATH_NAMES = frozenset({"VENV_PATH"})
+"""Names ending in PATH a user's entry may set besides the shipped catalogue's (reviewed one
+by one, and exempt): the project's venv. Any other *PATH is taken for a search list
+(LD_LIBRARY_PATH, PYTHONPATH, NODE_PATH...)."""
 
 DENIED = re.compile(
     r"""(?x)

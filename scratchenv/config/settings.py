@@ -2,7 +2,8 @@
 
 Sources, highest first: command-line flags, SCRATCHENV_* environment variables, the dotenv
 file `.env.local` in the working directory, the config file
-`${XDG_CONFIG_HOME:-~/.config}/scratchenv/config.toml` (or $SCRATCHENV_CONFIG), the cluster
+`${XDG_CONFIG_HOME:-~/.config}/scratchenv/config.toml` (or $SCRATCHENV_CONFIG), the
+site config `/etc/scratchenv/config.toml` (or $SCRATCHENV_SITE_CONFIG), the cluster
 profile's defaults, auto-detection of the root. Built in `load_settings()`, never at import.
 """
 
@@ -35,10 +36,10 @@ from pydantic_settings import (
 )
 from pydantic_settings.sources.utils import parse_env_vars
 
-from scratchenv.config import detect, trust
+from scratchenv.config import detect, site, trust
 from scratchenv.config.catalogue import Catalogue, VariableName, check_variable_name, load_default
 from scratchenv.errors import ConfigError
-from scratchenv.locations import config_file, home_dir
+from scratchenv.locations import config_file, home_dir, site_config_file
 from scratchenv.units import parse_size
 
 ENV_PREFIX = "SCRATCHENV_"
@@ -193,7 +194,15 @@ class Settings(BaseSettings):
     )
     cluster: str | None = Field(default=None, description="<cluster> in /scratch/<cluster>/users")
     profile: str | None = Field(default=None, description="a cluster profile from profiles.toml")
+    root_pattern: str | None = Field(
+        default=None,
+        description="the root with {user} for the user name, e.g. /scratch/{user} (a site's "
+        "or profile's layout; `root` wins over it)",
+    )
     disable: list[str] = Field(default_factory=list, description="catalogue tools or variables")
+    enable: list[str] = Field(
+        default_factory=list, description="opt-in catalogue tools or variables to turn on"
+    )
     vars: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="your own entries: {VAR = {path = ...}}"
     )
@@ -222,6 +231,7 @@ class Settings(BaseSettings):
             env_settings,
             AllowedDotEnv(settings_cls, env_file=DOTENV_FILE),
             TrustedToml(settings_cls, config_path(), "config"),
+            TrustedToml(settings_cls, site.usable_site_config(), "site config"),
         )
 
     @model_validator(mode="before")
@@ -257,6 +267,19 @@ class Settings(BaseSettings):
             raise ValueError(f"{value} is relative; the scratch root must be an absolute path")
         return value
 
+    @field_validator("root_pattern")
+    @classmethod
+    def _pattern_names_the_user(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            example = value.format(user="u")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError(f"{value!r}: the only placeholder is {{user}}") from None
+        if "{user}" not in value or not example.startswith("/"):
+            raise ValueError(f"{value!r} must be an absolute path containing {{user}}")
+        return value
+
     @field_validator("vars")
     @classmethod
     def _own_entries_are_named_well(cls, value: dict[str, dict[str, Any]]) -> dict:
@@ -285,7 +308,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _settle_root(self) -> Settings:
-        if self.root is None:
+        if self.root is None and self.root_pattern:
+            self.root = Path(self.root_pattern.format(user=current_user()))
+            reason = detect.problem_with_root(self.root, home=self.home)
+            if reason:
+                raise ConfigError(f"scratch root from root_pattern unusable: {reason}")
+        elif self.root is None:
             self.root = detect.detect_root(os.environ, current_user(), self.cluster)
         else:
             reason = detect.problem_with_root(self.root, home=self.home)
@@ -319,13 +347,15 @@ class Settings(BaseSettings):
     def catalogue(self) -> Catalogue:
         """The shipped catalogue, less what is disabled, plus the user's own entries."""
         base = load_default()
-        unknown = set(self.disable) - set(base.tools()) - {e.var for e in base.entries}
-        if unknown:
-            raise ConfigError(
-                f"disable: unknown tool or variable {', '.join(sorted(unknown))} "
-                f"(see `scratchenv catalogue`)"
-            )
-        return base.select(set(self.disable)).extended(self.vars)
+        known = set(base.tools()) | {e.var for e in base.entries}
+        for setting, names in (("disable", self.disable), ("enable", self.enable)):
+            unknown = set(names) - known
+            if unknown:
+                raise ConfigError(
+                    f"{setting}: unknown tool or variable {', '.join(sorted(unknown))} "
+                    f"(see `scratchenv catalogue`)"
+                )
+        return base.select(set(self.disable), set(self.enable)).extended(self.vars)
 
 
 def default_project_var(project: str) -> str:
@@ -338,9 +368,7 @@ def profile_defaults(name: str) -> dict[str, Any]:
     profiles = tomllib.loads(text)
     if name not in profiles:
         raise ConfigError(f"unknown profile {name!r}; known: {', '.join(sorted(profiles))}")
-    user = current_user()
-    return {key: value.format(user=user) if isinstance(value, str) else value
-            for key, value in profiles[name].items()}
+    return dict(profiles[name])
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -377,7 +405,21 @@ def _source_of(loc: tuple[int | str, ...]) -> str:
         dotenv = ""
     if re.search(rf"^\s*(export\s+)?{name}\s*=", dotenv, re.MULTILINE | re.IGNORECASE):
         return f"{DOTENV_FILE}: {name}"
+    if _names_key(Path(site_config_file(os.environ)), loc) and not _names_key(config_path(), loc):
+        return f"site config: {site_config_file(os.environ)}"
     return f"config: {config_path()}"
+
+
+def _names_key(path: Path, loc: tuple[int | str, ...]) -> bool:
+    try:
+        data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    for part in loc:
+        if not isinstance(data, dict) or part not in data:
+            return False
+        data = data[part]
+    return True
 
 
 def _one_line(error: ValidationError) -> str:

@@ -130,8 +130,28 @@ def offenders(plan: Plan) -> list[Offender]:
     for key, fields in _offender_table().items():
         path = _under_home(fields["path"], home)
         if not any(inside(source, path) for source in sources):
-            found.append(Offender(key, path, fields["what"], fields["advice"]))
+            found.append(Offender(key, path, fields["what"], advice(plan, fields)))
     return found
+
+
+def advice(plan: Plan, fields: dict[str, str]) -> str:
+    """An offender's advice: its own text, or made from the catalogue entry it names."""
+    if "var" not in fields:
+        return fields["advice"].replace("{root}", plan.root)
+    from scratchenv.config.catalogue import load_default
+
+    var = fields["var"]
+    change = plan.get(var)
+    entry = change.entry if change is not None else load_default().get(var)
+    if entry is None:
+        raise ConfigError(f"offenders.toml: {var} is not a catalogue variable")
+    then = fields.get("then") or f"`scratchenv migrate {entry.tool}`"
+    if change is not None:
+        return f"{var} is set (to {change.value}): {then}"
+    if entry.opt_in:
+        return (f"turn on {var} with enable = [\"{entry.tool}\"] in config ({entry.caveat}), "
+                f"then {then}")
+    return f"{var} is switched off: take {entry.tool} out of `disable`, then {then}"
 
 
 def _minimal(keeps: Iterable[Keep]) -> tuple[Keep, ...]:

@@ -18,7 +18,7 @@ import zlib
 from scratchenv import __version__
 from scratchenv.config.trust import ALLOW_LIST, Untrusted, read_regular
 from scratchenv.errors import ScratchenvError
-from scratchenv.locations import config_file, state_dir
+from scratchenv.locations import config_file, site_config_file, state_dir
 
 TYPE_CHECKING = False  # not `typing`: its import costs the login path ~2 ms
 if TYPE_CHECKING:
@@ -91,6 +91,7 @@ def inputs_key(shell: str, environ: Mapping[str, str], cwd: str, flags: Sequence
         *sorted(f"{k}={v}" for k, v in environ.items() if k.upper().startswith("SCRATCHENV_")),
         *(f"{name}={environ.get(name, '')}" for name in _WATCHED),
         _content_key(config_file(environ)),
+        _content_key(site_config_file(environ)),
         _content_key(os.path.join(cwd, ".env.local")),
         _content_key(os.path.join(state_dir(environ), ALLOW_LIST)),  # allow, deny, revoke
         _stat_key(os.path.join(package, "config", "catalogue.toml")),

@@ -6,8 +6,8 @@ from scratchenv.shells.base import Renderer
 
 
 def renderer(name: str) -> Renderer:
-    """The renderer for a shell or format name (bash, zsh, sh, fish, dotenv, json)."""
-    from scratchenv.shells import bash, dotenv, fish, json, posix, zsh
+    """The renderer for a shell or format name (bash, zsh, sh, fish, dotenv, json, lmod, tcl)."""
+    from scratchenv.shells import bash, dotenv, fish, json, lmod, posix, tcl, zsh
 
     table: dict[str, type[Renderer]] = {
         "bash": bash.BashRenderer,
@@ -16,7 +16,9 @@ def renderer(name: str) -> Renderer:
         "fish": fish.FishRenderer,
         "dotenv": dotenv.DotenvRenderer,
         "json": json.JsonRenderer,
+        "lmod": lmod.LmodRenderer,
+        "tcl": tcl.TclRenderer,
     }
     return table[name]()
 
-FORMATS = ("sh", "bash", "zsh", "fish", "dotenv", "json")
+FORMATS = ("sh", "bash", "zsh", "fish", "dotenv", "json", "lmod", "tcl")

@@ -1,44 +1,13 @@
-"""The checkpoint commands and the Python API from an installed wheel, not the checkout: built
-with `pip wheel --no-deps .`, installed into a fresh venv outside the checkout (dependencies
-from the configured index), run in a git repository elsewhere."""
+"""The checkpoint commands and the Python API from an installed wheel, not the checkout
+(the `installed` fixture in conftest.py), run in a git repository elsewhere."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import need
-
-CHECKOUT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bin directory of a fresh venv with the wheel installed."""
-    need("git")
-    where = tmp_path_factory.mktemp("wheel")
-    # A copy of the checkout's files (less what git ignores): building in the checkout would
-    # leave build/ there, and a stale build/lib could slip removed modules into the wheel.
-    source = where / "source"
-    tracked = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
-                              "--exclude-standard"], cwd=CHECKOUT, capture_output=True,
-                             check=True).stdout.decode().split("\0")
-    for name in filter(None, tracked):
-        if (CHECKOUT / name).is_file():
-            (source / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(CHECKOUT / name, source / name)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", str(source),
-                    "-w", str(where / "dist")], check=True, capture_output=True, cwd=where)
-    (wheel,) = (where / "dist").glob("scratchenv-*.whl")
-    subprocess.run([sys.executable, "-m", "venv", str(where / "venv")], check=True)
-    pip = subprocess.run([str(where / "venv" / "bin" / "pip"), "install", "-q", str(wheel)],
-                         capture_output=True, text=True, cwd=where)
-    assert pip.returncode == 0, pip.stderr
-    return where / "venv" / "bin"
 
 
 @pytest.mark.slow

@@ -37,6 +37,9 @@ DELIBERATE_OVERLAPS = {
     frozenset({"APPTAINER_CACHEDIR", "SINGULARITY_CACHEDIR"}): (
         "Apptainer reads SINGULARITY_* too and warns on every command when the two differ"
     ),
+    frozenset({"JULIA_DEPOT_PATH", "JULIAUP_DEPOT_PATH"}): (
+        "juliaup keeps its versions in <depot>/juliaup, beside the packages, as by default"
+    ),
 }
 
 # Entries whose bin/ goes on PATH; adding one is a reviewed decision.
@@ -220,7 +223,7 @@ def test_select_drops_every_wandb_variable(catalogue: Catalogue) -> None:
     kept = catalogue.select({"wandb"})
     assert [e for e in kept.entries if e.var.startswith("WANDB_") or e.tool == "wandb"] == []
     assert [e.var for e in kept.entries] == [
-        e.var for e in catalogue.entries if e.var not in wandb_vars
+        e.var for e in catalogue.entries if e.var not in wandb_vars and not e.opt_in
     ]
 
 
@@ -228,7 +231,45 @@ def test_select_drops_a_single_variable_by_name(catalogue: Catalogue) -> None:
     kept = catalogue.select({"SINGULARITY_CACHEDIR"})
     assert kept.get("SINGULARITY_CACHEDIR") is None
     assert kept.get("APPTAINER_CACHEDIR") is not None
-    assert len(kept.entries) == len(catalogue.entries) - 1
+    on_by_default = [e for e in catalogue.entries if not e.opt_in]
+    assert len(kept.entries) == len(on_by_default) - 1
+
+
+# --- opt-in entries and the survey ----------------------------------------------------------
+
+OPT_IN = {"IPYTHONDIR": "ipython", "JUPYTER_DATA_DIR": "jupyter",
+          "JUPYTER_RUNTIME_DIR": "jupyter", "JAX_COMPILATION_CACHE_DIR": "jax",
+          "MAMBA_ROOT_PREFIX": "micromamba", "MPLCONFIGDIR": "matplotlib", "PYENV_ROOT": "pyenv"}
+SURVEY = {"FLASHINFER_WORKSPACE_BASE", "GRADLE_USER_HOME", "SPACK_USER_CACHE_PATH", "PYENV_ROOT",
+          "WORKON_HOME", "PEX_ROOT", "TRITON_HOME", "SINGULARITY_LOCALCACHEDIR",
+          "__GL_SHADER_DISK_CACHE_PATH", "JULIAUP_DEPOT_PATH"}
+
+
+def test_reviewed_exclusions_are_opt_in_entries_with_a_caveat(catalogue: Catalogue) -> None:
+    assert {e.var: e.tool for e in catalogue.entries if e.opt_in} == OPT_IN
+    for var in OPT_IN:
+        assert entry(catalogue, var).caveat, f"{var}: an opt-in entry says what it costs"
+    assert [e.var for e in catalogue.entries if e.caveat and not e.opt_in] == []
+
+
+def test_opt_in_entries_are_off_until_enabled(catalogue: Catalogue) -> None:
+    default = catalogue.select(set())
+    assert default.get("JAX_COMPILATION_CACHE_DIR") is None
+    by_tool = catalogue.select(set(), {"jax", "jupyter"})
+    assert by_tool.get("JAX_COMPILATION_CACHE_DIR") is not None
+    assert by_tool.get("JUPYTER_RUNTIME_DIR") is not None
+    assert by_tool.get("IPYTHONDIR") is None
+    by_var = catalogue.select(set(), {"MPLCONFIGDIR"})
+    assert by_var.get("MPLCONFIGDIR") is not None
+    # disable wins over enable
+    assert catalogue.select({"jax"}, {"jax"}).get("JAX_COMPILATION_CACHE_DIR") is None
+
+
+def test_the_survey_entries_are_in_with_a_group(catalogue: Catalogue) -> None:
+    assert {e.var for e in catalogue.entries} >= SURVEY
+    groups = {"cache", "env", "toolchain", "data", "run"}
+    assert {var: entry(catalogue, var).group for var in SURVEY if
+            entry(catalogue, var).group not in groups} == {}
 
 
 # --- malformed catalogues -----------------------------------------------------------------

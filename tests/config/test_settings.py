@@ -113,7 +113,7 @@ def test_root_below_a_file_names_the_file(tmp_path, monkeypatch):
 def test_profile_fills_only_what_nothing_else_sets(tmp_path, monkeypatch):
     monkeypatch.setenv("USER", "alice")
     monkeypatch.setenv("SCRATCHENV_PROFILE", "ptolemy")
-    assert profile_defaults("ptolemy")["root"] == "/scratch/ptolemy/users/alice"
+    assert profile_defaults("ptolemy")["root_pattern"] == "/scratch/ptolemy/users/{user}"
     (tmp_path / "scratch").mkdir()
     monkeypatch.setenv("SCRATCHENV_ROOT", str(tmp_path / "scratch"))
     settings = load_settings()

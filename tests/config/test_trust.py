@@ -181,12 +181,15 @@ def test_location_names_are_accepted(root):
     assert settings.catalogue().extended(good).get("MY_TOOL_CACHE") is not None
 
 
-def test_the_own_path_names_are_the_catalogues():
-    """Names ending in PATH an entry may set: exactly the catalogue's, and the project venv's."""
-    shipped = {entry.var for entry in load_default().entries if entry.var.upper().endswith("PATH")}
-    assert shipped | {"VENV_PATH"} == OWN_PATH_NAMES
+def test_the_catalogues_names_pass_and_may_be_overridden(root, isolated):
+    """The shipped names are reviewed (none on the denylist); a user's entry may replace one
+    even when its shape is unusual (a *PATH that is a location, not a search list)."""
     for entry in load_default().entries:
         assert variable_name_problem(entry.var, own=False) is None, entry.var
+    assert variable_name_problem("HF_TOKEN_PATH") is not None  # as a name of one's own
+    assert OWN_PATH_NAMES == {"VENV_PATH"}
+    write_config(isolated, '[vars.CUDA_CACHE_PATH]\npath = "cuda-elsewhere"\n')
+    assert load_settings().catalogue().get("CUDA_CACHE_PATH").path == "cuda-elsewhere"
 
 
 @pytest.mark.parametrize("fields", [
