@@ -187,7 +187,7 @@ def test_the_catalogues_names_pass_and_may_be_overridden(root, isolated):
     for entry in load_default().entries:
         assert variable_name_problem(entry.var, own=False) is None, entry.var
     assert variable_name_problem("HF_TOKEN_PATH") is not None  # as a name of one's own
-    assert OWN_PATH_NAMES == {"VENV_PATH"}
+    assert {"VENV_PATH"} == OWN_PATH_NAMES
     write_config(isolated, '[vars.CUDA_CACHE_PATH]\npath = "cuda-elsewhere"\n')
     assert load_settings().catalogue().get("CUDA_CACHE_PATH").path == "cuda-elsewhere"
 
