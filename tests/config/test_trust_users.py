@@ -12,7 +12,10 @@ import os
 import time
 from pathlib import Path
 
+import pytest
 from two_users import ALICE, MALLORY, People, people_fixture  # noqa: F401
+
+pytestmark = pytest.mark.slow  # real users, real logins: seconds each
 
 
 def test_a_dotenv_of_mallory_runs_nothing_as_alice(people: People) -> None:
