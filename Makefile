@@ -21,7 +21,7 @@ $(BATS):
 
 # Real shells for the round-trip tests (Debian packages, installed when missing).
 shells:
-	tools/ensure-debs zsh=zsh fish=fish
+	tools/ensure-debs zsh=zsh fish=fish tcsh=tcsh
 
 # A real Slurm for the job tests (tests/slurm_cluster.py runs it on loopback, as root).
 slurm:

@@ -32,13 +32,16 @@ def median_seconds(action: Callable[[], object], repeat: int) -> float:
 
 
 def side_by_side(
-    ours: Sequence[str], baseline: Sequence[str], repeat: int = 30, env: dict | None = None
+    ours: Sequence[str], baseline: Sequence[str], repeat: int = 30, env: dict | None = None,
+    baseline_env: dict | None = None,
 ) -> tuple[float, float]:
-    """Median wall times of two commands, interleaved so machine load hits both alike."""
+    """Median wall times of two commands, interleaved so machine load hits both alike
+    (`baseline_env`, when given, is the baseline's environment)."""
     a, b = [], []
     for _ in range(repeat):
-        for argv, bucket in ((ours, a), (baseline, b)):
+        for argv, bucket, where in ((ours, a, env), (baseline, b, baseline_env or env)):
             start = time.perf_counter()
-            subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, env=env)
+            subprocess.run(argv, check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=where)
             bucket.append(time.perf_counter() - start)
     return statistics.median(a), statistics.median(b)

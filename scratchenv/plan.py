@@ -30,19 +30,17 @@ class SetVar:
 
 
 @dataclass(frozen=True)
-class UnsetVar:
-    name: str
-
-
-@dataclass(frozen=True)
 class PrependPath:
     """Put `entry` at the front of the colon-separated list `name` (once)."""
 
     name: str
     entry: str
+    unit: str | None = None
+    """A variable this entry belongs with (a venv's VIRTUAL_ENV): deactivate removes both
+    or, when the user has changed that variable since, neither."""
 
 
-Change = SetVar | UnsetVar | PrependPath
+Change = SetVar | PrependPath
 
 
 @dataclass(frozen=True)
@@ -66,6 +64,11 @@ class Plan:
     @property
     def variables(self) -> list[SetVar]:
         return list(self._index.values())
+
+    @property
+    def must_exist(self) -> list[SetVar]:
+        """Variables whose directory the tool ignores unless it exists: activation makes it."""
+        return [change for change in self.variables if change.entry and change.entry.must_exist]
 
     @property
     def path_entries(self) -> list[PrependPath]:
@@ -100,12 +103,6 @@ class Plan:
                 changes.append(change)
         return tuple(changes)
 
-    def reversed(self, before: Mapping[str, str]) -> tuple[Change, ...]:
-        """The changes that take `self.apply(before)` back to exactly `before`."""
-        names = dict.fromkeys(change.name for change in self.changes)
-        return tuple(
-            SetVar(name, before[name]) if name in before else UnsetVar(name) for name in names
-        )
 
 
 def node_local_base(environ: Mapping[str, str]) -> str | None:
@@ -127,8 +124,6 @@ def apply_changes(changes: Iterable[Change], environ: Mapping[str, str]) -> dict
     for change in changes:
         if isinstance(change, SetVar):
             result[change.name] = change.value
-        elif isinstance(change, UnsetVar):
-            result.pop(change.name, None)
         else:
             current = result.get(change.name, "")
             parts = [part for part in current.split(":") if part] if current else []
@@ -177,7 +172,7 @@ def build_plan(settings: Settings) -> Plan:
     if settings.activate_venv and layout is not None:
         venv = f"{root}/{layout.venv_dir}"
         changes.append(SetVar("VIRTUAL_ENV", venv))
-        prepends.append(PrependPath("PATH", f"{venv}/bin"))
+        prepends.append(PrependPath("PATH", f"{venv}/bin", unit="VIRTUAL_ENV"))
     pattern, pattern_first = root_pattern(settings, root)
     return Plan(
         root=root,

@@ -139,10 +139,11 @@ def test_paths_that_are_not_utf8_print_as_their_bytes_in_a_strict_locale(root, t
 
 
 def test_a_login_shell_init_cannot_serve_is_refused_not_given_a_bashrc(root, isolated):
-    result = cli("init", env={**os.environ, "SHELL": "/bin/tcsh"})
+    result = cli("init", env={**os.environ, "SHELL": "/bin/ksh"})
     assert result.returncode == 2
-    assert result.stderr == ("scratchenv: error: your shell is tcsh ($SHELL); init writes the rc "
-                             "file of bash, zsh or fish: name one, e.g. `scratchenv init bash`\n")
+    assert result.stderr == ("scratchenv: error: your shell is ksh ($SHELL); init writes the rc "
+                             "file of sh, bash, zsh, fish, tcsh: name one, e.g. "
+                             "`scratchenv init bash`\n")
     assert list(isolated.iterdir()) == []
-    assert cli("init", "bash", env={**os.environ, "SHELL": "/bin/tcsh"}).returncode == 0
+    assert cli("init", "bash", env={**os.environ, "SHELL": "/bin/ksh"}).returncode == 0
     assert "# >>> scratchenv >>>" in (isolated / ".bashrc").read_text()

@@ -167,4 +167,5 @@ def test_the_login_fast_path_imports_only_the_standard_library(tmp_path, args):
     outside, ours = run()
     assert outside == []
     assert set(ours) <= {"scratchenv.login", "scratchenv.login.activate", "scratchenv.locations",
-                         "scratchenv.errors", "scratchenv.config", "scratchenv.config.trust"}
+                         "scratchenv.errors", "scratchenv.shells", "scratchenv.shells.registry",
+                         "scratchenv.config", "scratchenv.config.trust"}

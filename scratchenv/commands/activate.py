@@ -5,7 +5,7 @@ import os
 
 from scratchenv.commands import global_flags, settings_from
 from scratchenv.errors import ScratchenvError
-from scratchenv.login.activate import SHELL_NAMES, default_shell, last_good_file, write_activation
+from scratchenv.login.activate import SHELL_NAMES, default_shell, fallback_file, write_activation
 
 HELP = "print the path of an up-to-date activation file: source \"$(scratchenv activate)\""
 
@@ -22,9 +22,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         path = write_activation(shell, settings_from(args), os.environ, global_flags(args))
     except (ScratchenvError, OSError) as problem:
-        # A login must not lose its environment because settings broke since the last
-        # good file, or home is read-only on this node: keep using that file, say why.
-        stale = last_good_file(shell, os.environ)
+        # A login must not lose its environment because the config broke since the last
+        # good file, or home is read-only on this node: keep using that file, say why. Only
+        # a file of the same inputs but for the config: never another root's environment.
+        stale = fallback_file(shell, os.environ, global_flags(args))
         if stale is None:
             if isinstance(problem, OSError):
                 where = problem.filename or "the activation file"

@@ -4,10 +4,11 @@ import argparse
 import os
 
 from scratchenv.commands import settings_from
+from scratchenv.shells.registry import NAMES
 
 HELP = "show what is set, to where and why; or print it as sh, fish, dotenv, json or a modulefile"
 
-FORMATS = ("table", "sh", "bash", "zsh", "fish", "dotenv", "json", "lmod", "tcl")
+FORMATS = ("table", *NAMES)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -4,11 +4,13 @@ import argparse
 import os
 import sys
 
+from scratchenv.shells.registry import LOGIN_SHELLS, login_shell_named
+
 HELP = "add (or with --reverse remove) the activation block in your shell's rc file"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("shell", nargs="?", choices=("bash", "zsh", "fish"),
+    parser.add_argument("shell", nargs="?", choices=LOGIN_SHELLS,
                         help="default: from $SHELL")
     parser.add_argument("--reverse", action="store_true", help="remove the block")
     parser.add_argument("--dry-run", action="store_true", help="print the diff, change nothing")
@@ -24,12 +26,14 @@ def scratchenv_command() -> list[str]:
 
 def _login_shell() -> str:
     """$SHELL's name; bash when unset. Another shell would get a block it never reads."""
-    name = os.path.basename(os.environ.get("SHELL", "")) or "bash"
-    if name not in ("bash", "zsh", "fish"):
+    value = os.environ.get("SHELL", "") or "bash"
+    name = login_shell_named(value)
+    if name is None:
         from scratchenv.errors import ConfigError
 
-        raise ConfigError(f"your shell is {name} ($SHELL); init writes the rc file of bash, "
-                              "zsh or fish: name one, e.g. `scratchenv init bash`")
+        raise ConfigError(f"your shell is {os.path.basename(value)} ($SHELL); init writes the "
+                          f"rc file of {', '.join(LOGIN_SHELLS)}: name one, e.g. "
+                          "`scratchenv init bash`")
     return name
 
 
@@ -40,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
     shell = args.shell or _login_shell()
     path = rcfile.rc_path(shell, os.environ)
     new_block = None if args.reverse else rcfile.block(shell, scratchenv_command())
-    changed, changes = rcfile.install(path, new_block, dry_run=args.dry_run)
+    changed, changes = rcfile.install(path, new_block, dry_run=args.dry_run,
+                                      where=rcfile.placement(shell))
     if args.dry_run:
         output.write(changes or f"{path}: nothing to change\n")
     elif not changed:

@@ -65,6 +65,8 @@ class Entry(BaseModel):
     """Better on node-local disk: inside a Slurm job it points under $SLURM_TMPDIR/$TMPDIR."""
     bin: str | None = None
     """A sub-directory to put on PATH (Cargo's `bin`)."""
+    must_exist: bool = False
+    """The tool ignores the variable unless its directory exists: activation makes it."""
     docs: str = ""
     notes: str = ""
     opt_in: bool = False

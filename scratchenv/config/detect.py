@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -32,6 +33,48 @@ def candidates(environ: Mapping[str, str], user: str, cluster: str | None) -> li
     return places
 
 
+def awaits_mount(root: Path) -> bool:
+    """True when `root` is missing below a directory the user cannot write that is not a
+    mounted file system itself: scratch's mount point on a node where it is not mounted.
+    Activation still points there (`missing_root` says whether to warn); a missing root
+    below a mounted file system (`/lustre/typo/u`) is a mistake instead."""
+    if not root.is_absolute() or root.exists():
+        return False
+    ancestor = nearest_existing(root)
+    return (ancestor.is_dir() and not os.access(ancestor, os.W_OK | os.X_OK)
+            and not is_mount_point(ancestor))
+
+
+def is_mount_point(path: Path) -> bool:
+    """A mounted file system's top, bind mounts included (which os.path.ismount misses
+    when they share the device with their parent)."""
+    if os.path.ismount(path):
+        return True
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as info:
+            points = {_unescape(line.split()[4]) for line in info if len(line.split()) > 4}
+    except OSError:
+        return False
+    return str(path) in points
+
+
+def _unescape(field: str) -> str:
+    """mountinfo writes space, tab, newline and backslash as octal escapes (\\040)."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def unsafe_root(root: Path, home: str | Path | None = None) -> str | None:
+    """Why `root` must never be the root, whether it exists or not: home, inside home or
+    around it, or on a path another user can change (trust.root_problem)."""
+    home = str(home) if home is not None else home_dir(os.environ)
+    if is_within(root, home):
+        where = "is your home" if is_within(home, root) else "is inside your home"
+        return f"{root} {where} ({home}); the root must be on scratch, outside home"
+    if is_within(home, root):
+        return f"{root} contains your home ({home}); the root must be on scratch, outside home"
+    return root_problem(str(root))
+
+
 def problem_with_root(
     root: Path, *, parent_must_exist: bool = False, home: str | Path | None = None
 ) -> str | None:
@@ -45,15 +88,9 @@ def problem_with_root(
     """
     if not root.is_absolute():
         return f"{root} is not an absolute path"
-    home = str(home) if home is not None else home_dir(os.environ)
-    if is_within(root, home):
-        where = "is your home" if is_within(home, root) else "is inside your home"
-        return f"{root} {where} ({home}); the root must be on scratch, outside home"
-    if is_within(home, root):
-        return f"{root} contains your home ({home}); the root must be on scratch, outside home"
-    exposed = root_problem(str(root))
-    if exposed:
-        return exposed
+    unsafe = unsafe_root(root, home)
+    if unsafe:
+        return unsafe
     if root.exists():
         if not root.is_dir():
             return f"{root} exists but is not a directory"

@@ -317,7 +317,8 @@ class Settings(BaseSettings):
             self.root = detect.detect_root(os.environ, current_user(), self.cluster)
         else:
             reason = detect.problem_with_root(self.root, home=self.home)
-            if reason:
+            if reason and (detect.unsafe_root(self.root, self.home)
+                           or not detect.awaits_mount(self.root)):
                 raise ConfigError(f"scratch root unusable: {reason}")
         return self
 

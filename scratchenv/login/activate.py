@@ -19,15 +19,19 @@ from scratchenv import __version__
 from scratchenv.config.trust import ALLOW_LIST, Untrusted, read_regular
 from scratchenv.errors import ScratchenvError
 from scratchenv.locations import config_file, site_config_file, state_dir
+from scratchenv.shells.registry import LOGIN_SHELLS, login_shell_named
 
 TYPE_CHECKING = False  # not `typing`: its import costs the login path ~2 ms
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from scratchenv.config.settings import Settings
+    from scratchenv.shells.base import Freshness
 
 INPUTS_PREFIX = "# scratchenv-inputs: "
-SHELL_NAMES = ("bash", "zsh", "fish", "sh")
+SHELL_NAMES = LOGIN_SHELLS
+# ALLOW_LIST (config/trust.py): the allow-list in the state dir; allow/deny take effect at
+# the next login.
 # Environment variables that can change the settings (besides SCRATCHENV_*).
 _WATCHED = ("HOME", "USER", "LOGNAME", "SCRATCH", "XDG_CONFIG_HOME")
 
@@ -47,8 +51,7 @@ def last_good_file(shell: str, environ: Mapping[str, str]) -> str | None:
 def default_shell(environ: Mapping[str, str]) -> str:
     """The shell $SHELL names; for any other (dash, ksh, unset in a job) plain POSIX sh,
     which every Bourne-style shell can source."""
-    name = os.path.basename(environ.get("SHELL", ""))
-    return name if name in SHELL_NAMES else "sh"
+    return login_shell_named(environ.get("SHELL", "")) or "sh"
 
 
 def _stat_key(path: str) -> str:
@@ -80,23 +83,33 @@ def _content_key(path: str) -> str:
     return f"{path}:{st.st_uid}:{st.st_mode:o}:{len(data)}:{zlib.crc32(data):08x}"
 
 
-def inputs_key(shell: str, environ: Mapping[str, str], cwd: str, flags: Sequence[str] = ()) -> str:
-    """Everything the generated file depends on, as one line (repr keeps it on one line)."""
+def _package_files() -> tuple[str, str]:
+    """The installed package's version file and catalogue: an upgrade or an edit rewrites them."""
     package = os.path.dirname(os.path.dirname(__file__))
-    parts = [
+    return os.path.join(package, "__init__.py"), os.path.join(package, "config", "catalogue.toml")
+
+
+def _inputs(shell: str, environ: Mapping[str, str], cwd: str, flags: Sequence[str]) -> list[str]:
+    """Everything the generated file depends on. The item after the flags is the user's
+    config file's (fallback_file relies on that)."""
+    return [
         __version__,
         shell,
         *flags,
+        _content_key(config_file(environ)),
         # pydantic-settings matches names case-insensitively: scratchenv_root counts too.
         *sorted(f"{k}={v}" for k, v in environ.items() if k.upper().startswith("SCRATCHENV_")),
         *(f"{name}={environ.get(name, '')}" for name in _WATCHED),
-        _content_key(config_file(environ)),
         _content_key(site_config_file(environ)),
         _content_key(os.path.join(cwd, ".env.local")),
-        _content_key(os.path.join(state_dir(environ), ALLOW_LIST)),  # allow, deny, revoke
-        _stat_key(os.path.join(package, "config", "catalogue.toml")),
+        _content_key(os.path.join(state_dir(environ), ALLOW_LIST)),
+        _stat_key(_package_files()[1]),
     ]
-    return repr(parts)
+
+
+def inputs_key(shell: str, environ: Mapping[str, str], cwd: str, flags: Sequence[str] = ()) -> str:
+    """Everything the generated file depends on, as one line (repr keeps it on one line)."""
+    return repr(_inputs(shell, environ, cwd, flags))
 
 
 def fresh_path(shell: str, environ: Mapping[str, str], cwd: str) -> str | None:
@@ -107,11 +120,45 @@ def fresh_path(shell: str, environ: Mapping[str, str], cwd: str) -> str | None:
     try:
         with open(path, encoding="utf-8", errors="surrogateescape") as handle:
             handle.readline()
-            if handle.readline() == expected:
-                return path
+            if handle.readline() != expected:
+                return None
     except OSError:
         return None
-    return None
+    _settle_mtime(path, _watched_files(environ, cwd))
+    return path
+
+
+MTIME_MARGIN_NS = 20_000_000
+"""An activation file's mtime is set this far before its inputs were read: file timestamps
+come from a coarse clock, and an input edited after the read must test newer (`-nt`)."""
+
+
+def _watched_files(environ: Mapping[str, str], cwd: str) -> list[str]:
+    """The files whose being newer makes the activation file stale, as the shell checks."""
+    return [config_file(environ), site_config_file(environ),
+            os.path.join(state_dir(environ), ALLOW_LIST),
+            *_package_files(), os.path.join(cwd, ".env.local")]
+
+
+def _settle_mtime(path: str, watched: Sequence[str]) -> None:
+    """A file fresh by content but older than an input (touched, or edited in the same
+    clock tick it was written) would send every login to Python: move its mtime on."""
+    try:
+        mtime = os.stat(path).st_mtime_ns
+        if any(_mtime(other) >= mtime for other in watched):
+            import time
+
+            stamp = time.time_ns() - MTIME_MARGIN_NS
+            os.utime(path, ns=(stamp, stamp))
+    except OSError:
+        return
+
+
+def _mtime(path: str) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return -1
 
 
 def parse_fast_args(args: Sequence[str]) -> str | None:
@@ -149,18 +196,75 @@ def write_activation(
 
     `flags` are the command-line settings it was built with: part of the inputs, so a
     file made with `--root X` is not mistaken for the default one."""
+    import time
+
     from scratchenv.fsutil import atomic_symlink, atomic_write
     from scratchenv.plan import build_plan
-    from scratchenv.shells import renderer
+    from scratchenv.shells import shell_renderer
 
+    started = time.time_ns() - MTIME_MARGIN_NS
     plan = build_plan(settings)
-    key = inputs_key(shell, environ, os.getcwd(), flags)
-    text = renderer(shell).render(plan, environ, inputs=INPUTS_PREFIX + key + "\n")
+    cwd = os.getcwd()
+    key = inputs_key(shell, environ, cwd, flags)
     path = activation_file(shell, environ, key)
+    # Only a file made without command-line flags may be picked up at login.
+    check = None if flags else _freshness(path, environ, cwd)
+    text = shell_renderer(shell).render(plan, environ, inputs=INPUTS_PREFIX + key + "\n",
+                                  freshness=check, path=path)
     atomic_write(path, text, mode=0o600)
-    atomic_symlink(os.path.basename(path), os.path.join(state_dir(environ), f"activate.{shell}"))
+    os.utime(path, ns=(started, started))
+    if not flags:
+        atomic_symlink(os.path.basename(path),
+                       os.path.join(state_dir(environ), f"activate.{shell}"))
     _prune(shell, environ, keep=path)
     return path
+
+
+def _freshness(path: str, environ: Mapping[str, str], cwd: str) -> Freshness:
+    """What the file checks at login: the variables the settings read, and the files."""
+    import re
+
+    from scratchenv.config.settings import Settings
+    from scratchenv.shells.base import Freshness
+
+    names = {f"SCRATCHENV_{field.upper()}" for field in Settings.model_fields}
+    names |= {"SCRATCHENV_CONFIG", "SCRATCHENV_SITE_CONFIG", "SCRATCHENV_STATE_DIR"}
+    names |= {k for k in environ if k.upper().startswith("SCRATCHENV_")}
+    shell_names = sorted(n for n in names if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", n))
+    variables = tuple((name, environ.get(name)) for name in [*shell_names, *_WATCHED])
+    *files, env_local = _watched_files(environ, cwd)
+    env_local_dir = None
+    if os.path.exists(env_local):
+        logical = environ.get("PWD", "")
+        same = bool(logical) and os.path.isdir(logical) and os.path.samefile(logical, cwd)
+        env_local_dir = logical if same else cwd
+    return Freshness(path=path, variables=variables,
+                     files=tuple((name, os.path.exists(name)) for name in files),
+                     env_local_dir=env_local_dir)
+
+
+def fallback_file(shell: str, environ: Mapping[str, str], flags: Sequence[str] = ()) -> str | None:
+    """The last good file, if it was made from these very inputs but for the config file:
+    a broken config keeps the environment it gave; other settings never get another's."""
+    import ast
+
+    stale = last_good_file(shell, environ)
+    if stale is None:
+        return None
+    now = _inputs(shell, environ, os.getcwd(), flags)
+    try:
+        with open(stale, encoding="utf-8", errors="surrogateescape") as handle:
+            handle.readline()
+            line = handle.readline()
+        then = ast.literal_eval(line[len(INPUTS_PREFIX):]) if line.startswith(INPUTS_PREFIX) else []
+    except (OSError, ValueError, SyntaxError):
+        return None
+    config = 2 + len(flags)  # the config file's item in _inputs
+    if not isinstance(then, list) or len(then) != len(now):
+        return None
+    if then[:config] + then[config + 1:] != now[:config] + now[config + 1:]:
+        return None
+    return stale
 
 
 def _prune(shell: str, environ: Mapping[str, str], keep: str) -> None:

@@ -13,55 +13,46 @@ from pathlib import Path
 from scratchenv.errors import ConfigError, ScratchenvError
 from scratchenv.fsutil import atomic_write
 from scratchenv.locations import home_dir
+from scratchenv.shells.registry import BY_NAME, LOGIN_SHELLS
 
 BEGIN = "# >>> scratchenv >>>"
 END = "# <<< scratchenv <<<"
 
 
+_BASES = {"$ZDOTDIR/": ("ZDOTDIR", ""), "$XDG_CONFIG_HOME/": ("XDG_CONFIG_HOME", ".config")}
+"""The variables an rc location may start with, and each one's default under home."""
+
+
 def rc_path(shell: str, environ: Mapping[str, str]) -> Path:
+    """The startup file `init` writes for `shell` (see the registry for which and why)."""
+    entry = BY_NAME.get(shell)
+    if entry is None or not entry.rc:
+        raise ConfigError(f"init supports {', '.join(LOGIN_SHELLS)}, not {shell!r}")
     home = Path(home_dir(environ))
-    if shell == "bash":
-        return home / ".bashrc"
-    if shell == "zsh":
-        return Path(environ.get("ZDOTDIR") or home) / ".zshrc"
-    if shell == "fish":
-        return Path(environ.get("XDG_CONFIG_HOME") or home / ".config") / "fish" / "config.fish"
-    raise ConfigError(f"init supports bash, zsh and fish, not {shell!r}")
+    candidates = [_resolve(spec, home, environ) for spec in entry.rc]
+    return next((path for path in candidates if path.exists()), candidates[0])
+
+
+def _resolve(spec: str, home: Path, environ: Mapping[str, str]) -> Path:
+    for prefix, (variable, default) in _BASES.items():
+        if spec.startswith(prefix):
+            return Path(environ.get(variable) or home / default) / spec[len(prefix):]
+    return home / spec
 
 
 def block(shell: str, command: Sequence[str]) -> str:
     """The rc block. `command` is how to run scratchenv, recorded by absolute path at init
-    time (pipx or `pip --user` installs are often off the login PATH). A missing executable
-    or a failing activate stays silent in non-interactive shells: a login never breaks."""
-    from scratchenv.shells import renderer
+    time (pipx or `pip --user` installs are often off the login PATH)."""
+    from scratchenv.shells import shell_renderer
 
-    quote = renderer("fish" if shell == "fish" else "sh").quote
-    exe = quote(command[0])
-    call = " ".join([*(quote(part) for part in command), "activate", "--shell", shell])
     header = (
         f"# Added by `scratchenv init {shell}`; `scratchenv init {shell} --reverse` removes it."
     )
-    if shell == "fish":
-        body = [
-            f"if test -x {exe}",
-            "    if status is-interactive",
-            f"        set -l _scratchenv_file ({call}); and source $_scratchenv_file",
-            "    else",
-            f"        set -l _scratchenv_file ({call} 2>/dev/null); and source $_scratchenv_file",
-            "    end",
-            "end",
-        ]
-    else:
-        body = [
-            f"if [ -x {exe} ]; then",
-            "    case $- in",
-            f"        *i*) _scratchenv_file=$({call}) ;;",
-            f"        *) _scratchenv_file=$({call} 2>/dev/null) ;;",
-            '    esac && [ -n "$_scratchenv_file" ] && . "$_scratchenv_file"',
-            "    unset _scratchenv_file",
-            "fi",
-        ]
-    return "\n".join([BEGIN, header, *body, END]) + "\n"
+    return "\n".join([BEGIN, header, *shell_renderer(shell).rc_block(command), END]) + "\n"
+
+
+def placement(shell: str) -> str:
+    return BY_NAME[shell].placement
 
 
 def _split(text: str, path: Path) -> tuple[str, str, str] | None:
@@ -80,18 +71,23 @@ def _split(text: str, path: Path) -> tuple[str, str, str] | None:
     return "".join(lines[:start]), "".join(lines[start : end + 1]), "".join(lines[end + 1 :])
 
 
-def updated(text: str, new_block: str | None, path: Path) -> str:
-    """`text` with our block replaced by `new_block` (None removes it), in place."""
+def updated(text: str, new_block: str | None, path: Path, where: str = "end") -> str:
+    """`text` with our block replaced by `new_block` (None removes it). A "top" block goes
+    first (moved there if an older init put it lower); an "end" block is replaced in place."""
     parts = _split(text, path)
-    if parts is None:
+    if parts is not None:
+        before, _, after = parts
         if new_block is None:
-            return text
-        separator = "" if not text or text.endswith("\n") else "\n"
-        return text + separator + new_block
-    before, _, after = parts
+            return before + after
+        if where != "top" or not before:
+            return before + new_block + after
+        text = before + after
     if new_block is None:
-        return before + after
-    return before + new_block + after
+        return text
+    if where == "top":
+        return new_block + text
+    separator = "" if not text or text.endswith("\n") else "\n"
+    return text + separator + new_block
 
 
 def diff(old: str, new: str, path: Path) -> str:
@@ -103,7 +99,8 @@ def diff(old: str, new: str, path: Path) -> str:
     )
 
 
-def install(path: Path, new_block: str | None, *, dry_run: bool = False) -> tuple[bool, str]:
+def install(path: Path, new_block: str | None, *, dry_run: bool = False,
+            where: str = "end") -> tuple[bool, str]:
     """Write (or with `new_block=None` remove) the block. Returns (changed, diff).
 
     A backup `<rc>.scratchenv-backup` of the previous text is kept; the write is atomic
@@ -115,7 +112,7 @@ def install(path: Path, new_block: str | None, *, dry_run: bool = False) -> tupl
         old = target.read_bytes().decode("utf-8") if target.exists() else ""
     except (OSError, UnicodeDecodeError) as problem:
         raise ScratchenvError(f"cannot read {path}: {problem}") from None
-    new = updated(old, new_block, path)
+    new = updated(old, new_block, path, where)
     changes = diff(old, new, path)
     if dry_run or new == old:
         return new != old, changes

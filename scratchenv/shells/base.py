@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from string import Template
 
@@ -31,28 +32,48 @@ class Renderer:
         return Template(text).substitute(version=__version__, **values)
 
 
+@dataclass(frozen=True)
+class Freshness:
+    """What an activation file checks, in shell builtins alone, before it applies itself
+    at login: it is current while these hold. Anything else means "ask Python"."""
+
+    path: str
+    """The file itself: every watched file must not be newer than it."""
+    variables: tuple[tuple[str, str | None], ...]
+    """(name, value it had, or None for unset) for each variable the settings read."""
+    files: tuple[tuple[str, bool], ...]
+    """(path, whether it existed) for the settings files, the catalogue and the package."""
+    env_local_dir: str | None
+    """The directory whose .env.local was read (the working directory), or None."""
+
+
 class ShellRenderer(Renderer):
-    """An activation script: save, set, and a deactivate function that restores.
+    """An activation script: check freshness, save, set, and a deactivate that undoes.
 
     The algorithm lives here; each shell supplies only its syntax through the small
-    methods below and its template (templates/activate.<template>)."""
+    methods below and its template (templates/activate.<template>). Deactivate is
+    rendered from the plan: each PATH entry activation added is removed wherever it now
+    is, and each variable is restored only while it still holds the value activation set.
+    """
 
     template = ""
 
-    def render(self, plan: Plan, environ: Mapping[str, str], *, inputs: str = "") -> str:
-        names = [change.name for change in plan.variables]
-        if plan.path_entries:
-            names.append("PATH")
+    def render(self, plan: Plan, environ: Mapping[str, str], *, inputs: str = "",
+               freshness: Freshness | None = None, path: str = "") -> str:
+        """`path` is where the text will be written (tcsh's deactivate sources it again)."""
         return self.fill(
             f"activate.{self.template}",
             shell=self.name,
             inputs=inputs,
             root_comment=comment_safe(plan.root),
             guard=self.guard_lines(),
-            restore=indent([line for name in names for line in self.restore_lines(name)], 2),
+            check=self.check_lines(freshness) if freshness else "",
+            restore=indent(self._undo(plan), 2),
             missing_root=self.missing_root_lines(plan) if plan.warn_missing_root else "",
-            save="\n".join(self.save_line(name) for name in names),
+            save="\n".join(self.save_line(change.name) for change in plan.variables),
             apply="\n".join(self._apply(plan)),
+            ensure="\n".join(self._ensure(plan)),
+            self=self.quote(path),
         )
 
     def _apply(self, plan: Plan) -> list[str]:
@@ -61,8 +82,8 @@ class ShellRenderer(Renderer):
         for change in plan.changes:
             if isinstance(change, SetVar):
                 lines += self._set(change)
-            elif isinstance(change, PrependPath):
-                lines.append(self.prepend_line(change.name, self.quote(change.entry)))
+        for index, entry in enumerate(plan.path_entries):
+            lines.append(self.prepend_line(entry.name, self.quote(entry.entry), index))
         if node_local:
             lines.append(self.node_tmp_cleanup())
         return lines
@@ -72,10 +93,24 @@ class ShellRenderer(Renderer):
         if change.node_local is not None:
             suffix = self.quote(f"/{NODE_LOCAL_DIR}/{change.node_local}")
             lines = self.if_node_tmp(self.export_line(change.name, NODE_TMP + suffix), lines[0])
+        lines.append(self.record_line(change.name))
         if change.keep_site_value:
             # A value outside home came from the site: it stands (keep_site_values).
             lines = self.unless_site_value(change.name, lines)
         return lines
+
+    def _undo(self, plan: Plan) -> list[str]:
+        lines: list[str] = []
+        for index, entry in enumerate(plan.path_entries):
+            lines += self.remove_lines(entry, self.quote(entry.entry), index)
+        for change in plan.variables:
+            lines += self.restore_lines(change.name)
+        return lines
+
+    def _ensure(self, plan: Plan) -> list[str]:
+        if not plan.must_exist:
+            return []
+        return self.ensure_lines(self.quote(plan.root), [c.name for c in plan.must_exist])
 
     # The syntax each shell supplies.
 
@@ -83,10 +118,36 @@ class ShellRenderer(Renderer):
         """Lines that refuse to run when the file is executed instead of sourced."""
         return ""
 
+    def check_lines(self, freshness: Freshness) -> str:
+        """When the rc block asks (it sets _scratchenv_check), stop unless `freshness`
+        holds; when it holds, clear _scratchenv_stale (which the block set)."""
+        raise NotImplementedError
+
+    def rc_block(self, command: Sequence[str]) -> list[str]:
+        """The rc file's lines: source the newest activation file, which checks itself;
+        run `command activate` only when it is stale or missing. Silent when not
+        interactive, but for one line when no environment could be set."""
+        raise NotImplementedError
+
     def save_line(self, name: str) -> str:
         raise NotImplementedError
 
+    def record_line(self, name: str) -> str:
+        """Remember the value activation set, so deactivate can tell a later change."""
+        raise NotImplementedError
+
     def restore_lines(self, name: str) -> list[str]:
+        """Put back the saved value (or unset) if the variable still holds what
+        activation set; forget the saved and recorded values either way."""
+        raise NotImplementedError
+
+    def remove_lines(self, entry: PrependPath, quoted_entry: str, index: int) -> list[str]:
+        """Remove `entry` from its list if activation added it (flag `index`), unless it
+        belongs with a unit variable the user has changed since."""
+        raise NotImplementedError
+
+    def ensure_lines(self, quoted_root: str, names: list[str]) -> list[str]:
+        """When the root exists, make each named variable's directory if it is missing."""
         raise NotImplementedError
 
     def missing_root_lines(self, plan: Plan) -> str:
@@ -95,7 +156,8 @@ class ShellRenderer(Renderer):
     def export_line(self, name: str, quoted_value: str) -> str:
         raise NotImplementedError
 
-    def prepend_line(self, name: str, quoted_entry: str) -> str:
+    def prepend_line(self, name: str, quoted_entry: str, index: int) -> str:
+        """Put the entry in front unless present; when added, set flag `index`."""
         raise NotImplementedError
 
     def node_tmp_lines(self) -> list[str]:
@@ -127,6 +189,17 @@ def is_bare_safe(value: str) -> bool:
 def indent(lines: list[str], depth: int) -> str:
     pad = "    " * depth
     return "\n".join(pad + line if line else line for line in lines)
+
+
+NOT_ACTIVATED = "scratchenv: no scratch environment in this shell; `scratchenv activate` says why"
+"""What a non-interactive shell's rc block says when activation failed outright."""
+
+
+def state_link(shell: str) -> str:
+    """The newest activation file for `shell`, as POSIX parameter expansion (the same
+    place locations.state_dir names)."""
+    return ('${SCRATCHENV_STATE_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/scratchenv}'
+            f"/activate.{shell}")
 
 
 def missing_root_message(plan: Plan) -> str:

@@ -15,3 +15,6 @@ class BashRenderer(PosixRenderer):
             "    exit 33",
             "fi",
         ])
+
+
+RENDERER = BashRenderer

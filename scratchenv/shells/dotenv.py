@@ -41,3 +41,6 @@ class DotenvRenderer(Renderer):
             joined = ":".join(self.quote(entry)[1:-1] for entry in entries)
             lines.append(f'{name}="{joined}:${{{name}}}"')
         return "\n".join(lines) + "\n"
+
+
+RENDERER = DotenvRenderer

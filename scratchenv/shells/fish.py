@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from scratchenv.plan import Plan
-from scratchenv.shells.base import ShellRenderer, indent, is_bare_safe, missing_root_message
+from collections.abc import Sequence
+
+from scratchenv.plan import Plan, PrependPath
+from scratchenv.shells.base import (
+    NOT_ACTIVATED,
+    Freshness,
+    ShellRenderer,
+    indent,
+    is_bare_safe,
+    missing_root_message,
+)
 
 
 class FishRenderer(ShellRenderer):
@@ -16,19 +25,116 @@ class FishRenderer(ShellRenderer):
             return value
         return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
+    def check_lines(self, freshness: Freshness) -> str:
+        q = self.quote
+        stale = []
+        for name, value in freshness.variables:
+            if value is None:
+                stale.append(f"set -q {name}")
+            else:
+                # "$X" joins a list (a *PATH variable) with ':' as the environment holds it.
+                stale.append(f'not set -q {name}; or test "${name}" != {q(value)}')
+        for path, existed in freshness.files:
+            stale.append(f"test {q(path)} -nt {q(freshness.path)}" if existed else
+                         f"test -e {q(path)}")
+        if freshness.env_local_dir is None:
+            stale.append("test -e .env.local")
+        else:
+            stale.append(f'not test -e .env.local; or test "$PWD" != {q(freshness.env_local_dir)}'
+                         f"; or test .env.local -nt {q(freshness.path)}")
+        return "\n".join([
+            "if set -q _scratchenv_check",
+            *(f"    if {test}\n        return 0\n    end" for test in stale),
+            "    set -e -g _scratchenv_stale",
+            "end",
+        ])
+
+    def rc_block(self, command: Sequence[str]) -> list[str]:
+        exe = self.quote(command[0])
+        call = " ".join([*(self.quote(part) for part in command), "activate", "--shell", "fish"])
+        return [
+            f"if test -x {exe}",
+            "    set -l _scratchenv_dir $HOME/.local/state/scratchenv",
+            '    test -n "$XDG_STATE_HOME"; and set _scratchenv_dir $XDG_STATE_HOME/scratchenv',
+            '    test -n "$SCRATCHENV_STATE_DIR"; and set _scratchenv_dir $SCRATCHENV_STATE_DIR',
+            "    set -g _scratchenv_check 1",
+            "    set -g _scratchenv_stale 1",
+            "    test -r $_scratchenv_dir/activate.fish; and source $_scratchenv_dir/activate.fish",
+            "    set -e -g _scratchenv_check",
+            "    if set -q _scratchenv_stale",
+            "        if status is-interactive",
+            f"            set _scratchenv_dir ({call}); and source $_scratchenv_dir",
+            "        else",
+            # fish itself reports an interpreter that is gone (a removed venv), whatever
+            # the redirection: look at the script's #! line first, with builtins.
+            f"            read -l _scratchenv_head < {exe}",
+            "            set -l _scratchenv_python "
+            "(string match -r -g '^#!\\s*(\\S+)' -- \"$_scratchenv_head\")",
+            '            if test -z "$_scratchenv_python"; or test -x "$_scratchenv_python"',
+            f"                set _scratchenv_dir ({call} 2>/dev/null)",
+            "                and source $_scratchenv_dir",
+            "            else",
+            "                false",
+            "            end",
+            f"            or printf '%s\\n' {self.quote(NOT_ACTIVATED)} >&2",
+            "        end",
+            "    end",
+            "    set -e -g _scratchenv_stale",
+            "end",
+        ]
+
     def save_line(self, name: str) -> str:
         return f"set -q {name}; and set -g _SCRATCHENV_OLD_{name} ${name}"
 
+    def record_line(self, name: str) -> str:
+        return f'set -g _SCRATCHENV_SET_{name} "${name}"'
+
     def restore_lines(self, name: str) -> list[str]:
-        old = f"_SCRATCHENV_OLD_{name}"
+        old, new = f"_SCRATCHENV_OLD_{name}", f"_SCRATCHENV_SET_{name}"
         return [
-            f"if set -q {old}",
-            f"    set -gx {name} ${old}",
-            f"    set -e -g {old}",
-            "else",
-            f"    set -e -g {name}",
+            f'if set -q {new}; and set -q {name}; and test "${name}" = "${new}"',
+            f"    if set -q {old}",
+            f"        set -gx {name} ${old}",
+            "    else",
+            f"        set -e -g {name}",
+            "    end",
             "end",
+            f"set -e -g {old} {new}",
         ]
+
+    def remove_lines(self, entry: PrependPath, quoted_entry: str, index: int) -> list[str]:
+        flag = f"_SCRATCHENV_ADDED_{index}"
+        condition = f"set -q {flag}"
+        if entry.unit:
+            unit, recorded = entry.unit, f"_SCRATCHENV_SET_{entry.unit}"
+            condition += f'; and set -q {unit}; and test "${unit}" = "${recorded}"'
+        name = entry.name
+        if ":" not in entry.entry:
+            found = f"set -l _scratchenv_at (contains -i -- {quoted_entry} ${name})"
+            return [f"if {condition}", f"    {found}; and set -e {name}[$_scratchenv_at]",
+                    "end", f"set -e -g {flag}"]
+        # fish holds a *PATH variable as a list split on ':', so an entry holding ':' is
+        # several items in a row: find the run whose ':'-joined text is the entry.
+        span = entry.entry.count(":")
+        return [
+            f"if {condition}",
+            "    set -l _scratchenv_i 1",
+            f"    while test $_scratchenv_i -le (math (count ${name}) - {span})",
+            f"        set -l _scratchenv_j (math $_scratchenv_i + {span})",
+            f'        if test "${name}[$_scratchenv_i..$_scratchenv_j]" = {quoted_entry}',
+            f"            set -e {name}[$_scratchenv_i..$_scratchenv_j]",
+            "            break",
+            "        end",
+            "        set _scratchenv_i (math $_scratchenv_i + 1)",
+            "    end",
+            "end",
+            f"set -e -g {flag}",
+        ]
+
+    def ensure_lines(self, quoted_root: str, names: list[str]) -> list[str]:
+        lines = [f"if test -d {quoted_root}"]
+        lines += [f'    test -d "${name}"; or mkdir -p -- "${name}" 2>/dev/null' for name in names]
+        return [*lines, "end"]
 
     def missing_root_lines(self, plan: Plan) -> str:
         return "\n".join([
@@ -40,13 +146,14 @@ class FishRenderer(ShellRenderer):
     def export_line(self, name: str, quoted_value: str) -> str:
         return f"set -gx {name} {quoted_value}"
 
-    def prepend_line(self, name: str, quoted_entry: str) -> str:
+    def prepend_line(self, name: str, quoted_entry: str, index: int) -> str:
         # fish splits a variable named *PATH on ':' when it is set, so `contains` misses an
         # entry holding ':' (a root like /scratch/a:b) and a nested fish would prepend it
         # again; "$PATH" joins the list with ':', and `string replace` matches literally.
         return (
             f'string replace -q -- :{quoted_entry}: "" ":${name}:"; '
-            f"or set -gx {name} {quoted_entry} ${name}"
+            f"or begin; set -gx {name} {quoted_entry} ${name}; "
+            f"set -g _SCRATCHENV_ADDED_{index} 1; end"
         )
 
     def node_tmp_lines(self) -> list[str]:
@@ -73,3 +180,6 @@ class FishRenderer(ShellRenderer):
             indent(lines, 1),
             "end",
         ]
+
+
+RENDERER = FishRenderer

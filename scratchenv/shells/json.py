@@ -21,3 +21,6 @@ class JsonRenderer(Renderer):
         names = dict.fromkeys(change.name for change in changes)
         flat = {name: after[name] for name in names}
         return json.dumps(flat, indent=2, ensure_ascii=False) + "\n"
+
+
+RENDERER = JsonRenderer

@@ -103,3 +103,6 @@ class LmodRenderer(ModuleRenderer):
 
     def if_node(self, then: str, otherwise: str) -> list[str]:
         return ["if node then", f"    {then}", "else", f"    {otherwise}", "end"]
+
+
+RENDERER = LmodRenderer

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from scratchenv.plan import Plan
-from scratchenv.shells.base import ShellRenderer, indent, is_bare_safe, missing_root_message
+from collections.abc import Sequence
+
+from scratchenv.plan import Plan, PrependPath
+from scratchenv.shells.base import (
+    NOT_ACTIVATED,
+    Freshness,
+    ShellRenderer,
+    indent,
+    is_bare_safe,
+    missing_root_message,
+    state_link,
+)
 
 
 class PosixRenderer(ShellRenderer):
@@ -16,18 +26,94 @@ class PosixRenderer(ShellRenderer):
             return value
         return "'" + value.replace("'", "'\\''") + "'"
 
+    def check_lines(self, freshness: Freshness) -> str:
+        q = self.quote
+        stale = []
+        for name, value in freshness.variables:
+            if value is None:
+                stale.append(f'[ -n "${{{name}+x}}" ]')
+            else:
+                stale.append(f'[ "${{{name}+set:}}${{{name}-}}" != {q("set:" + value)} ]')
+        for path, existed in freshness.files:
+            stale.append(f"[ {q(path)} -nt {q(freshness.path)} ]" if existed else
+                         f"[ -e {q(path)} ]")
+        if freshness.env_local_dir is None:
+            stale.append("[ -e .env.local ]")
+        else:
+            stale.append(f'{{ [ ! -e .env.local ] || [ "$PWD" != {q(freshness.env_local_dir)} ]'
+                         f" || [ .env.local -nt {q(freshness.path)} ]; }}")
+        return "\n".join([
+            'if [ -n "${_scratchenv_check:-}" ]; then',
+            "    if " + " ||\n        ".join(stale) + "; then",
+            "        return 0",
+            "    fi",
+            "    _scratchenv_stale=",
+            "fi",
+        ])
+
+    def rc_block(self, command: Sequence[str]) -> list[str]:
+        exe = self.quote(command[0])
+        call = " ".join([*(self.quote(part) for part in command), "activate", "--shell",
+                         self.name])
+        return [
+            f"if [ -x {exe} ]; then",
+            f'    _scratchenv_file="{state_link(self.name)}"',
+            "    _scratchenv_check=1 _scratchenv_stale=1",
+            '    if [ -r "$_scratchenv_file" ]; then . "$_scratchenv_file"; fi',
+            "    _scratchenv_check=",
+            '    if [ -n "$_scratchenv_stale" ]; then',
+            "        case $- in",
+            f"            *i*) _scratchenv_file=$({call}) ;;",
+            f"            *) _scratchenv_file=$({call} 2>/dev/null) ||",
+            f"                   printf '%s\\n' {self.quote(NOT_ACTIVATED)} >&2 ;;",
+            '        esac && [ -n "$_scratchenv_file" ] && . "$_scratchenv_file"',
+            "    fi",
+            "    unset _scratchenv_file _scratchenv_check _scratchenv_stale",
+            "fi",
+        ]
+
     def save_line(self, name: str) -> str:
         return f'if [ -n "${{{name}+x}}" ]; then _SCRATCHENV_OLD_{name}=${name}; fi'
 
+    def record_line(self, name: str) -> str:
+        return f"_SCRATCHENV_SET_{name}=${name}"
+
     def restore_lines(self, name: str) -> list[str]:
-        old = f"_SCRATCHENV_OLD_{name}"
+        old, new = f"_SCRATCHENV_OLD_{name}", f"_SCRATCHENV_SET_{name}"
         return [
-            f'if [ -n "${{{old}+x}}" ]; then',
-            f"    {name}=${old}; export {name}; unset {old}",
-            "else",
-            f"    unset {name}",
+            f'if [ -n "${{{new}+x}}" ] && [ "${{{name}+x}}${{{name}-}}" = "x${new}" ]; then',
+            f'    if [ -n "${{{old}+x}}" ]; then {name}=${old}; export {name}; '
+            f"else unset {name}; fi",
             "fi",
+            f"unset {old} {new}",
         ]
+
+    def remove_lines(self, entry: PrependPath, quoted_entry: str, index: int) -> list[str]:
+        flag = f"_SCRATCHENV_ADDED_{index}"
+        name = entry.name
+        condition = f'[ -n "${{{flag}:-}}" ]'
+        if entry.unit:
+            unit, recorded = entry.unit, f"_SCRATCHENV_SET_{entry.unit}"
+            condition += f' && [ "${{{unit}+x}}${{{unit}-}}" = "x${{{recorded}-}}" ]'
+        return [
+            f"if {condition}; then",
+            f'    _scratchenv_list=":${{{name}:-}}:"',
+            "    case $_scratchenv_list in",
+            f"        *:{quoted_entry}:*)",
+            f"            _scratchenv_list=${{_scratchenv_list%%:{quoted_entry}:*}}:"
+            f"${{_scratchenv_list#*:{quoted_entry}:}}",
+            "            _scratchenv_list=${_scratchenv_list#:}",
+            f"            {name}=${{_scratchenv_list%:}}; export {name} ;;",
+            "    esac",
+            "    unset _scratchenv_list",
+            "fi",
+            f"unset {flag}",
+        ]
+
+    def ensure_lines(self, quoted_root: str, names: list[str]) -> list[str]:
+        lines = [f"if [ -d {quoted_root} ]; then"]
+        lines += [f'    [ -d "${name}" ] || mkdir -p -- "${name}" 2>/dev/null' for name in names]
+        return [*lines, "fi"]
 
     def missing_root_lines(self, plan: Plan) -> str:
         message = self.quote(missing_root_message(plan))
@@ -40,10 +126,11 @@ class PosixRenderer(ShellRenderer):
     def export_line(self, name: str, quoted_value: str) -> str:
         return f"export {name}={quoted_value}"
 
-    def prepend_line(self, name: str, quoted_entry: str) -> str:
+    def prepend_line(self, name: str, quoted_entry: str, index: int) -> str:
         return (
             f'case ":${{{name}:-}}:" in *:{quoted_entry}:*) ;; '
-            f'*) {name}={quoted_entry}${{{name}:+":${name}"}}; export {name} ;; esac'
+            f'*) {name}={quoted_entry}${{{name}:+":${name}"}}; export {name}; '
+            f"_SCRATCHENV_ADDED_{index}=1 ;; esac"
         )
 
     def node_tmp_lines(self) -> list[str]:
@@ -64,3 +151,6 @@ class PosixRenderer(ShellRenderer):
     def unless_site_value(self, name: str, lines: list[str]) -> list[str]:
         return [f'case "${{{name}:-}}" in ""|"${{HOME:-}}"|"${{HOME:-}}"/*)', indent(lines, 1),
                 ";; esac"]
+
+
+RENDERER = PosixRenderer

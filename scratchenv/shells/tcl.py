@@ -109,3 +109,6 @@ class TclRenderer(ModuleRenderer):
 
     def if_node(self, then: str, otherwise: str) -> list[str]:
         return ['if {$node ne ""} {', f"    {then}", "} else {", f"    {otherwise}", "}"]
+
+
+RENDERER = TclRenderer

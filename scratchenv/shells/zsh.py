@@ -16,3 +16,6 @@ class ZshRenderer(PosixRenderer):
             "    exit 33",
             "fi",
         ])
+
+
+RENDERER = ZshRenderer

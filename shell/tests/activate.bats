@@ -9,10 +9,12 @@ setup() {
 }
 
 @test "hostile root round-trips byte-exact and runs nothing, in every shell" {
-    for sh in bash zsh fish sh; do
+    for sh in bash zsh fish sh tcsh; do
         need_shell "$sh"
         file=$(activation "$sh")
-        in_shell "$sh" "$(src "$sh") '$file'; printf %s \"\$HF_HOME\" > value.$sh"
+        value='"$HF_HOME"'
+        [ "$sh" = tcsh ] && value='"$HF_HOME:q"'
+        in_shell "$sh" "$(src "$sh") '$file'; printf %s $value > value.$sh"
         printf '%s' "$SCRATCHENV_ROOT/cache/huggingface" | cmp - "value.$sh"
     done
     [ ! -e pwned ] && [ ! -e "$HOME/pwned" ]
@@ -21,7 +23,7 @@ setup() {
 @test "activate then deactivate leaves env | sort identical, in every shell" {
     export HF_HOME=/site/hf          # a value that must come back
     unset TORCH_HOME                 # a variable that must be unset again
-    for sh in bash zsh fish sh; do
+    for sh in bash zsh fish sh tcsh; do
         need_shell "$sh"
         file=$(activation "$sh")
         in_shell "$sh" "env | sort > before.$sh; $(src "$sh") '$file'; env | sort > during.$sh; scratchenv_deactivate; env | sort > after.$sh"

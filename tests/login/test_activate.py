@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import cli
+from conftest import cli, need
 
 from scratchenv.login.activate import fast_path, inputs_key
 
@@ -163,15 +163,33 @@ def read_only(directory: Path):
         subprocess.run(["umount", str(directory)], check=True)
 
 
-def test_read_only_home_keeps_the_last_good_file(root, monkeypatch):
+def test_read_only_home_keeps_the_last_good_file_when_only_the_config_changed(root, isolated):
     path = activate()
-    monkeypatch.setenv("SCRATCHENV_PROJECT", "changed")  # the inputs change: a rewrite is due
+    config = isolated / ".config" / "scratchenv" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('project = "changed"\n')  # the inputs change: a rewrite is due
     with read_only(path.parent):
         result = cli("activate", "--shell", "bash")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(path)
     assert "using the previous activation file" in result.stderr
-    assert "NANOCHAT" not in path.read_text() and "changed" not in path.read_text()
+    assert "CHANGED" not in path.read_text()
+
+
+def test_other_settings_never_fall_back_to_the_last_good_file(root, monkeypatch, tmp_path):
+    path = activate()
+    monkeypatch.setenv("SCRATCHENV_PROJECT", "changed")
+    with read_only(path.parent):
+        result = cli("activate", "--shell", "bash")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("scratchenv: error: cannot write")
+    monkeypatch.delenv("SCRATCHENV_PROJECT")
+    monkeypatch.setenv("SCRATCHENV_ROOT", str(tmp_path / "not-a-dir"))
+    (tmp_path / "not-a-dir").write_text("")
+    result = cli("activate", "--shell", "bash")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.count("\n") == 1 and "not a directory" in result.stderr
 
 
 def test_read_only_home_without_a_previous_file_is_one_clear_error(root, isolated):
@@ -186,7 +204,7 @@ def test_read_only_home_without_a_previous_file_is_one_clear_error(root, isolate
 
 @pytest.mark.parametrize(("shell_var", "expected"), [
     ("/bin/bash", "bash"), ("/usr/bin/zsh", "zsh"), ("/usr/bin/fish", "fish"),
-    ("/bin/dash", "sh"), ("/bin/ksh", "sh"), (None, "sh"),
+    ("/bin/dash", "sh"), ("/bin/ksh", "sh"), (None, "sh"), ("/bin/csh", "tcsh"),
 ])
 def test_default_shell_is_posix_sh_for_shells_it_does_not_know(shell_var, expected, root):
     env = {k: v for k, v in os.environ.items() if k != "SHELL"}
@@ -194,8 +212,69 @@ def test_default_shell_is_posix_sh_for_shells_it_does_not_know(shell_var, expect
         env["SHELL"] = shell_var
     path = cli("activate", env=env).stdout.strip()
     assert path.endswith(f".{expected}")
+    if expected == "tcsh":
+        need("tcsh")
+        shown = subprocess.run(["tcsh", "-f", "-c", f'source "{path}"; printf %s "$HF_HOME"'],
+                               capture_output=True, text=True, env=env)
+        want = f"{root}/cache/huggingface"
+        assert (shown.returncode, shown.stderr, shown.stdout) == (0, "", want)
     if expected == "sh":  # dash, the strictest of them, sources it cleanly
         shown = subprocess.run(["dash", "-c", f'. "{path}" && printf %s "$HF_HOME"'],
                                capture_output=True, text=True, env=env)
         assert (shown.returncode, shown.stderr) == (0, "")
         assert shown.stdout == f"{root}/cache/huggingface"
+
+
+@pytest.mark.parametrize("shell", ["bash", "fish", "tcsh"])
+def test_nltk_downloads_to_scratch_right_after_activation(root, isolated, shell):
+    """NLTK's downloader skips an NLTK_DATA entry that does not exist: activation makes it."""
+    need(shell)
+    path = activate(shell)
+    ask = (f"{sys.executable} -c 'from nltk.downloader import Downloader; "
+           "print(Downloader().default_download_dir())'")
+    argv = {"bash": ["bash", "-c", f'. "{path}" && {ask}'],
+            "fish": ["fish", "--no-config", "-c", f'source "{path}"; and {ask}'],
+            "tcsh": ["tcsh", "-f", "-c", f'source "{path}" && {ask}']}[shell]
+    shown = subprocess.run(argv, capture_output=True, text=True)
+    assert (shown.returncode, shown.stderr) == (0, "")
+    assert shown.stdout.strip() == f"{root}/data/nltk"
+    assert not (isolated / "nltk_data").exists()
+
+
+def test_a_missing_root_is_not_created_to_make_must_exist_directories(tmp_path, isolated,
+                                                                      monkeypatch):
+    gone = tmp_path / "not-mounted" / "u"
+    (tmp_path / "not-mounted").mkdir()
+    monkeypatch.setenv("SCRATCHENV_ROOT", str(gone))
+    path = activate()
+    shown = subprocess.run(["bash", "-c", f'. "{path}" && printf %s "$NLTK_DATA"'],
+                           capture_output=True, text=True)
+    assert shown.stdout == f"{gone}/data/nltk"
+    assert not gone.exists()
+
+
+@pytest.mark.parametrize("policy", ["warn", "silent"])
+def test_an_unmounted_root_under_a_read_only_mount_point_still_activates(tmp_path, isolated,
+                                                                        monkeypatch, policy):
+    mount_point = tmp_path / "ro" / "scratch"  # a directory, not a mounted file system
+    mount_point.mkdir(parents=True)
+    root = mount_point / "u"
+    monkeypatch.setenv("SCRATCHENV_ROOT", str(root))
+    monkeypatch.setenv("SCRATCHENV_MISSING_ROOT", policy)
+    with read_only(tmp_path / "ro"):
+        path = activate()
+        shown = subprocess.run(["bash", "--norc", "-i", "-c", f'. "{path}"; printf %s "$HF_HOME"'],
+                               capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert shown.stdout == f"{root}/cache/huggingface"
+    warned = f"scratch root {root} is missing" in shown.stderr
+    assert warned == (policy == "warn")
+
+
+def test_a_missing_root_below_a_mounted_file_system_is_a_mistake(tmp_path, isolated, monkeypatch):
+    mounted = tmp_path / "lustre"
+    mounted.mkdir()
+    monkeypatch.setenv("SCRATCHENV_ROOT", str(mounted / "typo" / "u"))
+    with read_only(mounted):  # a bind mount: a mounted file system, not writable
+        result = cli("activate", "--shell", "bash")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert "scratch root unusable" in result.stderr

@@ -2,6 +2,7 @@
 $inputs# Use: source "$$(scratchenv activate --shell $shell)"   Undo: scratchenv_deactivate
 # Scratch root: $root_comment
 $guard
+$check
 # Undo an earlier activation first, so sourcing twice changes nothing.
 if command -v scratchenv_deactivate >/dev/null 2>&1; then
     scratchenv_deactivate nondestructive
@@ -21,3 +22,4 @@ _SCRATCHENV_ACTIVE=1
 $missing_root
 $save
 $apply
+$ensure

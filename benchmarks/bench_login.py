@@ -1,0 +1,47 @@
+"""A login with the rc block (its activation file current) against the same shell with an
+empty rc file: the block sources the file, which checks itself with builtins only."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from common import Row, side_by_side
+
+# Each shell, interactive as a login terminal starts it, and the rc file its block is in.
+SHELLS = {
+    "bash": (["bash", "-i", "-c", "exit"], ".bashrc"),
+    "zsh": (["zsh", "-i", "-c", "exit"], ".zshenv"),
+    "fish": (["fish", "-i", "-c", "exit"], ".config/fish/config.fish"),
+}
+
+
+def rows() -> list[Row]:
+    scratchenv = str(Path(sys.executable).with_name("scratchenv"))
+    found = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for shell, (argv, rc) in SHELLS.items():
+            if shutil.which(shell) is None:
+                print(f"bench_login: {shell} is not installed (make shells)", file=sys.stderr)
+                continue
+            ours, empty = Path(tmp, shell, "home"), Path(tmp, shell, "empty")
+            for home in (ours, empty):
+                (home / rc).parent.mkdir(parents=True, exist_ok=True)
+                (home / rc).write_text("")
+            base = {k: v for k, v in os.environ.items() if not k.startswith("SCRATCHENV_")}
+            base["SCRATCHENV_ROOT"] = tmp
+            env = {**base, "HOME": str(ours)}
+            subprocess.run([scratchenv, "init", shell], check=True, env=env,
+                           stdout=subprocess.DEVNULL)
+            subprocess.run(argv, env=env, stdin=subprocess.DEVNULL,   # writes the file
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            t_ours, t_base = side_by_side(argv, argv, env=env,
+                                          baseline_env={**base, "HOME": str(empty)})
+            found.append(Row(f"{shell} -i login, block (file current)", t_ours, t_base,
+                             f"{shell} -i, empty rc", 2.0))
+    return found
+

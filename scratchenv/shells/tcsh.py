@@ -1,0 +1,231 @@
+"""tcsh (and csh): `setenv`, quoting that survives history (`!`) and `$` expansion.
+
+tcsh has no functions and no `return`: the activation file is one if/else, and
+`scratchenv_deactivate` is an alias that sources the same file with `_scratchenv_undo` set.
+Variables are read only inside a block that first checks `$?NAME` (csh expands a whole line
+before it evaluates it, so `! $?X || "$X" != v` fails on an unset X).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from scratchenv.plan import Plan, PrependPath
+from scratchenv.shells.base import (
+    NOT_ACTIVATED,
+    Freshness,
+    ShellRenderer,
+    indent,
+    is_bare_safe,
+    missing_root_message,
+)
+
+SKIP = "set _scratchenv_skip"
+
+
+class TcshRenderer(ShellRenderer):
+    name = "tcsh"
+    template = "tcsh"
+
+    def quote(self, value: str) -> str:
+        """Bare when safe, else single quotes; `'` and `!` go outside them as `\\'` and
+        `\\!` (history expands `!` even inside quotes), a newline as a quoted `\\<newline>`."""
+        if is_bare_safe(value):
+            return value
+        parts, plain = [], ""
+        for char in value:
+            if char in "'!\n":
+                if plain:
+                    parts.append(f"'{plain}'")
+                    plain = ""
+                parts.append("'\\\n'" if char == "\n" else "\\" + char)
+            else:
+                plain += char
+        if plain or not parts:
+            parts.append(f"'{plain}'")
+        return "".join(parts)
+
+    def _is(self, name: str, quoted: str) -> list[str]:
+        """Lines that set _scratchenv_skip unless $name is set to the quoted value."""
+        return [f"if ( ! $?{name} ) {SKIP}", f"if ( $?{name} ) then",
+                f'    if ( "${name}:q" != {quoted} ) {SKIP}', "endif"]
+
+    def check_lines(self, freshness: Freshness) -> str:
+        q = self.quote
+        me = q(freshness.path)
+        lines: list[str] = []
+        for name, value in freshness.variables:
+            lines += [f"if ( $?{name} ) {SKIP}"] if value is None else self._is(name, q(value))
+        for path, existed in freshness.files:
+            if not existed:
+                lines.append(f"if ( -e {q(path)} ) {SKIP}")
+                continue
+            # Whole seconds: a file as new as this one counts as newer.
+            lines += [f"if ( ! -e {q(path)} ) {SKIP}", f"if ( -e {q(path)} ) then",
+                      f"    if ( -M {q(path)} >= -M {me} ) {SKIP}", "endif"]
+        if freshness.env_local_dir is None:
+            lines.append(f"if ( -e .env.local ) {SKIP}")
+        else:
+            lines += ["if ( -e .env.local ) then",
+                      f'    if ( "$cwd:q" != {q(freshness.env_local_dir)} ) {SKIP}',
+                      f"    if ( -M .env.local >= -M {me} ) {SKIP}",
+                      "else", f"    {SKIP}", "endif"]
+        return "\n".join(["if ( $?_scratchenv_check ) then", indent(lines, 1),
+                          "    if ( ! $?_scratchenv_skip ) unset _scratchenv_stale",
+                          "endif"])
+
+    def rc_block(self, command: Sequence[str]) -> list[str]:
+        exe = self.quote(command[0])
+        call = " ".join([*(self.quote(part) for part in command), "activate", "--shell", "tcsh"])
+        link = '"$_scratchenv_dir:q/activate.tcsh"'
+        return [
+            f"if ( -x {exe} ) then",
+            '    set _scratchenv_dir = "$HOME:q/.local/state/scratchenv"',
+            "    if ( $?XDG_STATE_HOME ) then",
+            '        if ( "$XDG_STATE_HOME:q" != "" ) '
+            'set _scratchenv_dir = "$XDG_STATE_HOME:q/scratchenv"',
+            "    endif",
+            "    if ( $?SCRATCHENV_STATE_DIR ) then",
+            '        if ( "$SCRATCHENV_STATE_DIR:q" != "" ) '
+            'set _scratchenv_dir = "$SCRATCHENV_STATE_DIR:q"',
+            "    endif",
+            "    set _scratchenv_check _scratchenv_stale",
+            f"    if ( -r {link} ) source {link}",
+            "    unset _scratchenv_check",
+            # Python writes the file and points the link at it (or, for a broken config,
+            # keeps the last good one): source the link. Quiet unless interactive.
+            "    if ( $?_scratchenv_stale ) then",
+            "        if ( $?prompt ) then",
+            f"            {call} > /dev/null",
+            "            set _scratchenv_status = $status",
+            "        else",
+            f"            {call} >& /dev/null",
+            "            set _scratchenv_status = $status",
+            "        endif",
+            "        if ( $_scratchenv_status == 0 ) then",
+            f"            source {link}",
+            "        else if ( ! $?prompt ) then",
+            f"            echo {self.quote(NOT_ACTIVATED)} >& /dev/stderr",
+            "        endif",
+            "        unset _scratchenv_status",
+            "    endif",
+            "    unset _scratchenv_dir _scratchenv_stale",
+            "endif",
+        ]
+
+    def save_line(self, name: str) -> str:
+        return "\n".join(_if_set(name, f'set _SCRATCHENV_OLD_{name} = "${name}:q"'))
+
+    def record_line(self, name: str) -> str:
+        return f'set _SCRATCHENV_SET_{name} = "${name}:q"'
+
+    def _unchanged(self, name: str, flag: str, body: list[str]) -> list[str]:
+        """`body` when activation set $name (recorded in `flag`) and it still holds that."""
+        return [f"if ( $?{flag} && $?{name} ) then",
+                f'    if ( "${name}:q" == "${flag}:q" ) then', *_indented(body, 2), "    endif",
+                "endif"]
+
+    def restore_lines(self, name: str) -> list[str]:
+        old, new = f"_SCRATCHENV_OLD_{name}", f"_SCRATCHENV_SET_{name}"
+        body = [f"if ( $?{old} ) then", f'    setenv {name} "${old}:q"', "else",
+                f"    unsetenv {name}", "endif"]
+        return [*self._unchanged(name, new, body), f"unset {old} {new}"]
+
+    def remove_lines(self, entry: PrependPath, quoted_entry: str, index: int) -> list[str]:
+        flag = f"_SCRATCHENV_ADDED_{index}"
+        body = self._without(quoted_entry)
+        if entry.unit:
+            body = self._unchanged(entry.unit, f"_SCRATCHENV_SET_{entry.unit}", body)
+        return [f"if ( $?{flag} ) then", *_indented(body, 1), "endif", f"unset {flag}"]
+
+    @staticmethod
+    def _without(quoted_entry: str) -> list[str]:
+        """Drop the first `path` item equal to the entry (tcsh keeps $path and $PATH as one)."""
+        return [
+            "set _scratchenv_list = ()",
+            "set _scratchenv_found = 0",
+            "foreach _scratchenv_item ( $path:q )",
+            # One-line ifs only: an if/else inside a loop breaks tcsh's skipping of an
+            # enclosing false block.
+            f'    if ( $_scratchenv_found == 0 && "$_scratchenv_item:q" == {quoted_entry} ) '
+            "set _scratchenv_found = 2",
+            "    if ( $_scratchenv_found != 2 ) "
+            'set _scratchenv_list = ( $_scratchenv_list:q "$_scratchenv_item:q" )',
+            "    if ( $_scratchenv_found == 2 ) set _scratchenv_found = 1",
+            "end",
+            "set path = ( $_scratchenv_list:q )",
+            "unset _scratchenv_list _scratchenv_found _scratchenv_item",
+        ]
+
+    def ensure_lines(self, quoted_root: str, names: list[str]) -> list[str]:
+        lines = [f"if ( -d {quoted_root} ) then"]
+        for name in names:
+            lines += [f'    if ( ! -d "${name}:q" ) mkdir -p -- "${name}:q" >& /dev/null']
+        return [*lines, "endif"]
+
+    def missing_root_lines(self, plan: Plan) -> str:
+        return "\n".join([
+            f"if ( ! -d {self.quote(plan.root)} && $?prompt ) then",
+            f"    echo {self.quote(missing_root_message(plan))} >& /dev/stderr",
+            "endif",
+        ])
+
+    def export_line(self, name: str, quoted_value: str) -> str:
+        return f"setenv {name} {quoted_value}"
+
+    def prepend_line(self, name: str, quoted_entry: str, index: int) -> str:
+        return "\n".join([
+            "set _scratchenv_found = 0",
+            "foreach _scratchenv_item ( $path:q )",
+            f'    if ( "$_scratchenv_item:q" == {quoted_entry} ) set _scratchenv_found = 1',
+            "end",
+            "if ( $_scratchenv_found == 0 ) then",
+            f'    setenv {name} {quoted_entry}:"${name}:q"',
+            f"    set _SCRATCHENV_ADDED_{index}",
+            "endif",
+            "unset _scratchenv_found _scratchenv_item",
+        ])
+
+    def node_tmp_lines(self) -> list[str]:
+        return [
+            'set _scratchenv_node_tmp = ""',
+            "if ( $?SLURM_JOB_ID ) then",
+            *_indented(_if_set("TMPDIR", 'set _scratchenv_node_tmp = "$TMPDIR:q"'), 1),
+            *_indented(_if_set("SLURM_TMPDIR", 'set _scratchenv_node_tmp = "$SLURM_TMPDIR:q"'), 1),
+            "endif",
+        ]
+
+    def node_tmp_cleanup(self) -> str:
+        return "unset _scratchenv_node_tmp"
+
+    def if_node_tmp(self, then: str, otherwise: str) -> list[str]:
+        return ['if ( "$_scratchenv_node_tmp:q" != "" ) then', f"    {then}", "else",
+                f"    {otherwise}", "endif"]
+
+    def unless_site_value(self, name: str, lines: list[str]) -> list[str]:
+        # Applied when unset, empty, $HOME or under it; any other value is the site's.
+        return [
+            "set _scratchenv_site = 0",
+            f"if ( $?{name} ) then",
+            f'    if ( "${name}:q" != "" && "${name}:q" != "$HOME:q" && '
+            f'"${name}:q" !~ "$HOME:q"/* ) set _scratchenv_site = 1',
+            "endif",
+            "if ( $_scratchenv_site == 0 ) then",
+            indent(lines, 1),
+            "endif",
+            "unset _scratchenv_site",
+        ]
+
+
+def _if_set(name: str, command: str) -> list[str]:
+    """`command` when $name is set (a one-line `if` would expand $name even when unset)."""
+    return [f"if ( $?{name} ) then", f"    {command}", "endif"]
+
+
+def _indented(lines: list[str], depth: int) -> list[str]:
+    """Each line padded at its start only (a quoted value may hold a newline)."""
+    pad = "    " * depth
+    return [pad + line if line else line for line in lines]
+
+
+RENDERER = TcshRenderer
