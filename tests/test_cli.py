@@ -55,10 +55,10 @@ def test_no_root_anywhere_names_every_place_tried(monkeypatch):
 
 
 def test_scratch_variable_is_detected(tmp_path, monkeypatch):
-    monkeypatch.setenv("SCRATCH", str(tmp_path))
+    monkeypatch.setenv("SCRATCH", str(tmp_path / "scratch"))
     result = cli("env", "--format", "json")
     assert result.returncode == 0
-    assert f'"HF_HOME": "{tmp_path}/cache/huggingface"' in result.stdout
+    assert f'"HF_HOME": "{tmp_path}/scratch/cache/huggingface"' in result.stdout
 
 
 def test_env_table_says_why(root):

@@ -141,7 +141,7 @@ def test_the_cycle_check_catches_a_cycle():
 def test_the_login_fast_path_imports_only_the_standard_library(tmp_path, args):
     """With a fresh activation file, `scratchenv activate` loads nothing outside the standard
     library and only the few scratchenv modules of the fast path."""
-    env = {"HOME": str(tmp_path), "SCRATCHENV_ROOT": str(tmp_path / "scratch"),
+    env = {"HOME": str(tmp_path / "home"), "SCRATCHENV_ROOT": str(tmp_path / "scratch"),
            "PATH": "/usr/bin:/bin", "SHELL": "/bin/bash"}
     (tmp_path / "scratch").mkdir()
     probe = (
@@ -167,4 +167,5 @@ def test_the_login_fast_path_imports_only_the_standard_library(tmp_path, args):
     outside, ours = run()
     assert outside == []
     assert set(ours) <= {"scratchenv.login", "scratchenv.login.activate", "scratchenv.locations",
-                         "scratchenv.errors", "scratchenv.shells", "scratchenv.shells.registry"}
+                         "scratchenv.errors", "scratchenv.shells", "scratchenv.shells.registry",
+                         "scratchenv.config", "scratchenv.config.trust"}

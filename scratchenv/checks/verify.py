@@ -152,6 +152,24 @@ def _user_name(uid: int) -> str:
         return f"uid {uid}"
 
 
+def check_dotenv(ctx: Context) -> list[Finding]:
+    """The working directory's .env.local: used (allowed), or why not."""
+    from scratchenv.config import trust
+
+    state = trust.dotenv(None, ctx.environ)
+    found = partial(Finding, check="settings.dotenv", subject=state.path)
+    if state.text is not None:
+        return [found(status="pass", message="allowed, and used")]
+    if state.notice is None:
+        return []
+    message = state.notice.removeprefix(f"{state.path} ")
+    if state.unsafe:
+        return [found(status="fail", message=message,
+                      fix=f"run scratchenv from a directory of yours, or remove {state.path}")]
+    return [found(status="warn", message=message,
+                  fix=f"scratchenv allow {state.path}  (or: scratchenv deny {state.path})")]
+
+
 # --- the variables ------------------------------------------------------------------------
 
 
@@ -209,19 +227,21 @@ def _location(ctx: Context, change: SetVar, value: str, expected: str | None,
         return [found(check="var.not_in_home", status="fail", message=f"{shown} is inside home",
                       fix=fix)]
     findings = [found(check="var.not_in_home", status="pass", message=f"{shown} is outside home")]
+    # Against the root itself, on real paths: the plan's own value may lead out of it (a
+    # symlink under the root, or settings someone else wrote).
     if expected is None:
         findings.append(found(check="var.under_root", status="skip",
                               message="kept the site's value (keep_site_values)"))
-    elif is_within(value, expected):
-        findings.append(found(check="var.under_root", status="pass", message=f"at {expected}"))
-    elif is_within(value, own_root) or _in_node_tmp(ctx, value):
-        findings.append(found(check="var.under_root", status="warn",
-                              message=f"{shown} is under {root_name(ctx, own_root)}, but the "
-                                      f"plan says {expected}", fix=fix))
-    else:
+    elif not (is_within(value, own_root) or _in_node_tmp(ctx, value)):
         findings.append(found(check="var.under_root", status="fail",
                               message=f"{shown} is not under {root_name(ctx, own_root)} "
                                       f"{own_root}", fix=fix))
+    elif is_within(value, expected):
+        findings.append(found(check="var.under_root", status="pass", message=f"at {expected}"))
+    else:
+        findings.append(found(check="var.under_root", status="warn",
+                              message=f"{shown} is under {root_name(ctx, own_root)}, but the "
+                                      f"plan says {expected}", fix=fix))
     return findings
 
 
@@ -268,6 +288,10 @@ def _pinned(ctx: Context, change: SetVar, value: str) -> list[Finding]:
         return [found(check="var.pinned", status="fail",
                       message=f"{value} is not where it is pinned ({change.value})",
                       fix=export_line(name, change.value))]
+    if not is_within(value, ctx.home):
+        return [found(check="var.pinned", status="fail",
+                      message=f"{value} leads out of home (really {os.path.realpath(value)})",
+                      fix=f"replace the symlink on the way to {value} with a directory")]
     findings = [found(check="var.pinned", status="pass", message=f"pinned at {change.value}")]
     if not os.path.exists(value):
         findings.append(found(check="var.private", status="skip", message=f"no file at {value}"))
@@ -429,6 +453,7 @@ def check_tools(ctx: Context) -> list[Finding]:
 CHECKS: list[Check] = [
     check_free_space,
     check_root,
+    check_dotenv,
     check_variables,
     check_path,
     check_venv,

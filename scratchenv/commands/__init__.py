@@ -23,7 +23,27 @@ def settings_from(args: argparse.Namespace) -> Settings:
         if not os.path.exists(os.path.expanduser(args.config)):
             raise ConfigError(f"--config {args.config}: no such file")
         os.environ["SCRATCHENV_CONFIG"] = args.config
-    return load_settings(root=args.root, project=args.project)
+    settings = load_settings(root=args.root, project=args.project)
+    _say_ignored_dotenv()
+    return settings
+
+
+def _say_ignored_dotenv() -> None:
+    """A .env.local here that is not used, said on a terminal (never into a job's log or
+    a non-interactive login); `verify` reports it too."""
+    import sys
+
+    from scratchenv import output
+    from scratchenv.config import trust
+
+    if not sys.stderr.isatty():
+        return
+    try:
+        notice = trust.dotenv(None, os.environ).notice
+    except (OSError, ValueError):
+        return
+    if notice:
+        output.warn(notice)
 
 
 def global_flags(args: argparse.Namespace) -> list[str]:

@@ -6,7 +6,6 @@ their own in config with the same fields (see `Entry`).
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections.abc import Mapping
 from functools import cache
@@ -15,24 +14,34 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, field_validator
 
+from scratchenv.config.names import variable_name_problem
 from scratchenv.errors import ConfigError
 
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# Variables an entry must not claim: PATH is managed through `bin`, the others are the
-# identity every tool (and scratchenv) relies on.
-RESERVED = frozenset({"PATH", "HOME", "USER", "SHELL"})
 
-
-def check_variable_name(name: str) -> str:
-    """Reject names no shell can export; return the name unchanged."""
-    if not _IDENTIFIER.fullmatch(name):
-        raise ValueError(f"{name!r} is not a valid environment variable name")
-    if name in RESERVED or name.startswith(("SCRATCHENV_", "_SCRATCHENV")):
-        raise ValueError(f"{name!r} cannot be an entry: scratchenv must not re-point it")
+def check_variable_name(name: str, *, own: bool = False) -> str:
+    """Reject names no shell can export and those on the denylist; with `own` (the user's
+    entries, from any source), also names that are not cache or data locations (names.py).
+    Return the name unchanged."""
+    problem = variable_name_problem(name, own=own)
+    if problem:
+        raise ValueError(problem)
     return name
 
 
+def check_own_name(name: str) -> str:
+    return check_variable_name(name, own=True)
+
+
+def _relative_inside(value: str, what: str) -> str:
+    """`value` as a path that stays under its base: relative, no `..`, nothing empty."""
+    parts = value.split("/")
+    if not value or value.startswith(("/", "~")) or ".." in parts:
+        raise ValueError(f"{value!r} must be a path relative to the {what}, without ..")
+    return value
+
+
 VariableName = Annotated[str, AfterValidator(check_variable_name)]
+OwnVariableName = Annotated[str, AfterValidator(check_own_name)]
 
 Group = Literal["cache", "env", "toolchain", "data", "run"]
 GROUPS: dict[str, str] = {
@@ -84,10 +93,14 @@ class Entry(BaseModel):
     @field_validator("path")
     @classmethod
     def _path_is_under_its_anchor(cls, value: str) -> str:
-        # `{root}/` + an absolute or `~` path would point somewhere the user did not mean.
-        if not value or value.startswith(("/", "~")):
-            raise ValueError(f"{value!r} must be a path relative to the root (or to home)")
-        return value
+        # `{root}/` + an absolute, `~` or `..` path would point out of the root (another
+        # user's directory, say): every managed path stays under its anchor.
+        return _relative_inside(value, "root (or to home)")
+
+    @field_validator("bin")
+    @classmethod
+    def _bin_is_inside(cls, value: str | None) -> str | None:
+        return None if value is None else _relative_inside(value, "entry's directory")
 
     @field_validator("keep")
     @classmethod

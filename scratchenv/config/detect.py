@@ -12,8 +12,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from scratchenv.config.trust import root_problem
 from scratchenv.errors import ConfigError
-from scratchenv.realpaths import nearest_existing
+from scratchenv.locations import home_dir
+from scratchenv.realpaths import is_within, nearest_existing
 
 
 def candidates(environ: Mapping[str, str], user: str, cluster: str | None,
@@ -74,18 +76,37 @@ def _unescape(field: str) -> str:
     return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
 
 
-def problem_with_root(root: Path, *, parent_must_exist: bool = False,
-                      group_ok: bool = False) -> str | None:
+def unsafe_root(root: Path, home: str | Path | None = None) -> str | None:
+    """Why `root` must never be the root, whether it exists or not: home, inside home or
+    around it, or on a path another user can change (trust.root_problem)."""
+    home = str(home) if home is not None else home_dir(os.environ)
+    if is_within(root, home):
+        where = "is your home" if is_within(home, root) else "is inside your home"
+        return f"{root} {where} ({home}); the root must be on scratch, outside home"
+    if is_within(home, root):
+        return f"{root} contains your home ({home}); the root must be on scratch, outside home"
+    return root_problem(str(root))
+
+
+def problem_with_root(
+    root: Path, *, parent_must_exist: bool = False, group_ok: bool = False,
+    home: str | Path | None = None,
+) -> str | None:
     """Why `root` cannot be the scratch root, or None when it can.
 
     A root must be an existing directory owned by the user, or creatable: for an explicit
     setting under any ancestor the user may write; for a guess, directly in an existing,
-    writable parent (a guess must not conjure /scratch out of a writable /). With `group_ok`
-    (a root the user set explicitly) a group project directory also does: one of the user's
-    groups owns it, may write it, and it is not world-writable.
+    writable parent (a guess must not conjure /scratch out of a writable /). It is neither
+    home, nor inside home, nor around it (`clean` would delete ~/.cargo), and no other user
+    can change the directories that lead to it (trust.root_problem). With `group_ok` (a root
+    the user set explicitly) a group project directory also does: one of the user's groups
+    owns it, may write it, and it is not world-writable.
     """
     if not root.is_absolute():
         return f"{root} is not an absolute path"
+    unsafe = unsafe_root(root, home)
+    if unsafe:
+        return unsafe
     if root.exists():
         if not root.is_dir():
             return f"{root} exists but is not a directory"

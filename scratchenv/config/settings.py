@@ -28,13 +28,15 @@ from pydantic import (
 )
 from pydantic_settings import (
     BaseSettings,
+    DotEnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     SettingsError,
     TomlConfigSettingsSource,
 )
+from pydantic_settings.sources.utils import parse_env_vars
 
-from scratchenv.config import detect, site
+from scratchenv.config import detect, site, trust
 from scratchenv.config.catalogue import Catalogue, VariableName, check_variable_name, load_default
 from scratchenv.errors import ConfigError
 from scratchenv.locations import config_file, home_dir, site_config_file
@@ -42,7 +44,7 @@ from scratchenv.realpaths import is_within, same_place
 from scratchenv.units import parse_size
 
 ENV_PREFIX = "SCRATCHENV_"
-DOTENV_FILE = ".env.local"
+DOTENV_FILE = trust.DOTENV_FILE
 
 
 def _size(value: Any) -> int:
@@ -157,6 +159,43 @@ class Project(BaseModel):
     data_dir: str
 
 
+class TrustedToml(TomlConfigSettingsSource):
+    """A config file, read only when nobody but the user (or root) can change it (trust.py)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: str | Path, what: str) -> None:
+        self.what = what
+        super().__init__(settings_cls, toml_file=Path(path))
+
+    def _read_files(self, files: Any, deep_merge: bool = False) -> dict[str, Any]:
+        path = str(self.toml_file_path)
+        data = trust.read_config(path, self.what)
+        if data is None:
+            return {}
+        try:
+            return tomllib.loads(data.decode("utf-8"))
+        except UnicodeDecodeError as error:
+            raise ConfigError(f"cannot read settings: {path} is not UTF-8 text "
+                              f"(byte {data[error.start]:#04x} at offset {error.start})") from None
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{path}: not valid TOML: {error}") from None
+
+
+class AllowedDotEnv(DotEnvSettingsSource):
+    """`.env.local` in the working directory, only when the user allowed it (trust.py)."""
+
+    def _read_env_files(self) -> dict[str, str | None]:
+        from io import StringIO
+
+        from dotenv import dotenv_values
+
+        text = trust.dotenv(None, os.environ).text
+        if text is None:
+            return {}
+        values = dotenv_values(stream=StringIO(text))
+        return dict(parse_env_vars(values, self.case_sensitive, self.env_ignore_empty,
+                                   self.env_parse_none_str))
+
+
 class Settings(BaseSettings):
     """Everything scratchenv needs to know, from every source, validated once."""
 
@@ -164,7 +203,9 @@ class Settings(BaseSettings):
         env_prefix=ENV_PREFIX,
         env_nested_delimiter="__",
         extra="forbid",
-        env_file=DOTENV_FILE,
+        # None: pydantic-settings' own dotenv source would read .env.local unasked, blocking
+        # on a FIFO; AllowedDotEnv reads it, and only when allowed.
+        env_file=None,
         dotenv_filtering="match_prefix",
         validate_default=True,
     )
@@ -223,9 +264,9 @@ class Settings(BaseSettings):
         return (
             init_settings,
             env_settings,
-            dotenv_settings,
-            TomlConfigSettingsSource(settings_cls, toml_file=config_path()),
-            TomlConfigSettingsSource(settings_cls, toml_file=site.usable_site_config()),
+            AllowedDotEnv(settings_cls, env_file=DOTENV_FILE),
+            TrustedToml(settings_cls, config_path(), "config"),
+            TrustedToml(settings_cls, site.usable_site_config(), "site config"),
         )
 
     @model_validator(mode="before")
@@ -300,16 +341,22 @@ class Settings(BaseSettings):
     @field_validator("vars")
     @classmethod
     def _own_entries_are_named_well(cls, value: dict[str, dict[str, Any]]) -> dict:
+        shipped = {entry.var for entry in load_default().entries}
         for name in value:
-            check_variable_name(name)
+            check_variable_name(name, own=name not in shipped)
         return value
+
+    @field_validator("project_var")
+    @classmethod
+    def _project_var_is_a_location(cls, value: str | None) -> str | None:
+        return None if value is None else check_variable_name(value, own=True)
 
     @model_validator(mode="after")
     def _project_gives_a_variable(self) -> Settings:
         if self.project and not self.project_var:
             name = default_project_var(self.project)
             try:
-                check_variable_name(name)
+                check_variable_name(name, own=True)
             except ValueError:
                 raise ConfigError(
                     f"project {self.project!r} gives the data variable {name}, which no shell "
@@ -321,15 +368,17 @@ class Settings(BaseSettings):
     def _settle_root(self) -> Settings:
         if self.root is None and self.root_pattern:
             self.root = Path(self.root_pattern.format(user=current_user()))
-            reason = detect.problem_with_root(self.root)
+            reason = detect.problem_with_root(self.root, home=self.home)
             if reason:
                 raise ConfigError(f"scratch root from root_pattern unusable: {reason}")
         elif self.root is None:
             self.root = detect.detect_root(os.environ, current_user(), self.cluster,
                                            self.scratch_subdir)
         else:
-            reason = detect.problem_with_root(self.root, group_ok=True)
-            if reason and not detect.awaits_mount(self.root):
+            reason = detect.problem_with_root(self.root, group_ok=True,
+                                             home=self.home)
+            if reason and (detect.unsafe_root(self.root, self.home)
+                           or not detect.awaits_mount(self.root)):
                 raise ConfigError(f"scratch root unusable: {reason}")
         return self
 
@@ -455,38 +504,8 @@ def load_settings(**overrides: Any) -> Settings:
             f"{error} (lists and tables in SCRATCHENV_* variables are JSON, "
             """e.g. SCRATCHENV_DISABLE='["wandb"]')"""
         ) from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{_not_toml()}: not valid TOML: {error}") from None
-    except UnicodeDecodeError as error:
-        byte = error.object[error.start]
-        raise ConfigError(f"cannot read settings: {_not_utf8()} is not UTF-8 text "
-                          f"(byte {byte:#04x} at offset {error.start})") from None
     except OSError as error:
         raise ConfigError(f"cannot read settings: {error}") from None
-
-
-def _not_toml() -> Path:
-    """Which config file does not parse (the error does not say): the user's or the site's."""
-    for path in (config_path(), Path(site_config_file(os.environ))):
-        try:
-            tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError:
-            return path
-        except (OSError, UnicodeDecodeError):
-            continue
-    return config_path()
-
-
-def _not_utf8() -> str:
-    """Which of the files settings are read from does not decode (the error does not say)."""
-    for path in (config_path(), Path(DOTENV_FILE), Path(site_config_file(os.environ))):
-        try:
-            path.read_bytes().decode("utf-8")
-        except UnicodeDecodeError:
-            return str(path)
-        except OSError:
-            continue
-    return f"{config_path()} or {DOTENV_FILE}"
 
 
 def _source_of(loc: tuple[int | str, ...]) -> str:
@@ -496,8 +515,8 @@ def _source_of(loc: tuple[int | str, ...]) -> str:
     if name in {key.upper() for key in os.environ}:
         return f"the environment: {name}"
     try:
-        dotenv = Path(DOTENV_FILE).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        dotenv = trust.dotenv(None, os.environ).text or ""
+    except (OSError, ConfigError):
         dotenv = ""
     if re.search(rf"^\s*(export\s+)?{name}\s*=", dotenv, re.MULTILINE | re.IGNORECASE):
         return f"{DOTENV_FILE}: {name}"

@@ -10,12 +10,14 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic_settings import DotEnvSettingsSource, EnvSettingsSource, TomlConfigSettingsSource
+from pydantic_settings import EnvSettingsSource
 
 from scratchenv.config import detect
 from scratchenv.config.settings import (
     DOTENV_FILE,
+    AllowedDotEnv,
     Settings,
+    TrustedToml,
     config_path,
     current_user,
     profile_defaults,
@@ -46,10 +48,10 @@ def _layers(flags: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     layers = [
         ("command line", dict(flags)),
         ("environment (SCRATCHENV_*)", EnvSettingsSource(Settings)()),
-        (DOTENV_FILE, DotEnvSettingsSource(Settings, env_file=DOTENV_FILE)()),
-        (f"config {config_path()}", TomlConfigSettingsSource(Settings, config_path())()),
+        (DOTENV_FILE, AllowedDotEnv(Settings, env_file=DOTENV_FILE)()),  # only when allowed
+        (f"config {config_path()}", TrustedToml(Settings, config_path(), "config")()),
         (f"site config {site_config_file(os.environ)}",
-         TomlConfigSettingsSource(Settings, site_config_file(os.environ))()),
+         TrustedToml(Settings, site_config_file(os.environ), "site config")()),
     ]
     flat = [(label, _flat(values)) for label, values in layers]
     profile = next((values["profile"] for _, values in flat if values.get("profile")), None)

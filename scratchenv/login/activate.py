@@ -16,6 +16,7 @@ import os
 import zlib
 
 from scratchenv import __version__
+from scratchenv.config.trust import ALLOW_LIST, Untrusted, read_regular
 from scratchenv.errors import ScratchenvError
 from scratchenv.locations import config_file, site_config_file, state_dir, working_directory
 from scratchenv.shells.registry import LOGIN_SHELLS, login_shell_named
@@ -29,8 +30,8 @@ if TYPE_CHECKING:
 
 INPUTS_PREFIX = "# scratchenv-inputs: "
 SHELL_NAMES = LOGIN_SHELLS
-ALLOW_LIST = "allowed"
-"""The trust model's allow-list in the state dir: `allow`/`deny` take effect at next login."""
+# ALLOW_LIST (config/trust.py): the allow-list in the state dir; allow/deny take effect at
+# the next login.
 # Environment variables that can change the settings (besides SCRATCHENV_*).
 _WATCHED = ("HOME", "USER", "LOGNAME", "SCRATCH", "XDG_CONFIG_HOME")
 
@@ -67,13 +68,19 @@ def _content_key(path: str) -> str:
     """What a small settings file says, as a checksum (it may hold secrets); "-" when missing.
 
     Not its mtime: an edit of the same size within one timestamp tick (1 s on some network
-    file systems) would leave a stale file in use."""
+    file systems) would leave a stale file in use. Read like the settings read it: a FIFO,
+    a device or a huge file (someone else's .env.local) never blocks or fills the login."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
+        found = read_regular(path)
+    except Untrusted as reason:
+        return f"{path}:refused:{reason}"
     except OSError:
         return "-"
-    return f"{path}:{len(data)}:{zlib.crc32(data):08x}"
+    if found is None:
+        return "-"
+    data, st = found
+    # The owner and mode decide whether it is read at all (trust.py): part of the key.
+    return f"{path}:{st.st_uid}:{st.st_mode:o}:{len(data)}:{zlib.crc32(data):08x}"
 
 
 def _profile_variables() -> list[str]:

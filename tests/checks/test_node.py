@@ -71,7 +71,7 @@ def test_a_read_only_home_is_a_warning_only(root, read_only, monkeypatch):
 
 def _node_local_settings(monkeypatch):
     monkeypatch.setenv("SCRATCHENV_VARS", json.dumps(
-        {"MY_KERNELS": {"path": "cache/kernels", "node_local": True}}))
+        {"MY_KERNELS_CACHE": {"path": "cache/kernels", "node_local": True}}))
 
 
 def test_node_local_caches_point_at_node_scratch_in_a_job(root, tmp_path, monkeypatch):
@@ -85,8 +85,8 @@ def test_node_local_caches_point_at_node_scratch_in_a_job(root, tmp_path, monkey
     assert report.ok, [f for f in report.findings if f.status == "fail"]
     assert (found["node.job"].subject, found["node.job"].status) == ("gpu7", "pass")
     assert found["node.local_scratch"].status == "pass"
-    assert "MY_KERNELS" in found["node.local_scratch"].message
-    kernels = [f for f in report.findings if f.subject == "MY_KERNELS"]
+    assert "MY_KERNELS_CACHE" in found["node.local_scratch"].message
+    kernels = [f for f in report.findings if f.subject == "MY_KERNELS_CACHE"]
     assert any(str(node_tmp) in f.message for f in kernels)
 
 
@@ -105,7 +105,7 @@ def test_no_node_scratch_at_all_is_a_warning(root, monkeypatch):
     job["SLURM_JOB_ID"] = "42"
     found = _by_check(_node_report(job))
     assert found["node.local_scratch"].status == "warn"
-    assert "MY_KERNELS stay on shared scratch" in found["node.local_scratch"].message
+    assert "MY_KERNELS_CACHE stay on shared scratch" in found["node.local_scratch"].message
 
 
 def test_a_stray_home_path_in_the_job_fails_the_node(root, monkeypatch):

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from conftest import need_root
 
+from scratchenv.config import trust
 from scratchenv.config.settings import load_settings, profile_defaults
 from scratchenv.errors import ConfigError, ScratchenvError
 
@@ -17,6 +18,17 @@ def write_config(home: Path, text: str) -> Path:
     return path
 
 
+def write_dotenv(text: str | bytes) -> Path:
+    """A .env.local here, allowed as the user would (`scratchenv allow`)."""
+    path = Path(".env.local")
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    trust.allow(str(path), os.environ)
+    return path.absolute()
+
+
 def test_sources_rank_flags_env_dotenv_config(tmp_path, isolated, monkeypatch):
     roots = {name: tmp_path / name for name in ("flag", "env", "dotenv", "config")}
     for path in roots.values():
@@ -25,7 +37,7 @@ def test_sources_rank_flags_env_dotenv_config(tmp_path, isolated, monkeypatch):
     assert load_settings().root == roots["config"]
     assert load_settings().project == "fromconfig"
 
-    Path(".env.local").write_text(f"SCRATCHENV_ROOT={roots['dotenv']}\nWANDB_API_KEY=x\n")
+    write_dotenv(f"SCRATCHENV_ROOT={roots['dotenv']}\nWANDB_API_KEY=x\n")
     assert load_settings().root == roots["dotenv"]
 
     monkeypatch.setenv("SCRATCHENV_ROOT", str(roots["env"]))
@@ -35,7 +47,7 @@ def test_sources_rank_flags_env_dotenv_config(tmp_path, isolated, monkeypatch):
 
 
 def test_unknown_key_in_dotenv_names_that_file_not_the_config(root):
-    Path(".env.local").write_text("SCRATCHENV_PROJEKT=nanochat\n")
+    write_dotenv("SCRATCHENV_PROJEKT=nanochat\n")
     with pytest.raises(ConfigError) as caught:
         load_settings()
     assert str(caught.value).endswith("(check the spelling in .env.local: SCRATCHENV_PROJEKT)")
@@ -69,8 +81,7 @@ def test_a_settings_file_that_is_not_utf8_is_named(root, isolated, where):
         path = write_config(isolated, "")
         path.write_bytes(b'project = "caf\xe9"\n')  # latin-1
     else:
-        path = Path(".env.local")
-        path.write_bytes(b"OTHER_TOOL=caf\xe9\n")
+        path = write_dotenv(b"OTHER_TOOL=caf\xe9\n")
     with pytest.raises(ConfigError) as caught:
         load_settings()
     assert str(caught.value) == f"cannot read settings: {path} is not UTF-8 text (byte 0xe9 " \
@@ -103,9 +114,10 @@ def test_profile_fills_only_what_nothing_else_sets(tmp_path, monkeypatch):
     monkeypatch.setenv("USER", "alice")
     monkeypatch.setenv("SCRATCHENV_PROFILE", "ptolemy")
     assert profile_defaults("ptolemy")["root_pattern"] == "/scratch/ptolemy/users/{user}"
-    monkeypatch.setenv("SCRATCHENV_ROOT", str(tmp_path))
+    (tmp_path / "scratch").mkdir()
+    monkeypatch.setenv("SCRATCHENV_ROOT", str(tmp_path / "scratch"))
     settings = load_settings()
-    assert settings.root == tmp_path
+    assert settings.root == tmp_path / "scratch"
     assert settings.cluster == "ptolemy"
 
 

@@ -57,11 +57,12 @@ def test_the_user_config_ranks_above_the_site(site_config, tmp_path, isolated, r
 
 def test_a_site_profile_fills_what_nothing_else_sets(site_config, tmp_path, monkeypatch):
     site_config.write_text('profile = "ptolemy"\n')
-    monkeypatch.setenv("SCRATCHENV_ROOT", str(tmp_path))
+    (tmp_path / "scratch").mkdir()
+    monkeypatch.setenv("SCRATCHENV_ROOT", str(tmp_path / "scratch"))
     settings = load_settings()
     assert settings.cluster == "ptolemy"
     assert settings.root_pattern == "/scratch/ptolemy/users/{user}"
-    assert settings.root == tmp_path  # the user's root wins over the profile's pattern
+    assert settings.root == tmp_path / "scratch"  # the user's root wins over the profile's pattern
 
 
 @pytest.mark.parametrize("mode", [0o664, 0o646])
@@ -77,7 +78,7 @@ def test_a_site_config_owned_by_another_user_is_refused(site_config, root):
     if os.geteuid() != 0:
         pytest.skip("chown needs root")  # CI runs as root
     os.chown(site_config, 12345, 12345)
-    with pytest.raises(ConfigError, match="owned by uid 12345"):
+    with pytest.raises(ConfigError, match="belongs to uid 12345, neither you nor root"):
         load_settings()
 
 

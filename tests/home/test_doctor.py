@@ -104,7 +104,7 @@ def test_many_files_count_like_many_bytes(home, monkeypatch, capsys):
 
 def test_many_findings_exit_1_with_the_count_in_json(home, tmp_path, monkeypatch, capsys):
     config = tmp_path / "config.toml"
-    config.write_text("".join(f'[vars.MY_CACHE_{i}]\npath = "mine/{i}"\ndefault = "~/mine{i}"\n'
+    config.write_text("".join(f'[vars.MY_{i}_CACHE]\npath = "mine/{i}"\ndefault = "~/mine{i}"\n'
                               for i in range(101)))
     monkeypatch.setenv("SCRATCHENV_CONFIG", str(config))
     for i in range(101):

@@ -43,7 +43,7 @@ def test_ownership_rule_as_data(tmp_path, monkeypatch):
 def test_two_entries_with_one_default_the_first_owns_it(tmp_path, monkeypatch):
     isolate(monkeypatch, tmp_path / "home", tmp_path / "scratch")
     config = tmp_path / "config.toml"
-    config.write_text('[vars.MY_PIP]\npath = "mine/pip"\ndefault = "{xdg_cache}/pip"\n')
+    config.write_text('[vars.MY_PIP_CACHE]\npath = "mine/pip"\ndefault = "{xdg_cache}/pip"\n')
     monkeypatch.setenv("SCRATCHENV_CONFIG", str(config))
     found = [m for m in moves.home_moves(build_plan(load_settings()))
              if m.source.endswith("/.cache/pip")]
@@ -64,7 +64,8 @@ def test_a_root_linked_from_home_is_never_moved_with_anything(tmp_path, monkeypa
 def test_a_root_really_inside_home_moves_nothing(tmp_path, monkeypatch):
     home = tmp_path / "home"
     isolate(monkeypatch, home, home / "scratch")
-    assert moves.home_moves(build_plan(load_settings())) == []
+    with pytest.raises(ConfigError, match="is inside your home"):  # refused before any move
+        load_settings()
 
 
 def test_select_by_tool_or_variable(tmp_path, monkeypatch):
