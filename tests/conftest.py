@@ -64,12 +64,21 @@ def cli(
     env: dict[str, str] | None = None,
     cwd: str | Path | None = None,
     timeout: float = 300,
+    kill_at: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real command line in a child process, as a user would."""
+    """Run the real command line in a child process, as a user would; with `kill_at`
+    (`POINT:N`), SIGKILLed at that step of the transfer engine (tests/kill_at.py)."""
     return subprocess.run(
-        [sys.executable, "-m", "scratchenv", *args],
+        [*scratchenv_argv(kill_at), *args],
         capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout,
     )
+
+
+def scratchenv_argv(kill_at: str | None = None) -> list[str]:
+    """How to start scratchenv: `python -m scratchenv`, or under tests/kill_at.py."""
+    if kill_at is None:
+        return [sys.executable, "-m", "scratchenv"]
+    return [sys.executable, str(Path(__file__).with_name("kill_at.py")), kill_at]
 
 
 CHECKOUT = Path(__file__).resolve().parent.parent

@@ -29,7 +29,6 @@ import errno
 import hashlib
 import os
 import secrets
-import signal
 import stat
 import sys
 from collections.abc import Callable, Collection, Iterable
@@ -42,9 +41,10 @@ from scratchenv.realpaths import nearest_existing
 PART_PREFIX = ".scratchenv-part."
 """Temporary copies in the destination are named PART_PREFIX + token + "." + name; a re-run
 deletes the leftovers of the tokens it is given (recorded by the run that made them)."""
-KILL_ENV = "SCRATCHENV_TEST_KILL_AT"
-"""Test hook, `POINT:N`: SIGKILL this process at the Nth time it passes POINT (copy,
-rename, unlink, rmdir), so tests can interrupt a migration at an exact step."""
+step_hook: Callable[[str], None] | None = None
+"""Called with "copy", "rename", "unlink" or "rmdir" each time a transfer passes that step:
+the points where a test interrupts a run (tests/kill_at.py installs a SIGKILL here). None,
+and never set, in scratchenv itself."""
 _FULL = (errno.ENOSPC, errno.EDQUOT)
 _AT_FDCWD, _RENAME_NOREPLACE, _RENAME_EXCHANGE = -100, 1, 2
 _FS_ENCODING = sys.getfilesystemencoding()  # os.fsencode, without its per-call look-up
@@ -172,26 +172,6 @@ def part_name(path: str, token: str) -> str:
     if len(name) > 200:  # stay under NAME_MAX (255) with the prefix
         name = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()
     return f"{path[:cut]}{PART_PREFIX}{token}.{name}"
-
-
-class _Killer:
-    """The KILL_ENV test hook (see `killer()`)."""
-
-    def __init__(self, point: str, count: int) -> None:
-        self.point = point
-        self.left = count
-
-    def passed(self, point: str) -> None:
-        if point == self.point:
-            self.left -= 1
-            if self.left <= 0:
-                os.kill(os.getpid(), signal.SIGKILL)
-
-
-def killer() -> _Killer | None:
-    """The test hook when KILL_ENV is set; None (one test per step) otherwise."""
-    point, _, count = os.environ.get(KILL_ENV, "").partition(":")
-    return _Killer(point, int(count or 1)) if point else None
 
 
 def _compare(src: os.stat_result, dst: os.stat_result, src_path: str, dst_path: str,
@@ -404,7 +384,7 @@ class Transfer:
         """False: copies get the current time (a purge policy must see them as new)."""
         self.progress = progress
         self.outcome = TransferOutcome(conflicts=list(plan.conflicts), skipped=list(plan.skipped))
-        self._kill = killer()
+        self._kill = step_hook
         self._owner = (os.geteuid(), os.getegid())
         self._linked = plan.same_device
         umask = os.umask(0o077)
@@ -499,14 +479,14 @@ class Transfer:
             elif not self.keep_times:
                 os.utime(tmp)  # the same inode: now it is new to the purge too
             if self._kill is not None:
-                self._kill.passed("copy")
+                self._kill("copy")
             self._put(tmp, dst, item)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
         if self._kill is not None:
-            self._kill.passed("rename")
+            self._kill("rename")
 
     def _put(self, tmp: str, dst: str, item: Item) -> None:
         """Rename the finished copy into place, never over a file that appeared or changed
@@ -703,7 +683,7 @@ class Transfer:
                 outcome.failed.append((rel, problem))
                 continue
             if kill is not None:
-                kill.passed("unlink")
+                kill("unlink")
             outcome.moved += 1
             outcome.moved_bytes += st.st_size
             if verified is not None:
@@ -717,7 +697,7 @@ class Transfer:
                     outcome.failed.append((rel, f"emptied, but not removed: {error.strerror}"))
                 continue
             if kill is not None:
-                kill.passed("rmdir")
+                kill("rmdir")
         outcome.finished = not os.path.lexists(source)
 
     @staticmethod

@@ -16,7 +16,7 @@ from conftest import cli, need
 from fs_helpers import files_only, make_tree, snapshot
 
 from scratchenv.home.archive import JOURNAL
-from scratchenv.home.transfer import KILL_ENV, PART_PREFIX
+from scratchenv.home.transfer import PART_PREFIX
 
 
 @pytest.fixture
@@ -40,8 +40,8 @@ def checkout(tmp_path: Path, env: dict[str, str]) -> Path:
     return path
 
 
-def run(cwd: Path, env: dict[str, str], *args: str, **extra: str):
-    return cli("checkpoints", *args, cwd=cwd, env={**env, **extra})
+def run(cwd: Path, env: dict[str, str], *args: str, kill_at: str | None = None):
+    return cli("checkpoints", *args, cwd=cwd, env=env, kill_at=kill_at)
 
 
 def checkpoint(directory: Path, step: int) -> Path:
@@ -94,7 +94,7 @@ def test_archive_killed_mid_way_is_finished_by_the_same_command_the_next_day(
     make_tree(source, files=50)
     original, full = files_only(snapshot(source)), snapshot(source)
 
-    killed = run(checkout, env, "archive", str(source), "--apply", **{KILL_ENV: "unlink:20"})
+    killed = run(checkout, env, "archive", str(source), "--apply", kill_at="unlink:20")
 
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     dest = root / today() / "src_repo_.art"
