@@ -348,7 +348,7 @@ def plan_cleanup(settings: Settings, directory: Path, keep: int) -> Cleanup:
 def apply_cleanup(settings: Settings, cleanup: Cleanup) -> list[Path]:
     """Delete what `cleanup` says to delete; returns what was deleted."""
     for checkpoint in cleanup.delete:  # never through a symlink out of the scratch root
-        remove_tree(checkpoint.path, settings.scratch_root)
+        remove_tree(checkpoint.path, settings.root_for("checkpoints"))
     return [checkpoint.path for checkpoint in cleanup.delete]
 
 

@@ -282,7 +282,7 @@ def test_dry_run_changes_nothing(env, capsys):
 
 def test_a_directory_two_variables_name_is_one_step(env, monkeypatch, capsys):
     config = env["tmp"] / "config.toml"
-    config.write_text('[vars.MY_RUNS]\npath = "wandb/runs"\nmust_exist = true\n')
+    config.write_text('[vars.MY_RUNS_DIR]\npath = "wandb/runs"\nmust_exist = true\n')
     monkeypatch.setenv("SCRATCHENV_CONFIG", str(config))
     code, out, _ = cli(capsys, "--dry-run", "-v", "--venv", "--no-uv", "--python", sys.executable)
     assert code == 0

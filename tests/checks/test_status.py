@@ -135,7 +135,7 @@ def test_check_space(place: Place) -> None:
     missing = place.base / "not" / "yet"
     ahead = cli("check-space", "--need", "1K", str(missing), env=environ)
     assert ahead.returncode == 0
-    assert f"free on {place.base} (the nearest existing parent of {missing}, which does " \
+    assert f"on {place.base} (the nearest existing parent of {missing}, which does " \
            "not exist yet)" in ahead.stdout
     huge = cli("check-space", env={**environ, "SCRATCHENV_THRESHOLDS__MIN_FREE": "9" * 400})
     assert huge.returncode == 2

@@ -53,7 +53,7 @@ def test_clean_removes_each_group_from_its_own_root(roots, capsys) -> None:
     assert (work / "nanochat-venv" / "bin" / "python").exists()
     assert main(["clean", "caches", "--apply"]) == 0
     assert not (root / "cache" / "pip").exists()
-    assert main(["clean", "venv", "--apply"]) == 0
+    assert main(["clean", "envs", "--apply"]) == 0
     assert tree(work) == []
     assert tree(root) == ["cache", "nanochat-cache", "nanochat-cache/data",
                           "nanochat-cache/data/shard"]
@@ -69,7 +69,7 @@ def test_clean_refuses_a_persistent_location_that_leads_onto_scratch(roots, caps
     (root / "elsewhere" / "keep").write_text("mine")
     (work / "linked").symlink_to(root / "elsewhere")
     config = work.parent / "config.toml"
-    config.write_text('[vars.LINKED_TOOL]\npath = "linked/sub"\ngroup = "toolchain"\n')
+    config.write_text('[vars.LINKED_TOOL_HOME]\npath = "linked/sub"\ngroup = "toolchain"\n')
     (root / "elsewhere" / "sub").mkdir()
     monkeypatch.setenv("SCRATCHENV_CONFIG", str(config))
     assert main(["clean", "toolchains", "--apply"]) == 1

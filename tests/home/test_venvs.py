@@ -79,7 +79,7 @@ def test_speedrun_after_link_venv_keeps_home_small(checkout):
     # What is left in home: uv.lock (and the link); the venv and uv's cache are on scratch.
     assert sorted(p.name for p in project.iterdir()) == [".venv", "pyproject.toml", "uv.lock"]
     assert scan(str(home)).bytes - before <= 8192
-    ok = cli("verify", env={**checkout["env"], "VIRTUAL_ENV": str(project / ".venv")},
+    ok = cli("verify", "-v", env={**checkout["env"], "VIRTUAL_ENV": str(project / ".venv")},
              cwd=project)
     assert "✓ " in ok.stdout and f"{project}/.venv is on scratch" in ok.stdout
     # A second link-venv (after a purge took the directory) makes the directory again.

@@ -103,7 +103,7 @@ def test_dotenv_and_sh_read_identical_values_for_a_hard_root(name, tmp_path, mon
 def test_dotenv_refuses_a_root_its_readers_would_read_differently(name, tmp_path):
     root = os.fsencode(str(tmp_path)) + b"/" + name
     os.mkdir(root)
-    env = {**os.environ, "SCRATCHENV_ROOT": os.fsdecode(root), "HOME": str(tmp_path),
+    env = {**os.environ, "SCRATCHENV_ROOT": os.fsdecode(root), "HOME": str(tmp_path / "home"),
            "SCRATCHENV_CONFIG": str(tmp_path / "none.toml")}
     done = subprocess.run([sys.executable, "-m", "scratchenv", "env", "--format", "dotenv"],
                           env=env, capture_output=True, timeout=120)
