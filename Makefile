@@ -48,7 +48,7 @@ bench: install
 
 # A demo on a throwaway scratch root and home under $(DEMO): nothing of yours is touched.
 demo: install
-	rm -rf $(DEMO) && mkdir -p $(DEMO)/scratch $(DEMO)/home
+	rm -rf $(DEMO) && mkdir -m 700 $(DEMO) && mkdir $(DEMO)/scratch $(DEMO)/home
 	HOME=$(DEMO)/home SCRATCHENV_ROOT=$(DEMO)/scratch SCRATCHENV_PROJECT=nanochat \
 		sh tools/demo.sh $(BIN)/scratchenv
 
