@@ -12,7 +12,9 @@ from common import Row, side_by_side
 
 def rows() -> list[Row]:
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "HOME": tmp, "SCRATCHENV_ROOT": f"{tmp}/scratch"}
+        # Home and root side by side: a root inside home is refused.
+        env = {**os.environ, "HOME": f"{tmp}/home", "SCRATCHENV_ROOT": f"{tmp}/scratch"}
+        os.mkdir(env["HOME"])
         # The console script, as a login runs it.
         ours = [str(Path(sys.executable).with_name("scratchenv")), "activate", "--shell", "bash"]
         import subprocess

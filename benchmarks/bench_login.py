@@ -33,7 +33,7 @@ def rows() -> list[Row]:
                 (home / rc).parent.mkdir(parents=True, exist_ok=True)
                 (home / rc).write_text("")
             base = {k: v for k, v in os.environ.items() if not k.startswith("SCRATCHENV_")}
-            base["SCRATCHENV_ROOT"] = tmp
+            base["SCRATCHENV_ROOT"] = f"{tmp}/scratch"  # beside the homes, not around them
             env = {**base, "HOME": str(ours)}
             subprocess.run([scratchenv, "init", shell], check=True, env=env,
                            stdout=subprocess.DEVNULL)

@@ -17,10 +17,10 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
-from common import Row
+from common import Row, sized
 
-FILES = 200_000
-REPEAT = 3
+FILES = sized(200_000, 200)
+REPEAT = sized(3, 1)
 
 
 def write_tree(base: str, files: int = FILES) -> None:
@@ -40,7 +40,8 @@ def place(where: str) -> Iterator[str]:
     path = tempfile.mkdtemp(dir=where)
     mounted = os.geteuid() == 0
     if mounted:
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3g", "tmpfs", path], check=True)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3g,mode=700", "tmpfs", path],
+                       check=True)
     try:
         yield path
     finally:

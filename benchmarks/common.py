@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+# `SCRATCHENV_BENCH_QUICK=1` runs every benchmark on tiny inputs, once: the test suite
+# uses it to prove the benchmarks still run, without timing anything.
+QUICK = os.environ.get("SCRATCHENV_BENCH_QUICK") == "1"
+
+
+def sized(full: int, quick: int) -> int:
+    return quick if QUICK else full
 
 
 @dataclass(frozen=True)
@@ -38,7 +47,7 @@ def side_by_side(
     """Median wall times of two commands, interleaved so machine load hits both alike
     (`baseline_env`, when given, is the baseline's environment)."""
     a, b = [], []
-    for _ in range(repeat):
+    for _ in range(sized(repeat, 1)):
         for argv, bucket, where in ((ours, a, env), (baseline, b, baseline_env or env)):
             start = time.perf_counter()
             subprocess.run(argv, check=True, stdout=subprocess.DEVNULL,

@@ -33,6 +33,23 @@ class SetVar:
     """The directory `value` is under: the scratch root, the persistent root, or home for
     what is pinned there. Checks and actions read it here, never re-derive it."""
 
+    @property
+    def tail(self) -> str:
+        """What follows the location in the exported value: `:` for a path list, whose
+        empty last entry the tool reads as its own defaults (Entry.path_list)."""
+        return ":" if self.entry is not None and self.entry.path_list else ""
+
+    @property
+    def exported(self) -> str:
+        """The value activation exports; `value` is the location it names."""
+        return self.value + self.tail
+
+    def location_in(self, exported: str) -> str:
+        """The location an exported value names: a path list's first entry."""
+        if self.entry is not None and self.entry.path_list:
+            return next((part for part in exported.split(":") if part), "")
+        return exported
+
 
 @dataclass(frozen=True)
 class PrependPath:
@@ -110,6 +127,11 @@ class Plan:
                 return f"{node_tmp}/{NODE_LOCAL_DIR}/{change.node_local}"
         return change.value
 
+    def exported_in(self, change: SetVar, environ: Mapping[str, str]) -> str | None:
+        """What activation exports for `change` in `environ` (value_in, with its tail)."""
+        value = self.value_in(change, environ)
+        return None if value is None else value + change.tail
+
     def apply(self, environ: Mapping[str, str]) -> dict[str, str]:
         """The environment after activation, as a new dict."""
         return apply_changes(self.resolved(environ), environ)
@@ -158,7 +180,7 @@ def apply_changes(changes: Iterable[Change], environ: Mapping[str, str]) -> dict
     result = dict(environ)
     for change in changes:
         if isinstance(change, SetVar):
-            result[change.name] = change.value
+            result[change.name] = change.exported
         else:
             current = result.get(change.name, "")
             parts = [part for part in current.split(":") if part] if current else []

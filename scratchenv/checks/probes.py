@@ -155,7 +155,7 @@ def _judge(ctx: Context, tool: str, label: str, path: str, variable: str) -> Fin
     change = ctx.plan.get(variable)
     fix = None
     if change is not None:
-        fix = export_line(variable, ctx.plan.value_in(change, ctx.environ) or change.value)
+        fix = export_line(variable, ctx.plan.exported_in(change, ctx.environ) or change.exported)
     said = f"{tool} {label}: {path}"
     if change is not None and change.entry is not None and change.entry.anchor == "home":
         if same_place(path, change.value):

@@ -64,7 +64,7 @@ def collect(settings: Settings, environ: Mapping[str, str]) -> Overview:
     plan = build_plan(settings)
     places: dict[str, str] = {}
     for change in plan.variables:
-        value = plan.value_in(change, environ) or environ.get(change.name)
+        value = plan.value_in(change, environ) or change.location_in(environ.get(change.name, ""))
         if value and os.path.isabs(value):
             places[change.name] = value
     user = current_user()

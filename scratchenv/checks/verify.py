@@ -189,11 +189,16 @@ def check_variable(ctx: Context, change: SetVar) -> list[Finding]:
     name = change.name
     found = partial(Finding, subject=name)
     expected = ctx.plan.value_in(change, ctx.environ)
-    value = ctx.environ.get(name, "")
-    fix = export_line(name, expected or change.value)
-    if not value:
+    exported = ctx.environ.get(name, "")
+    fix = export_line(name, ctx.plan.exported_in(change, ctx.environ) or change.exported)
+    if not exported:
         return [found(check="var.set", status="fail", message="not set", fix=fix)]
-    findings = [found(check="var.set", status="pass", message=f"set to {value}")]
+    findings = [found(check="var.set", status="pass", message=f"set to {exported}")]
+    if change.tail and "" not in exported.split(":"):
+        findings.append(found(check="var.path_list", status="fail",
+                              message=f"{name} has no empty entry: the tool drops its own "
+                                      "default entries (its bundled depots)", fix=fix))
+    value = change.location_in(exported)
     if not os.path.isabs(value):
         why = ("~ in quotes is not expanded: some tools read it as home, others as a "
                "directory named ~" if value.startswith("~")

@@ -51,14 +51,14 @@ def run(args: argparse.Namespace) -> int:
         output.say(f"persistent root: {plan.persistent_root}")
     rows = []
     for change in plan.variables:
-        value = plan.value_in(change, os.environ)
+        value = plan.exported_in(change, os.environ)
         entry = change.entry
         why = f"{entry.tool}: {entry.docs}" if entry else "activate_venv"
         if entry is not None and entry.tool == "project":
             why = f"project {settings.project} ({project_from})"
         if value is None:
             value, why = os.environ.get(change.name, ""), "kept: set by the site (keep_site_values)"
-        elif change.node_local and value != change.value:
+        elif change.node_local and value != change.exported:
             why = f"{why} (node-local in this job)"
         rows.append((change.name, value, why))
     rows += [(p.name, f"{p.entry}:${p.name}", "prepended") for p in plan.path_entries]

@@ -70,6 +70,9 @@ class Entry(BaseModel):
     """Where the tool writes when the variable is unset: `~/...` for home, `./x` for the
     working directory, `{xdg_cache}` / `{xdg_config}` / `{xdg_data}` for the XDG bases."""
     kind: Literal["dir", "file"] = "dir"
+    path_list: bool = False
+    """The variable is a `:`-separated list in which an empty entry stands for the tool's
+    own defaults (JULIA_DEPOT_PATH): activation exports `<location>:`, keeping those."""
     group: Group
     """What `scratchenv clean` calls it (GROUPS); the shipped catalogue names it for every
     entry, with the reason in `notes`: only a `cache` is removed by `clean caches`."""

@@ -97,9 +97,9 @@ class ShellRenderer(Renderer):
         return self.variable(owner.name) + self.quote(f"/{change.suffix}")
 
     def _set(self, change: SetVar) -> list[str]:
-        lines = [self.export_line(change.name, self.quote(change.value))]
+        lines = [self.export_line(change.name, self.quote(change.exported))]
         if change.node_local is not None:
-            suffix = self.quote(f"/{NODE_LOCAL_DIR}/{change.node_local}")
+            suffix = self.quote(f"/{NODE_LOCAL_DIR}/{change.node_local}{change.tail}")
             lines = self.if_node_tmp(self.export_line(change.name, NODE_TMP + suffix), lines[0])
         lines.append(self.record_line(change.name))
         if change.keep_site_value:
@@ -111,9 +111,7 @@ class ShellRenderer(Renderer):
         lines: list[str] = []
         for index, entry in enumerate(plan.path_entries):
             lines += self.remove_lines(entry, self.quote(entry.entry), index)
-        for change in plan.variables:
-            lines += self.restore_lines(change.name)
-        return lines
+        return lines + self.restore_all([change.name for change in plan.variables])
 
     def _ensure(self, plan: Plan) -> list[str]:
         lines: list[str] = []
@@ -146,6 +144,10 @@ class ShellRenderer(Renderer):
     def record_line(self, name: str) -> str:
         """Remember the value activation set, so deactivate can tell a later change."""
         raise NotImplementedError
+
+    def restore_all(self, names: list[str]) -> list[str]:
+        """restore_lines for each of `names`."""
+        return [line for name in names for line in self.restore_lines(name)]
 
     def restore_lines(self, name: str) -> list[str]:
         """Put back the saved value (or unset) if the variable still holds what

@@ -54,7 +54,7 @@ class DotenvRenderer(Renderer):
         prepends: dict[str, list[str]] = {}
         for change in plan.resolved(environ):
             if isinstance(change, SetVar):
-                lines.append(f"{change.name}={self.quote(change.value)}")
+                lines.append(f"{change.name}={self.quote(change.exported)}")
             elif isinstance(change, PrependPath):
                 prepends.setdefault(change.name, []).insert(0, change.entry)
         for name, entries in prepends.items():

@@ -77,12 +77,16 @@ class ModuleRenderer(Renderer):
         # keep_site_values: a value already set outside home is pushed again unchanged, so
         # unload pops back to it without having to tell at unload time what load decided.
         keep = change.keep_site_value
-        value = split(plan, change.value)
+        def push(value: Value) -> str:
+            if change.tail:
+                return self.push_list(change.name, value)
+            return self.pushenv(change.name, value, keep)
+
+        value = split(plan, change.exported)
         if change.node_local is None:
-            return [self.pushenv(change.name, value, keep)]
-        node = Value("node", f"/{NODE_LOCAL_DIR}/{change.node_local}")
-        return self.if_node(self.pushenv(change.name, node, keep),
-                            self.pushenv(change.name, value, keep))
+            return [push(value)]
+        node = Value("node", f"/{NODE_LOCAL_DIR}/{change.node_local}{change.tail}")
+        return self.if_node(push(node), push(value))
 
     # The syntax each format supplies.
 
@@ -94,6 +98,10 @@ class ModuleRenderer(Renderer):
 
     def pushenv(self, name: str, value: Value, keep_site_value: bool) -> str:
         raise NotImplementedError
+
+    def push_list(self, name: str, value: Value) -> str:
+        """pushenv for a path list (its value holds `:`)."""
+        return self.pushenv(name, value, False)
 
     def prepend(self, name: str, value: Value) -> str:
         raise NotImplementedError

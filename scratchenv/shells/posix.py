@@ -78,14 +78,14 @@ class PosixRenderer(ShellRenderer):
     def record_line(self, name: str) -> str:
         return f"_SCRATCHENV_SET_{name}=${name}"
 
-    def restore_lines(self, name: str) -> list[str]:
-        old, new = f"_SCRATCHENV_OLD_{name}", f"_SCRATCHENV_SET_{name}"
+    def restore_all(self, names: list[str]) -> list[str]:
+        # One loop, not a block per variable: the shell parses the whole deactivate
+        # function at every login, and unrolled it was two thirds of the file.
         return [
-            f'if [ -n "${{{new}+x}}" ] && [ "${{{name}+x}}${{{name}-}}" = "x${new}" ]; then',
-            f'    if [ -n "${{{old}+x}}" ]; then {name}=${old}; export {name}; '
-            f"else unset {name}; fi",
-            "fi",
-            f"unset {old} {new}",
+            f"for _scratchenv_name in {' '.join(names)}; do",
+            f'    eval "{_RESTORE_ONE}"',
+            "done",
+            "unset _scratchenv_name",
         ]
 
     def remove_lines(self, entry: PrependPath, quoted_entry: str, index: int) -> list[str]:
@@ -155,5 +155,15 @@ class PosixRenderer(ShellRenderer):
         return [f'case "${{{name}:-}}" in ""|"${{HOME:-}}"|"${{HOME:-}}"/*)', indent(lines, 1),
                 ";; esac"]
 
+
+_N = "$_scratchenv_name"
+_OLD, _SET = f"_SCRATCHENV_OLD_{_N}", f"_SCRATCHENV_SET_{_N}"
+_RESTORE_ONE = (
+    f'if [ -n \\"\\${{{_SET}+x}}\\" ] && '
+    f'[ \\"\\${{{_N}+x}}\\${{{_N}-}}\\" = \\"x\\${_SET}\\" ]; then '
+    f'if [ -n \\"\\${{{_OLD}+x}}\\" ]; then {_N}=\\${_OLD}; export {_N}; '
+    f"else unset {_N}; fi; fi; unset {_OLD} {_SET}"
+)
+"""restore_lines for the variable named by $_scratchenv_name, escaped for `eval "..."`."""
 
 RENDERER = PosixRenderer

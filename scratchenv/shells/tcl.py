@@ -15,6 +15,26 @@ from scratchenv.shells.modulefile import (
     pattern_pieces,
 )
 
+PUSHLIST = [
+    # pushenv keeps its stack in a `:`-separated variable, which cuts a value holding `:`
+    # (Environment Modules 5.2): a path list saves the value it replaces itself, and
+    # unload sets that back (unsetenv with a value sets it when unloading).
+    "proc scratchenv_pushlist {name value} {",
+    "    set saved __SCRATCHENV_PREV_$name",
+    "    if {[module-info mode load]} {",
+    "        if {[info exists ::env($name)]} { setenv $saved $::env($name) }",
+    "        setenv $name $value",
+    "    } elseif {[info exists ::env($saved)]} {",
+    "        set previous $::env($saved)",
+    "        setenv $saved $previous",
+    "        setenv $name $value",
+    "        unsetenv $name $previous",
+    "    } else {",
+    "        setenv $name $value",
+    "    }",
+    "}",
+]
+
 
 class TclRenderer(ModuleRenderer):
     name = "tcl"
@@ -89,6 +109,7 @@ class TclRenderer(ModuleRenderer):
             "    }",
             "    return $value",
             "}",
+            *PUSHLIST,
         ]
         if plan.warn_missing_root:
             before, _, after = missing_root_message(plan).partition(plan.root)
@@ -131,6 +152,9 @@ class TclRenderer(ModuleRenderer):
         if keep_site_value:
             expr = f"[scratchenv_kept {name} {expr}]"
         return f"pushenv {name} {expr}"
+
+    def push_list(self, name: str, value: Value) -> str:
+        return f"scratchenv_pushlist {name} {self.expr(value)}"
 
     def prepend(self, name: str, value: Value) -> str:
         return f"prepend-path {name} {self.expr(value)}"

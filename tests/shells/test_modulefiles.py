@@ -114,13 +114,17 @@ def test_load_gives_the_bash_values_and_unload_restores(fmt, site, tmp_path, iso
     modules = generate(fmt, site, tmp_path, monkeypatch)
     scratch = tmp_path / ROOT_NAME
     scratch.mkdir()
-    env = user_env(isolated, SCRATCH=str(scratch), HF_HOME="/old/hf")
+    # A path list (its value holds `:`) that a site module set before.
+    env = user_env(isolated, SCRATCH=str(scratch), HF_HOME="/old/hf",
+                   JULIA_DEPOT_PATH="/old/julia:/site/depot")
     expected = bash_values(env, tmp_path, monkeypatch)
     assert expected["HF_HOME"] == f"{scratch}/cache/huggingface"
+    assert expected["JULIA_DEPOT_PATH"] == f"{scratch}/julia:"
     before, loaded, after = module_session(fmt, modules, env)
     assert {name: loaded.get(name) for name in expected} == expected
     assert without_bookkeeping(after) == without_bookkeeping(before)
     assert after["HF_HOME"] == "/old/hf"  # pushed, then popped
+    assert after["JULIA_DEPOT_PATH"] == "/old/julia:/site/depot"
 
 
 @pytest.mark.parametrize("fmt", ["lmod", "tcl"])

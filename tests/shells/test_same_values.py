@@ -23,6 +23,7 @@ SOURCE = {  # shell -> argv that sources $1 and dumps the environment
     "bash": ["bash", "-c", f'. "$1" && {DUMP}', "bash"],
     "zsh": ["zsh", "-c", f'. "$1" && {DUMP}', "zsh"],
     "fish": ["fish", "-c", f"source $argv[1]; and {DUMP}"],
+    "tcsh": ["tcsh", "-f", "-c", f"source $1:q && {DUMP}"],
 }
 
 
