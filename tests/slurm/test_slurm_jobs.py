@@ -69,7 +69,7 @@ def assert_scratch_environment(env: dict[str, str], root: Path, *, on_node: bool
     node_local = [change for change in plan.variables if change.node_local]
     assert plan.variables and node_local
     for change in plan.variables:
-        expected = plan.value_in(change, env) if on_node else change.value
+        expected = plan.exported_in(change, env) if on_node else change.exported
         assert env.get(change.name) == expected, change.name
         if change in node_local and on_node:
             assert env[change.name].startswith(env["TMPDIR"] + "/"), change.name
