@@ -77,8 +77,8 @@ class Entry(BaseModel):
     """What `scratchenv clean` calls it (GROUPS); the shipped catalogue names it for every
     entry, with the reason in `notes`: only a `cache` is removed by `clean caches`."""
     keep: tuple[str, ...] = ()
-    """Names (globs) inside the location that a person made and `clean` keeps, e.g. a
-    config file a tool reads from its cache directory."""
+    """Names (globs; `/` for a deeper level) inside the location that a person made and
+    `clean` keeps, e.g. a config file a tool reads from its cache directory."""
     node_local: bool = False
     """Better on node-local disk: inside a Slurm job it points under $SLURM_TMPDIR/$TMPDIR."""
     bin: str | None = None

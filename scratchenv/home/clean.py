@@ -106,15 +106,25 @@ def targets(plan: Plan, which: str, *, delete_unsynced_runs: bool = False) -> li
 
 def _made_by_a_person(var: str, path: str, entry: Entry,
                       delete_unsynced_runs: bool) -> list[Kept]:
-    kept = []
-    if entry.keep and os.path.isdir(path) and not os.path.islink(path):
-        for name in sorted(os.listdir(path)):
-            if any(fnmatch.fnmatchcase(name, pattern) for pattern in entry.keep):
-                kept.append(Kept(os.path.join(path, name), f"{var}: a person made it"))
+    kept = [Kept(found, f"{var}: a person made it") for found in _matching(path, entry.keep)]
     if var == "WANDB_DIR" and not delete_unsynced_runs:
         kept += [Kept(run, f"a W&B run never synced: `wandb sync {run}`, or {UNSYNCED_FLAG}")
                  for run in unsynced_wandb_runs(path)]
     return kept
+
+
+def _matching(path: str, patterns: tuple[str, ...]) -> list[str]:
+    """What under `path` a `keep` pattern names: `/` separates levels, each level a glob
+    (`.triton/override`); reached through real directories only, no symlink followed."""
+    found: set[str] = set()
+    for pattern in patterns:
+        level = [path]
+        for part in pattern.split("/"):
+            level = [os.path.join(directory, name) for directory in level
+                     if os.path.isdir(directory) and not os.path.islink(directory)
+                     for name in os.listdir(directory) if fnmatch.fnmatchcase(name, part)]
+        found.update(level)
+    return sorted(found)
 
 
 def unsynced_wandb_runs(wandb_dir: str) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -225,3 +226,20 @@ def test_a_location_of_another_group_inside_a_cache_survives(root, tmp_path, mon
     assert conf.read_text() == "max_size = 50G"
     assert not (root / "cache" / "pip" / "http").exists()
     assert not (root / "cache" / "ccache" / "0").exists()
+
+
+def test_a_keep_pattern_reaches_a_deeper_level_through_real_directories_only(root, tmp_path):
+    """Triton's override folder holds kernels a person placed; its dumps are rebuilt."""
+    override = _plant(root, "triton/.triton/override/kernel.ttgir", "hand-tuned")
+    dump = _plant(root, "triton/.triton/dump/kernel.ttir")
+    assert main(["clean", "caches", "--apply"]) == 0
+    assert override.read_text() == "hand-tuned"
+    assert not dump.exists()
+
+    # Reached through a symlink, the pattern names nothing: the link goes, as a link.
+    elsewhere = tmp_path / "elsewhere"
+    shutil.move(root / "triton" / ".triton", elsewhere)
+    (root / "triton" / ".triton").symlink_to(elsewhere)
+    assert main(["clean", "caches", "--apply"]) == 0
+    assert not (root / "triton").exists()
+    assert (elsewhere / "override" / "kernel.ttgir").read_text() == "hand-tuned"
