@@ -10,12 +10,15 @@ never pays for starting them (benchmarks/bench_usage.py).
 
 from __future__ import annotations
 
+import contextlib
+import marshal
 import os
 import queue
 import signal
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import NoReturn
 
 from scratchenv.realpaths import identity
 
@@ -25,8 +28,10 @@ NETWORK_FS = frozenset({"lustre", "gpfs", "nfs", "nfs4", "beegfs", "cifs", "smb3
                         "fuse.sshfs", "panfs", "wekafs"})
 """File systems where parallel stat calls pay off (each one waits for a server)."""
 PARALLEL_WORKERS = 8
-HANDOFF_ENTRIES = 20_000
+HANDOFF_ENTRIES = 10_000
 """Entries walked in this process before the rest of a big tree is shared out."""
+SHARE_DIRECTORIES = 256
+"""Directories to share out at least (when the tree has them): enough for an even split."""
 
 
 @dataclass(frozen=True)
@@ -139,8 +144,19 @@ def _walk_serial(path: str, device: int, skip: set[tuple[int, int]], limit: int 
     stack = [path]
     while stack:
         if limit is None and tally.files > HANDOFF_ENTRIES and len(stack) > 1 and _can_fork():
-            for totals in _walk_processes(stack, device, skip):
-                tally.add(*totals)
+            if len(stack) < SHARE_DIRECTORIES:
+                # Few directories share out unevenly (a few big subtrees): open the
+                # shallowest level here, so their children are shared out instead.
+                top = min(directory.count("/") for directory in stack)
+                opened = [directory for directory in stack if directory.count("/") == top]
+                stack = [directory for directory in stack if directory.count("/") != top]
+                for directory in opened:
+                    more, count, subdirs, links = _directory(directory, device, skip)
+                    tally.add(more, count, links)
+                    stack += subdirs
+            if stack:
+                for totals in _walk_processes(stack, device, skip):
+                    tally.add(*totals)
             break
         more, count, subdirs, links = _directory(stack.pop(), device, skip)
         tally.add(more, count, links)
@@ -159,25 +175,65 @@ def _can_fork() -> bool:
 def _walk_processes(
     directories: list[str], device: int, skip: set[tuple[int, int]]
 ) -> Iterator[tuple[int, int, list[tuple[int, int, int]]]]:
-    """Totals of the trees under `directories`, walked by one forked process per core.
+    """Totals of the trees under `directories`, walked by one forked child per core.
 
-    The directories are dealt out round-robin in more shares than processes, so one
-    share's big subtree does not leave the other cores idle.
+    Plain fork and a pipe each, not a multiprocessing pool: the pool's start and stop cost
+    as much as walking tens of thousands of entries. The directories are dealt out
+    shallowest first, round-robin, so each child gets a like mix of big and small subtrees.
+    A child that fails has its share walked here instead.
     """
-    import multiprocessing
-
     processes = min(os.cpu_count() or 1, PARALLEL_WORKERS)
-    shares = [directories[i::processes * 4] for i in range(processes * 4)]
-    # ^C reaches the whole process group: the workers are born with SIGINT blocked, so only
-    # this process raises KeyboardInterrupt (one "interrupted" line) and the pool ends them.
-    # Blocked, not ignored in an initializer: a ^C during the fork would beat it.
+    ordered = sorted(directories, key=lambda directory: directory.count("/"))
+    shares = [ordered[index::processes] for index in range(processes)]
+    children: list[tuple[int, int, list[str]]] = []
+    # ^C reaches the whole process group: the children are born with SIGINT blocked, so
+    # only this process raises KeyboardInterrupt (one "interrupted" line) and ends them.
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
-        pool = multiprocessing.get_context("fork").Pool(processes)
+        for share in shares:
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                _child(read, write, share, device, skip)
+            os.close(write)
+            children.append((pid, read, share))
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-    with pool:
-        yield from pool.imap_unordered(_subtrees, [(share, device, skip) for share in shares])
+    try:
+        while children:
+            pid, read, share = children[0]
+            data = _read_all(read)
+            os.close(read)
+            children.pop(0)
+            _, status = os.waitpid(pid, 0)
+            yield marshal.loads(data) if status == 0 and data else _subtrees((share, device, skip))
+    finally:
+        for pid, read, _ in children:  # interrupted: end the rest
+            os.close(read)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 16):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _child(read: int, write: int, share: list[str], device: int,
+           skip: set[tuple[int, int]]) -> NoReturn:
+    """In a forked child: walk `share`, write the totals to `write`, never return."""
+    code = 1
+    try:
+        os.close(read)
+        data = marshal.dumps(_subtrees((share, device, skip)))
+        with os.fdopen(write, "wb") as out:
+            out.write(data)
+        code = 0
+    finally:
+        os._exit(code)
 
 
 def _subtrees(

@@ -63,6 +63,7 @@ def test_a_big_tree_shared_out_to_processes_still_matches_du(tree: Path, monkeyp
     from scratchenv.disk import usage
 
     monkeypatch.setattr(usage, "HANDOFF_ENTRIES", 50)  # the fixture's tree counts as big
+    monkeypatch.setattr(usage, "SHARE_DIRECTORIES", 4)
     # Other tests may leave threads behind (the Slurm harness's); this one forks anyway.
     monkeypatch.setattr(usage, "_can_fork", lambda: True)
     handed_off: list[int] = []
