@@ -76,6 +76,25 @@ def test_a_big_tree_shared_out_to_processes_still_matches_du(tree: Path, monkeyp
     assert (result.bytes, result.files) == (du_bytes(tree), du_inodes(tree) - 1)
 
 
+def test_a_failed_child_has_its_share_walked_by_the_parent(tree: Path, monkeypatch) -> None:
+    import marshal
+    import types
+
+    from scratchenv.disk import usage
+
+    monkeypatch.setattr(usage, "HANDOFF_ENTRIES", 50)
+    monkeypatch.setattr(usage, "SHARE_DIRECTORIES", 4)
+    monkeypatch.setattr(usage, "_can_fork", lambda: True)
+
+    def fail(_: object) -> bytes:
+        raise OSError("the child cannot answer")
+
+    # The children fail to send their totals (exit 1); the parent reads totals as usual.
+    monkeypatch.setattr(usage, "marshal", types.SimpleNamespace(dumps=fail, loads=marshal.loads))
+    result = scan(str(tree), workers=1)
+    assert (result.bytes, result.files) == (du_bytes(tree), du_inodes(tree) - 1)
+
+
 def test_stop_after_bytes_stops_early(tmp_path: Path) -> None:
     for index in range(50):
         directory = tmp_path / f"d{index}"
