@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 
+from scratchenv.commands.allow import configure  # the same PATH argument
+
+__all__ = ["HELP", "configure", "run"]
+
 HELP = "forget that .env.local (in PATH, default here) was allowed or denied"
-
-
-def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", nargs="?", default=".",
-                        help="the .env.local file or its directory (default: here)")
 
 
 def run(args: argparse.Namespace) -> int:

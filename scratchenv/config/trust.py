@@ -142,11 +142,17 @@ def _read_config(path: str) -> bytes | None:
     real = os.path.realpath(given)
     if real != given:  # a symlink: where it leads must be as safe as where it is
         _check_directory(os.path.dirname(real), sticky_ok=True)
-    found = read_regular(real, nofollow=True)
+    return _read_owned(real, path, root_ok=True)
+
+
+def _read_owned(path: str, shown: str, *, root_ok: bool) -> bytes | None:
+    """The bytes of the regular file `path` (named `shown` in errors), None when there is
+    none; Untrusted when someone else can change it (root may own it with `root_ok`)."""
+    found = read_regular(path, nofollow=True)
     if found is None:
         return None
     data, st = found
-    _check_file(st, path, root_ok=True)
+    _check_file(st, shown, root_ok=root_ok)
     return data
 
 
@@ -166,12 +172,7 @@ def read_dotenv_file(path: str) -> bytes | None:
     """A .env.local's bytes if it is safe to read at all (Untrusted otherwise), None when
     there is none. Being allowed is a separate question (`dotenv`)."""
     _check_directory(os.path.dirname(path), sticky_ok=False)
-    found = read_regular(path, nofollow=True)
-    if found is None:
-        return None
-    data, st = found
-    _check_file(st, path, root_ok=False)
-    return data
+    return _read_owned(path, path, root_ok=False)
 
 
 def content_hash(data: bytes) -> str:

@@ -206,7 +206,7 @@ def _walk_processes(
             os.close(read)
             children.pop(0)
             _, status = os.waitpid(pid, 0)
-            yield marshal.loads(data) if status == 0 and data else _subtrees((share, device, skip))
+            yield marshal.loads(data) if status == 0 and data else _subtrees(share, device, skip)
     finally:
         for pid, read, _ in children:  # interrupted: end the rest
             os.close(read)
@@ -228,7 +228,7 @@ def _child(read: int, write: int, share: list[str], device: int,
     code = 1
     try:
         os.close(read)
-        data = marshal.dumps(_subtrees((share, device, skip)))
+        data = marshal.dumps(_subtrees(share, device, skip))
         with os.fdopen(write, "wb") as out:
             out.write(data)
         code = 0
@@ -237,10 +237,11 @@ def _child(read: int, write: int, share: list[str], device: int,
 
 
 def _subtrees(
-    job: tuple[list[str], int, set[tuple[int, int]]]
+    share: list[str], device: int, skip: set[tuple[int, int]]
 ) -> tuple[int, int, list[tuple[int, int, int]]]:
-    """Inside a worker process: blocks, entries and multi-link files below the share."""
-    stack, device, skip = job
+    """Blocks, entries and multi-link files below the directories of `share` (in a child,
+    or here when the child failed)."""
+    stack = list(share)
     blocks = files = 0
     links: list[tuple[int, int, int]] = []
     while stack:

@@ -16,7 +16,7 @@ import os
 import zlib
 
 from scratchenv import __version__
-from scratchenv.config.trust import ALLOW_LIST, Untrusted, read_regular
+from scratchenv.config.trust import Untrusted, allow_list_path, read_regular
 from scratchenv.errors import ScratchenvError
 from scratchenv.locations import config_file, site_config_file, state_dir, working_directory
 from scratchenv.shells.registry import LOGIN_SHELLS, login_shell_named
@@ -30,8 +30,6 @@ if TYPE_CHECKING:
 
 INPUTS_PREFIX = "# scratchenv-inputs: "
 SHELL_NAMES = LOGIN_SHELLS
-# ALLOW_LIST (config/trust.py): the allow-list in the state dir; allow/deny take effect at
-# the next login.
 # Environment variables that can change the settings (besides SCRATCHENV_*).
 _WATCHED = ("HOME", "USER", "LOGNAME", "SCRATCH", "XDG_CONFIG_HOME")
 
@@ -120,7 +118,7 @@ def _inputs(shell: str, environ: Mapping[str, str], cwd: str, flags: Sequence[st
         *(f"{name}={environ.get(name, '')}" for name in _watched()),
         _content_key(site_config_file(environ)),
         _content_key(os.path.join(cwd, ".env.local")),
-        _content_key(os.path.join(state_dir(environ), ALLOW_LIST)),
+        _content_key(allow_list_path(environ)),
         _stat_key(_package_files()[1]),
     ]
 
@@ -154,7 +152,7 @@ come from a coarse clock, and an input edited after the read must test newer (`-
 def _watched_files(environ: Mapping[str, str], cwd: str) -> list[str]:
     """The files whose being newer makes the activation file stale, as the shell checks."""
     return [config_file(environ), site_config_file(environ),
-            os.path.join(state_dir(environ), ALLOW_LIST),
+            allow_list_path(environ),
             *_package_files(), os.path.join(cwd, ".env.local")]
 
 

@@ -142,7 +142,7 @@ _INTERRUPTED_WALK = """
 import os, sys, time
 from scratchenv.disk import usage
 
-def slow(job):
+def slow(*share):
     open(os.path.join(sys.argv[1], str(os.getpid())), "w").close()
     time.sleep(60)
 
