@@ -19,9 +19,19 @@ HOSTILE_NAME = "'\";&&e-$ èрт🚒♞中片-j `touch pwned` $(touch pwned) \\ 
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     home.mkdir()
+    from scratchenv.config import centres
+    from scratchenv.login.activate import _centre_variables
+
+    centre_vars = set(_centre_variables())  # $PSCRATCH, $WORK, ...: the machine's own
     for name in list(os.environ):
-        if name.startswith("SCRATCHENV_") or name.startswith("XDG_") or name == "SCRATCH":
+        if (name.startswith("SCRATCHENV_") or name.startswith("XDG_") or name == "SCRATCH"
+                or name in centre_vars):
             monkeypatch.delenv(name)
+    # Path guesses (/scratch/$USER, /scratch/gpfs/$USER, ...) look in an empty sandbox, never
+    # at the machine's own /scratch (in-process; a child process only takes what is its own).
+    sandbox = tmp_path / "fs-root"
+    sandbox.mkdir()
+    monkeypatch.setattr(centres, "SEARCH_ROOT", str(sandbox))
     monkeypatch.setenv("HOME", str(home))
     work = tmp_path / "work"
     work.mkdir()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import os
 import re
 import stat
@@ -12,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from scratchenv.config import centres
 from scratchenv.config.trust import root_problem
 from scratchenv.errors import ConfigError
 from scratchenv.locations import home_dir
@@ -22,28 +22,59 @@ def candidates(environ: Mapping[str, str], user: str, cluster: str | None,
                scratch_subdir: str | None = None) -> list[tuple[str, str]]:
     """(place, why) pairs in the order they are tried; SCRATCHENV_ROOT is the settings' job.
 
-    `scratch_subdir` is for sites whose $SCRATCH is the file system's top (FASRC:
-    $SCRATCH/<lab>/$USER): the root is $SCRATCH/<scratch_subdir> with {user} filled in.
+    Documented variables first: the recognised centre's, then every other centre's
+    ($RCAC_SCRATCH, $MYSCRATCH, $PSCRATCH, ...), then $SCRATCH. Then path guesses, which
+    `detect_root` takes only when they exist and are the user's. `scratch_subdir` is for
+    sites whose $SCRATCH is the file system's top (FASRC: $SCRATCH/<lab>/$USER): the root
+    is $SCRATCH/<scratch_subdir> with {user} filled in.
     """
+    found = centres.recognise(environ, user)
+    rows = list(centres.table().values())
+    if found:
+        rows.remove(found.centre)
+        rows.insert(0, found.centre)
     places: list[tuple[str, str]] = []
-    if environ.get("SCRATCH"):
+    for centre in rows:
+        space = centre.scratch
+        if space.env == "SCRATCH" and centre is not (found and found.centre):
+            continue  # plain $SCRATCH: below, unless the recognised centre documents it
+        if space.env == "SCRATCH" and scratch_subdir:
+            continue  # the user's own layout under $SCRATCH wins: below
+        named = centres.space_root(space, environ, user)
+        if named and named[0] not in {p for p, _ in places}:
+            places.append((named[0], f"{named[1]} ({centre.short})"))
+    if environ.get("SCRATCH") and not (found and found.centre.scratch.top and not scratch_subdir):
         if scratch_subdir:
-            place = f"{environ['SCRATCH'].rstrip('/')}/{scratch_subdir.format(user=user)}"
-            places.append((place, "$SCRATCH/<scratch_subdir>"))
-        else:
+            top = environ["SCRATCH"].rstrip("/")
+            places.append((f"{top}/{scratch_subdir.format(user=user)}",
+                           "$SCRATCH/<scratch_subdir>"))
+        elif environ["SCRATCH"] not in {p for p, _ in places}:
             places.append((environ["SCRATCH"], "$SCRATCH"))
     if cluster:
         places.append((f"/scratch/{cluster}/users/{user}", "/scratch/<cluster>/users/$USER"))
     else:
-        for match in sorted(glob.glob(f"/scratch/*/users/{glob.escape(user)}")):
+        for match in centres.owned_matches("/scratch/*/users/{user}", user):
             places.append((match, "/scratch/<cluster>/users/$USER"))
-    places += [
-        (f"/scratch/{user}", "/scratch/$USER"),
-        (f"/scratch/gpfs/{user}", "/scratch/gpfs/$USER"),
-        (f"/lustre/scratch/{user}", "/lustre/scratch/$USER"),
-        (f"/gpfs/scratch/{user}", "/gpfs/scratch/$USER"),
-    ]
+    for centre in rows:
+        for pattern in centre.scratch.paths:
+            shown = pattern.replace("{user}", "$USER")
+            matches = centres.owned_matches(pattern, user)
+            if len(matches) == 1:
+                places.append((matches[0], f"{shown} ({centre.short})"))
+    for pattern in GUESSES:
+        places.append((centres.under_search_root(pattern.format(user=user)),
+                       pattern.replace("{user}", "$USER")))
     return places
+
+
+GUESSES = ("/scratch/{user}", "/lustre/scratch/{user}", "/gpfs/scratch/{user}")
+"""Layouts common in centres' documentation, tried last and only when the directory exists
+and is the user's: a guess never creates a root under a parent the user does not own."""
+
+
+def is_guess(why: str) -> bool:
+    """A place found by its shape, not named by a variable or by the user's `cluster`."""
+    return not why.startswith("$")
 
 
 def awaits_mount(root: Path) -> bool:
@@ -144,26 +175,52 @@ NO_ROOT = "no scratch root found"
 
 def detect_root(environ: Mapping[str, str], user: str, cluster: str | None,
                 scratch_subdir: str | None = None) -> Path:
-    """The first usable candidate; otherwise an error naming every place tried."""
+    """The first usable candidate; otherwise an error naming every place tried.
+
+    A place a variable names (or the user's `cluster` layout) may still be created; a
+    guessed place must already exist and be the user's own."""
     tried = ["SCRATCHENV_ROOT (unset)"]
     if not environ.get("SCRATCH"):
         tried.append("$SCRATCH (unset)")
+    found = centres.recognise(environ, user)
+    if found and found.centre.scratch.top and not scratch_subdir:
+        tried.append(f"${found.centre.scratch.env} (the top of {found.centre.short}'s scratch, "
+                     "not your directory)")
     places = candidates(environ, user, cluster, scratch_subdir)
     if not cluster and not any(why.startswith("/scratch/<cluster>") for _, why in places):
         tried.append(f"/scratch/<cluster>/users/{user} (no /scratch/*/users/{user}; "
                      "set `cluster`)")
     for place, why in places:
         path = Path(place)
-        reason = problem_with_root(path, parent_must_exist=not why.startswith("$SCRATCH"))
+        explicit = why.startswith("/scratch/<cluster>") and cluster
+        if is_guess(why) and not explicit and not path.is_dir():
+            reason: str | None = "does not exist"
+        else:
+            reason = problem_with_root(path, parent_must_exist=bool(explicit))
         if reason is None:
             return path
         tried.append(f"{why}={place} ({reason})")
     raise ConfigError(
         f"{NO_ROOT}; set SCRATCHENV_ROOT, or in the config file `root = \"/path\"`, "
-        f"`cluster = \"<name>\"` (for /scratch/<name>/users/{user}) or "
-        f"`profile = \"<name>\"` (one of: {', '.join(sorted(profiles()))}). Tried: "
+        + _centre_advice(found)
+        + f"`cluster = \"<name>\"` (for /scratch/<name>/users/{user}) or "
+        f"`profile = \"<name>\"` (one of: {', '.join(profile_names())}). Tried: "
         + "; ".join(tried)
     )
+
+
+def _centre_advice(found: centres.Recognition | None) -> str:
+    """The line a recognised centre's layout needs: FASRC's `scratch_subdir`."""
+    if not found or not found.centre.scratch.top:
+        return ""
+    shape = found.centre.scratch.shape or ""
+    subdir = shape.split("/", 1)[1] if "/" in shape else "<your dir>/{user}"
+    return f"`scratch_subdir = \"{subdir.replace('<user>', '{user}')}\"` ({found.centre.short}), "
+
+
+def profile_names() -> list[str]:
+    """Every name `profile` takes: profiles.toml's and the centres'."""
+    return sorted({*profiles(), *centres.table()})
 
 
 def profiles() -> dict[str, dict[str, Any]]:

@@ -36,7 +36,7 @@ from pydantic_settings import (
 )
 from pydantic_settings.sources.utils import parse_env_vars
 
-from scratchenv.config import detect, site, trust
+from scratchenv.config import centres, detect, site, trust
 from scratchenv.config.catalogue import Catalogue, VariableName, check_variable_name, load_default
 from scratchenv.errors import ConfigError
 from scratchenv.locations import config_file, home_dir, site_config_file
@@ -272,10 +272,18 @@ class Settings(BaseSettings):
     @model_validator(mode="before")
     @classmethod
     def _fill_from_profile(cls, data: Any) -> Any:
-        if not isinstance(data, dict) or not data.get("profile"):
+        """A profile's defaults, or a recognised centre's when the root is detected (a root
+        of your own is your layout: name the centre's profile to use its defaults too).
+        Every source above fills first, key by key within tables."""
+        if not isinstance(data, dict):
             return data
-        defaults = profile_defaults(str(data["profile"]))
-        return {**defaults, **data}
+        if data.get("profile"):
+            defaults = profile_defaults(str(data["profile"]))
+        elif not (data.get("root") or data.get("root_pattern")):
+            defaults = centre_defaults()
+        else:
+            return data
+        return _merged(defaults, data)
 
     @field_validator("project")
     @classmethod
@@ -467,10 +475,37 @@ def default_project_var(project: str) -> str:
 
 
 def profile_defaults(name: str) -> dict[str, Any]:
+    """A profile's settings: profiles.toml's, or a centre's from centres.toml (which then
+    needs the variables the centre documents, e.g. $WORK at TACC)."""
     profiles = detect.profiles()
-    if name not in profiles:
-        raise ConfigError(f"unknown profile {name!r}; known: {', '.join(sorted(profiles))}")
-    return {key: _expand(name, key, value) for key, value in profiles[name].items()}
+    if name in profiles:
+        table = profiles[name]
+    elif name in centres.table():
+        table = centres.defaults(centres.table()[name], os.environ, current_user(), strict=True)
+    else:
+        raise ConfigError(f"unknown profile {name!r}; known: {', '.join(detect.profile_names())}")
+    return {key: _expand(name, key, value) for key, value in table.items()}
+
+
+def centre_defaults() -> dict[str, Any]:
+    """The recognised centre's settings (centres.toml), only what can be known here."""
+    found = centres.recognise(os.environ, current_user())
+    if found is None:
+        return {}
+    table = centres.defaults(found.centre, os.environ, current_user())
+    return {key: _expand(found.centre.key, key, value) for key, value in table.items()}
+
+
+def _merged(defaults: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """`data` over `defaults`, tables key by key (a purge.margin_days you set keeps the
+    profile's purge.days)."""
+    merged = dict(defaults)
+    for key, value in data.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _expand(profile: str, key: str, value: Any) -> Any:

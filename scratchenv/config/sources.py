@@ -12,12 +12,13 @@ from typing import Any
 
 from pydantic_settings import EnvSettingsSource
 
-from scratchenv.config import detect
+from scratchenv.config import centres, detect
 from scratchenv.config.settings import (
     DOTENV_FILE,
     AllowedDotEnv,
     Settings,
     TrustedToml,
+    centre_defaults,
     config_path,
     current_user,
     profile_defaults,
@@ -25,9 +26,10 @@ from scratchenv.config.settings import (
 from scratchenv.locations import site_config_file
 
 SHOWN = (
-    "root", "root_pattern", "profile", "project", "disable", "enable", "purge.days",
-    "purge.margin_days", "thresholds.home_warn", "thresholds.scratch_warn",
-    "thresholds.min_free", "missing_root", "keep_site_values", "activate_venv",
+    "root", "root_pattern", "profile", "persistent_root", "project", "disable", "enable",
+    "purge.days", "purge.by", "purge.margin_days", "thresholds.home_warn",
+    "thresholds.scratch_warn", "thresholds.min_free", "missing_root", "keep_site_values",
+    "activate_venv",
 )  # fmt: skip
 """The settings `env` explains, in this order."""
 
@@ -57,6 +59,11 @@ def _layers(flags: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     profile = next((values["profile"] for _, values in flat if values.get("profile")), None)
     if profile:
         flat.append((f"profile {profile}", _flat(profile_defaults(str(profile)))))
+    elif not any("root" in values or "root_pattern" in values for _, values in flat):
+        recognised = centres.recognise(os.environ, current_user())
+        if recognised:
+            flat.append((f"centre {recognised.centre.key} ({recognised.evidence})",
+                         _flat(centre_defaults())))
     return flat
 
 
@@ -71,13 +78,27 @@ def _root_source(settings: Settings, found: dict[str, str]) -> str:
     return "detected"
 
 
+def _centre_row(found: dict[str, str], profile: str | None) -> tuple[str, str, str]:
+    """Which centre's documentation the settings follow, and how it was known."""
+    if profile and profile in centres.table():
+        return "centre", centres.table()[profile].name, f"profile {profile}"
+    recognised = centres.recognise(os.environ, current_user())
+    if recognised is None:
+        return "centre", "", "none recognised (centres.toml)"
+    if "root" in found or "root_pattern" in found or profile:
+        return ("centre", recognised.centre.name,
+                f"recognised from {recognised.evidence}; its defaults unused: your own "
+                f"root or profile (profile = \"{recognised.centre.key}\" applies them)")
+    return "centre", recognised.centre.name, f"recognised from {recognised.evidence}"
+
+
 def explain(settings: Settings, flags: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """(setting, value, source) for the settings in SHOWN."""
+    """(setting, value, source) for the settings in SHOWN, the centre first."""
     found: dict[str, str] = {}
     for label, values in _layers(flags):
         for key in values:
             found.setdefault(key, label)
-    rows = []
+    rows = [_centre_row(found, settings.profile)]
     dumped = _flat(settings.model_dump(mode="json"))
     for key in SHOWN:
         value = dumped.get(key)

@@ -94,9 +94,25 @@ def _profile_variables() -> list[str]:
     return sorted({part.split("]", 1)[0] for part in values.split("{env[")[1:]})
 
 
+def _centre_variables() -> list[str]:
+    """The variables centres.toml recognises a centre by or takes a root from ($PSCRATCH,
+    $WORK): a login where one appears or changes is a new file. Upper-case words of its
+    recognise/scratch/persistent lines, found by splitting (nothing heavy on the login path)."""
+    centres = os.path.join(os.path.dirname(_package_files()[1]), "centres.toml")
+    try:
+        with open(centres, encoding="utf-8") as handle:
+            lines = [line for line in handle
+                     if line.startswith(("recognise", "scratch", "persistent"))]
+    except OSError:
+        return []
+    words = "".join(c if c.isalnum() or c == "_" else " " for c in "".join(lines)).split()
+    return sorted({w for w in words if w.isupper() and w[0].isalpha() and len(w) > 1})
+
+
 def _watched() -> list[str]:
     """The environment variables besides SCRATCHENV_* that the settings read."""
-    return [*_WATCHED, *(name for name in _profile_variables() if name not in _WATCHED)]
+    extra = {*_profile_variables(), *_centre_variables()} - set(_WATCHED)
+    return [*_WATCHED, *sorted(extra)]
 
 
 def _package_files() -> tuple[str, str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import cli, need_root
 
-from scratchenv.config import detect
+from scratchenv.config import centres, detect
 from scratchenv.config.settings import load_settings
 from scratchenv.errors import ConfigError
 from scratchenv.plan import build_plan
@@ -157,10 +157,12 @@ def test_the_settings_beat_the_profile(tmp_path: Path, monkeypatch: pytest.Monke
 # --- detection ------------------------------------------------------------------------------
 
 
-def test_princeton_gpfs_scratch_is_a_candidate() -> None:
-    places = [place for place, _ in detect.candidates({}, "alice", None)]
-    assert "/scratch/gpfs/alice" in places
-    assert places.index("/scratch/alice") < places.index("/scratch/gpfs/alice")
+def test_princeton_gpfs_scratch_is_a_candidate_when_it_is_yours() -> None:
+    gpfs = Path(centres.SEARCH_ROOT) / "scratch" / "gpfs" / "alice"  # the sandbox (conftest)
+    assert str(gpfs) not in [place for place, _ in detect.candidates({}, "alice", None)]
+    gpfs.mkdir(parents=True)
+    places = dict(detect.candidates({}, "alice", None))
+    assert places[str(gpfs)] == "/scratch/gpfs/$USER (Princeton Research Computing)"
 
 
 def test_scratch_subdir_makes_scratch_the_top(tmp_path: Path,

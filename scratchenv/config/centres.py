@@ -1,0 +1,236 @@
+"""The centres table (centres.toml): which HPC centre this is, and what its documentation says.
+
+A centre is recognised from what its login environment documents: a variable only it sets
+(`$RCAC_SCRATCH`), a set of variables together, a variable's documented value, or a
+documented path shape that exists and is the user's (`/scratch/gpfs/$USER`). Its row then
+names the scratch root first (detect.py) and gives the settings defaults a profile would
+(`defaults`): the persistent root, the purge policy.
+
+Guessed paths are looked for under SEARCH_ROOT ("/"): tests point it at a sandbox so the
+machine's own /scratch never decides what they see.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from scratchenv.errors import ConfigError
+
+SEARCH_ROOT = "/"
+"""Where documented and guessed paths are looked for; tests set a sandbox."""
+
+
+class Recognise(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    env: list[str] = Field(default_factory=list)
+    env_all: list[str] = Field(default_factory=list)
+    env_equals: dict[str, list[str]] = Field(default_factory=dict)
+    paths: list[str] = Field(default_factory=list)
+
+
+class Space(BaseModel):
+    """How the documentation names one space (scratch or persistent)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    env: str | None = None
+    subdir: str | None = None
+    top: bool = False
+    paths: list[str] = Field(default_factory=list)
+    shape: str | None = None
+
+
+class PurgeRule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    days: int = Field(ge=1)
+    by: Literal["atime", "mtime"] | None = None
+
+
+class Centre(BaseModel):
+    """One row of centres.toml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: str
+    name: str
+    source: list[str] = Field(min_length=1)
+    checked: str
+    recognise: Recognise = Field(default_factory=Recognise)
+    scratch: Space = Field(default_factory=Space)
+    persistent: Space = Field(default_factory=Space)
+    purge: PurgeRule | None = None
+    quota: str | None = None
+    node_local: str | None = None
+    helpers: list[str] = Field(default_factory=list)
+    special: str | None = None
+    notes: str | None = None
+
+    @field_validator("source")
+    @classmethod
+    def _sources_are_links(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not re.fullmatch(r"https?://\S+", url):
+                raise ValueError(f"{url!r} is not a link to the centre's documentation")
+        return value
+
+    @field_validator("checked")
+    @classmethod
+    def _checked_is_a_date(cls, value: str) -> str:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
+        return value
+
+    @property
+    def short(self) -> str:
+        """The name without its list of clusters: "Purdue RCAC"."""
+        return self.name.split(" (")[0]
+
+    @property
+    def recognisable(self) -> bool:
+        r = self.recognise
+        return bool(r.env or r.env_all or r.env_equals or r.paths)
+
+
+def parse(text: str, where: str = "centres.toml") -> dict[str, Centre]:
+    """The rows of a centres table, by key; a ConfigError naming the row that is wrong."""
+    centres: dict[str, Centre] = {}
+    for key, row in tomllib.loads(text).items():
+        try:
+            centres[key] = Centre(key=key, **row)
+        except (ValidationError, TypeError) as error:
+            raise ConfigError(f"{where} [{key}]: {error}".replace("\n", " ")) from None
+    return centres
+
+
+@cache
+def table() -> dict[str, Centre]:
+    """The shipped centres, in the file's order."""
+    text = (resources.files("scratchenv.config") / "centres.toml").read_text(encoding="utf-8")
+    return parse(text)
+
+
+def under_search_root(path: str) -> str:
+    """`path` (absolute) as looked for: under SEARCH_ROOT."""
+    return os.path.join(SEARCH_ROOT, path.lstrip("/"))
+
+
+def owned_matches(pattern: str, user: str) -> list[str]:
+    """Existing directories of the user's own that match a documented path shape."""
+    shape = under_search_root(pattern.replace("{user}", glob.escape(user)))
+    found = []
+    for match in sorted(glob.glob(shape)):
+        try:
+            if os.path.isdir(match) and os.stat(match).st_uid == os.getuid():
+                found.append(match)
+        except OSError:
+            continue
+    return found
+
+
+@dataclass(frozen=True)
+class Recognition:
+    centre: Centre
+    evidence: str
+    """What it was recognised from, as a user reads it: "$RCAC_SCRATCH"."""
+
+
+def recognise(environ: Mapping[str, str], user: str) -> Recognition | None:
+    """The first centre whose documented signs are here, and which sign it was."""
+    for centre in table().values():
+        evidence = _evidence(centre.recognise, environ, user)
+        if evidence:
+            return Recognition(centre, evidence)
+    return None
+
+
+def _evidence(signs: Recognise, environ: Mapping[str, str], user: str) -> str | None:
+    for name in signs.env:
+        if environ.get(name):
+            return f"${name}"
+    if signs.env_all and all(environ.get(name) for name in signs.env_all):
+        return " + ".join(f"${name}" for name in signs.env_all)
+    for name, values in signs.env_equals.items():
+        value = (environ.get(name) or "").rstrip("/")
+        if value and value in {under_search_root(v).rstrip("/") for v in values}:
+            return f"${name}={value}"
+    for pattern in signs.paths:
+        if owned_matches(pattern, user):
+            return f"{pattern.replace('{user}', '$USER')} (yours)"
+    return None
+
+
+def space_root(space: Space, environ: Mapping[str, str], user: str) -> tuple[str, str] | None:
+    """(place, why) from a documented variable, with the documented subdirectory; None when
+    the variable is unset or names a file system's top (the user's directory unknown)."""
+    if not space.env or not environ.get(space.env) or space.top:
+        return None
+    value = environ[space.env].rstrip("/") or "/"
+    if space.subdir:
+        return f"{value}/{space.subdir.format(user=user)}", f"${space.env}/{space.subdir}"
+    return value, f"${space.env}"
+
+
+def defaults(centre: Centre, environ: Mapping[str, str], user: str,
+             strict: bool = False) -> dict[str, Any]:
+    """The settings the centre implies, as a profile's table: `{env[NAME]}` and `{user}`
+    left for the settings to fill in (settings._expand). A documented persistent variable
+    that is unset is left out, or with `strict` (the centre named as a profile) kept, so
+    that filling it in says which variable is missing."""
+    found: dict[str, Any] = {}
+    space = centre.persistent
+    if space.env and not space.top and (strict or environ.get(space.env)):
+        subdir = f"/{space.subdir}" if space.subdir else ""
+        found["persistent_root"] = "{env[" + space.env + "]}" + subdir
+    elif space.paths:
+        matches = [m for pattern in space.paths for m in owned_matches(pattern, user)]
+        if len(matches) == 1:  # with several (one per project), which one is the user's call
+            found["persistent_root"] = matches[0].replace("{", "{{").replace("}", "}}")
+    if centre.purge:
+        found["purge"] = {"days": centre.purge.days,
+                          **({"by": centre.purge.by} if centre.purge.by else {})}
+    return found
+
+
+def describe(centre: Centre) -> dict[str, str]:
+    """What `env` and README say of a centre: detected from, tiers, purge."""
+    signs = centre.recognise
+    detected = [f"${n}" for n in signs.env]
+    if signs.env_all:
+        detected.append(" + ".join(f"${n}" for n in signs.env_all))
+    detected += [f"${n}={'|'.join(v)}" for n, v in signs.env_equals.items()]
+    detected += [p.replace("{user}", "$USER") for p in signs.paths]
+    return {
+        "detected": ", ".join(detected) or "not recognised: set profile",
+        "scratch": _space_text(centre.scratch),
+        "persistent": _space_text(centre.persistent),
+        "purge": (f"{centre.purge.days} days" + (f" ({centre.purge.by})" if centre.purge.by
+                                                  else "")) if centre.purge else "none documented",
+    }
+
+
+def _space_text(space: Space) -> str:
+    if space.env and space.top:
+        return f"${space.env}/<your dir> (scratch_subdir)"
+    if space.env:
+        return f"${space.env}" + (f"/{space.subdir.replace('{user}', '$USER')}"
+                                  if space.subdir else "")
+    if space.paths:
+        return " or ".join(p.replace("{user}", "$USER") for p in space.paths)
+    return f"{space.shape} (set it)" if space.shape else "-"
+
+
+def path_of_table() -> Path:
+    return Path(str(resources.files("scratchenv.config") / "centres.toml"))
