@@ -194,3 +194,18 @@ def test_env_says_which_centre_and_from_what(tmp_path: Path) -> None:
     purge = next(line for line in result.stdout.splitlines() if line.startswith("purge.days "))
     assert "60" in purge and "centre purdue ($RCAC_SCRATCH)" in purge
     assert f"HF_HOME {scratch}/cache/huggingface" in " ".join(result.stdout.split())
+
+
+def test_readme_has_the_table_the_generator_prints() -> None:
+    import importlib.util
+
+    tools = Path(__file__).resolve().parents[2] / "tools" / "centres_table.py"
+    spec = importlib.util.spec_from_file_location("centres_table", tools)
+    assert spec and spec.loader
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    readme = generator.README.read_text(encoding="utf-8")
+    assert readme == generator.replaced(readme), (
+        "README.md's centres table is stale: python tools/centres_table.py --write")
+    for centre in centres.table().values():
+        assert f"(`{centre.key}`)" in readme
