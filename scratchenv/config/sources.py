@@ -72,7 +72,8 @@ def _root_source(settings: Settings, found: dict[str, str]) -> str:
         return found["root"]
     if settings.root_pattern:
         return f"root_pattern, from {found.get('root_pattern', 'default')}"
-    for place, why in detect.candidates(os.environ, current_user(), settings.cluster):
+    for place, why in detect.candidates(os.environ, current_user(), settings.cluster,
+                                        settings.scratch_subdir):
         if str(settings.scratch_root) == place:
             return f"detected: {why}"
     return "detected"

@@ -209,3 +209,19 @@ def test_readme_has_the_table_the_generator_prints() -> None:
         "README.md's centres table is stale: python tools/centres_table.py --write")
     for centre in centres.table().values():
         assert f"(`{centre.key}`)" in readme
+
+
+def test_a_changed_centre_variable_regenerates_the_activation(tmp_path: Path) -> None:
+    """The login fast path reuses a file made from the same inputs: $RCAC_SCRATCH is one."""
+    env = {**os.environ, "USER": "alice"}
+    env.pop("SCRATCH", None)
+    firsts = []
+    for name in ("gilbreth", "bell"):
+        scratch = tmp_path / name / "alice"
+        scratch.mkdir(parents=True)
+        env["RCAC_SCRATCH"] = str(scratch)
+        result = cli("activate", "--shell", "bash", env=env)
+        assert result.returncode == 0, result.stderr
+        firsts.append(Path(result.stdout.strip()).read_text())
+    assert f"{tmp_path}/gilbreth/alice/cache/huggingface" in firsts[0]
+    assert f"{tmp_path}/bell/alice/cache/huggingface" in firsts[1]
