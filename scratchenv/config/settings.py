@@ -493,7 +493,12 @@ def centre_defaults() -> dict[str, Any]:
     if found is None:
         return {}
     table = centres.defaults(found.centre, os.environ, current_user())
-    return {key: _expand(found.centre.key, key, value) for key, value in table.items()}
+    expanded = {key: _expand(found.centre.key, key, value) for key, value in table.items()}
+    persistent = expanded.get("persistent_root")
+    if persistent and detect.problem_with_root(Path(persistent), group_ok=True) and not (
+            detect.awaits_mount(Path(persistent))):
+        del expanded["persistent_root"]  # a default, never an error: scratch alone then
+    return expanded
 
 
 def _merged(defaults: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:

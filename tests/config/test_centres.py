@@ -225,3 +225,16 @@ def test_a_changed_centre_variable_regenerates_the_activation(tmp_path: Path) ->
         firsts.append(Path(result.stdout.strip()).read_text())
     assert f"{tmp_path}/gilbreth/alice/cache/huggingface" in firsts[0]
     assert f"{tmp_path}/bell/alice/cache/huggingface" in firsts[1]
+
+
+def test_an_unusable_documented_persistent_space_is_left_out_not_an_error(
+        sandbox: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (sandbox / "p" / "scratch" / "cjsc").mkdir(parents=True)
+    monkeypatch.setenv("SCRATCH", str(sandbox / "p" / "scratch" / "cjsc"))
+    (sandbox / "p" / "project").mkdir(parents=True)
+    (sandbox / "p" / "project" / "gone").write_text("")  # not a directory: unusable
+    monkeypatch.setenv("PROJECT", str(sandbox / "p" / "project" / "gone"))
+    monkeypatch.setenv("ARCHIVE", str(sandbox / "p" / "arch"))
+    settings = load_settings()
+    assert settings.scratch_root == sandbox / "p" / "scratch" / "cjsc" / USER
+    assert settings.persistent_root is None
