@@ -47,6 +47,10 @@ DOCUMENTED = {
              "/network/scratch/a/alice", None, (90, None)),
     "delta": ({}, ["/work/hdd/bbka/alice", "/projects/bbka/alice"], "/work/hdd/bbka/alice",
               "/projects/bbka/alice", None),
+    "uab": ({"USER_SCRATCH": "/scratch/alice"}, ["/scratch/alice"], "/scratch/alice", None,
+            (30, None)),
+    "lawrencium": ({"SCRATCH": "/global/scratch/users/alice"}, ["/global/scratch/users/alice"],
+                   "/global/scratch/users/alice", None, None),
 }
 NOT_DERIVABLE = {"alliance": (60, None), "lumi": (90, "atime"), "csc": (180, None),
                  "archer2": None, "yale": (60, None)}
