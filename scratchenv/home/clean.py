@@ -18,12 +18,15 @@ from __future__ import annotations
 import fnmatch
 import os
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from scratchenv.checkpoints.recognise import made_by_training
 from scratchenv.config.catalogue import GROUPS as GROUP_MEANINGS
 from scratchenv.errors import ScratchenvError
-from scratchenv.realpaths import below, escapes, inside
+from scratchenv.install import own_install_in
+from scratchenv.realpaths import below, escapes, inside, mount_points_in
 from scratchenv.removal import remove_tree
 
 if TYPE_CHECKING:
@@ -51,6 +54,8 @@ class Kept:
 
     path: str
     why: str
+    named: bool = False
+    """It goes when the user names it (`--delete PATH`): a checkpoint, a model, a report."""
 
 
 @dataclass(frozen=True)
@@ -69,9 +74,11 @@ class Target:
         return os.path.lexists(self.path)
 
 
-def targets(plan: Plan, which: str, *, delete_unsynced_runs: bool = False) -> list[Target]:
+def targets(plan: Plan, which: str, *, delete_unsynced_runs: bool = False,
+            delete: Sequence[str] = ()) -> list[Target]:
     """The locations of the groups in `which` (a GROUPS key), outermost only, plan order,
-    each with what inside it stays."""
+    each with what inside it stays; `delete`: kept checkpoints, models and made things the
+    user named to go all the same."""
     groups = GROUPS[which]
     roots = {change.name: plan.root_of(change) for change in plan.variables}
     chosen: list[tuple[str, str, Entry]] = []
@@ -92,6 +99,7 @@ def targets(plan: Plan, which: str, *, delete_unsynced_runs: bool = False) -> li
         problem = escapes(path, roots[var])
         found.append(Target(var, entry.group, path, roots[var],
                             f"{problem}: left alone" if problem else None))
+    named = {os.path.normpath(os.path.abspath(path)) for path in delete}
     result = []
     for target in found:
         kept = [Kept(path, f"{var} is not in `{which}`") for var, path in others
@@ -99,14 +107,94 @@ def targets(plan: Plan, which: str, *, delete_unsynced_runs: bool = False) -> li
         for var, path, entry in chosen:
             if inside(path, target.path):
                 kept += _made_by_a_person(var, path, entry, delete_unsynced_runs)
+        if not target.problem:
+            kept += not_ours(target.path)
+        kept = [k for k in kept if k.path not in named or not k.named]
         result.append(Target(target.var, target.group, target.path, target.root,
                              target.problem, _outermost(kept)))
     return result
 
 
+def unmatched(found: Sequence[Target], delete: Sequence[str]) -> list[str]:
+    """The `delete` paths that would not go: outside every target, or (in) something kept
+    that a name does not release (a mount point, another user's file)."""
+    named = {os.path.normpath(os.path.abspath(path)): path for path in delete}
+    inside_targets = [t.path for t in found if not t.problem]
+    return [path for key, path in named.items()
+            if not any(inside(key, where) for where in inside_targets)
+            or any(inside(key, k.path) for t in found for k in t.keep)]
+
+
+def not_ours(path: str) -> list[Kept]:
+    """What under `path` (itself included) is not bytes to clean, outermost only: a mount
+    point (another file system, or a bind mount of one: never crossed), a file another user
+    owns, scratchenv's own install, and a checkpoint or trained model (made by training; it
+    goes only when named). One walk, no symlink followed."""
+    found: list[Kept] = []
+    try:
+        top = os.lstat(path)
+    except OSError:
+        return found
+    if stat.S_ISLNK(top.st_mode):
+        return found  # removed as a link: nothing it points at is touched
+    real_top = os.path.realpath(path)
+    mounted = set(mount_points_in(path))
+    mine = {str(place) for place in own_install_in(path)}
+    uid = os.geteuid()
+    stack = [(path, real_top, top)]
+    while stack:
+        current, real, info = stack.pop()
+        why = _not_ours(current, real, info, top.st_dev, uid, mounted, mine)
+        if why is not None:
+            found.append(Kept(current, why, named=why.endswith(NAMED)))
+            continue
+        if not stat.S_ISDIR(info.st_mode):
+            continue
+        try:
+            with os.scandir(current) as listing:
+                entries = list(listing)
+        except OSError:
+            continue
+        made = made_by_training(current, [entry.name for entry in entries])
+        if made is not None:
+            found.append(Kept(current, f"{made}: {NAMED}", named=True))
+            continue
+        for entry in entries:
+            try:
+                child = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            stack.append((entry.path, os.path.join(real, entry.name), child))
+    return sorted(found, key=lambda kept: kept.path)
+
+
+NAMED = "kept unless named (`--delete PATH`)"
+
+
+def _not_ours(path: str, real: str, info: os.stat_result, device: int, uid: int,
+              mounted: set[str], mine: set[str]) -> str | None:
+    if real in mounted or info.st_dev != device:
+        return "a mount point (another file system or a bind mount): never crossed"
+    if info.st_uid != uid:
+        return f"owned by {_user(info.st_uid)}, not by you"
+    if real in mine:
+        return "scratchenv's own install: every shell runs it"
+    return None
+
+
+def _user(uid: int) -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+
+
 def _made_by_a_person(var: str, path: str, entry: Entry,
                       delete_unsynced_runs: bool) -> list[Kept]:
-    kept = [Kept(found, f"{var}: a person made it") for found in _matching(path, entry.keep)]
+    kept = [Kept(found, f"{var}: made here, not downloaded: {NAMED}", named=True)
+            for found in _matching(path, entry.keep)]
     if var == "WANDB_DIR" and not delete_unsynced_runs:
         kept += [Kept(run, f"a W&B run never synced: `wandb sync {run}`, or {UNSYNCED_FLAG}")
                  for run in unsynced_wandb_runs(path)]

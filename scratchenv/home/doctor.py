@@ -149,8 +149,9 @@ def _old_checkpoints(settings: Settings, plan: Plan, checkout: str | None,
         usage = sizes(path)
         if path == os.path.join(plan.home, archive.LEGACY_HF):
             what = "the legacy transformers cache (before huggingface_hub)"
-            action = (f"`scratchenv checkpoints archive` moves it to "
-                      f"{settings.root_for('checkpoints')}/archived_models_YYYYMMDD/")
+            action = (f"`scratchenv checkpoints archive --apply {path}` moves it to "
+                      f"{settings.root_for('checkpoints')}/archived_models_YYYYMMDD/ "
+                      "(it holds checkpoints: never moved or cleaned as cache)")
         else:
             what = f"{os.path.basename(path)}/ inside the checkout {checkout}"
             action = (f"`scratchenv checkpoints adopt {path}` moves its checkpoints to this "

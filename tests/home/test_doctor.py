@@ -120,3 +120,35 @@ def test_an_interrupted_migration_is_a_fixable_finding(home, tmp_path, capsys):
     assert code == 1
     assert report["findings"][0]["kind"] == "interrupted"
     assert "`scratchenv migrate pip --apply --link`" in report["findings"][0]["action"]
+
+
+def test_legacy_checkpoints_are_archived_never_migrated_into_the_cache(home, tmp_path, capsys):
+    """doctor, migrate, archive and clean agree: ~/.cache/huggingface/transformers holds the
+    old setup's checkpoints; migrate leaves it, doctor's advice (run exactly) archives it."""
+    import shlex
+
+    legacy = home / ".cache" / "huggingface" / "transformers"
+    state = legacy / "run" / "checkpoint-10" / "trainer_state.json"
+    put(state, b'{"global_step": 10}')
+    put(home / ".cache" / "huggingface" / "hub" / "m")
+    _, report = doctor_json(capsys)
+    hf = next(f for f in report["findings"] if f["tool"] == "huggingface")
+    assert "leaves ~/.cache/huggingface/transformers (old checkpoints" in hf["action"]
+    old = next(f for f in report["findings"] if f["kind"] == "checkpoints")
+    assert old["path"] == str(legacy)
+
+    assert main(["migrate", "huggingface", "--apply"]) == 0
+    capsys.readouterr()
+    assert state.read_bytes() == b'{"global_step": 10}'
+    assert not (home / ".cache" / "huggingface" / "hub").exists()
+    assert not (tmp_path / "scratch" / "cache" / "huggingface" / "transformers").exists()
+
+    command = shlex.split(old["action"].split("`")[1])
+    assert command[0] == "scratchenv"
+    assert main(command[1:]) == 0
+    capsys.readouterr()
+    assert not legacy.exists()
+    archived = list((tmp_path / "scratch").glob("archived_models_*/*/run/checkpoint-10"))
+    assert len(archived) == 1 and (archived[0] / "trainer_state.json").exists()
+    _, after = doctor_json(capsys)
+    assert not [f for f in after["findings"] if f["kind"] == "checkpoints"]
