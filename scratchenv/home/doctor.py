@@ -1,6 +1,7 @@
 """`scratchenv doctor`: what is filling home, and what `migrate` would do about it.
 
-Findings, in this order: an interrupted migration; each entry's default location that
+Findings, in this order: an interrupted migration; scratchenv's own install on the purged
+scratch root (where it runs from is always said: install.py); each entry's default location that
 holds data (sizes as `du` counts them, file counts because inode quotas bite too), less
 what stays (pinned files, other entries' directories); places of tools no variable moves
 (offenders.toml); checkpoints the old setup left (the legacy transformers cache, `.art/` and
@@ -18,6 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
+from scratchenv import install
 from scratchenv.checks import purge
 from scratchenv.config.settings import Settings
 from scratchenv.disk.usage import Usage, scan
@@ -32,9 +34,10 @@ from scratchenv.home.moves import (
     superseded_note,
 )
 from scratchenv.plan import Plan
-from scratchenv.realpaths import below
+from scratchenv.realpaths import below, is_within
 
-Kind = Literal["interrupted", "movable", "offender", "checkpoints", "unknown", "purge", "tier"]
+Kind = Literal["interrupted", "install", "movable", "offender", "checkpoints", "unknown", "purge",
+               "tier"]
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,7 @@ def findings(settings: Settings, plan: Plan, checkout: str | None = None,
         found.append(Diagnosis("interrupted", migrate.journal_path(plan), 0, 0, True,
                              "a migration was interrupted",
                              f"`{migrate.rerun_command(plan)}` finishes it"))
+    found += _own_install(plan)
     for move in home_moves(plan):
         source = move.source
         if not os.path.lexists(source) or os.path.islink(source):
@@ -130,6 +134,36 @@ def findings(settings: Settings, plan: Plan, checkout: str | None = None,
         found.append(Diagnosis("purge", risk.path, 0, risk.old_files, False,
                              f"{risk.place} on scratch near the purge age", risk.describe()))
     return found
+
+
+def _own_install(plan: Plan) -> list[Diagnosis]:
+    """scratchenv's own install on the purged scratch root: a purge deletes it and every
+    shell then silently loses the environment (clean and migrate leave it alone)."""
+    place = str(install.own_install())
+    if not is_within(place, plan.root) or (
+            plan.persistent_root is not None and is_within(place, plan.persistent_root)):
+        return []
+    return [Diagnosis("install", place, 0, 0, False,
+                      "scratchenv's own install is on the purged scratch root: a purge "
+                      "deletes it, and every login then runs without it",
+                      _reinstall_advice(place, plan.home))]
+
+
+def _reinstall_advice(place: str, home: str) -> str:
+    """The command that puts scratchenv back into home: pipx's own record of what it
+    installed, when pipx installed it."""
+    import json
+
+    try:
+        with open(os.path.join(place, "pipx_metadata.json"), encoding="utf-8") as handle:
+            spec = json.load(handle)["main_package"]["package_or_url"]
+    except (OSError, ValueError, KeyError, TypeError):
+        spec = None
+    if isinstance(spec, str) and spec:
+        return (f"`env PIPX_HOME={home}/.local/share/pipx pipx install --force {spec}` "
+                "reinstalls it in home")
+    return (f"reinstall it outside scratch (`pipx install` with PIPX_HOME={home}/.local/"
+            f"share/pipx, or `uv tool install` with UV_TOOL_DIR={home}/.local/share/uv/tools)")
 
 
 def _why_in_home(var: str, environ: Mapping[str, str]) -> str:
@@ -239,6 +273,7 @@ def to_json(settings: Settings, plan: Plan, found: Sequence[Diagnosis]) -> dict:
         "home": plan.home,
         "root": plan.root,
         "persistent_root": plan.persistent_root,
+        "install": str(install.own_install()),
         "purge_days": settings.purge.days,
         "purge_by": settings.purge.by,
         "fixable": fixable_count(found),

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from fs_helpers import as_a_user, isolate
+from fs_helpers import as_a_user, isolate, with_our_packages
 
 from scratchenv.main import main
 
@@ -359,10 +359,11 @@ def test_clean_never_deletes_its_own_install(root, tmp_path):
     other = _plant(root, "pipx/venvs/black/bin/black")
     python = venv / "bin" / "python"
     done = subprocess.run([str(python), "-m", "scratchenv", "clean", "envs", "--apply"],
-                          capture_output=True, text=True, env=dict(os.environ))
+                          capture_output=True, text=True, env=with_our_packages())
     assert done.returncode == 0, done.stderr
     assert "own install" in done.stdout
     assert python.exists() and not other.exists()
     again = subprocess.run([str(python), "-m", "scratchenv", "--help"], capture_output=True,
-                           text=True, env=dict(os.environ))
+                           text=True, env=with_our_packages())
     assert again.returncode == 0
+

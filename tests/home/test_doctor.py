@@ -6,7 +6,7 @@ import json
 import os
 
 import pytest
-from fs_helpers import isolate
+from fs_helpers import isolate, with_our_packages
 
 from scratchenv.main import main
 
@@ -152,3 +152,31 @@ def test_legacy_checkpoints_are_archived_never_migrated_into_the_cache(home, tmp
     assert len(archived) == 1 and (archived[0] / "trainer_state.json").exists()
     _, after = doctor_json(capsys)
     assert not [f for f in after["findings"] if f["kind"] == "checkpoints"]
+
+
+def test_doctor_says_where_scratchenv_runs_from_and_warns_on_scratch(home, tmp_path):
+    """Installed after activation (PIPX_HOME on scratch), scratchenv's own venv is on the
+    purged root: doctor says so; run from elsewhere, it only says where it runs from."""
+    import subprocess
+    import sys
+
+    root = tmp_path / "scratch"
+    venv = root / "pipx" / "venvs" / "scratchenv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages",
+                    str(venv)], check=True)
+    env = with_our_packages()
+    for python, warned in ((str(venv / "bin" / "python"), True), (sys.executable, False)):
+        done = subprocess.run([python, "-m", "scratchenv", "doctor", "--json"],
+                              capture_output=True, text=True, env=env)
+        assert done.stderr == "", done.stderr
+        report = json.loads(done.stdout)
+        mine = [f for f in report["findings"] if f["kind"] == "install"]
+        if warned:
+            assert report["install"] == str(venv)
+            assert mine and mine[0]["path"] == str(venv) and "purge" in mine[0]["what"]
+        else:
+            assert report["install"] == os.path.realpath(sys.prefix) and not mine
+    shown = subprocess.run([str(venv / "bin" / "python"), "-m", "scratchenv", "doctor"],
+                           capture_output=True, text=True, env=env)
+    assert f"scratchenv runs from {venv} (never moved or cleaned)" in shown.stdout
+
