@@ -23,7 +23,7 @@ from scratchenv import install
 from scratchenv.checks import purge
 from scratchenv.config.settings import Settings
 from scratchenv.disk.usage import Usage, scan
-from scratchenv.home import archive, migrate, venvs
+from scratchenv.home import archive, migrate, pipx_apps, venvs
 from scratchenv.home.moves import (
     existing_keeps,
     home_moves,
@@ -32,12 +32,13 @@ from scratchenv.home.moves import (
     offenders,
     superseded,
     superseded_note,
+    tilde,
 )
 from scratchenv.plan import Plan
-from scratchenv.realpaths import below, is_within
+from scratchenv.realpaths import below, is_within, same_place
 
-Kind = Literal["interrupted", "install", "movable", "offender", "checkpoints", "unknown", "purge",
-               "tier"]
+Kind = Literal["interrupted", "install", "movable", "pipx", "offender", "checkpoints", "unknown",
+               "purge", "tier"]
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ def findings(settings: Settings, plan: Plan, checkout: str | None = None,
         found.append(Diagnosis("movable", source, nbytes, files, True,
                              f"{move.tool} ({_why_in_home(move.var, environ)})", action,
                              move.tool))
+    found += _pipx_apps_left(plan, sizes)
     checkout_venvs = [(path, sizes(path).bytes) for path in venvs.in_home(plan)]
     for move in venvs.moves(plan, settings.thresholds.large_venv, checkout_venvs):
         usage = sizes(move.source)
@@ -164,6 +166,32 @@ def _reinstall_advice(place: str, home: str) -> str:
                 "reinstalls it in home")
     return (f"reinstall it outside scratch (`pipx install` with PIPX_HOME={home}/.local/"
             f"share/pipx, or `uv tool install` with UV_TOOL_DIR={home}/.local/share/uv/tools)")
+
+
+def _pipx_apps_left(plan: Plan, sizes: _Sizes) -> list[Diagnosis]:
+    """pipx apps in an older PIPX_HOME in home that the plan's PIPX_HOME lacks: `pipx list`
+    no longer shows them. The advice is pipx's own reinstall, one command."""
+    change = plan.get("PIPX_HOME")
+    if change is None:
+        return []
+    found = []
+    for relative in pipx_apps.HOMES:
+        old = os.path.join(plan.home, relative)
+        if not os.path.isdir(old) or os.path.islink(old) or same_place(old, change.value):
+            continue
+        lost = pipx_apps.missing(old, change.value)
+        if not lost:
+            continue
+        usage = sizes(old)
+        names = ", ".join(app.name for app in lost)
+        found.append(Diagnosis(
+            "pipx", old, usage.bytes, usage.files, False,
+            f"pipx apps installed before PIPX_HOME moved ({names}): `pipx list` does not "
+            "show them",
+            f"`{pipx_apps.reinstall_command(lost, change.value)}` installs them again under "
+            f"PIPX_HOME (a venv cannot be moved); then remove {tilde(old, plan.home)}",
+            "pipx"))
+    return found
 
 
 def _why_in_home(var: str, environ: Mapping[str, str]) -> str:

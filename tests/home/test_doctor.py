@@ -180,3 +180,74 @@ def test_doctor_says_where_scratchenv_runs_from_and_warns_on_scratch(home, tmp_p
                            capture_output=True, text=True, env=env)
     assert f"scratchenv runs from {venv} (never moved or cleaned)" in shown.stdout
 
+
+
+def _pipx() -> str:
+    """The real pipx: beside this interpreter (the test extra installs it), else on PATH."""
+    import sysconfig
+
+    from conftest import need
+
+    beside = os.path.join(sysconfig.get_path("scripts"), "pipx")
+    return beside if os.access(beside, os.X_OK) else need("pipx")
+
+
+def _app_wheel(where, name):
+    """A wheel with one console script, made here: pipx installs it without the index."""
+    import base64
+    import hashlib
+    import zipfile
+
+    dist = f"{name}-1.0"
+    files = {f"{name}.py": f"def main():\n    print('{name} runs')\n",
+             f"{dist}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n",
+             f"{dist}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\n"
+                                        "Root-Is-Purelib: true\nTag: py3-none-any\n",
+             f"{dist}.dist-info/entry_points.txt": f"[console_scripts]\n{name} = {name}:main\n"}
+    path = where / f"{dist}-py3-none-any.whl"
+    record = []
+    with zipfile.ZipFile(path, "w") as wheel:
+        for member, text in files.items():
+            data = text.encode()
+            wheel.writestr(member, data)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+            record.append(f"{member},sha256={digest.decode()},{len(data)}")
+        record.append(f"{dist}.dist-info/RECORD,,")
+        wheel.writestr(f"{dist}.dist-info/RECORD", "\n".join(record) + "\n")
+    return path
+
+
+@pytest.mark.slow
+def test_pipx_apps_of_an_older_pipx_home_are_reported_and_the_advice_reinstalls_them(
+        home, tmp_path, capsys):
+    """pipx 1.1 kept apps in ~/.local/pipx, later ones in ~/.local/share/pipx; with PIPX_HOME
+    on the root, `pipx list` shows neither. doctor names them; its command, run exactly,
+    brings them back."""
+    import subprocess
+
+    pipx = _pipx()
+    path = f"{os.path.dirname(pipx)}:{os.environ['PATH']}"
+    # One shared pip for every PIPX_HOME: pipx builds it once, not per home.
+    env = {**os.environ, "HOME": str(home), "PATH": path, "PIPX_BIN_DIR": str(home / "bin"),
+           "PIPX_SHARED_LIBS": str(tmp_path / "pipx-shared")}
+    for relative, name in ((".local/pipx", "oldapp"), (".local/share/pipx", "newapp")):
+        installed = subprocess.run([pipx, "install", str(_app_wheel(tmp_path, name))],
+                                   env={**env, "PIPX_HOME": str(home / relative)},
+                                   capture_output=True, text=True)
+        assert installed.returncode == 0, installed.stderr
+    _, report = doctor_json(capsys)
+    found = {f["path"]: f for f in report["findings"] if f["kind"] == "pipx"}
+    assert sorted(found) == [str(home / ".local/pipx"), str(home / ".local/share/pipx")]
+    assert "(oldapp)" in found[str(home / ".local/pipx")]["what"]
+    pipx_home = tmp_path / "scratch" / "pipx"
+    for finding in found.values():
+        command = finding["action"].split("`")[1]
+        done = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    _, after = doctor_json(capsys)
+    assert not [f for f in after["findings"] if f["kind"] == "pipx"]
+    listed = subprocess.run([pipx, "list", "--short"], env={**env, "PIPX_HOME": str(pipx_home)},
+                            capture_output=True, text=True)
+    assert sorted(line.split()[0] for line in listed.stdout.splitlines()) == ["newapp", "oldapp"]
+    ran = subprocess.run([str(home / "bin" / "oldapp")], capture_output=True, text=True)
+    assert ran.stdout == "oldapp runs\n"
