@@ -239,10 +239,21 @@ def _left_on_scratch(settings: Settings, plan: Plan, sizes: _Sizes) -> list[Diag
         old = os.path.join(plan.root, entry.path)
         if not os.path.isdir(old) or os.path.islink(old):
             continue
+        if change.name == "PIPX_HOME":
+            lost = pipx_apps.missing(old, change.value)
+            if not lost:
+                continue  # every app is installed at its new place: nothing uses this
+            command = pipx_apps.reinstall_command(lost, change.value)
         usage = sizes(old)
-        if entry.group in ("venv", "env"):
+        if change.name == "PIPX_HOME":
+            action = (f"`{command}` installs its apps again at {change.value} (a venv cannot "
+                      f"be moved); then delete {old}")
+        elif entry.group == "env" and entry.tool == "project":
             action = (f"rebuild it at {change.value} (`scratchenv bootstrap --venv`: a venv "
                       f"cannot be moved), then delete {old}")
+        elif entry.group in ("venv", "env"):
+            action = (f"create its environments again at {change.value} with the tool that "
+                      f"made them ({entry.tool}: a venv cannot be moved), then delete {old}")
         elif entry.group == "toolchain":
             action = (f"reinstall it at {change.value} (`scratchenv bootstrap --rust` for "
                       f"Rust), then delete {old}")

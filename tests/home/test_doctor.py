@@ -219,35 +219,42 @@ def _app_wheel(where, name):
 
 @pytest.mark.slow
 def test_pipx_apps_of_an_older_pipx_home_are_reported_and_the_advice_reinstalls_them(
-        home, tmp_path, capsys):
-    """pipx 1.1 kept apps in ~/.local/pipx, later ones in ~/.local/share/pipx; with PIPX_HOME
-    on the root, `pipx list` shows neither. doctor names them; its command, run exactly,
-    brings them back."""
+        home, tmp_path, monkeypatch, capsys):
+    """pipx 1.1 kept apps in ~/.local/pipx, later ones in ~/.local/share/pipx, a single-root
+    setup on the scratch root; with PIPX_HOME on the persistent root, `pipx list` shows none
+    of them. doctor names each; its command, run exactly, brings the apps back."""
     import subprocess
 
     pipx = _pipx()
+    persistent = tmp_path / "persistent"
+    persistent.mkdir()
+    monkeypatch.setenv("SCRATCHENV_PERSISTENT_ROOT", str(persistent))
     path = f"{os.path.dirname(pipx)}:{os.environ['PATH']}"
     # One shared pip for every PIPX_HOME: pipx builds it once, not per home.
     env = {**os.environ, "HOME": str(home), "PATH": path, "PIPX_BIN_DIR": str(home / "bin"),
            "PIPX_SHARED_LIBS": str(tmp_path / "pipx-shared")}
-    for relative, name in ((".local/pipx", "oldapp"), (".local/share/pipx", "newapp")):
+    old = {home / ".local/pipx": "oldapp", home / ".local/share/pipx": "newapp",
+           tmp_path / "scratch" / "pipx": "scratchapp"}
+    for pipx_home, name in old.items():
         installed = subprocess.run([pipx, "install", str(_app_wheel(tmp_path, name))],
-                                   env={**env, "PIPX_HOME": str(home / relative)},
+                                   env={**env, "PIPX_HOME": str(pipx_home)},
                                    capture_output=True, text=True)
         assert installed.returncode == 0, installed.stderr
     _, report = doctor_json(capsys)
-    found = {f["path"]: f for f in report["findings"] if f["kind"] == "pipx"}
-    assert sorted(found) == [str(home / ".local/pipx"), str(home / ".local/share/pipx")]
+    found = {f["path"]: f for f in report["findings"] if f["kind"] in ("pipx", "tier")
+             and "pipx install" in f["action"]}
+    assert sorted(found) == sorted(map(str, old))
     assert "(oldapp)" in found[str(home / ".local/pipx")]["what"]
-    pipx_home = tmp_path / "scratch" / "pipx"
     for finding in found.values():
         command = finding["action"].split("`")[1]
         done = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
     _, after = doctor_json(capsys)
-    assert not [f for f in after["findings"] if f["kind"] == "pipx"]
-    listed = subprocess.run([pipx, "list", "--short"], env={**env, "PIPX_HOME": str(pipx_home)},
+    assert not [f for f in after["findings"] if f["path"] in found
+                and f["kind"] in ("pipx", "tier")]
+    listed = subprocess.run([pipx, "list", "--short"],
+                            env={**env, "PIPX_HOME": str(persistent / "pipx")},
                             capture_output=True, text=True)
-    assert sorted(line.split()[0] for line in listed.stdout.splitlines()) == ["newapp", "oldapp"]
+    assert sorted(line.split()[0] for line in listed.stdout.splitlines()) == sorted(old.values())
     ran = subprocess.run([str(home / "bin" / "oldapp")], capture_output=True, text=True)
     assert ran.stdout == "oldapp runs\n"
