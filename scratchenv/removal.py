@@ -8,7 +8,7 @@ Used by `clean` and by checkpoint cleanup and prune-orphans. In the order it is 
   follows them (`shutil.rmtree.avoids_symlink_attacks`);
 - a tree with a mount point in it (a bind mount of the same file system included:
   /proc/self/mountinfo, not only a device change) or an entry another user owns is refused
-  whole and named: nothing of it is deleted;
+  whole and named: nothing of it is deleted; so is one holding scratchenv's own install;
 - read-only directories inside (Go's module cache) are opened up to be emptied; a file
   that vanished meanwhile (another rank cleaning up too) is not an error.
 """
@@ -22,6 +22,7 @@ import sys
 from typing import Any
 
 from scratchenv.errors import ScratchenvError
+from scratchenv.install import own_install_in
 from scratchenv.realpaths import escapes, mount_points_in
 
 
@@ -68,6 +69,9 @@ def not_ours(directory: str | os.PathLike[str]) -> str | None:
     mounted = mount_points_in(directory)
     if mounted:
         return f"{mounted[0]} is a mount point (another file system or a bind mount)"
+    mine = own_install_in(directory)
+    if mine:
+        return f"{mine[0]} is scratchenv's own install"
     uid = os.geteuid()
     top = os.lstat(directory)
     stack = [os.fspath(directory)]
