@@ -19,6 +19,8 @@ import os
 import shutil
 import stat
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from scratchenv.errors import ScratchenvError
@@ -44,12 +46,10 @@ def remove_tree(path: str | os.PathLike[str], root: str | os.PathLike[str], *,
     mode = info.st_mode
     if directories_only and not stat.S_ISDIR(mode):
         raise ScratchenvError(f"refusing to delete {path}: not a real directory")
-    if stat.S_ISDIR(mode):
-        problem = not_ours(path)
-        if problem:
-            raise ScratchenvError(f"refusing to delete {path}: {problem}; nothing deleted")
-    elif info.st_uid != os.geteuid():
-        raise ScratchenvError(f"refusing to delete {path}: {_owned(path)}")
+    refused = untouchable(path, first=True)
+    if refused:
+        raise ScratchenvError(f"refusing to delete {path}: {refused[0].path} is "
+                              f"{refused[0].why}; nothing deleted")
     try:
         if stat.S_ISDIR(mode):
             _rmtree(path)
@@ -62,46 +62,73 @@ def remove_tree(path: str | os.PathLike[str], root: str | os.PathLike[str], *,
     return True
 
 
-def not_ours(directory: str | os.PathLike[str]) -> str | None:
-    """Why the tree at `directory` is not all ours to delete, or None: a mount point in it
-    (a device change, or a bind mount of the same file system, which only mountinfo shows)
-    or an entry another user owns. One walk, no symlink followed."""
-    mounted = mount_points_in(directory)
-    if mounted:
-        return f"{mounted[0]} is a mount point (another file system or a bind mount)"
-    mine = own_install_in(directory)
-    if mine:
-        return f"{mine[0]} is scratchenv's own install"
+@dataclass(frozen=True)
+class Untouchable:
+    """Something in a tree that is not ours to delete, and why."""
+
+    path: str
+    why: str
+    judged: bool = False
+    """Found by the caller's `judge` (a checkpoint, for clean): the user may name it to go."""
+
+
+Judge = Callable[[str, list[str]], "str | None"]
+"""(directory, its names) -> why it stays whole, or None."""
+
+
+def untouchable(path: str | os.PathLike[str], judge: Judge | None = None, *,
+                first: bool = False) -> list[Untouchable]:
+    """What in the tree at `path` (itself included) is not ours to delete, outermost only,
+    sorted: a mount point (a device change, or a bind mount of the same file system, which
+    only mountinfo shows), an entry another user owns, scratchenv's own install, and what
+    `judge` says stays. One walk, no symlink followed; `first`: stop at the first found."""
+    found: list[Untouchable] = []
+    written = os.fspath(path)
+    try:
+        top = os.lstat(written)
+    except OSError:
+        return found
+    if stat.S_ISLNK(top.st_mode):
+        return found  # removed as a link: nothing it points at is touched
+    mounted = set(mount_points_in(written))
+    mine = {str(place) for place in own_install_in(written)}
     uid = os.geteuid()
-    top = os.lstat(directory)
-    stack = [os.fspath(directory)]
-    while stack:
-        current = stack.pop()
-        try:
-            info = os.lstat(current)
-        except FileNotFoundError:  # another rank cleaning up too
-            continue
-        if info.st_dev != top.st_dev:
-            return f"{current} is a mount point (another file system)"
-        if info.st_uid != uid:
-            return _owned(current)
-        if stat.S_ISDIR(info.st_mode):
+    stack = [(written, os.path.realpath(written), top)]
+    while stack and not (first and found):
+        current, real, info = stack.pop()
+        if real in mounted or info.st_dev != top.st_dev:
+            found.append(Untouchable(current, "a mount point (another file system or a bind "
+                                              "mount): never crossed"))
+        elif info.st_uid != uid:
+            found.append(Untouchable(current, f"owned by {_user(info.st_uid)}, not by you"))
+        elif real in mine:
+            found.append(Untouchable(current, "scratchenv's own install: every shell runs it"))
+        elif stat.S_ISDIR(info.st_mode):
             try:
-                stack += [entry.path for entry in os.scandir(current)]
+                with os.scandir(current) as listing:
+                    entries = list(listing)
             except OSError:
                 continue
-    return None
+            why = judge(current, [entry.name for entry in entries]) if judge else None
+            if why is not None:
+                found.append(Untouchable(current, why, judged=True))
+                continue
+            for entry in entries:
+                try:
+                    child = entry.stat(follow_symlinks=False)
+                except OSError:  # vanished: another rank cleaning up too
+                    continue
+                stack.append((entry.path, os.path.join(real, entry.name), child))
+    return sorted(found, key=lambda item: item.path)
 
 
-def _owned(path: str | os.PathLike[str]) -> str:
+def _user(uid: int) -> str:
     import pwd
 
-    uid = os.lstat(path).st_uid
     try:
-        owner = pwd.getpwuid(uid).pw_name
+        return pwd.getpwuid(uid).pw_name
     except KeyError:
-        owner = f"uid {uid}"
-    return f"{path} is owned by {owner}, not by you"
+        return f"uid {uid}"
 
 
 def _rmtree(path: str | os.PathLike[str]) -> None:

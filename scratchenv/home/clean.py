@@ -25,9 +25,8 @@ from typing import TYPE_CHECKING
 from scratchenv.checkpoints.recognise import made_by_training
 from scratchenv.config.catalogue import GROUPS as GROUP_MEANINGS
 from scratchenv.errors import ScratchenvError
-from scratchenv.install import own_install_in
-from scratchenv.realpaths import below, escapes, inside, mount_points_in
-from scratchenv.removal import remove_tree
+from scratchenv.realpaths import below, escapes, inside
+from scratchenv.removal import remove_tree, untouchable
 
 if TYPE_CHECKING:
     from scratchenv.config.catalogue import Entry
@@ -108,7 +107,7 @@ def targets(plan: Plan, which: str, *, delete_unsynced_runs: bool = False,
             if inside(path, target.path):
                 kept += _made_by_a_person(var, path, entry, delete_unsynced_runs)
         if not target.problem:
-            kept += not_ours(target.path)
+            kept += _not_ours(target.path)
         kept = [k for k in kept if k.path not in named or not k.named]
         result.append(Target(target.var, target.group, target.path, target.root,
                              target.problem, _outermost(kept)))
@@ -125,70 +124,16 @@ def unmatched(found: Sequence[Target], delete: Sequence[str]) -> list[str]:
             or any(inside(key, k.path) for t in found for k in t.keep)]
 
 
-def not_ours(path: str) -> list[Kept]:
-    """What under `path` (itself included) is not bytes to clean, outermost only: a mount
-    point (another file system, or a bind mount of one: never crossed), a file another user
-    owns, scratchenv's own install, and a checkpoint or trained model (made by training; it
-    goes only when named). One walk, no symlink followed."""
-    found: list[Kept] = []
-    try:
-        top = os.lstat(path)
-    except OSError:
-        return found
-    if stat.S_ISLNK(top.st_mode):
-        return found  # removed as a link: nothing it points at is touched
-    real_top = os.path.realpath(path)
-    mounted = set(mount_points_in(path))
-    mine = {str(place) for place in own_install_in(path)}
-    uid = os.geteuid()
-    stack = [(path, real_top, top)]
-    while stack:
-        current, real, info = stack.pop()
-        why = _not_ours(current, real, info, top.st_dev, uid, mounted, mine)
-        if why is not None:
-            found.append(Kept(current, why, named=why.endswith(NAMED)))
-            continue
-        if not stat.S_ISDIR(info.st_mode):
-            continue
-        try:
-            with os.scandir(current) as listing:
-                entries = list(listing)
-        except OSError:
-            continue
-        made = made_by_training(current, [entry.name for entry in entries])
-        if made is not None:
-            found.append(Kept(current, f"{made}: {NAMED}", named=True))
-            continue
-        for entry in entries:
-            try:
-                child = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            stack.append((entry.path, os.path.join(real, entry.name), child))
-    return sorted(found, key=lambda kept: kept.path)
-
-
 NAMED = "kept unless named (`--delete PATH`)"
 
 
-def _not_ours(path: str, real: str, info: os.stat_result, device: int, uid: int,
-              mounted: set[str], mine: set[str]) -> str | None:
-    if real in mounted or info.st_dev != device:
-        return "a mount point (another file system or a bind mount): never crossed"
-    if info.st_uid != uid:
-        return f"owned by {_user(info.st_uid)}, not by you"
-    if real in mine:
-        return "scratchenv's own install: every shell runs it"
-    return None
-
-
-def _user(uid: int) -> str:
-    import pwd
-
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return f"uid {uid}"
+def _not_ours(path: str) -> list[Kept]:
+    """What under `path` is not bytes to clean (removal.untouchable): mount points, other
+    users' files, scratchenv's own install, and checkpoints or trained models, which alone
+    go when named."""
+    return [Kept(item.path, f"{item.why}: {NAMED}" if item.judged else item.why,
+                 named=item.judged)
+            for item in untouchable(path, made_by_training)]
 
 
 def _made_by_a_person(var: str, path: str, entry: Entry,
