@@ -4,8 +4,12 @@ The cleanup steps users ran by hand (`rm -rf "$UV_CACHE_DIR" ...`) as data: each
 catalogue entry names its group (cache, env, toolchain, data, run) and clean removes the
 locations of the chosen groups. What a person made survives unless named:
 - inside a chosen location, the locations of other groups (a data entry nested in a cache),
-  the entry's `keep` names (ccache.conf) and W&B runs never synced stay where they are;
-- the latter go only with --delete-unsynced-runs.
+  the entry's `keep` names (ccache.conf; a project's models/, report/, *_checkpoints/) and
+  anything that looks like a checkpoint or trained model (checkpoints/recognise.py) stay;
+  these go when named (`--delete PATH`);
+- W&B runs never synced stay; they go only with --delete-unsynced-runs;
+- mount points (bind mounts of the same file system too), other users' files and
+  scratchenv's own install always stay (removal.untouchable).
 Every location is removed through the one safe delete (removal.py): strictly inside its own
 root (the scratch root, or the persistent root for the groups the tiers put there) once the
 symlinks above it resolve, a link removed as a link, no symlink followed.
