@@ -189,6 +189,12 @@ def apply_changes(changes: Iterable[Change], environ: Mapping[str, str]) -> dict
     return result
 
 
+PROJECT_MADE = ("models", "report", "checkpoints", "*_checkpoints", "tokenizer")
+"""What a training project makes in its data directory (nanochat: base_checkpoints/,
+chatsft_checkpoints/, tokenizer/, report/): `clean data` keeps it unless named; the rest
+(base_data/ shards, eval bundles) is downloaded again."""
+
+
 def _project_entries(settings: Settings) -> list[Entry]:
     layout = settings.project_layout
     if layout is None:
@@ -200,8 +206,9 @@ def _project_entries(settings: Settings) -> list[Entry]:
                                  "a person installed)"),
         # ~/.cache/<name> is where nanochat writes without NANOCHAT_BASE_DIR (doctor, migrate).
         Entry(var=layout.data_var, tool="project", path=layout.data_dir, docs=docs,
-              group="data", default=f"~/.cache/{layout.name}",
-              notes=f"{layout.name}'s data: datasets, tokenizers, checkpoints (group data)"),
+              group="data", default=f"~/.cache/{layout.name}", keep=PROJECT_MADE,
+              notes=f"{layout.name}'s data: datasets, tokenizers, checkpoints (group data); "
+                    "clean takes the downloads (data shards) and keeps what a run made"),
     ]
 
 

@@ -1,4 +1,5 @@
-"""Where a path really is: symlinks resolved, bind mounts recognised by device and inode.
+"""Where a path really is: symlinks resolved, bind mounts recognised by device and inode,
+and by /proc/self/mountinfo where only part of a tree is bind-mounted elsewhere.
 
 Homes and scratch directories are often symlinked (/home/u -> /gpfs/home/u), so comparing
 strings would be fooled both ways; every "is X under Y" question goes through here.
@@ -7,6 +8,7 @@ strings would be fooled both ways; every "is X under Y" question goes through he
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 
@@ -28,7 +30,17 @@ def is_within(path: str | os.PathLike[str], ancestor: str | os.PathLike[str]) ->
     target = identity(ancestor)
     if target is None:
         return real.is_relative_to(os.path.realpath(ancestor))
-    return any(identity(candidate) == target for candidate in (real, *real.parents))
+    if any(identity(candidate) == target for candidate in (real, *real.parents)):
+        return True
+    return _bound_within(real, ancestor)
+
+
+def _bound_within(real: Path, ancestor: str | os.PathLike[str]) -> bool:
+    """True when `real` lies in a bind mount of part of `ancestor`'s tree (a directory of
+    home bind-mounted on scratch): the same device, and below it inside that file system."""
+    here, there = device_path(real), device_path(ancestor)
+    return (here is not None and there is not None and here[0] == there[0]
+            and inside(here[1], there[1]))
 
 
 def same_place(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
@@ -78,3 +90,51 @@ def mount_point(path: str | os.PathLike[str]) -> str:
     while not os.path.ismount(current):
         current = current.parent
     return str(current)
+
+
+MOUNTINFO = "/proc/self/mountinfo"
+
+
+def _unescape(field: str) -> str:
+    """mountinfo writes space, tab, newline and backslash in paths as octal escapes."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def mounts() -> list[tuple[str, str, str]]:
+    """Every mount of this process's namespace as (mount point, device, root inside the
+    device's file system): a bind mount shows the directory it shows as its root. Empty
+    where there is no /proc (then only a device change reveals a mount)."""
+    try:
+        with open(MOUNTINFO, encoding="utf-8", errors="surrogateescape") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return []
+    found = []
+    for line in lines:
+        fields = line.split(" ")
+        if len(fields) > 4:
+            found.append((_unescape(fields[4]), fields[2], _unescape(fields[3])))
+    return found
+
+
+def mount_points_in(path: str | os.PathLike[str]) -> list[str]:
+    """The mount points at or below `path` once its symlinks are resolved (real paths,
+    sorted): bind mounts of the same file system included, which `st_dev` cannot see."""
+    real = os.path.realpath(path)
+    return sorted({point for point, _, _ in mounts() if inside(point, real)})
+
+
+def device_path(path: str | os.PathLike[str]) -> tuple[str, str] | None:
+    """(device, path inside that device's file system) of `path` once its symlinks are
+    resolved: the same for a directory and for a bind mount showing it, wherever mounted.
+    None without mountinfo."""
+    real = os.path.realpath(path)
+    best: tuple[str, str, str] | None = None
+    for point, device, root in mounts():
+        if inside(real, point) and (best is None or len(point) >= len(best[0])):
+            best = (point, device, root)
+    if best is None:
+        return None
+    point, device, root = best
+    rest = os.path.relpath(real, point)
+    return device, os.path.normpath(os.path.join(root, rest) if rest != "." else root)

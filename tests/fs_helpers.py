@@ -111,3 +111,12 @@ def snapshot(base: Path) -> dict[str, tuple]:
 def files_only(snap: dict[str, tuple]) -> dict[str, tuple]:
     return {rel: value for rel, value in snap.items() if value[0] != "dir"}
 
+
+
+def with_our_packages() -> dict[str, str]:
+    """This environment, plus this interpreter's packages on PYTHONPATH: for a venv made
+    with --system-site-packages (which sees only the base interpreter's) to run scratchenv."""
+    import sysconfig
+
+    paths = [os.environ.get("PYTHONPATH", ""), sysconfig.get_paths()["purelib"]]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}

@@ -56,3 +56,25 @@ def test_within_sees_through_a_bind_mount(tmp_path: Path) -> None:
         assert not is_within(tmp_path / "elsewhere", home)
     finally:
         subprocess.run(["umount", str(view)], check=True)
+
+
+def test_a_bind_mount_at_a_path_with_a_space_is_seen_and_traced_to_its_source(
+        tmp_path: Path) -> None:
+    """Same file system, same st_dev: only mountinfo (with its octal escapes) tells."""
+    from scratchenv.realpaths import device_path, mount_points_in
+
+    source, view = tmp_path / "home" / "thesis", tmp_path / "scratch" / "with space"
+    source.mkdir(parents=True)
+    view.mkdir(parents=True)
+    bound = subprocess.run(["mount", "--bind", str(source), str(view)], capture_output=True,
+                           text=True)
+    if bound.returncode != 0:
+        unavailable(f"cannot bind-mount (needs root): {bound.stderr}")
+    try:
+        assert mount_points_in(tmp_path / "scratch") == [str(view)]
+        assert device_path(view / "chapter.tex") == device_path(source / "chapter.tex")
+        assert is_within(view / "chapter.tex", tmp_path / "home")
+        assert not is_within(tmp_path / "scratch" / "other", tmp_path / "home")
+    finally:
+        subprocess.run(["umount", str(view)], check=True)
+    assert mount_points_in(tmp_path / "scratch") == []

@@ -19,6 +19,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(UNSYNCED_FLAG, dest="delete_unsynced_runs", action="store_true",
                         help="also remove W&B offline runs never synced (kept by default: "
                              "they exist nowhere else)")
+    parser.add_argument("--delete", action="append", default=[], metavar="PATH",
+                        help="also remove this kept checkpoint, model or made directory "
+                             "(the path the dry run lists as kept); repeatable")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,7 +33,12 @@ def run(args: argparse.Namespace) -> int:
     from scratchenv.units import format_size
 
     plan = build_plan(settings_from(args))
-    targets = clean.targets(plan, args.what, delete_unsynced_runs=args.delete_unsynced_runs)
+    targets = clean.targets(plan, args.what, delete_unsynced_runs=args.delete_unsynced_runs,
+                            delete=args.delete)
+    unknown = clean.unmatched(targets, args.delete)
+    if unknown:
+        raise ConfigError(f"--delete {unknown[0]}: not a checkpoint, model or made directory "
+                          f"that `scratchenv clean {args.what}` keeps; nothing removed")
     present = [t for t in targets if t.exists and not t.problem]
     refused = [t for t in targets if t.exists and t.problem]
     verb = "goes" if args.apply else "would go"
@@ -40,7 +48,11 @@ def run(args: argparse.Namespace) -> int:
             continue
         rows, kept_rows, total, files = [], [], 0, 0
         for target in mine:
-            kept = [(k, scan(k.path)) for k in target.keep if k.path != target.path]
+            whole = next((k for k in target.keep if k.path == target.path), None)
+            if whole is not None:
+                kept_rows.append(("  kept", target.path, "", f"{target.var}: {whole.why}"))
+                continue
+            kept = [(k, scan(k.path)) for k in target.keep]
             usage = scan(target.path, exclude=[k.path for k, _ in kept])
             total += usage.bytes
             files += usage.files
@@ -66,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
         if not output.confirm("remove all of these?"):
             raise ScratchenvError("not confirmed: nothing removed")
     for target in present:
+        if any(k.path == target.path for k in target.keep):
+            continue  # kept whole, said above
         clean.remove(target)
         output.say(f"removed {target.path}" + (" (except what is kept above)"
                                                 if target.keep else ""))

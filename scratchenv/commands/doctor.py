@@ -19,6 +19,7 @@ def run(args: argparse.Namespace) -> int:
     from scratchenv.errors import ConfigError
     from scratchenv.home import doctor
     from scratchenv.home.moves import tilde
+    from scratchenv.install import own_install
     from scratchenv.plan import build_plan
     from scratchenv.units import format_size
 
@@ -35,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
         return 1 if doctor.fixable_count(found) else 0
     output.say(f"home: {plan.home}    scratch root: {plan.root}"
                + (f"    persistent root: {plan.persistent_root}" if plan.persistent_root else ""))
+    output.say(f"scratchenv runs from {own_install()} (never moved or cleaned)")
     if not found:
         output.say("nothing to fix: no tool's default location in home holds data")
     rows = [("✗" if f.fixable else "!", tilde(f.path, plan.home),

@@ -37,6 +37,7 @@ from scratchenv.checkpoints.directories import (
     write_record,
 )
 from scratchenv.checkpoints.identity import Identity, locate, sanitise, with_worktree_id
+from scratchenv.checkpoints.recognise import LEGACY_HF
 from scratchenv.errors import ConfigError, ScratchenvError
 from scratchenv.fsutil import atomic_write, makedirs_private
 from scratchenv.home.migrate import space_checks_for
@@ -54,8 +55,6 @@ from scratchenv.realpaths import inside
 if TYPE_CHECKING:
     from scratchenv.config.settings import Settings
 
-LEGACY_HF = ".cache/huggingface/transformers"
-"""The cache transformers used before huggingface_hub's (under home)."""
 IN_CHECKOUT = (".art", "checkpoints")
 """Directory names the seed's training scripts wrote inside a checkout."""
 ARCHIVE_FOLDER = "archived_models_{date}"

@@ -4,8 +4,12 @@ The cleanup steps users ran by hand (`rm -rf "$UV_CACHE_DIR" ...`) as data: each
 catalogue entry names its group (cache, env, toolchain, data, run) and clean removes the
 locations of the chosen groups. What a person made survives unless named:
 - inside a chosen location, the locations of other groups (a data entry nested in a cache),
-  the entry's `keep` names (ccache.conf) and W&B runs never synced stay where they are;
-- the latter go only with --delete-unsynced-runs.
+  the entry's `keep` names (ccache.conf; a project's models/, report/, *_checkpoints/) and
+  anything that looks like a checkpoint or trained model (checkpoints/recognise.py) stay;
+  these go when named (`--delete PATH`);
+- W&B runs never synced stay; they go only with --delete-unsynced-runs;
+- mount points (bind mounts of the same file system too), other users' files and
+  scratchenv's own install always stay (removal.untouchable).
 Every location is removed through the one safe delete (removal.py): strictly inside its own
 root (the scratch root, or the persistent root for the groups the tiers put there) once the
 symlinks above it resolve, a link removed as a link, no symlink followed.
@@ -18,13 +22,15 @@ from __future__ import annotations
 import fnmatch
 import os
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from scratchenv.checkpoints.recognise import made_by_training
 from scratchenv.config.catalogue import GROUPS as GROUP_MEANINGS
 from scratchenv.errors import ScratchenvError
 from scratchenv.realpaths import below, escapes, inside
-from scratchenv.removal import remove_tree
+from scratchenv.removal import remove_tree, untouchable
 
 if TYPE_CHECKING:
     from scratchenv.config.catalogue import Entry
@@ -51,6 +57,8 @@ class Kept:
 
     path: str
     why: str
+    named: bool = False
+    """It goes when the user names it (`--delete PATH`): a checkpoint, a model, a report."""
 
 
 @dataclass(frozen=True)
@@ -69,9 +77,11 @@ class Target:
         return os.path.lexists(self.path)
 
 
-def targets(plan: Plan, which: str, *, delete_unsynced_runs: bool = False) -> list[Target]:
+def targets(plan: Plan, which: str, *, delete_unsynced_runs: bool = False,
+            delete: Sequence[str] = ()) -> list[Target]:
     """The locations of the groups in `which` (a GROUPS key), outermost only, plan order,
-    each with what inside it stays."""
+    each with what inside it stays; `delete`: kept checkpoints, models and made things the
+    user named to go all the same."""
     groups = GROUPS[which]
     roots = {change.name: plan.root_of(change) for change in plan.variables}
     chosen: list[tuple[str, str, Entry]] = []
@@ -92,6 +102,7 @@ def targets(plan: Plan, which: str, *, delete_unsynced_runs: bool = False) -> li
         problem = escapes(path, roots[var])
         found.append(Target(var, entry.group, path, roots[var],
                             f"{problem}: left alone" if problem else None))
+    named = {os.path.normpath(os.path.abspath(path)) for path in delete}
     result = []
     for target in found:
         kept = [Kept(path, f"{var} is not in `{which}`") for var, path in others
@@ -99,14 +110,40 @@ def targets(plan: Plan, which: str, *, delete_unsynced_runs: bool = False) -> li
         for var, path, entry in chosen:
             if inside(path, target.path):
                 kept += _made_by_a_person(var, path, entry, delete_unsynced_runs)
+        if not target.problem:
+            kept += _not_ours(target.path)
+        kept = [k for k in kept if k.path not in named or not k.named]
         result.append(Target(target.var, target.group, target.path, target.root,
                              target.problem, _outermost(kept)))
     return result
 
 
+def unmatched(found: Sequence[Target], delete: Sequence[str]) -> list[str]:
+    """The `delete` paths that would not go: outside every target, or (in) something kept
+    that a name does not release (a mount point, another user's file)."""
+    named = {os.path.normpath(os.path.abspath(path)): path for path in delete}
+    inside_targets = [t.path for t in found if not t.problem]
+    return [path for key, path in named.items()
+            if not any(inside(key, where) for where in inside_targets)
+            or any(inside(key, k.path) for t in found for k in t.keep)]
+
+
+NAMED = "kept unless named (`--delete PATH`)"
+
+
+def _not_ours(path: str) -> list[Kept]:
+    """What under `path` is not bytes to clean (removal.untouchable): mount points, other
+    users' files, scratchenv's own install, and checkpoints or trained models, which alone
+    go when named."""
+    return [Kept(item.path, f"{item.why}: {NAMED}" if item.judged else item.why,
+                 named=item.judged)
+            for item in untouchable(path, made_by_training)]
+
+
 def _made_by_a_person(var: str, path: str, entry: Entry,
                       delete_unsynced_runs: bool) -> list[Kept]:
-    kept = [Kept(found, f"{var}: a person made it") for found in _matching(path, entry.keep)]
+    kept = [Kept(found, f"{var}: made here, not downloaded: {NAMED}", named=True)
+            for found in _matching(path, entry.keep)]
     if var == "WANDB_DIR" and not delete_unsynced_runs:
         kept += [Kept(run, f"a W&B run never synced: `wandb sync {run}`, or {UNSYNCED_FLAG}")
                  for run in unsynced_wandb_runs(path)]

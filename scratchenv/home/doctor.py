@@ -1,6 +1,7 @@
 """`scratchenv doctor`: what is filling home, and what `migrate` would do about it.
 
-Findings, in this order: an interrupted migration; each entry's default location that
+Findings, in this order: an interrupted migration; scratchenv's own install on the purged
+scratch root (where it runs from is always said: install.py); each entry's default location that
 holds data (sizes as `du` counts them, file counts because inode quotas bite too), less
 what stays (pinned files, other entries' directories); places of tools no variable moves
 (offenders.toml); checkpoints the old setup left (the legacy transformers cache, `.art/` and
@@ -18,10 +19,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
+from scratchenv import install
 from scratchenv.checks import purge
 from scratchenv.config.settings import Settings
 from scratchenv.disk.usage import Usage, scan
-from scratchenv.home import archive, migrate, venvs
+from scratchenv.home import archive, migrate, pipx_apps, venvs
 from scratchenv.home.moves import (
     existing_keeps,
     home_moves,
@@ -30,11 +32,13 @@ from scratchenv.home.moves import (
     offenders,
     superseded,
     superseded_note,
+    tilde,
 )
 from scratchenv.plan import Plan
-from scratchenv.realpaths import below
+from scratchenv.realpaths import below, is_within, same_place
 
-Kind = Literal["interrupted", "movable", "offender", "checkpoints", "unknown", "purge", "tier"]
+Kind = Literal["interrupted", "install", "movable", "pipx", "offender", "checkpoints", "unknown",
+               "purge", "tier"]
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,7 @@ def findings(settings: Settings, plan: Plan, checkout: str | None = None,
         found.append(Diagnosis("interrupted", migrate.journal_path(plan), 0, 0, True,
                              "a migration was interrupted",
                              f"`{migrate.rerun_command(plan)}` finishes it"))
+    found += _own_install(plan)
     for move in home_moves(plan):
         source = move.source
         if not os.path.lexists(source) or os.path.islink(source):
@@ -110,6 +115,7 @@ def findings(settings: Settings, plan: Plan, checkout: str | None = None,
         found.append(Diagnosis("movable", source, nbytes, files, True,
                              f"{move.tool} ({_why_in_home(move.var, environ)})", action,
                              move.tool))
+    found += _pipx_apps_left(plan, sizes)
     checkout_venvs = [(path, sizes(path).bytes) for path in venvs.in_home(plan)]
     for move in venvs.moves(plan, settings.thresholds.large_venv, checkout_venvs):
         usage = sizes(move.source)
@@ -132,6 +138,62 @@ def findings(settings: Settings, plan: Plan, checkout: str | None = None,
     return found
 
 
+def _own_install(plan: Plan) -> list[Diagnosis]:
+    """scratchenv's own install on the purged scratch root: a purge deletes it and every
+    shell then silently loses the environment (clean and migrate leave it alone)."""
+    place = str(install.own_install())
+    if not is_within(place, plan.root) or (
+            plan.persistent_root is not None and is_within(place, plan.persistent_root)):
+        return []
+    return [Diagnosis("install", place, 0, 0, False,
+                      "scratchenv's own install is on the purged scratch root: a purge "
+                      "deletes it, and every login then runs without it",
+                      _reinstall_advice(place, plan.home))]
+
+
+def _reinstall_advice(place: str, home: str) -> str:
+    """The command that puts scratchenv back into home: pipx's own record of what it
+    installed, when pipx installed it."""
+    import json
+
+    try:
+        with open(os.path.join(place, "pipx_metadata.json"), encoding="utf-8") as handle:
+            spec = json.load(handle)["main_package"]["package_or_url"]
+    except (OSError, ValueError, KeyError, TypeError):
+        spec = None
+    if isinstance(spec, str) and spec:
+        return (f"`env PIPX_HOME={home}/.local/share/pipx pipx install --force {spec}` "
+                "reinstalls it in home")
+    return (f"reinstall it outside scratch (`pipx install` with PIPX_HOME={home}/.local/"
+            f"share/pipx, or `uv tool install` with UV_TOOL_DIR={home}/.local/share/uv/tools)")
+
+
+def _pipx_apps_left(plan: Plan, sizes: _Sizes) -> list[Diagnosis]:
+    """pipx apps in an older PIPX_HOME in home that the plan's PIPX_HOME lacks: `pipx list`
+    no longer shows them. The advice is pipx's own reinstall, one command."""
+    change = plan.get("PIPX_HOME")
+    if change is None:
+        return []
+    found = []
+    for relative in pipx_apps.HOMES:
+        old = os.path.join(plan.home, relative)
+        if not os.path.isdir(old) or os.path.islink(old) or same_place(old, change.value):
+            continue
+        lost = pipx_apps.missing(old, change.value)
+        if not lost:
+            continue
+        usage = sizes(old)
+        names = ", ".join(app.name for app in lost)
+        found.append(Diagnosis(
+            "pipx", old, usage.bytes, usage.files, False,
+            f"pipx apps installed before PIPX_HOME moved ({names}): `pipx list` does not "
+            "show them",
+            f"`{pipx_apps.reinstall_command(lost, change.value)}` installs them again under "
+            f"PIPX_HOME (a venv cannot be moved); then remove {tilde(old, plan.home)}",
+            "pipx"))
+    return found
+
+
 def _why_in_home(var: str, environ: Mapping[str, str]) -> str:
     """Why the tool's data is still in home: the variable is unset, or it is set and this
     is what was written before it was."""
@@ -149,8 +211,9 @@ def _old_checkpoints(settings: Settings, plan: Plan, checkout: str | None,
         usage = sizes(path)
         if path == os.path.join(plan.home, archive.LEGACY_HF):
             what = "the legacy transformers cache (before huggingface_hub)"
-            action = (f"`scratchenv checkpoints archive` moves it to "
-                      f"{settings.root_for('checkpoints')}/archived_models_YYYYMMDD/")
+            action = (f"`scratchenv checkpoints archive --apply {path}` moves it to "
+                      f"{settings.root_for('checkpoints')}/archived_models_YYYYMMDD/ "
+                      "(it holds checkpoints: never moved or cleaned as cache)")
         else:
             what = f"{os.path.basename(path)}/ inside the checkout {checkout}"
             action = (f"`scratchenv checkpoints adopt {path}` moves its checkpoints to this "
@@ -176,10 +239,21 @@ def _left_on_scratch(settings: Settings, plan: Plan, sizes: _Sizes) -> list[Diag
         old = os.path.join(plan.root, entry.path)
         if not os.path.isdir(old) or os.path.islink(old):
             continue
+        if change.name == "PIPX_HOME":
+            lost = pipx_apps.missing(old, change.value)
+            if not lost:
+                continue  # every app is installed at its new place: nothing uses this
+            command = pipx_apps.reinstall_command(lost, change.value)
         usage = sizes(old)
-        if entry.group in ("venv", "env"):
+        if change.name == "PIPX_HOME":
+            action = (f"`{command}` installs its apps again at {change.value} (a venv cannot "
+                      f"be moved); then delete {old}")
+        elif entry.group == "env" and entry.tool == "project":
             action = (f"rebuild it at {change.value} (`scratchenv bootstrap --venv`: a venv "
                       f"cannot be moved), then delete {old}")
+        elif entry.group in ("venv", "env"):
+            action = (f"create its environments again at {change.value} with the tool that "
+                      f"made them ({entry.tool}: a venv cannot be moved), then delete {old}")
         elif entry.group == "toolchain":
             action = (f"reinstall it at {change.value} (`scratchenv bootstrap --rust` for "
                       f"Rust), then delete {old}")
@@ -238,6 +312,7 @@ def to_json(settings: Settings, plan: Plan, found: Sequence[Diagnosis]) -> dict:
         "home": plan.home,
         "root": plan.root,
         "persistent_root": plan.persistent_root,
+        "install": str(install.own_install()),
         "purge_days": settings.purge.days,
         "purge_by": settings.purge.by,
         "fixable": fixable_count(found),

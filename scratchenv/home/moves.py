@@ -23,6 +23,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Literal
 
 from scratchenv.bootstrap import rust
+from scratchenv.checkpoints.recognise import LEGACY_HF
 from scratchenv.errors import ConfigError
 from scratchenv.realpaths import below, inside
 
@@ -120,6 +121,9 @@ def _candidates(plan: Plan) -> tuple[list[Move], list[Keep]]:
             continue
         taken.add(source)
         moves.append(Move(entry.tool, change.name, source, value, entry.kind))
+    legacy = os.path.join(home, LEGACY_HF)
+    pinned.append(Keep(legacy, "old checkpoints, not cache: `scratchenv checkpoints archive` "
+                               "takes them"))
     for root in map(os.path.normpath, plan.roots):
         if below(root, home):
             what = "the persistent root" if root == plan.persistent_root else "the scratch root"

@@ -205,7 +205,7 @@ def test_doctor_names_the_old_places_and_the_commands_that_take_them(tmp_path, r
     assert sorted(found) == sorted(map(str, [home / ".cache/huggingface/transformers",
                                              checkout / ".art", checkout / "train/checkpoints"]))
     hf = found[str(home / ".cache/huggingface/transformers")]
-    assert hf["action"].startswith("`scratchenv checkpoints archive` moves it to")
+    assert hf["action"].startswith("`scratchenv checkpoints archive --apply ")
     art = found[str(checkout / ".art")]
     assert f"`scratchenv checkpoints adopt {checkout}/.art`" in art["action"]
     assert art["bytes"] > 0 and art["fixable"] is False

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from fs_helpers import as_a_user, isolate
+from fs_helpers import as_a_user, isolate, with_our_packages
 
 from scratchenv.main import main
 
@@ -243,3 +243,127 @@ def test_a_keep_pattern_reaches_a_deeper_level_through_real_directories_only(roo
     assert main(["clean", "caches", "--apply"]) == 0
     assert not (root / "triton").exists()
     assert (elsewhere / "override" / "kernel.ttgir").read_text() == "hand-tuned"
+
+
+# --- what is not bytes in a location: checkpoints, made things, mounts, others, itself ----
+
+
+def _checkpoint(where):
+    _plant(where, "trainer_state.json", '{"global_step": 500}')
+    _plant(where, "model.safetensors", "weights")
+    _plant(where, "config.json", "{}")
+    return where
+
+
+def _kept_line(out, path):
+    return next((line for line in out.splitlines()
+                 if line.split()[:2] == ["kept", str(path)]), None)
+
+
+def test_checkpoints_and_trained_models_in_a_cache_stay_unless_named(root, capsys):
+    """The legacy transformers cache moved into HF_HOME held a run's checkpoints."""
+    hf = root / "cache" / "huggingface"
+    ckpt = _checkpoint(hf / "transformers" / "old-run" / "checkpoint-500")
+    optim = _plant(root, "cache/torch/resume/optimizer.pt", "state").parent
+    model = _plant(root, "cache/torch/my-model/model-00001-of-00002.safetensors", "w").parent
+    _plant(model, "config.json", "{}")
+    # The hub's snapshots hold the same names as links into its blob store: downloads.
+    blob = _plant(hf, "hub/models--gpt2/blobs/abc", "weights")
+    snapshot = hf / "hub" / "models--gpt2" / "snapshots" / "0123"
+    snapshot.mkdir(parents=True)
+    for name in ("config.json", "model.safetensors"):
+        (snapshot / name).symlink_to(blob)
+    assert main(["clean", "caches"]) == 0
+    out = capsys.readouterr().out
+    assert "Trainer checkpoint" in _kept_line(out, ckpt)
+    assert "optimizer.pt" in _kept_line(out, optim)
+    assert "beside config.json" in _kept_line(out, model)
+    assert "--delete PATH" in _kept_line(out, ckpt)
+    assert _kept_line(out, snapshot) is None
+
+    assert main(["clean", "caches", "--apply"]) == 0
+    assert (ckpt / "trainer_state.json").exists() and (optim / "optimizer.pt").exists()
+    assert (model / "config.json").exists()
+    assert not (hf / "hub").exists() and not (root / "cache" / "pip").exists()
+
+    # Named, it goes; the others stay.
+    assert main(["clean", "caches", "--apply", "--delete", str(ckpt)]) == 0
+    assert not ckpt.exists() and (optim / "optimizer.pt").exists()
+
+
+def test_delete_naming_nothing_kept_is_refused(root, capsys):
+    assert main(["clean", "caches", "--apply", "--delete", str(root / "cache" / "nope")]) == 2
+    assert "--delete" in capsys.readouterr().err
+    assert (root / "cache" / "pip" / "http" / "a").exists()
+
+
+def test_clean_data_keeps_the_projects_models_and_report(root, capsys):
+    """nanochat's cleanup: the data shards go, the trained model and report stay."""
+    base = root / "nanochat-cache"
+    shard = _plant(base, "base_data/shard_00000.parquet")
+    made = [_plant(base, rel) for rel in
+            ("base_checkpoints/d20/model_000100.pt", "chatsft_checkpoints/d20/meta_000100.json",
+             "report/report.md", "tokenizer/tokenizer.pkl", "models/final/model.pt")]
+    assert main(["clean", "data"]) == 0
+    out = capsys.readouterr().out
+    for path in made:
+        line = _kept_line(out, path.parent.parent if "checkpoints" in str(path)
+                          or "models" in str(path) else path.parent)
+        assert line is not None and "NANOCHAT_BASE_DIR" in line and "--delete" in line, out
+    assert main(["clean", "data", "--apply"]) == 0
+    assert not shard.exists()
+    for path in made:
+        assert path.read_text() == str(path.relative_to(base))
+    assert main(["clean", "data", "--apply", "--delete", str(base / "report")]) == 0
+    assert not (base / "report").exists() and made[0].exists()
+
+
+def test_a_bind_mount_inside_a_cache_is_never_crossed(root, tmp_path, capsys):
+    """A directory of home bind-mounted at $ROOT/cache/pip: the thesis survives, verify sees
+    home, and the one safe delete refuses a tree with the mount in it."""
+    from fs_helpers import needs_root
+
+    from scratchenv.errors import ScratchenvError
+    from scratchenv.realpaths import is_within
+    from scratchenv.removal import remove_tree
+
+    needs_root()
+    thesis = _plant(tmp_path / "home" / "thesis", "chapter1.tex", "a chapter")
+    pip = root / "cache" / "pip"
+    subprocess.run(["mount", "--bind", str(thesis.parent), str(pip)], check=True)
+    try:
+        assert is_within(pip / "chapter1.tex", tmp_path / "home")
+        assert main(["clean", "caches"]) == 0
+        assert "mount point" in _kept_line(capsys.readouterr().out, pip)
+        assert main(["clean", "caches", "--apply"]) == 0
+        assert thesis.read_text() == "a chapter"
+        assert not (root / "cache" / "uv").exists()
+        with pytest.raises(ScratchenvError, match="mount point"):
+            remove_tree(root / "cache", root)
+        assert thesis.read_text() == "a chapter"
+        verified = subprocess.run([sys.executable, "-m", "scratchenv", "verify"],
+                                  capture_output=True, text=True,
+                                  env={**os.environ, "PIP_CACHE_DIR": str(pip)})
+        assert f"✗ PIP_CACHE_DIR: {pip} is inside home" in verified.stdout, verified.stdout
+    finally:
+        subprocess.run(["umount", str(pip)], check=True)
+    assert thesis.read_text() == "a chapter"
+
+
+def test_clean_never_deletes_its_own_install(root, tmp_path):
+    """scratchenv installed with PIPX_HOME on scratch: `clean envs --apply` run by that
+    very install keeps its venv, and the other pipx venvs go."""
+    venv = root / "pipx" / "venvs" / "scratchenv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages",
+                    str(venv)], check=True)
+    other = _plant(root, "pipx/venvs/black/bin/black")
+    python = venv / "bin" / "python"
+    done = subprocess.run([str(python), "-m", "scratchenv", "clean", "envs", "--apply"],
+                          capture_output=True, text=True, env=with_our_packages())
+    assert done.returncode == 0, done.stderr
+    assert "own install" in done.stdout
+    assert python.exists() and not other.exists()
+    again = subprocess.run([str(python), "-m", "scratchenv", "--help"], capture_output=True,
+                           text=True, env=with_our_packages())
+    assert again.returncode == 0
+

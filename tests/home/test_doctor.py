@@ -6,7 +6,7 @@ import json
 import os
 
 import pytest
-from fs_helpers import isolate
+from fs_helpers import isolate, with_our_packages
 
 from scratchenv.main import main
 
@@ -120,3 +120,141 @@ def test_an_interrupted_migration_is_a_fixable_finding(home, tmp_path, capsys):
     assert code == 1
     assert report["findings"][0]["kind"] == "interrupted"
     assert "`scratchenv migrate pip --apply --link`" in report["findings"][0]["action"]
+
+
+def test_legacy_checkpoints_are_archived_never_migrated_into_the_cache(home, tmp_path, capsys):
+    """doctor, migrate, archive and clean agree: ~/.cache/huggingface/transformers holds the
+    old setup's checkpoints; migrate leaves it, doctor's advice (run exactly) archives it."""
+    import shlex
+
+    legacy = home / ".cache" / "huggingface" / "transformers"
+    state = legacy / "run" / "checkpoint-10" / "trainer_state.json"
+    put(state, b'{"global_step": 10}')
+    put(home / ".cache" / "huggingface" / "hub" / "m")
+    _, report = doctor_json(capsys)
+    hf = next(f for f in report["findings"] if f["tool"] == "huggingface")
+    assert "leaves ~/.cache/huggingface/transformers (old checkpoints" in hf["action"]
+    old = next(f for f in report["findings"] if f["kind"] == "checkpoints")
+    assert old["path"] == str(legacy)
+
+    assert main(["migrate", "huggingface", "--apply"]) == 0
+    capsys.readouterr()
+    assert state.read_bytes() == b'{"global_step": 10}'
+    assert not (home / ".cache" / "huggingface" / "hub").exists()
+    assert not (tmp_path / "scratch" / "cache" / "huggingface" / "transformers").exists()
+
+    command = shlex.split(old["action"].split("`")[1])
+    assert command[0] == "scratchenv"
+    assert main(command[1:]) == 0
+    capsys.readouterr()
+    assert not legacy.exists()
+    archived = list((tmp_path / "scratch").glob("archived_models_*/*/run/checkpoint-10"))
+    assert len(archived) == 1 and (archived[0] / "trainer_state.json").exists()
+    _, after = doctor_json(capsys)
+    assert not [f for f in after["findings"] if f["kind"] == "checkpoints"]
+
+
+def test_doctor_says_where_scratchenv_runs_from_and_warns_on_scratch(home, tmp_path):
+    """Installed after activation (PIPX_HOME on scratch), scratchenv's own venv is on the
+    purged root: doctor says so; run from elsewhere, it only says where it runs from."""
+    import subprocess
+    import sys
+
+    root = tmp_path / "scratch"
+    venv = root / "pipx" / "venvs" / "scratchenv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages",
+                    str(venv)], check=True)
+    env = with_our_packages()
+    for python, warned in ((str(venv / "bin" / "python"), True), (sys.executable, False)):
+        done = subprocess.run([python, "-m", "scratchenv", "doctor", "--json"],
+                              capture_output=True, text=True, env=env)
+        assert done.stderr == "", done.stderr
+        report = json.loads(done.stdout)
+        mine = [f for f in report["findings"] if f["kind"] == "install"]
+        if warned:
+            assert report["install"] == str(venv)
+            assert mine and mine[0]["path"] == str(venv) and "purge" in mine[0]["what"]
+        else:
+            assert report["install"] == os.path.realpath(sys.prefix) and not mine
+    shown = subprocess.run([str(venv / "bin" / "python"), "-m", "scratchenv", "doctor"],
+                           capture_output=True, text=True, env=env)
+    assert f"scratchenv runs from {venv} (never moved or cleaned)" in shown.stdout
+
+
+
+def _pipx() -> str:
+    """The real pipx: beside this interpreter (the test extra installs it), else on PATH."""
+    import sysconfig
+
+    from conftest import need
+
+    beside = os.path.join(sysconfig.get_path("scripts"), "pipx")
+    return beside if os.access(beside, os.X_OK) else need("pipx")
+
+
+def _app_wheel(where, name):
+    """A wheel with one console script, made here: pipx installs it without the index."""
+    import base64
+    import hashlib
+    import zipfile
+
+    dist = f"{name}-1.0"
+    files = {f"{name}.py": f"def main():\n    print('{name} runs')\n",
+             f"{dist}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n",
+             f"{dist}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\n"
+                                        "Root-Is-Purelib: true\nTag: py3-none-any\n",
+             f"{dist}.dist-info/entry_points.txt": f"[console_scripts]\n{name} = {name}:main\n"}
+    path = where / f"{dist}-py3-none-any.whl"
+    record = []
+    with zipfile.ZipFile(path, "w") as wheel:
+        for member, text in files.items():
+            data = text.encode()
+            wheel.writestr(member, data)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+            record.append(f"{member},sha256={digest.decode()},{len(data)}")
+        record.append(f"{dist}.dist-info/RECORD,,")
+        wheel.writestr(f"{dist}.dist-info/RECORD", "\n".join(record) + "\n")
+    return path
+
+
+@pytest.mark.slow
+def test_pipx_apps_of_an_older_pipx_home_are_reported_and_the_advice_reinstalls_them(
+        home, tmp_path, monkeypatch, capsys):
+    """pipx 1.1 kept apps in ~/.local/pipx, later ones in ~/.local/share/pipx, a single-root
+    setup on the scratch root; with PIPX_HOME on the persistent root, `pipx list` shows none
+    of them. doctor names each; its command, run exactly, brings the apps back."""
+    import subprocess
+
+    pipx = _pipx()
+    persistent = tmp_path / "persistent"
+    persistent.mkdir()
+    monkeypatch.setenv("SCRATCHENV_PERSISTENT_ROOT", str(persistent))
+    path = f"{os.path.dirname(pipx)}:{os.environ['PATH']}"
+    # One shared pip for every PIPX_HOME: pipx builds it once, not per home.
+    env = {**os.environ, "HOME": str(home), "PATH": path, "PIPX_BIN_DIR": str(home / "bin"),
+           "PIPX_SHARED_LIBS": str(tmp_path / "pipx-shared")}
+    old = {home / ".local/pipx": "oldapp", home / ".local/share/pipx": "newapp",
+           tmp_path / "scratch" / "pipx": "scratchapp"}
+    for pipx_home, name in old.items():
+        installed = subprocess.run([pipx, "install", str(_app_wheel(tmp_path, name))],
+                                   env={**env, "PIPX_HOME": str(pipx_home)},
+                                   capture_output=True, text=True)
+        assert installed.returncode == 0, installed.stderr
+    _, report = doctor_json(capsys)
+    found = {f["path"]: f for f in report["findings"] if f["kind"] in ("pipx", "tier")
+             and "pipx install" in f["action"]}
+    assert sorted(found) == sorted(map(str, old))
+    assert "(oldapp)" in found[str(home / ".local/pipx")]["what"]
+    for finding in found.values():
+        command = finding["action"].split("`")[1]
+        done = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    _, after = doctor_json(capsys)
+    assert not [f for f in after["findings"] if f["path"] in found
+                and f["kind"] in ("pipx", "tier")]
+    listed = subprocess.run([pipx, "list", "--short"],
+                            env={**env, "PIPX_HOME": str(persistent / "pipx")},
+                            capture_output=True, text=True)
+    assert sorted(line.split()[0] for line in listed.stdout.splitlines()) == sorted(old.values())
+    ran = subprocess.run([str(home / "bin" / "oldapp")], capture_output=True, text=True)
+    assert ran.stdout == "oldapp runs\n"

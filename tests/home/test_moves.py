@@ -22,7 +22,8 @@ def test_ownership_rule_as_data(tmp_path, monkeypatch):
     assert f"{cache}/nanochat" in xdg_keeps
     assert f"{cache}/huggingface/token" not in xdg_keeps  # inside a kept directory already
     assert [k.path for k in by_var["HF_HOME"].keeps] == [f"{cache}/huggingface/stored_tokens",
-                                                         f"{cache}/huggingface/token"]
+                                                         f"{cache}/huggingface/token",
+                                                         f"{cache}/huggingface/transformers"]
     assert "HF_TOKEN_PATH" not in by_var  # pinned: never a move
 
     # A tool switched off has no entry: its directory goes along with XDG_CACHE_HOME,
@@ -31,6 +32,7 @@ def test_ownership_rule_as_data(tmp_path, monkeypatch):
     plan = build_plan(load_settings())
     xdg = next(m for m in moves.home_moves(plan) if m.var == "XDG_CACHE_HOME")
     assert f"{cache}/huggingface" not in [k.path for k in xdg.keeps]
+    assert f"{cache}/huggingface/transformers" in [k.path for k in xdg.keeps]  # checkpoints
 
     # With the project set, ~/.cache/nanochat is the project's data: its own move.
     monkeypatch.delenv("SCRATCHENV_DISABLE")

@@ -1,0 +1,56 @@
+"""Where scratchenv itself is installed: what no command may move, clean or purge.
+
+Every login runs scratchenv (the rc-file block); its own install moved or deleted, a new
+shell silently has no scratch variables. Its install is
+- the virtual environment it runs from (`sys.prefix` when that is a venv: a pipx or
+  `uv tool` venv, a checkout's .venv), and
+- the directory of its own package (site-packages, or a checkout for an editable install).
+The console script that starts it (`~/.local/bin/scratchenv`) is a link into the venv.
+
+Standard library only: migrate, clean and doctor all ask here.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+
+def own_install() -> Path:
+    """The one place that is scratchenv's install: the venv it runs from, else (a system or
+    user site install, no venv) the directory of its package."""
+    if sys.prefix != sys.base_prefix:
+        return Path(os.path.realpath(sys.prefix))
+    return _package_dir()
+
+
+def own_places() -> tuple[Path, ...]:
+    """Every place of scratchenv's install (real paths, outermost first): the venv it runs
+    from and its package directory when that lies elsewhere (an editable checkout)."""
+    places = [own_install(), _package_dir()]
+    result: list[Path] = []
+    for place in places:
+        if not any(place == kept or place.is_relative_to(kept) for kept in result):
+            result.append(place)
+    return tuple(result)
+
+
+def own_install_in(path: str | os.PathLike[str]) -> list[Path]:
+    """The places of scratchenv's install at or below `path` (after symlinks), as real
+    paths: what a move or a delete of `path` would take along."""
+    real = Path(os.path.realpath(path))
+    return [place for place in own_places() if place == real or place.is_relative_to(real)]
+
+
+def inside_own_install(path: str | os.PathLike[str]) -> Path | None:
+    """The place of scratchenv's install that holds `path` (after symlinks), or None."""
+    real = Path(os.path.realpath(path))
+    for place in own_places():
+        if real == place or real.is_relative_to(place):
+            return place
+    return None
+
+
+def _package_dir() -> Path:
+    return Path(os.path.realpath(__file__)).parent
