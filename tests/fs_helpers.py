@@ -118,5 +118,7 @@ def with_our_packages() -> dict[str, str]:
     with --system-site-packages (which sees only the base interpreter's) to run scratchenv."""
     import sysconfig
 
-    paths = [os.environ.get("PYTHONPATH", ""), sysconfig.get_paths()["purelib"]]
+    # The checkout itself too: an editable install is a .pth file, which PYTHONPATH skips.
+    checkout = str(Path(__file__).resolve().parent.parent)
+    paths = [os.environ.get("PYTHONPATH", ""), checkout, sysconfig.get_paths()["purelib"]]
     return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
