@@ -35,6 +35,9 @@ def add_script_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--script", metavar="FILE", type=Path,
                         help="a job script to check: a line that points a managed variable "
                         "at home, unsets one, or puts a venv in home fails (exit 1)")
+    parser.add_argument("--strict", action="store_true",
+                        help="with --script: a line whose effect cannot be told statically "
+                        "(eval, source of an unknown file, $(...)) fails instead of warning")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -61,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
         checks = NODE_CHECKS
     report = verify(settings_from(args), os.environ, need=args.need, deep=args.deep,
-                    script=args.script, checks=checks)
+                    script=args.script, strict=args.strict, checks=checks)
     title = "scratchenv verify --node" if args.node else "scratchenv verify"
     return emit(report, args, title=title)
 
