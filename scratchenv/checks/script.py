@@ -16,7 +16,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from scratchenv.checks import effects as fx
 from scratchenv.checks.findings import Context, Finding
@@ -24,6 +24,9 @@ from scratchenv.checks.shellwords import Word, commands
 from scratchenv.checks.shellwords import word as one_word
 from scratchenv.errors import ConfigError
 from scratchenv.realpaths import is_within
+
+if TYPE_CHECKING:
+    from scratchenv.plan import Plan
 
 _PYTHON = re.compile(r"(?:.*/)?python(?:\d+(?:\.\d+)?)?")
 _HOME_PARAM = re.compile(r"\$\{?HOME\b|[:=-]~(?:/|}|$)")
@@ -105,12 +108,18 @@ def problem_findings(problems: list[Problem], subject: str, *,
                     message=problem.message, fix=problem.fix) for problem in problems]
 
 
+def managed_names(plan: Plan) -> list[str]:
+    """The variables the gate and the run-time guard watch: every one the Plan sets, but
+    those it pins in home itself (the Hugging Face token)."""
+    return [change.name for change in plan.variables if change.base != plan.home]
+
+
 def check_script(ctx: Context) -> list[Finding]:
     """verify's check: the job script given with --script, against the Plan's variables."""
     if ctx.script is None:
         return []
     layout = ctx.settings.project_layout
-    return findings(ctx.script, names={change.name for change in ctx.plan.variables},
+    return findings(ctx.script, names=managed_names(ctx.plan),
                     home=ctx.home, venv_var=layout.venv_var if layout else "VENV_PATH",
                     strict=ctx.strict)
 

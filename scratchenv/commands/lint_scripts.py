@@ -45,6 +45,7 @@ def _managed(args: argparse.Namespace) -> tuple[set[str], str, str]:
     the shipped catalogue when there are none to load (no scratch root here: CI, pre-commit)."""
     import os
 
+    from scratchenv.checks import script
     from scratchenv.commands import settings_from
     from scratchenv.config.catalogue import load_default
     from scratchenv.config.detect import NO_ROOT
@@ -66,5 +67,5 @@ def _managed(args: argparse.Namespace) -> tuple[set[str], str, str]:
         return names | {venv_var}, home_dir(os.environ), venv_var
     plan = build_plan(settings)
     layout = settings.project_layout
-    return ({change.name for change in plan.variables}, plan.home,
+    return (set(script.managed_names(plan)), plan.home,
             layout.venv_var if layout else Project.model_fields["venv_var"].default)

@@ -48,6 +48,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--node", action="store_true",
                        help="what matters on a compute node, in seconds (job scripts run it)")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="print nothing when every check passes (job guards use it)")
     where.add_argument("--all-nodes", action="store_true",
                        help="inside an allocation: --node on every node via srun, a row each")
     add_report_flags(parser)
@@ -88,6 +90,8 @@ def emit(report: Report, args: argparse.Namespace, *, title: str) -> int:
     from scratchenv import output
     from scratchenv.checks.report import render
 
+    if getattr(args, "quiet", False) and report.ok:
+        return 0
     output.write(render(report, args.format, title=title, verbose=args.verbose))
     return 0 if report.ok else 1
 
