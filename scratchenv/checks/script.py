@@ -172,11 +172,11 @@ def _sourced(path: Word, line: int, source: str, *, names: Collection[str], home
     literal = path.literal
     if literal is not None and depth < _MAX_DEPTH:
         file = Path(script_dir or ".", literal) if not os.path.isabs(literal) else Path(literal)
-        try:
-            inner = file.read_text(encoding="utf-8", errors="replace")
+        try:  # a regular file only: a FIFO or /dev/stdin would block the gate
+            inner = file.read_text(encoding="utf-8", errors="replace") if file.is_file() else None
         except OSError:
-            pass
-        else:
+            inner = None
+        if inner is not None:
             found = lint(inner, names=names, home=home, script_dir=str(file.parent),
                          venv_var=venv_var, _depth=depth + 1)
             return [replace(problem, line=line, message=f"{problem.message} (in {literal})")

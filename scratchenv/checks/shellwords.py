@@ -111,6 +111,8 @@ class _Reader:
             elif char == "#":
                 while self.at < len(text) and text[self.at] != "\n":
                     self.at += 1
+            elif char in "<>" and text.startswith("(", self.at + 1):
+                words.append(Word(self.line, self.word_parts(stop=_ends_word)))
             elif (redirect := self._redirect()) is not None:
                 self.at += len(redirect)
                 target = self._next_word()
@@ -121,8 +123,10 @@ class _Reader:
                 end()
                 self.at += len(operator)
             else:
-                start = self.line
+                start, at = self.line, self.at
                 words.append(Word(start, self.word_parts(stop=_ends_word)))
+                if self.at == at:  # nothing a word can start with: step over it
+                    self.at += 1
         end()
         return found
 
@@ -133,7 +137,7 @@ class _Reader:
             at += 1
         for operator in _REDIRECTS:
             if self.text.startswith(operator, at):
-                if self.text.startswith("(", at + len(operator)):
+                if operator in "<>" and self.text.startswith("(", at + len(operator)):
                     return None  # <(…) or >(…): a process substitution, read as a word
                 return self.text[self.at:at] + operator
         return None
@@ -172,7 +176,8 @@ class _Reader:
             if user_end >= len(text) or text[user_end] == "/" or stop(text[user_end]):
                 parts.append(Part("tilde", text[self.at + 1:user_end]))
                 self.at = user_end
-        while self.at < len(text) and not stop(text[self.at]):
+        while self.at < len(text) and (not stop(text[self.at]) or (
+                text[self.at] in "<>" and text.startswith("(", self.at + 1))):
             char = text[self.at]
             if char == "\\":
                 if text.startswith("\\\n", self.at):

@@ -52,3 +52,9 @@ def test_strict_makes_cannot_tell_a_failure(tmp_path: Path) -> None:
     strict = cli("lint-scripts", "--strict", str(script), env=env)
     assert strict.returncode == 1
     assert f"{script}:2: cannot tell" in strict.stdout
+
+
+def test_sourcing_a_pipe_is_not_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)  # reading it would block the gate for good
+    assert verdict(f"source {fifo}\n. /dev/stdin\n", str(tmp_path)) == "warn"

@@ -9,7 +9,6 @@ gate's answer (fail, or not: a "cannot tell" warning does not stop a submission)
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys

@@ -13,7 +13,6 @@ from scratchenv.config.settings import load_settings
 from scratchenv.errors import ConfigError
 from scratchenv.plan import build_plan
 from scratchenv.slurm.submit import (
-    submission_findings,
     Submission,
     node_rows,
     parse_labelled_reports,
@@ -22,6 +21,7 @@ from scratchenv.slurm.submit import (
     sources_activation,
     split_sbatch_args,
     submission_environment,
+    submission_findings,
 )
 
 
