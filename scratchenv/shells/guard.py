@@ -38,6 +38,10 @@ def render_guard(names: Sequence[str], scratchenv: Sequence[str] = ()) -> str:
             f'elif [ -n "${{__scratchenv_was_{name}-}}" ]; then '
             f'__scratchenv_stop {name} "was unset (tools fall back to home)"; fi',
         ]
+    # What the DEBUG trap compares before every command: one string of every watched
+    # value (set or not), so a command that changed nothing costs one comparison.
+    seen = "\n".join(['    __scratchenv_now="$HOME'] + [
+        f"${{{name}+set}}${{{name}-}}" for name in sorted(set(names))]) + '"'
     lines = [
         MARKER,
         "# Stops this job, with one line, when a managed variable points at home or is",
@@ -57,6 +61,12 @@ def render_guard(names: Sequence[str], scratchenv: Sequence[str] = ()) -> str:
         "}",
         '__scratchenv_home=$(cd "${HOME:-/}" 2>/dev/null && pwd -P) || __scratchenv_home=$HOME',
         "__scratchenv_check",
+        "__scratchenv_watch() {",
+        seen,
+        '    [ "$__scratchenv_now" = "${__scratchenv_seen-}" ] && return 0',
+        "    __scratchenv_check",
+        "    __scratchenv_seen=$__scratchenv_now",
+        "}",
     ]
     if scratchenv:
         invoke = " ".join(quote(arg) for arg in scratchenv)
@@ -65,7 +75,7 @@ def render_guard(names: Sequence[str], scratchenv: Sequence[str] = ()) -> str:
                   "fi"]
     lines += ['if [ -n "${BASH_VERSION:-}" ]; then',
               "    set -T",
-              "    trap __scratchenv_check DEBUG",
+              "    trap __scratchenv_watch DEBUG",
               "fi",
               END]
     return "\n".join(lines) + "\n"
