@@ -128,3 +128,23 @@ def test_the_guard_goes_after_the_sbatch_header() -> None:
 def test_a_name_that_is_not_a_variable_is_refused() -> None:
     with pytest.raises(ValueError, match="not a variable name"):
         render_guard(["HF_HOME; rm -rf ~"])
+
+
+def test_the_guard_runs_verify_node_quietly_when_scratchenv_is_there(
+        job_place: dict[str, str], tmp_path: Path) -> None:
+    fake = tmp_path / "bin" / "scratchenv"
+    fake.write_text('#!/bin/sh\necho "$*" >> "$0.calls"\n[ ! -e "$0.broken" ]\n')
+    fake.chmod(0o755)
+    text = render_guard(NAMES, [str(fake)]) + "touch reached\n"
+    run = subprocess.run(["bash", "-c", text], env=job_place, cwd=job_place["PWD"])
+    assert run.returncode == 0
+    assert Path(f"{fake}.calls").read_text() == "verify --node --quiet\n"
+    Path(f"{fake}.broken").touch()
+    Path(job_place["PWD"], "reached").unlink()
+    assert subprocess.run(["bash", "-c", text], env=job_place,
+                          cwd=job_place["PWD"]).returncode == 1
+    assert not Path(job_place["PWD"], "reached").exists()
+    gone = render_guard(NAMES, [str(tmp_path / "nowhere" / "scratchenv")]) + "touch reached\n"
+    assert subprocess.run(["bash", "-c", gone], env=job_place,
+                          cwd=job_place["PWD"]).returncode == 0  # the shell checks alone
+    assert Path(job_place["PWD"], "reached").exists()
