@@ -59,7 +59,7 @@ def _managed(args: argparse.Namespace) -> tuple[set[str], str, str]:
     except ConfigError as error:
         if not str(error).startswith(NO_ROOT):
             raise  # a broken config is reported, not quietly replaced
-        names = {entry.var for entry in load_default().entries}
+        names = {entry.var for entry in load_default().entries if entry.anchor != "home"}
         project = args.project or os.environ.get("SCRATCHENV_PROJECT")
         if project:
             names.add(default_project_var(project))

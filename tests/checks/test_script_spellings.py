@@ -58,3 +58,16 @@ def test_sourcing_a_pipe_is_not_read(tmp_path: Path) -> None:
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)  # reading it would block the gate for good
     assert verdict(f"source {fifo}\n. /dev/stdin\n", str(tmp_path)) == "warn"
+
+
+def test_what_the_plan_pins_in_home_may_point_there(tmp_path: Path, root: Path) -> None:
+    """HF_TOKEN_PATH lives in home on purpose: neither the gate nor the guard stops it."""
+    script = tmp_path / "job.sh"
+    script.write_text("#!/bin/bash\nexport HF_TOKEN_PATH=$HOME/.cache/huggingface/token\n"
+                      "export HF_HOME=$HOME/hf\n")
+    env = {"HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin",
+           "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+    for settings in ({}, {"SCRATCHENV_ROOT": str(root)}):  # the catalogue, then the Plan
+        result = cli("lint-scripts", str(script), env={**env, **settings})
+        assert result.returncode == 1, result.stderr
+        assert f"{script}:3:" in result.stdout and f"{script}:2:" not in result.stdout
