@@ -23,6 +23,7 @@ FAILS = [
     "command env HF_HOME=~/hf python train.py",
     "srun nohup timeout 1h env HF_HOME=~/hf python train.py",
     "HF_HOME=~ python train.py",
+    "srun --export=ALL,HF_HOME=$HOME/hf python train.py",
     "python train.py && HF_HOME=$HOME/hf python train.py",
     # env -u / -i
     "exec env -u HF_HOME python train.py",

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from scratchenv.checks.shellwords import Part, Word
+from scratchenv.checks.shellwords import Part, Word, word
 
 EffectKind = Literal["set", "unset", "clear", "unknown", "code", "source"]
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -123,6 +123,8 @@ def _read(words: list[Word], reading: Reading) -> None:  # noqa: C901 - one bran
     elif name == "env":
         _read(_env(args, texts, reading), reading)
     elif (rest := _unwrap(verb, name, args, texts)) is not None:
+        if name == "srun":
+            reading.effects += _srun_exports(args[:len(args) - len(rest)])
         _read(rest, reading)
 
 
@@ -172,7 +174,7 @@ def _unwrap(verb: str, name: str, args: list[Word], texts: list[str | None]) -> 
         return _after_options(args, texts, frozenset({"-i", "-o", "-e", "--input", "--output",
                                                       "--error"}))
     if name == "srun":
-        return _after_srun_options(args, texts)
+        return _after_srun_options(args, [arg.text for arg in args])  # --export=X=$HOME
     return None
 
 
@@ -186,6 +188,24 @@ def _after_options(args: list[Word], texts: list[str | None],
         if text in valued:
             at += 1
     return args[at:]
+
+
+def _srun_exports(options: list[Word]) -> list[Effect]:
+    """`srun --export=ALL,NAME=VALUE`: each NAME=VALUE is set for the step."""
+    found = []
+    for at, option in enumerate(options):
+        text = option.text
+        if text.startswith("--export="):
+            value = text.split("=", 1)[1]
+        elif text == "--export" and at + 1 < len(options):
+            value = options[at + 1].text
+        else:
+            continue
+        for item in value.split(","):
+            name, sep, item_value = item.partition("=")
+            if sep and _NAME.fullmatch(name):
+                found.append(Effect("set", name, (word(item_value),), line=option.line))
+    return found
 
 
 def _after_srun_options(args: list[Word], texts: list[str | None]) -> list[Word]:

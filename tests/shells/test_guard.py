@@ -33,7 +33,12 @@ for name in {NAMES!r}:
 SRUN = """#!/bin/sh
 # srun on one node without Slurm: its options off, then the command.
 while [ $# -gt 0 ]; do
-    case "$1" in -N|-n|-p|-t) shift 2;; -*) shift;; *) break;; esac
+    case "$1" in
+        -N|-n|-p|-t) shift 2;;
+        --export=ALL,*) export "${1#--export=ALL,}"; shift;;  # one NAME=VALUE is enough here
+        -*) shift;;
+        *) break;;
+    esac
 done
 exec "$@"
 """
