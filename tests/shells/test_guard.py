@@ -153,3 +153,27 @@ def test_the_guard_runs_verify_node_quietly_when_scratchenv_is_there(
     assert subprocess.run(["bash", "-c", gone], env=job_place,
                           cwd=job_place["PWD"]).returncode == 0  # the shell checks alone
     assert Path(job_place["PWD"], "reached").exists()
+
+
+def test_sbatch_guard_submits_a_guarded_copy_and_leaves_the_script_alone(tmp_path: Path) -> None:
+    from scratchenv.slurm.guarded import guarded
+    from scratchenv.slurm.submit import split_sbatch_args
+
+    script = tmp_path / "train.slurm"
+    original = "#!/bin/bash\n#SBATCH -p gpu\npython train.py\n"
+    script.write_text(original)
+    with guarded(split_sbatch_args(["-N1", str(script), "arg"]), NAMES, []) as job:
+        assert job.script is not None and job.script != str(script)
+        assert Path(job.script).name == "train.slurm"  # the same default job name
+        assert job.options == ("-N1",) and job.script_args == ("arg",)
+        copy = Path(job.script).read_text()
+        assert copy.startswith("#!/bin/bash\n#SBATCH -p gpu\n# >>> scratchenv guard >>>\n")
+        assert copy.endswith("# <<< scratchenv guard <<<\npython train.py\n")
+    assert not Path(job.script).exists() and script.read_text() == original
+    with guarded(split_sbatch_args(["--wrap", "python train.py"]), NAMES, []) as wrapped:
+        (option,) = wrapped.options
+        assert option.startswith("--wrap=# >>> scratchenv guard >>>\n")
+        assert option.endswith("# <<< scratchenv guard <<<\npython train.py")
+    script.write_text(inject(original, render_guard(NAMES)))
+    with guarded(split_sbatch_args([str(script)]), NAMES, []) as already:
+        assert already.script == str(script)  # the template's guard is enough
