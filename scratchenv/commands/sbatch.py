@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from scratchenv import output
     from scratchenv.checks import report
     from scratchenv.errors import ScratchenvError
+    from scratchenv.slurm import gate
     from scratchenv.slurm import submit as slurm
 
     words = list(args.sbatch_args)
@@ -49,8 +50,8 @@ def run(args: argparse.Namespace) -> int:
     submission = slurm.split_sbatch_args(words)
     slurm.read_script(submission)  # an unreadable script is an error before anything runs
     settings = settings_from(args)
-    checked = slurm.gate(settings, os.environ, submission, strict=strict)
-    problems = slurm.blocking(checked)
+    checked = gate.gate(settings, os.environ, submission, strict=strict)
+    problems = gate.blocking(checked)
     # Findings go to stderr: stdout is sbatch's own ("Submitted batch job N", --parsable).
     if problems:
         output.write_err(report.render(checked, "human", title="scratchenv sbatch"))

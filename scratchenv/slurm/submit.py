@@ -15,7 +15,7 @@ from scratchenv.errors import ConfigError, ScratchenvError
 from scratchenv.plan import Plan
 
 if TYPE_CHECKING:
-    from scratchenv.checks.findings import Finding, Report
+    from scratchenv.checks.findings import Report
     from scratchenv.config.settings import Settings
     from scratchenv.proc import CommandResult
 
@@ -75,15 +75,20 @@ def split_sbatch_args(argv: Sequence[str]) -> Submission:
 
 def script_options(text: str) -> list[str]:
     """The `#SBATCH` options of a job script (sbatch reads them up to the first command)."""
-    options: list[str] = []
-    for line in text.splitlines()[1:]:
+    return [option for _, options in header_options(text) for option in options]
+
+
+def header_options(text: str) -> list[tuple[int, list[str]]]:
+    """(line number, its options) for each `#SBATCH` line sbatch reads."""
+    found: list[tuple[int, list[str]]] = []
+    for number, line in enumerate(text.splitlines()[1:], 2):
         stripped = line.strip()
         if stripped and not stripped.startswith("#"):
             break
         match = _SBATCH_LINE.match(stripped)
         if match:
-            options += match.group(1).split("#", 1)[0].split()
-    return options
+            found.append((number, match.group(1).split("#", 1)[0].split()))
+    return found
 
 
 def sources_activation(text: str) -> bool:
@@ -164,92 +169,6 @@ def read_script(submission: Submission) -> str:
             return handle.read()
     except OSError as error:
         raise ConfigError(f"{submission.script}: {error.strerror}") from None
-
-
-def blocking(report: Report) -> list[Finding]:
-    """What stops a submission: the failures, the same ones that make `verify` exit 1."""
-    return [finding for finding in report.findings if finding.status == "fail"]
-
-
-def gate(settings: Settings, environ: Mapping[str, str], submission: Submission, *,
-         strict: bool = False) -> Report:
-    """`verify` of the submitting environment, with the job script's lines, the `--wrap`
-    text and every `--export` value (command line and `#SBATCH`) checked too."""
-    from pathlib import Path
-
-    from scratchenv.checks import script as script_rules
-    from scratchenv.checks.findings import Report
-    from scratchenv.checks.verify import verify
-    from scratchenv.plan import build_plan
-
-    script = None if submission.script is None else Path(submission.script)
-    report = verify(settings, environ, script=script, strict=strict)
-    plan = build_plan(settings)
-    names = set(script_rules.managed_names(plan))
-    return Report(findings=report.findings + submission_findings(
-        submission, read_script(submission), names=names, home=plan.home, strict=strict))
-
-
-def submission_findings(submission: Submission, script_text: str, *, names: set[str],
-                        home: str, strict: bool = False) -> list[Finding]:
-    """The gate's rules on what the command line and the `#SBATCH` header add to a job:
-    the `--wrap` command, and NAME=VALUE items of every `--export` list."""
-    import os
-
-    from scratchenv.checks import script
-    from scratchenv.checks.findings import Finding
-
-    found: list[Finding] = []
-    wrap = _option_values(submission.options, "--wrap")
-    for text in wrap:
-        problems = script.lint(text, names=names, home=home, script_dir=os.getcwd())
-        found += script.problem_findings(problems, "sbatch --wrap", strict=strict)
-    exports = [("sbatch --export", 0, value)
-               for value in _option_values(submission.options, "--export")]
-    exports += [(f"{submission.script}", line, value)
-                for line, value in _header_exports(script_text)]
-    for subject, line, value in exports:
-        for item in value.split(","):
-            name, sep, item_value = item.partition("=")
-            if not sep or name not in names:
-                continue
-            problem = script.assignment_problem(name, item_value, line=line, home=home,
-                                                source=f"--export={value}")
-            if problem is not None:
-                found.append(Finding(
-                    check=problem.check, subject=f"{subject}:{line}" if line else subject,
-                    status="fail" if strict or problem.severity == "fail" else "warn",
-                    message=problem.message,
-                    fix=f"drop {name}=... from --export: the job gets your setting with ALL"))
-    return found
-
-
-def _option_values(options: Sequence[str], option: str) -> list[str]:
-    """Every value of a long sbatch option (`--opt=V` or `--opt V`)."""
-    values = []
-    words = iter(options)
-    for word in words:
-        if word == option:
-            values.append(next(words, ""))
-        elif word.startswith(option + "="):
-            values.append(word.split("=", 1)[1])
-    return values
-
-
-def _header_exports(text: str) -> list[tuple[int, str]]:
-    """(line, value) of each `--export` in the `#SBATCH` header."""
-    found = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if number == 1:
-            continue
-        stripped = line.strip()
-        if stripped and not stripped.startswith("#"):
-            break
-        match = _SBATCH_LINE.match(stripped)
-        if match:
-            found += [(number, value) for value in
-                      _option_values(match.group(1).split("#", 1)[0].split(), "--export")]
-    return found
 
 
 def submit(

@@ -12,6 +12,7 @@ import pytest
 from scratchenv.config.settings import load_settings
 from scratchenv.errors import ConfigError
 from scratchenv.plan import build_plan
+from scratchenv.slurm.gate import submission_findings
 from scratchenv.slurm.submit import (
     Submission,
     node_rows,
@@ -21,7 +22,6 @@ from scratchenv.slurm.submit import (
     sources_activation,
     split_sbatch_args,
     submission_environment,
-    submission_findings,
 )
 
 
