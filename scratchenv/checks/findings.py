@@ -63,6 +63,8 @@ class Context:
     need: int | None = None
     deep: bool = False
     script: Path | None = None
+    strict: bool = False
+    """A script line whose effect cannot be told statically fails instead of warning."""
 
     @property
     def root(self) -> str:

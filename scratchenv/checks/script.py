@@ -3,28 +3,35 @@ one, or create or activate a virtual environment inside home.
 
 It reads the script's text only (nothing runs), so it works without an activated
 environment: `verify --script`, `checklist --script`, `sbatch` and `lint-scripts` all ask
-it, and every one of them treats what it finds as a failure (exit 1).
+it. A failure (exit 1) is a line that surely undoes the settings; a warning ("cannot
+tell") is a line whose effect only the running shell knows (`eval $x`, `source` of a file
+that cannot be read here, a value a command substitution makes); `--strict` makes those
+failures too. The job's own guard (`scratchenv sbatch --guard`) checks at run time.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shlex
-from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
+from scratchenv.checks import effects as fx
 from scratchenv.checks.findings import Context, Finding
+from scratchenv.checks.shellwords import Word, commands
+from scratchenv.checks.shellwords import word as one_word
 from scratchenv.errors import ConfigError
 from scratchenv.realpaths import is_within
 
-_ASSIGNMENT = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>.*)", re.DOTALL)
-_COMMENT = re.compile(r"(?:^|\s)#")
-_SEPARATORS = frozenset({";", ";;", "&", "&&", "|", "||", "|&", "(", ")", "!", "{", "}",
-                         "if", "then", "elif", "else", "do", "while", "until", "time"})
-_DECLARES = frozenset({"export", "declare", "typeset", "readonly", "local"})
+if TYPE_CHECKING:
+    from scratchenv.plan import Plan
+
 _PYTHON = re.compile(r"(?:.*/)?python(?:\d+(?:\.\d+)?)?")
+_HOME_PARAM = re.compile(r"\$\{?HOME\b|[:=-]~(?:/|}|$)")
+_MAX_DEPTH = 4
+Verdict = Literal["home", "unknown", "ok"]
 
 
 @dataclass(frozen=True)
@@ -33,9 +40,11 @@ class Problem:
 
     line: int
     check: str
-    """script.repoints, script.unset or script.venv_in_home."""
+    """script.repoints, script.unset, script.venv_in_home or script.cannot_tell."""
     message: str
     fix: str
+    severity: Literal["fail", "warn"] = "fail"
+    """warn: cannot tell statically (a failure under --strict)."""
 
 
 def read(path: Path) -> str:
@@ -47,45 +56,62 @@ def read(path: Path) -> str:
 
 
 def lint(text: str, *, names: Collection[str], home: str, script_dir: str | None = None,
-         venv_var: str = "VENV_PATH") -> list[Problem]:
+         venv_var: str = "VENV_PATH", _depth: int = 0) -> list[Problem]:
     """Every problem in `text`. `names`: the managed variables. `script_dir`: where the
     script lives; a relative venv path (`.venv`) is in home when the script is (a checkout
-    in home, submitted from there)."""
-    problems = []
-    for number, line in enumerate(text.splitlines(), 1):
-        code = _COMMENT.split(line, maxsplit=1)[0]
-        for name, value in _effects(code):
-            if name not in names:
-                continue
-            if value is None:
-                problems.append(Problem(number, "script.unset",
-                                        f"unsets {name}: the tool falls back to home",
-                                        f"keep {name}: drop the unset from line {number}"))
-            elif _points_home(value, home) and not _guarded(name, code):
-                problems.append(Problem(
-                    number, "script.repoints", f"re-points {name} at home: {line.strip()}",
-                    f'drop {name}=... from line {number}, or keep your setting: '
-                    f'export {name}="${{{name}:-{value}}}"'))
-        for what, path in _venvs(code):
+    in home, submitted from there), and a relative `source`d file is read from there."""
+    lines = text.splitlines()
+    problems: list[Problem] = []
+    for command in commands(text):
+        source = lines[command.line - 1].strip() if command.line <= len(lines) else ""
+        reading = fx.read(command.words)
+        for effect in reading.effects:
+            said = lines[effect.line - 1].strip() if 0 < effect.line <= len(lines) else source
+            problems += _judge(effect, said, names=names, home=home,
+                               script_dir=script_dir, venv_var=venv_var, depth=_depth)
+        for what, path in _venvs([w.text for w in reading.runs]):
             if _in_home(path, home, script_dir):
                 problems.append(Problem(
-                    number, "script.venv_in_home",
-                    f"{what} a virtual environment inside home ({path}): {line.strip()}",
+                    command.line, "script.venv_in_home",
+                    f"{what} a virtual environment inside home ({path}): {source}",
                     _venv_fix(what, venv_var)))
     return problems
 
 
-def findings(path: Path, *, names: Collection[str], home: str,
-             venv_var: str = "VENV_PATH") -> list[Finding]:
-    """The script's problems as failing Findings (subject `file:line`), or one pass."""
+def assignment_problem(name: str, value: str, *, line: int, source: str,
+                       home: str) -> Problem | None:
+    """The problem with NAME=VALUE given outside a script (`--export=ALL,NAME=VALUE`)."""
+    effect = fx.Effect("set", name, (one_word(value),), line=line)
+    found = _judge(effect, source, names={name}, home=home, script_dir=None,
+                   venv_var="VENV_PATH", depth=_MAX_DEPTH)
+    return found[0] if found else None
+
+
+def findings(path: Path, *, names: Collection[str], home: str, venv_var: str = "VENV_PATH",
+             strict: bool = False) -> list[Finding]:
+    """The script's problems as Findings (subject `file:line`), or one pass; a warning
+    fails under `strict`."""
     script_dir = str(path.resolve().parent)
     problems = lint(read(path), names=names, home=home, script_dir=script_dir,
                     venv_var=venv_var)
+    return problem_findings(problems, str(path), strict=strict)
+
+
+def problem_findings(problems: list[Problem], subject: str, *,
+                     strict: bool = False) -> list[Finding]:
+    """Problems as Findings (subject `SUBJECT:line`), or one pass for SUBJECT."""
     if not problems:
-        return [Finding(check="script.repoints", subject=str(path), status="pass",
+        return [Finding(check="script.repoints", subject=subject, status="pass",
                         message="no line points a managed variable or a venv at home")]
-    return [Finding(check=problem.check, subject=f"{path}:{problem.line}", status="fail",
+    return [Finding(check=problem.check, subject=f"{subject}:{problem.line}",
+                    status="fail" if strict or problem.severity == "fail" else "warn",
                     message=problem.message, fix=problem.fix) for problem in problems]
+
+
+def managed_names(plan: Plan) -> list[str]:
+    """The variables the gate and the run-time guard watch: every one the Plan sets, but
+    those it pins in home itself (the Hugging Face token)."""
+    return [change.name for change in plan.variables if change.base != plan.home]
 
 
 def check_script(ctx: Context) -> list[Finding]:
@@ -93,85 +119,129 @@ def check_script(ctx: Context) -> list[Finding]:
     if ctx.script is None:
         return []
     layout = ctx.settings.project_layout
-    return findings(ctx.script, names={change.name for change in ctx.plan.variables},
-                    home=ctx.home, venv_var=layout.venv_var if layout else "VENV_PATH")
+    return findings(ctx.script, names=managed_names(ctx.plan),
+                    home=ctx.home, venv_var=layout.venv_var if layout else "VENV_PATH",
+                    strict=ctx.strict)
 
 
-# --- reading shell ---------------------------------------------------------------------------
+# --- judging what a command does ---------------------------------------------------------
 
 
-def _commands(code: str) -> Iterator[list[str]]:
-    """The simple commands of one line of shell (quotes removed, nothing expanded:
-    "$HOME"/x is $HOME/x), split at `;`, `&&`, `|`, `if`, ..."""
-    lexer = shlex.shlex(code, posix=True, punctuation_chars=True)
-    lexer.whitespace_split, lexer.commenters = True, ""
-    try:
-        words = list(lexer)
-    except ValueError:  # an unclosed quote (a string going on to the next line)
-        words = code.split()
-    command: list[str] = []
-    for word in [*words, ";"]:
-        if word not in _SEPARATORS:
-            command.append(word)
-            continue
-        if command:
-            yield command
-        command = []
+def _judge(effect: fx.Effect, source: str, *, names: Collection[str], home: str,
+           script_dir: str | None, venv_var: str, depth: int) -> list[Problem]:
+    line, name = effect.line, effect.name
+    if effect.kind == "set" and name is not None and name in names:
+        verdict = _worst(_points(value, name, home) for value in effect.values)
+        shown = " ".join(value.text for value in effect.values)
+        if verdict == "home" and not _tested_empty(name, source):
+            return [Problem(line, "script.repoints", f"re-points {name} at home: {source}",
+                            f"drop {name}=... from line {line}, or keep your setting: "
+                            f'export {name}="${{{name}:-{shown}}}"')]
+        if verdict == "unknown" and not _tested_empty(name, source):
+            return [_cannot_tell(line, f"where {name} points ({shown}) is only known at "
+                                 f"run time: {source}", name)]
+    elif effect.kind == "unset" and name in names:
+        return [Problem(line, "script.unset", f"unsets {name}: the tool falls back to home",
+                        f"keep {name}: drop the unset from line {line}")]
+    elif effect.kind == "clear" and names:
+        return [Problem(line, "script.unset",
+                        f"env -i runs its command with no managed variable (every tool "
+                        f"falls back to home): {source}",
+                        f"drop -i from line {line}, or pass them on (env -i "
+                        f'{sorted(names)[0]}="${sorted(names)[0]}" ...)')]
+    elif effect.kind == "unknown" and (name is None or name in names):
+        return [_cannot_tell(line, f"{effect.why}: {source}", name)]
+    elif effect.kind == "code" and depth < _MAX_DEPTH:
+        code = " ".join(value.text for value in effect.values)
+        inner = lint(code, names=names, home=home, script_dir=script_dir, venv_var=venv_var,
+                     _depth=depth + 1)
+        return [replace(problem, line=line) for problem in inner]
+    elif effect.kind == "source":
+        return _sourced(effect.values[0], line, source, names=names, home=home,
+                        script_dir=script_dir, venv_var=venv_var, depth=depth)
+    return []
 
 
-def _effects(code: str) -> list[tuple[str, str | None]]:
-    """(name, value) for each variable a line of shell sets, (name, None) for each it unsets:
-    `X=v`, `export/declare/readonly/local X=v`, `X=v cmd`, `env [-u X] X=v cmd`, `unset X`,
-    `export -n X`, csh's `setenv X v` and `unsetenv X`, anywhere in `a; b && c`."""
-    effects: list[tuple[str, str | None]] = []
-    for command in _commands(code):
-        at = 0
-        while at < len(command) and (assigned := _ASSIGNMENT.fullmatch(command[at])):
-            effects.append((assigned["name"], assigned["value"]))
-            at += 1
-        verb, args = (command[at], command[at + 1:]) if at < len(command) else ("", [])
-        flags = [arg for arg in args if arg.startswith(("-", "+"))]
-        if verb in _DECLARES:
-            unexport = (verb == "export" and "-n" in flags) or "+x" in flags
-            for arg in args:
-                if (assigned := _ASSIGNMENT.fullmatch(arg)) and not unexport:
-                    effects.append((assigned["name"], assigned["value"]))
-                elif unexport and not arg.startswith(("-", "+")):
-                    effects.append((arg.split("=", 1)[0], None))
-        elif verb in ("unset", "unsetenv") and "-f" not in flags:
-            effects += [(arg, None) for arg in args if not arg.startswith("-")]
-        elif verb == "setenv" and len(args) >= 2:
-            effects.append((args[0], args[1]))
-        elif verb == "env":
-            effects += _env_effects(args)
-    return effects
+def _sourced(path: Word, line: int, source: str, *, names: Collection[str], home: str,
+             script_dir: str | None, venv_var: str, depth: int) -> list[Problem]:
+    """`source FILE`: a venv's or scratchenv's activation is known; a file that can be read
+    here is read (its problems reported on this line); anything else cannot be told."""
+    text = path.text
+    if text.endswith("/bin/activate") or ("scratchenv" in text and "activate" in text):
+        return []
+    literal = path.literal
+    if literal is not None and depth < _MAX_DEPTH:
+        file = Path(script_dir or ".", literal) if not os.path.isabs(literal) else Path(literal)
+        try:  # a regular file only: a FIFO or /dev/stdin would block the gate
+            inner = file.read_text(encoding="utf-8", errors="replace") if file.is_file() else None
+        except OSError:
+            inner = None
+        if inner is not None:
+            found = lint(inner, names=names, home=home, script_dir=str(file.parent),
+                         venv_var=venv_var, _depth=depth + 1)
+            return [replace(problem, line=line, message=f"{problem.message} (in {literal})")
+                    for problem in found]
+    return [_cannot_tell(line, f"sources {text}, which cannot be read here: {source}", None)]
 
 
-def _env_effects(args: list[str]) -> list[tuple[str, str | None]]:
-    """`env [-u NAME | --unset=NAME | -i]... [NAME=VALUE]... [COMMAND]`."""
-    effects: list[tuple[str, str | None]] = []
-    words = iter(args)
-    for word in words:
-        if word in ("-u", "--unset"):
-            effects.append((next(words, ""), None))
-        elif word.startswith("--unset="):
-            effects.append((word.split("=", 1)[1], None))
-        elif assigned := _ASSIGNMENT.fullmatch(word):
-            effects.append((assigned["name"], assigned["value"]))
-        elif not word.startswith("-"):
-            break  # the command env runs
-    return effects
+def _cannot_tell(line: int, message: str, name: str | None) -> Problem:
+    keep = f'export {name}="${{{name}:-...}}"' if name else "a path written out"
+    return Problem(line, "script.cannot_tell", f"cannot tell: {message}",
+                   f"prefer {keep}; scratchenv sbatch --guard checks it when the job starts",
+                   severity="warn")
 
 
-def _venvs(code: str) -> list[tuple[str, str]]:
+def _worst(verdicts) -> Verdict:
+    found = set(verdicts)
+    return "home" if "home" in found else "unknown" if "unknown" in found else "ok"
+
+
+def _points(value: Word, name: str, home: str) -> Verdict:
+    """Whether a value lands in home: `~`, `~alice`, `$HOME`, `${HOME}`, `$(echo ~)`, or a
+    written-out path that is in home; "unknown" for what only run time knows (`~+`,
+    most command substitutions); a default (`${NAME:-...}`) keeps the setting: ok."""
+    parts = value.parts
+    if parts and parts[0].kind == "param" and re.match(rf"\$\{{{name}:?[-=]", parts[0].text):
+        return "ok"
+    verdicts: list[Verdict] = []
+    for part in parts:
+        if part.kind == "tilde":
+            verdicts.append("unknown" if part.text[:1] in ("+", "-") else "home")
+        elif part.kind == "param" and _HOME_PARAM.search(part.text):
+            verdicts.append("home")
+        elif part.kind == "cmdsub":
+            verdicts.append(_substitution(part.text, home))
+    literal = value.literal
+    if literal is not None and os.path.isabs(literal) and is_within(literal, home):
+        verdicts.append("home")
+    return _worst(verdicts)
+
+
+def _substitution(code: str, home: str) -> Verdict:
+    """What `$(code)` yields: home when a word in it is (`echo ~`, `cd ~ && pwd`,
+    `printenv HOME`), else unknown."""
+    for command in commands(code):
+        texts = [w.literal for w in command.words]
+        if texts[:2] == ["printenv", "HOME"]:
+            return "home"
+        if any(_points(w, "", home) == "home" for w in command.words[1:]):
+            return "home"
+    return "unknown"
+
+
+def _tested_empty(name: str, source: str) -> bool:
+    """`[ -z "$X" ] && export X=...` keeps a value that is already set."""
+    return bool(re.search(rf"-z\s+\"?\$\{{?{name}\b", source))
+
+
+# --- virtual environments -------------------------------------------------------------------
+
+
+def _venvs(command: list[str]) -> list[tuple[str, str]]:
     """("creates" | "activates", path) for `uv venv [PATH]` (default .venv),
     `python -m venv PATH`, `virtualenv PATH` and `source|. PATH/bin/activate`."""
-    found = []
-    for command in _commands(code):
-        while command and _ASSIGNMENT.fullmatch(command[0]):
-            command = command[1:]
-        if not command:
-            continue
+    found: list[tuple[str, str]] = []
+    if command:
         verb, args = command[0], command[1:]
         positional = [arg for arg in args if not arg.startswith("-")]
         if os.path.basename(verb) == "uv" and args[:1] == ["venv"]:
@@ -220,13 +290,5 @@ def _venv_fix(what: str, venv_var: str) -> str:
             "scratchenv bootstrap --venv does it once)")
 
 
-def _guarded(name: str, code: str) -> bool:
-    """`${X:-...}`, `${X:=...}` and `[ -z "$X" ]` keep a value that is already set."""
-    return bool(re.search(rf"\$\{{{name}:?[-=]|-z\s+\"?\$\{{?{name}\b", code))
-
-
-def _points_home(value: str, home: str) -> bool:
-    """`$HOME/...`, `${HOME}...`, `~/...`, or a written-out path that really is in home."""
-    if re.search(r"\$\{?HOME\b", value) or value == "~" or value.startswith("~/"):
-        return True
-    return "$" not in value and os.path.isabs(value) and is_within(value, home)
+def _points_home(text: str, home: str) -> bool:
+    return _points(one_word(text), "", home) == "home"

@@ -499,15 +499,18 @@ def verify(
     need: int | None = None,
     deep: bool = False,
     script: Path | None = None,
+    strict: bool = False,
     checks: Sequence[Check] | None = None,
 ) -> Report:
     """Run `checks` (default: CHECKS) on `environ` and the disk; never raises for a failure.
 
     `need`: bytes the root must have free (default: thresholds.min_free). `deep`: also ask
     the installed tools (their probes run with `environ` on top of this process's env).
-    `script`: a job script to scan for lines that undo the settings.
+    `script`: a job script to scan for lines that undo the settings; with `strict`, a line
+    whose effect cannot be told statically fails instead of warning.
     """
-    ctx = Context(settings, build_plan(settings), environ, need=need, deep=deep, script=script)
+    ctx = Context(settings, build_plan(settings), environ, need=need, deep=deep, script=script,
+                  strict=strict)
     findings: list[Finding] = []
     for check in CHECKS if checks is None else checks:
         findings += check(ctx)

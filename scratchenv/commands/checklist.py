@@ -21,6 +21,6 @@ def run(args: argparse.Namespace) -> int:
     from scratchenv.checks.verify import checklist_checks, verify
 
     settings = settings_from(args)
-    report = verify(settings, os.environ, need=args.need, script=args.script,
+    report = verify(settings, os.environ, need=args.need, script=args.script, strict=args.strict,
                     checks=[*checklist_checks(settings), check_script])
     return emit(report, args, title="scratchenv checklist")

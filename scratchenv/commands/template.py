@@ -53,8 +53,10 @@ def _positive(text: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from scratchenv import output
+    from scratchenv.checks.script import managed_names
     from scratchenv.commands.init import scratchenv_command
     from scratchenv.errors import ConfigError
+    from scratchenv.plan import build_plan
     from scratchenv.shells.jobscript import JobOptions, render_job_script
 
     args.project = args.template_project or args.project
@@ -79,10 +81,11 @@ def run(args: argparse.Namespace) -> int:
     # exported in the script instead, so the user's commands see it too.
     flags = [flag for flag in global_flags(args) if not flag.startswith("--project=")]
     layout = settings.project_layout
+    names = managed_names(build_plan(settings))
     output.write(render_job_script(scratchenv_command() + flags, project=settings.project,
                                    command=command, options=options,
                                    venv_var=layout.venv_var if layout else None,
-                                   torchrun=args.torchrun))
+                                   torchrun=args.torchrun, guard_names=names))
     return 0
 
 

@@ -35,6 +35,9 @@ def add_script_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--script", metavar="FILE", type=Path,
                         help="a job script to check: a line that points a managed variable "
                         "at home, unsets one, or puts a venv in home fails (exit 1)")
+    parser.add_argument("--strict", action="store_true",
+                        help="with --script: a line whose effect cannot be told statically "
+                        "(eval, source of an unknown file, $(...)) fails instead of warning")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -45,6 +48,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--node", action="store_true",
                        help="what matters on a compute node, in seconds (job scripts run it)")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="print nothing when every check passes (job guards use it)")
     where.add_argument("--all-nodes", action="store_true",
                        help="inside an allocation: --node on every node via srun, a row each")
     add_report_flags(parser)
@@ -61,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
 
         checks = NODE_CHECKS
     report = verify(settings_from(args), os.environ, need=args.need, deep=args.deep,
-                    script=args.script, checks=checks)
+                    script=args.script, strict=args.strict, checks=checks)
     title = "scratchenv verify --node" if args.node else "scratchenv verify"
     return emit(report, args, title=title)
 
@@ -85,6 +90,8 @@ def emit(report: Report, args: argparse.Namespace, *, title: str) -> int:
     from scratchenv import output
     from scratchenv.checks.report import render
 
+    if getattr(args, "quiet", False) and report.ok:
+        return 0
     output.write(render(report, args.format, title=title, verbose=args.verbose))
     return 0 if report.ok else 1
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from scratchenv.shells.base import Renderer
+from scratchenv.shells.guard import render_guard
 from scratchenv.shells.posix import PosixRenderer
 
 PYTHONS = ("python", "python3")
@@ -47,6 +48,7 @@ def _text(value: int | None) -> str | None:
 def render_job_script(
     scratchenv: Sequence[str], *, project: str | None = None, command: Sequence[str] = (),
     options: JobOptions | None = None, venv_var: str | None = None, torchrun: bool = False,
+    guard_names: Sequence[str] = (),
 ) -> str:
     """The job script: `#SBATCH` header, activation sourced, `verify --node`, the project
     venv activated when it exists, then `command` (through torchrun with `torchrun`).
@@ -54,6 +56,7 @@ def render_job_script(
     `scratchenv`: how to run scratchenv on the node (absolute paths, global flags).
     `command`: the user's command as an argument list; a commented example when empty.
     `venv_var`: the variable that holds the project venv's path (VENV_PATH).
+    `guard_names`: the managed variables the run-time guard watches (shells/guard.py).
     """
     options = options or JobOptions()
     quote = PosixRenderer().quote
@@ -71,6 +74,7 @@ def render_job_script(
         project=f"export SCRATCHENV_PROJECT={quote(project)}" if project else "",
         scratchenv=invoke,
         venv=_venv_lines(venv_var) if venv_var else "",
+        guard=render_guard(guard_names) if guard_names else "",
         commands=user_command,
     )
 

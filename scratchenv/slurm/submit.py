@@ -15,7 +15,7 @@ from scratchenv.errors import ConfigError, ScratchenvError
 from scratchenv.plan import Plan
 
 if TYPE_CHECKING:
-    from scratchenv.checks.findings import Finding, Report
+    from scratchenv.checks.findings import Report
     from scratchenv.config.settings import Settings
     from scratchenv.proc import CommandResult
 
@@ -75,15 +75,20 @@ def split_sbatch_args(argv: Sequence[str]) -> Submission:
 
 def script_options(text: str) -> list[str]:
     """The `#SBATCH` options of a job script (sbatch reads them up to the first command)."""
-    options: list[str] = []
-    for line in text.splitlines()[1:]:
+    return [option for _, options in header_options(text) for option in options]
+
+
+def header_options(text: str) -> list[tuple[int, list[str]]]:
+    """(line number, its options) for each `#SBATCH` line sbatch reads."""
+    found: list[tuple[int, list[str]]] = []
+    for number, line in enumerate(text.splitlines()[1:], 2):
         stripped = line.strip()
         if stripped and not stripped.startswith("#"):
             break
         match = _SBATCH_LINE.match(stripped)
         if match:
-            options += match.group(1).split("#", 1)[0].split()
-    return options
+            found.append((number, match.group(1).split("#", 1)[0].split()))
+    return found
 
 
 def sources_activation(text: str) -> bool:
@@ -164,21 +169,6 @@ def read_script(submission: Submission) -> str:
             return handle.read()
     except OSError as error:
         raise ConfigError(f"{submission.script}: {error.strerror}") from None
-
-
-def blocking(report: Report) -> list[Finding]:
-    """What stops a submission: the failures, the same ones that make `verify` exit 1."""
-    return [finding for finding in report.findings if finding.status == "fail"]
-
-
-def gate(settings: Settings, environ: Mapping[str, str], submission: Submission) -> Report:
-    """`verify` of the submitting environment, with the job script's lines checked too."""
-    from pathlib import Path
-
-    from scratchenv.checks.verify import verify
-
-    script = None if submission.script is None else Path(submission.script)
-    return verify(settings, environ, script=script)
 
 
 def submit(

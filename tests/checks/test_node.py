@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import unavailable
+from conftest import cli, unavailable
 
 from scratchenv.checks.node import NODE_CHECKS
 from scratchenv.checks.verify import verify
@@ -125,3 +125,13 @@ def test_script_and_deep_are_not_dropped_on_a_node(root, tmp_path):
     assert {f.check for f in report.findings} >= {"script.repoints", "tool.location"}
     assert not {f.check for f in verify(settings, env, checks=NODE_CHECKS).findings} & {
         "script.repoints", "tool.location"}
+
+
+def test_quiet_says_nothing_on_a_good_node_and_everything_on_a_bad_one(root, monkeypatch):
+    monkeypatch.delenv("SLURM_JOB_ID", raising=False)
+    env = build_plan(load_settings()).apply(os.environ)
+    good = cli("verify", "--node", "--quiet", env=env)
+    assert (good.returncode, good.stdout, good.stderr) == (0, "", "")
+    env["HF_HOME"] = str(Path(os.environ["HOME"]) / ".cache" / "huggingface")
+    bad = cli("verify", "--node", "--quiet", env=env)
+    assert bad.returncode == 1 and "HF_HOME" in bad.stdout

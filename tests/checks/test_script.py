@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -209,7 +210,8 @@ def test_lint_scripts_needs_no_environment(tmp_path: Path) -> None:
     script = tmp_path / "job.slurm"
     script.write_text("#!/bin/bash\nexport HF_HOME=$HOME/hf\nunset PIP_CACHE_DIR\n"
                       "export NANOCHAT_BASE_DIR=$HOME/.cache/nanochat\n")
-    env = {"HOME": str(home), "PATH": "/usr/bin:/bin"}
+    env = {"HOME": str(home), "PATH": "/usr/bin:/bin",
+           "PYTHONPATH": os.environ.get("PYTHONPATH", "")}  # this checkout, not the venv's
     result = cli("lint-scripts", str(script), env=env)
     assert result.returncode == 1, result.stderr
     assert f"{script}:2: re-points HF_HOME at home" in result.stdout

@@ -160,3 +160,27 @@ def test_torchrun_one_node_and_many(root, tmp_path):
     assert calls.read_text().splitlines() == [
         "torchrun --nnodes=2 --nproc_per_node=4 --rdzv_id=7 --rdzv_backend=c10d "
         "--rdzv_endpoint=n1:29500 -m scripts.base_train -- --depth=20"]
+
+
+def test_the_template_job_stops_at_its_guard_when_a_line_repoints_home(tmp_path):
+    """The guard follows `verify --node`: a command that moves HF_HOME into home stops the
+    job before the next one, with one line naming the variable."""
+    fake = _fake_scratchenv(tmp_path)
+    out = tmp_path / "out"
+    text = render_job_script([str(fake)], guard_names=["HF_HOME"],
+                             command=["touch", str(out)])
+    assert (text.index("verify --node") < text.index("# >>> scratchenv guard")
+            < text.index(f"touch {out}"))
+    job = tmp_path / "job.slurm"
+    job.write_text(text.replace(f"touch {out}", f'export HF_HOME="$HOME/hf"\ntouch {out}'))
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    env = {**os.environ, "HOME": str(home), "HF_HOME": f"{tmp_path}/scratch/hf"}
+    result = subprocess.run(["bash", str(job)], capture_output=True, text=True, env=env)
+    assert result.returncode == 1
+    assert f"scratchenv guard: HF_HOME points at home ({home}/hf)" in result.stderr
+    assert not out.exists()
+    clean = tmp_path / "clean.slurm"
+    clean.write_text(text)
+    assert subprocess.run(["bash", str(clean)], env=env).returncode == 0
+    assert out.exists()

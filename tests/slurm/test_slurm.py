@@ -12,6 +12,7 @@ import pytest
 from scratchenv.config.settings import load_settings
 from scratchenv.errors import ConfigError
 from scratchenv.plan import build_plan
+from scratchenv.slurm.gate import submission_findings
 from scratchenv.slurm.submit import (
     Submission,
     node_rows,
@@ -128,3 +129,29 @@ def test_a_task_that_printed_nothing_is_a_failed_row():
     assert [(r.node, r.report is not None) for r in reports] == [("n1", True), ("task 1", False)]
     assert node_rows(reports)[1] == ("task 1", "FAILED", "no report: it printed nothing")
     assert parse_labelled_reports("", tasks=2) == []  # srun's own failure: the caller says so
+
+
+@pytest.mark.parametrize(("argv", "header", "subject"), [
+    (["--wrap", "export HF_HOME=$HOME/hf; python train.py"], "", "sbatch --wrap:1"),
+    (["--wrap=srun env HF_HOME=~/hf python train.py"], "", "sbatch --wrap:1"),
+    (["--export=ALL,HF_HOME=/home/u/hf", "job.sh"], "", "sbatch --export"),
+    (["--export", "OMP_NUM_THREADS=1,HF_HOME=~/hf", "job.sh"], "", "sbatch --export"),
+    (["job.sh"], "#!/bin/bash\n#SBATCH -p gpu\n#SBATCH --export=ALL,HF_HOME=$HOME/x\n",
+     "job.sh:3"),
+])
+def test_wrap_and_every_export_value_are_gated(argv, header, subject):
+    found = submission_findings(split_sbatch_args(argv), header, names={"HF_HOME"},
+                                home="/home/u")
+    assert [(f.status, f.subject) for f in found if f.status != "pass"] == [("fail", subject)]
+    assert "re-points HF_HOME at home" in found[0].message
+
+
+@pytest.mark.parametrize("argv", [
+    ["--wrap", "python train.py"],
+    ["--export=ALL,HF_HOME=/scratch/u/hf,OMP_NUM_THREADS=1", "job.sh"],
+    ["--export=NONE", "job.sh"],
+])
+def test_a_clean_submission_passes(argv):
+    found = submission_findings(split_sbatch_args(argv), "#!/bin/bash\n", names={"HF_HOME"},
+                                home="/home/u")
+    assert all(f.status == "pass" for f in found)

@@ -223,3 +223,67 @@ def test_the_template_job_runs_the_project_venvs_python(slurm, root, tmp_path):
     assert env["PREFIX"] == str(venv) and env["PYTHON"] == f"{venv}/bin/python"
     assert env["SCRATCHENV_PROJECT"] == "nanochat"
     assert_scratch_environment(env, root, on_node=True)
+
+
+def test_an_export_of_home_is_refused_and_a_forced_job_stops_at_its_guard(
+        slurm, root, tmp_path, isolated):
+    """`#SBATCH --export=ALL,HF_HOME=<home>`: the gate refuses (nothing queued); with
+    --force the job is submitted with the guard and stops at its start, one clear line."""
+    ran = tmp_path / "ran"
+    job = tmp_path / "job.sh"
+    job.write_text(f"#!/bin/bash\n#SBATCH --export=ALL,HF_HOME={isolated}/hf\n"
+                   f"#SBATCH --output={tmp_path}/%j.out\ntouch {ran}\n")
+    before = slurm.job_ids()
+    refused = in_login_shell(f"{SCRATCHENV} sbatch {job}")
+    assert refused.returncode == 1, refused.stderr
+    assert f"{job}:2" in refused.stderr and "HF_HOME" in refused.stderr
+    assert slurm.job_ids() == before
+    forced = in_login_shell(f"{SCRATCHENV} sbatch --force {job}")
+    assert "SUBMITTING ANYWAY" in forced.stderr
+    job_id = submitted_id(forced)
+    state = slurm.wait_for_job(job_id)
+    log = (tmp_path / f"{job_id}.out").read_text()
+    assert state["JobState"] == "FAILED", (state, log)
+    assert f"scratchenv guard: HF_HOME points at home ({isolated}/hf)" in log, log
+    assert not ran.exists()
+    assert "scratchenv guard" not in job.read_text()  # the original is left alone
+
+
+def test_guard_stops_a_job_at_the_line_only_run_time_can_judge(slurm, root, tmp_path, isolated):
+    """`eval` of text made at run time passes the gate with a warning; the guarded job stops
+    before the next command, and the commands before it ran."""
+    before_bad, after_bad = tmp_path / "before", tmp_path / "after"
+    job = tmp_path / "job.sh"
+    job.write_text(f"#!/bin/bash\n#SBATCH --output={tmp_path}/%j.out\ntouch {before_bad}\n"
+                   'eval "$(echo export HF_HOME=~/hf)"\n'
+                   f"touch {after_bad}\n")
+    result = in_login_shell(f"{SCRATCHENV} sbatch --guard {job}")
+    assert "cannot tell: eval runs text made at run time" in result.stderr
+    job_id = submitted_id(result)
+    state = slurm.wait_for_job(job_id)
+    log = (tmp_path / f"{job_id}.out").read_text()
+    assert state["JobState"] == "FAILED", (state, log)
+    assert f"scratchenv guard: HF_HOME points at home ({isolated}/hf)" in log, log
+    assert before_bad.exists() and not after_bad.exists()
+
+
+def test_a_good_guarded_job_runs_to_the_end(slurm, root, tmp_path):
+    out = tmp_path / "job.env"
+    job = tmp_path / "job.sh"
+    job.write_text(f"#!/bin/bash\n#SBATCH --output={tmp_path}/%j.out\nenv -0 > {out}\n")
+    job_id = submitted_id(in_login_shell(f"{SCRATCHENV} sbatch --guard {job}"))
+    state = slurm.wait_for_job(job_id)
+    assert state["JobState"] == "COMPLETED", (state, (tmp_path / f"{job_id}.out").read_text())
+    assert_scratch_environment(read_env(out), root, on_node=False)
+
+
+@pytest.mark.parametrize("options", [
+    ["--wrap", "export HF_HOME=$HOME/hf; python train.py"],
+    ["--export=ALL,HF_HOME=$HOME/hf", "--wrap", "python train.py"],
+])
+def test_wrap_and_export_on_the_command_line_are_gated(slurm, root, options):
+    before = slurm.job_ids()
+    result = in_login_shell(f"{SCRATCHENV} sbatch {shlex.join(options)}")
+    assert result.returncode == 1, result.stderr
+    assert "re-points HF_HOME at home" in result.stderr and "not submitted" in result.stderr
+    assert slurm.job_ids() == before

@@ -1,0 +1,79 @@
+"""What stops a submission: `verify` of the submitting environment, the job script's
+lines, and what the command line and the `#SBATCH` header add to the job (`--wrap`,
+every `--export` value), all read with the same rules (checks/script.py)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from scratchenv.checks import script
+from scratchenv.checks.findings import Finding, Report
+from scratchenv.slurm.submit import Submission, header_options, read_script
+
+if TYPE_CHECKING:
+    from scratchenv.config.settings import Settings
+
+
+def blocking(report: Report) -> list[Finding]:
+    """What stops a submission: the failures, the same ones that make `verify` exit 1."""
+    return [finding for finding in report.findings if finding.status == "fail"]
+
+
+def gate(settings: Settings, environ: Mapping[str, str], submission: Submission, *,
+         strict: bool = False) -> Report:
+    """`verify` of the submitting environment, with the job script's lines, the `--wrap`
+    text and every `--export` value (command line and `#SBATCH`) checked too."""
+    from scratchenv.checks.verify import verify
+    from scratchenv.plan import build_plan
+
+    path = None if submission.script is None else Path(submission.script)
+    report = verify(settings, environ, script=path, strict=strict)
+    plan = build_plan(settings)
+    names = set(script.managed_names(plan))
+    return Report(findings=report.findings + submission_findings(
+        submission, read_script(submission), names=names, home=plan.home, strict=strict))
+
+
+def submission_findings(submission: Submission, script_text: str, *, names: set[str],
+                        home: str, strict: bool = False) -> list[Finding]:
+    """The gate's rules on what the command line and the `#SBATCH` header add to a job:
+    the `--wrap` command, and NAME=VALUE items of every `--export` list."""
+    found: list[Finding] = []
+    wrap = _option_values(submission.options, "--wrap")
+    for text in wrap:
+        problems = script.lint(text, names=names, home=home, script_dir=os.getcwd())
+        found += script.problem_findings(problems, "sbatch --wrap", strict=strict)
+    exports = [("sbatch --export", 0, value)
+               for value in _option_values(submission.options, "--export")]
+    exports += [(f"{submission.script}", line, value)
+                for line, options in header_options(script_text)
+                for value in _option_values(options, "--export")]
+    for subject, line, value in exports:
+        for item in value.split(","):
+            name, sep, item_value = item.partition("=")
+            if not sep or name not in names:
+                continue
+            problem = script.assignment_problem(name, item_value, line=line, home=home,
+                                                source=f"--export={value}")
+            if problem is not None:
+                found.append(Finding(
+                    check=problem.check, subject=f"{subject}:{line}" if line else subject,
+                    status="fail" if strict or problem.severity == "fail" else "warn",
+                    message=problem.message,
+                    fix=f"drop {name}=... from --export: the job gets your setting with ALL"))
+    return found
+
+
+def _option_values(options: Sequence[str], option: str) -> list[str]:
+    """Every value of a long sbatch option (`--opt=V` or `--opt V`)."""
+    values = []
+    words = iter(options)
+    for word in words:
+        if word == option:
+            values.append(next(words, ""))
+        elif word.startswith(option + "="):
+            values.append(word.split("=", 1)[1])
+    return values
