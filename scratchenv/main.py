@@ -44,13 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
     import argparse
     import importlib
 
-    from scratchenv import __version__
-
+    _Version = _version_action()
     parser = argparse.ArgumentParser(
         prog="scratchenv",
         description="Keep every cache, venv, toolchain and checkpoint on scratch, not in $HOME.",
     )
-    parser.add_argument("--version", action="version", version=f"scratchenv {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0,
+                        help="show the version, where it runs from and its Python")
     parser.add_argument("--root", help="scratch root (default: SCRATCHENV_ROOT, config, detected)")
     parser.add_argument("--project", help="project name, e.g. nanochat (SCRATCHENV_PROJECT)")
     parser.add_argument("--config", help="config file (SCRATCHENV_CONFIG)")
@@ -62,6 +62,30 @@ def build_parser() -> argparse.ArgumentParser:
         module.configure(command)
         command.set_defaults(run=module.run)
     return parser
+
+
+def _version_action() -> type:
+    import argparse
+
+    class Version(argparse.Action):
+        """argparse's own version action rewraps the line to the terminal's width."""
+
+        def __call__(self, parser, namespace, values, option_string=None):  # noqa: ANN001
+            sys.stdout.write(version_line() + "\n")
+            parser.exit()
+
+    return Version
+
+
+def version_line() -> str:
+    """`scratchenv 0.1.0 from <package dir> (Python 3.11.2, <interpreter>)`: which copy runs."""
+    import platform
+
+    import scratchenv
+
+    where = os.path.dirname(os.path.abspath(scratchenv.__file__))
+    return (f"scratchenv {scratchenv.__version__} from {where} "
+            f"(Python {platform.python_version()}, {sys.executable})")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
