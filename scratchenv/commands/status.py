@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         output.write(status.model_dump_json(indent=2) + "\n")
         return 0
-    output.write(render(status, everything=args.all))
+    output.show(render(status, everything=args.all))
     return 0
 
 

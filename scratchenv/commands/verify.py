@@ -85,7 +85,7 @@ def emit(report: Report, args: argparse.Namespace, *, title: str) -> int:
     from scratchenv import output
     from scratchenv.checks.report import render
 
-    output.write(render(report, args.format, title=title, verbose=args.verbose))
+    output.show(render(report, args.format, title=title, verbose=args.verbose))
     return 0 if report.ok else 1
 
 
