@@ -100,8 +100,8 @@ def test_pytest_sums_up_the_tests_skipped_for_want_of_root_in_one_line(tmp_path)
     env = {**{k: v for k, v in os.environ.items() if k != "CI"},
            "PYTHONPATH": os.pathsep.join([str(CHECKOUT / "tests"), str(CHECKOUT)])}
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           "-p", "conftest", "-c", os.devnull, str(tmp_path)], capture_output=True, text=True, env=env,
-                          cwd=tmp_path, timeout=120)
+                           "-p", "conftest", "-c", os.devnull, str(tmp_path)],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
     assert done.returncode == 0, done.stdout
     lines = [line for line in done.stdout.splitlines() if "not root" in line]
     assert len(lines) == 1, done.stdout

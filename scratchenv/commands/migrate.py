@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     from scratchenv.home import migrate, venvs
     from scratchenv.home.moves import tilde
     from scratchenv.plan import build_plan
-    from scratchenv.units import format_size
+    from scratchenv.units import counted, format_size
 
     settings = settings_from(args)
     plan = build_plan(settings)
@@ -129,8 +129,8 @@ def run(args: argparse.Namespace) -> int:
         if not (step.active or result.linked or result.left_behind or result.notes):
             continue
         source = tilde(step.move.source, plan.home)
-        line = f"{step.move.tool}: moved {o.moved:,} files ({format_size(o.moved_bytes)}) " \
-               f"to {step.move.dest}"
+        line = (f"{step.move.tool}: moved {counted(o.moved, 'file')} "
+                f"({format_size(o.moved_bytes)}) to {step.move.dest}")
         if result.linked:
             line += f"; {source} is now a link to it"
         output.say(line)
