@@ -7,7 +7,7 @@ BATS   := $(TOOLS)/node_modules/bats/bin/bats
 DEMO   ?= /tmp/scratchenv-demo
 PYTEST ?= $(BIN)/python -m pytest -q
 
-.PHONY: install test pytest bats shells slurm modules bench demo verify lint clean
+.PHONY: install test pytest bats shells slurm modules bench demo verify lint man clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,10 @@ demo:
 # failure). Use it as `make verify && sbatch job.slurm`.
 verify: install
 	$(BIN)/scratchenv verify
+
+# The man page, generated from the argparse parser (a test fails when it is out of date).
+man: install
+	$(BIN)/python tools/manpage.py
 
 lint: install
 	$(BIN)/ruff check scratchenv tests benchmarks

@@ -3,6 +3,8 @@ reads right (a backup named only when one was made, plurals, steps counted from 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from scratchenv.main import main
 
 

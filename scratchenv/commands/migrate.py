@@ -45,8 +45,8 @@ def _listed(lines: list[tuple[str, str]], source: str, label: str) -> None:
 
 def show_plan(plan, steps, checks, named: bool) -> None:
     from scratchenv import output
-    from scratchenv.home import migrate
     from scratchenv.disk.usage import scan
+    from scratchenv.home import migrate
     from scratchenv.home.moves import existing_keeps, superseded_note, tilde
     from scratchenv.units import format_size
 
