@@ -73,6 +73,15 @@ def test_the_wheel_installs_the_documents_and_the_man_page(built):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"scratchenv/docs/SECURITY.md", "scratchenv/docs/README.md",
             "scratchenv/docs/CHANGELOG.md"} <= names
+    assert any(name.endswith(".data/data/share/man/man1/scratchenv.1") for name in names)
+
+
+def test_man_finds_the_installed_page_from_the_command_on_path(installed, tmp_path):
+    env = {"PATH": f"{installed}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    found = subprocess.run([need("man"), "-w", "scratchenv"], capture_output=True, text=True,
+                           env=env, timeout=60)
+    assert found.stdout.strip() == str(installed.parent / "share/man/man1/scratchenv.1"), \
+        found.stderr
 
 
 def test_version_says_which_copy_runs(installed, tmp_path):
