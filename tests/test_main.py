@@ -125,3 +125,13 @@ def test_the_man_page_renders_without_a_warning_and_lists_every_command():
     text = shown.stdout.replace("\u2010", "-")
     assert "scratchenv env [-h] [--format {table,sh,bash" in text
     assert all(f"\n   {name}\n" in text for name in COMMANDS), text
+
+
+def test_tcsh_takes_the_completion_with_every_command(tmp_path):
+    from scratchenv.main import COMMANDS
+
+    script = completion("tcsh", tmp_path)
+    done = subprocess.run([need("tcsh"), "-f", "-c", f"source {script}; complete scratchenv"],
+                          capture_output=True, text=True, timeout=30)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert f"'p/1/({' '.join(COMMANDS)})/'" in done.stdout, done.stdout
