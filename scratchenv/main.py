@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The argparse subclasses are made on demand: the activate fast path never imports argparse.
 def _version_action() -> type:
     import argparse
 
