@@ -90,7 +90,7 @@ zpty -w z "fpath=($1 \$fpath); autoload -U compinit; compinit -u -D"
 zpty -w z "print -r REG=\$_comps[scratchenv]"
 zpty -w -n z $'scratchenv stat\t'
 seen=
-for i in {1..100}; do
+for i in {1..300}; do
     zpty -r -t z out && seen+=$out
     [[ $seen == *"scratchenv status"* ]] && break
     sleep 0.1
