@@ -5,8 +5,9 @@ BIN    := $(VENV)/bin
 TOOLS  := .tools
 BATS   := $(TOOLS)/node_modules/bats/bin/bats
 DEMO   ?= /tmp/scratchenv-demo
+PYTEST ?= $(BIN)/python -m pytest -q
 
-.PHONY: install test pytest bats shells slurm modules bench demo verify lint clean
+.PHONY: install test pytest bats shells slurm modules bench demo verify lint man clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +20,8 @@ install: $(VENV)/.installed
 $(BATS):
 	npm install --silent --no-fund --no-audit --prefix $(TOOLS) bats@1.13.0
 
-# Real shells for the round-trip tests (Debian packages, installed when missing).
+# Real shells for the round-trip tests (Debian packages, installed when missing). Without
+# root, a missing package is named and the tests needing it are skipped (in CI they fail).
 shells:
 	tools/ensure-debs zsh=zsh fish=fish tcsh=tcsh
 
@@ -33,12 +35,15 @@ modules:
 	tools/ensure-debs /usr/share/lmod/lmod/libexec/lmod=lmod tclsh=tcl
 	tools/unpack-deb environment-modules $(TOOLS)/environment-modules
 
+# Both runners run, whatever the first one found; the target fails if either failed.
 test: install shells slurm modules $(BATS)
-	$(BIN)/python -m pytest -q
-	$(BATS) shell/tests
+	@failed=""; \
+	$(PYTEST) || failed="$$failed pytest"; \
+	$(BATS) shell/tests || failed="$$failed bats"; \
+	if [ -n "$$failed" ]; then echo "make test: failed:$$failed" >&2; exit 1; fi
 
 pytest: install shells slurm modules
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
 
 bats: install shells $(BATS)
 	$(BATS) shell/tests
@@ -47,15 +52,23 @@ bench: install
 	$(BIN)/python benchmarks/run.py
 
 # A demo on a throwaway scratch root and home under $(DEMO): nothing of yours is touched.
-demo: install
+# It installs scratchenv and its dependencies only (not the test extra) into $(DEMO)/venv,
+# with pip's cache off: nothing lands in the checkout or in ~/.cache.
+demo:
 	rm -rf $(DEMO) && mkdir -m 700 $(DEMO) && mkdir $(DEMO)/scratch $(DEMO)/home
+	$(PYTHON) -m venv $(DEMO)/venv
+	PIP_NO_CACHE_DIR=1 XDG_CACHE_HOME=$(DEMO)/cache $(DEMO)/venv/bin/python -m pip install -q .
 	HOME=$(DEMO)/home SCRATCHENV_ROOT=$(DEMO)/scratch SCRATCHENV_PROJECT=nanochat \
-		sh tools/demo.sh $(BIN)/scratchenv
+		sh tools/demo.sh $(DEMO)/venv/bin/scratchenv
 
 # The gate before sbatch: this shell's environment and disk against the settings (exit 1 on a
 # failure). Use it as `make verify && sbatch job.slurm`.
 verify: install
 	$(BIN)/scratchenv verify
+
+# The man page, generated from the argparse parser (a test fails when it is out of date).
+man: install
+	$(BIN)/python tools/manpage.py
 
 lint: install
 	$(BIN)/ruff check scratchenv tests benchmarks

@@ -57,6 +57,15 @@ def state_dir(environ: Mapping[str, str]) -> str:
     return os.path.join(base, "scratchenv")
 
 
+def document(name: str) -> str:
+    """Where one of scratchenv's documents (SECURITY.md, README.md, CHANGELOG.md) is for
+    whoever runs this copy: installed with the package, else in the checkout it runs from."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    installed = os.path.join(package, "docs", name)
+    checkout = os.path.join(os.path.dirname(package), name)
+    return checkout if not os.path.exists(installed) and os.path.exists(checkout) else installed
+
+
 def working_directory() -> str:
     """os.getcwd(), or one clear line when the directory was removed under the shell."""
     try:

@@ -14,6 +14,7 @@ TYPE_CHECKING = False  # not `typing`: its import costs the login path ~2 ms
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Sequence
+    from typing import NoReturn
 
 # Subcommand name -> module under scratchenv.commands, in the order `--help` lists them.
 COMMANDS = {
@@ -37,20 +38,20 @@ COMMANDS = {
     "doctor": "doctor",
     "migrate": "migrate",
     "clean": "clean",
+    "completion": "completion",
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
-    import argparse
     import importlib
 
-    from scratchenv import __version__
-
-    parser = argparse.ArgumentParser(
+    _Version = _version_action()
+    parser = _parser_class()(
         prog="scratchenv",
         description="Keep every cache, venv, toolchain and checkpoint on scratch, not in $HOME.",
     )
-    parser.add_argument("--version", action="version", version=f"scratchenv {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0,
+                        help="show the version, where it runs from and its Python")
     parser.add_argument("--root", help="scratch root (default: SCRATCHENV_ROOT, config, detected)")
     parser.add_argument("--project", help="project name, e.g. nanochat (SCRATCHENV_PROJECT)")
     parser.add_argument("--config", help="config file (SCRATCHENV_CONFIG)")
@@ -61,7 +62,77 @@ def build_parser() -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.configure(command)
         command.set_defaults(run=module.run)
+    parser.set_defaults(root_parser=parser)  # for `completion`, generated from it
     return parser
+
+
+# The argparse subclasses are made on demand: the activate fast path never imports argparse.
+def _version_action() -> type:
+    import argparse
+
+    class Version(argparse.Action):
+        """argparse's own version action rewraps the line to the terminal's width."""
+
+        def __call__(self, parser, namespace, values, option_string=None):  # noqa: ANN001
+            sys.stdout.write(version_line() + "\n")
+            parser.exit()
+
+    return Version
+
+
+def _parser_class() -> type[argparse.ArgumentParser]:
+    import argparse
+    import difflib
+    import re
+
+    class Parser(argparse.ArgumentParser):
+        """argparse that answers a typo with the nearest command, flag or choice (exit 2):
+        `scratchenv stauts` -> did you mean status?"""
+
+        def parse_known_args(self, args=None, namespace=None):  # noqa: ANN001
+            self._words = list(sys.argv[1:] if args is None else args)
+            return super().parse_known_args(args, namespace)
+
+        def error(self, message: str) -> NoReturn:
+            choice = re.fullmatch(r"(argument \S+: invalid choice: '(.*)') \(choose from (.*)\)",
+                                  message, re.DOTALL)
+            if choice:
+                given, options = choice[2], re.findall(r"'([^']*)'", choice[3])
+                near = difflib.get_close_matches(given, options, n=1)
+                message = choice[1] + (f"; did you mean {near[0]}?" if near else
+                                       f" (choose from {', '.join(options)})")
+            elif message.startswith("unrecognized arguments: "):
+                near = [hint for word in message.split(": ", 1)[1].split()
+                        if (hint := self._nearest_option(word))]
+                message += "".join(f"; did you mean {hint}?" for hint in near)
+            super().error(message)
+
+        def _nearest_option(self, word: str) -> str | None:
+            if not word.startswith("--"):
+                return None
+            flag = word.split("=", 1)[0]
+            options = list(self._option_string_actions)
+            for action in self._actions:  # and the options of the command that was named
+                if isinstance(action, argparse._SubParsersAction):
+                    named = [w for w in getattr(self, "_words", []) if w in action.choices]
+                    if named:
+                        options += list(action.choices[named[0]]._option_string_actions)
+            near = difflib.get_close_matches(flag, [o for o in options if o.startswith("--")],
+                                             n=1)
+            return near[0] if near else None
+
+    return Parser
+
+
+def version_line() -> str:
+    """`scratchenv 0.1.0 from <package dir> (Python 3.11.2, <interpreter>)`: which copy runs."""
+    import platform
+
+    import scratchenv
+
+    where = os.path.dirname(os.path.abspath(scratchenv.__file__))
+    return (f"scratchenv {scratchenv.__version__} from {where} "
+            f"(Python {platform.python_version()}, {sys.executable})")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

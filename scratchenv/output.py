@@ -11,7 +11,33 @@ from scratchenv.errors import ConfigError
 
 
 def say(text: str = "") -> None:
-    write(text + "\n")
+    show(text + "\n")
+
+
+def show(text: str) -> None:
+    """Text for a person (a report, a table): like write(), but on a terminal whose encoding
+    cannot show a symbol (`LC_ALL=POSIX`, `PYTHONIOENCODING=latin-1`) the symbols become
+    ASCII and any other such character an escape, instead of a crash."""
+    try:
+        write(text)
+    except UnicodeEncodeError:
+        write(_fit(text, getattr(sys.stdout, "encoding", None) or "ascii"))
+
+
+# The symbols reports use, as ASCII (a bar's partial cells round to full or empty).
+_ASCII = str.maketrans({"✓": "+", "✗": "x", "✅": "[ok]", "❌": "[x]", "█": "#", "▉": "#",
+                        "▊": "#", "▋": "#", "▌": "#", "▍": " ", "▎": " ", "▏": " "})
+
+
+def _fit(text: str, encoding: str) -> str:
+    def shown(char: str) -> str:
+        try:
+            char.encode(encoding, "surrogateescape")  # what the stream itself does
+            return char
+        except UnicodeEncodeError:
+            return char.encode("ascii", "backslashreplace").decode("ascii")
+
+    return "".join(map(shown, text.translate(_ASCII)))
 
 
 def write(text: str) -> None:

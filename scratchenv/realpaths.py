@@ -12,6 +12,21 @@ import re
 from pathlib import Path
 
 
+def without_dots(path: Path) -> Path:
+    """`path` with its `.` and `..` taken out, meaning what the kernel means: `link/..` is
+    the parent of where `link` points, so only there is a symlink resolved."""
+    parts: list[str] = []
+    for part in path.parts:
+        if part != "..":
+            parts.append(part)
+            continue
+        if len(parts) > 1 and Path(*parts).is_symlink():
+            parts = list(Path(os.path.realpath(Path(*parts))).parts)
+        if len(parts) > 1:  # `/..` is `/`
+            parts.pop()
+    return Path(*parts) if parts else path
+
+
 def identity(path: str | os.PathLike[str]) -> tuple[int, int] | None:
     """(device, inode) of what `path` points at, or None when it does not exist."""
     try:

@@ -48,3 +48,8 @@ def format_size(n: int) -> str:
     if unit == "B":
         return f"{int(value)}B"
     return f"{value:.1f}{unit}" if value < 10 else f"{value:.0f}{unit}"
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """`1 file`, `2 files`, `1,024 files`; `plural` where adding an s is wrong."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

@@ -123,3 +123,19 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert "deprecat" not in pip.stderr.lower()
     return where / "venv" / "bin"
 
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line for every test skipped for want of root: how many, why, and how to run them
+    (`-ra` lists each one above it)."""
+    whys: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else ""
+        if "needs root" in reason or "not root" in reason:
+            why = reason.split("needs root", 1)[-1].lstrip(": ")
+            whys[why] = whys.get(why, 0) + 1
+    if whys:
+        count = sum(whys.values())
+        terminalreporter.write_line(
+            f"{count} test{'s' if count != 1 else ''} skipped because this is not root "
+            f"({'; '.join(whys)}): run `make test` as root to run them (CI does)")

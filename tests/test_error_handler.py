@@ -12,7 +12,8 @@ from scratchenv.main import COMMANDS, main
 
 # The fewest arguments argparse accepts for each command (run itself is replaced).
 MINIMAL_ARGS = {"check-space": ["--need", "1G"], "checkpoints": ["status"],
-                "template": ["slurm"], "sbatch": ["job.slurm"], "lint-scripts": ["job.slurm"]}
+                "template": ["slurm"], "sbatch": ["job.slurm"], "lint-scripts": ["job.slurm"],
+                "completion": ["bash"]}
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))

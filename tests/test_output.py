@@ -5,6 +5,9 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from scratchenv.output import Progress, duration
 
@@ -66,3 +69,37 @@ def test_a_closed_stdin_is_no_one_to_ask_not_a_crash(root):
     assert result.stderr == ("scratchenv: error: clean all removes every location above; add "
                              "--yes to confirm (no terminal to ask on)\n")
     assert (root / "cache" / "pip").is_dir()
+
+
+NOT_UTF8 = [{"PYTHONIOENCODING": "latin-1"}, {"LC_ALL": "POSIX", "PYTHONUTF8": "0"}]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("terminal", NOT_UTF8, ids=["latin-1", "posix"])
+def test_a_terminal_that_is_not_utf8_gets_ascii_symbols_not_a_crash(root, terminal):
+    import os
+
+    from conftest import cli
+
+    env = {k: v for k, v in os.environ.items() if k not in ("LANG", "LC_ALL", "LC_CTYPE")}
+    env.update(terminal)
+    home = Path(env["HOME"])
+    (home / ".cache" / "pip").mkdir(parents=True)
+    (home / ".cache" / "pip" / "wheel").write_bytes(b"x" * 5000)
+    failed = cli("verify", env=env)  # a shell never activated: every check fails, with ✗
+    assert failed.returncode == 1, failed.stderr
+    assert failed.stdout.count("\nx ") > 3 and "✗" not in failed.stdout
+    doctor = cli("doctor", env=env)
+    assert doctor.returncode == 1 and "x  ~/.cache/pip" in doctor.stdout, doctor.stdout
+
+
+def test_on_a_latin1_stream_symbols_fall_back_and_other_characters_are_escaped(monkeypatch):
+    from scratchenv import output
+
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="latin-1", errors="surrogateescape",
+                              write_through=True)
+    monkeypatch.setattr(sys, "stdout", stream)
+    output.say("✓ café ✗ 中 " + output.bar(0.5, 4) + "|")
+    output.write("exact é\n")
+    assert raw.getvalue().decode("latin-1") == "+ café x \\u4e2d ##  |\nexact é\n"

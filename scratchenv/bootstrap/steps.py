@@ -20,6 +20,7 @@ from typing import IO, Literal
 from scratchenv import proc
 from scratchenv.errors import ScratchenvError
 from scratchenv.fsutil import makedirs_private
+from scratchenv.units import counted
 
 DIR_MODE = 0o700
 STATE_DIR = ".scratchenv"
@@ -227,10 +228,11 @@ class BootstrapReport:
             quiet = [o for o in these if o.quiet and not verbose]
             lines += [f"  {result}: {o.step}" for o in these if o not in quiet]
             if quiet:
-                lines.append(f"  {result}: {len(quiet)} directories{more}")
+                lines.append(f"  {result}: {counted(len(quiet), 'directory', 'directories')}"
+                             f"{more}")
         if self.left_to_tools:
-            lines.append(f"  not made: {len(self.left_to_tools)} directories their tools make "
-                         f"on first use{more}")
+            left = counted(len(self.left_to_tools), "directory", "directories")
+            lines.append(f"  not made: {left} their tools make on first use{more}")
             if verbose:
                 lines += [f"    {path}" for path in self.left_to_tools]
         if self.log is not None:
@@ -267,9 +269,11 @@ def run_steps(steps: list[Step], ctx: RunContext, *, repair: bool, dry_run: bool
     report = report or BootstrapReport()
     report.log = ctx.log.path
     results: dict[str, StepResult] = {}
-    total = len(steps)
-    for number, step in enumerate(steps, 1):
-        prefix = f"[{number}/{total}] {step.name}"
+    # Only the steps shown without -v are numbered (from 1); directories are counted apart.
+    shown = [step for step in steps if not step.quiet]
+    for step in steps:
+        prefix = step.name if step.quiet else \
+            f"[{shown.index(step) + 1}/{len(shown)}] {step.name}"
         before = step.requires.name if step.requires else ""
         needed = results.get(before)
         if needed is not None and needed not in READY:

@@ -10,6 +10,7 @@ import re
 from pydantic import BaseModel, ConfigDict
 
 from scratchenv.checks.findings import SCHEMA_VERSION, Finding, Report
+from scratchenv.units import counted
 
 FORMATS = ("human", "json", "markdown", "junit")
 SYMBOLS = {"pass": "✓", "fail": "✗", "warn": "!", "skip": "-"}
@@ -49,8 +50,8 @@ def summary(report: Report) -> dict[str, int]:
 
 def summary_line(report: Report) -> str:
     counts = summary(report)
-    return (f"{counts['pass']} passed, {counts['warn']} warnings, {counts['fail']} failed, "
-            f"{counts['skip']} skipped")
+    return (f"{counts['pass']} passed, {counted(counts['warn'], 'warning')}, "
+            f"{counts['fail']} failed, {counts['skip']} skipped")
 
 
 def render_human(report: Report, *, title: str = "scratchenv verify",

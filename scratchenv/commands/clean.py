@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from scratchenv.errors import ConfigError, ScratchenvError
     from scratchenv.home import clean
     from scratchenv.plan import build_plan
-    from scratchenv.units import format_size
+    from scratchenv.units import counted, format_size
 
     plan = build_plan(settings_from(args))
     targets = clean.targets(plan, args.what, delete_unsynced_runs=args.delete_unsynced_runs,
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
             rows.append(("  " + target.var, target.path, format_size(usage.bytes),
                          f"{usage.files:,}"))
             kept_rows += [("  kept", k.path, format_size(u.bytes), k.why) for k, u in kept]
-        output.say(f"{word}: {format_size(total)} in {files:,} files {verb}")
+        output.say(f"{word}: {format_size(total)} in {counted(files, 'file')} {verb}")
         output.table(rows + kept_rows)
     if not present:
         output.say(f"nothing to clean: no {args.what} location exists under "

@@ -53,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
                    f"{POLICY[settings.purge.by]}; migrate gives moved files the current time")
     fixable = doctor.fixable_count(found)
     if fixable:
-        output.say(f"{fixable} finding(s) `scratchenv migrate` fixes: it shows the plan; "
-                   "`scratchenv migrate --apply` moves them")
+        from scratchenv.units import counted
+
+        output.say(f"{counted(fixable, 'finding')} `scratchenv migrate` fixes: it shows the "
+                   f"plan; `scratchenv migrate --apply` moves {'it' if fixable == 1 else 'them'}")
     return 1 if fixable else 0

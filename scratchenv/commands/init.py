@@ -44,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     shell = args.shell or _login_shell()
     path = rcfile.rc_path(shell, os.environ)
     new_block = None if args.reverse else rcfile.block(shell, scratchenv_command())
+    backed_up = path.exists()  # install() keeps a backup of a file that was there
     changed, changes = rcfile.install(path, new_block, dry_run=args.dry_run,
                                       where=rcfile.placement(shell))
     if args.dry_run:
@@ -51,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     elif not changed:
         output.say(f"{path}: already up to date")
     else:
+        backup = f" (backup: {path.name}.scratchenv-backup)" if backed_up else ""
         output.say(f"{path}: {'removed the' if args.reverse else 'wrote the'} scratchenv block"
-                   f" (backup: {path.name}.scratchenv-backup)")
+                   f"{backup}")
     return 0

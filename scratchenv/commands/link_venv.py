@@ -22,6 +22,7 @@ def run(args: argparse.Namespace) -> int:
     from scratchenv.errors import ConfigError
     from scratchenv.home import migrate, venvs
     from scratchenv.plan import build_plan
+    from scratchenv.units import counted
 
     plan = build_plan(settings_from(args))
     checkout = os.path.abspath(args.checkout) if args.checkout else identify().worktree
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         results = migrate.apply(plan, steps)
         left = sum(result.left_behind for result in results)
         for result in results:
-            output.say(f"{venv}: moved {result.outcome.moved:,} files to "
+            output.say(f"{venv}: moved {counted(result.outcome.moved, 'file')} to "
                        f"{result.step.move.dest}" + ("; linked" if result.linked else ""))
             for note in result.notes:
                 output.say(f"    {note}")

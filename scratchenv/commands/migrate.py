@@ -45,6 +45,7 @@ def _listed(lines: list[tuple[str, str]], source: str, label: str) -> None:
 
 def show_plan(plan, steps, checks, named: bool) -> None:
     from scratchenv import output
+    from scratchenv.disk.usage import scan
     from scratchenv.home import migrate
     from scratchenv.home.moves import existing_keeps, superseded_note, tilde
     from scratchenv.units import format_size
@@ -57,8 +58,10 @@ def show_plan(plan, steps, checks, named: bool) -> None:
             if named:
                 notes.append(f"  {step.move.tool}: {source}: {step.note}")
             continue
-        rows.append((step.move.tool, source, step.move.dest, format_size(s.total_bytes),
-                     f"{len(s.items):,}"))
+        # The space it takes in home (allocated, as du, quotas and doctor count it), not
+        # the survey's apparent bytes: doctor and migrate show one size for one thing.
+        rows.append((step.move.tool, source, step.move.dest,
+                     format_size(scan(step.move.source).bytes), f"{len(s.items):,}"))
         there = sum(item.action == "there" for item in s.items)
         older = sum(item.action == "replace" for item in s.items)
         kept = existing_keeps(step.move, plan.home)
@@ -91,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     from scratchenv.home import migrate, venvs
     from scratchenv.home.moves import tilde
     from scratchenv.plan import build_plan
-    from scratchenv.units import format_size
+    from scratchenv.units import counted, format_size
 
     settings = settings_from(args)
     plan = build_plan(settings)
@@ -129,8 +132,8 @@ def run(args: argparse.Namespace) -> int:
         if not (step.active or result.linked or result.left_behind or result.notes):
             continue
         source = tilde(step.move.source, plan.home)
-        line = f"{step.move.tool}: moved {o.moved:,} files ({format_size(o.moved_bytes)}) " \
-               f"to {step.move.dest}"
+        line = (f"{step.move.tool}: moved {counted(o.moved, 'file')} "
+                f"({format_size(o.moved_bytes)}) to {step.move.dest}")
         if result.linked:
             line += f"; {source} is now a link to it"
         output.say(line)

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         output.write(status.model_dump_json(indent=2) + "\n")
         return 0
-    output.write(render(status, everything=args.all))
+    output.show(render(status, everything=args.all))
     return 0
 
 
@@ -46,7 +46,7 @@ def render(status: Overview, *, everything: bool = False) -> str:
     """The status as lines: the locations largest first with a bar each (empty ones folded
     into one line unless `everything`), the root's top entries, then totals and quotas."""
     from scratchenv.output import bar
-    from scratchenv.units import format_size
+    from scratchenv.units import counted, format_size
 
     lines = []
     biggest = max((loc.bytes for loc in status.locations), default=0) or 1
@@ -75,15 +75,15 @@ def render(status: Overview, *, everything: bool = False) -> str:
     lines.append("")
     free = format_size(status.scratch_free) if status.scratch_free is not None else "unknown"
     lines.append(f"scratch {status.scratch.path}: {format_size(status.scratch.bytes)} in "
-                 f"{status.scratch.files} files, {free} free")
+                 f"{counted(status.scratch.files, 'file')}, {free} free")
     if status.persistent is not None:
         kept = status.persistent
         free = (format_size(status.persistent_free) if status.persistent_free is not None
                 else "unknown")
-        lines.append(f"persistent {kept.path}: {format_size(kept.bytes)} in {kept.files} files, "
-                     f"{free} free")
+        lines.append(f"persistent {kept.path}: {format_size(kept.bytes)} in "
+                     f"{counted(kept.files, 'file')}, {free} free")
     lines.append(f"home    {status.home.path}: {format_size(status.home.bytes)} in "
-                 f"{status.home.files} files ({status.home.source})")
+                 f"{counted(status.home.files, 'file')} ({status.home.source})")
     for quota in status.quotas:
         lines.append(quota_line(quota))
     for warning in status.warnings:

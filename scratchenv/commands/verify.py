@@ -92,7 +92,7 @@ def emit(report: Report, args: argparse.Namespace, *, title: str) -> int:
 
     if getattr(args, "quiet", False) and report.ok:
         return 0
-    output.write(render(report, args.format, title=title, verbose=args.verbose))
+    output.show(render(report, args.format, title=title, verbose=args.verbose))
     return 0 if report.ok else 1
 
 

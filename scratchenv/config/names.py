@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from scratchenv.locations import document
+
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 RESERVED = frozenset({"PATH", "HOME", "USER", "SHELL"})
@@ -49,7 +51,7 @@ def variable_name_problem(name: str, *, own: bool = True) -> str | None:
         return f"{name!r} cannot be an entry: scratchenv must not re-point it"
     if DENIED.fullmatch(upper):
         return (f"{name!r} cannot be an entry: a shell or a program reads it as code or as "
-                "a place to load code from (see SECURITY.md)")
+                f"a place to load code from (see {document('SECURITY.md')})")
     if not own:
         return None
     if upper.endswith("PATH") and upper not in OWN_PATH_NAMES:

@@ -40,7 +40,7 @@ from scratchenv.config import centres, detect, site, trust
 from scratchenv.config.catalogue import Catalogue, VariableName, check_variable_name, load_default
 from scratchenv.errors import ConfigError
 from scratchenv.locations import config_file, home_dir, site_config_file
-from scratchenv.realpaths import is_within, same_place
+from scratchenv.realpaths import is_within, same_place, without_dots
 from scratchenv.units import parse_size
 
 ENV_PREFIX = "SCRATCHENV_"
@@ -309,7 +309,7 @@ class Settings(BaseSettings):
         if not value.is_absolute():
             which = "the scratch root" if info.field_name == "root" else "the persistent root"
             raise ValueError(f"{value} is relative; {which} must be an absolute path")
-        return value
+        return without_dots(value)  # exported to every tool: /s/y, not /s/x/../y
 
     @field_validator("tiers")
     @classmethod
@@ -551,6 +551,11 @@ def load_settings(**overrides: Any) -> Settings:
 def _source_of(loc: tuple[int | str, ...]) -> str:
     """Where an unknown key came from: the environment or .env.local (as SCRATCHENV_A__B),
     else the config file."""
+    return _where_set(loc) or f"config: {config_path()}"
+
+
+def _where_set(loc: tuple[int | str, ...]) -> str | None:
+    """Which source names the setting at `loc`, or None (a flag, a profile, a default)."""
     name = (ENV_PREFIX + "__".join(str(part) for part in loc)).upper()
     if name in {key.upper() for key in os.environ}:
         return f"the environment: {name}"
@@ -560,9 +565,11 @@ def _source_of(loc: tuple[int | str, ...]) -> str:
         dotenv = ""
     if re.search(rf"^\s*(export\s+)?{name}\s*=", dotenv, re.MULTILINE | re.IGNORECASE):
         return f"{DOTENV_FILE}: {name}"
-    if _names_key(Path(site_config_file(os.environ)), loc) and not _names_key(config_path(), loc):
+    if _names_key(config_path(), loc):
+        return f"config: {config_path()}"
+    if _names_key(Path(site_config_file(os.environ)), loc):
         return f"site config: {site_config_file(os.environ)}"
-    return f"config: {config_path()}"
+    return None
 
 
 def _names_key(path: Path, loc: tuple[int | str, ...]) -> bool:
@@ -581,8 +588,13 @@ def _one_line(error: ValidationError) -> str:
     first = min(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
     where = ".".join(str(part) for part in first["loc"]) or "settings"
     message = first["msg"].removeprefix("Value error, ")
+    if message.startswith("Input should be "):  # pydantic's wording, e.g. for a Literal
+        message = f"must be {message.removeprefix('Input should be ')}, not {first['input']!r}"
     if first["type"] == "extra_forbidden":
         message = f"unknown setting (check the spelling in {_source_of(first['loc'])})"
+    else:
+        source = _where_set(first["loc"])
+        message += f" (in {source})" if source else ""
     more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
     return f"invalid setting {where}: {message}{more}"
 

@@ -69,7 +69,7 @@ def scan(
     except OSError:
         return Usage(path, 0, 0)
     if top.st_mode & _S_IFMT != _S_IFDIR:
-        return Usage(path, top.st_blocks * 512, 0)
+        return Usage(path, top.st_blocks * 512, 1)  # a file (HF_TOKEN_PATH) is one file
     skip = {found for found in map(identity, exclude) if found is not None}
     if workers is None:
         workers = PARALLEL_WORKERS if _fstype(real) in NETWORK_FS else 1

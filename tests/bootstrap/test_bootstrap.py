@@ -208,7 +208,7 @@ def test_rerun_is_a_quick_no_op(env, index, capsys):
     assert len(out.splitlines()) <= 4, out  # the root, the summary, what was not made, the log
     code, out, err = cli(capsys, *args, "-v")
     assert (code, err) == (0, "")
-    steps = [line for line in out.splitlines() if line.startswith("[")]
+    steps = [line for line in out.splitlines() if line.startswith(("[", "directory "))]
     assert steps and all(line.endswith(": kept") for line in steps), out
     assert f"summary: {len(steps) + 1} kept\n" in out
     assert tree(env["root"]) == before

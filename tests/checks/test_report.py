@@ -32,7 +32,7 @@ def test_human_default_shows_only_problems_and_the_summary() -> None:
         "    fix: replace the symlink on the way to /scratch/u/hf with a directory on scratch",
         "! PIP_CACHE_DIR: /scratch/u/pip is group-writable",
         "    fix: chmod g-w /scratch/u/pip",
-        "scratchenv verify: FAILED (3 passed, 1 warnings, 1 failed, 1 skipped)",
+        "scratchenv verify: FAILED (3 passed, 1 warning, 1 failed, 1 skipped)",
     ]
     assert render(OK, "human").splitlines() == [
         "scratchenv verify: ok (3 passed, 0 warnings, 0 failed, 0 skipped)"]

@@ -53,7 +53,7 @@ def test_reports_each_default_with_sizes_and_what_migrate_does(home, tmp_path, c
 
     assert main(["doctor"]) == 1  # not 3: a count would read as a crash
     out = capsys.readouterr().out
-    assert "~/.cache/pip" in out and "3 finding(s) `scratchenv migrate` fixes" in out
+    assert "~/.cache/pip" in out and "3 findings `scratchenv migrate` fixes" in out
 
 
 def test_data_left_behind_says_the_variable_is_set(home, tmp_path, monkeypatch, capsys):
