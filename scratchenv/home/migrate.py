@@ -41,7 +41,7 @@ from scratchenv.home.transfer import (
     survey,
 )
 from scratchenv.plan import Plan
-from scratchenv.realpaths import inside, nearest_existing
+from scratchenv.realpaths import inside, nearest_existing, symlink_between
 from scratchenv.units import format_size
 
 JOURNAL = ".scratchenv/migrate.json"
@@ -126,7 +126,12 @@ def prepare(plan: Plan, names: Sequence[str] = (), extra: Sequence[Move] = (), *
     for move in select([*home_moves(plan), *extra], names):
         step = PlannedMove(move)
         source, dest = move.source, move.dest
-        if os.path.islink(source):
+        linked = symlink_between(os.path.normpath(plan.home), source)
+        if linked is not None:
+            step.note = (f"{tilde(linked, plan.home)} is a symlink to {_real(linked)}: left "
+                         "alone (what lies there may be shared, and others' files are "
+                         "never moved)")
+        elif os.path.islink(source):
             target = _real(source)
             step.note = ("already moved: a link to its destination" if target == _real(dest)
                          else f"a symlink to {target}: left alone")

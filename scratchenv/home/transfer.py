@@ -31,12 +31,12 @@ import os
 import secrets
 import stat
 import sys
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from scratchenv.errors import ScratchenvError
 from scratchenv.fsutil import makedirs_private
-from scratchenv.realpaths import nearest_existing
+from scratchenv.realpaths import is_mount_point, mount_points, nearest_existing
 
 PART_PREFIX = ".scratchenv-part."
 """Temporary copies in the destination are named PART_PREFIX + token + "." + name; a re-run
@@ -103,6 +103,9 @@ class Survey:
     items: list[Item] = field(default_factory=list)
     conflicts: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    kept: list[tuple[str, str]] = field(default_factory=list)
+    """(rel, why): left where they are on purpose, whole (another user's files, mount
+    points, what `stays` says must stay: environments, scratchenv's own install)."""
     partials: list[str] = field(default_factory=list)
     """Leftover temporary files at the destination (absolute paths)."""
     same_device: bool = False
@@ -202,16 +205,50 @@ def _compare(src: os.stat_result, dst: os.stat_result, src_path: str, dst_path: 
     return "conflict: a different kind of file at the destination"
 
 
+Stays = Callable[[str, list[str]], "str | None"]
+"""(directory, names in it) -> why that directory must stay where it is whole, or None."""
+
+
+def _owner_name(uid: int) -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+
+
+def _not_ours(st: os.stat_result, me: int) -> str | None:
+    if st.st_uid == me:
+        return None
+    return f"owned by {_owner_name(st.st_uid)}, not by you: never moved"
+
+
+MOUNT_POINT = "a mount point (another file system or a bind mount): not crossed"
+
+
 def survey(source: str, dest: str, keeps: Collection[str] = (), *,
-           part_tokens: Collection[str] = (), keep_times: bool = True) -> Survey:
+           part_tokens: Collection[str] = (), keep_times: bool = True,
+           stays: Stays | None = None) -> Survey:
     """Walk `source` (no symlink followed, `keeps` left out) against `dest`.
 
     `part_tokens`: those of earlier runs (their journal), whose temporary files at the
-    destination are leftovers; `keep_times`: whether copies were given the source's times."""
+    destination are leftovers; `keep_times`: whether copies were given the source's times;
+    `stays`: asked about each directory below the top. Another user's files and
+    directories, and mount points, are never taken: they are `kept`."""
     result = Survey(source, dest)
     try:
         top = os.lstat(source)
     except FileNotFoundError:
+        return result
+    me = os.geteuid()
+    mounts = mount_points()
+    real_source = os.path.realpath(source)
+    foreign = _not_ours(top, me)
+    if foreign is None and stat.S_ISDIR(top.st_mode) and is_mount_point(source, mounts):
+        foreign = MOUNT_POINT
+    if foreign is not None:
+        result.kept.append(("", foreign))
         return result
     result.same_device = top.st_dev == nearest_existing(dest).stat().st_dev
     leftover = tuple(f"{PART_PREFIX}{token}" for token in part_tokens)
@@ -242,8 +279,19 @@ def survey(source: str, dest: str, keeps: Collection[str] = (), *,
     items, dirs = result.items, result.dirs
     while stack:
         rel, dir_st, dest_exists = stack.pop()
-        dirs.append((rel, dir_st))
         src_dir = join(source, rel)
+        entries: list[os.DirEntry[str]] | None = None
+        try:
+            with os.scandir(src_dir) as listing:
+                entries = list(listing)
+        except OSError as error:
+            unreadable = error.strerror
+        if entries is not None and rel and stays is not None:
+            why = stays(src_dir, [entry.name for entry in entries])
+            if why is not None:
+                result.kept.append((rel, why))
+                continue
+        dirs.append((rel, dir_st))
         prefix = f"{rel}/" if rel else ""
         existing: dict[str, os.DirEntry[str]] = {}
         if dest_exists:
@@ -261,50 +309,51 @@ def survey(source: str, dest: str, keeps: Collection[str] = (), *,
             result.existing_dirs.add(rel)
         else:
             result.new_dirs += 1
-        try:
-            listing = os.scandir(src_dir)
-        except OSError as error:
-            result.skipped.append((rel, f"unreadable: {error.strerror}"))
+        if entries is None:
+            result.skipped.append((rel, f"unreadable: {unreadable}"))
             continue
-        with listing:
-            entries: Iterable[os.DirEntry[str]] = listing
-            if not rel:
-                entries = list(listing)
-                result.empty = not entries
-            for entry in entries:
-                if keep_set and entry.path in keep_set:
+        if not rel:
+            result.empty = not entries
+        for entry in entries:
+            if keep_set and entry.path in keep_set:
+                continue
+            child = prefix + entry.name
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:  # deleted since listed (a live cache): nothing to move
+                continue
+            if st.st_uid != me:
+                result.kept.append((child, _not_ours(st, me) or ""))
+                continue
+            if st.st_dev != top.st_dev or f"{real_source}/{child}" in mounts:
+                result.kept.append((child, MOUNT_POINT))
+                continue
+            there = existing.get(entry.name)
+            mode = st.st_mode
+            if stat.S_ISDIR(mode):
+                if there is not None and not there.is_dir(follow_symlinks=False):
+                    result.conflicts.append(
+                        (child, "conflict: the destination is not a directory"))
+                else:
+                    stack.append((child, st, there is not None))
+                continue
+            if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+                result.skipped.append((child, _SPECIAL))
+                continue
+            action, there_st = "copy", None
+            if there is not None:
+                there_st = there.stat(follow_symlinks=False)
+                action = _compare(st, there_st, entry.path, there.path, keep_times)
+                if action.startswith("conflict"):
+                    result.conflicts.append((child, action))
                     continue
-                child = prefix + entry.name
-                try:
-                    st = entry.stat(follow_symlinks=False)
-                except FileNotFoundError:  # deleted since listed (a live cache): nothing to move
-                    continue
-                there = existing.get(entry.name)
-                mode = st.st_mode
-                if stat.S_ISDIR(mode):
-                    if there is not None and not there.is_dir(follow_symlinks=False):
-                        result.conflicts.append(
-                            (child, "conflict: the destination is not a directory"))
-                    else:
-                        stack.append((child, st, there is not None))
-                    continue
-                if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
-                    result.skipped.append((child, _SPECIAL))
-                    continue
-                action, there_st = "copy", None
-                if there is not None:
-                    there_st = there.stat(follow_symlinks=False)
-                    action = _compare(st, there_st, entry.path, there.path, keep_times)
-                    if action.startswith("conflict"):
-                        result.conflicts.append((child, action))
-                        continue
-                item = Item(child, st, action, there=_there(action, there_st))
-                if st.st_nlink > 1 and stat.S_ISREG(mode):
-                    key = (st.st_dev, st.st_ino)
-                    item.link_to = hard_links.setdefault(key, child)
-                    if item.link_to == child:
-                        item.link_to = None
-                items.append(item)
+            item = Item(child, st, action, there=_there(action, there_st))
+            if st.st_nlink > 1 and stat.S_ISREG(mode):
+                key = (st.st_dev, st.st_ino)
+                item.link_to = hard_links.setdefault(key, child)
+                if item.link_to == child:
+                    item.link_to = None
+            items.append(item)
     result.count()
     return result
 
