@@ -31,7 +31,7 @@ import os
 import secrets
 import stat
 import sys
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
 from scratchenv.errors import ScratchenvError
@@ -66,6 +66,58 @@ def _renameat2() -> Callable[..., int] | None:
         return ctypes.CDLL(None, use_errno=True).renameat2
     except (OSError, AttributeError):
         return None
+
+
+class _Unkept(Exception):
+    """The destination cannot hold what the source has besides its bytes (extended
+    attributes, ACLs): the item stays in the source, said why."""
+
+
+_ACL_NAMES = {"system.posix_acl_access": "ACL", "system.posix_acl_default": "default ACL"}
+
+
+def _attr_names(names: Iterable[str]) -> str:
+    return ", ".join(_ACL_NAMES.get(name, name) for name in sorted(names))
+
+
+def xattrs(target: int | str) -> dict[str, bytes]:
+    """Extended attributes of a file or directory (ACLs are system.posix_acl_*): the ones
+    this process can read. Empty where the file system has none."""
+    try:
+        names = os.listxattr(target)
+    except OSError as error:
+        if error.errno in (errno.ENOTSUP, errno.EOPNOTSUPP):
+            return {}
+        raise
+    found = {}
+    for name in names:
+        with contextlib.suppress(FileNotFoundError, OSError):
+            found[name] = os.getxattr(target, name)
+    return found
+
+
+def _put_xattrs(target: int | str, attrs: dict[str, bytes]) -> None:
+    """Give `target` these extended attributes, or raise _Unkept naming those it cannot hold."""
+    refused = []
+    for name, value in attrs.items():
+        try:
+            os.setxattr(target, name, value)
+        except OSError:
+            refused.append(name)
+    if refused:
+        raise _Unkept(f"the destination cannot keep its {_attr_names(refused)}: kept")
+
+
+def _xattrs_differ(src: str, dst: str) -> str | None:
+    """Why the copy's extended attributes are not the source's, or None."""
+    mine = xattrs(src)
+    if not mine:
+        return None
+    theirs = xattrs(dst)
+    differ = [name for name, value in mine.items() if theirs.get(name) != value]
+    if differ:
+        return f"did not verify (its {_attr_names(differ)} differ at the destination): kept"
+    return None
 
 
 class DestinationFull(Exception):
@@ -446,6 +498,8 @@ class Transfer:
         their modes: put back on those that stay."""
         self._rename_new = _renameat2()
         """renameat2 while the destination file system takes RENAME_NOREPLACE."""
+        self._keep_dirs: set[str] = set()
+        """Source directories (rel) whose extended attributes the destination cannot hold."""
 
     def run(self, verified: ProgressCallback | None = None,
             before_removing: Callable[[], None] | None = None) -> TransferOutcome:
@@ -474,6 +528,8 @@ class Transfer:
             path = join(plan.dest, rel)
             try:
                 os.mkdir(path, 0o700)
+                if not plan.same_device:
+                    self._dir_xattrs(rel, path)
             except FileExistsError:
                 if not os.access(path, os.W_OK | os.X_OK):  # made read-only by a killed run
                     self._opened[path] = _make_writable(path)
@@ -499,6 +555,10 @@ class Transfer:
                 failed.add(rel)
                 outcome.conflicts.append((rel, str(why)))
                 continue
+            except _Unkept as why:
+                failed.add(rel)
+                outcome.failed.append((rel, str(why)))
+                continue
             except OSError as error:
                 if error.errno in _FULL:
                     raise DestinationFull(join(source, rel), error) from None
@@ -509,6 +569,18 @@ class Transfer:
             if progress is not None:
                 progress(item.st.st_size, 1)
         return copied
+
+    def _dir_xattrs(self, rel: str, path: str) -> None:
+        """A new directory gets its source's extended attributes and ACLs (default ACLs
+        included); where it cannot, the source directory is kept and said so."""
+        attrs = xattrs(join(self.plan.source, rel))
+        if not attrs:
+            return
+        try:
+            _put_xattrs(path, attrs)
+        except _Unkept as why:
+            self._keep_dirs.add(rel)
+            self.outcome.failed.append((rel, f"directory: {why}"))
 
     def _copy(self, src: str, dst: str, item: Item) -> None:
         tmp = part_name(dst, self.token)
@@ -625,7 +697,10 @@ class Transfer:
                 else:
                     _send(source, target, 0, st.st_size)
                 if (st.st_uid, st.st_gid) != self._owner:
-                    self._own(target, st)
+                    self._own(target, st)  # first: chown drops security.capability
+                attrs = xattrs(source)
+                if attrs:
+                    _put_xattrs(target, attrs)
                 if not exact:
                     os.fchmod(target, mode)
                 if self.keep_times:
@@ -724,6 +799,8 @@ class Transfer:
                 except FileNotFoundError:
                     same = False
                 problem = None if same else self._check(src, dst, now, by_hash, times)
+            if not (problem or plan.same_device) and stat.S_ISREG(now.st_mode):
+                problem = _xattrs_differ(src, dst)
             if problem:
                 outcome.failed.append((rel, problem))
                 continue
@@ -738,6 +815,8 @@ class Transfer:
             if verified is not None:
                 verified(st.st_size, 1)
         for rel, _ in reversed(plan.dirs):
+            if rel in self._keep_dirs:
+                continue
             path = join(source, rel)
             try:
                 self._rmdir(path)

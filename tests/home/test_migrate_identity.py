@@ -5,10 +5,21 @@ install, what rc files source. Each case is a loss a user reported (issues 21 an
 from __future__ import annotations
 
 import os
+import struct
+import subprocess
 from pathlib import Path
 
 import pytest
+from fs_helpers import isolate, needs_root, second_fs
 from two_users import ALICE, MALLORY, People, people_fixture  # noqa: F401
+
+from scratchenv.disk.room import Room
+from scratchenv.home import migrate
+from scratchenv.main import main
+
+
+def cli(*args: str) -> int:
+    return main(list(args))
 
 
 def _files(base: Path) -> list[str]:
@@ -60,3 +71,85 @@ def test_another_users_file_in_my_cache_is_never_moved(people: People) -> None:
     for name in ("theirs.bin", "their-dir"):
         assert (f"keeps ~/.cache/huggingface/hub/{name} (owned by {MALLORY}, not by you: "
                 "never moved)") in run.stdout
+
+
+# Not plain files: extended attributes and ACLs across file systems.
+
+def _acl(user_id: int) -> bytes:
+    """A POSIX ACL as the kernel stores it in system.posix_acl_*: owner rw, user `user_id`
+    r, group r, mask r, other none (what `setfacl -m u:ID:r` leaves)."""
+    entries = [(0x01, 6, 0xFFFFFFFF), (0x02, 4, user_id), (0x04, 4, 0xFFFFFFFF),
+               (0x10, 4, 0xFFFFFFFF), (0x20, 0, 0xFFFFFFFF)]
+    return struct.pack("<I", 2) + b"".join(struct.pack("<HHI", *e) for e in entries)
+
+
+def _tagged_tree(source: Path) -> None:
+    (source / "shared").mkdir(parents=True)
+    tagged = source / "shared" / "notes.bin"
+    tagged.write_bytes(b"data")
+    os.setxattr(tagged, "user.origin", b"https://example.org/notes")
+    os.setxattr(tagged, "system.posix_acl_access", _acl(4242))
+    os.setxattr(source / "shared", "system.posix_acl_default", _acl(4242))
+    (source / "plain.bin").write_bytes(b"plain")
+
+
+@pytest.fixture
+def home_and_root(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    with second_fs(tmp_path / "mnt", "64m") as mnt:
+        isolate(monkeypatch, home, mnt / "scratch")
+        yield home, mnt / "scratch"
+
+
+def test_extended_attributes_and_acls_cross_file_systems(home_and_root, capsys):
+    needs_root()
+    home, root = home_and_root
+    source = home / ".cache" / "pip"
+    _tagged_tree(source)
+    assert os.stat(home).st_dev != os.stat(root.parent).st_dev
+
+    assert cli("migrate", "pip", "--apply", "--yes") == 0
+
+    assert not source.exists()
+    dest = root / "cache" / "pip"
+    assert os.getxattr(dest / "shared" / "notes.bin", "user.origin") == \
+        b"https://example.org/notes"
+    assert os.getxattr(dest / "shared" / "notes.bin", "system.posix_acl_access") == _acl(4242)
+    assert os.getxattr(dest / "shared", "system.posix_acl_default") == _acl(4242)
+    assert (dest / "plain.bin").read_bytes() == b"plain"
+
+
+def test_a_destination_without_extended_attributes_keeps_the_originals(
+        tmp_path, monkeypatch, capsys):
+    """ramfs holds no extended attributes at all (ENOTSUP). It has no size either, so its
+    statvfs says 0 free: the room is given as ample, the only thing not real here."""
+    needs_root()
+    home = tmp_path / "home"
+    mnt = tmp_path / "ramfs"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "ramfs", "ramfs", str(mnt)], check=True)
+    try:
+        isolate(monkeypatch, home, mnt / "scratch")
+        monkeypatch.setattr(migrate, "room_at",
+                            lambda path: Room(path, 1 << 40, "the file system", None, ""))
+        source = home / ".cache" / "pip"
+        _tagged_tree(source)
+
+        assert cli("migrate", "pip", "--apply", "--yes") == 1
+        out = capsys.readouterr()
+        dest = mnt / "scratch" / "cache" / "pip"
+        assert (dest / "plain.bin").read_bytes() == b"plain"
+        assert not (source / "plain.bin").exists()
+        kept = source / "shared" / "notes.bin"
+        assert kept.read_bytes() == b"data"
+        assert os.getxattr(kept, "user.origin") == b"https://example.org/notes"
+        assert os.getxattr(kept, "system.posix_acl_access") == _acl(4242)
+        assert os.getxattr(source / "shared", "system.posix_acl_default") == _acl(4242)
+        assert not (dest / "shared" / "notes.bin").exists()
+        assert ("left in home: ~/.cache/pip/shared/notes.bin (the destination cannot keep its "
+                "ACL, user.origin: kept)") in out.out
+        assert "left in home: ~/.cache/pip/shared (directory: the destination cannot keep " \
+               "its default ACL: kept)" in out.out
+        assert "nothing was lost" in out.err
+    finally:
+        subprocess.run(["umount", str(mnt)], check=True)
