@@ -176,18 +176,23 @@ class Survey:
     copy_files: int = 0
     """What is not at the destination yet."""
     copy_blocks: int = 0
-    """4 KiB blocks the copies take (small files take a whole block)."""
+    """4 KiB blocks the copies take (small files take a whole block; sparse files only
+    their data, as the copy keeps the holes)."""
 
     def count(self) -> None:
         """Fill in the totals from the items."""
         total = size_sum = files = blocks = 0
         for item in self.items:
-            size = item.st.st_size
+            st = item.st
+            size = st.st_size
             total += size
             if item.action != "there":
                 size_sum += size
                 files += 1
-                blocks += -(-size // 4096)
+                # A sparse file's copy keeps its holes: only its data takes room.
+                data = (_data_bytes(join(self.source, item.rel), size)
+                        if st.st_blocks * 512 < size and stat.S_ISREG(st.st_mode) else size)
+                blocks += -(-data // 4096)
         self.total_bytes, self.copy_bytes, self.copy_files = total, size_sum, files
         self.copy_blocks = blocks
 
@@ -452,6 +457,32 @@ def _send(source: int, target: int, offset: int, end: int) -> None:
         if sent == 0:
             break
         offset += sent
+
+
+def _data_bytes(path: str, size: int) -> int:
+    """Bytes in the data extents of a file (SEEK_DATA/SEEK_HOLE), each rounded up to 4 KiB
+    blocks; `size` when the file system cannot say (or the file is gone)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return size
+    total = offset = 0
+    try:
+        while offset < size:
+            try:
+                data = os.lseek(fd, offset, os.SEEK_DATA)
+            except OSError as error:
+                if error.errno == errno.ENXIO:  # only a hole is left
+                    break
+                return size
+            hole = os.lseek(fd, data, os.SEEK_HOLE)
+            total += -(-(hole - data) // 4096) * 4096
+            offset = hole
+    except OSError:
+        return size
+    finally:
+        os.close(fd)
+    return total
 
 
 def _copy_sparse(source: int, target: int, size: int) -> None:

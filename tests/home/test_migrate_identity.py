@@ -153,3 +153,34 @@ def test_a_destination_without_extended_attributes_keeps_the_originals(
         assert "nothing was lost" in out.err
     finally:
         subprocess.run(["umount", str(mnt)], check=True)
+
+
+# Sparse files: the space check counts what the copy writes.
+
+def test_a_sparse_file_is_counted_by_its_data_not_its_size(tmp_path, monkeypatch, capsys):
+    """3 GiB apparent, 4 KiB of data, onto a 16 MiB tmpfs: the copy keeps the holes, so
+    the up-front check must not refuse it."""
+    needs_root()
+    home = tmp_path / "home"
+    with second_fs(tmp_path / "small", "16m") as small:
+        isolate(monkeypatch, home, small / "scratch")
+        source = home / ".cache" / "pip"
+        source.mkdir(parents=True)
+        image = source / "disk.img"
+        data = os.urandom(4096)
+        with open(image, "wb") as handle:
+            handle.seek(3 * 1024**3 - 4096)
+            handle.write(data)
+        assert os.stat(image).st_blocks * 512 <= 64 * 1024, "the test disk keeps no holes"
+
+        assert cli("migrate", "pip") == 0
+        assert "needs 8.0K" in capsys.readouterr().out  # the data block and one directory
+        assert cli("migrate", "pip", "--apply", "--yes") == 0
+
+        moved = small / "scratch" / "cache" / "pip" / "disk.img"
+        assert not image.exists()
+        assert os.stat(moved).st_size == 3 * 1024**3
+        assert os.stat(moved).st_blocks * 512 <= 64 * 1024
+        with open(moved, "rb") as handle:
+            handle.seek(3 * 1024**3 - 4096)
+            assert handle.read() == data
