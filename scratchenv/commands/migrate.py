@@ -67,7 +67,7 @@ def show_plan(plan, steps, checks, named: bool) -> None:
         if s is not None and s.kept:
             notes += _kept_lines(step, source)
         if step.note or s is None:
-            if named:
+            if named or step.kept:
                 notes.append(f"  {step.move.tool}: {source}: {step.note}")
             continue
         rows.append((step.move.tool, source, step.move.dest, format_size(s.total_bytes),

@@ -262,8 +262,9 @@ def _compare(src: os.stat_result, dst: os.stat_result, src_path: str, dst_path: 
     return "conflict: a different kind of file at the destination"
 
 
-Stays = Callable[[str, list[str]], "str | None"]
-"""(directory, names in it) -> why that directory must stay where it is whole, or None."""
+Stays = Callable[[str, str, os.stat_result, list[str]], "str | None"]
+"""(directory, its destination, its stat, names in it) -> why that directory must stay
+where it is, whole, or None."""
 
 
 def _owner_name(uid: int) -> str:
@@ -344,7 +345,7 @@ def survey(source: str, dest: str, keeps: Collection[str] = (), *,
         except OSError as error:
             unreadable = error.strerror
         if entries is not None and rel and stays is not None:
-            why = stays(src_dir, [entry.name for entry in entries])
+            why = stays(src_dir, join(dest, rel), dir_st, [entry.name for entry in entries])
             if why is not None:
                 result.kept.append((rel, why))
                 continue

@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import struct
 import subprocess
+import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -184,3 +186,103 @@ def test_a_sparse_file_is_counted_by_its_data_not_its_size(tmp_path, monkeypatch
         with open(moved, "rb") as handle:
             handle.seek(3 * 1024**3 - 4096)
             assert handle.read() == data
+
+
+# Environments and scratchenv's own install: things whose scripts name their own path.
+
+def _shebang_script(path: Path, interpreter: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"#!{interpreter}\nimport sys\nprint('ok')\n")
+    path.chmod(0o755)
+
+
+def _conda_env(prefix: Path) -> None:
+    """A stand-in for `conda create -p PREFIX` (conda and micromamba are not on PyPI and not
+    installable here): conda-meta/ with history, and a script whose shebang names the prefix,
+    as conda writes them."""
+    (prefix / "conda-meta").mkdir(parents=True)
+    (prefix / "conda-meta" / "history").write_text("==> 2026-12-01 <==\n# cmd: conda create\n")
+    (prefix / "bin").mkdir()
+    os.symlink(os.path.realpath(sys.executable), prefix / "bin" / "python")
+    _shebang_script(prefix / "bin" / "tool", prefix / "bin" / "python")
+
+
+def test_a_conda_env_is_kept_with_the_commands_that_rebuild_it(home_and_root, capsys):
+    home, root = home_and_root
+    envs = home / ".conda" / "envs"
+    _conda_env(envs / "thesis")
+    (envs / ".conda_envs_dir_test").write_text("")
+
+    assert cli("migrate", "conda", "--apply", "--yes") == 0
+
+    out = capsys.readouterr().out
+    tool = envs / "thesis" / "bin" / "tool"
+    assert subprocess.run([tool], capture_output=True, text=True).stdout == "ok\n"
+    assert not (root / "conda" / "envs" / "thesis").exists()
+    assert (root / "conda" / "envs" / ".conda_envs_dir_test").exists()
+    new = root / "conda" / "envs" / "thesis"
+    assert (f"conda: keeps ~/.conda/envs/thesis (a conda environment (its scripts and "
+            f"shebangs name this prefix: moved, it breaks); rebuild it there: `conda env "
+            f"export -p {envs / 'thesis'} > env.yml && conda env create -p {new} -f env.yml "
+            f"&& conda env remove -p {envs / 'thesis'}`)") in out
+
+
+def test_pipx_apps_stay_and_the_rest_of_pipx_home_moves(home_and_root, capsys):
+    """pipx's venvs (a real venv each, with pipx's metadata) keep working from ~/.local/bin;
+    its logs move. The advised `mv ... && pipx reinstall NAME` was run by hand with pipx
+    1.18.4 (40 s a reinstall; pipx is no test dependency): `pipx list` then shows the app."""
+    home, root = home_and_root
+    pipx = home / ".local" / "share" / "pipx"
+    app = pipx / "venvs" / "black"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(app)], check=True)
+    (app / "pipx_metadata.json").write_text('{"main_package": {"package": "black"}}\n')
+    _shebang_script(app / "bin" / "black", app / "bin" / "python")
+    (home / ".local" / "bin").mkdir(parents=True)
+    (home / ".local" / "bin" / "black").symlink_to(app / "bin" / "black")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(pipx / "shared")],
+                   check=True)
+    (pipx / "logs").mkdir()
+    (pipx / "logs" / "cmd.log").write_text("log")
+
+    assert cli("migrate", "pipx", "--apply", "--yes") == 0
+
+    out = capsys.readouterr().out
+    run = subprocess.run([home / ".local" / "bin" / "black"], capture_output=True, text=True)
+    assert run.stdout == "ok\n"
+    assert (root / "pipx" / "logs" / "cmd.log").read_text() == "log"
+    assert not (root / "pipx" / "venvs" / "black").exists()
+    assert (f"pipx: keeps ~/.local/share/pipx/venvs/black (a pipx app (its scripts' shebangs "
+            f"name this path: moved, it breaks); in a new shell (PIPX_HOME set): `mkdir -p "
+            f"{root / 'pipx' / 'venvs'} && mv {app} {root / 'pipx' / 'venvs' / 'black'} && "
+            "pipx reinstall black`)") in out
+    assert "pipx: keeps ~/.local/share/pipx/shared (a Python virtual environment" in out
+
+
+@pytest.mark.slow
+def test_scratchenv_never_moves_its_own_install(tmp_path):
+    """Issue 24: installed with pipx, scratchenv runs from ~/.local/share/pipx/venvs/
+    scratchenv; `migrate --apply` moved that venv and broke every login. Here it really
+    runs from such a venv (the checkout on its path) and migrates that pipx home."""
+    home, root = tmp_path / "home", tmp_path / "scratch"
+    own = home / ".local" / "share" / "pipx" / "venvs" / "scratchenv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(own)], check=True)
+    (own / "pipx_metadata.json").write_text("{}\n")
+    (home / ".local" / "share" / "pipx" / "logs").mkdir()
+    checkout = Path(__file__).resolve().parents[2]
+    env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "SCRATCHENV_ROOT": str(root),
+           "PYTHONPATH": f"{checkout}:{sysconfig.get_paths()['purelib']}", "LANG": "C.UTF-8"}
+
+    def scratchenv(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([own / "bin" / "python", "-m", "scratchenv", *args], env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    dry = scratchenv("migrate", "pipx")
+    run = scratchenv("migrate", "--apply", "--yes")
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (own / "bin" / "python").exists()
+    assert not (root / "pipx" / "venvs" / "scratchenv").exists()
+    said = ("keeps ~/.local/share/pipx/venvs/scratchenv (scratchenv's own install: never "
+            "moved (every login runs it from here))")
+    assert said in dry.stdout and said in run.stdout
+    assert scratchenv("status").returncode == 0
