@@ -286,3 +286,52 @@ def test_scratchenv_never_moves_its_own_install(tmp_path):
             "moved (every login runs it from here))")
     assert said in dry.stdout and said in run.stdout
     assert scratchenv("status").returncode == 0
+
+
+# What the rc files source stays where they name it.
+
+OLD_RUSTUP_ENV = 'export PATH="$HOME/.cargo/bin:$PATH"\n'
+"""~/.cargo/env as rustup-init wrote it before 1.23: no `# rustup` line to recognise it by."""
+
+
+def _login_stderr(home: Path) -> str:
+    shell = subprocess.run(["bash", "-l", "-i", "-c", "true"], capture_output=True, text=True,
+                           stdin=subprocess.DEVNULL, timeout=60,
+                           env={"HOME": str(home), "PATH": "/usr/bin:/bin", "TERM": "dumb"})
+    # Without a terminal, bash -i always says it has no job control: not our business.
+    return "\n".join(line for line in shell.stderr.splitlines()
+                     if "job control" not in line and "terminal process group" not in line)
+
+
+@pytest.mark.slow
+def test_files_the_rc_files_source_stay_and_logins_stay_quiet(home_and_root, capsys):
+    """A stock home (/etc/skel) where rustup-init added its line to .profile and .bashrc,
+    and pywal's colours are sourced from ~/.cache: `migrate --apply` moves the rest, and a
+    login shell prints no error afterwards."""
+    home, root = home_and_root
+    skel = Path("/etc/skel")
+    if not (skel / ".bashrc").exists():
+        pytest.skip("no /etc/skel/.bashrc on this system")  # Debian has one; CI is Debian
+    for name in (".bashrc", ".profile"):
+        text = (skel / name).read_text() if (skel / name).exists() else ""
+        (home / name).write_text(text + '\n. "$HOME/.cargo/env"\n')
+    with open(home / ".bashrc", "a") as handle:
+        handle.write("[ -f ~/.cache/wal/colors-tty.sh ] && source ~/.cache/wal/colors-tty.sh\n")
+    (home / ".cargo" / "registry").mkdir(parents=True)
+    (home / ".cargo" / "env").write_text(OLD_RUSTUP_ENV)
+    (home / ".cargo" / "registry" / "index").write_text("crates")
+    (home / ".cache" / "wal").mkdir(parents=True)
+    (home / ".cache" / "wal" / "colors-tty.sh").write_text("export WAL_COLOR=1\n")
+    (home / ".cache" / "wal" / "colors.json").write_text("{}")
+    assert _login_stderr(home) == ""
+
+    assert cli("migrate", "--apply", "--yes") == 0
+
+    out = capsys.readouterr().out
+    assert _login_stderr(home) == ""
+    assert (home / ".cargo" / "env").read_text() == OLD_RUSTUP_ENV
+    assert (home / ".cache" / "wal" / "colors-tty.sh").exists()
+    assert (root / ".cargo" / "registry" / "index").read_text() == "crates"
+    assert not (home / ".cache" / "wal" / "colors.json").exists()
+    assert "~/.cargo/env (~/.profile sources it: moved, every new shell would print an " \
+           "error)" in out
