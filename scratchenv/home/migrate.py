@@ -131,6 +131,8 @@ def prepare(plan: Plan, names: Sequence[str] = (), extra: Sequence[Move] = (), *
         step = PlannedMove(move)
         source, dest = move.source, move.dest
         linked = symlink_between(os.path.normpath(plan.home), source)
+        if linked is not None and any(inside(_real(linked), _real(r)) for r in plan.roots):
+            linked = None  # into the user's own root (an earlier `migrate --link`)
         what = top_note(source, move.always_link) if os.path.lexists(source) else None
         if linked is not None:
             step.note = (f"{tilde(linked, plan.home)} is a symlink to {_real(linked)}: left "

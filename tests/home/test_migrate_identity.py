@@ -75,6 +75,21 @@ def test_another_users_file_in_my_cache_is_never_moved(people: People) -> None:
                 "never moved)") in run.stdout
 
 
+def test_a_parent_linked_into_the_users_own_root_is_no_shared_place(home_and_root, capsys):
+    """After `migrate xdg --link`, ~/.cache leads into the root: what is behind it is the
+    user's own, already in place."""
+    home, root = home_and_root
+    (root / "cache" / "huggingface" / "hub").mkdir(parents=True)
+    (root / "cache" / "huggingface" / "hub" / "x").write_text("x")
+    (home / ".cache").symlink_to(root / "cache")
+
+    assert cli("migrate", "huggingface", "--apply", "--yes") == 0
+
+    assert "~/.cache/huggingface: home and destination are the same place" in \
+        capsys.readouterr().out
+    assert (root / "cache" / "huggingface" / "hub" / "x").read_text() == "x"
+
+
 # Not plain files: extended attributes and ACLs across file systems.
 
 def _acl(user_id: int) -> bytes:
