@@ -8,6 +8,7 @@ the exact command that rebuilds them at the new place instead.
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 
@@ -65,10 +66,13 @@ def environment(directory: str, dest: str, names: list[str]) -> str | None:
     if "pyvenv.cfg" not in names:
         return None
     if "pipx_metadata.json" in names:
-        name = shlex.quote(os.path.basename(directory))
-        return ("a pipx app (its scripts' shebangs name this path: moved, it breaks); in a "
-                f"new shell (PIPX_HOME set): `mkdir -p {shlex.quote(os.path.dirname(dest))} && "
-                f"mv {old} {new} && pipx reinstall {name}`")
+        # The command doctor gives for pipx apps PIPX_HOME lacks (pipx_apps.reinstall_command
+        # on homeclean's branch): the app installed again from the spec pipx recorded.
+        home = shlex.quote(os.path.dirname(os.path.dirname(dest)))
+        spec = shlex.quote(_pipx_spec(directory))
+        return ("a pipx app (its scripts' shebangs name this path: moved, it breaks); it "
+                f"keeps working here; to have it under the new PIPX_HOME: `env PIPX_HOME={home} "
+                f"pipx install --force {spec}`")
     config = _pyvenv_cfg(os.path.join(directory, "pyvenv.cfg"))
     if "uv" in config:
         rebuild = (f"uv pip freeze -p {old} > requirements.txt && uv venv {new} && "
@@ -80,6 +84,16 @@ def environment(directory: str, dest: str, names: list[str]) -> str | None:
                    f"{new} && {new}/bin/python -m pip install -r requirements.txt")
     return ("a Python virtual environment (its scripts' shebangs name this path: moved, it "
             f"breaks); rebuild it there: `{rebuild}`")
+
+
+def _pipx_spec(venv: str) -> str:
+    """What pipx installed in `venv` (its recorded `package_or_url`), else the venv's name."""
+    try:
+        with open(os.path.join(venv, "pipx_metadata.json"), encoding="utf-8") as handle:
+            spec = json.load(handle)["main_package"]["package_or_url"]
+    except (OSError, ValueError, KeyError, TypeError):
+        spec = None
+    return spec if isinstance(spec, str) and spec else os.path.basename(venv)
 
 
 def _pyvenv_cfg(path: str) -> dict[str, str]:

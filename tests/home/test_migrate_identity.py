@@ -244,13 +244,14 @@ def test_a_conda_env_is_kept_with_the_commands_that_rebuild_it(home_and_root, ca
 
 def test_pipx_apps_stay_and_the_rest_of_pipx_home_moves(home_and_root, capsys):
     """pipx's venvs (a real venv each, with pipx's metadata) keep working from ~/.local/bin;
-    its logs move. The advised `mv ... && pipx reinstall NAME` was run by hand with pipx
-    1.18.4 (40 s a reinstall; pipx is no test dependency): `pipx list` then shows the app."""
+    its logs move. The advice is doctor's for pipx apps PIPX_HOME lacks, which
+    tests/home/test_doctor.py runs with the real pipx (homeclean's branch)."""
     home, root = home_and_root
     pipx = home / ".local" / "share" / "pipx"
     app = pipx / "venvs" / "black"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(app)], check=True)
-    (app / "pipx_metadata.json").write_text('{"main_package": {"package": "black"}}\n')
+    (app / "pipx_metadata.json").write_text(  # pipx 1.18's record, shortened
+        '{"main_package": {"package": "black", "package_or_url": "black==24.1.0"}}\n')
     _shebang_script(app / "bin" / "black", app / "bin" / "python")
     (home / ".local" / "bin").mkdir(parents=True)
     (home / ".local" / "bin" / "black").symlink_to(app / "bin" / "black")
@@ -267,9 +268,9 @@ def test_pipx_apps_stay_and_the_rest_of_pipx_home_moves(home_and_root, capsys):
     assert (root / "pipx" / "logs" / "cmd.log").read_text() == "log"
     assert not (root / "pipx" / "venvs" / "black").exists()
     assert (f"pipx: keeps ~/.local/share/pipx/venvs/black (a pipx app (its scripts' shebangs "
-            f"name this path: moved, it breaks); in a new shell (PIPX_HOME set): `mkdir -p "
-            f"{root / 'pipx' / 'venvs'} && mv {app} {root / 'pipx' / 'venvs' / 'black'} && "
-            "pipx reinstall black`)") in out
+            "name this path: moved, it breaks); it keeps working here; to have it under the "
+            f"new PIPX_HOME: `env PIPX_HOME={root / 'pipx'} pipx install --force "
+            "black==24.1.0`)") in out
     assert "pipx: keeps ~/.local/share/pipx/shared (a Python virtual environment" in out
 
 
