@@ -8,10 +8,10 @@ the exact command that rebuilds them at the new place instead.
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 
+from scratchenv.home import pipx_apps
 from scratchenv.install import own_places
 
 OWN_INSTALL = "scratchenv's own install: never moved (every login runs it from here)"
@@ -65,14 +65,10 @@ def environment(directory: str, dest: str, names: list[str]) -> str | None:
                 f"env create -p {new} -f env.yml && conda env remove -p {old}`")
     if "pyvenv.cfg" not in names:
         return None
-    if "pipx_metadata.json" in names:
-        # The command doctor gives for pipx apps PIPX_HOME lacks (pipx_apps.reinstall_command
-        # on homeclean's branch): the app installed again from the spec pipx recorded.
-        home = shlex.quote(os.path.dirname(os.path.dirname(dest)))
-        spec = shlex.quote(_pipx_spec(directory))
+    if pipx_apps.METADATA in names:
         return ("a pipx app (its scripts' shebangs name this path: moved, it breaks); it "
-                f"keeps working here; to have it under the new PIPX_HOME: `env PIPX_HOME={home} "
-                f"pipx install --force {spec}`")
+                "keeps working here; to have it under the new PIPX_HOME: "
+                f"`{_pipx_reinstall(directory, dest)}`")
     config = _pyvenv_cfg(os.path.join(directory, "pyvenv.cfg"))
     if "uv" in config:
         rebuild = (f"uv pip freeze -p {old} > requirements.txt && uv venv {new} && "
@@ -86,14 +82,13 @@ def environment(directory: str, dest: str, names: list[str]) -> str | None:
             f"breaks); rebuild it there: `{rebuild}`")
 
 
-def _pipx_spec(venv: str) -> str:
-    """What pipx installed in `venv` (its recorded `package_or_url`), else the venv's name."""
-    try:
-        with open(os.path.join(venv, "pipx_metadata.json"), encoding="utf-8") as handle:
-            spec = json.load(handle)["main_package"]["package_or_url"]
-    except (OSError, ValueError, KeyError, TypeError):
-        spec = None
-    return spec if isinstance(spec, str) and spec else os.path.basename(venv)
+def _pipx_reinstall(venv: str, dest: str) -> str:
+    """doctor's command for a pipx app PIPX_HOME lacks (pipx_apps), for the app in `venv`
+    going to `dest` (NEW_PIPX_HOME/venvs/NAME)."""
+    name = os.path.basename(venv)
+    found = [app for app in pipx_apps.apps(os.path.dirname(os.path.dirname(venv)))
+             if app.name == name] or [pipx_apps.App(name, name)]
+    return pipx_apps.reinstall_command(found, os.path.dirname(os.path.dirname(dest)))
 
 
 def _pyvenv_cfg(path: str) -> dict[str, str]:
