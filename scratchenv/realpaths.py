@@ -153,3 +153,35 @@ def device_path(path: str | os.PathLike[str]) -> tuple[str, str] | None:
     point, device, root = best
     rest = os.path.relpath(real, point)
     return device, os.path.normpath(os.path.join(root, rest) if rest != "." else root)
+
+
+def mount_points() -> frozenset[str]:
+    """Every mount point (real paths) of this namespace, bind mounts of the same file system
+    included, which st_dev cannot tell: read once by a walk that asks per directory."""
+    return frozenset(point for point, _, _ in mounts())
+
+
+def is_mount_point(path: str | os.PathLike[str], points: frozenset[str] | None = None) -> bool:
+    """True when `path` (itself, not followed if a symlink) is where a file system or a bind
+    mount is mounted. `points`: mount_points(), read once by callers asking per directory."""
+    text = os.fspath(path)
+    if os.path.islink(text):
+        return False
+    real = os.path.realpath(text)
+    if os.path.ismount(real):  # another device, or the namespace's root
+        return True
+    return real in (mount_points() if points is None else points)
+
+
+def symlink_between(top: str, path: str) -> str | None:
+    """The first directory strictly between `top` and `path` (as written, both normalised)
+    that is a symlink, or None: `path` then lies wherever that link leads (a lab's shared
+    cache behind ~/.cache), not in `top` as it seems. `top` itself may be a link."""
+    if not below(path, top):
+        return None
+    current = top.rstrip("/") or "/"
+    for part in path[len(current):].strip("/").split("/")[:-1]:
+        current = os.path.join(current, part)
+        if os.path.islink(current):
+            return current
+    return None

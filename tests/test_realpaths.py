@@ -6,7 +6,7 @@ from pathlib import Path
 
 from conftest import unavailable
 
-from scratchenv.realpaths import is_within, mount_point, same_place
+from scratchenv.realpaths import is_mount_point, is_within, mount_point, same_place
 
 
 def test_within_follows_symlinks_both_ways(tmp_path: Path) -> None:
@@ -78,3 +78,23 @@ def test_a_bind_mount_at_a_path_with_a_space_is_seen_and_traced_to_its_source(
     finally:
         subprocess.run(["umount", str(view)], check=True)
     assert mount_points_in(tmp_path / "scratch") == []
+
+
+def test_a_bind_mount_on_the_same_file_system_is_a_mount_point(tmp_path: Path) -> None:
+    # Same device, so st_dev (and os.path.ismount) cannot tell; /proc/self/mountinfo can.
+    home, view = tmp_path / "a home dir", tmp_path / "cache view"
+    home.mkdir()
+    view.mkdir()
+    (tmp_path / "link").symlink_to(view)
+    assert not is_mount_point(view)
+    bound = subprocess.run(["mount", "--bind", str(home), str(view)], capture_output=True,
+                           text=True)
+    if bound.returncode != 0:
+        unavailable(f"cannot bind-mount (needs root): {bound.stderr}")
+    try:
+        assert not os.path.ismount(view)
+        assert is_mount_point(view)  # a space in the name: mountinfo escapes it
+        assert not is_mount_point(tmp_path / "link")  # a symlink to it is not
+        assert not is_mount_point(home)
+    finally:
+        subprocess.run(["umount", str(view)], check=True)

@@ -43,6 +43,17 @@ def _listed(lines: list[tuple[str, str]], source: str, label: str) -> None:
         output.say(f"    ... and {len(lines) - SHOWN:,} more")
 
 
+def _kept_lines(step, source: str) -> list[str]:
+    """What stays on purpose, and why (exit 0: kept by rule, not left by a failure)."""
+    assert step.survey is not None
+    kept = step.survey.kept
+    lines = [f"  {step.move.tool}: keeps {source}/{rel} ({why})" if rel
+             else f"  {step.move.tool}: keeps {source} ({why})" for rel, why in kept[:SHOWN]]
+    if len(kept) > SHOWN:
+        lines.append(f"    ... and {len(kept) - SHOWN:,} more kept")
+    return lines
+
+
 def show_plan(plan, steps, checks, named: bool) -> None:
     from scratchenv import output
     from scratchenv.disk.usage import scan
@@ -54,8 +65,10 @@ def show_plan(plan, steps, checks, named: bool) -> None:
     for step in steps:
         source = tilde(step.move.source, plan.home)
         s = step.survey
+        if s is not None and s.kept:
+            notes += _kept_lines(step, source)
         if step.note or s is None:
-            if named:
+            if named or step.kept:
                 notes.append(f"  {step.move.tool}: {source}: {step.note}")
             continue
         # The space it takes in home (allocated, as du, quotas and doctor count it), not

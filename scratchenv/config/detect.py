@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import stat
 import tomllib
 from collections.abc import Mapping
@@ -15,7 +14,7 @@ from scratchenv.config import centres
 from scratchenv.config.trust import root_problem
 from scratchenv.errors import ConfigError
 from scratchenv.locations import home_dir
-from scratchenv.realpaths import is_within, nearest_existing
+from scratchenv.realpaths import is_mount_point, is_within, nearest_existing
 
 
 def candidates(environ: Mapping[str, str], user: str, cluster: str | None,
@@ -87,24 +86,6 @@ def awaits_mount(root: Path) -> bool:
     ancestor = nearest_existing(root)
     return (ancestor.is_dir() and not os.access(ancestor, os.W_OK | os.X_OK)
             and not is_mount_point(ancestor))
-
-
-def is_mount_point(path: Path) -> bool:
-    """A mounted file system's top, bind mounts included (which os.path.ismount misses
-    when they share the device with their parent)."""
-    if os.path.ismount(path):
-        return True
-    try:
-        with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as info:
-            points = {_unescape(line.split()[4]) for line in info if len(line.split()) > 4}
-    except OSError:
-        return False
-    return str(path) in points
-
-
-def _unescape(field: str) -> str:
-    """mountinfo writes space, tab, newline and backslash as octal escapes (\\040)."""
-    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
 
 
 def unsafe_root(root: Path, home: str | Path | None = None) -> str | None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from scratchenv.disk.room import Room, room
 from scratchenv.errors import ScratchenvError
 from scratchenv.fsutil import atomic_write, makedirs_private
+from scratchenv.home.kinds import Judge, top_note
 from scratchenv.home.moves import (
     Move,
     home_moves,
@@ -41,7 +42,7 @@ from scratchenv.home.transfer import (
     survey,
 )
 from scratchenv.plan import Plan
-from scratchenv.realpaths import inside, nearest_existing
+from scratchenv.realpaths import inside, nearest_existing, symlink_between
 from scratchenv.units import format_size
 
 JOURNAL = ".scratchenv/migrate.json"
@@ -60,6 +61,8 @@ class PlannedMove:
     """The source is gone and the destination is there: `--link` only adds the link."""
     superseded: list[str] = field(default_factory=list)
     """Files removed instead of moved (moves.superseded)."""
+    kept: bool = False
+    """The whole source stays on purpose (`note` says why): always shown."""
 
     @property
     def active(self) -> bool:
@@ -123,10 +126,22 @@ def prepare(plan: Plan, names: Sequence[str] = (), extra: Sequence[Move] = (), *
     tokens = part_tokens(earlier)
     touched = {(m.get("source"), m.get("dest")) for m in earlier.get("moves", [])
                if isinstance(m, dict) and m.get("source_touched")}
+    judge = Judge()
     for move in select([*home_moves(plan), *extra], names):
         step = PlannedMove(move)
         source, dest = move.source, move.dest
-        if os.path.islink(source):
+        linked = symlink_between(os.path.normpath(plan.home), source)
+        if linked is not None and any(inside(_real(linked), _real(r)) for r in plan.roots):
+            linked = None  # into the user's own root (an earlier `migrate --link`)
+        what = top_note(source, move.always_link) if os.path.lexists(source) else None
+        if linked is not None:
+            step.note = (f"{tilde(linked, plan.home)} is a symlink to {_real(linked)}: left "
+                         "alone (what lies there may be shared, and others' files are "
+                         "never moved)")
+            step.kept = True
+        elif what is not None:
+            step.note, step.kept = what, True
+        elif os.path.islink(source):
             target = _real(source)
             step.note = ("already moved: a link to its destination" if target == _real(dest)
                          else f"a symlink to {target}: left alone")
@@ -142,8 +157,8 @@ def prepare(plan: Plan, names: Sequence[str] = (), extra: Sequence[Move] = (), *
             step.note = "the source is inside the destination: left alone"
         else:
             step.superseded = superseded(move)
-            step.survey = survey(source, dest, left_out(move),
-                                 part_tokens=tokens, keep_times=keep_times)
+            step.survey = survey(source, dest, left_out(move), part_tokens=tokens,
+                                 keep_times=keep_times, stays=judge)
             step.survey.source_touched = (source, dest) in touched
             if not step.active and not step.survey.conflicts:
                 step.note = "nothing to move"

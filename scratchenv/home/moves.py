@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Literal
 from scratchenv.bootstrap import rust
 from scratchenv.checkpoints.recognise import LEGACY_HF
 from scratchenv.errors import ConfigError
+from scratchenv.home.rcsourced import sourced_files
 from scratchenv.realpaths import below, inside
 
 if TYPE_CHECKING:
@@ -181,9 +182,11 @@ def home_moves(plan: Plan) -> list[Move]:
     moves, pinned = _candidates(plan)
     foreign = [Keep(o.path, f"{o.key} would not find it moved") for o in offenders(plan)]
     owners = [Keep(m.source, f"`migrate {m.tool}` moves it") for m in moves]
+    sourced = [Keep(path, f"{rc} sources it: moved, every new shell would print an error")
+               for path, rc in sourced_files(plan.home).items()]
     result = []
     for move in moves:
-        keeps = [k for k in (*pinned, *foreign, *owners) if below(k.path, move.source)]
+        keeps = [k for k in (*pinned, *foreign, *owners, *sourced) if below(k.path, move.source)]
         result.append(Move(move.tool, move.var, move.source, move.dest, move.kind,
                            _minimal(keeps)))
     return result
@@ -244,5 +247,6 @@ def left_out(move: Move) -> list[str]:
 
 def existing_keeps(move: Move, home: str) -> str:
     """The keeps of `move` that exist, as text ("" when none do)."""
-    return ", ".join(f"{tilde(k.path, home)} ({k.why})" for k in (*move.keeps, *found_keeps(move))
+    found = {k.path: k for k in (*found_keeps(move), *move.keeps)}  # one reason a path
+    return ", ".join(f"{tilde(k.path, home)} ({k.why})" for k in found.values()
                      if os.path.lexists(k.path))

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 from scratchenv.errors import ScratchenvError
 from scratchenv.fsutil import makedirs_private
-from scratchenv.realpaths import nearest_existing
+from scratchenv.realpaths import is_mount_point, mount_points, nearest_existing
 
 PART_PREFIX = ".scratchenv-part."
 """Temporary copies in the destination are named PART_PREFIX + token + "." + name; a re-run
@@ -66,6 +66,58 @@ def _renameat2() -> Callable[..., int] | None:
         return ctypes.CDLL(None, use_errno=True).renameat2
     except (OSError, AttributeError):
         return None
+
+
+class _Unkept(Exception):
+    """The destination cannot hold what the source has besides its bytes (extended
+    attributes, ACLs): the item stays in the source, said why."""
+
+
+_ACL_NAMES = {"system.posix_acl_access": "ACL", "system.posix_acl_default": "default ACL"}
+
+
+def _attr_names(names: Iterable[str]) -> str:
+    return ", ".join(_ACL_NAMES.get(name, name) for name in sorted(names))
+
+
+def xattrs(target: int | str) -> dict[str, bytes]:
+    """Extended attributes of a file or directory (ACLs are system.posix_acl_*): the ones
+    this process can read. Empty where the file system has none."""
+    try:
+        names = os.listxattr(target)
+    except OSError as error:
+        if error.errno in (errno.ENOTSUP, errno.EOPNOTSUPP):
+            return {}
+        raise
+    found = {}
+    for name in names:
+        with contextlib.suppress(FileNotFoundError, OSError):
+            found[name] = os.getxattr(target, name)
+    return found
+
+
+def _put_xattrs(target: int | str, attrs: dict[str, bytes]) -> None:
+    """Give `target` these extended attributes, or raise _Unkept naming those it cannot hold."""
+    refused = []
+    for name, value in attrs.items():
+        try:
+            os.setxattr(target, name, value)
+        except OSError:
+            refused.append(name)
+    if refused:
+        raise _Unkept(f"the destination cannot keep its {_attr_names(refused)}: kept")
+
+
+def _xattrs_differ(src: str, dst: str) -> str | None:
+    """Why the copy's extended attributes are not the source's, or None."""
+    mine = xattrs(src)
+    if not mine:
+        return None
+    theirs = xattrs(dst)
+    differ = [name for name, value in mine.items() if theirs.get(name) != value]
+    if differ:
+        return f"did not verify (its {_attr_names(differ)} differ at the destination): kept"
+    return None
 
 
 class DestinationFull(Exception):
@@ -103,6 +155,9 @@ class Survey:
     items: list[Item] = field(default_factory=list)
     conflicts: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    kept: list[tuple[str, str]] = field(default_factory=list)
+    """(rel, why): left where they are on purpose, whole (another user's files, mount
+    points, what `stays` says must stay: environments, scratchenv's own install)."""
     partials: list[str] = field(default_factory=list)
     """Leftover temporary files at the destination (absolute paths)."""
     same_device: bool = False
@@ -121,18 +176,23 @@ class Survey:
     copy_files: int = 0
     """What is not at the destination yet."""
     copy_blocks: int = 0
-    """4 KiB blocks the copies take (small files take a whole block)."""
+    """4 KiB blocks the copies take (small files take a whole block; sparse files only
+    their data, as the copy keeps the holes)."""
 
     def count(self) -> None:
         """Fill in the totals from the items."""
         total = size_sum = files = blocks = 0
         for item in self.items:
-            size = item.st.st_size
+            st = item.st
+            size = st.st_size
             total += size
             if item.action != "there":
                 size_sum += size
                 files += 1
-                blocks += -(-size // 4096)
+                # A sparse file's copy keeps its holes: only its data takes room.
+                data = (_data_bytes(join(self.source, item.rel), size)
+                        if st.st_blocks * 512 < size and stat.S_ISREG(st.st_mode) else size)
+                blocks += -(-data // 4096)
         self.total_bytes, self.copy_bytes, self.copy_files = total, size_sum, files
         self.copy_blocks = blocks
 
@@ -202,16 +262,51 @@ def _compare(src: os.stat_result, dst: os.stat_result, src_path: str, dst_path: 
     return "conflict: a different kind of file at the destination"
 
 
+Stays = Callable[[str, str, os.stat_result, list[str]], "str | None"]
+"""(directory, its destination, its stat, names in it) -> why that directory must stay
+where it is, whole, or None."""
+
+
+def _owner_name(uid: int) -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+
+
+def _not_ours(st: os.stat_result, me: int) -> str | None:
+    if st.st_uid == me:
+        return None
+    return f"owned by {_owner_name(st.st_uid)}, not by you: never moved"
+
+
+MOUNT_POINT = "a mount point (another file system or a bind mount): not crossed"
+
+
 def survey(source: str, dest: str, keeps: Collection[str] = (), *,
-           part_tokens: Collection[str] = (), keep_times: bool = True) -> Survey:
+           part_tokens: Collection[str] = (), keep_times: bool = True,
+           stays: Stays | None = None) -> Survey:
     """Walk `source` (no symlink followed, `keeps` left out) against `dest`.
 
     `part_tokens`: those of earlier runs (their journal), whose temporary files at the
-    destination are leftovers; `keep_times`: whether copies were given the source's times."""
+    destination are leftovers; `keep_times`: whether copies were given the source's times;
+    `stays`: asked about each directory below the top. Another user's files and
+    directories, and mount points, are never taken: they are `kept`."""
     result = Survey(source, dest)
     try:
         top = os.lstat(source)
     except FileNotFoundError:
+        return result
+    me = os.geteuid()
+    mounts = mount_points()
+    real_source = os.path.realpath(source)
+    foreign = _not_ours(top, me)
+    if foreign is None and stat.S_ISDIR(top.st_mode) and is_mount_point(source, mounts):
+        foreign = MOUNT_POINT
+    if foreign is not None:
+        result.kept.append(("", foreign))
         return result
     result.same_device = top.st_dev == nearest_existing(dest).stat().st_dev
     leftover = tuple(f"{PART_PREFIX}{token}" for token in part_tokens)
@@ -242,8 +337,19 @@ def survey(source: str, dest: str, keeps: Collection[str] = (), *,
     items, dirs = result.items, result.dirs
     while stack:
         rel, dir_st, dest_exists = stack.pop()
-        dirs.append((rel, dir_st))
         src_dir = join(source, rel)
+        entries: list[os.DirEntry[str]] | None = None
+        try:
+            with os.scandir(src_dir) as listing:
+                entries = list(listing)
+        except OSError as error:
+            unreadable = error.strerror
+        if entries is not None and rel and stays is not None:
+            why = stays(src_dir, join(dest, rel), dir_st, [entry.name for entry in entries])
+            if why is not None:
+                result.kept.append((rel, why))
+                continue
+        dirs.append((rel, dir_st))
         prefix = f"{rel}/" if rel else ""
         existing: dict[str, os.DirEntry[str]] = {}
         if dest_exists:
@@ -261,50 +367,51 @@ def survey(source: str, dest: str, keeps: Collection[str] = (), *,
             result.existing_dirs.add(rel)
         else:
             result.new_dirs += 1
-        try:
-            listing = os.scandir(src_dir)
-        except OSError as error:
-            result.skipped.append((rel, f"unreadable: {error.strerror}"))
+        if entries is None:
+            result.skipped.append((rel, f"unreadable: {unreadable}"))
             continue
-        with listing:
-            entries: Iterable[os.DirEntry[str]] = listing
-            if not rel:
-                entries = list(listing)
-                result.empty = not entries
-            for entry in entries:
-                if keep_set and entry.path in keep_set:
+        if not rel:
+            result.empty = not entries
+        for entry in entries:
+            if keep_set and entry.path in keep_set:
+                continue
+            child = prefix + entry.name
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:  # deleted since listed (a live cache): nothing to move
+                continue
+            if st.st_uid != me:
+                result.kept.append((child, _not_ours(st, me) or ""))
+                continue
+            if st.st_dev != top.st_dev or f"{real_source}/{child}" in mounts:
+                result.kept.append((child, MOUNT_POINT))
+                continue
+            there = existing.get(entry.name)
+            mode = st.st_mode
+            if stat.S_ISDIR(mode):
+                if there is not None and not there.is_dir(follow_symlinks=False):
+                    result.conflicts.append(
+                        (child, "conflict: the destination is not a directory"))
+                else:
+                    stack.append((child, st, there is not None))
+                continue
+            if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+                result.skipped.append((child, _SPECIAL))
+                continue
+            action, there_st = "copy", None
+            if there is not None:
+                there_st = there.stat(follow_symlinks=False)
+                action = _compare(st, there_st, entry.path, there.path, keep_times)
+                if action.startswith("conflict"):
+                    result.conflicts.append((child, action))
                     continue
-                child = prefix + entry.name
-                try:
-                    st = entry.stat(follow_symlinks=False)
-                except FileNotFoundError:  # deleted since listed (a live cache): nothing to move
-                    continue
-                there = existing.get(entry.name)
-                mode = st.st_mode
-                if stat.S_ISDIR(mode):
-                    if there is not None and not there.is_dir(follow_symlinks=False):
-                        result.conflicts.append(
-                            (child, "conflict: the destination is not a directory"))
-                    else:
-                        stack.append((child, st, there is not None))
-                    continue
-                if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
-                    result.skipped.append((child, _SPECIAL))
-                    continue
-                action, there_st = "copy", None
-                if there is not None:
-                    there_st = there.stat(follow_symlinks=False)
-                    action = _compare(st, there_st, entry.path, there.path, keep_times)
-                    if action.startswith("conflict"):
-                        result.conflicts.append((child, action))
-                        continue
-                item = Item(child, st, action, there=_there(action, there_st))
-                if st.st_nlink > 1 and stat.S_ISREG(mode):
-                    key = (st.st_dev, st.st_ino)
-                    item.link_to = hard_links.setdefault(key, child)
-                    if item.link_to == child:
-                        item.link_to = None
-                items.append(item)
+            item = Item(child, st, action, there=_there(action, there_st))
+            if st.st_nlink > 1 and stat.S_ISREG(mode):
+                key = (st.st_dev, st.st_ino)
+                item.link_to = hard_links.setdefault(key, child)
+                if item.link_to == child:
+                    item.link_to = None
+            items.append(item)
     result.count()
     return result
 
@@ -353,6 +460,32 @@ def _send(source: int, target: int, offset: int, end: int) -> None:
         offset += sent
 
 
+def _data_bytes(path: str, size: int) -> int:
+    """Bytes in the data extents of a file (SEEK_DATA/SEEK_HOLE), each rounded up to 4 KiB
+    blocks; `size` when the file system cannot say (or the file is gone)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return size
+    total = offset = 0
+    try:
+        while offset < size:
+            try:
+                data = os.lseek(fd, offset, os.SEEK_DATA)
+            except OSError as error:
+                if error.errno == errno.ENXIO:  # only a hole is left
+                    break
+                return size
+            hole = os.lseek(fd, data, os.SEEK_HOLE)
+            total += -(-(hole - data) // 4096) * 4096
+            offset = hole
+    except OSError:
+        return size
+    finally:
+        os.close(fd)
+    return total
+
+
 def _copy_sparse(source: int, target: int, size: int) -> None:
     """Copy only the data extents (SEEK_DATA/SEEK_HOLE), leaving the holes holes."""
     offset = 0
@@ -397,6 +530,8 @@ class Transfer:
         their modes: put back on those that stay."""
         self._rename_new = _renameat2()
         """renameat2 while the destination file system takes RENAME_NOREPLACE."""
+        self._keep_dirs: set[str] = set()
+        """Source directories (rel) whose extended attributes the destination cannot hold."""
 
     def run(self, verified: ProgressCallback | None = None,
             before_removing: Callable[[], None] | None = None) -> TransferOutcome:
@@ -425,6 +560,8 @@ class Transfer:
             path = join(plan.dest, rel)
             try:
                 os.mkdir(path, 0o700)
+                if not plan.same_device:
+                    self._dir_xattrs(rel, path)
             except FileExistsError:
                 if not os.access(path, os.W_OK | os.X_OK):  # made read-only by a killed run
                     self._opened[path] = _make_writable(path)
@@ -450,6 +587,10 @@ class Transfer:
                 failed.add(rel)
                 outcome.conflicts.append((rel, str(why)))
                 continue
+            except _Unkept as why:
+                failed.add(rel)
+                outcome.failed.append((rel, str(why)))
+                continue
             except OSError as error:
                 if error.errno in _FULL:
                     raise DestinationFull(join(source, rel), error) from None
@@ -460,6 +601,18 @@ class Transfer:
             if progress is not None:
                 progress(item.st.st_size, 1)
         return copied
+
+    def _dir_xattrs(self, rel: str, path: str) -> None:
+        """A new directory gets its source's extended attributes and ACLs (default ACLs
+        included); where it cannot, the source directory is kept and said so."""
+        attrs = xattrs(join(self.plan.source, rel))
+        if not attrs:
+            return
+        try:
+            _put_xattrs(path, attrs)
+        except _Unkept as why:
+            self._keep_dirs.add(rel)
+            self.outcome.failed.append((rel, f"directory: {why}"))
 
     def _copy(self, src: str, dst: str, item: Item) -> None:
         tmp = part_name(dst, self.token)
@@ -576,7 +729,10 @@ class Transfer:
                 else:
                     _send(source, target, 0, st.st_size)
                 if (st.st_uid, st.st_gid) != self._owner:
-                    self._own(target, st)
+                    self._own(target, st)  # first: chown drops security.capability
+                attrs = xattrs(source)
+                if attrs:
+                    _put_xattrs(target, attrs)
                 if not exact:
                     os.fchmod(target, mode)
                 if self.keep_times:
@@ -675,6 +831,8 @@ class Transfer:
                 except FileNotFoundError:
                     same = False
                 problem = None if same else self._check(src, dst, now, by_hash, times)
+            if not (problem or plan.same_device) and stat.S_ISREG(now.st_mode):
+                problem = _xattrs_differ(src, dst)
             if problem:
                 outcome.failed.append((rel, problem))
                 continue
@@ -689,6 +847,8 @@ class Transfer:
             if verified is not None:
                 verified(st.st_size, 1)
         for rel, _ in reversed(plan.dirs):
+            if rel in self._keep_dirs:
+                continue
             path = join(source, rel)
             try:
                 self._rmdir(path)

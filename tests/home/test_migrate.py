@@ -466,21 +466,44 @@ def test_a_disk_that_fills_up_midway_stops_cleanly(tmp_path, monkeypatch, capsys
         assert snapshot(tiny / "scratch" / "cache" / "pip") == before
 
 
-def test_a_source_that_cannot_be_removed_is_emptied_and_reported(tmp_path, monkeypatch,
-                                                                 capsys):
-    """A mount point in home (EBUSY): everything moves, the empty place is reported, and
-    the run ends normally instead of stopping with the journal left behind."""
+def test_a_source_that_is_a_mount_point_is_left_whole(tmp_path, monkeypatch, capsys):
+    """A file system mounted at ~/.cache/pip is another place, not pip's cache to empty:
+    nothing of it moves, and the plan says why."""
     needs_root()
     home = tmp_path / "home"
     isolate(monkeypatch, home, tmp_path / "scratch")
     with second_fs(home / ".cache" / "pip", "16m") as source:
         (source / "wheel").write_text("w")
-        assert cli("migrate", "pip", "--apply", "--yes") == 1
+        assert cli("migrate", "pip", "--apply", "--yes") == 0
         out = capsys.readouterr().out
-        assert "left in home: (emptied, but not removed: Device or resource busy)" in out
-        assert os.listdir(source) == []
-        assert (tmp_path / "scratch" / "cache" / "pip" / "wheel").read_text() == "w"
+        assert "pip: keeps ~/.cache/pip (a mount point (another file system or a bind " \
+               "mount): not crossed)" in out
+        assert os.listdir(source) == ["wheel"]
+        assert not (tmp_path / "scratch" / "cache" / "pip").exists()
         assert migrate.interrupted(build_plan(load_settings())) is None
+
+
+def test_a_bind_mount_inside_a_source_is_not_crossed(env, capsys):
+    """The reported loss: a home directory bind-mounted inside a cache (the same file
+    system, so only /proc/self/mountinfo tells). Its files stay, the cache moves."""
+    needs_root()
+    home, root = env
+    thesis = home / "Documents" / "thesis"
+    thesis.mkdir(parents=True)
+    (thesis / "chapter1.tex").write_text("years of work")
+    cache = home / ".cache" / "pip"
+    (cache / "bound").mkdir(parents=True)
+    (cache / "wheel").write_text("w")
+    subprocess.run(["mount", "--bind", str(thesis), str(cache / "bound")], check=True)
+    try:
+        assert cli("migrate", "pip", "--apply", "--yes") == 0
+        out = capsys.readouterr().out
+    finally:
+        subprocess.run(["umount", str(cache / "bound")], check=True)
+    assert (thesis / "chapter1.tex").read_text() == "years of work"
+    assert (root / "cache" / "pip" / "wheel").read_text() == "w"
+    assert not (root / "cache" / "pip" / "bound").exists()
+    assert "pip: keeps ~/.cache/pip/bound (a mount point" in out
 
 
 # Data safety: what counts as already there, whose temporary files, racing jobs, holes.
