@@ -80,7 +80,8 @@ class _Sizes:
             if os.path.lexists(inner):
                 part = self(inner)
                 nbytes -= part.bytes
-                files -= part.files + 1
+                # A directory's scan counts what is below it; a file's counts the file.
+                files -= part.files + (os.path.isdir(inner) and not os.path.islink(inner))
         return max(nbytes, 0), max(files, 0)
 
 
