@@ -44,6 +44,15 @@ class Limit(BaseModel):
     def at_hard(self) -> bool:
         return self.hard is not None and self.used >= self.hard
 
+    @property
+    def nearest(self) -> int | None:
+        """The limit usage meets first: the soft one, else the hard one."""
+        return self.soft or self.hard
+
+    def near(self, share: float) -> bool:
+        """Usage at `share` (thresholds.quota_near) of the nearest limit, or over the soft one."""
+        return self.over_soft or (self.nearest is not None and self.used >= share * self.nearest)
+
 
 class Quota(BaseModel):
     """One file system's usage and limits for the user, from one source."""
