@@ -43,5 +43,35 @@ def rows() -> list[Row]:
                                           baseline_env={**base, "HOME": str(empty)})
             found.append(Row(f"{shell} -i login, block (file current)", t_ours, t_base,
                              f"{shell} -i, empty rc", 2.0))
+        if shutil.which("bash") is not None:
+            found.append(_home_line(scratchenv, Path(tmp, "watch")))
     return found
+
+
+def _home_line(scratchenv: str, tmp: Path) -> Row:
+    """The login's word about home (read from the last look with builtins) against the
+    same login with `[login] warn = false`: it must cost nothing measurable."""
+    argv, rc = SHELLS["bash"]
+    base = {k: v for k, v in os.environ.items() if not k.startswith("SCRATCHENV_")}
+    base["SCRATCHENV_ROOT"] = str(tmp / "scratch")
+    envs = []
+    for name, config in (("warn", ""), ("quiet", "[login]\nwarn = false\n")):
+        home = tmp / name
+        (home / ".config/scratchenv").mkdir(parents=True)
+        (home / ".config/scratchenv/config.toml").write_text(config)
+        (home / rc).write_text("")
+        env = {**base, "HOME": str(home)}
+        subprocess.run([scratchenv, "init", "bash"], check=True, env=env,
+                       stdout=subprocess.DEVNULL)
+        subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=True)
+        # A current look with a line to say: the login reads it and prints it.
+        watch = home / ".local/state/scratchenv/home-watch"
+        watch.write_text(f"{2**40}\nhome 9.1G of 10G (+2.3G since Tue); "
+                         "scratchenv status --home\n")
+        watch.chmod(0o600)
+        envs.append(env)
+    t_ours, t_base = side_by_side(argv, argv, env=envs[0], baseline_env=envs[1])
+    return Row("bash -i login, home line (look current)", t_ours, t_base,
+               "bash -i, [login] warn = false", 1.05)
 

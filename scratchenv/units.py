@@ -6,10 +6,34 @@ import re
 
 from scratchenv.errors import ConfigError
 
-_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P": 1024**5}
+_POWERS = {"": 0, "K": 1, "M": 2, "G": 3, "T": 4, "P": 5, "E": 6}
 LARGEST = 2**63 - 1
 """No file system or quota counts beyond a signed 64-bit number: larger is a typo."""
-_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMGTP]?)(?:I?B)?\s*", re.IGNORECASE)
+_AMOUNT = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMGTPE]?)(?:I?B)?\s*", re.IGNORECASE)
+
+
+class TooLarge(ValueError):
+    """A number beyond any 64-bit count."""
+
+
+def parse_amount(text: str, *, base: int = 1024, scale: int = 1) -> int:
+    """'12', '12.5k', '1.5 GiB', '0 B' as an int: a unit multiplies by a power of `base`
+    (1024 for sizes, 1000 for file counts), no unit by `scale`. The one parser of numbers
+    with units: settings and every quota tool's output go through it. ValueError (TooLarge
+    beyond 64 bits) when it is not such a number."""
+    match = _AMOUNT.fullmatch(text)
+    if not match:
+        raise ValueError(f"not a number: {_short(repr(text))}")
+    number, unit = match.groups()
+    if len(number.partition(".")[0].lstrip("0")) > 19:  # float() would overflow first
+        raise TooLarge(f"too large: {_short(text.strip())}")
+    times = base ** _POWERS[unit.upper()] if unit else scale
+    whole, _, fraction = number.partition(".")
+    # Whole numbers in integers: a float would round the largest counts.
+    value = int(whole) * times + int(float("0." + fraction) * times if fraction else 0)
+    if value > LARGEST:
+        raise TooLarge(f"too large: {_short(text.strip())}")
+    return value
 
 
 def parse_size(text: str | int) -> int:
@@ -20,17 +44,15 @@ def parse_size(text: str | int) -> int:
         if text > LARGEST:
             raise ConfigError(f"size too large: {_short(str(text))}")
         return text
-    match = _SIZE.fullmatch(text) if isinstance(text, str) else None
-    if not match or not isinstance(text, str):
-        raise ConfigError(f"not a size: {_short(repr(text))} (use e.g. 30G, 512M, 1.5T)")
-    number, unit = match.groups()
-    whole, _, fraction = number.partition(".")
-    if len(whole.lstrip("0")) > 19:  # beyond any 64-bit count, before float() overflows
-        raise ConfigError(f"size too large: {_short(text.strip())}")
-    value = int(float(number) * _UNITS[unit.upper()])
-    if value > LARGEST:
-        raise ConfigError(f"size too large: {_short(text.strip())}")
-    return value
+    try:
+        if not isinstance(text, str):
+            raise ValueError(text)
+        return parse_amount(text)
+    except TooLarge:
+        raise ConfigError(f"size too large: {_short(str(text).strip())}") from None
+    except ValueError:
+        raise ConfigError(
+            f"not a size: {_short(repr(text))} (use e.g. 30G, 512M, 1.5T)") from None
 
 
 def _short(text: str) -> str:

@@ -103,6 +103,22 @@ def check_home_writable(ctx: Context) -> list[Finding]:
                   fix="scratchenv verify --deep on a login node shows which tools write to home")]
 
 
+def check_home_quota(ctx: Context) -> list[Finding]:
+    """Home near its quota warns before the job starts: a job that writes there would fail
+    half-way. Only the quota tools answer here (a walk of home is too slow for a node)."""
+    from scratchenv.checks.quota_findings import quota_findings
+    from scratchenv.config.settings import current_user
+    from scratchenv.disk.quota import user_quota
+
+    report = user_quota(ctx.home, current_user())
+    if report is None:
+        return [Finding(check="home.usage", subject=ctx.home, status="skip",
+                        message="no quota tool answers for home here")]
+    limits = ctx.settings.thresholds
+    return quota_findings(report, subject=ctx.home, limit=limits.home_warn,
+                          near=limits.quota_near)
+
+
 NODE_CHECKS: list[Check] = [
     check_job,
     check_root,
@@ -113,6 +129,7 @@ NODE_CHECKS: list[Check] = [
     check_path,
     check_venv,
     check_home_writable,
+    check_home_quota,
     check_script,  # only with --script
     check_tools,  # only with --deep
 ]

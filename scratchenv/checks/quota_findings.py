@@ -10,10 +10,11 @@ _SEVERITY = {"skip": 0, "pass": 0, "warn": 1, "fail": 2}
 
 
 def quota_findings(
-    quota: Quota, *, subject: str, limit: int, over: Status = "warn"
+    quota: Quota, *, subject: str, limit: int, over: Status = "warn", near: float = 0.9
 ) -> list[Finding]:
     """Verify findings for home from a quota: hard limits fail, soft limits in grace warn,
-    and usage above `limit` (thresholds.home_warn) is reported as `over`."""
+    usage at `near` (thresholds.quota_near) of the nearest limit warns, and usage above
+    `limit` (thresholds.home_warn) is reported as `over`."""
     fix = "move what is big to scratch: scratchenv status shows it"
     where = f"{quota.source} on {quota.filesystem}"
     space, files = quota.bytes, quota.files
@@ -25,8 +26,9 @@ def quota_findings(
     elif space.over_soft:
         status, message = "warn", (f"{used}, over the soft quota {format_size(space.soft or 0)}"
                                    f" (grace {space.grace or '?'}; {where})")
-    elif space.hard and space.used > 0.9 * space.hard:
-        status, message = "warn", f"{used} of {format_size(space.hard)}: nearly full ({where})"
+    elif space.near(near):
+        status, message = "warn", (f"{used} of {format_size(space.nearest or 0)}: nearly full "
+                                   f"({where})")
     else:
         quota_text = f" of {format_size(space.hard)}" if space.hard else ""
         status, message = "pass", f"{used}{quota_text} ({where})"
@@ -40,8 +42,8 @@ def quota_findings(
         status, message = "fail", f"{files.used} files: at the file quota ({where})"
     elif files.over_soft:
         status, message = "warn", f"{files.used} files, over the soft file quota ({where})"
-    elif files.hard and files.used > 0.9 * files.hard:
-        status, message = "warn", f"{files.used} of {files.hard} files ({where})"
+    elif files.near(near):
+        status, message = "warn", f"{files.used} of {files.nearest} files ({where})"
     else:
         status, message = "pass", f"{files.used} files" + (
             f" of {files.hard}" if files.hard else "") + f" ({where})"

@@ -430,7 +430,8 @@ def check_home_usage(ctx: Context, *, over: Status = "warn") -> list[Finding]:
     fix = "move what is big to scratch: scratchenv status shows it"
     report = quota.user_quota(ctx.home, current_user())
     if report is not None:
-        return quota_findings(report, subject=ctx.home, limit=limit, over=over)
+        return quota_findings(report, subject=ctx.home, limit=limit, over=over,
+                              near=ctx.settings.thresholds.quota_near)
     from scratchenv.disk.usage import scan
 
     usage = scan(ctx.home, stop_after_bytes=limit)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from scratchenv.commands import settings_from
 
@@ -16,8 +17,9 @@ def run(args: argparse.Namespace) -> int:
 
     from scratchenv import output
     from scratchenv.checkpoints.identity import identify
+    from scratchenv.commands.status import changes_lines
     from scratchenv.errors import ConfigError
-    from scratchenv.home import doctor
+    from scratchenv.home import doctor, looks
     from scratchenv.home.moves import tilde
     from scratchenv.install import own_install
     from scratchenv.plan import build_plan
@@ -31,8 +33,12 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError:  # the working directory is gone: no checkout to look in
         checkout = None
     found = doctor.findings(settings, plan, checkout)
+    look = looks.look_now(plan, settings, os.environ)
     if args.json:
-        output.write(json.dumps(doctor.to_json(settings, plan, found), indent=2) + "\n")
+        document = doctor.to_json(settings, plan, found)
+        document["growth"] = [{"path": c.place.path, "change": c.delta, "writer": c.place.writer,
+                               "advice": c.place.advice} for c in look.changes]
+        output.write(json.dumps(document, indent=2) + "\n")
         return 1 if doctor.fixable_count(found) else 0
     output.say(f"home: {plan.home}    scratch root: {plan.root}"
                + (f"    persistent root: {plan.persistent_root}" if plan.persistent_root else ""))
@@ -44,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
              f"{f.what}: {f.action}") for f in found]
     if rows:
         output.table(rows, headers=("", "PATH", "SIZE", "FILES", "WHAT AND WHAT TO DO"))
+    for line in changes_lines(look, plan.home):
+        output.say(line)
     if settings.purge.days is None:
         output.say("scratch purge age not set (purge.days in config): purge risk not checked")
     else:

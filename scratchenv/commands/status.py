@@ -8,7 +8,9 @@ from scratchenv.commands import settings_from
 
 if TYPE_CHECKING:
     from scratchenv.checks.status import Overview
+    from scratchenv.config.settings import Settings
     from scratchenv.disk.quota import Quota
+    from scratchenv.home.looks import Report
 
 HELP = ("sizes of the managed locations (largest first), home usage, scratch free space "
         "and quotas")
@@ -21,6 +23,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--top", metavar="N", type=int, nargs="?", const=10,
                         help="also the N (default 10) largest entries directly under the root, "
                         "like du -s ROOT/*")
+    parser.add_argument("--home", action="store_true",
+                        help="home only: each place's size against the quota, what grew since "
+                        "the last look and who writes it (the look is recorded)")
+    parser.add_argument("--background", action="store_true",
+                        help="what a login starts when the last look is old: record a look "
+                        "quietly, at low priority, one at a time")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -32,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
 
         raise ConfigError(f"--top {args.top}: give a number of entries, 1 or more")
     settings = settings_from(args)
+    if args.home or args.background:
+        return _home(settings, args)
     status = collect(settings, os.environ)
     if args.top is not None:
         status.top = top_entries(str(settings.scratch_root), args.top)
@@ -112,3 +122,100 @@ def quota_line(quota: Quota) -> str:
     space_text = part(format_size(space.used), size(space.soft), size(space.hard), space.grace)
     files_text = part(str(files.used), count(files.soft), count(files.hard), files.grace)
     return f"quota {quota.filesystem} ({quota.source}): {space_text}; files {files_text}"
+
+
+def _home(settings: Settings, args: argparse.Namespace) -> int:
+    from scratchenv import output
+    from scratchenv.home import looks
+    from scratchenv.plan import build_plan
+
+    plan = build_plan(settings)
+    if args.background:
+        os.nice(19)  # started by a login: the person at the prompt comes first
+        looks.background(plan, settings, os.environ)
+        return 0
+    report = looks.look_now(plan, settings, os.environ)
+    if report.notice:
+        output.warn(report.notice)
+    if args.json:
+        output.write(home_json(report, settings.thresholds.home_warn) + "\n")
+    else:
+        output.write(render_home(report, plan.home, settings.thresholds.home_warn))
+    return 0
+
+
+def home_json(report: Report, home_warn: int) -> str:
+    """`status --home --json` (schema_version 1): the rows of the picture, every change
+    with its writer and advice, and the login's line."""
+    import json
+
+    from scratchenv.home import looks
+
+    look = report.current
+    document = {
+        "schema_version": looks.SCHEMA_VERSION,
+        "taken": look.taken, "used": look.used, "limit": look.limit, "source": look.source,
+        "scale": look.limit or home_warn, "over_soft": look.over_soft, "grace": look.grace,
+        "previous": report.previous.taken if report.previous else None,
+        "places": [{"path": path, "bytes": size, "change": change}
+                   for path, size, change in looks.top_level(report)],
+        "changes": [{"path": c.place.path, "before": c.before, "after": c.after,
+                     "change": c.delta, "kind": c.place.kind, "writer": c.place.writer,
+                     "advice": c.place.advice} for c in report.changes],
+        "warning": report.line,
+    }
+    return json.dumps(document, indent=2)
+
+
+def render_home(report: Report, home: str, home_warn: int, *, rows: int = 12) -> str:
+    """Home as a picture: a bar per top-level place scaled to the quota (else
+    thresholds.home_warn), growth marks, then what changed with who writes it."""
+    from scratchenv.home import looks
+    from scratchenv.home.moves import tilde
+    from scratchenv.output import bar
+    from scratchenv.units import format_size
+
+    look = report.current
+    scale = look.limit or home_warn
+    against = (f"of {format_size(look.limit)} ({look.source})" if look.limit
+               else f"(no quota found; bars against thresholds.home_warn {format_size(scale)})")
+    lines = [f"home {home}: {format_size(look.used)} {against}"]
+    if report.previous is not None:
+        lines.append(f"last look: {looks.since(report.previous.taken, look.taken)} "
+                     f"({looks.signed(look.used - report.previous.used)} since)")
+    else:
+        lines.append("first look: the next one shows what grew")
+    shown = list(looks.top_level(report))
+    names = ["~/ (files directly in home)" if path == home else tilde(path, home)
+             for path, _, _ in shown]
+    width = max((len(name) for name in names[:rows]), default=0)
+    for name, (_, size, change) in zip(names[:rows], shown[:rows], strict=False):
+        mark = ("▲ " if change > 0 else "▼ ") + looks.signed(change) if change else ""
+        lines.append(f"  {name.ljust(width)}  {format_size(size).rjust(6)}  "
+                     f"{bar(size / scale)}  {mark}".rstrip())
+    if len(shown) > rows:
+        rest = sum(size for _, size, _ in shown[rows:])
+        lines.append(f"  + {len(shown) - rows} more places, {format_size(rest)}")
+    if report.changes:
+        lines += ["", *changes_lines(report, home, rows=rows)]
+    if report.line:
+        lines += ["", f"! {report.line}"]
+    return "\n".join(lines) + "\n"
+
+
+def changes_lines(report: Report, home: str, *, rows: int = 12) -> list[str]:
+    """What grew or shrank since the previous look, each with who writes it and the fix
+    (`status --home` and `doctor`)."""
+    from scratchenv.home import looks
+    from scratchenv.home.moves import tilde
+
+    if not report.changes or report.previous is None:
+        return []
+    listed = report.changes[:rows]
+    width = max(len(tilde(c.place.path, home)) for c in listed)
+    when = looks.since(report.previous.taken, report.current.taken)
+    lines = [f"changed since the last look ({when}):"]
+    for changed in listed:
+        lines.append(f"  {tilde(changed.place.path, home).ljust(width)}  "
+                     f"{looks.signed(changed.delta).rjust(7)}  {changed.place.advice}")
+    return lines

@@ -85,6 +85,24 @@ class Thresholds(BaseModel):
         default=100 * 1024**2,
         description="doctor reports, and migrate moves, a checkout's .venv in home above this",
     )
+    home_growth: Size = Field(
+        default=1024**3, description="the login warns when home grew more since the last look"
+    )
+    quota_near: float = Field(
+        default=0.9, gt=0, le=1,
+        description="a quota counts as near at this share of its nearest limit (soft, else hard)",
+    )
+
+
+class Login(BaseModel):
+    """What an interactive login says about home, from the last look (no process at login)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    warn: bool = Field(default=True, description="one line when home is near its limit")
+    look_every_hours: float = Field(
+        default=6, gt=0, description="an older look is refreshed in the background at login"
+    )
 
 
 class Purge(BaseModel):
@@ -251,6 +269,7 @@ class Settings(BaseSettings):
     thresholds: Thresholds = Field(default_factory=Thresholds)
     checkpoints: Checkpoints = Field(default_factory=Checkpoints)
     purge: Purge = Field(default_factory=Purge)
+    login: Login = Field(default_factory=Login)
 
     @classmethod
     def settings_customise_sources(

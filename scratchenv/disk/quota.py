@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from scratchenv.realpaths import mount_point
-from scratchenv.units import LARGEST
+from scratchenv.units import parse_amount
 
 Source = Literal["lfs", "mmlsquota", "quota", "statvfs", "showquota", "diskusage_report",
                  "beegfs-ctl"]
@@ -44,6 +44,15 @@ class Limit(BaseModel):
     def at_hard(self) -> bool:
         return self.hard is not None and self.used >= self.hard
 
+    @property
+    def nearest(self) -> int | None:
+        """The limit usage meets first: the soft one, else the hard one."""
+        return self.soft or self.hard
+
+    def near(self, share: float) -> bool:
+        """Usage at `share` (thresholds.quota_near) of the nearest limit, or over the soft one."""
+        return self.over_soft or (self.nearest is not None and self.used >= share * self.nearest)
+
 
 class Quota(BaseModel):
     """One file system's usage and limits for the user, from one source."""
@@ -66,22 +75,16 @@ class Quota(BaseModel):
 
 # --- sizes and counts as the tools print them --------------------------------------------
 
-_NUMBER = re.compile(r"^\[?(?P<n>\d+(?:\.\d+)?)(?P<unit>[kKmMgGtTpPeE]?)\]?(?P<star>\*?)$")
-_POW = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5, "e": 6}
+_NUMBER = re.compile(r"^\[?(?P<amount>\d+(?:\.\d+)?[kKmMgGtTpPeE]?)\]?(?P<star>\*?)$")
 
 
 def _value(token: str, *, base: int, scale: int = 1) -> tuple[int, bool]:
-    """`token` as an int (times `scale` when it has no unit) and whether it had a `*`."""
+    """`token` as an int (times `scale` when it has no unit) and whether it had a `*`:
+    `quota` brackets what is in doubt and stars what is over its limit."""
     match = _NUMBER.match(token)
     if not match:
         raise ValueError(f"not a number: {token!r}")
-    if len(match["n"].partition(".")[0].lstrip("0")) > 19:  # float() would overflow
-        raise ValueError(f"not a plausible number: {token[:20]}...")
-    number, unit = float(match["n"]), match["unit"].lower()
-    value = number * base ** _POW[unit] if unit else number * scale
-    if value > LARGEST:
-        raise ValueError(f"not a plausible number: {token[:20]}...")
-    return int(value), bool(match["star"])
+    return parse_amount(match["amount"], base=base, scale=scale), bool(match["star"])
 
 
 def _limit(token: str, *, base: int, scale: int = 1) -> int | None:

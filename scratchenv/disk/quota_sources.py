@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 
 from scratchenv.disk.quota import Kind, Limit, Quota, mount_of, parse_lfs, parse_mmlsquota, pick
+from scratchenv.units import parse_amount
 
 Parser = Callable[[str], list[Quota]]
 
@@ -44,22 +45,17 @@ def parse_showquota(text: str) -> list[Quota]:
     return quotas
 
 
-_AMOUNT = re.compile(r"^\s*(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>[kKmMgGtTpP]?)(?:i?B)?\s*$")
-_POW = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5}
-
-
 def _amount(value: object, *, base: int) -> int | None:
-    """12, 12.5, "12", "12k", "1.5 GiB", "0  B" as a number (base 1024 sizes, 1000 counts)."""
+    """12, 12.5, "12", "12k", "1.5 GiB", "0  B" as a number (base 1024 sizes, 1000 counts);
+    None for no limit."""
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return int(value)
-    match = _AMOUNT.match(str(value).replace(" ", "") or "x")
-    if not match:
-        if str(value).strip().lower() in ("unlimited", "none", "-"):
-            return None
-        raise ValueError(f"not an amount: {value!r}")
-    return int(float(match["n"]) * base ** _POW[match["unit"].lower()])
+        value = repr(value) if isinstance(value, int) else f"{value:f}"
+    text = str(value)
+    if text.strip().lower() in ("unlimited", "none", "-"):
+        return None
+    return parse_amount(text, base=base)
 
 
 # --- Alliance (Digital Research Alliance of Canada) diskusage_report -------------------------

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from scratchenv.config.settings import Settings
-    from scratchenv.shells.base import Freshness
+    from scratchenv.shells.base import Freshness, HomeWatch
 
 INPUTS_PREFIX = "# scratchenv-inputs: "
 SHELL_NAMES = LOGIN_SHELLS
@@ -242,7 +242,8 @@ def write_activation(
     # Only a file made without command-line flags may be picked up at login.
     check = None if flags else _freshness(path, environ, cwd)
     text = shell_renderer(shell).render(plan, environ, inputs=INPUTS_PREFIX + key + "\n",
-                                  freshness=check, path=path)
+                                  freshness=check, path=path,
+                                  watch=_home_watch(settings, environ))
     atomic_write(path, text, mode=0o600)
     os.utime(path, ns=(started, started))
     if not flags:
@@ -250,6 +251,19 @@ def write_activation(
                        os.path.join(state_dir(environ), f"activate.{shell}"))
     _prune(shell, environ, keep=path)
     return path
+
+
+def _home_watch(settings: Settings, environ: Mapping[str, str]) -> HomeWatch | None:
+    """What the login says about home, and how it starts the next look (home/looks.py)."""
+    import sys
+
+    from scratchenv.shells.base import HomeWatch
+
+    if not settings.login.warn:
+        return None
+    return HomeWatch(file=os.path.join(state_dir(environ), "home-watch"),
+                     refresh=(sys.executable, "-I", "-m", "scratchenv", "status", "--home",
+                              "--background"))
 
 
 def _freshness(path: str, environ: Mapping[str, str], cwd: str) -> Freshness:

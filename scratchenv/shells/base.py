@@ -47,6 +47,19 @@ class Freshness:
     """The directory whose .env.local was read (the working directory), or None."""
 
 
+@dataclass(frozen=True)
+class HomeWatch:
+    """The login's look at home (home/looks.py): a file of two lines, the next look's due
+    time and the line to print, read with builtins; `refresh` starts the next look."""
+
+    file: str
+    refresh: tuple[str, ...]
+
+
+JOB_VARIABLES = ("SLURM_JOB_ID", "PBS_JOBID")
+"""Set inside a batch job: the login refreshes no look there (a compute node)."""
+
+
 class ShellRenderer(Renderer):
     """An activation script: check freshness, save, set, and a deactivate that undoes.
 
@@ -59,8 +72,10 @@ class ShellRenderer(Renderer):
     template = ""
 
     def render(self, plan: Plan, environ: Mapping[str, str], *, inputs: str = "",
-               freshness: Freshness | None = None, path: str = "") -> str:
-        """`path` is where the text will be written (tcsh's deactivate sources it again)."""
+               freshness: Freshness | None = None, path: str = "",
+               watch: HomeWatch | None = None) -> str:
+        """`path` is where the text will be written (tcsh's deactivate sources it again);
+        `watch`: what an interactive login says about home (None: nothing)."""
         return self.fill(
             f"activate.{self.template}",
             shell=self.name,
@@ -74,6 +89,7 @@ class ShellRenderer(Renderer):
             apply="\n".join(self._apply(plan)),
             ensure="\n".join(self._ensure(plan)),
             self=self.quote(path),
+            home_watch=self.home_watch_lines(watch) if watch else "",
         )
 
     def _apply(self, plan: Plan) -> list[str]:
@@ -165,6 +181,12 @@ class ShellRenderer(Renderer):
 
     def missing_root_lines(self, plan: Plan) -> str:
         raise NotImplementedError
+
+    def home_watch_lines(self, watch: HomeWatch) -> str:
+        """In an interactive shell: print the last look's line, if any; start `refresh`,
+        detached, when the look is due (and the shell can tell the time with a builtin)
+        or when there is none yet. Never inside a batch job."""
+        return ""
 
     def export_line(self, name: str, quoted_value: str) -> str:
         raise NotImplementedError

@@ -16,5 +16,8 @@ class BashRenderer(PosixRenderer):
             "fi",
         ])
 
+    def clock_lines(self) -> list[str]:
+        return ["printf -v _scratchenv_now '%(%s)T' -1 2>/dev/null || _scratchenv_now="]
+
 
 RENDERER = BashRenderer

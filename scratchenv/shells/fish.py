@@ -6,8 +6,10 @@ from collections.abc import Sequence
 
 from scratchenv.plan import Plan, PrependPath
 from scratchenv.shells.base import (
+    JOB_VARIABLES,
     NOT_ACTIVATED,
     Freshness,
+    HomeWatch,
     ShellRenderer,
     indent,
     is_bare_safe,
@@ -145,6 +147,25 @@ class FishRenderer(ShellRenderer):
                 "end",
             ]
         return "\n".join(lines)
+
+    def home_watch_lines(self, watch: HomeWatch) -> str:
+        # fish has no builtin clock: it prints the last look's line, and starts a look only
+        # when there is none yet (bash and zsh logins, or `status --home`, refresh it).
+        file = self.quote(watch.file)
+        refresh = " ".join(self.quote(part) for part in watch.refresh)
+        outside_job = "; and ".join(f"not set -q {name}" for name in JOB_VARIABLES)
+        return "\n".join([
+            "if status is-interactive",
+            f"    if test -f {file}; and test -O {file}",
+            f"        read -l -L _scratchenv_due _scratchenv_line < {file}",
+            "        test -n \"$_scratchenv_line\"; and "
+            "printf 'scratchenv: %s\\n' \"$_scratchenv_line\" >&2",
+            f"    else if {outside_job}",
+            f"        command {refresh} </dev/null >/dev/null 2>&1 &",
+            "        disown 2>/dev/null",
+            "    end",
+            "end",
+        ])
 
     def export_line(self, name: str, quoted_value: str) -> str:
         return f"set -gx {name} {quoted_value}"

@@ -6,8 +6,10 @@ from collections.abc import Sequence
 
 from scratchenv.plan import Plan, PrependPath
 from scratchenv.shells.base import (
+    JOB_VARIABLES,
     NOT_ACTIVATED,
     Freshness,
+    HomeWatch,
     ShellRenderer,
     indent,
     is_bare_safe,
@@ -125,6 +127,37 @@ class PosixRenderer(ShellRenderer):
                 "fi",
             ]
         return "\n".join(lines)
+
+    def home_watch_lines(self, watch: HomeWatch) -> str:
+        file = self.quote(watch.file)
+        refresh = " ".join(self.quote(part) for part in watch.refresh)
+        outside_job = " && ".join(f'[ -z "${{{name}:-}}" ]' for name in JOB_VARIABLES)
+        due = ('[ -n "$_scratchenv_now" ] && '
+               '[ "$_scratchenv_now" -ge "${_scratchenv_due:-0}" ] 2>/dev/null')
+        return "\n".join([
+            "case $- in",
+            "    *i*)",
+            "        _scratchenv_due= _scratchenv_line= _scratchenv_now=",
+            f"        if [ -f {file} ] && [ -O {file} ]; then",
+            f"            {{ read -r _scratchenv_due; IFS= read -r _scratchenv_line; }} "
+            f"< {file} || :",
+            '            [ -z "$_scratchenv_line" ] || '
+            "printf 'scratchenv: %s\\n' \"$_scratchenv_line\" >&2",
+            *(f"            {line}" for line in self.clock_lines()),
+            "        else",
+            "            _scratchenv_now=1 _scratchenv_due=0",
+            "        fi",
+            f"        if {outside_job} && {due}; then",
+            f"            ({refresh} </dev/null >/dev/null 2>&1 &)",
+            "        fi",
+            "        unset _scratchenv_due _scratchenv_line _scratchenv_now ;;",
+            "esac",
+        ])
+
+    def clock_lines(self) -> list[str]:
+        """Set _scratchenv_now to the seconds since the epoch with a builtin, if the shell
+        has one (POSIX sh has none: it refreshes only a missing look)."""
+        return []
 
     def export_line(self, name: str, quoted_value: str) -> str:
         return f"export {name}={quoted_value}"

@@ -17,5 +17,10 @@ class ZshRenderer(PosixRenderer):
             "fi",
         ])
 
+    def clock_lines(self) -> list[str]:
+        # zsh/datetime is a module of zsh itself: loading it starts no process.
+        return ["zmodload -F zsh/datetime p:EPOCHSECONDS 2>/dev/null && "
+                "_scratchenv_now=$EPOCHSECONDS"]
+
 
 RENDERER = ZshRenderer

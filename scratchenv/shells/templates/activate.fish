@@ -22,3 +22,4 @@ $missing_root
 $save
 $apply
 $ensure
+$home_watch

@@ -23,3 +23,4 @@ $missing_root
 $save
 $apply
 $ensure
+$home_watch
