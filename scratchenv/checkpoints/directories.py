@@ -37,6 +37,7 @@ from scratchenv.checkpoints.identity import (
 )
 from scratchenv.errors import ConfigError, ScratchenvError
 from scratchenv.fsutil import atomic_write, makedirs_private
+from scratchenv.realpaths import below
 
 if TYPE_CHECKING:
     from scratchenv.config.settings import Settings
@@ -57,6 +58,26 @@ def checkpoint_root(settings: Settings) -> Path:
     parent = os.path.dirname(settings.checkpoints.layout)
     base = settings.root_for("checkpoints")  # the persistent root when there is one
     return base / parent if parent else base
+
+
+def checkpoint_bases(settings: Settings) -> list[Path]:
+    """The roots checkpoint directories may be on: the checkpoints tier's root first, then
+    the other root (directories made there before `persistent_root` or `tiers` changed)."""
+    primary = settings.root_for("checkpoints")
+    others = [root for root in (settings.scratch_root, settings.persistent_root)
+              if root is not None and root != primary]
+    return [primary, *others]
+
+
+def root_holding(settings: Settings, path: Path) -> Path:
+    """The root (of `checkpoint_bases`) that `path` is written under; the checkpoints tier's
+    root when none is (the safe delete then refuses it)."""
+    bases = checkpoint_bases(settings)
+    written = os.path.normpath(os.path.abspath(path))
+    for base in bases:
+        if below(written, os.path.normpath(os.path.abspath(base))):
+            return base
+    return bases[0]
 
 
 def directory_for(settings: Settings, dir_id: str) -> Path:
@@ -274,6 +295,8 @@ class Cleanup:
     keep: list[Checkpoint] = field(default_factory=list)
     delete: list[Checkpoint] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    why: dict[Path, str] = field(default_factory=dict)
+    """Why a kept checkpoint is kept ("newest", "best ..."), by path."""
 
 
 def list_checkpoints(
@@ -324,8 +347,32 @@ def _being_written(path: Path, since: float) -> bool:
         return False
 
 
+def best_checkpoint(checkpoints: list[Checkpoint]) -> tuple[Checkpoint, float | None] | None:
+    """The checkpoint the newest trainer_state.json names as `best_model_checkpoint` (with
+    `load_best_model_at_end=True`), and its `best_metric`; None when none is named here.
+
+    Matched by name inside this directory: the Trainer records the path it saved to, which
+    differs once the directory was moved or adopted."""
+    for checkpoint in checkpoints:  # newest first: the first readable state decides
+        try:
+            state = json.loads((checkpoint.path / TRAINER_STATE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        best = state.get("best_model_checkpoint") if isinstance(state, dict) else None
+        if not isinstance(best, str) or not best:
+            return None
+        name = os.path.basename(best.rstrip("/"))
+        metric = state.get("best_metric")
+        for candidate in checkpoints:
+            if candidate.name == name:
+                return candidate, metric if isinstance(metric, (int, float)) else None
+        return None
+    return None
+
+
 def plan_cleanup(settings: Settings, directory: Path, keep: int) -> Cleanup:
-    """Keep the newest `keep` checkpoints (never fewer than the newest one); pure look-up.
+    """Keep the newest `keep` checkpoints (never fewer than the newest one) and the best one
+    the Trainer recorded (as its own `save_total_limit` rotation does); pure look-up.
 
     One still being written is left alone and does not count towards `keep`: it may never
     be complete, so the newest finished ones must survive it."""
@@ -335,20 +382,29 @@ def plan_cleanup(settings: Settings, directory: Path, keep: int) -> Cleanup:
         directory, writing_seconds=settings.checkpoints.writing_seconds
     )
     result = Cleanup(directory, skipped=skipped)
+    best = best_checkpoint([c for c in checkpoints if not c.writing])
     for checkpoint in checkpoints:
         if checkpoint.writing:
             result.skipped.append(Skipped(checkpoint.path, "still being written"))
-        elif len(result.keep) < keep:
+        elif len(result.keep) < keep or (best is not None and checkpoint == best[0]):
+            if not result.keep:
+                result.why[checkpoint.path] = "newest"
             result.keep.append(checkpoint)
         else:
             result.delete.append(checkpoint)
+    if best is not None:
+        metric = f" ({best[1]:g})" if best[1] is not None else ""
+        result.why[best[0].path] = ", ".join(
+            filter(None, [result.why.get(best[0].path), f"best{metric}: best_model_checkpoint "
+                          f"in {TRAINER_STATE}"]))
     return result
 
 
 def apply_cleanup(settings: Settings, cleanup: Cleanup) -> list[Path]:
     """Delete what `cleanup` says to delete; returns what was deleted."""
-    for checkpoint in cleanup.delete:  # never through a symlink out of the scratch root
-        remove_tree(checkpoint.path, settings.root_for("checkpoints"))
+    root = root_holding(settings, cleanup.directory)
+    for checkpoint in cleanup.delete:  # never through a symlink out of its root
+        remove_tree(checkpoint.path, root)
     return [checkpoint.path for checkpoint in cleanup.delete]
 
 

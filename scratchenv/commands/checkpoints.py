@@ -38,7 +38,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     status.add_argument("--json", action="store_true", help="as JSON")
     cleanup = actions.add_parser(
         "cleanup", parents=[project, acting],
-        help="delete all but the newest N checkpoints (dry run unless --apply)",
+        help="delete all but the newest N checkpoints and the best one (dry run unless --apply)",
     )
     cleanup.add_argument("--keep", type=int, default=2, metavar="N", help="how many (default 2)")
     cleanup.add_argument("--all", action="store_true",
@@ -210,7 +210,7 @@ def _cleanup(settings: Settings, args: argparse.Namespace, project: str | None) 
         paths = [checkpoints.resolve(settings, identify(project)).path]
     plans = [checkpoints.plan_cleanup(settings, path, args.keep) for path in paths]
     for plan in plans:
-        rows = [("keep", c.name, "newest" if i == 0 else "") for i, c in enumerate(plan.keep)]
+        rows = [("keep", c.name, plan.why.get(c.path, "")) for c in plan.keep]
         rows += [("delete", c.name, "") for c in plan.delete]
         rows += [("skip", s.path.name, s.reason) for s in plan.skipped]
         output.say(f"checkpoints: {plan.directory}")
@@ -251,7 +251,7 @@ def _prune(settings: Settings, args: argparse.Namespace, project: str | None) ->
         output.say(f"dry run: would delete {what}; rerun with --apply")
         return 0
     for d in gone:
-        checkpoints.remove_tree(d.path, settings.scratch_root)
+        checkpoints.remove_tree(d.path, checkpoints.root_holding(settings, d.path))
     output.say(f"deleted {_count(len(gone), 'orphaned directory')}")
     return 0
 
