@@ -47,7 +47,8 @@ METADATA = ".scratchenv-worktree"
 TRAINER_STATE = "trainer_state.json"
 """Written last by transformers.Trainer._save_checkpoint: its presence means complete."""
 GITIGNORE_ENTRIES = ("*/checkpoints_*/", ".art/", "*/.art/", "**/unsloth_compiled_cache/")
-_STEP = re.compile(r"checkpoint-(\d+)")
+STEP = re.compile(r"checkpoint-(\d+)")
+"""A checkpoint's name, as the Trainer's get_last_checkpoint matches it."""
 
 
 # Where directories go, and which one is ours.
@@ -311,7 +312,7 @@ def list_checkpoints(
     except FileNotFoundError:
         return [], []
     for entry in entries:
-        match = _STEP.fullmatch(entry.name)
+        match = STEP.fullmatch(entry.name)
         if not match:
             continue
         if entry.is_symlink():

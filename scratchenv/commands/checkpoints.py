@@ -298,7 +298,7 @@ def _archive(settings: Settings, args: argparse.Namespace, project: str | None) 
                        "checkpoints/ in this checkout")
             return 0
     root = settings.root_for("checkpoints")
-    jobs = archive.plan_archive(root, paths)
+    jobs = archive.plan_archive(root, paths, keep_times=settings.keeps_times(root))
     return _moves(args, jobs, "archive", lambda: archive.archive(root, jobs), home)
 
 
