@@ -81,8 +81,10 @@ def root_holding(settings: Settings, path: Path) -> Path:
     return bases[0]
 
 
-def directory_for(settings: Settings, dir_id: str) -> Path:
-    return settings.root_for("checkpoints") / settings.checkpoints.layout.replace("{id}", dir_id)
+def directory_for(settings: Settings, dir_id: str, base: Path | None = None) -> Path:
+    """Where the directory `dir_id` goes on `base` (default: the checkpoints tier's root)."""
+    root = settings.root_for("checkpoints") if base is None else base
+    return root / settings.checkpoints.layout.replace("{id}", dir_id)
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,8 @@ def resolve(settings: Settings, identity: Identity) -> CheckpointDir:
     if hashed_meta is not None and identity.owns(hashed_meta):
         return CheckpointDir(hashed, hashed_id, identity, _owner_of_plain(plain))
     if not os.path.lexists(plain):
-        return CheckpointDir(plain, identity.id, identity)
+        return _on_another_root(settings, identity, (identity.id, hashed_id)) or \
+            CheckpointDir(plain, identity.id, identity)
     plain_meta = read_metadata(plain) if _plain_directory(plain) else None
     if _plain_directory(plain) and (plain_meta is None or identity.owns(plain_meta)):
         return CheckpointDir(plain, identity.id, identity)
@@ -146,6 +149,21 @@ def resolve(settings: Settings, identity: Identity) -> CheckpointDir:
             f"both {plain} and {hashed} belong to others; use a project name (--project)"
         )
     return CheckpointDir(hashed, hashed_id, identity, _describe_owner(plain_meta))
+
+
+def _on_another_root(settings: Settings, identity: Identity,
+                     ids: tuple[str, ...]) -> CheckpointDir | None:
+    """`identity`'s directory left on the other root (made before `persistent_root` or
+    `tiers` changed), so training resumes from it instead of starting over."""
+    for base in checkpoint_bases(settings)[1:]:
+        for dir_id in ids:
+            path = directory_for(settings, dir_id, base)
+            if not _plain_directory(path):
+                continue
+            record = read_metadata(path)
+            if identity.owns(record) if record is not None else dir_id == identity.id:
+                return CheckpointDir(path, dir_id, identity)
+    return None
 
 
 def _owner_of_plain(plain: Path) -> str | None:
@@ -433,6 +451,23 @@ class DirStatus:
     recorded_worktree: str | None = None
     doubt: str = ""
     """Why it is unknown whether the worktree is there (kept, and said)."""
+    root: Path | None = None
+    """The root it is on."""
+    belongs_on: Path | None = None
+    """The checkpoints tier's root, when it is on the other one (left there before
+    `persistent_root` or `tiers` changed): training resumes from it where it is."""
+
+    @property
+    def move_advice(self) -> str:
+        """The command that moves it to `belongs_on` (empty when it is there already)."""
+        if self.belongs_on is None:
+            return ""
+        if self.project:
+            return f"`scratchenv checkpoints adopt --project {self.project} {self.path}`"
+        if self.worktree and self.worktree_exists is not False:
+            return f"`cd {self.worktree} && scratchenv checkpoints adopt {self.path}`"
+        return (f"`scratchenv checkpoints adopt {self.path}` in its worktree (or "
+                f"`scratchenv checkpoints archive {self.path}`)")
 
     @property
     def orphan(self) -> bool:
@@ -450,52 +485,71 @@ class DirStatus:
             "checkpoints": self.checkpoints,
             "bytes": self.bytes,
             "newest": self.newest,
+            "root": str(self.root) if self.root else None,
+            "belongs_on": str(self.belongs_on) if self.belongs_on else None,
         }
 
 
-def directories(settings: Settings, base: Path | None = None) -> list[tuple[str, Path]]:
-    """(id, path) of every checkpoint directory under the root (by the layout), by path.
+SEED_PREFIX = "checkpoints_"
+"""The seed's script made `{root}/checkpoints_<name>/` whatever the layout says now."""
 
-    `base` looks under another root instead (the scratch root, for directories left there
-    before checkpoints went to the persistent root)."""
+
+def directories(settings: Settings, base: Path | None = None) -> list[tuple[str, Path]]:
+    """(id, path) of every checkpoint directory on either root (`checkpoint_bases`, the
+    checkpoints tier's root first), by the layout and the seed's `checkpoints_*` naming.
+
+    `base`: under that root only."""
     last = os.path.basename(settings.checkpoints.layout)
     before, after = last.split("{id}")
     pattern = glob.escape(before) + "*" + glob.escape(after)
     parent = os.path.dirname(settings.checkpoints.layout)
-    holder = checkpoint_root(settings) if base is None else base / parent if parent else base
-    found = []
-    for name in sorted(glob.glob(pattern, root_dir=holder)):
-        path = holder / name
-        if _plain_directory(path):
-            found.append((name[len(before):len(name) - len(after)], path))
+    found: list[tuple[str, Path]] = []
+    seen: set[Path] = set()
+    for root in [base] if base is not None else checkpoint_bases(settings):
+        holder = root / parent if parent else root
+        names = [(holder, name, before, after)
+                 for name in sorted(glob.glob(pattern, root_dir=holder))]
+        names += [(root, name, SEED_PREFIX, "")
+                  for name in sorted(glob.glob(SEED_PREFIX + "*", root_dir=root))]
+        for where, name, head, tail in names:
+            path = where / name
+            if path not in seen and _plain_directory(path):
+                seen.add(path)
+                found.append((name[len(head):len(name) - len(tail)], path))
     return found
 
 
 def all_directories(settings: Settings) -> list[DirStatus]:
     """Every checkpoint directory with its worktree, count, size and newest checkpoint;
     largest first."""
-    from scratchenv.disk.usage import scan
-
-    result = []
-    for id_, path in directories(settings):
-        record = read_metadata(path)
-        checkpoints, _ = list_checkpoints(path)
-        where = locate(record)
-        recorded = record.get("worktree") if record else None
-        result.append(DirStatus(
-            path=path,
-            id=id_,
-            worktree=where.path,
-            project=record.get("project") if record else None,
-            worktree_exists=None if where.gone is None else not where.gone,
-            checkpoints=len(checkpoints),
-            bytes=scan(str(path)).bytes,
-            newest=checkpoints[0].name if checkpoints else None,
-            recorded_worktree=recorded if isinstance(recorded, str) else None,
-            doubt=where.why,
-        ))
+    result = [status_of(settings, id_, path) for id_, path in directories(settings)]
     result.sort(key=lambda d: (-d.bytes, str(d.path)))
     return result
+
+
+def status_of(settings: Settings, id_: str, path: Path, *, measure: bool = True) -> DirStatus:
+    """One directory's status; `measure=False` leaves its size at 0 (the caller has it)."""
+    from scratchenv.disk.usage import scan
+
+    record = read_metadata(path)
+    checkpoints, _ = list_checkpoints(path)
+    where = locate(record)
+    recorded = record.get("worktree") if record else None
+    root, primary = root_holding(settings, path), checkpoint_bases(settings)[0]
+    return DirStatus(
+        path=path,
+        id=id_,
+        worktree=where.path,
+        project=record.get("project") if record else None,
+        worktree_exists=None if where.gone is None else not where.gone,
+        checkpoints=len(checkpoints),
+        bytes=scan(str(path)).bytes if measure else 0,
+        newest=checkpoints[0].name if checkpoints else None,
+        recorded_worktree=recorded if isinstance(recorded, str) else None,
+        doubt=where.why,
+        root=root,
+        belongs_on=primary if root != primary else None,
+    )
 
 
 def orphans(settings: Settings) -> list[DirStatus]:

@@ -161,6 +161,10 @@ def _status(settings: Settings, args: argparse.Namespace, project: str | None) -
                  _count(len(found), "directory")))
     output.say(f"checkpoint root: {root}")
     output.table(rows, headers=("ID", "CHECKPOINTS", "SIZE", "NEWEST", "EXISTS", "WORKTREE"))
+    for d in found:
+        if d.belongs_on is not None:
+            output.say(f"{d.path}: on {d.root}, while checkpoints go to {d.belongs_on} now "
+                       f"(training resumes from it where it is); {d.move_advice} moves it there")
     orphans = sum(1 for d in found if d.orphan)
     if orphans:
         output.say(f"{orphans} orphaned (worktree gone): `scratchenv checkpoints prune-orphans`")

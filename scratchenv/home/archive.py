@@ -31,8 +31,10 @@ from scratchenv.checkpoints.directories import (
     METADATA,
     STEP,
     CheckpointDir,
+    checkpoint_bases,
     checkpoint_root,
     directories,
+    directory_for,
     list_checkpoints,
     read_metadata,
     resolve,
@@ -278,7 +280,11 @@ def plan_adopt(settings: Settings, identity: Identity, paths: Sequence[str]) -> 
     run). A checkpoint directory is one unit, never merged file by file: one whose name is
     taken already, or any when the directory holds a run already (a live directory), is kept
     apart under `adopted/<source>/`. A directory of checkpoints moves entry by entry."""
-    target = resolve(settings, with_worktree_id(identity)).path
+    found = resolve(settings, with_worktree_id(identity))
+    target = found.path
+    if root_holding(settings, target) != checkpoint_bases(settings)[0]:
+        # Left on the other root before the tiers changed: adopting moves it to this one.
+        target = directory_for(settings, found.id)
     earlier = Journal(settings.root_for("checkpoints") / ADOPT_JOURNAL)
     touched, parts = earlier.touched, earlier.parts
     keep_times = settings.keeps_times(root_holding(settings, target))
@@ -345,6 +351,7 @@ def adopt(settings: Settings, identity: Identity, jobs: Sequence[Job], *,
                 os.rmdir(holder)
     if all(job.finished for job in active):
         journal.forget()
+        found = setup(settings, identity).directory  # the record goes where the run now is
     return found
 
 

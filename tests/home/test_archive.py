@@ -322,3 +322,43 @@ def test_doctor_names_the_old_places_and_the_commands_that_take_them(tmp_path, r
     art = found[str(checkout / ".art")]
     assert f"`scratchenv checkpoints adopt {checkout}/.art`" in art["action"]
     assert art["bytes"] > 0 and art["fixable"] is False
+
+
+def test_turning_on_a_persistent_root_keeps_existing_checkpoints(tmp_path, root, env,
+                                                                 checkout):
+    """Training resumes from the directory left on scratch; status and doctor say where it
+    is and the command that moves it; that exact command moves it, and resume follows."""
+    assert run(checkout, env, "setup").returncode == 0
+    on_scratch = root / "checkpoints_src_repo"
+    checkpoint(on_scratch, 4)
+    work = tmp_path / "persistent"
+    work.mkdir()
+    tiered = {**env, "SCRATCHENV_PERSISTENT_ROOT": str(work)}
+
+    assert _latest(checkout, tiered) == str(on_scratch / "checkpoint-4")  # not a fresh start
+    assert run(checkout, tiered, "dir").stdout == f"{on_scratch}\n"
+    status = json.loads(run(checkout, tiered, "status", "--json").stdout)
+    assert [(d["path"], d["root"], d["belongs_on"]) for d in status] == [
+        (str(on_scratch), str(root), str(work))]
+    text = run(checkout, tiered, "status").stdout
+    advice = f"`cd {checkout} && scratchenv checkpoints adopt {on_scratch}`"
+    assert f"{on_scratch}: on {root}, while checkpoints go to {work} now" in text
+    assert advice in text
+    doctor = json.loads(cli("doctor", "--json", cwd=checkout, env=tiered).stdout)
+    [finding] = [f for f in doctor["findings"] if f["path"] == str(on_scratch)]
+    assert finding["action"] == f"{advice} moves it to {work}"
+
+    moved = subprocess.run(["bash", "-c", advice.strip("`") + " --apply --yes"],
+                           env={**tiered, "PATH": f"{Path(sys.executable).parent}:"
+                                                  f"{tiered['PATH']}"},
+                           capture_output=True, text=True)
+
+    assert moved.returncode == 0, moved.stdout + moved.stderr
+    assert not on_scratch.exists()
+    assert _latest(checkout, tiered) == str(work / "checkpoints_src_repo" / "checkpoint-4")
+    doctor = json.loads(cli("doctor", "--json", cwd=checkout, env=tiered).stdout)
+    assert not [f for f in doctor["findings"] if f["path"] == str(on_scratch)]
+    status = json.loads(run(checkout, tiered, "status", "--json").stdout)
+    assert [(d["path"], d["belongs_on"]) for d in status] == [
+        (str(work / "checkpoints_src_repo"), None)]
+    assert status[0]["worktree"] == str(checkout)  # the record came along
