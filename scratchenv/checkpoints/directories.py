@@ -519,6 +519,17 @@ def directories(settings: Settings, base: Path | None = None) -> list[tuple[str,
     return found
 
 
+def unclaimed(settings: Settings) -> list[Path]:
+    """Checkpoint directories on either root without an ownership record: made by hand or
+    by the seed's script (`{root}/checkpoints_*`); kept, and reported."""
+    return [path for _, path in directories(settings) if read_metadata(path) is None]
+
+
+UNCLAIMED_ADVICE = ("`scratchenv checkpoints adopt --in-place {path}`, run in its worktree, "
+                    "records it as that worktree's; `scratchenv checkpoints archive {path}` "
+                    "archives it")
+
+
 def all_directories(settings: Settings) -> list[DirStatus]:
     """Every checkpoint directory with its worktree, count, size and newest checkpoint;
     largest first."""

@@ -62,8 +62,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
              "(dry run unless --apply)",
     )
     archive.add_argument("paths", nargs="*", metavar="PATH",
-                         help="default: ~/.cache/huggingface/transformers and the .art/ and "
-                              "checkpoints/ directories of this checkout")
+                         help="default: ~/.cache/huggingface/transformers and the .art/, "
+                              "checkpoints/ and trainer_output/ directories of this checkout")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -149,6 +149,7 @@ def _status(settings: Settings, args: argparse.Namespace, project: str | None) -
     root = checkpoints.checkpoint_root(settings)
     if not found:
         output.say(f"no checkpoint directories under {root}")
+        _elsewhere(settings)
         return 0
     exists = {True: "yes", False: "gone", None: "-"}
     rows = [
@@ -168,7 +169,31 @@ def _status(settings: Settings, args: argparse.Namespace, project: str | None) -
     orphans = sum(1 for d in found if d.orphan)
     if orphans:
         output.say(f"{orphans} orphaned (worktree gone): `scratchenv checkpoints prune-orphans`")
+    _elsewhere(settings)
     return 0
+
+
+def _elsewhere(settings: Settings) -> None:
+    """Checkpoints no worktree has claimed: directories without a record on either root,
+    and the old places (legacy cache, `.art/`, `checkpoints/`, `trainer_output/` in this
+    checkout)."""
+    from scratchenv import output
+    from scratchenv.checkpoints import directories as checkpoints
+    from scratchenv.checkpoints.identity import identify
+    from scratchenv.errors import ConfigError
+    from scratchenv.home import archive
+
+    for path in checkpoints.unclaimed(settings):
+        output.say(f"{path}: no record; {checkpoints.UNCLAIMED_ADVICE.format(path=path)}")
+    try:
+        identity = identify()
+    except ConfigError:
+        return
+    home = str(settings.home)
+    for place in archive.legacy_places(home, identity.worktree if identity.in_git else None):
+        output.say(f"{place}: outside any checkpoint directory; `scratchenv checkpoints adopt "
+                   f"{place}` moves its checkpoints into this worktree's, `scratchenv "
+                   "checkpoints archive` archives it")
 
 
 def _owner(d: DirStatus) -> str:
@@ -298,12 +323,25 @@ def _archive(settings: Settings, args: argparse.Namespace, project: str | None) 
         identity = identify()
         paths = archive.legacy_places(home, identity.worktree if identity.in_git else None)
         if not paths:
-            output.say("nothing to archive: no ~/" + archive.LEGACY_HF + ", and no .art/ or "
-                       "checkpoints/ in this checkout")
+            output.say("nothing to archive: no ~/" + archive.LEGACY_HF + ", and no .art/, "
+                       "checkpoints/ or trainer_output/ in this checkout")
+            _unclaimed_note(settings)
             return 0
     root = settings.root_for("checkpoints")
     jobs = archive.plan_archive(root, paths, keep_times=settings.keeps_times(root))
+    if not args.paths:
+        _unclaimed_note(settings)
     return _moves(args, jobs, "archive", lambda: archive.archive(root, jobs), home)
+
+
+def _unclaimed_note(settings: Settings) -> None:
+    """archive never takes a directory on the root unless named: it may be someone's run."""
+    from scratchenv import output
+    from scratchenv.checkpoints import directories as checkpoints
+
+    for path in checkpoints.unclaimed(settings):
+        output.say(f"not archived unless named: {path} (no record): "
+                   f"`scratchenv checkpoints archive {path}`")
 
 
 def _moves(args: argparse.Namespace, jobs: list[Job], verb: str, act: Callable[[], object],

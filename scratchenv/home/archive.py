@@ -61,8 +61,9 @@ from scratchenv.realpaths import inside
 if TYPE_CHECKING:
     from scratchenv.config.settings import Settings
 
-IN_CHECKOUT = (".art", "checkpoints")
-"""Directory names the seed's training scripts wrote inside a checkout."""
+IN_CHECKOUT = (".art", "checkpoints", "trainer_output")
+"""Directory names the seed's training scripts wrote inside a checkout (`trainer_output`:
+transformers' default `output_dir` when none is given)."""
 ARCHIVE_FOLDER = "archived_models_{date}"
 JOURNAL = ".scratchenv/archive.json"
 """Under the root: the folder of an archive run that has not finished."""
@@ -112,7 +113,7 @@ def legacy_places(home: str, checkout: str | None) -> list[str]:
 
 
 def in_checkout(checkout: str) -> list[str]:
-    """`.art/` and `checkpoints/` directories at the top of `checkout` or one level down."""
+    """IN_CHECKOUT directories at the top of `checkout` or one level down."""
     found = []
     levels = [checkout]
     for depth in range(2):

@@ -222,6 +222,14 @@ def _old_checkpoints(settings: Settings, plan: Plan, checkout: str | None,
                       "archives it")
         found.append(Diagnosis("checkpoints", path, usage.bytes, usage.files, False, what,
                                action))
+    from scratchenv.checkpoints.directories import UNCLAIMED_ADVICE, unclaimed
+
+    for directory in unclaimed(settings):
+        usage = sizes(str(directory))
+        found.append(Diagnosis("checkpoints", str(directory), usage.bytes, usage.files, False,
+                               "a checkpoint directory no worktree has claimed (no record: "
+                               "made by hand or by the old script)",
+                               UNCLAIMED_ADVICE.format(path=directory)))
     return found
 
 

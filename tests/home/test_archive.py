@@ -362,3 +362,43 @@ def test_turning_on_a_persistent_root_keeps_existing_checkpoints(tmp_path, root,
     assert [(d["path"], d["belongs_on"]) for d in status] == [
         (str(work / "checkpoints_src_repo"), None)]
     assert status[0]["worktree"] == str(checkout)  # the record came along
+
+
+def test_doctor_status_and_archive_see_the_seeds_layout(tmp_path, root, env, checkout):
+    """`{root}/checkpoints_*` from the old script (whatever the layout says now), and
+    `checkpoints/`, `.art/` and transformers' default `trainer_output/` in a checkout."""
+    layout = {**env, "SCRATCHENV_CHECKPOINTS__LAYOUT": "runs/{id}"}
+    seed_dir = root / "checkpoints_llama_sft"
+    checkpoint(seed_dir, 10)
+    in_checkout = [checkout / "trainer_output", checkout / ".art", checkout / "checkpoints"]
+    for place in in_checkout:
+        checkpoint(place, 3)
+
+    doctor = json.loads(cli("doctor", "--json", cwd=checkout, env=layout).stdout)
+    found = {f["path"]: f for f in doctor["findings"] if f["kind"] == "checkpoints"}
+    assert sorted(found) == sorted(map(str, [seed_dir, *in_checkout]))
+    advice = f"`scratchenv checkpoints archive {seed_dir}` archives it"
+    assert advice in found[str(seed_dir)]["action"]
+
+    status = run(checkout, layout, "status")
+    assert status.returncode == 0, status.stderr
+    assert f"{seed_dir}: no record" in status.stdout
+    for place in in_checkout:
+        assert f"{place}: outside any checkpoint directory" in status.stdout
+    assert json.loads(run(checkout, layout, "status", "--json").stdout)[0]["path"] == \
+        str(seed_dir)
+
+    dry = run(checkout, layout, "archive")
+    assert dry.returncode == 0, dry.stderr
+    for place in in_checkout:
+        assert f"{place} -> {root / today()}" in dry.stdout
+    assert f"not archived unless named: {seed_dir}" in dry.stdout
+
+    done = run(checkout, layout, "archive", str(seed_dir), "--apply")  # the advice, exactly
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not seed_dir.exists()
+    assert [p.name for p in (root / today()).glob("*_scratch_checkpoints_llama_sft/*")] == [
+        "checkpoint-10"]
+    doctor = json.loads(cli("doctor", "--json", cwd=checkout, env=layout).stdout)
+    assert str(seed_dir) not in {f["path"] for f in doctor["findings"]}
