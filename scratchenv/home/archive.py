@@ -136,13 +136,14 @@ def in_checkout(checkout: str) -> list[str]:
 
 def _checked(source: str, dest: str, keeps: Sequence[str] = (), *,
              touched: set[str] | frozenset[str] = frozenset(),
-             parts: Sequence[str] = (), keep_times: bool = True) -> Job:
+             parts: Sequence[str] = (), keep_times: bool = True,
+             files: bool = False) -> Job:
     job = Job(source, dest, keep_times=keep_times)
     if not os.path.lexists(source):
         job.note = "not there"
     elif os.path.islink(source):
         job.note = f"a symlink to {os.path.realpath(source)}: left alone"
-    elif not os.path.isdir(source):
+    elif not os.path.isdir(source) and not files:
         job.note = "not a directory"
     elif inside(os.path.realpath(dest), os.path.realpath(source)):
         job.note = "the destination is inside it: left alone"
@@ -291,7 +292,7 @@ def plan_adopt(settings: Settings, identity: Identity, paths: Sequence[str]) -> 
     keep_times = settings.keeps_times(root_holding(settings, target))
     started = earlier.data.get("dests")
     started = started if isinstance(started, dict) else {}
-    live = bool(list_checkpoints(target)[0]) and not started
+    live = bool(list_checkpoints(target)[0])
     taken: set[str] = set()
     jobs: list[Job] = []
 
@@ -309,7 +310,8 @@ def plan_adopt(settings: Settings, identity: Identity, paths: Sequence[str]) -> 
                 f"kept apart: {name} is already there from another run")
         if not aside:
             taken.add(name)
-        job = _checked(source, str(dest), touched=touched, parts=parts, keep_times=keep_times)
+        job = _checked(source, str(dest), touched=touched, parts=parts, keep_times=keep_times,
+                       files=holder is not None)
         job.aside, job.holder, job.record = aside, holder, record
         jobs.append(job)
 

@@ -254,6 +254,7 @@ def test_adopt_moves_old_checkpoints_into_this_worktrees_directory(tmp_path, roo
     old_root = tmp_path / "old-scratch" / "checkpoints_src_repo"
     for step in (3, 5):
         checkpoint(old_root, step)
+    (old_root / "README.md").write_text("the old run's notes")  # a file goes in too
     in_repo = checkpoint(checkout / "checkpoints", 9)
     before = {name: snapshot(old_root / name) for name in ("checkpoint-3", "checkpoint-5")}
     before["checkpoint-9"] = snapshot(in_repo)
@@ -267,7 +268,7 @@ def test_adopt_moves_old_checkpoints_into_this_worktrees_directory(tmp_path, roo
     assert done.returncode == 0, done.stdout + done.stderr
     ours = root / "checkpoints_src_repo"
     assert sorted(p.name for p in ours.iterdir()) == [
-        ".scratchenv-worktree", "checkpoint-3", "checkpoint-5", "checkpoint-9"]
+        ".scratchenv-worktree", "README.md", "checkpoint-3", "checkpoint-5", "checkpoint-9"]
     for name, snap in before.items():
         assert snapshot(ours / name) == snap, name
     assert not old_root.exists() and not in_repo.exists()
