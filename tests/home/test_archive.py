@@ -403,3 +403,23 @@ def test_doctor_status_and_archive_see_the_seeds_layout(tmp_path, root, env, che
         "checkpoint-10"]
     doctor = json.loads(cli("doctor", "--json", cwd=checkout, env=layout).stdout)
     assert str(seed_dir) not in {f["path"] for f in doctor["findings"]}
+
+
+def test_adopt_killed_mid_way_is_finished_where_it_started(tmp_path, root, env, checkout):
+    """The first run found the directory empty and put the old run at its top; the re-run
+    (which sees checkpoints there now) finishes it there, not apart."""
+    old_root = tmp_path / "old-scratch" / "checkpoints_src_repo"
+    before = {step: snapshot(checkpoint(old_root, step)) for step in (3, 5)}
+
+    killed = run(checkout, env, "adopt", str(old_root), "--apply", kill_at="unlink:1")
+
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    finished = run(checkout, env, "adopt", str(old_root), "--apply")
+
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    ours = root / "checkpoints_src_repo"
+    assert sorted(p.name for p in ours.iterdir()) == [".scratchenv-worktree", "checkpoint-3",
+                                                      "checkpoint-5"]
+    for step, snap in before.items():
+        assert snapshot(ours / f"checkpoint-{step}") == snap
+    assert not old_root.exists() and _latest(checkout, env) == str(ours / "checkpoint-5")
