@@ -316,6 +316,9 @@ def plan_adopt(settings: Settings, identity: Identity, paths: Sequence[str]) -> 
         jobs.append(job)
 
     for path in paths:
+        if inside(os.path.realpath(path), os.path.realpath(target)):
+            jobs.append(Job(path, str(target), note="already in its destination"))
+            continue
         record = read_metadata(Path(path)) if os.path.isdir(path) else None
         if record is not None and not identity.owns(record) and locate(record).gone is False:
             owner = locate(record).path or record.get("project")
@@ -325,7 +328,11 @@ def plan_adopt(settings: Settings, identity: Identity, paths: Sequence[str]) -> 
                 or STEP.fullmatch(os.path.basename(path))):
             place(path, archive_name(os.path.dirname(path)), None, None)
             continue
-        children = sorted(e.name for e in os.scandir(path) if e.name != METADATA)
+        try:
+            children = sorted(e.name for e in os.scandir(path) if e.name != METADATA)
+        except OSError as problem:
+            jobs.append(Job(path, str(target), note=f"cannot read it: {problem.strerror}"))
+            continue
         if not children:
             jobs.append(Job(path, str(target), note="nothing in it to adopt"))
         for child in children:

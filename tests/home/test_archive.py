@@ -220,6 +220,12 @@ def test_adopt_keeps_a_clashing_checkpoint_apart_as_a_whole(tmp_path, root, env,
     assert apart.parent.name.endswith("_old_run")  # named after where it came from
     assert snapshot(apart) == old_before and not old.exists()
     assert _latest(checkout, env) == str(live)
+    # Its own directory, or a checkpoint in it, is where it belongs: nothing moves.
+    for own in (ours, live):
+        again = run(checkout, env, "adopt", str(own), "--apply")
+        assert again.returncode == 0 and "already in its destination" in again.stdout
+    assert snapshot(live) == live_before and sorted(p.name for p in ours.iterdir()) == [
+        ".scratchenv-worktree", "adopted", "checkpoint-100"]
 
 
 def test_adopting_an_old_run_into_a_live_directory_does_not_resume_it(tmp_path, root, env,
