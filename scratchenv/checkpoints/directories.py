@@ -316,6 +316,8 @@ class Cleanup:
     skipped: list[Skipped] = field(default_factory=list)
     why: dict[Path, str] = field(default_factory=dict)
     """Why a kept checkpoint is kept ("newest", "best ..."), by path."""
+    refused: list[Skipped] = field(default_factory=list)
+    """Filled by apply_cleanup: what the safe delete would not delete, and why."""
 
 
 def list_checkpoints(
@@ -420,11 +422,19 @@ def plan_cleanup(settings: Settings, directory: Path, keep: int) -> Cleanup:
 
 
 def apply_cleanup(settings: Settings, cleanup: Cleanup) -> list[Path]:
-    """Delete what `cleanup` says to delete; returns what was deleted."""
+    """Delete what `cleanup` says to delete; returns what was deleted. What the safe delete
+    refuses (a mount point or another user's file inside, a symlink out of the root) is
+    kept whole and added to `cleanup.refused`; the others are still deleted."""
     root = root_holding(settings, cleanup.directory)
-    for checkpoint in cleanup.delete:  # never through a symlink out of its root
-        remove_tree(checkpoint.path, root)
-    return [checkpoint.path for checkpoint in cleanup.delete]
+    deleted = []
+    for checkpoint in cleanup.delete:
+        try:
+            remove_tree(checkpoint.path, root)
+        except ScratchenvError as refused:
+            cleanup.refused.append(Skipped(checkpoint.path, str(refused)))
+            continue
+        deleted.append(checkpoint.path)
+    return deleted
 
 
 def remove_tree(path: Path, root: Path) -> None:

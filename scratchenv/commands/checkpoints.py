@@ -253,10 +253,15 @@ def _cleanup(settings: Settings, args: argparse.Namespace, project: str | None) 
     if not _go_ahead(args, f"delete {what}?"):
         output.say(f"dry run: would delete {what}; rerun with --apply")
         return 0
-    for plan in plans:
-        checkpoints.apply_cleanup(settings, plan)
-    output.say(f"deleted {what}")
-    return 0
+    deleted = [path for plan in plans for path in checkpoints.apply_cleanup(settings, plan)]
+    refused = [s for plan in plans for s in plan.refused]
+    for kept in refused:
+        output.warn(f"kept {kept.path}: {kept.reason}")
+    if not refused:
+        output.say(f"deleted {what}")
+        return 0
+    output.say(f"deleted {_count(len(deleted), 'checkpoint')}; {len(refused)} kept (see above)")
+    return 1
 
 
 def _prune(settings: Settings, args: argparse.Namespace, project: str | None) -> int:

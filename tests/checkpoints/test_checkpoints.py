@@ -546,9 +546,36 @@ def test_checkpoint_cleanup_never_deletes_through_a_symlinked_parent(root: Path,
         make_checkpoint(ckdir, step)
     done = cli(work, "checkpoints", "cleanup", "--keep", "1", "--apply", "--yes")
     assert done.returncode == 1
-    assert done.stderr.count("\n") == 1 and "through a symlink" in done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 2 and all("through a symlink" in line for line in lines)
     assert sorted(p.name for p in ckdir.glob("checkpoint-*")) == [
         "checkpoint-1", "checkpoint-2", "checkpoint-3"]
+
+
+def test_checkpoint_cleanup_never_crosses_a_mount_point(root: Path, tmp_path, monkeypatch):
+    """A home directory bind-mounted inside an old checkpoint: that checkpoint is kept
+    whole and named, the others are still cleaned up."""
+    need_root("to bind-mount a directory")
+    monkeypatch.chdir(tmp_path)
+    ckdir = Path(api.setup_checkpoint_directory())
+    for step in (1, 2, 3):
+        make_checkpoint(ckdir, step)
+    thesis = tmp_path / "home-thesis"
+    thesis.mkdir()
+    (thesis / "chapter3.tex").write_text("the only copy")
+    mounted = ckdir / "checkpoint-1" / "notes"
+    mounted.mkdir()
+    subprocess.run(["mount", "--bind", str(thesis), str(mounted)], check=True)
+    try:
+        done = cli(tmp_path, "checkpoints", "cleanup", "--keep", "1", "--apply", "--yes")
+        assert (thesis / "chapter3.tex").read_text() == "the only copy"
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert f"kept {ckdir / 'checkpoint-1'}" in done.stderr and "mount point" in done.stderr
+        assert sorted(p.name for p in ckdir.glob("checkpoint-*")) == [
+            "checkpoint-1", "checkpoint-3"]
+        assert api.cleanup_old_checkpoints(keep_latest=1) == []  # atexit: no exception
+    finally:
+        subprocess.run(["umount", str(mounted)], check=True)
 
 
 def test_a_worktree_path_that_is_not_utf8_works(root: Path, tmp_path):
