@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     from scratchenv.config.settings import Settings
 
 
+_saved_into: str | None = None
+"""The directory `setup_checkpoint_directory` last returned in this process: the one the run
+saves into, so the exit hook cleans that one (a `project_name=` run's, not the worktree's)."""
+
+
 def _settings() -> Settings:
     from scratchenv.config.settings import load_settings
 
@@ -35,8 +40,10 @@ def setup_checkpoint_directory(project_name: str | None = None, *,
     .gitignore is left alone unless `gitignore=True` (`scratchenv checkpoints setup` adds the
     entries). A worktree moved since the last call finds its directory again.
     """
+    global _saved_into
     identity = identify(project_name)
-    return str(setup(_settings(), identity, gitignore=gitignore).directory.path)
+    _saved_into = str(setup(_settings(), identity, gitignore=gitignore).directory.path)
+    return _saved_into
 
 
 def get_checkpoint_dir(project_name: str | None = None) -> str:
@@ -46,16 +53,19 @@ def get_checkpoint_dir(project_name: str | None = None) -> str:
     return str(resolve(settings, identity).path)
 
 
-def cleanup_old_checkpoints(keep_latest: int = 2) -> list[str]:
-    """Delete all but the newest `keep_latest` checkpoints of this worktree (atexit-safe).
+def cleanup_old_checkpoints(keep_latest: int = 2, directory: str | None = None) -> list[str]:
+    """Delete all but the newest `keep_latest` checkpoints, and the best one the Trainer
+    recorded, of the directory this run saves into (atexit-safe).
 
-    Skips checkpoints still being written; returns the deleted paths.
+    That is `directory` when given, else the one `setup_checkpoint_directory` returned in
+    this process (with its `project_name`), else this worktree's. Skips checkpoints still
+    being written; returns the deleted paths.
     """
     settings = _settings()
-    directory = resolve(settings, identify()).path
-    if not _plain_directory(directory):
+    where = Path(directory or _saved_into or resolve(settings, identify()).path)
+    if not _plain_directory(where):
         return []
-    return [str(p) for p in apply_cleanup(settings, plan_cleanup(settings, directory, keep_latest))]
+    return [str(p) for p in apply_cleanup(settings, plan_cleanup(settings, where, keep_latest))]
 
 
 def latest_checkpoint(directory: str | None = None) -> str | None:

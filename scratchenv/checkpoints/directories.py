@@ -37,6 +37,7 @@ from scratchenv.checkpoints.identity import (
 )
 from scratchenv.errors import ConfigError, ScratchenvError
 from scratchenv.fsutil import atomic_write, makedirs_private
+from scratchenv.realpaths import below
 
 if TYPE_CHECKING:
     from scratchenv.config.settings import Settings
@@ -46,7 +47,8 @@ METADATA = ".scratchenv-worktree"
 TRAINER_STATE = "trainer_state.json"
 """Written last by transformers.Trainer._save_checkpoint: its presence means complete."""
 GITIGNORE_ENTRIES = ("*/checkpoints_*/", ".art/", "*/.art/", "**/unsloth_compiled_cache/")
-_STEP = re.compile(r"checkpoint-(\d+)")
+STEP = re.compile(r"checkpoint-(\d+)")
+"""A checkpoint's name, as the Trainer's get_last_checkpoint matches it."""
 
 
 # Where directories go, and which one is ours.
@@ -59,8 +61,30 @@ def checkpoint_root(settings: Settings) -> Path:
     return base / parent if parent else base
 
 
-def directory_for(settings: Settings, dir_id: str) -> Path:
-    return settings.root_for("checkpoints") / settings.checkpoints.layout.replace("{id}", dir_id)
+def checkpoint_bases(settings: Settings) -> list[Path]:
+    """The roots checkpoint directories may be on: the checkpoints tier's root first, then
+    the other root (directories made there before `persistent_root` or `tiers` changed)."""
+    primary = settings.root_for("checkpoints")
+    others = [root for root in (settings.scratch_root, settings.persistent_root)
+              if root is not None and root != primary]
+    return [primary, *others]
+
+
+def root_holding(settings: Settings, path: Path) -> Path:
+    """The root (of `checkpoint_bases`) that `path` is written under; the checkpoints tier's
+    root when none is (the safe delete then refuses it)."""
+    bases = checkpoint_bases(settings)
+    written = os.path.normpath(os.path.abspath(path))
+    for base in bases:
+        if below(written, os.path.normpath(os.path.abspath(base))):
+            return base
+    return bases[0]
+
+
+def directory_for(settings: Settings, dir_id: str, base: Path | None = None) -> Path:
+    """Where the directory `dir_id` goes on `base` (default: the checkpoints tier's root)."""
+    root = settings.root_for("checkpoints") if base is None else base
+    return root / settings.checkpoints.layout.replace("{id}", dir_id)
 
 
 @dataclass(frozen=True)
@@ -115,7 +139,8 @@ def resolve(settings: Settings, identity: Identity) -> CheckpointDir:
     if hashed_meta is not None and identity.owns(hashed_meta):
         return CheckpointDir(hashed, hashed_id, identity, _owner_of_plain(plain))
     if not os.path.lexists(plain):
-        return CheckpointDir(plain, identity.id, identity)
+        return _on_another_root(settings, identity, (identity.id, hashed_id)) or \
+            CheckpointDir(plain, identity.id, identity)
     plain_meta = read_metadata(plain) if _plain_directory(plain) else None
     if _plain_directory(plain) and (plain_meta is None or identity.owns(plain_meta)):
         return CheckpointDir(plain, identity.id, identity)
@@ -124,6 +149,21 @@ def resolve(settings: Settings, identity: Identity) -> CheckpointDir:
             f"both {plain} and {hashed} belong to others; use a project name (--project)"
         )
     return CheckpointDir(hashed, hashed_id, identity, _describe_owner(plain_meta))
+
+
+def _on_another_root(settings: Settings, identity: Identity,
+                     ids: tuple[str, ...]) -> CheckpointDir | None:
+    """`identity`'s directory left on the other root (made before `persistent_root` or
+    `tiers` changed), so training resumes from it instead of starting over."""
+    for base in checkpoint_bases(settings)[1:]:
+        for dir_id in ids:
+            path = directory_for(settings, dir_id, base)
+            if not _plain_directory(path):
+                continue
+            record = read_metadata(path)
+            if identity.owns(record) if record is not None else dir_id == identity.id:
+                return CheckpointDir(path, dir_id, identity)
+    return None
 
 
 def _owner_of_plain(plain: Path) -> str | None:
@@ -274,6 +314,10 @@ class Cleanup:
     keep: list[Checkpoint] = field(default_factory=list)
     delete: list[Checkpoint] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    why: dict[Path, str] = field(default_factory=dict)
+    """Why a kept checkpoint is kept ("newest", "best ..."), by path."""
+    refused: list[Skipped] = field(default_factory=list)
+    """Filled by apply_cleanup: what the safe delete would not delete, and why."""
 
 
 def list_checkpoints(
@@ -288,7 +332,7 @@ def list_checkpoints(
     except FileNotFoundError:
         return [], []
     for entry in entries:
-        match = _STEP.fullmatch(entry.name)
+        match = STEP.fullmatch(entry.name)
         if not match:
             continue
         if entry.is_symlink():
@@ -324,8 +368,32 @@ def _being_written(path: Path, since: float) -> bool:
         return False
 
 
+def best_checkpoint(checkpoints: list[Checkpoint]) -> tuple[Checkpoint, float | None] | None:
+    """The checkpoint the newest trainer_state.json names as `best_model_checkpoint` (with
+    `load_best_model_at_end=True`), and its `best_metric`; None when none is named here.
+
+    Matched by name inside this directory: the Trainer records the path it saved to, which
+    differs once the directory was moved or adopted."""
+    for checkpoint in checkpoints:  # newest first: the first readable state decides
+        try:
+            state = json.loads((checkpoint.path / TRAINER_STATE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        best = state.get("best_model_checkpoint") if isinstance(state, dict) else None
+        if not isinstance(best, str) or not best:
+            return None
+        name = os.path.basename(best.rstrip("/"))
+        metric = state.get("best_metric")
+        for candidate in checkpoints:
+            if candidate.name == name:
+                return candidate, metric if isinstance(metric, (int, float)) else None
+        return None
+    return None
+
+
 def plan_cleanup(settings: Settings, directory: Path, keep: int) -> Cleanup:
-    """Keep the newest `keep` checkpoints (never fewer than the newest one); pure look-up.
+    """Keep the newest `keep` checkpoints (never fewer than the newest one) and the best one
+    the Trainer recorded (as its own `save_total_limit` rotation does); pure look-up.
 
     One still being written is left alone and does not count towards `keep`: it may never
     be complete, so the newest finished ones must survive it."""
@@ -335,21 +403,38 @@ def plan_cleanup(settings: Settings, directory: Path, keep: int) -> Cleanup:
         directory, writing_seconds=settings.checkpoints.writing_seconds
     )
     result = Cleanup(directory, skipped=skipped)
+    best = best_checkpoint([c for c in checkpoints if not c.writing])
     for checkpoint in checkpoints:
         if checkpoint.writing:
             result.skipped.append(Skipped(checkpoint.path, "still being written"))
-        elif len(result.keep) < keep:
+        elif len(result.keep) < keep or (best is not None and checkpoint == best[0]):
+            if not result.keep:
+                result.why[checkpoint.path] = "newest"
             result.keep.append(checkpoint)
         else:
             result.delete.append(checkpoint)
+    if best is not None:
+        metric = f" ({best[1]:g})" if best[1] is not None else ""
+        result.why[best[0].path] = ", ".join(
+            filter(None, [result.why.get(best[0].path), f"best{metric}: best_model_checkpoint "
+                          f"in {TRAINER_STATE}"]))
     return result
 
 
 def apply_cleanup(settings: Settings, cleanup: Cleanup) -> list[Path]:
-    """Delete what `cleanup` says to delete; returns what was deleted."""
-    for checkpoint in cleanup.delete:  # never through a symlink out of the scratch root
-        remove_tree(checkpoint.path, settings.root_for("checkpoints"))
-    return [checkpoint.path for checkpoint in cleanup.delete]
+    """Delete what `cleanup` says to delete; returns what was deleted. What the safe delete
+    refuses (a mount point or another user's file inside, a symlink out of the root) is
+    kept whole and added to `cleanup.refused`; the others are still deleted."""
+    root = root_holding(settings, cleanup.directory)
+    deleted = []
+    for checkpoint in cleanup.delete:
+        try:
+            remove_tree(checkpoint.path, root)
+        except ScratchenvError as refused:
+            cleanup.refused.append(Skipped(checkpoint.path, str(refused)))
+            continue
+        deleted.append(checkpoint.path)
+    return deleted
 
 
 def remove_tree(path: Path, root: Path) -> None:
@@ -376,6 +461,23 @@ class DirStatus:
     recorded_worktree: str | None = None
     doubt: str = ""
     """Why it is unknown whether the worktree is there (kept, and said)."""
+    root: Path | None = None
+    """The root it is on."""
+    belongs_on: Path | None = None
+    """The checkpoints tier's root, when it is on the other one (left there before
+    `persistent_root` or `tiers` changed): training resumes from it where it is."""
+
+    @property
+    def move_advice(self) -> str:
+        """The command that moves it to `belongs_on` (empty when it is there already)."""
+        if self.belongs_on is None:
+            return ""
+        if self.project:
+            return f"`scratchenv checkpoints adopt --project {self.project} {self.path}`"
+        if self.worktree and self.worktree_exists is not False:
+            return f"`cd {self.worktree} && scratchenv checkpoints adopt {self.path}`"
+        return (f"`scratchenv checkpoints adopt {self.path}` in its worktree (or "
+                f"`scratchenv checkpoints archive {self.path}`)")
 
     @property
     def orphan(self) -> bool:
@@ -393,52 +495,82 @@ class DirStatus:
             "checkpoints": self.checkpoints,
             "bytes": self.bytes,
             "newest": self.newest,
+            "root": str(self.root) if self.root else None,
+            "belongs_on": str(self.belongs_on) if self.belongs_on else None,
         }
 
 
-def directories(settings: Settings, base: Path | None = None) -> list[tuple[str, Path]]:
-    """(id, path) of every checkpoint directory under the root (by the layout), by path.
+SEED_PREFIX = "checkpoints_"
+"""The seed's script made `{root}/checkpoints_<name>/` whatever the layout says now."""
 
-    `base` looks under another root instead (the scratch root, for directories left there
-    before checkpoints went to the persistent root)."""
+
+def directories(settings: Settings, base: Path | None = None) -> list[tuple[str, Path]]:
+    """(id, path) of every checkpoint directory on either root (`checkpoint_bases`, the
+    checkpoints tier's root first), by the layout and the seed's `checkpoints_*` naming.
+
+    `base`: under that root only."""
     last = os.path.basename(settings.checkpoints.layout)
     before, after = last.split("{id}")
     pattern = glob.escape(before) + "*" + glob.escape(after)
     parent = os.path.dirname(settings.checkpoints.layout)
-    holder = checkpoint_root(settings) if base is None else base / parent if parent else base
-    found = []
-    for name in sorted(glob.glob(pattern, root_dir=holder)):
-        path = holder / name
-        if _plain_directory(path):
-            found.append((name[len(before):len(name) - len(after)], path))
+    found: list[tuple[str, Path]] = []
+    seen: set[Path] = set()
+    for root in [base] if base is not None else checkpoint_bases(settings):
+        holder = root / parent if parent else root
+        names = [(holder, name, before, after)
+                 for name in sorted(glob.glob(pattern, root_dir=holder))]
+        names += [(root, name, SEED_PREFIX, "")
+                  for name in sorted(glob.glob(SEED_PREFIX + "*", root_dir=root))]
+        for where, name, head, tail in names:
+            path = where / name
+            if path not in seen and _plain_directory(path):
+                seen.add(path)
+                found.append((name[len(head):len(name) - len(tail)], path))
     return found
+
+
+def unclaimed(settings: Settings) -> list[Path]:
+    """Checkpoint directories on either root without an ownership record: made by hand or
+    by the seed's script (`{root}/checkpoints_*`); kept, and reported."""
+    return [path for _, path in directories(settings) if read_metadata(path) is None]
+
+
+UNCLAIMED_ADVICE = ("`scratchenv checkpoints adopt --in-place {path}`, run in its worktree, "
+                    "records it as that worktree's; `scratchenv checkpoints archive {path}` "
+                    "archives it")
 
 
 def all_directories(settings: Settings) -> list[DirStatus]:
     """Every checkpoint directory with its worktree, count, size and newest checkpoint;
     largest first."""
-    from scratchenv.disk.usage import scan
-
-    result = []
-    for id_, path in directories(settings):
-        record = read_metadata(path)
-        checkpoints, _ = list_checkpoints(path)
-        where = locate(record)
-        recorded = record.get("worktree") if record else None
-        result.append(DirStatus(
-            path=path,
-            id=id_,
-            worktree=where.path,
-            project=record.get("project") if record else None,
-            worktree_exists=None if where.gone is None else not where.gone,
-            checkpoints=len(checkpoints),
-            bytes=scan(str(path)).bytes,
-            newest=checkpoints[0].name if checkpoints else None,
-            recorded_worktree=recorded if isinstance(recorded, str) else None,
-            doubt=where.why,
-        ))
+    result = [status_of(settings, id_, path) for id_, path in directories(settings)]
     result.sort(key=lambda d: (-d.bytes, str(d.path)))
     return result
+
+
+def status_of(settings: Settings, id_: str, path: Path, *, measure: bool = True) -> DirStatus:
+    """One directory's status; `measure=False` leaves its size at 0 (the caller has it)."""
+    from scratchenv.disk.usage import scan
+
+    record = read_metadata(path)
+    checkpoints, _ = list_checkpoints(path)
+    where = locate(record)
+    recorded = record.get("worktree") if record else None
+    root, primary = root_holding(settings, path), checkpoint_bases(settings)[0]
+    return DirStatus(
+        path=path,
+        id=id_,
+        worktree=where.path,
+        project=record.get("project") if record else None,
+        worktree_exists=None if where.gone is None else not where.gone,
+        checkpoints=len(checkpoints),
+        bytes=scan(str(path)).bytes if measure else 0,
+        newest=checkpoints[0].name if checkpoints else None,
+        recorded_worktree=recorded if isinstance(recorded, str) else None,
+        doubt=where.why,
+        root=root,
+        belongs_on=primary if root != primary else None,
+    )
 
 
 def orphans(settings: Settings) -> list[DirStatus]:

@@ -74,9 +74,8 @@ def places(plan: Plan, settings: Settings) -> list[tuple[str, str]]:
         if (entry is not None and entry.group in GROUPS and entry.anchor == "root"
                 and plan.root_of(change) == plan.root):
             found.setdefault(change.value, GROUPS[entry.group])
-    if settings.tier_of("checkpoints") == "scratch":
-        for _, path in directories(settings):
-            found.setdefault(str(path), "checkpoints")
+    for _, path in directories(settings, settings.scratch_root):  # on either tier
+        found.setdefault(str(path), "checkpoints")
     return [(place, path) for path, place in found.items()]
 
 

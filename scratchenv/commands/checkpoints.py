@@ -38,7 +38,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     status.add_argument("--json", action="store_true", help="as JSON")
     cleanup = actions.add_parser(
         "cleanup", parents=[project, acting],
-        help="delete all but the newest N checkpoints (dry run unless --apply)",
+        help="delete all but the newest N checkpoints and the best one (dry run unless --apply)",
     )
     cleanup.add_argument("--keep", type=int, default=2, metavar="N", help="how many (default 2)")
     cleanup.add_argument("--all", action="store_true",
@@ -62,8 +62,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
              "(dry run unless --apply)",
     )
     archive.add_argument("paths", nargs="*", metavar="PATH",
-                         help="default: ~/.cache/huggingface/transformers and the .art/ and "
-                              "checkpoints/ directories of this checkout")
+                         help="default: ~/.cache/huggingface/transformers and the .art/, "
+                              "checkpoints/ and trainer_output/ directories of this checkout")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -149,6 +149,7 @@ def _status(settings: Settings, args: argparse.Namespace, project: str | None) -
     root = checkpoints.checkpoint_root(settings)
     if not found:
         output.say(f"no checkpoint directories under {root}")
+        _elsewhere(settings)
         return 0
     exists = {True: "yes", False: "gone", None: "-"}
     rows = [
@@ -161,10 +162,38 @@ def _status(settings: Settings, args: argparse.Namespace, project: str | None) -
                  _count(len(found), "directory")))
     output.say(f"checkpoint root: {root}")
     output.table(rows, headers=("ID", "CHECKPOINTS", "SIZE", "NEWEST", "EXISTS", "WORKTREE"))
+    for d in found:
+        if d.belongs_on is not None:
+            output.say(f"{d.path}: on {d.root}, while checkpoints go to {d.belongs_on} now "
+                       f"(training resumes from it where it is); {d.move_advice} moves it there")
     orphans = sum(1 for d in found if d.orphan)
     if orphans:
         output.say(f"{orphans} orphaned (worktree gone): `scratchenv checkpoints prune-orphans`")
+    _elsewhere(settings)
     return 0
+
+
+def _elsewhere(settings: Settings) -> None:
+    """Checkpoints no worktree has claimed: directories without a record on either root,
+    and the old places (legacy cache, `.art/`, `checkpoints/`, `trainer_output/` in this
+    checkout)."""
+    from scratchenv import output
+    from scratchenv.checkpoints import directories as checkpoints
+    from scratchenv.checkpoints.identity import identify
+    from scratchenv.errors import ConfigError
+    from scratchenv.home import archive
+
+    for path in checkpoints.unclaimed(settings):
+        output.say(f"{path}: no record; {checkpoints.UNCLAIMED_ADVICE.format(path=path)}")
+    try:
+        identity = identify()
+    except ConfigError:
+        return
+    home = str(settings.home)
+    for place in archive.legacy_places(home, identity.worktree if identity.in_git else None):
+        output.say(f"{place}: outside any checkpoint directory; `scratchenv checkpoints adopt "
+                   f"{place}` moves its checkpoints into this worktree's, `scratchenv "
+                   "checkpoints archive` archives it")
 
 
 def _owner(d: DirStatus) -> str:
@@ -210,7 +239,7 @@ def _cleanup(settings: Settings, args: argparse.Namespace, project: str | None) 
         paths = [checkpoints.resolve(settings, identify(project)).path]
     plans = [checkpoints.plan_cleanup(settings, path, args.keep) for path in paths]
     for plan in plans:
-        rows = [("keep", c.name, "newest" if i == 0 else "") for i, c in enumerate(plan.keep)]
+        rows = [("keep", c.name, plan.why.get(c.path, "")) for c in plan.keep]
         rows += [("delete", c.name, "") for c in plan.delete]
         rows += [("skip", s.path.name, s.reason) for s in plan.skipped]
         output.say(f"checkpoints: {plan.directory}")
@@ -224,10 +253,15 @@ def _cleanup(settings: Settings, args: argparse.Namespace, project: str | None) 
     if not _go_ahead(args, f"delete {what}?"):
         output.say(f"dry run: would delete {what}; rerun with --apply")
         return 0
-    for plan in plans:
-        checkpoints.apply_cleanup(settings, plan)
-    output.say(f"deleted {what}")
-    return 0
+    deleted = [path for plan in plans for path in checkpoints.apply_cleanup(settings, plan)]
+    refused = [s for plan in plans for s in plan.refused]
+    for kept in refused:
+        output.warn(f"kept {kept.path}: {kept.reason}")
+    if not refused:
+        output.say(f"deleted {what}")
+        return 0
+    output.say(f"deleted {_count(len(deleted), 'checkpoint')}; {len(refused)} kept (see above)")
+    return 1
 
 
 def _prune(settings: Settings, args: argparse.Namespace, project: str | None) -> int:
@@ -251,7 +285,7 @@ def _prune(settings: Settings, args: argparse.Namespace, project: str | None) ->
         output.say(f"dry run: would delete {what}; rerun with --apply")
         return 0
     for d in gone:
-        checkpoints.remove_tree(d.path, settings.scratch_root)
+        checkpoints.remove_tree(d.path, checkpoints.root_holding(settings, d.path))
     output.say(f"deleted {_count(len(gone), 'orphaned directory')}")
     return 0
 
@@ -294,12 +328,25 @@ def _archive(settings: Settings, args: argparse.Namespace, project: str | None) 
         identity = identify()
         paths = archive.legacy_places(home, identity.worktree if identity.in_git else None)
         if not paths:
-            output.say("nothing to archive: no ~/" + archive.LEGACY_HF + ", and no .art/ or "
-                       "checkpoints/ in this checkout")
+            output.say("nothing to archive: no ~/" + archive.LEGACY_HF + ", and no .art/, "
+                       "checkpoints/ or trainer_output/ in this checkout")
+            _unclaimed_note(settings)
             return 0
     root = settings.root_for("checkpoints")
-    jobs = archive.plan_archive(root, paths)
+    jobs = archive.plan_archive(root, paths, keep_times=settings.keeps_times(root))
+    if not args.paths:
+        _unclaimed_note(settings)
     return _moves(args, jobs, "archive", lambda: archive.archive(root, jobs), home)
+
+
+def _unclaimed_note(settings: Settings) -> None:
+    """archive never takes a directory on the root unless named: it may be someone's run."""
+    from scratchenv import output
+    from scratchenv.checkpoints import directories as checkpoints
+
+    for path in checkpoints.unclaimed(settings):
+        output.say(f"not archived unless named: {path} (no record): "
+                   f"`scratchenv checkpoints archive {path}`")
 
 
 def _moves(args: argparse.Namespace, jobs: list[Job], verb: str, act: Callable[[], object],

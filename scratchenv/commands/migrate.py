@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         names.remove(venvs.TOOL)
         if not names:
             return 0
-    keep_times = settings.purge.days is None  # a purge must see moved files as new
+    keep_times = settings.keeps_times()  # a purge must see moved files as new
     steps = migrate.prepare(plan, names, found, keep_times=keep_times)
     checks = migrate.space_checks(steps)
     show_plan(plan, steps, checks, bool(names))

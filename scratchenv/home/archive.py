@@ -18,6 +18,7 @@ and a killed run is finished by running the same command again.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import time
@@ -28,11 +29,16 @@ from typing import TYPE_CHECKING
 
 from scratchenv.checkpoints.directories import (
     METADATA,
+    STEP,
     CheckpointDir,
+    checkpoint_bases,
     checkpoint_root,
     directories,
+    directory_for,
+    list_checkpoints,
     read_metadata,
     resolve,
+    root_holding,
     setup,
     write_record,
 )
@@ -55,8 +61,9 @@ from scratchenv.realpaths import inside
 if TYPE_CHECKING:
     from scratchenv.config.settings import Settings
 
-IN_CHECKOUT = (".art", "checkpoints")
-"""Directory names the seed's training scripts wrote inside a checkout."""
+IN_CHECKOUT = (".art", "checkpoints", "trainer_output")
+"""Directory names the seed's training scripts wrote inside a checkout (`trainer_output`:
+transformers' default `output_dir` when none is given)."""
 ARCHIVE_FOLDER = "archived_models_{date}"
 JOURNAL = ".scratchenv/archive.json"
 """Under the root: the folder of an archive run that has not finished."""
@@ -73,7 +80,13 @@ class Job:
     note: str = ""
     record: str | None = None
     """A checkpoint directory's ownership record in the source: left out, removed at the end."""
+    holder: str | None = None
+    """The directory of checkpoints `source` is in: removed once all of it is moved."""
+    aside: str = ""
+    """Why `dest` is kept apart from this worktree's checkpoints (adopt), when it is."""
     outcome: TransferOutcome = field(default_factory=TransferOutcome)
+    keep_times: bool = True
+    """False onto a purged root: copies get the current time (Settings.keeps_times)."""
 
     @property
     def active(self) -> bool:
@@ -100,7 +113,7 @@ def legacy_places(home: str, checkout: str | None) -> list[str]:
 
 
 def in_checkout(checkout: str) -> list[str]:
-    """`.art/` and `checkpoints/` directories at the top of `checkout` or one level down."""
+    """IN_CHECKOUT directories at the top of `checkout` or one level down."""
     found = []
     levels = [checkout]
     for depth in range(2):
@@ -123,20 +136,21 @@ def in_checkout(checkout: str) -> list[str]:
 
 def _checked(source: str, dest: str, keeps: Sequence[str] = (), *,
              touched: set[str] | frozenset[str] = frozenset(),
-             parts: Sequence[str] = ()) -> Job:
-    job = Job(source, dest)
+             parts: Sequence[str] = (), keep_times: bool = True,
+             files: bool = False) -> Job:
+    job = Job(source, dest, keep_times=keep_times)
     if not os.path.lexists(source):
         job.note = "not there"
     elif os.path.islink(source):
         job.note = f"a symlink to {os.path.realpath(source)}: left alone"
-    elif not os.path.isdir(source):
+    elif not os.path.isdir(source) and not files:
         job.note = "not a directory"
     elif inside(os.path.realpath(dest), os.path.realpath(source)):
         job.note = "the destination is inside it: left alone"
     elif inside(os.path.realpath(source), os.path.realpath(dest)):
         job.note = "already in its destination"
     else:
-        job.survey = survey(source, dest, keeps, part_tokens=parts)
+        job.survey = survey(source, dest, keeps, part_tokens=parts, keep_times=keep_times)
         job.survey.source_touched = source in touched
     return job
 
@@ -197,19 +211,39 @@ def archive_folder(root: Path, today: float | None = None) -> Path:
     return root / name
 
 
-def plan_archive(root: Path, paths: Sequence[str]) -> list[Job]:
-    """One job per path (absolute), into the archive folder."""
+SOURCES = ".scratchenv-sources.json"
+"""In an archive folder: which source each of its folders came from, {name: path}."""
+
+
+def _sources(folder: Path) -> dict[str, str]:
+    try:
+        data = json.loads((folder / SOURCES).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, str)} if isinstance(data, dict) else {}
+
+
+def plan_archive(root: Path, paths: Sequence[str], *, keep_times: bool = True) -> list[Job]:
+    """One job per path (absolute), into the archive folder; `keep_times`: the root is not
+    purged (Settings.keeps_times). Each source gets a folder of its own: a name already
+    taken by another source (that day, or in this run) gets `-<8 hex of the path>`."""
     folder = archive_folder(root)
     earlier = Journal(root / JOURNAL)
     touched, parts = earlier.touched, earlier.parts
+    known = _sources(folder)
     jobs: list[Job] = []
     names: set[str] = set()
     for path in paths:
         name = archive_name(path)
+        if name in names or known.get(name, path) != path or (
+                name not in known and os.path.lexists(folder / name)):
+            digest = hashlib.sha256(path.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+            name = f"{name}-{digest}"
         while name in names:
             name += "_"
         names.add(name)
-        jobs.append(_checked(path, str(folder / name), touched=touched, parts=parts))
+        jobs.append(_checked(path, str(folder / name), touched=touched, parts=parts,
+                             keep_times=keep_times))
     return jobs
 
 
@@ -219,7 +253,16 @@ def archive(root: Path, jobs: Sequence[Job], *, verify: str = "size") -> None:
     if active:
         _check_space(active)
         journal = Journal(root / JOURNAL)
-        journal.save(folder=os.path.basename(os.path.dirname(active[0].dest)))
+        folder = Path(os.path.dirname(active[0].dest))
+        journal.save(folder=folder.name)
+        known = _sources(folder)
+        known.update({os.path.basename(job.dest): job.source for job in active})
+        try:
+            makedirs_private(str(folder))
+            atomic_write(folder / SOURCES, json.dumps(known, indent=2, sort_keys=True) + "\n",
+                         mode=0o600)
+        except OSError as problem:
+            raise ScratchenvError(f"cannot write {folder / SOURCES}: {problem.strerror}") from None
         _run(active, verify, journal)
         if all(job.finished for job in active):
             journal.forget()
@@ -228,26 +271,73 @@ def archive(root: Path, jobs: Sequence[Job], *, verify: str = "size") -> None:
 # adopt
 
 
+ADOPTED = "adopted"
+"""Inside a checkpoint directory: what adopt kept apart, `adopted/<source>/checkpoint-<step>`
+(not a `checkpoint-<step>` at the top, so neither the Trainer nor `latest_checkpoint()`
+resumes from it by itself, and cleanup leaves it alone)."""
+
+
 def plan_adopt(settings: Settings, identity: Identity, paths: Sequence[str]) -> list[Job]:
-    """One job per path (absolute): into the directory `identity` owns (created when run)."""
-    target = resolve(settings, with_worktree_id(identity)).path
+    """The jobs that move `paths` (absolute) into the directory `identity` owns (created when
+    run). A checkpoint directory is one unit, never merged file by file: one whose name is
+    taken already, or any when the directory holds a run already (a live directory), is kept
+    apart under `adopted/<source>/`. A directory of checkpoints moves entry by entry."""
+    found = resolve(settings, with_worktree_id(identity))
+    target = found.path
+    if root_holding(settings, target) != checkpoint_bases(settings)[0]:
+        # Left on the other root before the tiers changed: adopting moves it to this one.
+        target = directory_for(settings, found.id)
     earlier = Journal(settings.root_for("checkpoints") / ADOPT_JOURNAL)
     touched, parts = earlier.touched, earlier.parts
-    jobs = []
+    keep_times = settings.keeps_times(root_holding(settings, target))
+    started = earlier.data.get("dests")
+    started = started if isinstance(started, dict) else {}
+    live = bool(list_checkpoints(target)[0])
+    taken: set[str] = set()
+    jobs: list[Job] = []
+
+    def place(source: str, label: str, holder: str | None, record: str | None) -> None:
+        name = os.path.basename(source)
+        dest, aside = target / name, ""
+        if isinstance(started.get(source), str):  # an interrupted run chose already
+            dest = Path(started[source])
+            aside = "kept apart (chosen by the interrupted run)" if ADOPTED in dest.parts else ""
+        elif live:
+            dest, aside = target / ADOPTED / label / name, (
+                "kept apart: this directory holds another run")
+        elif name in taken or os.path.lexists(dest):
+            dest, aside = target / ADOPTED / label / name, (
+                f"kept apart: {name} is already there from another run")
+        if not aside:
+            taken.add(name)
+        job = _checked(source, str(dest), touched=touched, parts=parts, keep_times=keep_times,
+                       files=holder is not None)
+        job.aside, job.holder, job.record = aside, holder, record
+        jobs.append(job)
+
     for path in paths:
+        if inside(os.path.realpath(path), os.path.realpath(target)):
+            jobs.append(Job(path, str(target), note="already in its destination"))
+            continue
         record = read_metadata(Path(path)) if os.path.isdir(path) else None
         if record is not None and not identity.owns(record) and locate(record).gone is False:
             owner = locate(record).path or record.get("project")
             jobs.append(Job(path, str(target), note=f"belongs to {owner}, which is still there"))
             continue
-        if os.path.basename(path).startswith("checkpoint-"):
-            jobs.append(_checked(path, str(target / os.path.basename(path)), touched=touched,
-                                 parts=parts))
-        else:
-            keeps = [os.path.join(path, METADATA)] if record is not None else []
-            job = _checked(path, str(target), keeps, touched=touched, parts=parts)
-            job.record = keeps[0] if keeps else None
-            jobs.append(job)
+        if (os.path.islink(path) or not os.path.isdir(path)
+                or STEP.fullmatch(os.path.basename(path))):
+            place(path, archive_name(os.path.dirname(path)), None, None)
+            continue
+        try:
+            children = sorted(e.name for e in os.scandir(path) if e.name != METADATA)
+        except OSError as problem:
+            jobs.append(Job(path, str(target), note=f"cannot read it: {problem.strerror}"))
+            continue
+        if not children:
+            jobs.append(Job(path, str(target), note="nothing in it to adopt"))
+        for child in children:
+            place(os.path.join(path, child), archive_name(path), path,
+                  os.path.join(path, METADATA) if record is not None else None)
     return jobs
 
 
@@ -258,15 +348,20 @@ def adopt(settings: Settings, identity: Identity, jobs: Sequence[Job], *,
     active = [job for job in jobs if job.active]
     _check_space(active)
     journal = Journal(settings.root_for("checkpoints") / ADOPT_JOURNAL)
+    if active:  # a re-run after a kill puts each source where this run chose
+        journal.save(dests={job.source: job.dest for job in active})
     _run(active, verify, journal)
-    for job in active:
-        # What is left is the old ownership record alone (ours to remove) or nothing.
-        if job.record is not None and not job.outcome.conflicts and not job.outcome.failed:
+    for holder in sorted({job.holder for job in active if job.holder is not None}):
+        mine = [job for job in active if job.holder == holder]
+        if all(job.finished for job in mine):
+            # What is left is the old ownership record alone (ours to remove) or nothing.
             with contextlib.suppress(OSError):
-                os.unlink(job.record)
-                os.rmdir(job.source)
+                if mine[0].record is not None:
+                    os.unlink(mine[0].record)
+                os.rmdir(holder)
     if all(job.finished for job in active):
         journal.forget()
+        found = setup(settings, identity).directory  # the record goes where the run now is
     return found
 
 
@@ -318,7 +413,8 @@ def _run(jobs: Sequence[Job], verify: str, journal: Journal) -> None:
             journal.save(touched=sorted(journal.touched | {job.source}))
 
         try:
-            job.outcome = Transfer(job.survey, verify=verify, token=token).run(
+            job.outcome = Transfer(job.survey, verify=verify, token=token,
+                                   keep_times=job.keep_times).run(
                 before_removing=touching)
         except DestinationFull as full:
             raise ScratchenvError(
@@ -336,7 +432,8 @@ def describe(job: Job, home: str) -> str:
     s = job.survey
     done = job.outcome
     left = len(done.conflicts) + len(done.failed) + len(done.skipped)
+    aside = f" ({job.aside}; resume from it only by naming it)" if job.aside else ""
     if done.moved or done.finished or left:
         tail = f"; {left} left in place (conflicts or failures)" if left else ""
-        return f"{source} -> {job.dest}: moved {done.moved} files{tail}"
-    return f"{source} -> {job.dest}: {len(s.items)} files, {len(s.conflicts)} conflicts"
+        return f"{source} -> {job.dest}: moved {done.moved} files{tail}{aside}"
+    return f"{source} -> {job.dest}: {len(s.items)} files, {len(s.conflicts)} conflicts{aside}"

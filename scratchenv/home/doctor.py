@@ -222,13 +222,21 @@ def _old_checkpoints(settings: Settings, plan: Plan, checkout: str | None,
                       "archives it")
         found.append(Diagnosis("checkpoints", path, usage.bytes, usage.files, False, what,
                                action))
+    from scratchenv.checkpoints.directories import UNCLAIMED_ADVICE, unclaimed
+
+    for directory in unclaimed(settings):
+        usage = sizes(str(directory))
+        found.append(Diagnosis("checkpoints", str(directory), usage.bytes, usage.files, False,
+                               "a checkpoint directory no worktree has claimed (no record: "
+                               "made by hand or by the old script)",
+                               UNCLAIMED_ADVICE.format(path=directory)))
     return found
 
 
 def _left_on_scratch(settings: Settings, plan: Plan, sizes: _Sizes) -> list[Diagnosis]:
     """What a single-root setup left on the scratch root that the tiers now put on the
     persistent root: a purge will take it, and nothing uses it any more."""
-    from scratchenv.checkpoints.directories import directories
+    from scratchenv.checkpoints.directories import directories, status_of
 
     if plan.persistent_root is None:
         return []
@@ -264,13 +272,13 @@ def _left_on_scratch(settings: Settings, plan: Plan, sizes: _Sizes) -> list[Diag
                                f"{change.name}'s old place on the purged scratch root",
                                action, entry.tool))
     if settings.tier_of("checkpoints") == "persistent":
-        for _, path in directories(settings, Path(plan.root)):
+        for id_, path in directories(settings, Path(plan.root)):
             usage = sizes(str(path))
+            status = status_of(settings, id_, path, measure=False)
             found.append(Diagnosis(
                 "tier", str(path), usage.bytes, usage.files, False,
-                "a checkpoint directory on the purged scratch root",
-                f"`scratchenv checkpoints adopt {path}`, run in its worktree, moves it to the "
-                "persistent root"))
+                "a checkpoint directory on the purged scratch root (training resumes from it "
+                "there)", f"{status.move_advice} moves it to {status.belongs_on}"))
     return found
 
 

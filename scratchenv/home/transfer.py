@@ -441,6 +441,14 @@ def _sync(path: str) -> None:
         os.close(fd)
 
 
+def _same_inode(st: os.stat_result, path: str) -> bool:
+    try:
+        there = os.lstat(path)
+    except OSError:
+        return False
+    return (there.st_dev, there.st_ino) == (st.st_dev, st.st_ino)
+
+
 def _same_content(a: str, b: str) -> bool:
     with open(a, "rb") as first, open(b, "rb") as second:
         return (hashlib.file_digest(first, "blake2b").digest()
@@ -817,8 +825,10 @@ class Transfer:
             st = item.st
             # A different inode: replaced meanwhile (tools write a temp file and rename it),
             # perhaps with the same size and mtime; the copy is of the file it replaced.
-            if (now.st_size != st.st_size or now.st_mtime_ns != st.st_mtime_ns
-                    or now.st_ino != st.st_ino):
+            # Without kept times a hard-linked copy's new mtime is the source's too: ours.
+            if (now.st_size != st.st_size or now.st_ino != st.st_ino
+                    or (now.st_mtime_ns != st.st_mtime_ns
+                        and (times or not _same_inode(now, dst)))):
                 outcome.failed.append((rel, "changed while moving: kept, re-run"))
                 continue
             if by_hash or not stat.S_ISREG(now.st_mode):

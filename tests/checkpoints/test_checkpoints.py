@@ -316,6 +316,75 @@ def test_a_checkpoint_being_written_does_not_count_towards_keep(root: Path, tmp_
         "checkpoint-200", "checkpoint-300"]
 
 
+def _name_best(ckdir: Path, newest: int, best: str) -> None:
+    """What the Trainer writes with load_best_model_at_end=True: the path it saved to."""
+    state = ckdir / f"checkpoint-{newest}" / checkpoints.TRAINER_STATE
+    state.write_text(json.dumps({"global_step": newest, "best_metric": 0.25,
+                                 "best_model_checkpoint": best}))
+
+
+def test_cleanup_keeps_the_best_checkpoint_and_says_why(root: Path, tmp_path):
+    where = tmp_path / "best" / "wt"
+    where.mkdir(parents=True)
+    assert cli(where, "checkpoints", "setup").returncode == 0
+    ckdir = root / "checkpoints_best_wt"
+    for step in (2, 4, 6, 8):
+        make_checkpoint(ckdir, step)
+    # Recorded where the run saved it before the directory was adopted here: matched by name.
+    _name_best(ckdir, 8, "/old/scratch/checkpoints_x/checkpoint-4")
+
+    dry = cli(where, "checkpoints", "cleanup", "--keep", "1")
+    assert dry.returncode == 0, dry.stderr
+    lines = [line.split() for line in dry.stdout.splitlines()]
+    assert ["keep", "checkpoint-8", "newest"] in lines
+    assert ["keep", "checkpoint-4", "best", "(0.25):", "best_model_checkpoint", "in",
+            "trainer_state.json"] in lines
+    assert "dry run: would delete 2 checkpoints" in dry.stdout
+
+    done = cli(where, "checkpoints", "cleanup", "--keep", "1", "--apply", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in ckdir.glob("checkpoint-*")) == ["checkpoint-4",
+                                                                  "checkpoint-8"]
+
+
+def test_the_api_keeps_the_best_checkpoint(root: Path, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    ckdir = Path(api.setup_checkpoint_directory())
+    for step in (10, 20, 30):
+        make_checkpoint(ckdir, step)
+    _name_best(ckdir, 30, str(ckdir / "checkpoint-10"))
+
+    removed = api.cleanup_old_checkpoints(keep_latest=1)
+
+    assert removed == [str(ckdir / "checkpoint-20")]
+    assert sorted(p.name for p in ckdir.glob("checkpoint-*")) == ["checkpoint-10",
+                                                                  "checkpoint-30"]
+
+
+def test_the_exit_hook_cleans_the_directory_the_run_saved_into(root: Path, tmp_path,
+                                                               monkeypatch):
+    """A `project_name=` run registers cleanup at exit: the worktree's directory (another
+    run's checkpoints) is not touched."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(api, "_saved_into", None, raising=False)
+    worktree_dir = Path(api.get_checkpoint_dir())
+    for step in (1, 2, 3):
+        make_checkpoint(worktree_dir, step)
+    run_dir = Path(api.setup_checkpoint_directory(project_name="sweep-7"))
+    assert run_dir != worktree_dir
+    for step in (5, 6, 7):
+        make_checkpoint(run_dir, step)
+
+    removed = api.cleanup_old_checkpoints(keep_latest=1)
+
+    assert removed == [str(run_dir / "checkpoint-6"), str(run_dir / "checkpoint-5")]
+    assert sorted(p.name for p in worktree_dir.glob("checkpoint-*")) == [
+        "checkpoint-1", "checkpoint-2", "checkpoint-3"]
+    # Named explicitly, a directory is cleaned as given.
+    assert api.cleanup_old_checkpoints(1, directory=str(worktree_dir)) == [
+        str(worktree_dir / "checkpoint-2"), str(worktree_dir / "checkpoint-1")]
+
+
 def test_ranks_cleaning_up_at_once_do_not_fail(root: Path, tmp_path, monkeypatch):
     """Every rank of a job may call cleanup_old_checkpoints from atexit with the same plan."""
     from scratchenv.config.settings import load_settings
@@ -477,9 +546,36 @@ def test_checkpoint_cleanup_never_deletes_through_a_symlinked_parent(root: Path,
         make_checkpoint(ckdir, step)
     done = cli(work, "checkpoints", "cleanup", "--keep", "1", "--apply", "--yes")
     assert done.returncode == 1
-    assert done.stderr.count("\n") == 1 and "through a symlink" in done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 2 and all("through a symlink" in line for line in lines)
     assert sorted(p.name for p in ckdir.glob("checkpoint-*")) == [
         "checkpoint-1", "checkpoint-2", "checkpoint-3"]
+
+
+def test_checkpoint_cleanup_never_crosses_a_mount_point(root: Path, tmp_path, monkeypatch):
+    """A home directory bind-mounted inside an old checkpoint: that checkpoint is kept
+    whole and named, the others are still cleaned up."""
+    need_root("to bind-mount a directory")
+    monkeypatch.chdir(tmp_path)
+    ckdir = Path(api.setup_checkpoint_directory())
+    for step in (1, 2, 3):
+        make_checkpoint(ckdir, step)
+    thesis = tmp_path / "home-thesis"
+    thesis.mkdir()
+    (thesis / "chapter3.tex").write_text("the only copy")
+    mounted = ckdir / "checkpoint-1" / "notes"
+    mounted.mkdir()
+    subprocess.run(["mount", "--bind", str(thesis), str(mounted)], check=True)
+    try:
+        done = cli(tmp_path, "checkpoints", "cleanup", "--keep", "1", "--apply", "--yes")
+        assert (thesis / "chapter3.tex").read_text() == "the only copy"
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert f"kept {ckdir / 'checkpoint-1'}" in done.stderr and "mount point" in done.stderr
+        assert sorted(p.name for p in ckdir.glob("checkpoint-*")) == [
+            "checkpoint-1", "checkpoint-3"]
+        assert api.cleanup_old_checkpoints(keep_latest=1) == []  # atexit: no exception
+    finally:
+        subprocess.run(["umount", str(mounted)], check=True)
 
 
 def test_a_worktree_path_that_is_not_utf8_works(root: Path, tmp_path):

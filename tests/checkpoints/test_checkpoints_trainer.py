@@ -149,3 +149,49 @@ def test_a_run_resumes_after_git_worktree_move(worktree: Path, tmp_path: Path):
     assert steps == [7, 8] and global_step == 8
     record = checkpoints.directories.read_metadata(Path(output_dir))
     assert record["worktree"] == str(moved)
+
+
+@pytest.mark.slow
+def test_cleanup_keeps_the_best_checkpoint_the_trainer_recorded(worktree: Path):
+    """load_best_model_at_end=True, eval at each save: the best (step 2, by a metric made to
+    peak there) survives `cleanup_old_checkpoints` and `checkpoints cleanup`, as it survives
+    the Trainer's own rotation."""
+    from conftest import cli
+
+    torch = _require("torch")
+    transformers = _require("transformers")
+    output_dir = checkpoints.setup_checkpoint_directory()
+
+    torch.manual_seed(0)
+    model = transformers.GPT2LMHeadModel(transformers.GPT2Config(
+        vocab_size=32, n_positions=8, n_embd=8, n_layer=1, n_head=2))
+    ids = torch.randint(0, 32, (8, 8), generator=torch.Generator().manual_seed(0))
+    dataset = [{"input_ids": row, "labels": row} for row in ids]
+    scores = iter([10.0, 1.0, 2.0, 3.0])  # one per evaluation: the first is the best
+
+    def compute_metrics(prediction: object) -> dict[str, float]:
+        return {"score": next(scores)}
+
+    args = transformers.TrainingArguments(
+        output_dir=output_dir, max_steps=8, per_device_train_batch_size=4,
+        save_strategy="steps", save_steps=2, eval_strategy="steps", eval_steps=2,
+        load_best_model_at_end=True, metric_for_best_model="score", greater_is_better=True,
+        logging_strategy="no", report_to="none", use_cpu=True, disable_tqdm=True,
+        dataloader_num_workers=0, dataloader_pin_memory=False, seed=0,
+    )
+    transformers.Trainer(model=model, args=args, train_dataset=dataset, eval_dataset=dataset[:4],
+                         compute_metrics=compute_metrics).train()
+    directory = Path(output_dir)
+    state = json.loads((directory / "checkpoint-8" / "trainer_state.json").read_text())
+    assert state["best_model_checkpoint"] == f"{output_dir}/checkpoint-2"
+    assert _checkpoint_names(directory) == [f"checkpoint-{s}" for s in (2, 4, 6, 8)]
+
+    dry = cli("checkpoints", "cleanup", "--keep", "1", cwd=worktree)
+    assert dry.returncode == 0, dry.stderr
+    assert ["keep", "checkpoint-2", "best", "(10):", "best_model_checkpoint", "in",
+            "trainer_state.json"] in [line.split() for line in dry.stdout.splitlines()]
+
+    removed = checkpoints.cleanup_old_checkpoints(keep_latest=1)
+
+    assert sorted(removed) == [f"{output_dir}/checkpoint-4", f"{output_dir}/checkpoint-6"]
+    assert _checkpoint_names(directory) == ["checkpoint-2", "checkpoint-8"]

@@ -50,3 +50,34 @@ def test_tiers_can_keep_checkpoints_on_scratch(roots: tuple[Path, Path],
     scratch, _ = roots
     monkeypatch.setenv("SCRATCHENV_TIERS", '{"checkpoints": "scratch"}')
     assert api.get_checkpoint_dir("run1") == f"{scratch}/checkpoints_run1"
+
+
+def test_prune_orphans_deletes_on_the_persistent_root(roots: tuple[Path, Path],
+                                                      tmp_path: Path) -> None:
+    """The orphan lives under the checkpoints tier's root, not the scratch root."""
+    import subprocess
+
+    from conftest import need
+
+    need("git")
+    _, work = roots
+    main = tmp_path / "lab" / "main"
+    main.mkdir(parents=True)
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+                       cwd=main, check=True, capture_output=True)
+
+    git("init", "-q", "-b", "main")
+    git("commit", "-q", "--allow-empty", "-m", "first")
+    git("worktree", "add", "-q", "../gone")
+    assert cli("checkpoints", "setup", cwd=tmp_path / "lab" / "gone").returncode == 0
+    orphan = work / "checkpoints_lab_gone"
+    (orphan / "checkpoint-1").mkdir(parents=True)
+    git("worktree", "remove", "--force", "../gone")
+
+    done = cli("checkpoints", "prune-orphans", "--apply", "--yes", cwd=main)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "deleted 1 orphaned directory" in done.stdout
+    assert not orphan.exists()
