@@ -95,6 +95,32 @@ def others_can_write(st: os.stat_result) -> bool:
     return st.st_uid not in (os.getuid(), 0) or bool(st.st_mode & _OTHERS_WRITE)
 
 
+def written_file_problem(st: os.stat_result) -> str | None:
+    """Why a file scratchenv wrote for later (an activation file, a journal, a record),
+    with status `st`, must not be trusted: not the user's, others can write it, or it has
+    a second name (a hard link from a place others can reach)."""
+    if st.st_uid != os.getuid():
+        return f"it belongs to {_who(st.st_uid)}, not you"
+    if st.st_mode & _OTHERS_WRITE:
+        return f"others can write it (mode {stat.S_IMODE(st.st_mode):04o})"
+    if st.st_nlink > 1 and stat.S_ISREG(st.st_mode):
+        return "it has another name (a hard link)"
+    return None
+
+
+def read_written(path: str | os.PathLike[str]) -> bytes | None:
+    """A file scratchenv wrote earlier and now trusts (a journal, a worktree record): its
+    bytes, or None when it is missing, not a regular file, or someone else could have
+    written it (`written_file_problem`): such a file is ignored, as if it were not there."""
+    try:
+        found = read_regular(os.fspath(path), nofollow=True)
+    except Untrusted:
+        return None
+    if found is None or written_file_problem(found[1]) is not None:
+        return None
+    return found[0]
+
+
 def _check_directory(directory: str, *, sticky_ok: bool) -> None:
     try:
         st = os.stat(directory)
@@ -213,8 +239,9 @@ def load_allow_list(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
 def _save_allow_list(environ: Mapping[str, str], data: dict[str, dict[str, str]]) -> None:
     import json
 
-    from scratchenv.fsutil import atomic_write
+    from scratchenv.fsutil import atomic_write, private_directory
 
+    private_directory(state_dir(environ))
     text = json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     atomic_write(allow_list_path(environ), text.encode("utf-8", "surrogateescape"), mode=0o600)
 

@@ -1,0 +1,125 @@
+"""Trust, round two (issue 22): as two real users (two_users.py) who share a lab group.
+
+What scratchenv writes and later sources or trusts, roots reached through another user's
+symlink, names that hold code, probes run from where the user stands, what it prints, and
+the placeholders of its templates.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from two_users import (  # noqa: F401
+    ALICE,
+    MALLORY,
+    People,
+    ensure_lab_group,
+    people_fixture,
+    uid_of,
+)
+
+pytestmark = pytest.mark.slow  # real users, real logins: seconds each
+
+
+def _umask002(*argv: str) -> tuple[str, ...]:
+    """`argv` run under umask 002 (a lab's shared-group habit)."""
+    return ("sh", "-c", 'umask 002 && exec "$@"', "sh", *argv)
+
+
+def test_state_files_are_private_whatever_the_umask(people: People) -> None:
+    """The reported attack: umask 002 and a shared primary group made the state directory
+    0775; mallory replaced activate.bash with her script and alice's next login ran it."""
+    lab = ensure_lab_group()
+    people.configure(ALICE)
+    init = people.run(ALICE, *_umask002(people.python, "-m", "scratchenv", "init", "bash"),
+                      group=lab)
+    assert init.returncode == 0, init.stderr
+    login = people.run(ALICE, *_umask002("bash", "-i", "-c", "true"), group=lab)
+    assert login.returncode == 0, login.stderr
+    state = people.home(ALICE) / ".local" / "state" / "scratchenv"
+    assert stat.S_IMODE(state.stat().st_mode) == 0o700
+    for parent in (state.parent, state.parent.parent):
+        assert not parent.stat().st_mode & 0o022, parent
+    written = [p for p in state.iterdir() if not p.is_symlink()]
+    assert written and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in written)
+
+    # An older version (or a chmod) left it open to the group: mallory swaps the file.
+    _open_to_the_lab(people, state, lab)
+    evil = people.write(MALLORY, people.shared / "evil.bash",
+                        f'echo pwned > "{people.shared}/ran-as-$(id -un)"\n')
+    swap = people.run(MALLORY, "sh", "-c",
+                      f'cp "{evil}" "{state}/x" && mv -f "{state}/x" "{state}/activate.bash"',
+                      group=lab)
+    assert swap.returncode == 0, swap.stderr
+    login = people.run(ALICE, "bash", "-i", "-c", 'echo "root=$HF_HOME"', group=lab)
+    assert login.returncode == 0, login.stderr
+    assert not (people.shared / f"ran-as-{ALICE}").exists()
+    assert str(people.root(ALICE)) in login.stdout  # activated from a file of her own
+    assert stat.S_IMODE(state.stat().st_mode) == 0o700  # closed again
+    assert (state / "activate.bash").resolve().stat().st_uid == uid_of(ALICE)[0]
+
+
+@pytest.mark.parametrize("shell", ["zsh", "fish", "tcsh", "sh"])
+def test_no_shell_sources_another_users_activation_file(people: People, shell: str) -> None:
+    """The same swap, in every login shell's rc block: checked with builtins alone."""
+    from conftest import need
+
+    lab = ensure_lab_group()
+    need(shell)
+    people.configure(ALICE)
+    init = people.scratchenv(ALICE, "init", shell, group=lab)
+    assert init.returncode == 0, init.stderr
+    state = people.home(ALICE) / ".local" / "state" / "scratchenv"
+    made = people.scratchenv(ALICE, "activate", "--shell", shell, group=lab)
+    assert made.returncode == 0, made.stderr
+    _open_to_the_lab(people, state, lab)
+    payload = {"fish": "echo pwned > {out}\n", "tcsh": "echo pwned > {out}\n"}.get(
+        shell, "echo pwned > {out}\n")
+    out = people.shared / f"ran-{shell}"
+    people.write(MALLORY, people.shared / f"evil.{shell}", payload.format(out=out))
+    swap = people.run(MALLORY, "sh", "-c",
+                      f'cp "{people.shared}/evil.{shell}" "{state}/x" && '
+                      f'mv -f "{state}/x" "{state}/activate.{shell}"', group=lab)
+    assert swap.returncode == 0, swap.stderr
+    argv = {"sh": ("sh", "-c", f'. "{people.home(ALICE)}/.profile"; true'),
+            "zsh": ("zsh", "-c", "true"), "fish": ("fish", "-c", "true"),
+            "tcsh": ("tcsh", "-c", "true")}[shell]
+    login = people.run(ALICE, *argv, group=lab, SHELL=f"/bin/{shell}")
+    assert login.returncode == 0, login.stderr
+    assert not out.exists(), f"{shell} sourced mallory's file"
+
+
+def test_records_and_journals_of_others_say_nothing(people: People, tmp_path: Path) -> None:
+    """A journal or a `.scratchenv-worktree` record that another user wrote (or can write)
+    is not read: as if it were not there."""
+    from scratchenv.config.trust import read_written
+
+    record = tmp_path / ".scratchenv-worktree"
+    record.write_text('{"worktree": "/x"}')
+    os.chmod(record, 0o600)
+    assert read_written(record) == b'{"worktree": "/x"}'
+    os.chmod(record, 0o660)
+    assert read_written(record) is None
+    os.chmod(record, 0o600)
+    os.chown(record, *uid_of(MALLORY))
+    assert read_written(record) is None
+    os.chown(record, 0, 0)
+    os.link(record, tmp_path / "second-name")
+    assert read_written(record) is None
+
+
+def _open_to_the_lab(people: People, state: Path, lab: str) -> None:
+    """Home and the way to the state directory as a umask-002 lab account has them."""
+    for directory in (people.home(ALICE), state.parent.parent, state.parent):
+        os.chmod(directory, 0o755)
+    os.chown(state, uid_of(ALICE)[0], _gid(lab))
+    os.chmod(state, 0o2775)
+
+
+def _gid(group: str) -> int:
+    import grp
+
+    return grp.getgrnam(group).gr_gid
