@@ -420,8 +420,10 @@ class Settings(BaseSettings):
         if reason and not detect.awaits_mount(self.persistent_root):
             raise ConfigError(f"persistent root unusable: {reason}")
         if same_place(self.persistent_root, self.scratch_root):
-            self.persistent_root = None  # one root: nothing to choose
-            return self
+            # Like one inside it: what is to be kept would be purged with scratch.
+            raise ConfigError(f"persistent root unusable: {self.persistent_root} is the "
+                              f"scratch root {self.scratch_root} itself, which is purged; "
+                              "unset persistent_root or name a directory outside it")
         nested = _nesting(self.scratch_root, self.persistent_root)
         if nested:
             raise ConfigError(f"persistent root unusable: {nested}")

@@ -165,6 +165,9 @@ def _read_config(path: str) -> bytes | None:
         return None
     given = os.path.abspath(path)
     _check_directory(os.path.dirname(given), sticky_ok=True)
+    problem = link_problem(given)
+    if problem is not None:
+        raise Untrusted(problem)
     real = os.path.realpath(given)
     if real != given:  # a symlink: where it leads must be as safe as where it is
         _check_directory(os.path.dirname(real), sticky_ok=True)
@@ -339,9 +342,11 @@ def dotenv(cwd: str | None, environ: Mapping[str, str]) -> DotEnv:
 # --- the scratch root -----------------------------------------------------------------------
 
 
-def _traversal(path: str) -> Iterator[tuple[str, os.stat_result | None, os.stat_result, bool]]:
+def _traversal(path: str, links: list[str] | None = None
+               ) -> Iterator[tuple[str, os.stat_result | None, os.stat_result, bool]]:
     """Each directory the kernel passes through to reach `path`, symlinks followed:
-    (path, its lstat or None when missing, its parent's lstat, whether it is the last)."""
+    (path, its lstat or None when missing, its parent's lstat, whether it is the last).
+    Each symlink on the way that others could replace (repoint) is added to `links`."""
     pending = [part for part in path.split("/") if part]
     current, current_st = "/", os.lstat("/")
     hops = 0
@@ -360,6 +365,8 @@ def _traversal(path: str) -> Iterator[tuple[str, os.stat_result | None, os.stat_
             yield candidate, None, current_st, not pending
             return
         if stat.S_ISLNK(st.st_mode):
+            if links is not None and _replaceable(st, current_st):
+                links.append(candidate)
             hops += 1
             if hops > 40:
                 raise Untrusted(f"{path}: too many levels of symlinks")
@@ -383,8 +390,11 @@ def root_problem(root: str) -> str | None:
     that does not exist yet under such a directory could be made by anyone first.
     """
     exposed: str | None = None
+    links: list[str] = []
     try:
-        for path, st, parent, last in _traversal(root):
+        for path, st, parent, last in _traversal(root, links):
+            if links:
+                return f"{root}: {_through(links[0])}"
             if st is None:
                 if exposed is not None:
                     return (f"{root} does not exist and {exposed} on the way is writable by "
@@ -405,6 +415,41 @@ def root_problem(root: str) -> str | None:
         return (f"{root} is inside {exposed}, which others can write (they could replace what "
                 f"leads to it); put it under a directory of yours with mode 0700")
     return None
+
+
+def _replaceable(entry: os.stat_result, parent: os.stat_result) -> bool:
+    """Whether someone else could remove `entry` from `parent` and put another in its place:
+    the parent is writable by others, unless it is sticky and both it and the entry are the
+    user's or root's (then only they may rename or remove the entry)."""
+    if not others_can_write(parent):
+        return False
+    mine = (os.getuid(), 0)
+    return not (parent.st_mode & stat.S_ISVTX and parent.st_uid in mine
+                and entry.st_uid in mine)
+
+
+def replaceable_link(path: str) -> str | None:
+    """The first symlink on the way to `path` (its own name included) that someone else
+    could repoint, or None: a path through it is a path others can change."""
+    links: list[str] = []
+    try:
+        for _ in _traversal(os.path.abspath(path), links):
+            if links:
+                break
+    except (OSError, Untrusted):
+        return None  # the callers' own checks say what is wrong
+    return links[0] if links else None
+
+
+def link_problem(path: str) -> str | None:
+    """One line on why `path` is reached through a symlink others could repoint, or None."""
+    link = replaceable_link(path)
+    return None if link is None else _through(link)
+
+
+def _through(link: str) -> str:
+    return (f"it is reached through the symlink {link}, which others could repoint "
+            f"({os.path.dirname(link)} is writable by others); use the real path")
 
 
 def _cannot_be_renamed_by_others(parent: os.stat_result) -> bool:

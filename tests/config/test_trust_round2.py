@@ -123,3 +123,49 @@ def _gid(group: str) -> int:
     import grp
 
     return grp.getgrnam(group).gr_gid
+
+
+def _lab_directory(people: People) -> Path:
+    """A lab's shared directory: group-writable, setgid (2770), the lab group's."""
+    lab = ensure_lab_group()
+    directory = people.mkdir(MALLORY, people.base / "lab", mode=0o2770)
+    os.chown(directory, uid_of(MALLORY)[0], _gid(lab))
+    os.chmod(directory, 0o2770)
+    return directory
+
+
+def test_a_root_through_mallorys_symlink_is_refused(people: People) -> None:
+    """The reported case: in a 2770 lab directory, mallory's symlink to alice's own 0700
+    directory; once repointed, alice's next login wrote her data into mallory's."""
+    lab = _lab_directory(people)
+    people.configure(ALICE)
+    link = lab / "alice-scratch"
+    link.symlink_to(people.root(ALICE))
+    os.lchown(link, *uid_of(MALLORY))
+    config = people.home(ALICE) / ".config" / "scratchenv" / "config.toml"
+    config.write_text(f'root = "{link}"\n')
+    result = people.scratchenv(ALICE, "env", group="scratchenv-lab")
+    assert result.returncode == 2, result.stdout
+    assert result.stderr == (f"scratchenv: error: scratch root unusable: {link}: it is reached "
+                             f"through the symlink {link}, which others could repoint ({lab} "
+                             "is writable by others); use the real path\n")
+    # Her own symlink in her own private directory is fine.
+    mine = people.root(ALICE).parent / "link"
+    mine.symlink_to(people.root(ALICE))
+    os.lchown(mine, *uid_of(ALICE))
+    config.write_text(f'root = "{mine}"\n')
+    result = people.scratchenv(ALICE, "env", group="scratchenv-lab")
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_config_through_mallorys_symlink_is_refused(people: People) -> None:
+    lab = _lab_directory(people)
+    config = people.configure(ALICE)
+    link = lab / "alice-config"
+    link.symlink_to(config.parent)
+    os.lchown(link, *uid_of(MALLORY))
+    result = people.scratchenv(ALICE, "env", group="scratchenv-lab",
+                               SCRATCHENV_CONFIG=str(link / "config.toml"))
+    assert result.returncode == 2, result.stdout
+    assert result.stderr.startswith(f"scratchenv: error: config {link}/config.toml refused: it "
+                                     f"is reached through the symlink {link}")
