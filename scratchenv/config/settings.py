@@ -383,7 +383,9 @@ class Settings(BaseSettings):
         if self.project and not self.project_var:
             name = default_project_var(self.project)
             try:
-                check_variable_name(name, own=True)
+                # <PROJECT>_BASE_DIR is a data location by construction: a project named
+                # libfoo or myconfig keeps its name; the denylist still holds.
+                check_variable_name(name, own=False)
             except ValueError:
                 raise ConfigError(
                     f"project {self.project!r} gives the data variable {name}, which no shell "

@@ -7,6 +7,7 @@ the placeholders of its templates.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -169,3 +170,30 @@ def test_a_config_through_mallorys_symlink_is_refused(people: People) -> None:
     assert result.returncode == 2, result.stdout
     assert result.stderr.startswith(f"scratchenv: error: config {link}/config.toml refused: it "
                                      f"is reached through the symlink {link}")
+
+
+def test_an_allowed_dotenv_cannot_move_trust_stores_or_toolchains(people: People) -> None:
+    """The reported case: alice read and allowed a cloned repository's .env.local; it set
+    SSL_CERT_DIR (Python's CA directory changed), JUPYTER_CONFIG_DIR, an EGL vendor list,
+    NVM_DIR and CUDA_HOME into the clone. Refused: one line, exit 2, nothing exported."""
+    people.configure(ALICE)
+    clone = people.mkdir(ALICE, people.root(ALICE) / "clone", mode=0o700)
+    names = ["SSL_CERT_DIR", "JUPYTER_CONFIG_DIR", "__EGL_VENDOR_LIBRARY_DIRS", "NVM_DIR",
+             "CUDA_HOME"]
+    for name in names:
+        entry = json.dumps({name: {"path": "clone/certs"}}, separators=(",", ":"))
+        people.write(ALICE, clone / ".env.local", f"SCRATCHENV_VARS={entry}\n", 0o600)
+        allowed = people.scratchenv(ALICE, "allow", cwd=clone)
+        assert allowed.returncode == 0, allowed.stderr
+        env = people.scratchenv(ALICE, "env", "--format", "json", cwd=clone)
+        assert env.returncode == 2, (name, env.stdout)
+        assert env.stderr.startswith(f"scratchenv: error: invalid setting vars: '{name}' "
+                                     "cannot be an entry of your own"), env.stderr
+        assert len(env.stderr.splitlines()) == 1
+    # A location of the user's own still works.
+    entry = json.dumps({"MY_DATASETS_DIR": {"path": "clone/data"}}, separators=(",", ":"))
+    people.write(ALICE, clone / ".env.local", f"SCRATCHENV_VARS={entry}\n", 0o600)
+    assert people.scratchenv(ALICE, "allow", cwd=clone).returncode == 0
+    env = people.scratchenv(ALICE, "env", "--format", "json", cwd=clone)
+    assert env.returncode == 0, env.stderr
+    assert json.loads(env.stdout)["MY_DATASETS_DIR"] == str(people.root(ALICE) / "clone/data")
