@@ -72,8 +72,9 @@ def save_traceback(environ: Mapping[str, str]) -> str | None:
             os.close(fd)
             return None
         with os.fdopen(fd, "a", encoding="utf-8", errors="replace") as log:
-            log.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')} scratchenv "
-                      f"{' '.join(sys.argv[1:])}\n{traceback.format_exc()}")
+            log.write(output.escape(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')} scratchenv "
+                                    f"{' '.join(sys.argv[1:])}\n{traceback.format_exc()}",
+                                    lines=True))
         return path
     except (OSError, ScratchenvError):
         return None

@@ -413,8 +413,8 @@ def _python_runs(ctx: Context, name: str, venv: str) -> Finding:
         return found(status="fail", message=f"{python} is missing or a broken link",
                      fix="scratchenv bootstrap --venv --repair")
     try:
-        result = proc.run([python, "-c", "import sys; print(sys.prefix)"],
-                          env=dict(ctx.environ), timeout=30)
+        result = proc.run(proc.python_argv(python, "-c", "import sys; print(sys.prefix)"),
+                          env=dict(ctx.environ), timeout=30, cwd=proc.SAFE_CWD)
     except ScratchenvError as error:
         return found(status="fail", message=str(error))
     if not result.ok:

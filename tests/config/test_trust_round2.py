@@ -197,3 +197,66 @@ def test_an_allowed_dotenv_cannot_move_trust_stores_or_toolchains(people: People
     env = people.scratchenv(ALICE, "env", "--format", "json", cwd=clone)
     assert env.returncode == 0, env.stderr
     assert json.loads(env.stdout)["MY_DATASETS_DIR"] == str(people.root(ALICE) / "clone/data")
+
+
+def _trap(people: People, directory: Path, module: str) -> Path:
+    """Mallory's module named `module` in `directory`: importing it leaves a mark."""
+    mark = people.shared / f"imported-{module.replace('/', '_')}"
+    people.write(MALLORY, directory / f"{module}.py",
+                 f"import os\nopen({str(mark)!r} + '-' + str(os.getuid()), 'w').close()\n")
+    return mark
+
+
+def test_verify_deep_runs_nothing_from_the_working_directory(people: People) -> None:
+    """The reported case: `verify --deep` ran `python -c` in the working directory, so
+    mallory's json.py there ran as alice."""
+    people.configure(ALICE)
+    proj = people.mkdir(MALLORY, people.shared / "proj", mode=0o1777)
+    mark = _trap(people, proj, "json")
+    _trap(people, proj, "sys")
+    # -P: alice's own start of scratchenv imports nothing from there (the login's does
+    # the same, next test); what scratchenv then starts is the question.
+    verify = people.run(ALICE, people.python, "-P", "-m", "scratchenv", "verify", "--deep",
+                        cwd=proj)
+    assert "pip: pip cache: " in verify.stdout, verify.stdout + verify.stderr  # probes ran
+    assert not list(people.shared.glob(f"{mark.name}*")), "mallory's json.py ran as alice"
+
+
+def test_the_login_runs_no_scratchenv_package_from_the_working_directory(
+        people: People) -> None:
+    """The rc block's `python -m scratchenv` at login, in mallory's directory holding a
+    `scratchenv` package: -P, nothing is imported from the working directory."""
+    people.configure(ALICE)
+    init = people.scratchenv(ALICE, "init", "bash")
+    assert init.returncode == 0, init.stderr
+    proj = people.mkdir(MALLORY, people.shared / "proj", mode=0o1777)
+    package = people.mkdir(MALLORY, proj / "scratchenv")
+    mark = _trap(people, package, "__init__")
+    people.write(MALLORY, package / "__main__.py", "")
+    login = people.run(ALICE, "bash", "-i", "-c", 'echo "hf=$HF_HOME"', cwd=proj)
+    assert login.returncode == 0, login.stderr
+    assert f"hf={people.root(ALICE)}" in login.stdout
+    assert not list(people.shared.glob(f"{mark.name}*")), "mallory's package ran as alice"
+
+
+HOSTILE = "p\x1b]52;c;cHduZWQ=\x07\x1b[2J\x1b[H\rok\x9b31m"
+"""A directory name that sets the clipboard (OSC 52), clears the screen, returns the
+carriage and opens a C1 control sequence, if a terminal receives it raw."""
+
+
+def test_another_users_directory_name_reaches_the_terminal_escaped(people: People) -> None:
+    """The reported case: the ignored-.env.local notice printed mallory's directory name
+    raw. On a terminal (script gives alice a pty), every control character is escaped."""
+    from conftest import need
+
+    need("script")
+    people.configure(ALICE)
+    proj = people.mkdir(MALLORY, people.shared / HOSTILE, mode=0o1777)
+    people.write(MALLORY, proj / ".env.local", "SCRATCHENV_PROJECT=x\n")
+    shown = people.run(ALICE, "script", "-qec", f"{people.python} -P -m scratchenv env",
+                       "/dev/null", cwd=proj)
+    assert shown.returncode == 0, shown.stdout
+    text = shown.stdout.replace("\r\n", "\n")
+    assert ".env.local ignored" in text, text
+    assert "\\x1b]52;c;cHduZWQ=\\x07\\x1b[2J\\x1b[H\\x0dok\\x9b31m" in text
+    assert not {"\x1b", "\x07", "\x9b", "\r"} & set(text), repr(text)
