@@ -260,3 +260,16 @@ def test_another_users_directory_name_reaches_the_terminal_escaped(people: Peopl
     assert ".env.local ignored" in text, text
     assert "\\x1b]52;c;cHduZWQ=\\x07\\x1b[2J\\x1b[H\\x0dok\\x9b31m" in text
     assert not {"\x1b", "\x07", "\x9b", "\r"} & set(text), repr(text)
+
+
+@pytest.mark.parametrize("line", ['root_pattern = "/x/{user:>99999999999}"',
+                                  'scratch_subdir = "{user.__init__.__globals__}"'])
+def test_a_template_in_a_config_runs_nothing(people: People, line: str) -> None:
+    """The reported cases (MemoryError, AttributeError, exit 3): one line, exit 2."""
+    people.configure(ALICE)
+    config = people.home(ALICE) / ".config" / "scratchenv" / "config.toml"
+    config.write_text(line + "\n")
+    result = people.scratchenv(ALICE, "env", SCRATCH=str(people.root(ALICE).parent))
+    assert result.returncode == 2, result.stderr
+    assert "is not a placeholder; the only ones are {user}, {cluster}" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
