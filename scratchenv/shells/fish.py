@@ -140,7 +140,10 @@ class FishRenderer(ShellRenderer):
 
     def ensure_lines(self, quoted_root: str, names: list[str]) -> list[str]:
         lines = [f"if test -d {quoted_root}"]
-        lines += [f'    test -d "${name}"; or mkdir -p -- "${name}" 2>/dev/null' for name in names]
+        # umask 077 while making them (see posix.py), then the user's again.
+        lines += [f'    test -d "${name}"; or begin; set -l _scratchenv_umask (umask); umask 077; '
+                  f'mkdir -p -- "${name}" 2>/dev/null; umask $_scratchenv_umask; end'
+                  for name in names]
         return [*lines, "end"]
 
     def missing_root_lines(self, plan: Plan) -> str:

@@ -122,7 +122,10 @@ class PosixRenderer(ShellRenderer):
 
     def ensure_lines(self, quoted_root: str, names: list[str]) -> list[str]:
         lines = [f"if [ -d {quoted_root} ]; then"]
-        lines += [f'    [ -d "${name}" ] || mkdir -p -- "${name}" 2>/dev/null' for name in names]
+        # umask 077: with a lab's umask 002 a group member could write a cache that holds
+        # code (compiled kernels, extensions); the subshell keeps the user's umask.
+        lines += [f'    [ -d "${name}" ] || (umask 077 && mkdir -p -- "${name}") 2>/dev/null'
+                  for name in names]
         return [*lines, "fi"]
 
     def missing_root_lines(self, plan: Plan) -> str:

@@ -161,7 +161,10 @@ class TcshRenderer(ShellRenderer):
     def ensure_lines(self, quoted_root: str, names: list[str]) -> list[str]:
         lines = [f"if ( -d {quoted_root} ) then"]
         for name in names:
-            lines += [f'    if ( ! -d "${name}:q" ) mkdir -p -- "${name}:q" >& /dev/null']
+            # umask 077 in a subshell (see posix.py).
+            lines += [f'    if ( ! -d "${name}:q" ) then',
+                      f'        ( umask 077; mkdir -p -- "${name}:q" ) >& /dev/null',
+                      "    endif"]
         return [*lines, "endif"]
 
     def missing_root_lines(self, plan: Plan) -> str:

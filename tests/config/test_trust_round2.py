@@ -273,3 +273,27 @@ def test_a_template_in_a_config_runs_nothing(people: People, line: str) -> None:
     assert result.returncode == 2, result.stderr
     assert "is not a placeholder; the only ones are {user}, {cluster}" in result.stderr
     assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("shell", ["bash", "fish", "tcsh"])
+def test_directories_a_login_makes_under_the_root_are_private(people: People,
+                                                             shell: str) -> None:
+    """With umask 002, the directories activation makes (caches holding compiled kernels
+    and extensions among them) would be group-writable: a group member who can reach the
+    root could put code there. They are made 0700; the user's umask is left as it was."""
+    from conftest import need
+
+    need(shell)
+    lab = ensure_lab_group()
+    people.configure(ALICE)
+    os.chmod(people.root(ALICE), 0o755)  # a root the lab could look into, if it got there
+    init = people.scratchenv(ALICE, "init", shell, group=lab)
+    assert init.returncode == 0, init.stderr
+    argv = {"bash": ("bash", "-i", "-c", "umask"), "fish": ("fish", "-c", "umask"),
+            "tcsh": ("tcsh", "-c", "umask")}[shell]
+    login = people.run(ALICE, *_umask002(*argv), group=lab, SHELL=f"/bin/{shell}")
+    assert login.returncode == 0, login.stderr
+    assert login.stdout.strip().splitlines()[-1].lstrip("0") == "2"  # her umask, unchanged
+    made = [p for p in people.root(ALICE).rglob("*") if p.is_dir()]
+    assert made, ("activation made no directory", login.stdout, login.stderr)
+    assert [str(p) for p in made if p.stat().st_mode & 0o022] == []
