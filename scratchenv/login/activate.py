@@ -250,7 +250,6 @@ def write_activation(
     from scratchenv.plan import build_plan
     from scratchenv.shells import shell_renderer
 
-    private_directory(state_dir(environ))
     started = time.time_ns() - MTIME_MARGIN_NS
     plan = build_plan(settings)
     cwd = working_directory()
@@ -261,6 +260,7 @@ def write_activation(
     text = shell_renderer(shell).render(plan, environ, inputs=INPUTS_PREFIX + key + "\n",
                                   freshness=check, path=path,
                                   watch=_home_watch(settings, environ))
+    private_directory(state_dir(environ))  # made (or closed again) only when all went well
     atomic_write(path, text, mode=0o600)
     os.utime(path, ns=(started, started))
     if not flags:
