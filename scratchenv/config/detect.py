@@ -65,7 +65,7 @@ def candidates(environ: Mapping[str, str], user: str, cluster: str | None,
             if len(matches) == 1:
                 places.append((matches[0], f"{shown} ({centre.short})"))
     for pattern in GUESSES:
-        places.append((centres.under_search_root(pattern.format(user=user)),
+        places.append((centres.under_search_root(substitute(pattern, {"user": user})),
                        pattern.replace("{user}", "$USER")))
     return places
 
