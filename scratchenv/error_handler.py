@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 
 from scratchenv import output
 from scratchenv.errors import ConfigError, Interrupted, ScratchenvError
+from scratchenv.fsutil import private_directory
 from scratchenv.locations import state_dir
 
 OK, FAILED, USAGE, UNEXPECTED, INTERRUPTED = 0, 1, 2, 3, 130
@@ -64,12 +65,16 @@ def save_traceback(environ: Mapping[str, str]) -> str | None:
     None when it cannot be written (the message then says less, never fails)."""
     try:
         directory = state_dir(environ)
-        os.makedirs(directory, mode=0o700, exist_ok=True)
+        private_directory(directory)
         path = os.path.join(directory, "crash.log")
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+        if os.fstat(fd).st_uid != os.getuid():  # left by another user: write nothing there
+            os.close(fd)
+            return None
         with os.fdopen(fd, "a", encoding="utf-8", errors="replace") as log:
-            log.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')} scratchenv "
-                      f"{' '.join(sys.argv[1:])}\n{traceback.format_exc()}")
+            log.write(output.escape(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')} scratchenv "
+                                    f"{' '.join(sys.argv[1:])}\n{traceback.format_exc()}",
+                                    lines=True))
         return path
     except (OSError, ScratchenvError):
         return None

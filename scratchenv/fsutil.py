@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
+
+from scratchenv.errors import ScratchenvError
 
 
 def atomic_write(path: str | os.PathLike[str], data: str | bytes, *, mode: int = 0o644) -> None:
@@ -15,7 +18,7 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes, *, mode: int =
     system) and is fsynced before the rename, so a crash cannot leave an empty file.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    makedirs_private(target.parent)  # what scratchenv writes, a group member never swaps
     # A path from the OS may hold bytes that are not UTF-8 (decoded as surrogates, like
     # os.fsdecode): they are written back byte-exact.
     payload = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
@@ -57,4 +60,22 @@ def makedirs_private(path: str | os.PathLike[str]) -> None:
         except FileExistsError:
             continue
         os.chmod(directory, 0o700)
+
+
+
+def private_directory(path: str | os.PathLike[str]) -> None:
+    """`path` as a directory only the user can enter or change (0700), made if missing.
+
+    For what scratchenv writes and later sources or trusts (the state directory): made
+    0700 whatever the umask, and one an older version (or umask 002) left open to the
+    group is closed again. A directory of someone else's is refused (ScratchenvError).
+    """
+    makedirs_private(path)
+    st = os.stat(path)
+    if st.st_uid != os.getuid():
+        raise ScratchenvError(f"{path} belongs to uid {st.st_uid}, not you: scratchenv keeps "
+                              "files your shells source there; remove it or set "
+                              "SCRATCHENV_STATE_DIR")
+    if stat.S_IMODE(st.st_mode) & 0o077:
+        os.chmod(path, 0o700)
 

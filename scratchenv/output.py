@@ -9,15 +9,33 @@ from typing import TextIO
 
 from scratchenv.errors import ConfigError
 
+_CONTROLS = {
+    code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    for code in (*range(0x00, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029,
+                 *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+}
+"""Characters a terminal obeys rather than shows (ESC starts OSC 52 clipboard writes and
+screen clears, CR overwrites a line, C1 controls, bidi overrides reorder text), as escapes."""
+_CONTROLS_KEEP_LINES = {code: text for code, text in _CONTROLS.items() if code != 0x0A}
+
+
+def escape(text: str, *, lines: bool = False) -> str:
+    """`text` with every control character shown as `\\xNN` (`\\uNNNN`): a path or value
+    another user chose never drives the terminal or forges a line. `lines`: keep newlines
+    (a multi-line message made of escaped parts). Every message goes through it."""
+    return text.translate(_CONTROLS_KEEP_LINES if lines else _CONTROLS)
+
 
 def say(text: str = "") -> None:
     show(text + "\n")
 
 
 def show(text: str) -> None:
-    """Text for a person (a report, a table): like write(), but on a terminal whose encoding
-    cannot show a symbol (`LC_ALL=POSIX`, `PYTHONIOENCODING=latin-1`) the symbols become
-    ASCII and any other such character an escape, instead of a crash."""
+    """Text for a person (a report, a table): like write(), but escaped (`escape`), and on
+    a terminal whose encoding cannot show a symbol (`LC_ALL=POSIX`,
+    `PYTHONIOENCODING=latin-1`) the symbols become ASCII and any other such character an
+    escape, instead of a crash."""
+    text = escape(text, lines=True)
     try:
         write(text)
     except UnicodeEncodeError:
@@ -41,7 +59,12 @@ def _fit(text: str, encoding: str) -> str:
 
 
 def write(text: str) -> None:
-    """Raw text to stdout (a rendered file), exactly as given."""
+    """Raw text to stdout (a rendered file), exactly as given, unless stdout is a
+    terminal (then escaped: nothing reads it but a person)."""
+    _out(escape(text, lines=True) if sys.stdout.isatty() else text)
+
+
+def _out(text: str) -> None:
     try:
         sys.stdout.write(text)
     except BrokenPipeError:
@@ -51,17 +74,17 @@ def write(text: str) -> None:
 
 
 def warn(text: str) -> None:
-    sys.stderr.write(f"scratchenv: warning: {text}\n")
+    sys.stderr.write(f"scratchenv: warning: {escape(text)}\n")
 
 
 def error(text: str) -> None:
-    sys.stderr.write(f"scratchenv: error: {text}\n")
+    sys.stderr.write(f"scratchenv: error: {escape(text)}\n")
 
 
 def table(rows: Sequence[Sequence[str]], headers: Sequence[str] | None = None) -> None:
     """Left-aligned columns; the last column is never padded."""
     all_rows = [list(headers)] if headers else []
-    all_rows += [list(row) for row in rows]
+    all_rows += [[escape(cell) for cell in row] for row in rows]
     if not all_rows:
         return
     widths = [max(len(row[i]) for row in all_rows) for i in range(len(all_rows[0]) - 1)]
@@ -79,13 +102,13 @@ def bar(fraction: float, width: int = 20) -> str:
 
 
 def write_err(text: str) -> None:
-    """Raw text to stderr, exactly as given (another program's messages)."""
-    sys.stderr.write(text)
+    """Another program's messages to stderr, line by line (its controls escaped)."""
+    sys.stderr.write(escape(text, lines=True))
 
 
 def confirm(question: str) -> bool:
     """Ask a yes/no question on the terminal; False unless the answer starts with y."""
-    sys.stderr.write(f"{question} [y/N] ")
+    sys.stderr.write(f"{escape(question)} [y/N] ")
     sys.stderr.flush()
     answer = sys.stdin.readline() if sys.stdin is not None else ""
     return answer.strip().lower().startswith("y")
@@ -119,7 +142,7 @@ class Progress:
         from scratchenv.units import format_size
 
         self._size = format_size
-        self.label = label
+        self.label = escape(label)
         self.total_bytes = total_bytes
         self.total_files = total_files
         self.stream = stream or sys.stderr

@@ -17,6 +17,16 @@ from typing import Any
 
 from scratchenv.errors import ScratchenvError
 
+SAFE_CWD = "/"
+"""Where probes run: only root can write it, so nothing found there (a json.py that
+`python -c` would import, a rust-toolchain.toml rustup would obey) is another user's."""
+
+
+def python_argv(python: str, *args: str) -> list[str]:
+    """`python -I args`: isolated, so neither the working directory (another user's
+    json.py), nor PYTHON* variables, nor the user site can put code into it."""
+    return [python, "-I", *args]
+
 
 @dataclass(frozen=True)
 class CommandResult:

@@ -39,6 +39,22 @@ def ensure_user(name: str) -> None:
         unavailable(f"cannot create the user {name}: {made.stderr.strip()}")
 
 
+LAB = "scratchenv-lab"
+"""A group alice and mallory share (a lab's primary group, with umask 002)."""
+
+
+def ensure_lab_group() -> str:
+    """The shared group, made (idempotently) with both users in it."""
+    if subprocess.run(["getent", "group", LAB], capture_output=True).returncode != 0:
+        made = subprocess.run([need("groupadd"), LAB], capture_output=True, text=True)
+        if made.returncode not in (0, 9):
+            unavailable(f"cannot create the group {LAB}: {made.stderr.strip()}")
+    for name in (ALICE, MALLORY):
+        subprocess.run([need("usermod"), "-a", "-G", LAB, name], capture_output=True,
+                       check=True)
+    return LAB
+
+
 def uid_of(name: str) -> tuple[int, int]:
     import pwd
 
@@ -66,12 +82,14 @@ class People:
                 "LANG": "C.UTF-8", "PYTHONPATH": self.pythonpath, **extra}
 
     def run(self, who: str, *argv: str, cwd: Path | None = None, timeout: float = 120,
-            **extra: str) -> subprocess.CompletedProcess[str]:
-        """`argv` as `who`, with nothing of this process's environment but `extra`."""
+            group: str | None = None, **extra: str) -> subprocess.CompletedProcess[str]:
+        """`argv` as `who` (with `group` as primary group), with nothing of this process's
+        environment but `extra`."""
         variables = [f"{key}={value}" for key, value in self.env(who, **extra).items()]
         where = str(cwd or self.home(who))
+        as_group = ["-g", group] if group else []
         return subprocess.run(
-            ["runuser", "-u", who, "--", "env", "-i", "-C", where, *variables, *argv],
+            ["runuser", "-u", who, *as_group, "--", "env", "-i", "-C", where, *variables, *argv],
             capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
         )
 

@@ -83,7 +83,8 @@ def parse(listing: str) -> dict[str, str]:
 
 def read(python: str, env: Mapping[str, str]) -> dict[str, str] | None:
     """What pip run by `python` would use, or None when pip cannot say."""
-    result = proc.run([python, "-m", "pip", "config", "list"], env=env, timeout=60)
+    result = proc.run(proc.python_argv(python, "-m", "pip", "config", "list"), env=env,
+                      timeout=60, cwd=proc.SAFE_CWD)
     return parse(result.stdout) if result.ok else None
 
 

@@ -9,6 +9,7 @@ import tomllib
 import zipfile
 from pathlib import Path
 
+from scratchenv import proc
 from scratchenv.bootstrap.steps import DONE, MISSING, STATE_DIR, RunContext, State, Step
 from scratchenv.errors import ScratchenvError
 from scratchenv.fsutil import atomic_write, makedirs_private
@@ -93,8 +94,9 @@ def rustup_init_from_wheel(ctx: RunContext) -> Path:
         if not binary.is_file():
             downloads = state / "downloads"
             makedirs_private(downloads)
-            ctx.run([sys.executable, "-m", "pip", "download", "--no-deps",
-                     "--only-binary=:all:", "--dest", str(downloads), "rustup"])
+            ctx.run(proc.python_argv(sys.executable, "-m", "pip", "download", "--no-deps",
+                                     "--only-binary=:all:", "--dest", str(downloads),
+                                     "rustup"), cwd=proc.SAFE_CWD)
             _extract_rustup(downloads, binary)
     link = state / "bin" / "rustup-init"
     makedirs_private(link.parent)

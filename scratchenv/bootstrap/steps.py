@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Literal
 
-from scratchenv import proc
+from scratchenv import output, proc
 from scratchenv.errors import ScratchenvError
 from scratchenv.fsutil import makedirs_private
 from scratchenv.units import counted
@@ -87,7 +87,7 @@ class Log:
     def record(self, text: str) -> None:
         """To the log file only."""
         if self.handle is not None:
-            self.handle.write(text + "\n")
+            self.handle.write(output.escape(text) + "\n")  # a log is read on a terminal
             self.handle.flush()
 
 
@@ -113,7 +113,7 @@ class RunContext:
 
     def probe(self, argv: list[str]) -> proc.CommandResult:
         """Run a quiet check (no output shown); never raises for a non-zero exit."""
-        return proc.run(argv, env=self.env, timeout=120)
+        return proc.run(argv, env=self.env, timeout=120, cwd=proc.SAFE_CWD)
 
 
 class Step:

@@ -53,7 +53,8 @@ class VenvStep(Step):
             # `python -m venv` writes the activate scripts last, after pip: a run stopped
             # halfway (^C, a full disk) left a venv without pip that looked whole.
             return State("broken", "incomplete (no bin/activate): its creation was interrupted")
-        probe = ctx.probe([str(self.interpreter), "-c", "import sys; print(sys.prefix)"])
+        probe = ctx.probe(proc.python_argv(str(self.interpreter), "-c",
+                                           "import sys; print(sys.prefix)"))
         if not probe.ok:
             last = (probe.stderr.strip().splitlines() or ["no output"])[-1]
             return State("broken", f"its python does not run: {last}")
@@ -67,7 +68,7 @@ class VenvStep(Step):
     def command(self) -> list[str]:
         if self.uv:
             return [self.uv, "venv", "--python", self.python, str(self.path)]
-        return [self.python, "-m", "venv", str(self.path)]
+        return proc.python_argv(self.python, "-m", "venv", str(self.path))
 
     def do(self, ctx: RunContext) -> None:
         makedirs_private(self.path.parent)
@@ -82,8 +83,8 @@ class VenvStep(Step):
 
         Not `uv venv --seed`: it downloads pip, from an index the site may not mirror."""
         python = str(self.interpreter)
-        ensure = [python, "-m", "ensurepip", "--default-pip"]
-        if self.uv is None or ctx.probe([python, "-c", "import ensurepip"]).ok:
+        ensure = proc.python_argv(python, "-m", "ensurepip", "--default-pip")
+        if self.uv is None or ctx.probe(proc.python_argv(python, "-c", "import ensurepip")).ok:
             ctx.run(ensure)
             return
         translation = pipconf.translate(pipconf.read(sys.executable, ctx.env) or {}, ctx.env)
@@ -130,7 +131,8 @@ class RequirementsStep(Step):
         return self.pip_command()
 
     def pip_command(self) -> list[str]:
-        return [str(self.venv.interpreter), "-m", "pip", "install", "-r", str(self.requirements)]
+        return proc.python_argv(str(self.venv.interpreter), "-m", "pip", "install", "-r",
+                                str(self.requirements))
 
     def describe(self) -> str:
         if self.uv:

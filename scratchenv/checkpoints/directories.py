@@ -35,6 +35,7 @@ from scratchenv.checkpoints.identity import (
     locate,
     with_worktree_id,
 )
+from scratchenv.config.trust import read_written
 from scratchenv.errors import ConfigError, ScratchenvError
 from scratchenv.fsutil import atomic_write, makedirs_private
 from scratchenv.realpaths import below
@@ -98,9 +99,11 @@ class CheckpointDir:
 
 def read_metadata(directory: Path) -> dict[str, Any] | None:
     """The ownership record of a checkpoint directory, or None when it has none."""
+    # A record someone else could have written says nothing (see SECURITY.md).
+    found = read_written(directory / METADATA)
     try:
-        data = json.loads((directory / METADATA).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(found) if found is not None else None
+    except ValueError:
         return None
     return data if isinstance(data, dict) else None
 

@@ -105,7 +105,10 @@ def ask(probe: Probe, environ: Mapping[str, str], python: str | None) -> Answer:
             return Answer(probe, {}, skipped=f"{probe.argv[0]} is not installed")
         argv = [found, *probe.argv[1:]]
     try:
-        result = proc.run(argv, env=dict(environ), timeout=TIMEOUT)
+        # In a directory only root can write: `python -c` imports from its working
+        # directory, rustup obeys a rust-toolchain.toml there. Not -I: the environment
+        # under test (PYTHONPATH, the user site) is what is asked about.
+        result = proc.run(argv, env=dict(environ), timeout=TIMEOUT, cwd=proc.SAFE_CWD)
     except ScratchenvError as error:
         return Answer(probe, {}, error=str(error))
     if not result.ok:

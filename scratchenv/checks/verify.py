@@ -25,6 +25,7 @@ from scratchenv.checks.quota_findings import quota_findings
 from scratchenv.checks.script import check_script
 from scratchenv.config.detect import is_group_root
 from scratchenv.config.settings import Settings, current_user
+from scratchenv.config.trust import replaceable_link
 from scratchenv.plan import SetVar, build_plan, node_local_base
 from scratchenv.realpaths import is_within, nearest_existing, same_place
 from scratchenv.units import format_size
@@ -234,7 +235,12 @@ def _location(ctx: Context, change: SetVar, value: str, expected: str | None,
     findings = [found(check="var.not_in_home", status="pass", message=f"{shown} is outside home")]
     # Against the root itself, on real paths: the plan's own value may lead out of it (a
     # symlink under the root, or settings someone else wrote).
-    if expected is None:
+    link = replaceable_link(value)
+    if link is not None:  # whoever can repoint it decides where the files go
+        findings.append(found(check="var.under_root", status="fail",
+                              message=f"{shown} is reached through the symlink {link}, which "
+                                      "others could repoint", fix=fix))
+    elif expected is None:
         findings.append(found(check="var.under_root", status="skip",
                               message="kept the site's value (keep_site_values)"))
     elif not (is_within(value, own_root) or _in_node_tmp(ctx, value)):
@@ -407,8 +413,8 @@ def _python_runs(ctx: Context, name: str, venv: str) -> Finding:
         return found(status="fail", message=f"{python} is missing or a broken link",
                      fix="scratchenv bootstrap --venv --repair")
     try:
-        result = proc.run([python, "-c", "import sys; print(sys.prefix)"],
-                          env=dict(ctx.environ), timeout=30)
+        result = proc.run(proc.python_argv(python, "-c", "import sys; print(sys.prefix)"),
+                          env=dict(ctx.environ), timeout=30, cwd=proc.SAFE_CWD)
     except ScratchenvError as error:
         return found(status="fail", message=str(error))
     if not result.ok:

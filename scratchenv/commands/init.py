@@ -21,7 +21,9 @@ def scratchenv_command() -> list[str]:
     script = os.path.abspath(sys.argv[0])
     if os.path.basename(script) == "scratchenv" and os.access(script, os.X_OK):
         return [script]
-    return [sys.executable, "-m", "scratchenv"]
+    # -P: not from the working directory (a scratchenv/ or json.py of someone else's
+    # where a login starts); PYTHONPATH and the user site, where it may live, still count.
+    return [sys.executable, "-P", "-m", "scratchenv"]
 
 
 def _login_shell() -> str:
@@ -48,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     changed, changes = rcfile.install(path, new_block, dry_run=args.dry_run,
                                       where=rcfile.placement(shell))
     if args.dry_run:
-        output.write(changes or f"{path}: nothing to change\n")
+        output.write(output.escape(changes or f"{path}: nothing to change\n", lines=True))
     elif not changed:
         output.say(f"{path}: already up to date")
     else:

@@ -92,7 +92,13 @@ def emit(report: Report, args: argparse.Namespace, *, title: str) -> int:
 
     if getattr(args, "quiet", False) and report.ok:
         return 0
-    output.show(render(report, args.format, title=title, verbose=args.verbose))
+    text = render(report, args.format, title=title, verbose=args.verbose)
+    # Read by a person (a terminal, a job log): shown escaped. JSON and JUnit escape for
+    # themselves and stay byte-exact.
+    if args.format in ("human", "markdown"):
+        output.show(text)
+    else:
+        output.write(text)
     return 0 if report.ok else 1
 
 

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, field_validator
 
 from scratchenv.config.names import variable_name_problem
+from scratchenv.config.placeholders import substitute
 from scratchenv.errors import ConfigError
 
 
@@ -135,9 +136,8 @@ class Entry(BaseModel):
 
 
 def _xdg_bases(default: str, home: str) -> str:
-    return default.format(
-        xdg_cache=f"{home}/.cache", xdg_config=f"{home}/.config", xdg_data=f"{home}/.local/share"
-    )
+    return substitute(default, {"xdg_cache": f"{home}/.cache", "xdg_config": f"{home}/.config",
+                                "xdg_data": f"{home}/.local/share"})
 
 
 class Catalogue(BaseModel):

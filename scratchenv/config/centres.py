@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from scratchenv.config.placeholders import substitute
 from scratchenv.errors import ConfigError
 
 SEARCH_ROOT = "/"
@@ -179,7 +180,8 @@ def space_root(space: Space, environ: Mapping[str, str], user: str) -> tuple[str
         return None
     value = environ[space.env].rstrip("/") or "/"
     if space.subdir:
-        return f"{value}/{space.subdir.format(user=user)}", f"${space.env}/{space.subdir}"
+        subdir = substitute(space.subdir, {"user": user})
+        return f"{value}/{subdir}", f"${space.env}/{space.subdir}"
     return value, f"${space.env}"
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from scratchenv.config import centres
+from scratchenv.config.placeholders import substitute
 from scratchenv.config.trust import root_problem
 from scratchenv.errors import ConfigError
 from scratchenv.locations import home_dir
@@ -44,9 +45,12 @@ def candidates(environ: Mapping[str, str], user: str, cluster: str | None,
             places.append((named[0], f"{named[1]} ({centre.short})"))
     if environ.get("SCRATCH") and not (found and found.centre.scratch.top and not scratch_subdir):
         if scratch_subdir:
+            try:
+                subdir = substitute(scratch_subdir, {"user": user, "cluster": cluster})
+            except ValueError as problem:
+                raise ConfigError(f"scratch_subdir: {problem}") from None
             top = environ["SCRATCH"].rstrip("/")
-            places.append((f"{top}/{scratch_subdir.format(user=user)}",
-                           "$SCRATCH/<scratch_subdir>"))
+            places.append((f"{top}/{subdir}", "$SCRATCH/<scratch_subdir>"))
         elif environ["SCRATCH"] not in {p for p, _ in places}:
             places.append((environ["SCRATCH"], "$SCRATCH"))
     if cluster:
@@ -61,7 +65,7 @@ def candidates(environ: Mapping[str, str], user: str, cluster: str | None,
             if len(matches) == 1:
                 places.append((matches[0], f"{shown} ({centre.short})"))
     for pattern in GUESSES:
-        places.append((centres.under_search_root(pattern.format(user=user)),
+        places.append((centres.under_search_root(substitute(pattern, {"user": user})),
                        pattern.replace("{user}", "$USER")))
     return places
 

@@ -40,6 +40,55 @@ DENIED = re.compile(
 """Names no entry may set, whatever their shape (matched in upper case)."""
 
 
+HOLDS_TRUST_OR_CODE = re.compile(
+    r"""(?x)
+    .*CONFIG.* | (.*_)?CONF(_.*)? | .*CONFDIR | .*RC | .*RCFILE.* | .*SETTINGS.*  # configuration
+    | (.*_)?PROFILES?(_.*)?
+    | .*CERT.* | .*_CA | CA_.* | .*_CA_.* | SSL_.* | .*TLS.* | .*TRUST.*  # trust stores
+    | .*KEY.* | .*SECRET.* | .*TOKEN.* | .*CREDENTIAL.* | .*PASSW.* | .*AUTH.* | NETRC
+    | .*VENDOR.* | .*PLUGIN.* | .*DRIVER.* | .*ICD.* | .*LAYER.* | .*MODULE.*
+    | .*EXTENSION.* | .*ADDON.* | .*HOOK.* | .*STARTUP.* | .*INIT.*
+    | .*LIB.* | .*INCLUDE.* | (.*_)?BIN(_.*)? | .*BINDIR | .*EXEC.* | .*PREFIX.* | .*SHIM.*
+    | .*INSTALL.*
+    | .*TEMPLATE.* | .*SCRIPT.* | .*SITE.* | .*SDK.* | .*TOOLCHAIN.* | .*TOOLKIT.*
+    """
+)
+"""Names that hold a trust store, configuration, plugins, drivers or code, by their words
+(matched in upper case): only a reviewed catalogue entry may set one (SECURITY.md)."""
+
+TOOLCHAIN_HOMES = re.compile(
+    r"""(?x)
+    (CUDA | CUDNN | NCCL | TENSORRT | ROCM | HIP | NVHPC | NVM | FNM | VOLTA | ASDF | SDKMAN
+    | RBENV | PYENV | NODENV | GOENV | JENV | PLENV | MISE | RTX | BUN | DENO | JAVA | JDK | JRE
+    | MAVEN | M2 | ANT | GRADLE | SCALA | SBT | SPARK | HADOOP | ANDROID | NDK | FLUTTER | DART
+    | DOTNET | GO | RUST | CARGO | RUSTUP | LLVM | CLANG | GCC | MKL | MKLROOT | ONEAPI | INTEL
+    | MPI | OPENMPI | MPICH | MATLAB | JULIA | R | ERLANG | ELIXIR | HASKELL | GHC | STACK
+    | CABAL | OPAM | NIX | GUIX | SPACK | EASYBUILD | LMOD | MODULESHOME | CONDA | MAMBA
+    | MICROMAMBA | PIXI | POETRY | PIPX | UV | HF | TORCH )
+    _? (HOME | ROOT | DIR | PATH | PREFIX | BASE)
+    """
+)
+"""Toolchain homes (CUDA_HOME, JAVA_HOME, NVM_DIR, ROCM_PATH, CONDA_ROOT...): a program is
+run or built from them. The catalogue's own (CARGO_HOME, PYENV_ROOT, HF_HOME) are reviewed."""
+
+
+def code_or_trust_problem(name: str) -> str | None:
+    """Why a name of the user's own (not the shipped catalogue's) holds trust, configuration
+    or code rather than a cache or data location, or None."""
+    upper = name.upper()
+    if TOOLCHAIN_HOMES.fullmatch(upper):
+        what = "a toolchain's home (programs are run or built from it)"
+    elif HOLDS_TRUST_OR_CODE.fullmatch(upper):
+        what = "a trust store, configuration, plugins, drivers or code"
+    elif upper.endswith("DIRS"):
+        what = "a search list of directories"
+    else:
+        return None
+    return (f"{name!r} cannot be an entry of your own: it names {what}; only cache, data "
+            "and state locations may be set from your settings (a reviewed catalogue entry "
+            "is the only way past; see SECURITY.md)")
+
+
 def variable_name_problem(name: str, *, own: bool = True) -> str | None:
     """Why an entry may not set `name`, or None. `own`: the user's entry (any source but
     the shipped catalogue, whose names are reviewed one by one), which must also have the
@@ -54,6 +103,8 @@ def variable_name_problem(name: str, *, own: bool = True) -> str | None:
                 f"a place to load code from (see {document('SECURITY.md')})")
     if not own:
         return None
+    if upper not in OWN_PATH_NAMES and (problem := code_or_trust_problem(name)):
+        return problem
     if upper.endswith("PATH") and upper not in OWN_PATH_NAMES:
         return (f"{name!r} cannot be an entry: a name ending in PATH is a search list "
                 "(name your own location *_DIR, *_HOME or *_CACHE)")

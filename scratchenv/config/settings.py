@@ -36,7 +36,7 @@ from pydantic_settings import (
 )
 from pydantic_settings.sources.utils import parse_env_vars
 
-from scratchenv.config import centres, detect, site, trust
+from scratchenv.config import centres, detect, placeholders, site, trust
 from scratchenv.config.catalogue import Catalogue, VariableName, check_variable_name, load_default
 from scratchenv.errors import ConfigError
 from scratchenv.locations import config_file, home_dir, site_config_file
@@ -346,10 +346,7 @@ class Settings(BaseSettings):
         parts = value.split("/")
         if value.startswith("/") or any(part in ("", ".", "..") for part in parts):
             raise ValueError(f"{value!r} must be a relative path under $SCRATCH, without ..")
-        try:
-            value.format(user="u")
-        except (KeyError, IndexError, ValueError):
-            raise ValueError(f"{value!r}: the only placeholder is {{user}}") from None
+        placeholders.check(value, ("user", "cluster"))
         return value
 
     @field_validator("root_pattern")
@@ -357,10 +354,8 @@ class Settings(BaseSettings):
     def _pattern_names_the_user(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        try:
-            example = value.format(user="u")
-        except (KeyError, IndexError, ValueError):
-            raise ValueError(f"{value!r}: the only placeholder is {{user}}") from None
+        placeholders.check(value, ("user", "cluster"))
+        example = placeholders.substitute(value, {"user": "u", "cluster": "c"})
         if "{user}" not in value or not example.startswith("/"):
             raise ValueError(f"{value!r} must be an absolute path containing {{user}}")
         return value
@@ -383,7 +378,9 @@ class Settings(BaseSettings):
         if self.project and not self.project_var:
             name = default_project_var(self.project)
             try:
-                check_variable_name(name, own=True)
+                # <PROJECT>_BASE_DIR is a data location by construction: a project named
+                # libfoo or myconfig keeps its name; the denylist still holds.
+                check_variable_name(name, own=False)
             except ValueError:
                 raise ConfigError(
                     f"project {self.project!r} gives the data variable {name}, which no shell "
@@ -394,7 +391,12 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _settle_root(self) -> Settings:
         if self.root is None and self.root_pattern:
-            self.root = Path(self.root_pattern.format(user=current_user()))
+            try:
+                self.root = Path(placeholders.substitute(
+                    self.root_pattern, {"user": current_user(), "cluster": self.cluster}))
+            except placeholders.MissingValue:
+                raise ConfigError(f"root_pattern {self.root_pattern!r} needs {{cluster}}: "
+                                  "set cluster (SCRATCHENV_CLUSTER)") from None
             reason = detect.problem_with_root(self.root, home=self.home)
             if reason:
                 raise ConfigError(f"scratch root from root_pattern unusable: {reason}")
@@ -420,8 +422,10 @@ class Settings(BaseSettings):
         if reason and not detect.awaits_mount(self.persistent_root):
             raise ConfigError(f"persistent root unusable: {reason}")
         if same_place(self.persistent_root, self.scratch_root):
-            self.persistent_root = None  # one root: nothing to choose
-            return self
+            # Like one inside it: what is to be kept would be purged with scratch.
+            raise ConfigError(f"persistent root unusable: {self.persistent_root} is the "
+                              f"scratch root {self.scratch_root} itself, which is purged; "
+                              "unset persistent_root or name a directory outside it")
         nested = _nesting(self.scratch_root, self.persistent_root)
         if nested:
             raise ConfigError(f"persistent root unusable: {nested}")
@@ -547,12 +551,16 @@ def _expand(profile: str, key: str, value: Any) -> Any:
     too, except in patterns (root_pattern), which keep it for the modulefiles."""
     if not isinstance(value, str):
         return value
-    user = "{user}" if key.endswith("_pattern") else current_user()
+    keep = ("user",) if key.endswith("_pattern") else ()
+    values = {"cluster": profile} if keep else {"user": current_user(), "cluster": profile}
     try:
-        return value.format(user=user, env=os.environ)
-    except KeyError as missing:
-        raise ConfigError(f"profile {profile!r}: {key} = {value!r} needs ${missing.args[0]}, "
-                          f"which is not set; set it, or set {key} yourself") from None
+        return placeholders.substitute(value, values, env=os.environ, keep=keep)
+    except placeholders.MissingValue as missing:
+        raise ConfigError(f"profile {profile!r}: {key} = {value!r} needs "
+                          f"${missing.placeholder.removeprefix('env[').rstrip(']')}, which is "
+                          f"not set; set it, or set {key} yourself") from None
+    except placeholders.PlaceholderError as problem:
+        raise ConfigError(f"profile {profile!r}: {key}: {problem}") from None
 
 
 def load_settings(**overrides: Any) -> Settings:

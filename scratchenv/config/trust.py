@@ -95,6 +95,32 @@ def others_can_write(st: os.stat_result) -> bool:
     return st.st_uid not in (os.getuid(), 0) or bool(st.st_mode & _OTHERS_WRITE)
 
 
+def written_file_problem(st: os.stat_result) -> str | None:
+    """Why a file scratchenv wrote for later (an activation file, a journal, a record),
+    with status `st`, must not be trusted: not the user's, others can write it, or it has
+    a second name (a hard link from a place others can reach)."""
+    if st.st_uid != os.getuid():
+        return f"it belongs to {_who(st.st_uid)}, not you"
+    if st.st_mode & _OTHERS_WRITE:
+        return f"others can write it (mode {stat.S_IMODE(st.st_mode):04o})"
+    if st.st_nlink > 1 and stat.S_ISREG(st.st_mode):
+        return "it has another name (a hard link)"
+    return None
+
+
+def read_written(path: str | os.PathLike[str]) -> bytes | None:
+    """A file scratchenv wrote earlier and now trusts (a journal, a worktree record): its
+    bytes, or None when it is missing, not a regular file, or someone else could have
+    written it (`written_file_problem`): such a file is ignored, as if it were not there."""
+    try:
+        found = read_regular(os.fspath(path), nofollow=True)
+    except Untrusted:
+        return None
+    if found is None or written_file_problem(found[1]) is not None:
+        return None
+    return found[0]
+
+
 def _check_directory(directory: str, *, sticky_ok: bool) -> None:
     try:
         st = os.stat(directory)
@@ -139,6 +165,9 @@ def _read_config(path: str) -> bytes | None:
         return None
     given = os.path.abspath(path)
     _check_directory(os.path.dirname(given), sticky_ok=True)
+    problem = link_problem(given)
+    if problem is not None:
+        raise Untrusted(problem)
     real = os.path.realpath(given)
     if real != given:  # a symlink: where it leads must be as safe as where it is
         _check_directory(os.path.dirname(real), sticky_ok=True)
@@ -213,8 +242,9 @@ def load_allow_list(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
 def _save_allow_list(environ: Mapping[str, str], data: dict[str, dict[str, str]]) -> None:
     import json
 
-    from scratchenv.fsutil import atomic_write
+    from scratchenv.fsutil import atomic_write, private_directory
 
+    private_directory(state_dir(environ))
     text = json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     atomic_write(allow_list_path(environ), text.encode("utf-8", "surrogateescape"), mode=0o600)
 
@@ -312,9 +342,11 @@ def dotenv(cwd: str | None, environ: Mapping[str, str]) -> DotEnv:
 # --- the scratch root -----------------------------------------------------------------------
 
 
-def _traversal(path: str) -> Iterator[tuple[str, os.stat_result | None, os.stat_result, bool]]:
+def _traversal(path: str, links: list[str] | None = None
+               ) -> Iterator[tuple[str, os.stat_result | None, os.stat_result, bool]]:
     """Each directory the kernel passes through to reach `path`, symlinks followed:
-    (path, its lstat or None when missing, its parent's lstat, whether it is the last)."""
+    (path, its lstat or None when missing, its parent's lstat, whether it is the last).
+    Each symlink on the way that others could replace (repoint) is added to `links`."""
     pending = [part for part in path.split("/") if part]
     current, current_st = "/", os.lstat("/")
     hops = 0
@@ -333,6 +365,8 @@ def _traversal(path: str) -> Iterator[tuple[str, os.stat_result | None, os.stat_
             yield candidate, None, current_st, not pending
             return
         if stat.S_ISLNK(st.st_mode):
+            if links is not None and _replaceable(st, current_st):
+                links.append(candidate)
             hops += 1
             if hops > 40:
                 raise Untrusted(f"{path}: too many levels of symlinks")
@@ -356,8 +390,11 @@ def root_problem(root: str) -> str | None:
     that does not exist yet under such a directory could be made by anyone first.
     """
     exposed: str | None = None
+    links: list[str] = []
     try:
-        for path, st, parent, last in _traversal(root):
+        for path, st, parent, last in _traversal(root, links):
+            if links:
+                return f"{root}: {_through(links[0])}"
             if st is None:
                 if exposed is not None:
                     return (f"{root} does not exist and {exposed} on the way is writable by "
@@ -378,6 +415,41 @@ def root_problem(root: str) -> str | None:
         return (f"{root} is inside {exposed}, which others can write (they could replace what "
                 f"leads to it); put it under a directory of yours with mode 0700")
     return None
+
+
+def _replaceable(entry: os.stat_result, parent: os.stat_result) -> bool:
+    """Whether someone else could remove `entry` from `parent` and put another in its place:
+    the parent is writable by others, unless it is sticky and both it and the entry are the
+    user's or root's (then only they may rename or remove the entry)."""
+    if not others_can_write(parent):
+        return False
+    mine = (os.getuid(), 0)
+    return not (parent.st_mode & stat.S_ISVTX and parent.st_uid in mine
+                and entry.st_uid in mine)
+
+
+def replaceable_link(path: str) -> str | None:
+    """The first symlink on the way to `path` (its own name included) that someone else
+    could repoint, or None: a path through it is a path others can change."""
+    links: list[str] = []
+    try:
+        for _ in _traversal(os.path.abspath(path), links):
+            if links:
+                break
+    except (OSError, Untrusted):
+        return None  # the callers' own checks say what is wrong
+    return links[0] if links else None
+
+
+def link_problem(path: str) -> str | None:
+    """One line on why `path` is reached through a symlink others could repoint, or None."""
+    link = replaceable_link(path)
+    return None if link is None else _through(link)
+
+
+def _through(link: str) -> str:
+    return (f"it is reached through the symlink {link}, which others could repoint "
+            f"({os.path.dirname(link)} is writable by others); use the real path")
 
 
 def _cannot_be_renamed_by_others(parent: os.stat_result) -> bool:

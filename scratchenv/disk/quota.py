@@ -321,7 +321,7 @@ def run_tool(argv: list[str], *, timeout: float = TIMEOUT) -> str | None:
     from scratchenv.errors import ScratchenvError
 
     try:
-        result = proc.run(argv, timeout=timeout)
+        result = proc.run(argv, timeout=timeout, cwd=proc.SAFE_CWD)  # a probe: never in cwd
     except ScratchenvError:
         return None
     # `quota` exits 1 when over quota but still prints the table.

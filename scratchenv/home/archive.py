@@ -44,6 +44,7 @@ from scratchenv.checkpoints.directories import (
 )
 from scratchenv.checkpoints.identity import Identity, locate, sanitise, with_worktree_id
 from scratchenv.checkpoints.recognise import LEGACY_HF
+from scratchenv.config.trust import read_written
 from scratchenv.errors import ConfigError, ScratchenvError
 from scratchenv.fsutil import atomic_write, makedirs_private
 from scratchenv.home.migrate import space_checks_for
@@ -171,9 +172,10 @@ class Journal:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        found = read_written(path)  # another user's journal says nothing
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            data = json.loads(found) if found is not None else None
+        except ValueError:
             data = None
         self.data: dict = data if isinstance(data, dict) else {}
 

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from scratchenv.config.trust import read_written
 from scratchenv.disk.room import Room, room
 from scratchenv.errors import ScratchenvError
 from scratchenv.fsutil import atomic_write, makedirs_private
@@ -204,10 +205,10 @@ def journal_path(plan: Plan) -> str:
 
 def interrupted(plan: Plan) -> dict | None:
     """The journal of a run that did not finish, if any."""
+    found = read_written(journal_path(plan))  # another user's journal says nothing
     try:
-        with open(journal_path(plan), encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):
+        data = json.loads(found) if found is not None else None
+    except ValueError:
         return None
     return data if isinstance(data, dict) else None
 

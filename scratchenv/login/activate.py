@@ -16,7 +16,13 @@ import os
 import zlib
 
 from scratchenv import __version__
-from scratchenv.config.trust import Untrusted, allow_list_path, read_regular
+from scratchenv.config.trust import (
+    Untrusted,
+    allow_list_path,
+    others_can_write,
+    read_regular,
+    written_file_problem,
+)
 from scratchenv.errors import ScratchenvError
 from scratchenv.locations import config_file, site_config_file, state_dir, working_directory
 from scratchenv.shells.registry import LOGIN_SHELLS, login_shell_named
@@ -151,6 +157,8 @@ def fresh_path(shell: str, environ: Mapping[str, str], cwd: str) -> str | None:
     expected = INPUTS_PREFIX + key + "\n"
     try:
         with open(path, encoding="utf-8", errors="surrogateescape") as handle:
+            if not _sourceable(handle.fileno(), environ):
+                return None  # the slow path rewrites it in a private directory
             handle.readline()
             if handle.readline() != expected:
                 return None
@@ -158,6 +166,14 @@ def fresh_path(shell: str, environ: Mapping[str, str], cwd: str) -> str | None:
         return None
     _settle_mtime(path, _watched_files(environ, cwd))
     return path
+
+
+def _sourceable(fd: int, environ: Mapping[str, str]) -> bool:
+    """Whether the open activation file may be sourced: the user's alone, in a state
+    directory nobody else can write (else a group member could swap it before the login)."""
+    if written_file_problem(os.fstat(fd)) is not None:
+        return False
+    return not others_can_write(os.stat(state_dir(environ)))
 
 
 MTIME_MARGIN_NS = 20_000_000
@@ -230,7 +246,7 @@ def write_activation(
     file made with `--root X` is not mistaken for the default one."""
     import time
 
-    from scratchenv.fsutil import atomic_symlink, atomic_write
+    from scratchenv.fsutil import atomic_symlink, atomic_write, private_directory
     from scratchenv.plan import build_plan
     from scratchenv.shells import shell_renderer
 
@@ -244,6 +260,7 @@ def write_activation(
     text = shell_renderer(shell).render(plan, environ, inputs=INPUTS_PREFIX + key + "\n",
                                   freshness=check, path=path,
                                   watch=_home_watch(settings, environ))
+    private_directory(state_dir(environ))  # made (or closed again) only when all went well
     atomic_write(path, text, mode=0o600)
     os.utime(path, ns=(started, started))
     if not flags:
@@ -300,6 +317,8 @@ def fallback_file(shell: str, environ: Mapping[str, str], flags: Sequence[str] =
     now = _inputs(shell, environ, os.getcwd(), flags)
     try:
         with open(stale, encoding="utf-8", errors="surrogateescape") as handle:
+            if not _sourceable(handle.fileno(), environ):
+                return None
             handle.readline()
             line = handle.readline()
         then = ast.literal_eval(line[len(INPUTS_PREFIX):]) if line.startswith(INPUTS_PREFIX) else []

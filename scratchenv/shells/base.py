@@ -9,6 +9,7 @@ from importlib import resources
 from string import Template
 
 from scratchenv import __version__
+from scratchenv.output import escape
 from scratchenv.plan import NODE_LOCAL_DIR, Plan, PrependPath, SetVar
 
 
@@ -242,6 +243,12 @@ def state_link(shell: str) -> str:
 
 
 def missing_root_message(plan: Plan, root: str | None = None) -> str:
+    """What the shell prints at login when a root is missing: escaped (output.escape), as
+    the shell prints it verbatim to the terminal."""
+    return escape(_missing_root(plan, root))
+
+
+def _missing_root(plan: Plan, root: str | None) -> str:
     if root is not None and root == plan.persistent_root:
         return (f"scratchenv: persistent root {root} is missing (not mounted on this node?); "
                 "the venv and toolchains still point there")

@@ -61,11 +61,16 @@ class FishRenderer(ShellRenderer):
             '    test -n "$SCRATCHENV_STATE_DIR"; and set _scratchenv_dir $SCRATCHENV_STATE_DIR',
             "    set -g _scratchenv_check 1",
             "    set -g _scratchenv_stale 1",
-            "    test -r $_scratchenv_dir/activate.fish; and source $_scratchenv_dir/activate.fish",
+            # Only the user's own file (fish's test has no mode bits; the state directory's
+            # 0700, kept by Python, keeps others from the rest).
+            "    set -l _scratchenv_link $_scratchenv_dir/activate.fish",
+            "    test -r $_scratchenv_link; and test -O $_scratchenv_link",
+            "    and source $_scratchenv_link",
             "    set -e -g _scratchenv_check",
             "    if set -q _scratchenv_stale",
             "        if status is-interactive",
-            f"            set _scratchenv_dir ({call}); and source $_scratchenv_dir",
+            f"            set _scratchenv_dir ({call}); and test -O \"$_scratchenv_dir\"",
+            "            and source $_scratchenv_dir",
             "        else",
             # fish itself reports an interpreter that is gone (a removed venv), whatever
             # the redirection: look at the script's #! line first, with builtins.
@@ -74,7 +79,7 @@ class FishRenderer(ShellRenderer):
             "(string match -r -g '^#!\\s*(\\S+)' -- \"$_scratchenv_head\")",
             '            if test -z "$_scratchenv_python"; or test -x "$_scratchenv_python"',
             f"                set _scratchenv_dir ({call} 2>/dev/null)",
-            "                and source $_scratchenv_dir",
+            '                and test -O "$_scratchenv_dir"; and source $_scratchenv_dir',
             "            else",
             "                false",
             "            end",
@@ -135,7 +140,10 @@ class FishRenderer(ShellRenderer):
 
     def ensure_lines(self, quoted_root: str, names: list[str]) -> list[str]:
         lines = [f"if test -d {quoted_root}"]
-        lines += [f'    test -d "${name}"; or mkdir -p -- "${name}" 2>/dev/null' for name in names]
+        # umask 077 while making them (see posix.py), then the user's again.
+        lines += [f'    test -d "${name}"; or begin; set -l _scratchenv_umask (umask); umask 077; '
+                  f'mkdir -p -- "${name}" 2>/dev/null; umask $_scratchenv_umask; end'
+                  for name in names]
         return [*lines, "end"]
 
     def missing_root_lines(self, plan: Plan) -> str:

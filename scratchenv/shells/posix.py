@@ -61,18 +61,26 @@ class PosixRenderer(ShellRenderer):
             f"if [ -x {exe} ]; then",
             f'    _scratchenv_file="{state_link(self.name)}"',
             "    _scratchenv_check=1 _scratchenv_stale=1",
-            '    if [ -r "$_scratchenv_file" ]; then . "$_scratchenv_file"; fi',
+            '    if [ -r "$_scratchenv_file" ] && ' + self.sourceable("$_scratchenv_file")
+            + '; then . "$_scratchenv_file"; fi',
             "    _scratchenv_check=",
             '    if [ -n "$_scratchenv_stale" ]; then',
             "        case $- in",
             f"            *i*) _scratchenv_file=$({call}) ;;",
             f"            *) _scratchenv_file=$({call} 2>/dev/null) ||",
             f"                   printf '%s\\n' {self.quote(NOT_ACTIVATED)} >&2 ;;",
-            '        esac && [ -n "$_scratchenv_file" ] && . "$_scratchenv_file"',
+            '        esac && [ -n "$_scratchenv_file" ] && '
+            + self.sourceable("$_scratchenv_file") + ' && . "$_scratchenv_file"',
             "    fi",
             "    unset _scratchenv_file _scratchenv_check _scratchenv_stale",
             "fi",
         ]
+
+    def sourceable(self, variable: str) -> str:
+        """A builtin test that the file named by `variable` is the user's own (a file a
+        group member put in the state directory is not sourced). POSIX test has no mode
+        bits: the state directory's 0700, kept by Python, keeps others from the rest."""
+        return f'[ -O "{variable}" ]'
 
     def save_line(self, name: str) -> str:
         return f'if [ -n "${{{name}+x}}" ]; then _SCRATCHENV_OLD_{name}=${name}; fi'
@@ -114,7 +122,10 @@ class PosixRenderer(ShellRenderer):
 
     def ensure_lines(self, quoted_root: str, names: list[str]) -> list[str]:
         lines = [f"if [ -d {quoted_root} ]; then"]
-        lines += [f'    [ -d "${name}" ] || mkdir -p -- "${name}" 2>/dev/null' for name in names]
+        # umask 077: with a lab's umask 002 a group member could write a cache that holds
+        # code (compiled kernels, extensions); the subshell keeps the user's umask.
+        lines += [f'    [ -d "${name}" ] || (umask 077 && mkdir -p -- "${name}") 2>/dev/null'
+                  for name in names]
         return [*lines, "fi"]
 
     def missing_root_lines(self, plan: Plan) -> str:

@@ -90,7 +90,8 @@ class TcshRenderer(ShellRenderer):
             'set _scratchenv_dir = "$SCRATCHENV_STATE_DIR:q"',
             "    endif",
             "    set _scratchenv_check _scratchenv_stale",
-            f"    if ( -r {link} ) source {link}",
+            # Only the user's own file that neither group nor others can write (-P022).
+            f"    if ( -r {link} && -o {link} && ! -P022 {link} ) source {link}",
             "    unset _scratchenv_check",
             # Python writes the file and points the link at it (or, for a broken config,
             # keeps the last good one): source the link. Quiet unless interactive.
@@ -102,7 +103,7 @@ class TcshRenderer(ShellRenderer):
             f"            {call} >& /dev/null",
             "            set _scratchenv_status = $status",
             "        endif",
-            "        if ( $_scratchenv_status == 0 ) then",
+            f"        if ( $_scratchenv_status == 0 && -o {link} && ! -P022 {link} ) then",
             f"            source {link}",
             "        else if ( ! $?prompt ) then",
             f"            echo {self.quote(NOT_ACTIVATED)} >& /dev/stderr",
@@ -160,7 +161,10 @@ class TcshRenderer(ShellRenderer):
     def ensure_lines(self, quoted_root: str, names: list[str]) -> list[str]:
         lines = [f"if ( -d {quoted_root} ) then"]
         for name in names:
-            lines += [f'    if ( ! -d "${name}:q" ) mkdir -p -- "${name}:q" >& /dev/null']
+            # umask 077 in a subshell (see posix.py).
+            lines += [f'    if ( ! -d "${name}:q" ) then',
+                      f'        ( umask 077; mkdir -p -- "${name}:q" ) >& /dev/null',
+                      "    endif"]
         return [*lines, "endif"]
 
     def missing_root_lines(self, plan: Plan) -> str:

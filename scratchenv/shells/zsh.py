@@ -23,4 +23,11 @@ class ZshRenderer(PosixRenderer):
                 "_scratchenv_now=$EPOCHSECONDS"]
 
 
+    def sourceable(self, variable: str) -> str:
+        # Glob qualifiers, builtins alone: a regular file (symlinks followed) owned by the
+        # user that neither group nor others can write; whatever options the user set.
+        return ("() { emulate -L zsh; local -a _m; _m=( ${~${(b)1}}(N-.Uf:go-w:) ); "
+                f'(( $#_m )) }} "{variable}"')
+
+
 RENDERER = ZshRenderer

@@ -274,7 +274,7 @@ def test_dry_run_changes_nothing(env, capsys):
     code, out, err = cli(capsys, "--dry-run", "--no-uv", "--python", sys.executable)
     assert (code, err) == (0, "")
     assert f"scratch root {env['root']}: would create" in out
-    assert f"would run {sys.executable} -m venv {env['venv']}" in out
+    assert f"would run {sys.executable} -I -m venv {env['venv']}" in out
     assert "--no-modify-path --default-toolchain none" in out
     assert "toolchain stable: would run" in out
     assert not env["root"].exists() and home_files(env["home"]) == []
@@ -425,5 +425,5 @@ def test_a_venv_uv_made_without_pip_is_repaired_in_place(env, uv_on_path, site_p
     code, out, err = cli(capsys, "--venv", "--no-uv", "--python", sys.executable,
                          "-r", plain_requirements(env, "otherpkg"))
     assert (code, err) == (0, ""), out
-    assert f"{venv}/bin/python -m pip install -r" in out
+    assert f"{venv}/bin/python -I -m pip install -r" in out
     venv_runs(venv, "import otherpkg")

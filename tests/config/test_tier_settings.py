@@ -99,9 +99,12 @@ def test_a_persistent_root_that_is_a_file_is_refused(root: Path, tmp_path: Path)
         load_settings(persistent_root=str(tmp_path / "afile"))
 
 
-def test_the_same_root_twice_is_one_root(root: Path) -> None:
-    plan = build_plan(load_settings(persistent_root=str(root), project="nanochat"))
-    assert plan.persistent_root is None and plan.roots == [str(root)]
+@pytest.mark.parametrize("spelling", ["{root}", "{root}/", "{root}/../scratch", "{root}/."])
+def test_the_scratch_root_as_persistent_root_is_refused(root: Path, spelling: str) -> None:
+    """Kept files on the purged root: refused like a persistent root inside it (issue 22)."""
+    assert root.name == "scratch"
+    with pytest.raises(ConfigError, match="persistent root unusable: .* is the scratch root"):
+        load_settings(persistent_root=spelling.format(root=root), project="nanochat")
 
 
 @pytest.mark.parametrize("inner", ["scratch/keep", "outer"])

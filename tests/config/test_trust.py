@@ -173,12 +173,35 @@ def test_a_name_that_is_not_a_location_is_refused(root, name):
     assert len(result.stderr.splitlines()) == 1
 
 
+@pytest.mark.parametrize("name", [
+    "SSL_CERT_DIR", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "JUPYTER_CONFIG_DIR",
+    "KUBECONFIG_DIR", "__EGL_VENDOR_LIBRARY_DIRS", "QT_PLUGIN_PATH", "VK_ICD_DIR", "NVM_DIR",
+    "CUDA_HOME", "CUDA_PATH", "ROCM_PATH", "JAVA_HOME", "GRADLE_HOME", "CONDA_ROOT",
+    "MY_TOOL_BIN_DIR", "GIO_MODULE_DIR", "IPYTHON_STARTUP_DIR", "NPM_CONFIG_PREFIX",
+    "SOMETHING_DIRS", "GNUPG_KEY_DIR",
+])
+def test_a_name_holding_trust_config_or_code_is_refused_from_own_settings(root, name):
+    """Only cache, data and state locations come from the user's sources (issue 22): a
+    trust store, configuration, plugins, drivers, code or a toolchain home is refused."""
+    assert variable_name_problem(name) is not None
+    result = cli("env", env={**os.environ, "SCRATCHENV_VARS": json.dumps({name: {"path": "x"}})})
+    assert result.returncode == 2, result.stdout
+    assert result.stderr.startswith(f"scratchenv: error: invalid setting vars: '{name}' ")
+
+
 def test_location_names_are_accepted(root):
     good = {"MY_TOOL_CACHE": {"path": "cache/my-tool"}, "XDG_CACHE_HOME": {"path": "c"},
-            "OTHER_DATA_DIR": {"path": "d"}, "npm_config_cache": {"path": "n"}}
+            "OTHER_DATA_DIR": {"path": "d"},
+            "DATASETS_DIR": {"path": "d"}, "CHECKPOINT_DIR": {"path": "c"},
+            "MY_KERNELS_CACHE": {"path": "k"}, "PROFILER_DIR": {"path": "p"}}
     settings = load_settings()
     assert all(variable_name_problem(name) is None for name in good)
     assert settings.catalogue().extended(good).get("MY_TOOL_CACHE") is not None
+    # A catalogue name is reviewed: one's own entry may replace it, whatever its words.
+    assert variable_name_problem("npm_config_cache") is not None
+    result = cli("env", env={**os.environ,
+                             "SCRATCHENV_VARS": json.dumps({"npm_config_cache": {"path": "n"}})})
+    assert result.returncode == 0, result.stderr
 
 
 def test_the_catalogues_names_pass_and_may_be_overridden(root, isolated):

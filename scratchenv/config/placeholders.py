@@ -1,0 +1,84 @@
+"""Placeholders in settings' templates (root_pattern, scratch_subdir, profiles, the
+catalogue's defaults): a closed set, substituted by this one small parser.
+
+Not `str.format`: it evaluates format specs (`{user:>99999999999}` asks for a string of
+that length) and attribute or item chains (`{user.__init__.__globals__}`). Here a
+placeholder is `{NAME}` for a name the caller allows (`{user}`, `{cluster}`) or
+`{env[VAR]}` where the caller allows the environment; `{{` and `}}` are literal braces.
+Anything else is one clear line (`PlaceholderError`, a ValueError).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Mapping
+
+_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+_NAME = re.compile(r"[a-z_]+")
+_ENV = re.compile(r"env\[([A-Za-z_][A-Za-z0-9_]*)\]")
+
+
+class PlaceholderError(ValueError):
+    """A template with something other than the allowed placeholders: why, in one line."""
+
+
+class MissingValue(PlaceholderError):
+    """An allowed placeholder whose value is not known (an unset variable, no cluster)."""
+
+    def __init__(self, placeholder: str, message: str) -> None:
+        super().__init__(message)
+        self.placeholder = placeholder
+
+
+def substitute(text: str, values: Mapping[str, str | None], *,
+               env: Mapping[str, str] | None = None, keep: tuple[str, ...] = ()) -> str:
+    """`text` with each placeholder replaced: `{NAME}` from `values` (its keys are the
+    allowed names), `{env[VAR]}` from `env` (allowed only when given). Names in `keep`
+    stay as they are (a pattern a modulefile fills in later). PlaceholderError when `text`
+    holds anything else; MissingValue when a value is None or a variable is unset."""
+    allowed = [f"{{{name}}}" for name in (*values, *keep)]
+    if env is not None:
+        allowed.append("{env[NAME]}")
+    result = []
+    position = 0
+    for match in _TOKEN.finditer(text):
+        result.append(text[position:match.start()])
+        position = match.end()
+        token = match.group(0)
+        if token in ("{{", "}}"):
+            result.append(token[0])
+            continue
+        inside = match.group(1)
+        if inside is None:
+            raise PlaceholderError(f"{text!r}: a lone {token!r} (write {token * 2} for the "
+                                   f"character); placeholders: {', '.join(allowed)}")
+        result.append(_value(text, inside, values, env, keep, allowed))
+    result.append(text[position:])
+    return "".join(result)
+
+
+def check(text: str, names: tuple[str, ...], *, env: bool = False) -> None:
+    """Raise PlaceholderError unless `text` uses only `names` (and `{env[VAR]}` with
+    `env`); an unset variable is not an error here (it is known only at use)."""
+    with contextlib.suppress(MissingValue):
+        substitute(text, dict.fromkeys(names, "x"), env={} if env else None)
+
+
+def _value(text: str, inside: str, values: Mapping[str, str | None],
+           env: Mapping[str, str] | None, keep: tuple[str, ...], allowed: list[str]) -> str:
+    if inside in keep:
+        return f"{{{inside}}}"
+    if _NAME.fullmatch(inside) and inside in values:
+        value = values[inside]
+        if value is None:
+            raise MissingValue(inside, f"{text!r} needs {{{inside}}}, which is not known here")
+        return value
+    found = _ENV.fullmatch(inside)
+    if found and env is not None:
+        name = found.group(1)
+        if name not in env:
+            raise MissingValue(f"env[{name}]", f"{text!r} needs ${name}, which is not set")
+        return env[name]
+    raise PlaceholderError(f"{text!r}: {{{inside}}} is not a placeholder; the only ones "
+                           f"are {', '.join(allowed)}")
