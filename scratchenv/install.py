@@ -17,6 +17,17 @@ import sys
 from pathlib import Path
 
 
+def own_command() -> list[str]:
+    """How this scratchenv was started, by absolute path: what the rc block, job scripts and
+    the login's background look call."""
+    script = os.path.abspath(sys.argv[0])
+    if os.path.basename(script) == "scratchenv" and os.access(script, os.X_OK):
+        return [script]
+    # -P: not from the working directory (a scratchenv/ or json.py of someone else's
+    # where a login starts); PYTHONPATH and the user site, where it may live, still count.
+    return [sys.executable, "-P", "-m", "scratchenv"]
+
+
 def own_install() -> Path:
     """The one place that is scratchenv's install: the venv it runs from, else (a system or
     user site install, no venv) the directory of its package."""

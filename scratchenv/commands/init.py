@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 
 from scratchenv.shells.registry import LOGIN_SHELLS, login_shell_named
 
@@ -18,12 +17,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def scratchenv_command() -> list[str]:
     """How this scratchenv was started, by absolute path, for the rc block to call."""
-    script = os.path.abspath(sys.argv[0])
-    if os.path.basename(script) == "scratchenv" and os.access(script, os.X_OK):
-        return [script]
-    # -P: not from the working directory (a scratchenv/ or json.py of someone else's
-    # where a login starts); PYTHONPATH and the user site, where it may live, still count.
-    return [sys.executable, "-P", "-m", "scratchenv"]
+    from scratchenv.install import own_command
+
+    return own_command()
 
 
 def _login_shell() -> str:

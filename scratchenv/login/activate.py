@@ -272,15 +272,13 @@ def write_activation(
 
 def _home_watch(settings: Settings, environ: Mapping[str, str]) -> HomeWatch | None:
     """What the login says about home, and how it starts the next look (home/looks.py)."""
-    import sys
-
+    from scratchenv.install import own_command
     from scratchenv.shells.base import HomeWatch
 
     if not settings.login.warn:
         return None
     return HomeWatch(file=os.path.join(state_dir(environ), "home-watch"),
-                     refresh=(sys.executable, "-I", "-m", "scratchenv", "status", "--home",
-                              "--background"))
+                     refresh=(*own_command(), "status", "--home", "--background"))
 
 
 def _freshness(path: str, environ: Mapping[str, str], cwd: str) -> Freshness:

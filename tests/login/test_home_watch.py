@@ -80,7 +80,7 @@ def test_a_fresh_look_starts_nothing_and_a_due_one_exactly_one_detached_look(
     source(shell, file, strace=log)
     programs = started(log)
     assert [os.path.basename(p) for p in programs[:1]] == [shell] and len(programs) == 2
-    assert "status\", \"--home\", \"--background\"" in log.read_text()
+    assert "\"status\", \"--home\", \"--background\"" in log.read_text()
 
     source(shell, file, strace=log, env={"SLURM_JOB_ID": "42"})  # a compute node in a job
     assert len(started(log)) == 1
