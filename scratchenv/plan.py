@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from scratchenv.config.catalogue import Entry
 from scratchenv.config.settings import Settings, current_user
+from scratchenv.install import own_install
 from scratchenv.realpaths import inside
 
 NODE_LOCAL_DIR = "scratchenv"
@@ -212,16 +213,23 @@ def _project_entries(settings: Settings) -> list[Entry]:
     ]
 
 
-def build_plan(settings: Settings) -> Plan:
-    """Every variable at its place under its group's root, in catalogue order, then PATH."""
+def build_plan(settings: Settings, install: str | None = None) -> Plan:
+    """Every variable at its place under its group's root, in catalogue order, then PATH.
+    A variable whose tool default holds scratchenv's own `install` (the venv it runs from)
+    names that default instead: PIPX_HOME on scratch would hide the pipx install that every
+    login runs (`pipx list`/`pipx upgrade scratchenv` find nothing)."""
     root = str(settings.scratch_root)
     home = str(settings.home)
+    install = install or str(own_install())
     entries = _project_entries(settings) + list(settings.catalogue().entries)
     changes: list[Change] = []
     prepends: list[Change] = []
     for entry in entries:
         base = home if entry.anchor == "home" else str(settings.root_for(entry.group))
         value = f"{base}/{entry.path}"
+        holder = _default_holding(entry, home, install)
+        if holder is not None:
+            base, value = home, holder
         changes.append(
             SetVar(
                 entry.var,
@@ -254,6 +262,16 @@ def build_plan(settings: Settings) -> Plan:
         root_pattern=pattern,
         pattern_first=pattern_first,
     )
+
+
+def _default_holding(entry: Entry, home: str, install: str) -> str | None:
+    """The tool's default location of `entry` when scratchenv's install lies in it."""
+    default = entry.default_path(home)
+    if default is None or entry.path_list:
+        return None
+    if inside(install, os.path.realpath(default)) or inside(install, os.path.normpath(default)):
+        return os.path.normpath(default)
+    return None
 
 
 def root_pattern(settings: Settings, root: str) -> tuple[str | None, bool]:

@@ -94,15 +94,9 @@ def scratchenv_argv(kill_at: str | None = None) -> list[str]:
 CHECKOUT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="session")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bin directory of a fresh venv outside the checkout with the freshly built wheel
-    installed (dependencies from the configured index): the product as users get it."""
+def checkout_copy(source: Path) -> Path:
+    """`source`: a copy of the checkout's files, less what git ignores (as a clone has)."""
     need("git")
-    where = tmp_path_factory.mktemp("wheel")
-    # A copy of the checkout's files (less what git ignores): building in the checkout would
-    # leave build/ there, and a stale build/lib could slip removed modules into the wheel.
-    source = where / "source"
     tracked = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
                               "--exclude-standard"], cwd=CHECKOUT, capture_output=True,
                              check=True).stdout.decode().split("\0")
@@ -110,6 +104,18 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         if (CHECKOUT / name).is_file():
             (source / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(CHECKOUT / name, source / name)
+    return source
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bin directory of a fresh venv outside the checkout with the freshly built wheel
+    installed (dependencies from the configured index): the product as users get it."""
+    need("git")
+    where = tmp_path_factory.mktemp("wheel")
+    # A copy: building in the checkout would leave build/ there, and a stale build/lib
+    # could slip removed modules into the wheel.
+    source = checkout_copy(where / "source")
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", str(source),
                             "-w", str(where / "dist")], capture_output=True, text=True, cwd=where)
     assert built.returncode == 0, built.stderr[-3000:]

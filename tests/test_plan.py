@@ -91,3 +91,17 @@ def _plan():
             PrependPath("PATH", "/scratch/u/.cargo/bin"),
         ),
     )
+
+
+def test_a_tool_home_holding_scratchenvs_own_install_stays_where_the_tool_finds_it(
+        root, isolated):
+    """Installed with pipx (or `uv tool`), scratchenv's venv is in the tool's default home:
+    PIPX_HOME on scratch would make `pipx list` and `pipx upgrade scratchenv` find nothing."""
+    settings = load_settings()
+    pipx = isolated / ".local" / "share" / "pipx"
+    plan = build_plan(settings, install=str(pipx / "venvs" / "scratchenv"))
+    assert plan.apply({})["PIPX_HOME"] == str(pipx)
+    assert plan.apply({})["UV_TOOL_DIR"] == f"{root}/uv/tools"
+    uv = build_plan(settings, install=str(isolated / ".local/share/uv/tools/scratchenv"))
+    assert uv.apply({})["UV_TOOL_DIR"] == str(isolated / ".local/share/uv/tools")
+    assert uv.apply({})["PIPX_HOME"] == f"{root}/pipx"
