@@ -225,11 +225,9 @@ def build_plan(settings: Settings, install: str | None = None) -> Plan:
     changes: list[Change] = []
     prepends: list[Change] = []
     for entry in entries:
+        entry = _pinned_if_holding(entry, home, install)
         base = home if entry.anchor == "home" else str(settings.root_for(entry.group))
         value = f"{base}/{entry.path}"
-        holder = _default_holding(entry, home, install)
-        if holder is not None:
-            base, value = home, holder
         changes.append(
             SetVar(
                 entry.var,
@@ -264,14 +262,20 @@ def build_plan(settings: Settings, install: str | None = None) -> Plan:
     )
 
 
-def _default_holding(entry: Entry, home: str, install: str) -> str | None:
-    """The tool's default location of `entry` when scratchenv's install lies in it."""
+def _pinned_if_holding(entry: Entry, home: str, install: str) -> Entry:
+    """An `env` entry (installed tools) pinned at its tool's default in home when
+    scratchenv's install lies there (so migrate, clean and verify treat it as pinned on
+    purpose), else `entry`."""
     default = entry.default_path(home)
-    if default is None or entry.path_list:
-        return None
-    if inside(install, os.path.realpath(default)) or inside(install, os.path.normpath(default)):
-        return os.path.normpath(default)
-    return None
+    if entry.group != "env" or entry.anchor == "home" or default is None or entry.path_list:
+        return entry
+    default = os.path.normpath(default)
+    if not (inside(install, default) or inside(install, os.path.realpath(default))):
+        return entry
+    path = os.path.relpath(default, home)
+    if path.startswith(".."):
+        return entry
+    return entry.model_copy(update={"anchor": "home", "path": path})
 
 
 def root_pattern(settings: Settings, root: str) -> tuple[str | None, bool]:

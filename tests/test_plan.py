@@ -105,3 +105,6 @@ def test_a_tool_home_holding_scratchenvs_own_install_stays_where_the_tool_finds_
     uv = build_plan(settings, install=str(isolated / ".local/share/uv/tools/scratchenv"))
     assert uv.apply({})["UV_TOOL_DIR"] == str(isolated / ".local/share/uv/tools")
     assert uv.apply({})["PIPX_HOME"] == f"{root}/pipx"
+    # Only installed tools' homes: run from a cache (`pipx run`), the caches still move.
+    cached = build_plan(settings, install=str(isolated / ".cache/pipx/abc/scratchenv"))
+    assert cached.apply({})["XDG_CACHE_HOME"] == f"{root}/cache/xdg"

@@ -109,8 +109,10 @@ def test_a_new_user_installs_it_with_pipx_and_every_new_login_keeps_working(peop
     user.scratchenv("init", "bash")
     doctor = user.scratchenv("doctor", exits=(0, 1))  # 1: migrate has work
     assert f"scratchenv runs from {venv} (never moved or cleaned)" in doctor.stdout
+    assert "migrate pipx" not in doctor.stdout, doctor.stdout  # its own install stays
     user.scratchenv("migrate", "--apply", "--yes")
     user.scratchenv("clean", "envs", "--apply", "--yes")
+    assert (venv / "bin" / "scratchenv").is_file(), "its own pipx venv was moved or cleaned"
 
     expected = json.loads(user.scratchenv("env", "--format", "json").stdout)
     login = user.run("bash", "-l", "-i", "-c", "env -0", PATH="/usr/bin:/bin")
