@@ -4,6 +4,7 @@ install, what rc files source. Each case is a loss a user reported (issues 21 an
 
 from __future__ import annotations
 
+import json
 import os
 import struct
 import subprocess
@@ -292,15 +293,16 @@ def test_scratchenv_never_moves_its_own_install(tmp_path):
         return subprocess.run([own / "bin" / "python", "-m", "scratchenv", *args], env=env,
                               capture_output=True, text=True, timeout=120)
 
-    dry = scratchenv("migrate", "pipx")
+    dry = scratchenv("migrate")
     run = scratchenv("migrate", "--apply", "--yes")
 
     assert run.returncode == 0, run.stdout + run.stderr
     assert (own / "bin" / "python").exists()
-    assert not (root / "pipx" / "venvs" / "scratchenv").exists()
-    said = ("keeps ~/.local/share/pipx/venvs/scratchenv (scratchenv's own install: never "
-            "moved (every login runs it from here))")
-    assert said in dry.stdout and said in run.stdout
+    assert not (root / "pipx").exists()
+    assert "pipx" not in dry.stdout + run.stdout
+    # PIPX_HOME stays where pipx keeps scratchenv: `pipx list`/`pipx upgrade` still find it.
+    shown = json.loads(scratchenv("env", "--format", "json").stdout)
+    assert shown["PIPX_HOME"] == str(home / ".local" / "share" / "pipx")
     assert scratchenv("status").returncode == 0
 
 
