@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import CHECKOUT, need
+from conftest import checkout_copy, need
 
 pytestmark = pytest.mark.slow
 
@@ -26,16 +26,8 @@ def files_under(top: Path) -> dict[str, int]:
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int], Path]:
     """A copy of the checkout's tracked files, its listing, and the sdist and wheel built
     from it (the copy is read-only: a backend that writes into it fails as non-root)."""
-    need("git")
     where = tmp_path_factory.mktemp("release")
-    source = where / "scratchenv"
-    tracked = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
-                              "--exclude-standard"], cwd=CHECKOUT, capture_output=True,
-                             check=True).stdout.decode().split("\0")
-    for name in filter(None, tracked):
-        if (CHECKOUT / name).is_file():
-            (source / name).parent.mkdir(parents=True, exist_ok=True)
-            (source / name).write_bytes((CHECKOUT / name).read_bytes())
+    source = checkout_copy(where / "scratchenv")
     for path in [source, *source.rglob("*")]:
         path.chmod(0o555 if path.is_dir() else 0o444)
     before = files_under(source)
