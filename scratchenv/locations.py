@@ -31,6 +31,18 @@ def home_dir(environ: Mapping[str, str]) -> str:
                           "the password database; set HOME") from None
 
 
+def user_named(uid: int, *, with_uid: bool = True) -> str:
+    """Who `uid` is, for a message: "alice (uid 1001)" (or "alice"); "uid 1001" when the
+    system does not know it."""
+    import pwd
+
+    try:
+        name = pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+    return f"{name} (uid {uid})" if with_uid else name
+
+
 def config_file(environ: Mapping[str, str]) -> str:
     """The user's config file: $SCRATCHENV_CONFIG, else the XDG location (settings read it;
     it lives here so that the fast path checks the very file the settings read)."""

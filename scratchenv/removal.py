@@ -25,6 +25,7 @@ from typing import Any
 
 from scratchenv.errors import ScratchenvError
 from scratchenv.install import own_install_in
+from scratchenv.locations import user_named
 from scratchenv.realpaths import escapes, mount_points_in
 
 
@@ -100,7 +101,8 @@ def untouchable(path: str | os.PathLike[str], judge: Judge | None = None, *,
             found.append(Untouchable(current, "a mount point (another file system or a bind "
                                               "mount): never crossed"))
         elif info.st_uid != uid:
-            found.append(Untouchable(current, f"owned by {_user(info.st_uid)}, not by you"))
+            owner = user_named(info.st_uid, with_uid=False)
+            found.append(Untouchable(current, f"owned by {owner}, not by you"))
         elif real in mine:
             found.append(Untouchable(current, "scratchenv's own install: every shell runs it"))
         elif stat.S_ISDIR(info.st_mode):
@@ -121,14 +123,6 @@ def untouchable(path: str | os.PathLike[str], judge: Judge | None = None, *,
                 stack.append((entry.path, os.path.join(real, entry.name), child))
     return sorted(found, key=lambda item: item.path)
 
-
-def _user(uid: int) -> str:
-    import pwd
-
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return f"uid {uid}"
 
 
 def _rmtree(path: str | os.PathLike[str]) -> None:

@@ -26,6 +26,7 @@ from scratchenv.checks.script import check_script
 from scratchenv.config.detect import is_group_root
 from scratchenv.config.settings import Settings, current_user
 from scratchenv.config.trust import replaceable_link
+from scratchenv.locations import user_named
 from scratchenv.plan import SetVar, build_plan, node_local_base
 from scratchenv.realpaths import is_within, nearest_existing, same_place
 from scratchenv.units import format_size
@@ -123,7 +124,7 @@ def _ownership(path: str, prefix: str, subject: str) -> list[Finding]:
     findings = []
     if st.st_uid != os.getuid():
         findings.append(found(check=f"{prefix}.owner", status="fail",
-                              message=f"{path} is owned by {_user_name(st.st_uid)}, not by you",
+                              message=f"{path} is owned by {user_named(st.st_uid)}, not by you",
                               fix=f"use a directory you own instead of {path}"))
     else:
         findings.append(found(check=f"{prefix}.owner", status="pass", message="owned by you"))
@@ -143,14 +144,6 @@ def _ownership(path: str, prefix: str, subject: str) -> list[Finding]:
                               message="writable only by you"))
     return findings
 
-
-def _user_name(uid: int) -> str:
-    import pwd
-
-    try:
-        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
-    except KeyError:
-        return f"uid {uid}"
 
 
 def check_dotenv(ctx: Context) -> list[Finding]:

@@ -20,7 +20,7 @@ import os
 import stat
 
 from scratchenv.errors import ConfigError
-from scratchenv.locations import state_dir
+from scratchenv.locations import state_dir, user_named
 
 TYPE_CHECKING = False  # not `typing`: its import costs the login path ~2 ms
 if TYPE_CHECKING:
@@ -81,14 +81,6 @@ def _size(limit: int) -> str:
     return f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit} bytes"
 
 
-def _who(uid: int) -> str:
-    import pwd
-
-    try:
-        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
-    except KeyError:
-        return f"uid {uid}"
-
 
 def others_can_write(st: os.stat_result) -> bool:
     """Whether someone other than the user (and root) can change what is in it."""
@@ -100,7 +92,7 @@ def written_file_problem(st: os.stat_result) -> str | None:
     with status `st`, must not be trusted: not the user's, others can write it, or it has
     a second name (a hard link from a place others can reach)."""
     if st.st_uid != os.getuid():
-        return f"it belongs to {_who(st.st_uid)}, not you"
+        return f"it belongs to {user_named(st.st_uid)}, not you"
     if st.st_mode & _OTHERS_WRITE:
         return f"others can write it (mode {stat.S_IMODE(st.st_mode):04o})"
     if st.st_nlink > 1 and stat.S_ISREG(st.st_mode):
@@ -127,7 +119,7 @@ def _check_directory(directory: str, *, sticky_ok: bool) -> None:
     except OSError as error:
         raise Untrusted(f"cannot look at {directory}: {error.strerror}") from None
     if st.st_uid not in (os.getuid(), 0):
-        raise Untrusted(f"it is in {directory}, which belongs to {_who(st.st_uid)}")
+        raise Untrusted(f"it is in {directory}, which belongs to {user_named(st.st_uid)}")
     if st.st_mode & _OTHERS_WRITE and not (sticky_ok and st.st_mode & stat.S_ISVTX):
         raise Untrusted(f"it is in {directory}, which others can write "
                         f"(mode {stat.S_IMODE(st.st_mode):04o})")
@@ -137,7 +129,7 @@ def _check_file(st: os.stat_result, path: str, *, root_ok: bool) -> None:
     owners = (os.getuid(), 0) if root_ok else (os.getuid(),)
     if st.st_uid not in owners:
         whom = "neither you nor root" if root_ok else "not you"
-        raise Untrusted(f"it belongs to {_who(st.st_uid)}, {whom}")
+        raise Untrusted(f"it belongs to {user_named(st.st_uid)}, {whom}")
     if st.st_mode & _OTHERS_WRITE:
         raise Untrusted(f"others can write it (mode {stat.S_IMODE(st.st_mode):04o}; "
                         f"chmod go-w {path})")

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 from scratchenv.errors import ScratchenvError
 from scratchenv.fsutil import makedirs_private
+from scratchenv.locations import user_named
 from scratchenv.realpaths import is_mount_point, mount_points, nearest_existing
 
 PART_PREFIX = ".scratchenv-part."
@@ -267,19 +268,11 @@ Stays = Callable[[str, str, os.stat_result, list[str]], "str | None"]
 where it is, whole, or None."""
 
 
-def _owner_name(uid: int) -> str:
-    import pwd
-
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return f"uid {uid}"
-
 
 def _not_ours(st: os.stat_result, me: int) -> str | None:
     if st.st_uid == me:
         return None
-    return f"owned by {_owner_name(st.st_uid)}, not by you: never moved"
+    return f"owned by {user_named(st.st_uid, with_uid=False)}, not by you: never moved"
 
 
 MOUNT_POINT = "a mount point (another file system or a bind mount): not crossed"
