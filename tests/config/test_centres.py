@@ -53,7 +53,8 @@ DOCUMENTED = {
                    "/global/scratch/users/alice", None, None),
 }
 NOT_DERIVABLE = {"alliance": (60, None), "lumi": (90, "atime"), "csc": (180, None),
-                 "archer2": None, "yale": (60, None)}
+                 "archer2": None, "yale": (60, None), "osc": None,
+                 "greatlakes": (60, "atime")}
 """Centres whose per-user root the documentation does not name: nothing is invented, and
 `profile = "<centre>"` with a root of your own gives the documented purge rule."""
 
