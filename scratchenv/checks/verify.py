@@ -25,7 +25,7 @@ from scratchenv.checks.quota_findings import quota_findings
 from scratchenv.checks.script import check_script
 from scratchenv.config.detect import is_group_root
 from scratchenv.config.settings import Settings, current_user
-from scratchenv.plan import SetVar, build_plan, node_local_base
+from scratchenv.plan import SetVar, build_plan
 from scratchenv.realpaths import is_within, nearest_existing, same_place
 from scratchenv.units import format_size
 
@@ -261,7 +261,7 @@ def _crossing_into(path: str, home: str) -> str | None:
 
 
 def _in_node_tmp(ctx: Context, value: str) -> bool:
-    base = node_local_base(ctx.environ)
+    base = ctx.plan.node_dir(ctx.environ)
     return base is not None and is_within(value, base)
 
 

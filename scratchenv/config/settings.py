@@ -38,6 +38,7 @@ from pydantic_settings.sources.utils import parse_env_vars
 
 from scratchenv.config import centres, detect, site, trust
 from scratchenv.config.catalogue import Catalogue, VariableName, check_variable_name, load_default
+from scratchenv.config.nodelocal import node_pieces
 from scratchenv.errors import ConfigError
 from scratchenv.locations import config_file, home_dir, site_config_file
 from scratchenv.realpaths import is_within, same_place, without_dots
@@ -252,6 +253,12 @@ class Settings(BaseSettings):
         description="the root with {user} for the user name, e.g. /scratch/{user} (a site's "
         "or profile's layout; `root` wins over it)",
     )
+    node_local: str | None = Field(
+        default=None,
+        description="your node-local directory inside a Slurm job, for the node-local caches "
+        "({user}, {env[NAME]}), e.g. \"/local/{user}\" or \"/lscratch/{env[SLURM_JOB_ID]}\"; "
+        "unset: $SLURM_TMPDIR (else $TMPDIR)/scratchenv-{user}",
+    )
     disable: list[str] = Field(default_factory=list, description="catalogue tools or variables")
     enable: list[str] = Field(
         default_factory=list, description="opt-in catalogue tools or variables to turn on"
@@ -363,6 +370,17 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r}: the only placeholder is {{user}}") from None
         if "{user}" not in value or not example.startswith("/"):
             raise ValueError(f"{value!r} must be an absolute path containing {{user}}")
+        return value
+
+    @field_validator("node_local")
+    @classmethod
+    def _node_local_is_a_pattern(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        pieces = node_pieces(value)
+        first = pieces[0] if pieces else ("text", "")
+        if first[0] != "text" or not first[1].startswith("/") or ".." in value.split("/"):
+            raise ValueError(f"{value!r} must be an absolute path (without ..)")
         return value
 
     @field_validator("vars")

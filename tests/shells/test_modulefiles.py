@@ -145,11 +145,12 @@ def test_inside_a_job_compile_caches_are_node_local(fmt, site, tmp_path, isolate
                                                     monkeypatch):
     tool(fmt)
     modules = generate(fmt, site, tmp_path, monkeypatch)
+    (tmp_path / "node").mkdir()
     env = user_env(isolated, SCRATCH=str(site / "alice"), SLURM_JOB_ID="7",
                    SLURM_TMPDIR=str(tmp_path / "node"))
     expected = bash_values(env, tmp_path, monkeypatch)
     _, loaded, _ = module_session(fmt, modules, env)
-    assert loaded["TRITON_CACHE_DIR"] == f"{tmp_path}/node/scratchenv/cache/triton"
+    assert loaded["TRITON_CACHE_DIR"] == f"{tmp_path}/node/scratchenv-alice/cache/triton"
     assert {name: loaded.get(name) for name in expected} == expected
 
 
