@@ -386,6 +386,12 @@ def _checkout_venv(ctx: Context) -> list[Finding]:
             return []
         here = parent
     found = partial(Finding, check="venv.checkout", subject=venv)
+    if os.path.islink(venv) and not os.path.isdir(venv):
+        return [found(status="fail",
+                      message=f"{venv} is a link to {os.readlink(venv)}, which is gone "
+                              "(purged or cleaned)",
+                      fix=f"scratchenv link-venv {here}, then make the venv again "
+                          "(uv venv; uv sync)")]
     if is_within(venv, ctx.root):
         return [found(status="pass", message=f"{venv} is on scratch")]
     if is_within(venv, ctx.home):
