@@ -271,7 +271,8 @@ def build_plan(settings: Settings) -> Plan:
         warn_missing_root=settings.missing_root == "warn",
         project=settings.project,
         persistent_root=str(settings.persistent_root) if settings.persistent_root else None,
-        persistent_pattern=(user_pattern(str(settings.persistent_root), current_user())
+        persistent_pattern=(settings.persistent_pattern
+                            or user_pattern(str(settings.persistent_root), current_user())
                             if settings.persistent_root else None),
         root_pattern=pattern,
         pattern_first=pattern_first,
@@ -282,12 +283,12 @@ def build_plan(settings: Settings) -> Plan:
 
 def root_pattern(settings: Settings, root: str) -> tuple[str | None, bool]:
     """The root as a pattern in `{user}`, and whether the site set it: the settings'
-    root_pattern when it gave this root, else the root with each path component that is
-    the user's name replaced; None when the root does not contain the name."""
-    user = current_user()
-    if settings.root_pattern and settings.root_pattern.replace("{user}", user) == root:
+    root_pattern whenever there is one (a modulefile is for every user, so the generating
+    user's own root does not stand in for the site's layout), else the root with each path
+    component that is the user's name replaced; None when the root does not contain it."""
+    if settings.root_pattern:
         return settings.root_pattern, True
-    return user_pattern(root, user), False
+    return user_pattern(root, current_user()), False
 
 
 def user_pattern(path: str, user: str) -> str | None:

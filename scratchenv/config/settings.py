@@ -21,6 +21,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -277,6 +278,7 @@ class Settings(BaseSettings):
     checkpoints: Checkpoints = Field(default_factory=Checkpoints)
     purge: Purge = Field(default_factory=Purge)
     login: Login = Field(default_factory=Login)
+    _persistent_pattern: str | None = PrivateAttr(default=None)
 
     @classmethod
     def settings_customise_sources(
@@ -331,6 +333,10 @@ class Settings(BaseSettings):
     def _root_is_absolute(cls, value: Path | None, info: ValidationInfo) -> Path | None:
         if value is None:
             return None
+        if info.field_name == "persistent_root":
+            rest = str(value).replace("{user}", "")
+            if "{" in rest or "}" in rest:
+                raise ValueError(f"{str(value)!r}: the only placeholder is {{user}}")
         value = value.expanduser()
         if not value.is_absolute():
             which = "the scratch root" if info.field_name == "root" else "the persistent root"
@@ -429,6 +435,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _settle_persistent_root(self) -> Settings:
+        if self.persistent_root is not None and "{user}" in str(self.persistent_root):
+            # A site's persistent_root for every user, e.g. /work/{user}: this user's.
+            self._persistent_pattern = str(self.persistent_root)
+            self.persistent_root = Path(self._persistent_pattern.replace("{user}",
+                                                                         current_user()))
         if self.persistent_root is None:
             if "persistent" in self.tiers.values():
                 raise ConfigError("tiers puts a group on the persistent root, but "
@@ -446,6 +457,11 @@ class Settings(BaseSettings):
         return self
 
     # Derived values: the rest of scratchenv reads these, never re-derives them.
+
+    @property
+    def persistent_pattern(self) -> str | None:
+        """persistent_root as it was set with `{user}` (a modulefile rebuilds it), if so."""
+        return self._persistent_pattern
 
     @property
     def scratch_root(self) -> Path:
