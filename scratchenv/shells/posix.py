@@ -190,7 +190,8 @@ class PosixRenderer(ShellRenderer):
             "_scratchenv_node_tmp=",
             f"if {' && '.join(conditions)}; then",
             f"    _scratchenv_node_tmp={value}",
-            f"    if [ ! -d {d} ] && [ ! -L {d} ]; then mkdir -m 700 -- {d} 2>/dev/null; fi",
+            # `|| :`: a job script's `set -e` must not end the job here; the check below says.
+            f"    if [ ! -d {d} ] && [ ! -L {d} ]; then mkdir -m 700 -- {d} 2>/dev/null || :; fi",
             f"    if [ -L {d} ] || [ ! -O {d} ] || ! case $(LC_ALL=C ls -ld -- {d} 2>/dev/null) "
             "in d????-??-*) true ;; *) false ;; esac; then",
             f"        printf '%s\\n' {self.quote(before)}{d}{self.quote(after)} >&2",

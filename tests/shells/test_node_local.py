@@ -119,3 +119,18 @@ def test_a_node_local_setting_beyond_the_placeholders_is_refused(pattern, root, 
     monkeypatch.setenv("SCRATCHENV_NODE_LOCAL", pattern)
     with pytest.raises((ConfigError, ValueError)):
         load_settings()
+
+
+@pytest.mark.parametrize("shell", ["sh", "bash", "zsh"])
+def test_a_node_directory_that_cannot_be_made_does_not_end_a_set_e_job(shell, job, root,
+                                                                        tmp_path, monkeypatch):
+    need(shell)
+    monkeypatch.setenv("USER", "alice")
+    job = {**job, "TMPDIR": str(tmp_path / "no-such-dir")}
+    script = tmp_path / f"activate.{shell}"
+    script.write_text(renderer(shell).render(build_plan(load_settings()), job))
+    done = subprocess.run([shell, "-c", f'set -e; . "$1"; {DUMP}', shell, str(script)],
+                          env=job, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr  # the template job runs under `set -e`
+    assert json.loads(done.stdout)["TRITON_CACHE_DIR"] == f"{root}/cache/triton"
+    assert done.stderr.count("scratchenv: node-local directory") == 1
