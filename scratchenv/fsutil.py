@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from scratchenv.errors import ScratchenvError
+from scratchenv.locations import user_named
 
 
 def atomic_write(path: str | os.PathLike[str], data: str | bytes, *, mode: int = 0o644) -> None:
@@ -79,3 +80,35 @@ def private_directory(path: str | os.PathLike[str]) -> None:
     if stat.S_IMODE(st.st_mode) & 0o077:
         os.chmod(path, 0o700)
 
+
+
+def private_dir_problem(path: str | os.PathLike[str]) -> str | None:
+    """Why `path` is not a directory of the user's alone (None when it is, or is missing):
+    a symlink, not a directory, someone else's, or writable by the group or others. A
+    node-local cache holds compiled kernels: only its owner may write there."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        return f"cannot be read ({error.strerror})"
+    if stat.S_ISLNK(info.st_mode):
+        return "is a symbolic link"
+    if not stat.S_ISDIR(info.st_mode):
+        return "is not a directory"
+    if info.st_uid != os.geteuid():
+        return f"belongs to {user_named(info.st_uid, with_uid=False)}"
+    if info.st_mode & 0o022:
+        return f"is writable by others (mode {stat.S_IMODE(info.st_mode):o})"
+    return None
+
+
+def ensure_private_dir(path: str | os.PathLike[str]) -> str | None:
+    """Make `path` (its parent must exist) 0700 unless it is there; then private_dir_problem."""
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    except OSError as error:
+        return f"cannot be created ({error.strerror})"
+    return private_dir_problem(path)

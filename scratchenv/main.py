@@ -34,6 +34,7 @@ COMMANDS = {
     "check-space": "check_space",
     "template": "template",
     "sbatch": "sbatch",
+    "taskprolog": "taskprolog",
     "lint-scripts": "lint_scripts",
     "doctor": "doctor",
     "migrate": "migrate",
@@ -181,6 +182,15 @@ def _main(args_list: list[str]) -> int:
         if path is not None:
             sys.stdout.write(path + "\n")
             return 0
+
+    if args_list == ["taskprolog"]:
+        # Before every task of every job: without building the whole parser (it imports
+        # every command); it never fails, so no error handler either.
+        import argparse
+
+        from scratchenv.commands import taskprolog
+
+        return taskprolog.run(argparse.Namespace(root=None, project=None, config=None))
 
     from scratchenv.error_handler import Exit, handled
 

@@ -11,12 +11,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from scratchenv.config.catalogue import Entry
+from scratchenv.config.nodelocal import DEFAULT_NODE_PIECES, NodePiece, node_pieces
 from scratchenv.config.settings import Settings, current_user
+from scratchenv.fsutil import private_dir_problem
 from scratchenv.install import own_install
 from scratchenv.realpaths import inside
-
-NODE_LOCAL_DIR = "scratchenv"
-"""Sub-directory of $SLURM_TMPDIR (else $TMPDIR) that node-local entries go under in a job."""
 
 
 @dataclass(frozen=True)
@@ -27,7 +26,7 @@ class SetVar:
     value: str
     entry: Entry | None = None
     node_local: str | None = None
-    """Inside a Slurm job, point at `<node tmp>/scratchenv/<node_local>` instead."""
+    """Inside a Slurm job, point at `<the user's node-local directory>/<node_local>` instead."""
     keep_site_value: bool = False
     """Leave a value that is already set and outside home alone."""
     base: str | None = None
@@ -86,6 +85,10 @@ class Plan:
     """The root with `{user}` for the user name: what a modulefile computes at load time."""
     pattern_first: bool = False
     """The site set root_pattern: it ranks above $SCRATCH (as in the settings)."""
+    user: str = ""
+    """The user the plan is for (the node-local directory names them)."""
+    node_pieces: tuple[NodePiece, ...] = DEFAULT_NODE_PIECES
+    """The user's node-local directory inside a job (node_pieces())."""
     _index: dict[str, SetVar] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -123,10 +126,36 @@ class Plan:
         if change.keep_site_value and _is_site_value(environ.get(change.name), environ):
             return None
         if change.node_local is not None:
-            node_tmp = node_local_base(environ)
-            if node_tmp:
-                return f"{node_tmp}/{NODE_LOCAL_DIR}/{change.node_local}"
+            node_dir = self.usable_node_dir(environ)
+            if node_dir:
+                return f"{node_dir}/{change.node_local}"
         return change.value
+
+    def node_dir(self, environ: Mapping[str, str]) -> str | None:
+        """The user's node-local directory in this job; None outside a job, or when a
+        variable it is built from is unset or empty."""
+        if not environ.get("SLURM_JOB_ID"):
+            return None
+        parts = []
+        for kind, text in self.node_pieces:
+            if kind == "tmp":
+                value = environ.get("SLURM_TMPDIR") or environ.get("TMPDIR") or ""
+            elif kind == "env":
+                value = environ.get(text, "")
+            else:
+                value = self.user if kind == "user" else text
+            if not value:
+                return None
+            parts.append(value)
+        return "".join(parts)
+
+    def usable_node_dir(self, environ: Mapping[str, str]) -> str | None:
+        """node_dir, unless it exists and is not the user's alone (then activation refuses
+        it and the node-local caches stay on scratch)."""
+        node_dir = self.node_dir(environ)
+        if node_dir is None or private_dir_problem(node_dir) is not None:
+            return None
+        return node_dir
 
     def exported_in(self, change: SetVar, environ: Mapping[str, str]) -> str | None:
         """What activation exports for `change` in `environ` (value_in, with its tail)."""
@@ -161,13 +190,6 @@ class Plan:
             return change
         return PrependPath(change.name, f"{value}/{change.suffix}", unit=change.unit,
                            var=change.var, suffix=change.suffix)
-
-
-def node_local_base(environ: Mapping[str, str]) -> str | None:
-    """The node-local scratch directory of the current Slurm job, if any."""
-    if not environ.get("SLURM_JOB_ID"):
-        return None
-    return environ.get("SLURM_TMPDIR") or environ.get("TMPDIR") or None
 
 
 def _is_site_value(value: str | None, environ: Mapping[str, str]) -> bool:
@@ -255,10 +277,13 @@ def build_plan(settings: Settings, install: str | None = None) -> Plan:
         warn_missing_root=settings.missing_root == "warn",
         project=settings.project,
         persistent_root=str(settings.persistent_root) if settings.persistent_root else None,
-        persistent_pattern=(user_pattern(str(settings.persistent_root), current_user())
+        persistent_pattern=(settings.persistent_pattern
+                            or user_pattern(str(settings.persistent_root), current_user())
                             if settings.persistent_root else None),
         root_pattern=pattern,
         pattern_first=pattern_first,
+        user=current_user(),
+        node_pieces=node_pieces(settings.node_local),
     )
 
 
@@ -280,12 +305,12 @@ def _pinned_if_holding(entry: Entry, home: str, install: str) -> Entry:
 
 def root_pattern(settings: Settings, root: str) -> tuple[str | None, bool]:
     """The root as a pattern in `{user}`, and whether the site set it: the settings'
-    root_pattern when it gave this root, else the root with each path component that is
-    the user's name replaced; None when the root does not contain the name."""
-    user = current_user()
-    if settings.root_pattern and settings.root_pattern.replace("{user}", user) == root:
+    root_pattern whenever there is one (a modulefile is for every user, so the generating
+    user's own root does not stand in for the site's layout), else the root with each path
+    component that is the user's name replaced; None when the root does not contain it."""
+    if settings.root_pattern:
         return settings.root_pattern, True
-    return user_pattern(root, user), False
+    return user_pattern(root, current_user()), False
 
 
 def user_pattern(path: str, user: str) -> str | None:

@@ -19,7 +19,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,8 +100,9 @@ def unavailable_reason() -> str | None:
 
 
 @contextmanager
-def running_cluster(timeout: float = 30) -> Iterator[Cluster]:
-    """Start munged, slurmctld and slurmd; yield once the node is idle; stop them by PID."""
+def running_cluster(timeout: float = 30, extra: Sequence[str] = ()) -> Iterator[Cluster]:
+    """Start munged, slurmctld and slurmd; yield once the node is idle; stop them by PID.
+    `extra`: more slurm.conf lines (e.g. `TaskProlog=...`), after the defaults."""
     reason = unavailable_reason()
     if reason:
         raise SlurmUnavailable(reason)
@@ -111,21 +112,22 @@ def running_cluster(timeout: float = 30) -> Iterator[Cluster]:
     node = socket.gethostname().split(".")[0]
     cluster = Cluster(workdir, node, {"SLURM_CONF": str(workdir / "slurm.conf")})
     try:
-        _start(cluster, timeout)
+        _start(cluster, timeout, extra)
         yield cluster
     finally:
         _stop(cluster)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _start(cluster: Cluster, timeout: float) -> None:
+def _start(cluster: Cluster, timeout: float, extra: Sequence[str] = ()) -> None:
     workdir = cluster.workdir
     for name in ("state", "spool", "log"):
         (workdir / name).mkdir()
     socket_path = _start_munge(cluster, timeout)
     ctld_port, slurmd_port = _free_port(), _free_port()
     (workdir / "slurm.conf").write_text(slurm_conf(
-        workdir, cluster.node, socket_path, ctld_port, slurmd_port, os.cpu_count() or 1))
+        workdir, cluster.node, socket_path, ctld_port, slurmd_port, os.cpu_count() or 1)
+        + "".join(f"{line}\n" for line in extra))
     env = {**os.environ, **cluster.env}
     for name in ("slurmctld", "slurmd"):
         cluster.procs[name] = _spawn([_need(name), "-D"], workdir / "log" / f"{name}.out", env)

@@ -48,7 +48,7 @@ def test_node_local_entries_move_to_the_job_tmpdir_only_inside_a_job(root):
     outside = plan.apply({"HOME": "/h", "TMPDIR": "/tmp"})
     assert outside["TRITON_CACHE_DIR"] == triton.value
     inside = plan.apply({"HOME": "/h", "SLURM_JOB_ID": "7", "SLURM_TMPDIR": "/local/job7"})
-    assert inside["TRITON_CACHE_DIR"].startswith("/local/job7/scratchenv/")
+    assert inside["TRITON_CACHE_DIR"] == f"/local/job7/scratchenv-{plan.user}/cache/triton"
     assert inside["HF_HOME"] == f"{root}/cache/huggingface"
 
 

@@ -23,7 +23,7 @@ from scratchenv.checks.verify import (
     check_variables,
     check_venv,
 )
-from scratchenv.plan import node_local_base
+from scratchenv.fsutil import private_dir_problem
 
 
 def node_name(environ: Mapping[str, str]) -> str:
@@ -67,30 +67,41 @@ def _root_writable(ctx: Context, root: str) -> list[Finding]:
 
 
 def check_node_local(ctx: Context) -> list[Finding]:
-    """Node-local scratch exists and is writable when the Plan has node-local caches.
+    """The user's node-local directory is usable when the Plan has node-local caches: its
+    parent exists and is writable, and it is the user's alone (activation makes it 0700 and
+    refuses one that someone else owns or can write to).
 
     Whether each of those variables points there is check_variables' business.
     """
     names = [change.name for change in ctx.plan.variables if change.node_local is not None]
     found = partial(Finding, check="node.local_scratch")
-    if not ctx.environ.get("SLURM_JOB_ID"):
+    if not ctx.environ.get("SLURM_JOB_ID") or not names:
         return []
-    base = node_local_base(ctx.environ)
-    if base is None:
-        if not names:
-            return []
-        return [found(subject="SLURM_TMPDIR", status="warn",
-                      message=f"no $SLURM_TMPDIR or $TMPDIR: {', '.join(names)} stay on "
-                              "shared scratch",
-                      fix="ask the admins for node-local scratch (job_container/tmpfs)")]
-    if not os.path.isdir(base) or not os.access(base, os.W_OK | os.X_OK):
-        what = "is not writable" if os.path.isdir(base) else "does not exist"
-        source = "SLURM_TMPDIR" if ctx.environ.get("SLURM_TMPDIR") else "TMPDIR"
-        return [found(subject=base, status="fail" if names else "warn",
-                      message=f"node-local scratch {base} (${source}) {what}",
-                      fix=f"unset {source} in the job, or ask the admins")]
-    uses = f"for {', '.join(names)}" if names else "(no node-local cache in the plan)"
-    return [found(subject=base, status="pass", message=f"node-local scratch {uses}")]
+    node_dir = ctx.plan.node_dir(ctx.environ)
+    if node_dir is None:
+        return [found(subject="node_local", status="warn",
+                      message=f"no node-local directory in this job: {', '.join(names)} stay "
+                              "on shared scratch",
+                      fix="ask the admins for node-local scratch ($SLURM_TMPDIR), or set "
+                          "node_local in your config")]
+    problem = private_dir_problem(node_dir)
+    if problem is not None:
+        return [found(subject=node_dir, status="fail",
+                      message=f"node-local directory {node_dir} {problem}: refused, "
+                              f"{', '.join(names)} stay on shared scratch",
+                      fix=f"remove {node_dir} if it is yours, else ask the admins; or set "
+                          "node_local to a directory of your own")]
+    parent = os.path.dirname(node_dir)
+    if not os.path.isdir(node_dir) and not os.access(parent, os.W_OK | os.X_OK):
+        what = "is not writable" if os.path.isdir(parent) else "does not exist"
+        fix = "ask the admins, or set node_local to a directory you can create"
+        if ("tmp", "") in ctx.plan.node_pieces:
+            source = "SLURM_TMPDIR" if ctx.environ.get("SLURM_TMPDIR") else "TMPDIR"
+            fix = f"unset {source} in the job, or {fix}"
+        return [found(subject=node_dir, status="fail",
+                      message=f"node-local directory {node_dir}: {parent} {what}", fix=fix)]
+    return [found(subject=node_dir, status="pass",
+                  message=f"node-local directory (yours alone) for {', '.join(names)}")]
 
 
 def check_home_writable(ctx: Context) -> list[Finding]:

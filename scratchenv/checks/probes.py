@@ -153,7 +153,6 @@ def findings(ctx: Context) -> list[Finding]:
 
 def _judge(ctx: Context, tool: str, label: str, path: str, variable: str) -> Finding:
     from scratchenv.checks.findings import Finding, export_line
-    from scratchenv.plan import node_local_base
 
     change = ctx.plan.get(variable)
     fix = None
@@ -166,7 +165,7 @@ def _judge(ctx: Context, tool: str, label: str, path: str, variable: str) -> Fin
                            message=f"{said} (pinned)")
         return Finding(check="tool.location", subject=tool, status="fail", fix=fix,
                        message=f"{said}, not where {variable} is pinned ({change.value})")
-    node_tmp = node_local_base(ctx.environ)
+    node_tmp = ctx.plan.node_dir(ctx.environ)
     if is_within(path, ctx.root) or (node_tmp is not None and is_within(path, node_tmp)):
         return Finding(check="tool.location", subject=tool, status="pass",
                        message=f"{said} (on scratch)")

@@ -279,7 +279,10 @@ def _in_home(path: str, home: str, script_dir: str | None) -> bool:
         return True
     if "$" in path or os.path.isabs(path) or path.startswith("~"):
         return False  # somewhere a variable names, or written out outside home
-    return script_dir is not None and is_within(script_dir, home)
+    if script_dir is None or not is_within(script_dir, home):
+        return False
+    # A `.venv` that `link-venv` made a link to scratch is not in home.
+    return is_within(os.path.realpath(os.path.join(script_dir, path)), home)
 
 
 def _venv_fix(what: str, venv_var: str) -> str:

@@ -27,7 +27,7 @@ from scratchenv.config.detect import is_group_root
 from scratchenv.config.settings import Settings, current_user
 from scratchenv.config.trust import replaceable_link
 from scratchenv.locations import user_named
-from scratchenv.plan import SetVar, build_plan, node_local_base
+from scratchenv.plan import SetVar, build_plan
 from scratchenv.realpaths import is_within, nearest_existing, same_place
 from scratchenv.units import format_size
 
@@ -260,7 +260,7 @@ def _crossing_into(path: str, home: str) -> str | None:
 
 
 def _in_node_tmp(ctx: Context, value: str) -> bool:
-    base = node_local_base(ctx.environ)
+    base = ctx.plan.node_dir(ctx.environ)
     return base is not None and is_within(value, base)
 
 
@@ -385,6 +385,12 @@ def _checkout_venv(ctx: Context) -> list[Finding]:
             return []
         here = parent
     found = partial(Finding, check="venv.checkout", subject=venv)
+    if os.path.islink(venv) and not os.path.isdir(venv):
+        return [found(status="fail",
+                      message=f"{venv} is a link to {os.readlink(venv)}, which is gone "
+                              "(purged or cleaned)",
+                      fix=f"scratchenv link-venv {here}, then make the venv again "
+                          "(uv venv; uv sync)")]
     if is_within(venv, ctx.root):
         return [found(status="pass", message=f"{venv} is on scratch")]
     if is_within(venv, ctx.home):

@@ -15,7 +15,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format", choices=FORMATS, default="table",
         help="table (default) for people; sh/fish for eval; dotenv for scratch.env; json; "
-        "lmod (Lua) or tcl (Environment Modules) for a site-wide modulefile",
+        "lmod (Lua) or tcl (Environment Modules) for a site-wide modulefile; taskprolog for "
+        "a Slurm TaskProlog (see `scratchenv taskprolog`)",
     )
 
 

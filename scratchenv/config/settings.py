@@ -21,6 +21,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -38,6 +39,7 @@ from pydantic_settings.sources.utils import parse_env_vars
 
 from scratchenv.config import centres, detect, placeholders, site, trust
 from scratchenv.config.catalogue import Catalogue, VariableName, check_variable_name, load_default
+from scratchenv.config.nodelocal import node_pieces
 from scratchenv.errors import ConfigError
 from scratchenv.locations import config_file, home_dir, site_config_file
 from scratchenv.realpaths import is_within, same_place, without_dots
@@ -252,6 +254,12 @@ class Settings(BaseSettings):
         description="the root with {user} for the user name, e.g. /scratch/{user} (a site's "
         "or profile's layout; `root` wins over it)",
     )
+    node_local: str | None = Field(
+        default=None,
+        description="your node-local directory inside a Slurm job, for the node-local caches "
+        "({user}, {env[NAME]}), e.g. \"/local/{user}\" or \"/lscratch/{env[SLURM_JOB_ID]}\"; "
+        "unset: $SLURM_TMPDIR (else $TMPDIR)/scratchenv-{user}",
+    )
     disable: list[str] = Field(default_factory=list, description="catalogue tools or variables")
     enable: list[str] = Field(
         default_factory=list, description="opt-in catalogue tools or variables to turn on"
@@ -270,6 +278,7 @@ class Settings(BaseSettings):
     checkpoints: Checkpoints = Field(default_factory=Checkpoints)
     purge: Purge = Field(default_factory=Purge)
     login: Login = Field(default_factory=Login)
+    _persistent_pattern: str | None = PrivateAttr(default=None)
 
     @classmethod
     def settings_customise_sources(
@@ -324,6 +333,10 @@ class Settings(BaseSettings):
     def _root_is_absolute(cls, value: Path | None, info: ValidationInfo) -> Path | None:
         if value is None:
             return None
+        if info.field_name == "persistent_root":
+            rest = str(value).replace("{user}", "")
+            if "{" in rest or "}" in rest:
+                raise ValueError(f"{str(value)!r}: the only placeholder is {{user}}")
         value = value.expanduser()
         if not value.is_absolute():
             which = "the scratch root" if info.field_name == "root" else "the persistent root"
@@ -358,6 +371,17 @@ class Settings(BaseSettings):
         example = placeholders.substitute(value, {"user": "u", "cluster": "c"})
         if "{user}" not in value or not example.startswith("/"):
             raise ValueError(f"{value!r} must be an absolute path containing {{user}}")
+        return value
+
+    @field_validator("node_local")
+    @classmethod
+    def _node_local_is_a_pattern(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        pieces = node_pieces(value)
+        first = pieces[0] if pieces else ("text", "")
+        if first[0] != "text" or not first[1].startswith("/") or ".." in value.split("/"):
+            raise ValueError(f"{value!r} must be an absolute path (without ..)")
         return value
 
     @field_validator("vars")
@@ -413,6 +437,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _settle_persistent_root(self) -> Settings:
+        if self.persistent_root is not None and "{user}" in str(self.persistent_root):
+            # A site's persistent_root for every user, e.g. /work/{user}: this user's.
+            self._persistent_pattern = str(self.persistent_root)
+            self.persistent_root = Path(self._persistent_pattern.replace("{user}",
+                                                                         current_user()))
         if self.persistent_root is None:
             if "persistent" in self.tiers.values():
                 raise ConfigError("tiers puts a group on the persistent root, but "
@@ -432,6 +461,11 @@ class Settings(BaseSettings):
         return self
 
     # Derived values: the rest of scratchenv reads these, never re-derives them.
+
+    @property
+    def persistent_pattern(self) -> str | None:
+        """persistent_root as it was set with `{user}` (a modulefile rebuilds it), if so."""
+        return self._persistent_pattern
 
     @property
     def scratch_root(self) -> Path:

@@ -13,6 +13,7 @@ its scripts) still leads to it: nothing in it needs rewriting.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Iterator, Sequence
@@ -91,7 +92,8 @@ def moves(plan: Plan, min_bytes: int, sizes: Sequence[tuple[str, int]] | None = 
 
 def link(plan: Plan, checkout: str) -> str:
     """Make `checkout`/.venv a link to its place under the root (which is made, private,
-    when missing: after a purge too); what happened, as one line.
+    when missing: after a purge too), and keep the link out of git (info/exclude); what
+    happened, as one line. Nothing is left under the root when the link cannot be made.
 
     A real .venv is not touched here: `migrate` moves it (the caller runs it)."""
     from scratchenv.errors import ScratchenvError
@@ -105,11 +107,59 @@ def link(plan: Plan, checkout: str) -> str:
                                   f"{dest}: left alone (remove it to link it here)")
         made = not os.path.isdir(dest)
         makedirs_private(dest)
+        exclude_from_git(checkout)
         return f"{venv} -> {dest}: already linked" + ("; its directory made again" if made
                                                         else "")
     if os.path.lexists(venv):
         raise ScratchenvError(f"{venv} exists and is not a link: `scratchenv migrate venvs` "
                               "moves it")
+    missing = _missing_dirs(dest)
     makedirs_private(dest)
-    os.symlink(dest, venv)
+    try:
+        os.symlink(dest, venv)
+    except OSError as error:
+        for directory in reversed(missing):  # only what was made just now, and empty
+            with contextlib.suppress(OSError):
+                os.rmdir(directory)
+        raise ScratchenvError(f"cannot link {venv}: {error.strerror}") from None
+    exclude_from_git(checkout)
     return f"{venv} -> {dest}: linked"
+
+
+def _missing_dirs(path: str) -> list[str]:
+    """`path` and its missing parents, outermost first."""
+    missing = []
+    while not os.path.lexists(path):
+        missing.append(path)
+        path = os.path.dirname(path)
+    return missing[::-1]
+
+
+def exclude_from_git(checkout: str) -> None:
+    """Add `.venv` to the checkout's `.git/info/exclude`, so `git status` and `git add -A`
+    leave the link alone (`.venv/` in a .gitignore matches directories, not a link)."""
+    from scratchenv import proc
+    from scratchenv.errors import ScratchenvError
+    from scratchenv.fsutil import atomic_write
+
+    try:
+        result = proc.run(["git", "rev-parse", "--git-path", "info/exclude"], cwd=checkout,
+                          timeout=30)
+    except ScratchenvError:
+        return  # no git: nothing to keep it out of
+    if not result.ok or not result.stdout.strip():
+        return
+    path = os.path.join(checkout, result.stdout.strip())
+    try:
+        with open(path, encoding="utf-8", errors="surrogateescape") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        text = ""
+    except OSError:
+        return
+    if any(line.strip() in (NAME, f"/{NAME}") for line in text.splitlines()):
+        return
+    if text and not text.endswith("\n"):
+        text += "\n"
+    with contextlib.suppress(OSError):
+        atomic_write(path, text + f"{NAME}\n")

@@ -10,7 +10,7 @@ from string import Template
 
 from scratchenv import __version__
 from scratchenv.output import escape
-from scratchenv.plan import NODE_LOCAL_DIR, Plan, PrependPath, SetVar
+from scratchenv.plan import Plan, PrependPath, SetVar
 
 
 class Renderer:
@@ -95,7 +95,7 @@ class ShellRenderer(Renderer):
 
     def _apply(self, plan: Plan) -> list[str]:
         node_local = any(change.node_local for change in plan.variables)
-        lines = self.node_tmp_lines() if node_local else []
+        lines = self.node_tmp_lines(plan) if node_local else []
         for change in plan.changes:
             if isinstance(change, SetVar):
                 lines += self._set(change)
@@ -116,7 +116,7 @@ class ShellRenderer(Renderer):
     def _set(self, change: SetVar) -> list[str]:
         lines = [self.export_line(change.name, self.quote(change.exported))]
         if change.node_local is not None:
-            suffix = self.quote(f"/{NODE_LOCAL_DIR}/{change.node_local}{change.tail}")
+            suffix = self.quote(f"/{change.node_local}{change.tail}")
             lines = self.if_node_tmp(self.export_line(change.name, NODE_TMP + suffix), lines[0])
         lines.append(self.record_line(change.name))
         if change.keep_site_value:
@@ -200,8 +200,10 @@ class ShellRenderer(Renderer):
         """The quoted value of the variable `name`, expanded as one word."""
         return f'"${name}"'
 
-    def node_tmp_lines(self) -> list[str]:
-        """Set the variable NODE_TMP expands to: the job's node-local dir, else empty."""
+    def node_tmp_lines(self, plan: Plan) -> list[str]:
+        """Set the variable NODE_TMP expands to: inside a job, the user's node-local
+        directory (plan.node_pieces), made 0700 when missing; empty outside a job, when a
+        piece is empty, or (with NODE_REFUSED on stderr) when it is not the user's alone."""
         raise NotImplementedError
 
     def node_tmp_cleanup(self) -> str:
@@ -216,6 +218,10 @@ class ShellRenderer(Renderer):
 
 NODE_TMP = '"$_scratchenv_node_tmp"'
 """How every shell's script refers to the node-local directory it computed."""
+
+NODE_REFUSED = ("scratchenv: node-local directory ", " is not yours alone (another owner, a "
+                "link, writable by others) or cannot be made: node-local caches stay on scratch")
+"""The message, before and after the directory, when activation refuses it."""
 
 
 _BARE_SAFE = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")

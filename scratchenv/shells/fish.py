@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from scratchenv.plan import Plan, PrependPath
 from scratchenv.shells.base import (
     JOB_VARIABLES,
+    NODE_REFUSED,
     NOT_ACTIVATED,
     Freshness,
     HomeWatch,
@@ -188,12 +189,32 @@ class FishRenderer(ShellRenderer):
             f"set -g _SCRATCHENV_ADDED_{index} 1; end"
         )
 
-    def node_tmp_lines(self) -> list[str]:
+    def node_tmp_lines(self, plan: Plan) -> list[str]:
+        conditions = ['test -n "$SLURM_JOB_ID"']
+        value = ""
+        for kind, text in plan.node_pieces:
+            if kind == "env":
+                conditions.append(f'test -n "${text}"')
+                value += f'"${text}"'
+            elif kind == "tmp":
+                conditions.append('test -n "$_scratchenv_tmp"')
+                value += '"$_scratchenv_tmp"'
+            else:
+                value += self.quote(plan.user if kind == "user" else text)
+        d = '"$_scratchenv_node_tmp"'
+        before, after = NODE_REFUSED
         return [
             "set -g _scratchenv_node_tmp",
-            'if test -n "$SLURM_JOB_ID"',
-            '    test -n "$TMPDIR"; and set _scratchenv_node_tmp $TMPDIR',
-            '    test -n "$SLURM_TMPDIR"; and set _scratchenv_node_tmp $SLURM_TMPDIR',
+            "set -l _scratchenv_tmp $TMPDIR",
+            'test -n "$SLURM_TMPDIR"; and set _scratchenv_tmp $SLURM_TMPDIR',
+            f"if {'; and '.join(conditions)}",
+            f"    set _scratchenv_node_tmp {value}",
+            f"    test -d {d}; or test -L {d}; or mkdir -m 700 -- {d} 2>/dev/null",
+            f"    if test -L {d}; or not test -O {d}; "
+            f"or not string match -q 'd????-??-*' -- (env LC_ALL=C ls -ld -- {d} 2>/dev/null)",
+            f"        printf '%s\\n' {self.quote(before)}{d}{self.quote(after)} >&2",
+            "        set _scratchenv_node_tmp",
+            "    end",
             "end",
         ]
 

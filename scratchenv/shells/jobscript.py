@@ -73,19 +73,25 @@ def render_job_script(
         header="\n".join(options.header(project or "scratchenv-job")),
         project=f"export SCRATCHENV_PROJECT={quote(project)}" if project else "",
         scratchenv=invoke,
-        venv=_venv_lines(venv_var) if venv_var else "",
+        venv=_venv_lines(venv_var),
         guard=render_guard(guard_names) if guard_names else "",
         commands=user_command,
     )
 
 
-def _venv_lines(var: str) -> str:
-    # Login shells follow `activate_venv` (default off); a job runs the project's code,
-    # so it always uses the project venv when one exists (`scratchenv bootstrap --venv`).
-    return (f"# The project venv, activated in the job whatever `activate_venv` says for "
-            f"login shells:\n# `python` below is ${var}/bin/python when it exists.\n"
-            f'if [ -f "${{{var}:-}}/bin/activate" ]; then\n'
-            f'    source "${var}/bin/activate"\nfi\n')
+def _venv_lines(var: str | None) -> str:
+    # Login shells follow `activate_venv` (default off); a job runs the project's code, so
+    # it always uses a venv when there is one: the checkout's .venv (`link-venv`, uv sync),
+    # else the project venv (`scratchenv bootstrap --venv`).
+    lines = ["# The venv, activated in the job whatever `activate_venv` says for login shells:",
+             "# the checkout's .venv (the job starts where it was submitted) when there is one"
+             + (f",\n# else ${var}." if var else "."),
+             "if [ -f .venv/bin/activate ]; then",
+             "    source .venv/bin/activate"]
+    if var:
+        lines += [f'elif [ -f "${{{var}:-}}/bin/activate" ]; then',
+                  f'    source "${var}/bin/activate"']
+    return "\n".join([*lines, "fi", ""])
 
 
 def _torchrun(command: Sequence[str], nodes: int, quote) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from scratchenv import __version__
 from scratchenv.plan import Plan
-from scratchenv.shells.base import missing_root_message
+from scratchenv.shells.base import NODE_REFUSED, missing_root_message
 from scratchenv.shells.modulefile import (
     DESCRIPTION,
     HELP,
@@ -74,8 +74,7 @@ class LmodRenderer(ModuleRenderer):
             '    LmodError("scratchenv: no scratch root: set SCRATCH or SCRATCHENV_ROOT")',
             "end",
             'root = (root:gsub("(.)/+$", "%1"))',
-            "local node = nil",
-            'if getenv("SLURM_JOB_ID") then node = getenv("SLURM_TMPDIR") or getenv("TMPDIR") end',
+            *self.node_lines(plan),
             "local function kept(name, ours)",
             "    local value = getenv(name)",
             '    if value == nil or value == home or value:sub(1, #home + 1) == home .. "/" then',
@@ -91,6 +90,44 @@ class LmodRenderer(ModuleRenderer):
                 f"LmodMessage({self.quote(before)} .. root .. {self.quote(after)}) end"
             )
         return lines + self.persistent_lines(plan)
+
+    def node_lines(self, plan: Plan) -> list[str]:
+        """`node`: the loading user's node-local directory in a job, made 0700 at load,
+        nil when a piece is missing or it is not the user's alone (lfs and posix ship
+        with Lmod)."""
+        pieces = []
+        for kind, text in plan.node_pieces:
+            if kind == "tmp":
+                pieces.append('getenv("SLURM_TMPDIR") or getenv("TMPDIR") or false')
+            elif kind == "env":
+                pieces.append(f"getenv({self.quote(text)}) or false")
+            else:
+                pieces.append("user or false" if kind == "user" else self.quote(text))
+        before, after = NODE_REFUSED
+        return [
+            "local node = nil",
+            'if getenv("SLURM_JOB_ID") then',
+            "    node = \"\"",
+            f"    for _, piece in ipairs({{{', '.join(pieces)}}}) do",
+            "        if not piece then node = nil break end",
+            "        node = node .. piece",
+            "    end",
+            "end",
+            "if node then",
+            '    local posix = require("posix")',
+            '    if mode() == "load" and not lfs.symlinkattributes(node) then',
+            "        if posix.mkdir(node) then posix.chmod(node, \"rwx------\") end",
+            "    end",
+            "    local info = lfs.symlinkattributes(node)",
+            '    if not info or info.mode ~= "directory" or info.uid ~= posix.geteuid()',
+            '            or not info.permissions:match("^....%-..%-") then',
+            '        if mode() == "load" then',
+            f"            LmodMessage({self.quote(before)} .. node .. {self.quote(after)})",
+            "        end",
+            "        node = nil",
+            "    end",
+            "end",
+        ]
 
     def persistent_lines(self, plan: Plan) -> list[str]:
         """`persistent`: $SCRATCHENV_PERSISTENT_ROOT, else the pattern with the user name,

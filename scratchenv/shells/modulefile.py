@@ -9,7 +9,9 @@ pattern. Computed when it is loaded, from the loading user's environment: the ro
 root_pattern ranks above $SCRATCH, as in the settings), the persistent root when there is one
 ($SCRATCHENV_PERSISTENT_ROOT, else the generating user's with $USER in place of their name,
 else as it was), $HOME, and inside a Slurm job the
-node-local directory ($SLURM_TMPDIR, else $TMPDIR). Variables are set with pushenv, so
+loading user's node-local directory (the `node_local` setting, by default
+$SLURM_TMPDIR, else $TMPDIR, then /scratchenv-$USER), made 0700 at load and refused unless
+it is the user's alone. Variables are set with pushenv, so
 `module unload` restores what was there before.
 """
 
@@ -19,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from scratchenv import __version__
-from scratchenv.plan import NODE_LOCAL_DIR, Plan, PrependPath, SetVar
+from scratchenv.plan import Plan, PrependPath, SetVar
 from scratchenv.shells.base import Renderer
 
 DESCRIPTION = "ML/HPC caches, venvs, toolchains and checkpoints on scratch instead of $HOME"
@@ -85,7 +87,7 @@ class ModuleRenderer(Renderer):
         value = split(plan, change.exported)
         if change.node_local is None:
             return [push(value)]
-        node = Value("node", f"/{NODE_LOCAL_DIR}/{change.node_local}{change.tail}")
+        node = Value("node", f"/{change.node_local}{change.tail}")
         return self.if_node(push(node), push(value))
 
     # The syntax each format supplies.

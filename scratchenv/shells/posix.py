@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from scratchenv.plan import Plan, PrependPath
 from scratchenv.shells.base import (
     JOB_VARIABLES,
+    NODE_REFUSED,
     NOT_ACTIVATED,
     Freshness,
     HomeWatch,
@@ -180,11 +181,33 @@ class PosixRenderer(ShellRenderer):
             f"_SCRATCHENV_ADDED_{index}=1 ;; esac"
         )
 
-    def node_tmp_lines(self) -> list[str]:
+    def node_tmp_lines(self, plan: Plan) -> list[str]:
+        tmp = '"${SLURM_TMPDIR:-${TMPDIR:-}}"'
+        words = {"tmp": tmp}
+        conditions = ['[ -n "${SLURM_JOB_ID:-}" ]']
+        value = ""
+        for kind, text in plan.node_pieces:
+            if kind == "env":
+                conditions.append(f'[ -n "${{{text}:-}}" ]')
+                value += f'"${{{text}}}"'
+            elif kind == "tmp":
+                conditions.append(f"[ -n {tmp} ]")
+                value += words["tmp"]
+            else:
+                value += self.quote(plan.user if kind == "user" else text)
+        d = '"$_scratchenv_node_tmp"'
+        before, after = NODE_REFUSED
         return [
             "_scratchenv_node_tmp=",
-            'if [ -n "${SLURM_JOB_ID:-}" ]; then',
-            "    _scratchenv_node_tmp=${SLURM_TMPDIR:-${TMPDIR:-}}",
+            f"if {' && '.join(conditions)}; then",
+            f"    _scratchenv_node_tmp={value}",
+            # `|| :`: a job script's `set -e` must not end the job here; the check below says.
+            f"    if [ ! -d {d} ] && [ ! -L {d} ]; then mkdir -m 700 -- {d} 2>/dev/null || :; fi",
+            f"    if [ -L {d} ] || [ ! -O {d} ] || ! case $(LC_ALL=C ls -ld -- {d} 2>/dev/null) "
+            "in d????-??-*) true ;; *) false ;; esac; then",
+            f"        printf '%s\\n' {self.quote(before)}{d}{self.quote(after)} >&2",
+            "        _scratchenv_node_tmp=",
+            "    fi",
             "fi",
         ]
 

@@ -41,6 +41,8 @@ FORMATS: tuple[Format, ...] = (
     # Site-wide modulefiles: Lmod (Lua) and Environment Modules (Tcl).
     Format("lmod", "lmod"),
     Format("tcl", "tcl"),
+    # Slurm's TaskProlog: `export NAME=value` lines for every task (`scratchenv taskprolog`).
+    Format("taskprolog", "taskprolog"),
 )
 BY_NAME = {entry.name: entry for entry in FORMATS}
 NAMES = tuple(BY_NAME)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from scratchenv import __version__
 from scratchenv.plan import Plan
-from scratchenv.shells.base import missing_root_message
+from scratchenv.shells.base import NODE_REFUSED, missing_root_message
 from scratchenv.shells.modulefile import (
     DESCRIPTION,
     HELP,
@@ -96,11 +96,7 @@ class TclRenderer(ModuleRenderer):
             'if {$root eq ""} { error "scratchenv: no scratch root: set SCRATCH or '
             'SCRATCHENV_ROOT" }',
             'if {[string length $root] > 1} { set root [string trimright $root "/"] }',
-            'set node ""',
-            'if {[scratchenv_getenv SLURM_JOB_ID] ne ""} {',
-            "    set node [scratchenv_getenv SLURM_TMPDIR]",
-            '    if {$node eq ""} { set node [scratchenv_getenv TMPDIR] }',
-            "}",
+            *self.node_lines(plan),
             "proc scratchenv_kept {name ours} {",
             "    set value [scratchenv_getenv $name]",
             "    set home [scratchenv_getenv HOME]",
@@ -118,6 +114,40 @@ class TclRenderer(ModuleRenderer):
                 f"{{ puts stderr [string cat {self.quote(before)} $root {self.quote(after)}] }}"
             )
         return lines + self.persistent_lines(plan)
+
+    def node_lines(self, plan: Plan) -> list[str]:
+        """`node`: the loading user's node-local directory in a job, made 0700 at load,
+        "" when a piece is empty or it is not the user's alone."""
+        pieces = []
+        for kind, text in plan.node_pieces:
+            if kind == "tmp":
+                pieces.append("$tmp")
+            elif kind == "env":
+                pieces.append(f"[scratchenv_getenv {self.quote(text)}]")
+            else:
+                pieces.append("$user" if kind == "user" else self.quote(text))
+        before, after = NODE_REFUSED
+        return [
+            'set node ""',
+            'if {[scratchenv_getenv SLURM_JOB_ID] ne ""} {',
+            "    set tmp [scratchenv_getenv SLURM_TMPDIR]",
+            '    if {$tmp eq ""} { set tmp [scratchenv_getenv TMPDIR] }',
+            f"    set parts [list {' '.join(pieces)}]",
+            '    if {[lsearch -exact $parts ""] < 0} { set node [join $parts ""] }',
+            "}",
+            'if {$node ne ""} {',
+            "    if {[module-info mode load] && [catch {file lstat $node st}]} {",
+            "        catch { file mkdir $node; file attributes $node -permissions 0700 }",
+            "    }",
+            "    if {[catch {file lstat $node st}] || $st(type) ne \"directory\"",
+            "            || ![file owned $node] || ($st(mode) & 18)} {",
+            "        if {[module-info mode load]} {",
+            f"            puts stderr [string cat {self.quote(before)} $node {self.quote(after)}]",
+            "        }",
+            '        set node ""',
+            "    }",
+            "}",
+        ]
 
     def persistent_lines(self, plan: Plan) -> list[str]:
         """`persistent`: $SCRATCHENV_PERSISTENT_ROOT, else the pattern with the user name,

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from scratchenv.plan import Plan, PrependPath
 from scratchenv.shells.base import (
+    NODE_REFUSED,
     NOT_ACTIVATED,
     Freshness,
     ShellRenderer,
@@ -193,14 +194,52 @@ class TcshRenderer(ShellRenderer):
             "unset _scratchenv_found _scratchenv_item",
         ])
 
-    def node_tmp_lines(self) -> list[str]:
-        return [
-            'set _scratchenv_node_tmp = ""',
-            "if ( $?SLURM_JOB_ID ) then",
-            *_indented(_if_set("TMPDIR", 'set _scratchenv_node_tmp = "$TMPDIR:q"'), 1),
-            *_indented(_if_set("SLURM_TMPDIR", 'set _scratchenv_node_tmp = "$SLURM_TMPDIR:q"'), 1),
+    def node_tmp_lines(self, plan: Plan) -> list[str]:
+        # Each piece read into its own variable first: a one-line `if` would expand an
+        # unset variable (_if_set); an empty piece means no node-local directory.
+        reads = [
+            'set _scratchenv_piece_0 = ""',
+            *_if_set("TMPDIR", 'set _scratchenv_piece_0 = "$TMPDIR:q"'),
+            *_if_set("SLURM_TMPDIR", 'set _scratchenv_piece_0 = "$SLURM_TMPDIR:q"'),
+        ]
+        value, pieces = "", ["_scratchenv_piece_0"]
+        for index, (kind, text) in enumerate(plan.node_pieces, start=1):
+            if kind == "env":
+                piece = f"_scratchenv_piece_{index}"
+                reads += [f'set {piece} = ""', *_if_set(text, f'set {piece} = "${text}:q"')]
+                pieces.append(piece)
+                value += f'"${piece}:q"'
+            elif kind == "tmp":
+                value += '"$_scratchenv_piece_0:q"'
+            else:
+                value += self.quote(plan.user if kind == "user" else text)
+        d = '"$_scratchenv_node_tmp:q"'
+        before, after = NODE_REFUSED
+        empty = " || ".join(f'"${piece}:q" == ""' for piece in pieces
+                            if piece != "_scratchenv_piece_0"
+                            or ("tmp", "") in plan.node_pieces)
+        check = [
+            f"set _scratchenv_node_tmp = {value}",
+            f"if ( ! -d {d} && ! -l {d} ) mkdir -m 700 -- {d} >& /dev/null",
+            f"if ( -l {d} || ! -o {d} || ! -d {d} ) then",
+            "    set _scratchenv_refused = 1",
+            "else",
+            f"    set _scratchenv_mode = `filetest -P22 {d}`",
+            '    if ( "$_scratchenv_mode" != 0 ) set _scratchenv_refused = 1',
+            "    unset _scratchenv_mode",
+            "endif",
+            "if ( $_scratchenv_refused ) then",
+            f"    echo {self.quote(before)}{d}{self.quote(after)} >& /dev/stderr",
+            '    set _scratchenv_node_tmp = ""',
             "endif",
         ]
+        body = ["set _scratchenv_refused = 0", *reads]
+        if empty:
+            body += [f"if ( {empty} ) then", "    set _scratchenv_refused = 2", "endif"]
+        body += ["if ( $_scratchenv_refused == 0 ) then", *_indented(check, 1), "endif",
+                 f"unset _scratchenv_refused {' '.join(pieces)}"]
+        return ['set _scratchenv_node_tmp = ""', "if ( $?SLURM_JOB_ID ) then",
+                *_indented(body, 1), "endif"]
 
     def node_tmp_cleanup(self) -> str:
         return "unset _scratchenv_node_tmp"

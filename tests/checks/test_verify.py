@@ -13,6 +13,7 @@ from verify_place import Place, place_fixture  # noqa: F401
 
 from scratchenv.checks.findings import Finding, Report
 from scratchenv.checks.verify import CHECKS, checklist_checks, verify
+from scratchenv.config.settings import current_user
 from scratchenv.errors import ConfigError
 from scratchenv.plan import build_plan
 
@@ -217,7 +218,8 @@ def test_node_local_entry_is_expected_on_the_node_in_a_job(place: Place,
                                           '"node_local": true}}')
     settings = place.settings()
     job = {"SLURM_JOB_ID": "42", "SLURM_TMPDIR": str(node)}
-    environ = place.activated(settings, **job, CCACHE_DIR=f"{node}/scratchenv/cache/ccache")
+    mine = f"{node}/scratchenv-{current_user()}"
+    environ = place.activated(settings, **job, CCACHE_DIR=f"{mine}/cache/ccache")
     report = verify(settings, environ)
     assert find(report, "var.under_root", "CCACHE_DIR").status == "pass", report.findings
     on_root = verify(settings, {**environ, "CCACHE_DIR": str(place.root / "cache/ccache")})

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import cli, unavailable
+from conftest import cli, need, unavailable
 from fs_helpers import isolate
+from two_users import ALICE, MALLORY, people_fixture  # noqa: F401
 from wheels import make_wheel
 
 from scratchenv import proc
@@ -125,3 +127,93 @@ def test_doctor_finds_a_venv_in_home_migrate_moves_it_and_it_still_runs(checkout
     # And uv keeps using it through the link.
     synced = proc.run(["uv", "sync", "-q"], env=env, cwd=str(project), timeout=300)
     assert synced.ok and venv.is_symlink(), synced.stderr
+
+
+def _git(*args: str, cwd: Path) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=60,
+                          check=True)
+    return done.stdout
+
+
+@pytest.fixture
+def repo(root: Path, isolated: Path) -> Path:
+    """A git checkout in home whose .gitignore says `.venv/` (it matches a directory only)."""
+    need("git")
+    path = isolated / "nanochat"
+    path.mkdir()
+    _git("init", "-q", cwd=path)
+    (path / ".gitignore").write_text(".venv/\n")
+    return path
+
+
+def test_link_venv_keeps_the_link_out_of_git_and_makes_its_target(repo, root):
+    linked = cli("link-venv", cwd=repo)
+    assert linked.returncode == 0, linked.stderr
+    assert (repo / ".venv").is_symlink() and (repo / ".venv").resolve().is_dir()
+    assert os.path.realpath(repo / ".venv").startswith(f"{root}/venvs/")
+    assert _git("status", "--porcelain", cwd=repo) == "?? .gitignore\n"
+    _git("add", "-A", cwd=repo)
+    assert _git("diff", "--cached", "--name-only", cwd=repo) == ".gitignore\n"
+    assert cli("link-venv", cwd=repo).returncode == 0  # again: excluded once
+    exclude = (repo / ".git" / "info" / "exclude").read_text().splitlines()
+    assert exclude.count(".venv") == 1
+
+
+def test_after_link_venv_the_gate_accepts_the_checkouts_venv_lines(repo, root):
+    from scratchenv.checks.script import lint
+
+    script = "#!/bin/bash\n[ -d .venv ] || uv venv\nsource .venv/bin/activate\n"
+    plan = build_plan(load_settings())
+    names = {change.name for change in plan.variables}
+
+    def problems() -> list[str]:
+        return [p.check for p in lint(script, names=names, home=plan.home,
+                                      script_dir=str(repo))]
+
+    assert problems() == ["script.venv_in_home", "script.venv_in_home"]  # a real .venv here
+    assert cli("link-venv", cwd=repo).returncode == 0
+    assert problems() == []
+
+
+def test_verify_fails_on_a_checkout_whose_venv_link_dangles(repo, root):
+    assert cli("link-venv", cwd=repo).returncode == 0
+    target = os.path.realpath(repo / ".venv")
+    activated = build_plan(load_settings()).apply(os.environ)
+    fine = cli("verify", cwd=repo, env=activated)
+    assert fine.returncode == 0, fine.stdout
+    os.rmdir(target)  # scratch purged, or `clean` took it
+    broken = cli("verify", cwd=repo, env=activated)
+    assert broken.returncode == 1
+    assert f"{repo}/.venv is a link to {target}, which is gone" in broken.stdout
+    assert f"scratchenv link-venv {repo}" in broken.stdout
+
+
+def test_the_template_job_activates_the_checkouts_venv_before_the_project_venv(tmp_path):
+    from scratchenv.shells.jobscript import render_job_script
+
+    script = render_job_script(["scratchenv"], project="nanochat", venv_var="NANOCHAT_VENV")
+    start = script.index("# The venv")
+    venv_part = script[start:script.index("\nfi\n", start) + 4]
+    checkout, project = tmp_path / "checkout", tmp_path / "project-venv"
+    for venv in (checkout / ".venv", project):
+        (venv / "bin").mkdir(parents=True)
+        (venv / "bin" / "activate").write_text(f"WHICH={venv}\n")
+
+    def which(where: Path) -> str:
+        return subprocess.run(["bash", "-c", f'{venv_part}printf %s "$WHICH"'], cwd=where,
+                              env={"NANOCHAT_VENV": str(project), "PATH": "/usr/bin:/bin"},
+                              capture_output=True, text=True, check=True).stdout
+
+    assert which(checkout) == str(checkout / ".venv")
+    assert which(tmp_path) == str(project)
+
+
+def test_link_venv_where_one_cannot_write_says_so_and_leaves_nothing(people):
+    people.configure(ALICE)
+    theirs = people.mkdir(MALLORY, people.base / "mallorys-checkout", mode=0o755)
+    done = people.scratchenv(ALICE, "link-venv", str(theirs))
+    assert (done.returncode, done.stdout) == (1, ""), done.stderr
+    assert f"cannot link {theirs}/.venv: Permission denied" in done.stderr
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert list(people.root(ALICE).iterdir()) == []  # no venvs/ left under the root
+    assert not os.path.lexists(theirs / ".venv")

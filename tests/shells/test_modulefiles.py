@@ -145,11 +145,12 @@ def test_inside_a_job_compile_caches_are_node_local(fmt, site, tmp_path, isolate
                                                     monkeypatch):
     tool(fmt)
     modules = generate(fmt, site, tmp_path, monkeypatch)
+    (tmp_path / "node").mkdir()
     env = user_env(isolated, SCRATCH=str(site / "alice"), SLURM_JOB_ID="7",
                    SLURM_TMPDIR=str(tmp_path / "node"))
     expected = bash_values(env, tmp_path, monkeypatch)
     _, loaded, _ = module_session(fmt, modules, env)
-    assert loaded["TRITON_CACHE_DIR"] == f"{tmp_path}/node/scratchenv/cache/triton"
+    assert loaded["TRITON_CACHE_DIR"] == f"{tmp_path}/node/scratchenv-alice/cache/triton"
     assert {name: loaded.get(name) for name in expected} == expected
 
 
@@ -200,3 +201,38 @@ def test_a_root_without_the_user_name_warns_that_the_module_needs_scratch(root, 
     assert 'getenv("SCRATCH")' in done.stdout
     monkeypatch.setenv("USER", root.name)
     assert cli("env", "--format", "lmod").stderr == ""
+
+
+@pytest.mark.parametrize("fmt", ["lmod", "tcl"])
+def test_a_modulefile_generated_by_root_follows_the_site_config_for_every_user(
+        fmt, site, tmp_path, isolated, monkeypatch):
+    """Root's own root (/scratch/root-like, $SCRATCHENV_ROOT) is not the site's layout: the
+    modulefile takes root_pattern and a persistent_root with {user} from the site config,
+    and gives each loading user what their own settings (the site's) give."""
+    tool(fmt)
+    (site / "users" / "alice").mkdir(parents=True)
+    (site / "work" / "alice").mkdir(parents=True)
+    site_config = tmp_path / "site.toml"
+    site_config.write_text(f'root_pattern = "{site}/users/{{user}}"\n'
+                           f'persistent_root = "{site}/work/{{user}}"\n')
+    monkeypatch.setenv("SCRATCHENV_SITE_CONFIG", str(site_config))
+    modules = generate(fmt, site, tmp_path, monkeypatch)  # as admin, with their own root
+    env = user_env(isolated, SCRATCH=str(site / "alice"))  # alice's $SCRATCH: not the site's
+    expected = bash_values(env, tmp_path, monkeypatch)
+    assert expected["HF_HOME"] == f"{site}/users/alice/cache/huggingface"
+    assert expected["CARGO_HOME"] == f"{site}/work/alice/.cargo"
+    _, loaded, _ = module_session(fmt, modules, env)
+    assert {name: loaded.get(name) for name in expected} == expected
+
+
+def test_a_persistent_root_with_user_is_each_users_and_nothing_else_is_a_placeholder(
+        tmp_path, root, monkeypatch):
+    (tmp_path / "work" / "alice").mkdir(parents=True)
+    monkeypatch.setenv("USER", "alice")
+    monkeypatch.setenv("SCRATCHENV_PERSISTENT_ROOT", f"{tmp_path}/work/{{user}}")
+    settings = load_settings()
+    assert str(settings.persistent_root) == f"{tmp_path}/work/alice"
+    assert build_plan(settings).persistent_pattern == f"{tmp_path}/work/{{user}}"
+    monkeypatch.setenv("SCRATCHENV_PERSISTENT_ROOT", f"{tmp_path}/work/{{user.__class__}}")
+    done = cli("env")
+    assert done.returncode == 2 and "the only placeholder is {user}" in done.stderr

@@ -95,7 +95,8 @@ def test_submission_environment_keeps_node_local_caches_off_this_jobs_node(root,
     env = submission_environment(plan, inside)
     assert env["MY_CACHE"] == f"{root}/c/my"
     assert env["HF_HOME"] == f"{root}/cache/huggingface"
-    assert plan.apply(inside)["MY_CACHE"] == "/node/tmp/scratchenv/c/my"  # what the job gets
+    # what the job gets
+    assert plan.apply(inside)["MY_CACHE"] == f"/node/tmp/scratchenv-{plan.user}/c/my"
 
 
 def _report(node, status="pass"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import unavailable
 from slurm_cluster import Cluster, SlurmUnavailable, running_cluster, unavailable_reason
+from two_users import ALICE, MALLORY, People, people_fixture, uid_of  # noqa: F401
 
 from scratchenv.config.settings import load_settings
 from scratchenv.plan import build_plan
@@ -287,3 +289,36 @@ def test_wrap_and_export_on_the_command_line_are_gated(slurm, root, options):
     assert result.returncode == 1, result.stderr
     assert "re-points HF_HOME at home" in result.stderr and "not submitted" in result.stderr
     assert slurm.job_ids() == before
+
+
+def _users_template_job(people: People, who: str, cluster: Cluster, node_tmp: Path) -> str:
+    """Submit, as `who`, the template job plus a tool's `mkdir -p` of its kernel cache;
+    the job's log once it has finished COMPLETED."""
+    people.configure(who)
+    extra = {**cluster.env, "TMPDIR": str(node_tmp)}
+    made = people.scratchenv(who, "template", "slurm", "-J", f"twousers-{who}", **extra)
+    assert made.returncode == 0, made.stderr
+    job = people.write(who, people.home(who) / "job.slurm",
+                       made.stdout + 'mkdir -p "$TRITON_CACHE_DIR"  # what Triton does\n')
+    submitted = people.run(who, "sbatch", str(job), **extra)
+    job_id = submitted_id(submitted)
+    state = cluster.wait_for_job(job_id)
+    log = people.root(who) / "logs" / f"twousers-{who}-{job_id}.out"
+    text = log.read_text() if log.exists() else ""
+    assert state["JobState"] == "COMPLETED", (who, state, text)
+    return text
+
+
+def test_two_users_run_template_jobs_on_one_node_one_after_the_other(slurm, people, tmp_path):
+    """Slurm's default TMPDIR is /tmp, shared: the first user's node-local caches must not
+    stand in the second user's way (nor be theirs to write)."""
+    node_tmp = people.shared  # 1777, like /tmp
+    for who in (ALICE, MALLORY):
+        log = _users_template_job(people, who, slurm, node_tmp)
+        assert "scratchenv verify --node: ok" in log, log
+        mine = node_tmp / f"scratchenv-{who}"
+        assert mine.is_dir() and not mine.is_symlink()
+        assert (mine.stat().st_uid, stat.S_IMODE(mine.stat().st_mode)) == (uid_of(who)[0], 0o700)
+        assert (mine / "cache" / "triton").is_dir()
+    assert sorted(p.name for p in node_tmp.iterdir()) == [f"scratchenv-{ALICE}",
+                                                          f"scratchenv-{MALLORY}"]

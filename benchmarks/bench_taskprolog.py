@@ -1,0 +1,31 @@
+"""A site's Slurm TaskProlog (`scratchenv taskprolog`, run before every task of every job
+step) against an empty TaskProlog script: what it adds to each task's start."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+import tempfile
+from pathlib import Path
+
+from common import Row, side_by_side
+
+
+def rows() -> list[Row]:
+    with tempfile.TemporaryDirectory() as tmp:
+        # Home and root side by side (a root inside home is refused); a job's environment.
+        env = {**os.environ, "HOME": f"{tmp}/home", "SCRATCHENV_ROOT": f"{tmp}/scratch",
+               "SLURM_JOB_ID": "1", "SLURM_TASK_PID": "1", "TMPDIR": tmp}
+        os.mkdir(env["HOME"])
+        os.mkdir(env["SCRATCHENV_ROOT"], 0o700)
+        # What slurmstepd runs: a program without arguments (the README's wrapper).
+        ours, empty = Path(tmp, "taskprolog"), Path(tmp, "empty")
+        ours.write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} -m scratchenv taskprolog\n")
+        empty.write_text("#!/bin/sh\n")
+        for script in (ours, empty):
+            script.chmod(0o755)
+        t_ours, t_base = side_by_side([str(ours)], [str(empty)], repeat=20, env=env)
+    # Goal: what a cached fast path (like `activate`'s) would reach; today every task pays
+    # for importing pydantic-settings (about 0.3 s of CPU).
+    return [Row("taskprolog (per task)", t_ours, t_base, "empty TaskProlog script", 20)]

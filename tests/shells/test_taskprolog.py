@@ -1,0 +1,67 @@
+"""`--format taskprolog` and `scratchenv taskprolog`: read the way slurmstepd reads a
+TaskProlog's output (slurm.conf(5): everything after `=` to the end of the line is the value,
+no quoting), they give the JSON values; what Slurm cannot carry is refused."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from conftest import HOSTILE_NAME, cli
+
+from scratchenv.config.settings import load_settings
+from scratchenv.errors import ConfigError
+from scratchenv.plan import build_plan
+from scratchenv.shells import renderer
+
+
+def as_slurm_reads(text: str) -> dict[str, str]:
+    values = {}
+    for line in text.split("\n"):
+        if line.startswith("export "):
+            name, _, value = line[len("export "):].partition("=")
+            values[name] = value
+    return values
+
+
+def test_slurm_reads_the_json_values_even_for_a_hostile_root(tmp_path, monkeypatch):
+    root = tmp_path / HOSTILE_NAME.replace("\n", "")
+    root.mkdir()
+    monkeypatch.setenv("SCRATCHENV_ROOT", str(root))
+    plan = build_plan(load_settings())
+    environ = {"HOME": os.environ["HOME"], "PATH": "/usr/bin:/bin", "SLURM_JOB_ID": "5",
+               "TMPDIR": str(tmp_path)}
+    expected = json.loads(renderer("json").render(plan, environ))
+    assert as_slurm_reads(renderer("taskprolog").render(plan, environ)) == expected
+    assert expected["TRITON_CACHE_DIR"] == f"{tmp_path}/scratchenv-{plan.user}/cache/triton"
+
+
+def test_a_value_slurm_cannot_carry_is_refused(tmp_path, monkeypatch):
+    root = tmp_path / "a\nb"
+    root.mkdir()
+    monkeypatch.setenv("SCRATCHENV_ROOT", str(root))
+    with pytest.raises(ConfigError, match="TaskProlog cannot carry"):
+        renderer("taskprolog").render(build_plan(load_settings()), os.environ)
+    shown = cli("env", "--format", "taskprolog")
+    assert (shown.returncode, shown.stdout) == (2, "")
+    # As the TaskProlog: nothing set, one line, and the job goes on (exit 0).
+    prolog = cli("taskprolog", env={**os.environ, "SLURM_TASK_PID": "42"})
+    assert prolog.returncode == 0
+    assert prolog.stderr.count("\n") == 1 and "TaskProlog cannot carry" in prolog.stderr
+    assert prolog.stdout.startswith("print scratchenv: warning: taskprolog: ")
+    assert prolog.stdout.count("\n") == 1 and "export" not in prolog.stdout
+
+
+def test_the_taskprolog_makes_the_node_directory_or_keeps_caches_on_scratch(
+        root, tmp_path, monkeypatch):
+    job = {**os.environ, "SLURM_JOB_ID": "5", "TMPDIR": str(tmp_path), "USER": "alice"}
+    made = cli("taskprolog", env=job)
+    mine = tmp_path / "scratchenv-alice"
+    assert made.returncode == 0 and made.stderr == ""
+    assert f"export TRITON_CACHE_DIR={mine}/cache/triton\n" in made.stdout
+    assert oct(mine.stat().st_mode & 0o777) == "0o700"
+    mine.chmod(0o777)  # writable by others: refused
+    refused = cli("taskprolog", env=job)
+    assert refused.returncode == 0 and refused.stderr.count("\n") == 1
+    assert f"export TRITON_CACHE_DIR={root}/cache/triton\n" in refused.stdout
