@@ -238,6 +238,13 @@ def indent(lines: list[str], depth: int) -> str:
 
 
 NOT_ACTIVATED = "scratchenv: no scratch environment in this shell; `scratchenv activate` says why"
+
+
+def command_gone(command: str, shell: str) -> str:
+    """What the rc block says when the scratchenv it was written for is gone and the last
+    activation file no longer fits the settings."""
+    return (f"scratchenv: {command} is gone (moved or uninstalled?), so this shell has no "
+            f"scratch environment; reinstall scratchenv, then run `scratchenv init {shell}`")
 """What a non-interactive shell's rc block says when activation failed outright."""
 
 

@@ -12,6 +12,7 @@ from scratchenv.shells.base import (
     Freshness,
     HomeWatch,
     ShellRenderer,
+    command_gone,
     indent,
     is_bare_safe,
     missing_root_message,
@@ -55,41 +56,44 @@ class FishRenderer(ShellRenderer):
     def rc_block(self, command: Sequence[str]) -> list[str]:
         exe = self.quote(command[0])
         call = " ".join([*(self.quote(part) for part in command), "activate", "--shell", "fish"])
-        return [
-            f"if test -x {exe}",
-            "    set -l _scratchenv_dir $HOME/.local/state/scratchenv",
-            '    test -n "$XDG_STATE_HOME"; and set _scratchenv_dir $XDG_STATE_HOME/scratchenv',
-            '    test -n "$SCRATCHENV_STATE_DIR"; and set _scratchenv_dir $SCRATCHENV_STATE_DIR',
-            "    set -g _scratchenv_check 1",
-            "    set -g _scratchenv_stale 1",
+        # The last file is sourced (it checks itself) whether or not scratchenv is still
+        # there: a moved or deleted install never silently takes the environment away.
+        # `begin`: the locals end with the block.
+        return ["begin", *("    " + line for line in [
+            "set -l _scratchenv_dir $HOME/.local/state/scratchenv",
+            'test -n "$XDG_STATE_HOME"; and set _scratchenv_dir $XDG_STATE_HOME/scratchenv',
+            'test -n "$SCRATCHENV_STATE_DIR"; and set _scratchenv_dir $SCRATCHENV_STATE_DIR',
+            "set -g _scratchenv_check 1",
+            "set -g _scratchenv_stale 1",
             # Only the user's own file (fish's test has no mode bits; the state directory's
             # 0700, kept by Python, keeps others from the rest).
-            "    set -l _scratchenv_link $_scratchenv_dir/activate.fish",
-            "    test -r $_scratchenv_link; and test -O $_scratchenv_link",
-            "    and source $_scratchenv_link",
-            "    set -e -g _scratchenv_check",
-            "    if set -q _scratchenv_stale",
-            "        if status is-interactive",
-            f"            set _scratchenv_dir ({call}); and test -O \"$_scratchenv_dir\"",
-            "            and source $_scratchenv_dir",
-            "        else",
+            "set -l _scratchenv_link $_scratchenv_dir/activate.fish",
+            "test -r $_scratchenv_link; and test -O $_scratchenv_link",
+            "and source $_scratchenv_link",
+            "set -e -g _scratchenv_check",
+            f"if set -q _scratchenv_stale; and not test -x {exe}",
+            f"    printf '%s\\n' {self.quote(command_gone(command[0], 'fish'))} >&2",
+            "else if set -q _scratchenv_stale",
+            "    if status is-interactive",
+            f"        set _scratchenv_dir ({call}); and test -O \"$_scratchenv_dir\"",
+            "        and source $_scratchenv_dir",
+            "    else",
             # fish itself reports an interpreter that is gone (a removed venv), whatever
             # the redirection: look at the script's #! line first, with builtins.
-            f"            read -l _scratchenv_head < {exe}",
-            "            set -l _scratchenv_python "
+            f"        read -l _scratchenv_head < {exe}",
+            "        set -l _scratchenv_python "
             "(string match -r -g '^#!\\s*(\\S+)' -- \"$_scratchenv_head\")",
-            '            if test -z "$_scratchenv_python"; or test -x "$_scratchenv_python"',
-            f"                set _scratchenv_dir ({call} 2>/dev/null)",
-            '                and test -O "$_scratchenv_dir"; and source $_scratchenv_dir',
-            "            else",
-            "                false",
-            "            end",
-            f"            or printf '%s\\n' {self.quote(NOT_ACTIVATED)} >&2",
+            '        if test -z "$_scratchenv_python"; or test -x "$_scratchenv_python"',
+            f"            set _scratchenv_dir ({call} 2>/dev/null)",
+            '            and test -O "$_scratchenv_dir"; and source $_scratchenv_dir',
+            "        else",
+            "            false",
             "        end",
+            f"        or printf '%s\\n' {self.quote(NOT_ACTIVATED)} >&2",
             "    end",
-            "    set -e -g _scratchenv_stale",
             "end",
-        ]
+            "set -e -g _scratchenv_stale",
+        ]), "end"]
 
     def save_line(self, name: str) -> str:
         return f"set -q {name}; and set -g _SCRATCHENV_OLD_{name} ${name}"

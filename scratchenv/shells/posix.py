@@ -12,6 +12,7 @@ from scratchenv.shells.base import (
     Freshness,
     HomeWatch,
     ShellRenderer,
+    command_gone,
     indent,
     is_bare_safe,
     missing_root_message,
@@ -58,23 +59,25 @@ class PosixRenderer(ShellRenderer):
         exe = self.quote(command[0])
         call = " ".join([*(self.quote(part) for part in command), "activate", "--shell",
                          self.name])
+        # The last file is sourced (it checks itself) whether or not scratchenv is still
+        # there: a moved or deleted install never silently takes the environment away.
         return [
-            f"if [ -x {exe} ]; then",
-            f'    _scratchenv_file="{state_link(self.name)}"',
-            "    _scratchenv_check=1 _scratchenv_stale=1",
-            '    if [ -r "$_scratchenv_file" ] && ' + self.sourceable("$_scratchenv_file")
+            f'_scratchenv_file="{state_link(self.name)}"',
+            "_scratchenv_check=1 _scratchenv_stale=1",
+            'if [ -r "$_scratchenv_file" ] && ' + self.sourceable("$_scratchenv_file")
             + '; then . "$_scratchenv_file"; fi',
-            "    _scratchenv_check=",
-            '    if [ -n "$_scratchenv_stale" ]; then',
-            "        case $- in",
-            f"            *i*) _scratchenv_file=$({call}) ;;",
-            f"            *) _scratchenv_file=$({call} 2>/dev/null) ||",
-            f"                   printf '%s\\n' {self.quote(NOT_ACTIVATED)} >&2 ;;",
-            '        esac && [ -n "$_scratchenv_file" ] && '
+            "_scratchenv_check=",
+            'if [ -n "$_scratchenv_stale" ] && [ ! -x ' + exe + " ]; then",
+            f"    printf '%s\\n' {self.quote(command_gone(command[0], self.name))} >&2",
+            'elif [ -n "$_scratchenv_stale" ]; then',
+            "    case $- in",
+            f"        *i*) _scratchenv_file=$({call}) ;;",
+            f"        *) _scratchenv_file=$({call} 2>/dev/null) ||",
+            f"               printf '%s\\n' {self.quote(NOT_ACTIVATED)} >&2 ;;",
+            '    esac && [ -n "$_scratchenv_file" ] && '
             + self.sourceable("$_scratchenv_file") + ' && . "$_scratchenv_file"',
-            "    fi",
-            "    unset _scratchenv_file _scratchenv_check _scratchenv_stale",
             "fi",
+            "unset _scratchenv_file _scratchenv_check _scratchenv_stale",
         ]
 
     def sourceable(self, variable: str) -> str:

@@ -16,6 +16,7 @@ from scratchenv.shells.base import (
     NOT_ACTIVATED,
     Freshness,
     ShellRenderer,
+    command_gone,
     indent,
     is_bare_safe,
     missing_root_message,
@@ -79,40 +80,42 @@ class TcshRenderer(ShellRenderer):
         exe = self.quote(command[0])
         call = " ".join([*(self.quote(part) for part in command), "activate", "--shell", "tcsh"])
         link = '"$_scratchenv_dir:q/activate.tcsh"'
+        # The last file is sourced (it checks itself) whether or not scratchenv is still
+        # there: a moved or deleted install never silently takes the environment away.
         return [
-            f"if ( -x {exe} ) then",
-            '    set _scratchenv_dir = "$HOME:q/.local/state/scratchenv"',
-            "    if ( $?XDG_STATE_HOME ) then",
-            '        if ( "$XDG_STATE_HOME:q" != "" ) '
+            'set _scratchenv_dir = "$HOME:q/.local/state/scratchenv"',
+            "if ( $?XDG_STATE_HOME ) then",
+            '    if ( "$XDG_STATE_HOME:q" != "" ) '
             'set _scratchenv_dir = "$XDG_STATE_HOME:q/scratchenv"',
-            "    endif",
-            "    if ( $?SCRATCHENV_STATE_DIR ) then",
-            '        if ( "$SCRATCHENV_STATE_DIR:q" != "" ) '
+            "endif",
+            "if ( $?SCRATCHENV_STATE_DIR ) then",
+            '    if ( "$SCRATCHENV_STATE_DIR:q" != "" ) '
             'set _scratchenv_dir = "$SCRATCHENV_STATE_DIR:q"',
-            "    endif",
-            "    set _scratchenv_check _scratchenv_stale",
+            "endif",
+            "set _scratchenv_check _scratchenv_stale",
             # Only the user's own file that neither group nor others can write (-P022).
-            f"    if ( -r {link} && -o {link} && ! -P022 {link} ) source {link}",
-            "    unset _scratchenv_check",
+            f"if ( -r {link} && -o {link} && ! -P022 {link} ) source {link}",
+            "unset _scratchenv_check",
             # Python writes the file and points the link at it (or, for a broken config,
             # keeps the last good one): source the link. Quiet unless interactive.
-            "    if ( $?_scratchenv_stale ) then",
-            "        if ( $?prompt ) then",
-            f"            {call} > /dev/null",
-            "            set _scratchenv_status = $status",
-            "        else",
-            f"            {call} >& /dev/null",
-            "            set _scratchenv_status = $status",
-            "        endif",
-            f"        if ( $_scratchenv_status == 0 && -o {link} && ! -P022 {link} ) then",
-            f"            source {link}",
-            "        else if ( ! $?prompt ) then",
-            f"            echo {self.quote(NOT_ACTIVATED)} >& /dev/stderr",
-            "        endif",
-            "        unset _scratchenv_status",
+            "if ( $?_scratchenv_stale && ! -x " + exe + " ) then",
+            f"    echo {self.quote(command_gone(command[0], 'tcsh'))} >& /dev/stderr",
+            "else if ( $?_scratchenv_stale ) then",
+            "    if ( $?prompt ) then",
+            f"        {call} > /dev/null",
+            "        set _scratchenv_status = $status",
+            "    else",
+            f"        {call} >& /dev/null",
+            "        set _scratchenv_status = $status",
             "    endif",
-            "    unset _scratchenv_dir _scratchenv_stale",
+            f"    if ( $_scratchenv_status == 0 && -o {link} && ! -P022 {link} ) then",
+            f"        source {link}",
+            "    else if ( ! $?prompt ) then",
+            f"        echo {self.quote(NOT_ACTIVATED)} >& /dev/stderr",
+            "    endif",
+            "    unset _scratchenv_status",
             "endif",
+            "unset _scratchenv_dir _scratchenv_stale",
         ]
 
     def save_line(self, name: str) -> str:

@@ -34,7 +34,7 @@ setup() {
     cmp "$HOME/.bashrc" original.bashrc
 }
 
-@test "a block whose scratchenv is gone, or whose root is gone, never breaks a login" {
+@test "a block whose scratchenv is gone, or whose root is gone, never breaks a login nor goes silent" {
     mkdir bin
     cp "$SCRATCHENV" bin/scratchenv
     bin/scratchenv init bash
@@ -44,10 +44,19 @@ setup() {
     [ "$output" = "up:1" ]
     [ -z "$stderr" ]
     rm bin/scratchenv
-    run --separate-stderr bash -i -c 'echo "up:$MINE"'
+    # The last activation file is still current: it keeps the environment without scratchenv.
+    run --separate-stderr bash -i -c 'echo "up:$MINE:${HF_HOME:+set}"'
     [ "$status" -eq 0 ]
-    [ "$output" = "up:1" ]
-    [[ "$stderr" != *scratchenv* ]]
+    [ "$output" = "up:1:set" ]
+    [[ "$stderr" != *"is gone"* ]]
+    # The settings changed since: no file fits them, and one line says what broke and the fix.
+    mkdir -p "$HOME/.config/scratchenv"
+    printf '%s\n' 'missing_root = "warn"' > "$HOME/.config/scratchenv/config.toml"
+    run --separate-stderr bash -i -c 'echo "up:$MINE:${HF_HOME:-}"'
+    [ "$status" -eq 0 ]
+    [ "$output" = "up:1:" ]
+    [ "$(grep -c "bin/scratchenv is gone (moved or uninstalled?)" <<<"$stderr")" -eq 1 ]
+    [[ "$stderr" == *'reinstall scratchenv, then run `scratchenv init bash`'* ]]
 }
 
 @test "init zsh and fish write their own rc files, and those shells start activated" {
