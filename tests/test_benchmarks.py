@@ -17,6 +17,7 @@ def test_every_benchmark_runs_and_reports_a_row() -> None:
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     reported = {line.split("  ")[0].split()[0] for line in done.stdout.splitlines()[1:]}
-    # One row per module at least (the login rows need the shells `make shells` installs).
-    assert {"activate", "migrate", "usage.scan"} <= reported, done.stdout
+    # One row per module at least (the login rows need the shells `make shells` installs;
+    # "scratchenv": the whole-process rows of env, verify and status).
+    assert {"activate", "migrate", "usage.scan", "scratchenv"} <= reported, done.stdout
     assert "bash" in reported, done.stdout
