@@ -67,5 +67,5 @@ def rows() -> list[Row]:
     # The thread pool (network file systems) is not a row: on a local disk it only adds
     # GIL contention; it pays where every stat waits for a server.
     return [Row(f"usage.scan {FILES // 1000}k files (local disk)",
-                statistics.median(timings["scan"]), du, "du -s", 1.0),
+                statistics.median(timings["scan"]), du, "du -s", 0.8),
             Row(f"scratchenv status, root of {FILES // 1000}k files", *status, "du -s", 1.5)]
