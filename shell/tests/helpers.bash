@@ -23,6 +23,11 @@ setup_scratch() {
     for name in $(env | sed -n 's/^\(SCRATCHENV_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$name"; done
     export SCRATCHENV_ROOT="$BATS_TEST_TMPDIR/$HOSTILE"
     mkdir -p "$SCRATCHENV_ROOT"
+    # A last look at home not due for long: no interactive login here starts a look in the
+    # background that would outlive the test (tests/login/test_home_watch.py covers that).
+    mkdir -p -m 700 "$HOME/.local/state/scratchenv"
+    printf '%s\n' 1099511627776 '' > "$HOME/.local/state/scratchenv/home-watch"
+    chmod 600 "$HOME/.local/state/scratchenv/home-watch"
     cd "$BATS_TEST_TMPDIR"
 }
 
