@@ -31,30 +31,61 @@ class MissingValue(PlaceholderError):
         self.placeholder = placeholder
 
 
+Piece = tuple[str, str]
+"""("text", literal), ("name", NAME) for `{NAME}`, or ("env", VAR) for `{env[VAR]}`."""
+
+
+def pieces(text: str, names: tuple[str, ...], *, env: bool = False) -> list[Piece]:
+    """`text` parsed into literal text and placeholders: `{NAME}` for NAME in `names`,
+    `{env[VAR]}` when `env`; `{{`/`}}` are literal braces. PlaceholderError otherwise."""
+    allowed = [f"{{{name}}}" for name in names] + (["{env[NAME]}"] if env else [])
+    found: list[Piece] = []
+    position = 0
+    for match in _TOKEN.finditer(text):
+        found.append(("text", text[position:match.start()]))
+        position = match.end()
+        token = match.group(0)
+        if token in ("{{", "}}"):
+            found.append(("text", token[0]))
+            continue
+        inside = match.group(1)
+        if inside is None:
+            raise PlaceholderError(f"{text!r}: a lone {token!r} (write {token * 2} for the "
+                                   f"character); placeholders: {', '.join(allowed)}")
+        variable = _ENV.fullmatch(inside)
+        if _NAME.fullmatch(inside) and inside in names:
+            found.append(("name", inside))
+        elif variable and env:
+            found.append(("env", variable.group(1)))
+        else:
+            raise PlaceholderError(f"{text!r}: {{{inside}}} is not a placeholder; the only "
+                                   f"ones are {', '.join(allowed)}")
+    found.append(("text", text[position:]))
+    return [piece for piece in found if piece != ("text", "")]
+
+
 def substitute(text: str, values: Mapping[str, str | None], *,
                env: Mapping[str, str] | None = None, keep: tuple[str, ...] = ()) -> str:
     """`text` with each placeholder replaced: `{NAME}` from `values` (its keys are the
     allowed names), `{env[VAR]}` from `env` (allowed only when given). Names in `keep`
     stay as they are (a pattern a modulefile fills in later). PlaceholderError when `text`
     holds anything else; MissingValue when a value is None or a variable is unset."""
-    allowed = [f"{{{name}}}" for name in (*values, *keep)]
-    if env is not None:
-        allowed.append("{env[NAME]}")
     result = []
-    position = 0
-    for match in _TOKEN.finditer(text):
-        result.append(text[position:match.start()])
-        position = match.end()
-        token = match.group(0)
-        if token in ("{{", "}}"):
-            result.append(token[0])
-            continue
-        inside = match.group(1)
-        if inside is None:
-            raise PlaceholderError(f"{text!r}: a lone {token!r} (write {token * 2} for the "
-                                   f"character); placeholders: {', '.join(allowed)}")
-        result.append(_value(text, inside, values, env, keep, allowed))
-    result.append(text[position:])
+    for kind, value in pieces(text, (*values, *keep), env=env is not None):
+        if kind == "text":
+            result.append(value)
+        elif kind == "name" and value in keep:
+            result.append(f"{{{value}}}")
+        elif kind == "name":
+            known = values[value]
+            if known is None:
+                raise MissingValue(value, f"{text!r} needs {{{value}}}, which is not known here")
+            result.append(known)
+        else:
+            assert env is not None
+            if value not in env:
+                raise MissingValue(f"env[{value}]", f"{text!r} needs ${value}, which is not set")
+            result.append(env[value])
     return "".join(result)
 
 
@@ -64,21 +95,3 @@ def check(text: str, names: tuple[str, ...], *, env: bool = False) -> None:
     with contextlib.suppress(MissingValue):
         substitute(text, dict.fromkeys(names, "x"), env={} if env else None)
 
-
-def _value(text: str, inside: str, values: Mapping[str, str | None],
-           env: Mapping[str, str] | None, keep: tuple[str, ...], allowed: list[str]) -> str:
-    if inside in keep:
-        return f"{{{inside}}}"
-    if _NAME.fullmatch(inside) and inside in values:
-        value = values[inside]
-        if value is None:
-            raise MissingValue(inside, f"{text!r} needs {{{inside}}}, which is not known here")
-        return value
-    found = _ENV.fullmatch(inside)
-    if found and env is not None:
-        name = found.group(1)
-        if name not in env:
-            raise MissingValue(f"env[{name}]", f"{text!r} needs ${name}, which is not set")
-        return env[name]
-    raise PlaceholderError(f"{text!r}: {{{inside}}} is not a placeholder; the only ones "
-                           f"are {', '.join(allowed)}")
