@@ -10,9 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import need
-
-SOURCE = Path(__file__).resolve().parents[2]
+from conftest import checkout_copy, need
 
 
 def git(*args: str, cwd: Path) -> str:
@@ -23,12 +21,7 @@ def git(*args: str, cwd: Path) -> str:
 def hook_source(tmp_path: Path) -> tuple[Path, str]:
     """This checkout's package and hook file, committed in a repository of their own (the
     checkout may have uncommitted changes; pre-commit installs a committed revision)."""
-    repo = tmp_path / "hook-source"
-    repo.mkdir()
-    for name in ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml"):
-        shutil.copy(SOURCE / name, repo / name)
-    shutil.copytree(SOURCE / "scratchenv", repo / "scratchenv",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    repo = checkout_copy(tmp_path / "hook-source")  # what a clone has, nothing less
     git("init", "-q", cwd=repo)
     git("add", ".", cwd=repo)
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "hook", cwd=repo)
