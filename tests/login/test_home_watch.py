@@ -44,14 +44,24 @@ def source(shell: str, file: str, *, interactive: bool = True,
     command = SOURCE.get(shell, ". {}").format(file)
     argv = [*INTERACTIVE[shell], command] if interactive else [shell, "-c", command]
     if strace is not None:
-        argv = [need("strace"), "-f", "-qq", "-e", "trace=execve", "-o", str(strace), *argv]
+        # -ff: a file per process, so no call is split by another process's lines.
+        for old in strace.parent.glob(strace.name + ".*"):
+            old.unlink()
+        argv = [need("strace"), "-ff", "-qq", "-e", "trace=execve", "-o", str(strace), *argv]
     return subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL,
                           env={**os.environ, **(env or {})}, timeout=120)
 
 
 def started(log: Path) -> list[str]:
-    """The programs started (successful execve), in order."""
-    return re.findall(r'execve\("([^"]+)".*= 0$', log.read_text(), re.MULTILINE)
+    """The programs started (successful execve), in the order of their process ids."""
+    traces = sorted(log.parent.glob(log.name + ".*"), key=lambda path: int(path.suffix[1:]))
+    return [program for trace in traces
+            for program in re.findall(r'execve\("([^"]+)".*= 0$', trace.read_text(),
+                                      re.MULTILINE)]
+
+
+def trace_text(log: Path) -> str:
+    return "".join(trace.read_text() for trace in log.parent.glob(log.name + ".*"))
 
 
 @pytest.mark.parametrize("shell", sorted(INTERACTIVE))
@@ -80,7 +90,7 @@ def test_a_fresh_look_starts_nothing_and_a_due_one_exactly_one_detached_look(
     source(shell, file, strace=log)
     programs = started(log)
     assert [os.path.basename(p) for p in programs[:1]] == [shell] and len(programs) == 2
-    assert "\"status\", \"--home\", \"--background\"" in log.read_text()
+    assert '"status", "--home", "--background"' in trace_text(log)
 
     source(shell, file, strace=log, env={"SLURM_JOB_ID": "42"})  # a compute node in a job
     assert len(started(log)) == 1
