@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
              f"{f.what}: {f.action}") for f in found]
     if rows:
         output.table(rows, headers=("", "PATH", "SIZE", "FILES", "WHAT AND WHAT TO DO"))
-    for line in changes_lines(look, plan.home):
+    for line in changes_lines(look):
         output.say(line)
     if settings.purge.days is None:
         output.say("scratch purge age not set (purge.days in config): purge risk not checked")

@@ -140,7 +140,7 @@ def _home(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         output.write(home_json(report, settings.thresholds.home_warn) + "\n")
     else:
-        output.write(render_home(report, plan.home, settings.thresholds.home_warn))
+        output.show(render_home(report, settings.thresholds.home_warn))
     return 0
 
 
@@ -167,13 +167,14 @@ def home_json(report: Report, home_warn: int) -> str:
     return json.dumps(document, indent=2)
 
 
-def render_home(report: Report, home: str, home_warn: int, *, rows: int = 12) -> str:
+def render_home(report: Report, home_warn: int, *, rows: int = 12) -> str:
     """Home as a picture: a bar per top-level place scaled to the quota (else
     thresholds.home_warn), growth marks, then what changed with who writes it."""
     from scratchenv.home import looks
     from scratchenv.home.moves import tilde
     from scratchenv.output import bar
     from scratchenv.units import format_size
+    home = report.home
 
     look = report.current
     scale = look.limit or home_warn
@@ -197,18 +198,19 @@ def render_home(report: Report, home: str, home_warn: int, *, rows: int = 12) ->
         rest = sum(size for _, size, _ in shown[rows:])
         lines.append(f"  + {len(shown) - rows} more places, {format_size(rest)}")
     if report.changes:
-        lines += ["", *changes_lines(report, home, rows=rows)]
+        lines += ["", *changes_lines(report, rows=rows)]
     if report.line:
         lines += ["", f"! {report.line}"]
     return "\n".join(lines) + "\n"
 
 
-def changes_lines(report: Report, home: str, *, rows: int = 12) -> list[str]:
+def changes_lines(report: Report, *, rows: int = 12) -> list[str]:
     """What grew or shrank since the previous look, each with who writes it and the fix
     (`status --home` and `doctor`)."""
     from scratchenv.home import looks
     from scratchenv.home.moves import tilde
 
+    home = report.home
     if not report.changes or report.previous is None:
         return []
     listed = report.changes[:rows]

@@ -27,6 +27,7 @@ from scratchenv.disk.usage import scan
 from scratchenv.fsutil import atomic_write, makedirs_private
 from scratchenv.home.moves import home_moves, offenders
 from scratchenv.locations import state_dir
+from scratchenv.output import escape
 from scratchenv.plan import Plan
 from scratchenv.realpaths import below
 from scratchenv.units import format_size
@@ -280,19 +281,16 @@ def _bounded(look: Look) -> Look:
 def write_login_file(environ: Mapping[str, str], due: float, line: str | None) -> None:
     """What the next login reads with builtins: when to look again, and what to say."""
     makedirs_private(state_dir(environ))
-    text = f"{int(due)}\n{_printable(line or '')}\n"
+    # The login prints the line raw: nothing in it may drive the terminal.
+    text = f"{int(due)}\n{escape(line or '')}\n"
     atomic_write(os.path.join(state_dir(environ), LOGIN_FILE), text, mode=0o600)
-
-
-def _printable(text: str) -> str:
-    """One line with nothing a terminal would act on: the login prints it raw."""
-    return "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
 @dataclass
 class Report:
     """`status --home`: this look, the previous one, what changed, the login's line."""
 
+    home: str
     current: Look
     previous: Look | None
     places: list[Place]
@@ -310,7 +308,8 @@ def look_now(plan: Plan, settings: Settings, environ: Mapping[str, str]) -> Repo
     line = warning(previous, current, settings)
     save(environ, [*looks, current])
     write_login_file(environ, current.taken + settings.login.look_every_hours * 3600, line)
-    return Report(current, previous, found, changes(previous, current, found), line, notice)
+    return Report(os.path.normpath(plan.home), current, previous, found,
+                  changes(previous, current, found), line, notice)
 
 
 def background(plan: Plan, settings: Settings, environ: Mapping[str, str]) -> None:
@@ -353,7 +352,7 @@ def top_level(report: Report) -> Iterator[tuple[str, int, int | None]]:
     """(place directly in home, bytes now, change since the previous look or None), largest
     first: the picture's rows. Places below a top-level directory are summed into it."""
     sums: dict[str, tuple[int, int]] = {}
-    root = _home_of(report)
+    root = report.home
     previous = report.previous.places if report.previous else {}
     for path, size in report.current.places.items():
         key = _top(path, root)
@@ -366,11 +365,6 @@ def top_level(report: Report) -> Iterator[tuple[str, int, int | None]]:
             sums[key] = (now, before + previous[path])
     for key, (now, before) in sorted(sums.items(), key=lambda item: (-item[1][0], item[0])):
         yield key, now, (now - before) if report.previous else None
-
-
-def _home_of(report: Report) -> str:
-    files = [place.path for place in report.places if place.kind == "files"]
-    return min(files, key=len) if files else ""
 
 
 def _top(path: str, home: str) -> str:
