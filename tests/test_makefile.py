@@ -65,11 +65,12 @@ def test_make_bench_exits_1_when_a_row_misses_its_goal(capsys, monkeypatch):
     assert "MISSED" in out and "1 of 2 benchmarks missed their goal" in err
 
 
-def as_nobody(script: Path, *args: str, ci: bool) -> subprocess.CompletedProcess[str]:
+def as_nobody(script: Path, *args: str, ci: bool,
+              path: str = "/usr/sbin:/usr/bin:/sbin:/bin") -> subprocess.CompletedProcess[str]:
     """Run a tools/ script as the unprivileged `nobody` (read from stdin: the checkout may
     be in a directory nobody cannot enter)."""
     need_root("to run the tool as an unprivileged user")
-    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", **({"CI": "true"} if ci else {})}
+    env = {"PATH": path, **({"CI": "true"} if ci else {})}
     with script.open() as source:
         return subprocess.run([need("setpriv"), "--reuid=65534", "--regid=65534",
                                "--clear-groups", "sh", "-s", "--", *args],
@@ -87,6 +88,14 @@ def test_ensure_debs_without_root_names_what_is_missing_and_lets_the_tests_skip(
     assert "missing xyz-pkg" in missing.stderr and "will be skipped" in missing.stderr
     in_ci = as_nobody(script, "no-such-tool-xyz=xyz-pkg", ci=True)
     assert in_ci.returncode == 1 and "missing xyz-pkg" in in_ci.stderr
+
+
+def test_ensure_debs_finds_a_daemon_in_sbin_when_the_users_path_lacks_sbin():
+    daemon = Path(need("agetty"))  # util-linux, in /usr/sbin or /sbin on every Debian
+    assert daemon.parent.name == "sbin"
+    found = as_nobody(CHECKOUT / "tools" / "ensure-debs", "agetty=util-linux", ci=True,
+                      path="/usr/bin:/bin")
+    assert (found.returncode, found.stderr) == (0, "")
 
 
 def test_pytest_sums_up_the_tests_skipped_for_want_of_root_in_one_line(tmp_path):
