@@ -1,8 +1,10 @@
 """The centres table (centres.toml): which HPC centre this is, and what its documentation says.
 
-A centre is recognised from what its login environment documents: a variable only it sets
-(`$RCAC_SCRATCH`), a set of variables together, a variable's documented value, or a
-documented path shape that exists and is the user's (`/scratch/gpfs/$USER`). Its row then
+A centre is recognised from what its documentation names, strongest sign first across all
+centres: a variable only it sets (`$RCAC_SCRATCH`), a set of variables together, or a
+variable's documented value; then a documented host name of this machine
+(`*.delta.ncsa.illinois.edu`, hosts.py); then a documented path shape that exists and is the
+user's (`/scratch/gpfs/$USER`). Its row then
 names the scratch root first (detect.py) and gives the settings defaults a profile would
 (`defaults`): the persistent root, the purge policy.
 
@@ -25,6 +27,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from scratchenv.config import hosts
 from scratchenv.config.placeholders import substitute
 from scratchenv.errors import ConfigError
 
@@ -38,7 +41,17 @@ class Recognise(BaseModel):
     env: list[str] = Field(default_factory=list)
     env_all: list[str] = Field(default_factory=list)
     env_equals: dict[str, list[str]] = Field(default_factory=dict)
+    hosts: list[str] = Field(default_factory=list)
+    """Documented host names of the centre's machines, `*` for any run of characters."""
     paths: list[str] = Field(default_factory=list)
+
+    @field_validator("hosts")
+    @classmethod
+    def _hosts_are_names(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            if not re.fullmatch(r"[a-z0-9*][a-z0-9*.-]*", pattern) or pattern.strip("*.") == "":
+                raise ValueError(f"{pattern!r} is not a host name pattern (a-z 0-9 . - *)")
+        return value
 
 
 class Space(BaseModel):
@@ -102,7 +115,7 @@ class Centre(BaseModel):
     @property
     def recognisable(self) -> bool:
         r = self.recognise
-        return bool(r.env or r.env_all or r.env_equals or r.paths)
+        return bool(r.env or r.env_all or r.env_equals or r.hosts or r.paths)
 
 
 def parse(text: str, where: str = "centres.toml") -> dict[str, Centre]:
@@ -149,15 +162,26 @@ class Recognition:
 
 
 def recognise(environ: Mapping[str, str], user: str) -> Recognition | None:
-    """The first centre whose documented signs are here, and which sign it was."""
-    for centre in table().values():
-        evidence = _evidence(centre.recognise, environ, user)
-        if evidence:
+    """The centre whose documented signs are here, and which sign it was: a variable of any
+    centre beats a host name, which beats a path (a path shape such as /scratch/gpfs/$USER
+    may exist elsewhere too; a host name is this machine's own)."""
+    rows = table().values()
+    for centre in rows:
+        if evidence := _variables(centre.recognise, environ):
             return Recognition(centre, evidence)
+    if any(centre.recognise.hosts for centre in rows):
+        own = hosts.names()
+        for centre in rows:
+            if found := hosts.matching(centre.recognise.hosts, own):
+                return Recognition(centre, f"host {found[0]} ({found[1]})")
+    for centre in rows:
+        for pattern in centre.recognise.paths:
+            if owned_matches(pattern, user):
+                return Recognition(centre, f"{pattern.replace('{user}', '$USER')} (yours)")
     return None
 
 
-def _evidence(signs: Recognise, environ: Mapping[str, str], user: str) -> str | None:
+def _variables(signs: Recognise, environ: Mapping[str, str]) -> str | None:
     for name in signs.env:
         if environ.get(name):
             return f"${name}"
@@ -167,9 +191,6 @@ def _evidence(signs: Recognise, environ: Mapping[str, str], user: str) -> str | 
         value = (environ.get(name) or "").rstrip("/")
         if value and value in {under_search_root(v).rstrip("/") for v in values}:
             return f"${name}={value}"
-    for pattern in signs.paths:
-        if owned_matches(pattern, user):
-            return f"{pattern.replace('{user}', '$USER')} (yours)"
     return None
 
 
@@ -213,6 +234,7 @@ def describe(centre: Centre) -> dict[str, str]:
     if signs.env_all:
         detected.append(" + ".join(f"${n}" for n in signs.env_all))
     detected += [f"${n}={'|'.join(v)}" for n, v in signs.env_equals.items()]
+    detected += [f"host {h}" for h in signs.hosts]
     detected += [p.replace("{user}", "$USER") for p in signs.paths]
     return {
         "detected": ", ".join(detected) or "not recognised: set profile",

@@ -16,6 +16,7 @@ import os
 import zlib
 
 from scratchenv import __version__
+from scratchenv.config.hosts import fitting_patterns
 from scratchenv.config.trust import (
     Untrusted,
     allow_list_path,
@@ -142,6 +143,9 @@ def _inputs(shell: str, environ: Mapping[str, str], cwd: str, flags: Sequence[st
         _content_key(os.path.join(cwd, ".env.local")),
         _content_key(allow_list_path(environ)),
         _stat_key(_package_files()[1]),
+        # A centre recognised by host name (centres.toml `hosts`) changes the settings.
+        "hosts=" + fitting_patterns(os.path.join(os.path.dirname(_package_files()[1]),
+                                                 "centres.toml")),
     ]
 
 
