@@ -68,8 +68,9 @@ def collect(settings: Settings, environ: Mapping[str, str]) -> Overview:
         if value and os.path.isabs(value):
             places[change.name] = value
     user = current_user()
-    home_quota = user_quota(plan.home, user)
-    root_quotas = {root: user_quota(root, user) for root in plan.roots}
+    source = settings.quota_source  # the centre's documented tool, asked first
+    home_quota = user_quota(plan.home, user, source=source)
+    root_quotas = {root: user_quota(root, user, source=source) for root in plan.roots}
     with ThreadPoolExecutor(max_workers=4) as pool:
         scans = {name: pool.submit(scan, path) for name, path in places.items()}
         # Each root's own walk skips the locations, which are measured already.

@@ -24,16 +24,17 @@ def run(args: argparse.Namespace) -> int:
     from scratchenv.realpaths import nearest_existing
     from scratchenv.units import format_size
 
-    need, path = args.need, args.path
-    if need is None or path is None:
+    need, path, source = args.need, args.path, None
+    if need is None or path is None:  # both given: no settings read (a job script's fast path)
         from scratchenv.commands import settings_from
 
         settings = settings_from(args)
         need = settings.thresholds.min_free if need is None else need
         path = str(settings.scratch_root) if path is None else path
+        source = settings.quota_source
     try:
         measured = str(nearest_existing(path))
-        space = room(measured, current_user())
+        space = room(measured, current_user(), source=source)
     except OSError as error:
         raise ScratchenvError(f"cannot tell free space of {path}: {error.strerror}") from None
     # A path that does not exist yet is measured on its nearest existing parent: say so.

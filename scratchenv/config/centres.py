@@ -6,7 +6,8 @@ variable's documented value; then a documented host name of this machine
 (`*.delta.ncsa.illinois.edu`, hosts.py); then a documented path shape that exists and is the
 user's (`/scratch/gpfs/$USER`). Its row then
 names the scratch root first (detect.py) and gives the settings defaults a profile would
-(`defaults`): the persistent root, the purge policy.
+(`defaults`): the persistent root, the purge policy, the quota tool to ask (`quota_source`)
+and the node-local directory in a job (`node_local`).
 
 Guessed paths are looked for under SEARCH_ROOT ("/"): tests point it at a sandbox so the
 machine's own /scratch never decides what they see.
@@ -28,8 +29,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from scratchenv.config import hosts
+from scratchenv.config.nodelocal import pattern_problem
 from scratchenv.config.placeholders import substitute
 from scratchenv.errors import ConfigError
+
+QuotaSource = Literal["lfs", "mmlsquota", "quota", "beegfs-ctl", "showquota", "diskusage_report"]
+"""The quota tools disk/quota_sources.py can ask and read (its SOURCES has the same names)."""
 
 SEARCH_ROOT = "/"
 """Where documented and guessed paths are looked for; tests set a sandbox."""
@@ -87,7 +92,11 @@ class Centre(BaseModel):
     persistent: Space = Field(default_factory=Space)
     purge: PurgeRule | None = None
     quota: str | None = None
+    quota_source: QuotaSource | None = None
+    """The documented quota tool, when scratchenv can read it: the `quota_source` default."""
     node_local: str | None = None
+    node_local_dir: str | None = None
+    """The documented node-local directory as a `node_local` setting: its default."""
     helpers: list[str] = Field(default_factory=list)
     special: str | None = None
     notes: str | None = None
@@ -98,6 +107,14 @@ class Centre(BaseModel):
         for url in value:
             if not re.fullmatch(r"https?://\S+", url):
                 raise ValueError(f"{url!r} is not a link to the centre's documentation")
+        return value
+
+    @field_validator("node_local_dir")
+    @classmethod
+    def _node_local_dir_is_a_setting(cls, value: str | None) -> str | None:
+        problem = None if value is None else pattern_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("checked")
@@ -224,6 +241,10 @@ def defaults(centre: Centre, environ: Mapping[str, str], user: str,
     if centre.purge:
         found["purge"] = {"days": centre.purge.days,
                           **({"by": centre.purge.by} if centre.purge.by else {})}
+    if centre.quota_source:
+        found["quota_source"] = centre.quota_source
+    if centre.node_local_dir:  # its placeholders are filled in a job, not here: kept as braces
+        found["node_local"] = centre.node_local_dir.replace("{", "{{").replace("}", "}}")
     return found
 
 

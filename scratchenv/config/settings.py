@@ -39,7 +39,8 @@ from pydantic_settings.sources.utils import parse_env_vars
 
 from scratchenv.config import centres, detect, placeholders, site, trust
 from scratchenv.config.catalogue import Catalogue, VariableName, check_variable_name, load_default
-from scratchenv.config.nodelocal import node_pieces
+from scratchenv.config.centres import QuotaSource
+from scratchenv.config.nodelocal import pattern_problem
 from scratchenv.errors import ConfigError
 from scratchenv.locations import config_file, home_dir, site_config_file
 from scratchenv.realpaths import is_within, same_place, without_dots
@@ -258,7 +259,14 @@ class Settings(BaseSettings):
         default=None,
         description="your node-local directory inside a Slurm job, for the node-local caches "
         "({user}, {env[NAME]}), e.g. \"/local/{user}\" or \"/lscratch/{env[SLURM_JOB_ID]}\"; "
-        "unset: $SLURM_TMPDIR (else $TMPDIR)/scratchenv-{user}",
+        "unset: the recognised centre's documented one, else $SLURM_TMPDIR (else $TMPDIR)"
+        "/scratchenv-{user}",
+    )
+    quota_source: QuotaSource | None = Field(
+        default=None,
+        description="the quota tool status and check-space ask first, whatever the file "
+        "system's type (unset: the recognised centre's documented tool, else by type: lfs on "
+        "Lustre, mmlsquota on GPFS, then quota)",
     )
     disable: list[str] = Field(default_factory=list, description="catalogue tools or variables")
     enable: list[str] = Field(
@@ -376,12 +384,9 @@ class Settings(BaseSettings):
     @field_validator("node_local")
     @classmethod
     def _node_local_is_a_pattern(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        pieces = node_pieces(value)
-        first = pieces[0] if pieces else ("text", "")
-        if first[0] != "text" or not first[1].startswith("/") or ".." in value.split("/"):
-            raise ValueError(f"{value!r} must be an absolute path (without ..)")
+        problem = None if value is None else pattern_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("vars")

@@ -4,8 +4,9 @@ user's own: NERSC `showquota --json`, the Alliance's `diskusage_report`, BeeGFS
 group or project directory (`lfs quota -g/-p`, `mmlsquota -j`).
 
 Each tool is asked only when it is on PATH and only where it applies, and every call
-shares one deadline (quota.TIMEOUT in all). Parsers are pure; recorded outputs are in
-tests/fixtures/quota/ (its README says where each came from).
+shares one deadline (quota.TIMEOUT in all). A centre's documented tool (the `quota_source`
+setting, SOURCES) is asked first, whatever the mount's type says. Parsers are pure; recorded
+outputs are in tests/fixtures/quota/ (its README says where each came from).
 """
 
 from __future__ import annotations
@@ -17,7 +18,16 @@ import re
 import time
 from collections.abc import Callable
 
-from scratchenv.disk.quota import Kind, Limit, Quota, mount_of, parse_lfs, parse_mmlsquota, pick
+from scratchenv.disk.quota import (
+    Kind,
+    Limit,
+    Quota,
+    mount_of,
+    parse_lfs,
+    parse_mmlsquota,
+    parse_quota,
+    pick,
+)
 from scratchenv.units import parse_amount
 
 Parser = Callable[[str], list[Quota]]
@@ -149,18 +159,61 @@ def group_directory(path: str) -> str | None:
         return str(st.st_gid)
 
 
+# --- the tool a centre documents: the `quota_source` setting ----------------------------------
+
+Command = Callable[[str, str, str], list[str]]
+"""(user, mount point, path) -> the tool's argv."""
+
+SOURCES: dict[str, tuple[Command, Parser]] = {
+    "lfs": (lambda user, point, path: ["lfs", "quota", "-u", user, point], parse_lfs),
+    "mmlsquota": (lambda user, point, path: ["mmlsquota", "-u", user], parse_mmlsquota),
+    "quota": (lambda user, point, path: ["quota", "-s", "-u", user], parse_quota),
+    "beegfs-ctl": (lambda user, point, path: ["beegfs-ctl", "--getquota", "--uid", user,
+                                              f"--mount={point}"], parse_beegfs),
+    "showquota": (lambda user, point, path: ["showquota", "--json"], parse_showquota),
+    "diskusage_report": (lambda user, point, path: ["diskusage_report"],
+                         parse_diskusage_report),
+}
+"""The tools a `quota_source` names (config/centres.py QuotaSource lists the same)."""
+
+
+def from_source(source: str, path: str, user: str, *, timeout: float) -> Quota | None:
+    """The user's quota for `path` as the named tool reports it; None when the tool is not
+    on PATH, does not answer in time, or names no file system holding `path`."""
+    from scratchenv import proc
+    from scratchenv.disk import quota as quota_module
+
+    command, parse = SOURCES[source]
+    if not proc.which(source):
+        return None
+    device, point, _ = mount_of(path)
+    text = quota_module.run_tool(command(user, point, path), timeout=timeout)
+    rows = [q for q in _safe(parse, text or "") if q.kind == "user"]
+    if source == "diskusage_report":  # one row per tree: /home, /scratch, /project
+        return next((q for q in rows if _same_tree(q.filesystem, path, point)), None)
+    if source == "showquota":
+        return next((q for q in rows if q.filesystem.strip("/") in
+                     (os.path.basename(point), point.strip("/"))), None)
+    match = pick(rows, source=device, point=point)
+    if match is None and len(rows) == 1 and source in ("lfs", "beegfs-ctl"):
+        match = rows[0]  # asked about `point` alone: its one row is about it ("./", an alias)
+    return match
+
+
 # --- asking every tool that applies, under one deadline --------------------------------------
 
 
-def quotas_for(path: str, user: str, *, timeout: float) -> list[Quota]:
-    """Every quota that limits writing under `path`: the user's own, and the group's,
-    project's or fileset's when `path` is such a directory. Tools not on PATH are not
-    asked; the calls together take at most `timeout` seconds."""
+def quotas_for(path: str, user: str, *, timeout: float,
+               source: str | None = None) -> list[Quota]:
+    """Every quota that limits writing under `path`: the user's own (from `source` first,
+    the centre's documented tool), and the group's, project's or fileset's when `path` is
+    such a directory. Tools not on PATH are not asked; the calls together take at most
+    `timeout` seconds."""
     from scratchenv import proc
     from scratchenv.disk import quota as quota_module
 
     deadline = time.monotonic() + timeout
-    source, point, fstype = mount_of(path)
+    device, point, fstype = mount_of(path)
     found: list[Quota] = []
 
     def ask(argv: list[str]) -> str | None:
@@ -169,20 +222,20 @@ def quotas_for(path: str, user: str, *, timeout: float) -> list[Quota]:
             return None
         return quota_module.run_tool(argv, timeout=left)
 
-    own = quota_module.user_quota(path, user, timeout=timeout)
+    own = quota_module.user_quota(path, user, timeout=timeout, source=source)
     if own is not None:
         found.append(own)
     group = group_directory(path)
     if fstype == "lustre":
         if group and (text := ask(["lfs", "quota", "-g", group, point])):
-            found += _parsed(parse_lfs, text, source, point, kind="group")
+            found += _parsed(parse_lfs, text, device, point, kind="group")
         project = lustre_project(ask(["lfs", "project", "-d", path]) or "")
         if project and (text := ask(["lfs", "quota", "-p", project, point])):
-            found += _parsed(parse_lfs, text, source, point, kind="project")
+            found += _parsed(parse_lfs, text, device, point, kind="project")
     if fstype == "gpfs":
         fileset = gpfs_fileset(ask(["mmlsattr", "-L", path]) or "")
-        device = source.split(":")[-1] or os.path.basename(point)
-        if fileset and (text := ask(["mmlsquota", "-j", fileset, device])):
+        gpfs_device = device.split(":")[-1] or os.path.basename(point)
+        if fileset and (text := ask(["mmlsquota", "-j", fileset, gpfs_device])):
             found += [q for q in _safe(parse_mmlsquota, text) if q.kind == "fileset"]
     if fstype == "beegfs":
         for flag, who in (("--uid", user), ("--gid", group)):
@@ -198,7 +251,8 @@ def quotas_for(path: str, user: str, *, timeout: float) -> list[Quota]:
         found += [q for q in _safe(parse_diskusage_report, text)
                   if _same_tree(q.filesystem, path, point)
                   and (q.kind == "user" or q.owner == group)]
-    return found
+    # The documented source may have answered for the user already: each quota once.
+    return [q for n, q in enumerate(found) if q not in found[:n]]
 
 
 def _parsed(parse: Parser, text: str, source: str, point: str, *, kind: str) -> list[Quota]:

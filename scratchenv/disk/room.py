@@ -48,10 +48,10 @@ class Room:
 
 
 def room(path: str, user: str, *, quotas: list[Quota] | None = None,
-         timeout: float = TIMEOUT) -> Room:
+         timeout: float = TIMEOUT, source: str | None = None) -> Room:
     """The room under `path` (or its nearest existing parent). `quotas`: those that apply
-    (default: asked from the tools on PATH within `timeout`). Raises OSError when statvfs
-    cannot tell."""
+    (default: asked from the tools on PATH within `timeout`, `source` first: the
+    `quota_source` setting). Raises OSError when statvfs cannot tell."""
     from scratchenv.realpaths import nearest_existing
 
     vfs = os.statvfs(nearest_existing(Path(path)))
@@ -61,7 +61,7 @@ def room(path: str, user: str, *, quotas: list[Quota] | None = None,
     if quotas is None:
         from scratchenv.disk.quota_sources import quotas_for
 
-        quotas = quotas_for(path, user, timeout=timeout)
+        quotas = quotas_for(path, user, timeout=timeout, source=source)
     notes = []
     for quota in quotas:
         left, why, note = _left(quota.bytes, quota, "space", format_size)
