@@ -11,7 +11,8 @@ from pydantic import BaseModel
 
 from scratchenv.checks.purge import at_risk
 from scratchenv.config.settings import Settings, current_user
-from scratchenv.disk.quota import Quota, filesystem_usage, free_space, user_quota
+from scratchenv.disk.quota import TIMEOUT, Quota, filesystem_usage, free_space
+from scratchenv.disk.quota_sources import own_quota
 from scratchenv.disk.usage import Usage, scan
 from scratchenv.plan import build_plan
 from scratchenv.realpaths import is_within
@@ -69,8 +70,9 @@ def collect(settings: Settings, environ: Mapping[str, str]) -> Overview:
             places[change.name] = value
     user = current_user()
     source = settings.quota_source  # the centre's documented tool, asked first
-    home_quota = user_quota(plan.home, user, source=source)
-    root_quotas = {root: user_quota(root, user, source=source) for root in plan.roots}
+    home_quota = own_quota(plan.home, user, timeout=TIMEOUT, source=source)
+    root_quotas = {root: own_quota(root, user, timeout=TIMEOUT, source=source)
+                   for root in plan.roots}
     with ThreadPoolExecutor(max_workers=4) as pool:
         scans = {name: pool.submit(scan, path) for name, path in places.items()}
         # Each root's own walk skips the locations, which are measured already.

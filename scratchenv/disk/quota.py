@@ -274,23 +274,15 @@ def _unescape(field: str) -> str:
     return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), field)
 
 
-def user_quota(path: str, user: str, *, timeout: float = TIMEOUT,
-               source: str | None = None) -> Quota | None:
+def user_quota(path: str, user: str, *, timeout: float = TIMEOUT) -> Quota | None:
     """The user's quota on the file system holding `path`, from the first tool that answers
-    (all of them together within `timeout` seconds): `source` first (the centre's documented
-    tool, asked whatever the mount's type), then by type; None when no quota tool knows it
+    (all of them together within `timeout` seconds); None when no quota tool knows it
     (statvfs says nothing about one user)."""
     import time
 
     from scratchenv import proc
 
     deadline = time.monotonic() + timeout
-    if source is not None:
-        from scratchenv.disk.quota_sources import from_source
-
-        found = from_source(source, path, user, timeout=timeout)
-        if found is not None:
-            return found
     source, point, fstype = mount_of(path)
     attempts = []
     if fstype == "lustre" and proc.which("lfs"):

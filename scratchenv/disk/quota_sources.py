@@ -200,6 +200,20 @@ def from_source(source: str, path: str, user: str, *, timeout: float) -> Quota |
     return match
 
 
+def own_quota(path: str, user: str, *, timeout: float, source: str | None = None) -> Quota | None:
+    """The user's quota on the file system holding `path`: from `source` (the centre's
+    documented tool) when it answers, else from the tool the file system's type calls for
+    (quota.user_quota)."""
+    import time
+
+    from scratchenv.disk import quota as quota_module
+
+    deadline = time.monotonic() + timeout
+    found = from_source(source, path, user, timeout=timeout) if source else None
+    left = deadline - time.monotonic()
+    return found or (quota_module.user_quota(path, user, timeout=left) if left > 0 else None)
+
+
 # --- asking every tool that applies, under one deadline --------------------------------------
 
 
@@ -222,7 +236,7 @@ def quotas_for(path: str, user: str, *, timeout: float,
             return None
         return quota_module.run_tool(argv, timeout=left)
 
-    own = quota_module.user_quota(path, user, timeout=timeout, source=source)
+    own = own_quota(path, user, timeout=timeout, source=source)
     if own is not None:
         found.append(own)
     group = group_directory(path)
