@@ -29,7 +29,7 @@ SHOWN = (
     "root", "root_pattern", "profile", "persistent_root", "project", "disable", "enable",
     "purge.days", "purge.by", "purge.margin_days", "thresholds.home_warn",
     "thresholds.scratch_warn", "thresholds.min_free", "missing_root", "keep_site_values",
-    "activate_venv",
+    "activate_venv", "node_local", "quota_source",
 )  # fmt: skip
 """The settings `env` explains, in this order."""
 

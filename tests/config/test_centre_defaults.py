@@ -151,3 +151,17 @@ def test_a_node_local_directory_that_is_no_setting_is_refused(value: str) -> Non
            f'node_local_dir = "{value}"\n')
     with pytest.raises(ConfigError, match=r"centres.toml \[x\]"):
         centres.parse(row)
+
+
+def test_env_says_the_node_local_directory_and_quota_tool_come_from_the_centre(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from scratchenv.main import main
+
+    for name, value in pawsey(tmp_path).items():
+        monkeypatch.setenv(name, value)
+    assert main(["env"]) == 0
+    rows = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines()
+            if line.strip()}
+    assert rows["quota_source"] == ["lfs", "centre", "pawsey", "($PAWSEY_PROJECT)"]
+    assert rows["node_local"] == ["default"]  # Pawsey documents no node-local directory
