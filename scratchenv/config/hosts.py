@@ -76,10 +76,10 @@ def fitting_patterns(centres_toml: str) -> str:
     only the patterns, so every compute node of a cluster (none fits) shares one file."""
     try:
         with open(centres_toml, encoding="utf-8") as handle:
-            lines = [line for line in handle if line.startswith("recognise") and "hosts" in line]
+            text = handle.read()
     except OSError:
         return ""
-    lists = [line.split("hosts", 1)[1].split("[", 1)[1].split("]", 1)[0] for line in lines]
+    lists = [part.split("]", 1)[0] for part in text.split("hosts = [")[1:]]
     patterns = [p for listed in lists for p in listed.split('"')[1::2]]
     if not patterns:
         return ""
