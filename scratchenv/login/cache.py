@@ -42,11 +42,11 @@ _ITEM = "\x1e"  # between the items of a list field: a path holding it is never 
 class Answer:
     """What a command printed, and what it read besides the inputs key."""
 
-    __slots__ = ("names", "notice", "paths", "shapes", "stderr", "stdout")
+    __slots__ = ("names", "node_dir", "notice", "paths", "shapes", "stderr", "stdout")
 
     def __init__(self, stdout: str, *, stderr: Iterable[str] = (), notice: str = "",
                  names: Iterable[str] = (), paths: Iterable[str] = (),
-                 shapes: Iterable[str] = ()) -> None:
+                 shapes: Iterable[str] = (), node_dir: str = "") -> None:
         self.stdout = stdout
         self.stderr = tuple(stderr)
         """Lines said on stderr every time (warnings)."""
@@ -55,6 +55,8 @@ class Answer:
         self.names = tuple(sorted(set(names)))
         self.paths = tuple(sorted(set(paths)))
         self.shapes = tuple(sorted(set(shapes)))
+        self.node_dir = node_dir
+        """The TaskProlog's node-local directory, with job tokens (job_token) in it."""
 
 
 # --- the inputs -----------------------------------------------------------------------------
@@ -167,10 +169,16 @@ def shape_facts(shapes: Iterable[str]) -> str:
 
 
 def values_of(names: Iterable[str], environ: Mapping[str, str]) -> str:
-    """The values of `names` ("\\x1f" for unset), or of the whole environment for ALL."""
+    """The values of `names` ("\\x1f" for unset), or of the whole environment for ALL; for
+    a job's variable (`?NAME`, job_token) only whether it is set, empty or not."""
     if ALL in names:
         return repr(sorted(environ.items()))
-    return repr([environ.get(name, "\x1f") for name in names])
+    return repr([_presence(environ.get(name[1:])) if name.startswith("?")
+                 else environ.get(name, "\x1f") for name in names])
+
+
+def _presence(value: str | None) -> str:
+    return "unset" if value is None else "set" if value else "empty"
 
 
 # --- reading and writing ----------------------------------------------------------------------
@@ -194,12 +202,12 @@ def lookup(kind: str, environ: Mapping[str, str], cwd: str) -> Answer | None:
             text = handle.read().decode("utf-8", "surrogateescape")
     finally:
         os.close(fd)
-    fields = text.split(_FIELD, 10)
-    if len(fields) != 11 or fields[0] != MAGIC or fields[1] != key:
+    fields = text.split(_FIELD, 11)
+    if len(fields) != 12 or fields[0] != MAGIC or fields[1] != key:
         return None
-    _, _, names, values, paths, facts, shapes, matched, notice, stderr, stdout = fields
+    _, _, names, values, paths, facts, shapes, matched, node_dir, notice, stderr, stdout = fields
     answer = Answer(stdout, stderr=_items(stderr), notice=notice, names=_items(names),
-                    paths=_items(paths), shapes=_items(shapes))
+                    paths=_items(paths), shapes=_items(shapes), node_dir=node_dir)
     if values_of(answer.names, environ) != values:
         return None
     if path_facts(answer.paths) != facts or shape_facts(answer.shapes) != matched:
@@ -220,13 +228,14 @@ def store(kind: str, environ: Mapping[str, str], cwd: str, answer: Answer) -> No
     lists = (answer.names, answer.paths, answer.shapes, answer.stderr)
     if any(_ITEM in item or _FIELD in item for items in lists for item in items):
         return
-    if _FIELD in answer.notice:
+    if _FIELD in answer.notice or _FIELD in answer.node_dir:
         return
     key = inputs_key(kind, environ, cwd)
     path = cache_file(kind, environ, key)
     fields = [MAGIC, key, _ITEM.join(answer.names), values_of(answer.names, environ),
               _ITEM.join(answer.paths), path_facts(answer.paths),
-              _ITEM.join(answer.shapes), shape_facts(answer.shapes), answer.notice,
+              _ITEM.join(answer.shapes), shape_facts(answer.shapes), answer.node_dir,
+              answer.notice,
               _ITEM.join(answer.stderr), answer.stdout]
     private_directory(state_dir(environ))
     private_directory(os.path.dirname(path))
@@ -298,3 +307,54 @@ def say(answer: Answer) -> None:
     for line in answer.stderr:
         output.warn(line)
     output.write(answer.stdout)
+
+
+# --- the TaskProlog -------------------------------------------------------------------------
+
+
+def job_token(name: str) -> str:
+    """What stands for the job's own value of `name` in a cached TaskProlog answer: the
+    node-local directory changes with every job, the rest of the answer does not."""
+    return f"\x01scratchenv-job:{name}\x01"
+
+
+def job_text(answer: Answer, environ: Mapping[str, str]) -> str | None:
+    """A cached TaskProlog answer for this job: its values in place of the tokens, once
+    the node-local directory is made (or found) the user's alone. None when the validated
+    path must answer: a value Slurm cannot carry, a node-local directory that is not the
+    user's (it says why)."""
+    values = {}
+    for name in answer.names:
+        if name.startswith("?"):
+            value = environ.get(name[1:]) or ""
+            if any(char in value for char in "\n\r\0\x01"):
+                return None
+            values[job_token(name[1:])] = value
+
+    def put(text: str) -> str:
+        for token, value in values.items():
+            text = text.replace(token, value)
+        return text
+
+    if answer.node_dir:
+        from scratchenv.fsutil import ensure_private_dir
+
+        if ensure_private_dir(put(answer.node_dir)) is not None:
+            return None
+    return put(answer.stdout)
+
+
+def taskprolog_fast_path(environ: Mapping[str, str]) -> bool:
+    """Print the TaskProlog's lines from the answer kept for these inputs; False (nothing
+    printed) when there is none."""
+    try:
+        answer = lookup("taskprolog", environ, os.getcwd())
+        text = None if answer is None else job_text(answer, environ)
+    except Exception:  # noqa: BLE001 - the validated path says what is wrong; the job starts
+        return False
+    if text is None:
+        return False
+    from scratchenv import output
+
+    output.write(text)
+    return True
