@@ -100,8 +100,7 @@ CHANGES: dict[str, Callable[[pytest.MonkeyPatch, Path], object]] = {
     "the version": lambda mp, t: mp.setattr("scratchenv.login.activate.__version__", "9"),
     "the interpreter's venv": lambda mp, t: mp.setattr(sys, "prefix", str(t)),
     "scratchenv's own files": lambda mp, t: os.utime(
-        Path(cache._package(), "plan.py"), ns=(1, os.stat(Path(cache._package(),
-                                                               "plan.py")).st_mtime_ns + 1)),
+        Path(cache._package(), "plan.py"), ns=(1, 1)),  # a copy: see `package` below
     "the root replaced": lambda mp, t: (shutil.rmtree(t / "scratch"),
                                         _new_dir(t / "scratch")),
     "the root removed": lambda mp, t: shutil.rmtree(t / "scratch"),
@@ -116,9 +115,11 @@ CHANGES: dict[str, Callable[[pytest.MonkeyPatch, Path], object]] = {
 
 @pytest.mark.parametrize("change", CHANGES)
 def test_any_changed_input_is_a_miss(change, state, capsys, monkeypatch, tmp_path):
+    # scratchenv's own files as a copy, so that touching one leaves the checkout alone.
+    package = tmp_path / "package"
+    shutil.copytree(cache._package(), package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache, "_package", lambda: str(package))
     before = tmp_path.stat().st_mode
-    plan_py = Path(cache._package(), "plan.py")
-    plan_times = os.stat(plan_py)
     try:
         assert env(capsys)[0] == 0
         assert cached() is not None
@@ -126,7 +127,6 @@ def test_any_changed_input_is_a_miss(change, state, capsys, monkeypatch, tmp_pat
         assert cached() is None
     finally:
         tmp_path.chmod(before)
-        os.utime(plan_py, ns=(plan_times.st_atime_ns, plan_times.st_mtime_ns))
 
 
 def test_a_config_edit_of_the_same_size_is_a_miss_and_an_error_is_still_said(state, capsys,
