@@ -75,8 +75,8 @@ def task_environment(args: argparse.Namespace) -> str:
 
 
 JOB_VARIABLES = ("SLURM_JOB_ID", "SLURM_TMPDIR", "TMPDIR")
-"""What the node-local directory is made of that changes with every job (with the SLURM_*
-variables the `node_local` setting names): a cached answer holds tokens for them."""
+"""What the node-local directory is made of that changes with every job (with the variables
+the `node_local` setting names, e.g. $L_SCRATCH): a cached answer holds tokens for them."""
 
 
 def _keep(settings: Settings, plan: Plan, text: str) -> None:
@@ -88,8 +88,9 @@ def _keep(settings: Settings, plan: Plan, text: str) -> None:
     from scratchenv.login import cache, recorded
     from scratchenv.shells import renderer
 
-    job = {*JOB_VARIABLES, *(name for kind, name in plan.node_pieces
-                             if kind == "env" and name.startswith("SLURM_"))}
+    # Not a variable the rendering reads for itself: only the node-local directory's.
+    own = {change.name for change in plan.changes} | {"HOME"}
+    job = {*JOB_VARIABLES, *(name for kind, name in plan.node_pieces if kind == "env")} - own
     if any(owner.node_local for change in plan.path_entries
            if change.var and (owner := plan.get(change.var))):
         return  # PATH's own value would decide whether a job's entry is added: not cached

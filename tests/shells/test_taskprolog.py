@@ -69,15 +69,21 @@ def test_the_taskprolog_makes_the_node_directory_or_keeps_caches_on_scratch(
     assert f"export TRITON_CACHE_DIR={root}/cache/triton\n" in refused.stdout
 
 
+@pytest.mark.parametrize("pattern", ["{tmp}/local/{{env[SLURM_JOB_ID]}}", "{{env[L_SCRATCH]}}"])
 def test_the_next_job_is_answered_from_the_cache_with_its_own_node_directory(
-        root, tmp_path, monkeypatch):
-    # A node_local naming the job: the one part of the answer that changes with every job.
-    monkeypatch.setenv("SCRATCHENV_NODE_LOCAL", f"{tmp_path}/local/{{env[SLURM_JOB_ID]}}")
+        pattern, root, tmp_path, monkeypatch):
+    # A node_local naming the job (Slurm's id, or a centre's per-job variable): the one part
+    # of the answer that changes with every job.
+    monkeypatch.setenv("SCRATCHENV_NODE_LOCAL", pattern.format(tmp=tmp_path))
     (tmp_path / "local").mkdir()
-    first = cli("taskprolog", env={**os.environ, "SLURM_JOB_ID": "7"})
+
+    def job_env(job: str) -> dict[str, str]:
+        return {**os.environ, "SLURM_JOB_ID": job, "L_SCRATCH": f"{tmp_path}/local/{job}"}
+
+    first = cli("taskprolog", env=job_env("7"))
     assert (first.returncode, first.stderr) == (0, "")
     assert f"export TRITON_CACHE_DIR={tmp_path}/local/7/cache/triton\n" in first.stdout
-    job = {**os.environ, "SLURM_JOB_ID": "8", "SLURM_TASK_PID": "1"}
+    job = {**job_env("8"), "SLURM_TASK_PID": "1"}
     code = ("import sys; from scratchenv.main import main; code = main(['taskprolog']); "
             "print(code, 'pydantic' in sys.modules, file=sys.stderr)")
     second = subprocess.run([sys.executable, "-c", code], env=job, capture_output=True,
