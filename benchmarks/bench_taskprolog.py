@@ -26,6 +26,6 @@ def rows() -> list[Row]:
         for script in (ours, empty):
             script.chmod(0o755)
         t_ours, t_base = side_by_side([str(ours)], [str(empty)], repeat=20, env=env)
-    # Goal: what a cached fast path (like `activate`'s) would reach; today every task pays
-    # for importing pydantic-settings (about 0.3 s of CPU).
+    # Every task after the first is answered from the cache (login/cache.py): the cost is a
+    # Python start (`python -c pass` alone is ~15-20x an empty script here) plus a few ms.
     return [Row("taskprolog (per task)", t_ours, t_base, "empty TaskProlog script", 20)]

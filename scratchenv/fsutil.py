@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
-import tempfile
-from pathlib import Path
 
 from scratchenv.errors import ScratchenvError
 from scratchenv.locations import user_named
+
+# tempfile and pathlib are imported where they are used: the TaskProlog's fast path makes
+# the node-local directory through here, before every task.
 
 
 def atomic_write(path: str | os.PathLike[str], data: str | bytes, *, mode: int = 0o644) -> None:
@@ -18,6 +18,10 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes, *, mode: int =
     The temp file lives in the same directory (rename is atomic only within one file
     system) and is fsynced before the rename, so a crash cannot leave an empty file.
     """
+    import contextlib
+    import tempfile
+    from pathlib import Path
+
     target = Path(path)
     makedirs_private(target.parent)  # what scratchenv writes, a group member never swaps
     # A path from the OS may hold bytes that are not UTF-8 (decoded as surrogates, like
@@ -39,6 +43,9 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes, *, mode: int =
 
 def atomic_symlink(target: str, link: str | os.PathLike[str]) -> None:
     """Make `link` point at `target`, replacing what was there in one rename."""
+    import contextlib
+    from pathlib import Path
+
     link = Path(link)
     temporary = link.with_name(f".{link.name}.{os.getpid()}.tmp")
     with contextlib.suppress(FileNotFoundError):

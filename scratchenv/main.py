@@ -182,10 +182,20 @@ def _main(args_list: list[str]) -> int:
         if path is not None:
             sys.stdout.write(path + "\n")
             return 0
+    if args_list[:1] == ["env"]:  # the answer kept for the same inputs (login/cache.py)
+        from scratchenv.login.cache import env_fast_path
+
+        if env_fast_path(args_list, os.environ):
+            return 0
 
     if args_list == ["taskprolog"]:
-        # Before every task of every job: without building the whole parser (it imports
-        # every command); it never fails, so no error handler either.
+        # Before every task of every job: the answer kept for these inputs, else without
+        # building the whole parser (it imports every command); it never fails, so no
+        # error handler either.
+        from scratchenv.login.cache import taskprolog_fast_path
+
+        if taskprolog_fast_path(os.environ):
+            return 0
         import argparse
 
         from scratchenv.commands import taskprolog

@@ -24,18 +24,12 @@ def run(args: argparse.Namespace) -> int:
     from scratchenv import output
     from scratchenv.config.sources import explain
     from scratchenv.plan import build_plan
-    from scratchenv.shells import renderer
     from scratchenv.units import format_size
 
+    if args.format != "table":
+        return _print_format(args)
     settings = settings_from(args)
     plan = build_plan(settings)
-    if args.format != "table":
-        if args.format in ("lmod", "tcl") and plan.root_pattern is None:
-            output.warn(f"the root {plan.root} does not contain your user name, so the "
-                        "modulefile has no root pattern: loading it needs $SCRATCH or "
-                        "$SCRATCHENV_ROOT (set root_pattern, e.g. \"/scratch/{user}\")")
-        output.write(renderer(args.format).render(plan, os.environ))
-        return 0
     flags = {name: getattr(args, name) for name in ("root", "project")
              if getattr(args, name, None) is not None}
     settings_rows = []
@@ -69,3 +63,38 @@ def run(args: argparse.Namespace) -> int:
             output.say(f"enabled {change.entry.tool} ({change.name}): {change.entry.caveat}")
     return 0
 
+
+
+def _print_format(args: argparse.Namespace) -> int:
+    """The plan in one format; kept for the same inputs (login/cache.py), so the next
+    `env --format X` prints it without building the settings."""
+    from scratchenv.commands import global_flags
+    from scratchenv.errors import ScratchenvError
+    from scratchenv.login import cache, recorded
+    from scratchenv.plan import build_plan
+    from scratchenv.shells import renderer
+
+    settings = settings_from(args)
+    plan = build_plan(settings)
+    warnings = []
+    if args.format in ("lmod", "tcl") and plan.root_pattern is None:
+        warnings.append(f"the root {plan.root} does not contain your user name, so the "
+                        "modulefile has no root pattern: loading it needs $SCRATCH or "
+                        "$SCRATCHENV_ROOT (set root_pattern, e.g. \"/scratch/{user}\")")
+    environ = recorded.RecordingEnviron(os.environ)
+    answer = cache.Answer(renderer(args.format).render(plan, environ), stderr=warnings)
+    cache.say(answer)
+    if global_flags(args):
+        return 0  # the fast path answers `env --format X` alone
+    try:
+        found = recorded.file_system_inputs(settings, plan, os.environ)
+        if found is not None:
+            from scratchenv.config.trust import dotenv
+
+            answer.names = tuple(sorted(environ.read))
+            answer.paths, answer.shapes = (tuple(sorted(set(f))) for f in found)
+            answer.notice = dotenv(None, os.environ).notice or ""
+            cache.store(f"env-{args.format}", os.environ, os.getcwd(), answer)
+    except (OSError, ScratchenvError):
+        pass  # a cache that cannot be written is only slower
+    return 0

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import argparse
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from scratchenv.config.settings import Settings
+    from scratchenv.plan import Plan
+
 HELP = "for a site's Slurm TaskProlog: print the job user's scratch environment as " \
        "`export NAME=value` lines (never fails: a problem is one line on stderr)"
 
@@ -43,7 +48,8 @@ def tell(message: str) -> None:
 def task_environment(args: argparse.Namespace) -> str:
     """The export lines for this task's environment; the user's node-local directory is
     made (0700) first, and when it cannot be, or is not theirs alone, the node-local caches
-    stay on scratch (said on stderr)."""
+    stay on scratch (said on stderr). Kept for the next task (login/cache.py) unless
+    something was said."""
     import os
 
     from scratchenv.commands import settings_from
@@ -51,13 +57,57 @@ def task_environment(args: argparse.Namespace) -> str:
     from scratchenv.plan import build_plan
     from scratchenv.shells import renderer
 
-    plan = build_plan(settings_from(args))
+    settings = settings_from(args)
+    plan = build_plan(settings)
     environ = dict(os.environ)
     node_dir = plan.node_dir(environ)
+    problem = None
     if node_dir is not None and any(change.node_local for change in plan.variables):
         problem = ensure_private_dir(node_dir)
         if problem is not None:
             tell(f"node-local directory {node_dir} {problem}: node-local caches stay on "
                  "scratch")
             del environ["SLURM_JOB_ID"]  # decided as outside a job: on scratch
-    return renderer("taskprolog").render(plan, environ)
+    text = renderer("taskprolog").render(plan, environ)
+    if problem is None:
+        _keep(settings, plan, text)
+    return text
+
+
+JOB_VARIABLES = ("SLURM_JOB_ID", "SLURM_TMPDIR", "TMPDIR")
+"""What the node-local directory is made of that changes with every job (with the variables
+the `node_local` setting names, e.g. $L_SCRATCH): a cached answer holds tokens for them."""
+
+
+def _keep(settings: Settings, plan: Plan, text: str) -> None:
+    """Keep the answer for the next task with the same inputs, the job's own values as
+    tokens; only when putting this job's values back gives `text` exactly."""
+    import os
+
+    from scratchenv.errors import ScratchenvError
+    from scratchenv.login import cache, recorded
+    from scratchenv.shells import renderer
+
+    # Not a variable the rendering reads for itself: only the node-local directory's.
+    own = {change.name for change in plan.changes} | {"HOME"}
+    job = {*JOB_VARIABLES, *(name for kind, name in plan.node_pieces if kind == "env")} - own
+    if any(owner.node_local for change in plan.path_entries
+           if change.var and (owner := plan.get(change.var))):
+        return  # PATH's own value would decide whether a job's entry is added: not cached
+    tokened = recorded.RecordingEnviron(
+        {**os.environ, **{name: cache.job_token(name) for name in job if os.environ.get(name)}})
+    try:
+        shown = renderer("taskprolog").render(plan, tokened)
+        node_dir = (plan.node_dir(tokened) or "") if any(
+            change.node_local for change in plan.variables) else ""
+        answer = cache.Answer(shown, node_dir=node_dir,
+                              names=[*(name for name in tokened.read if name not in job),
+                                     *(f"?{name}" for name in sorted(job))])
+        found = recorded.file_system_inputs(
+            settings, plan, {k: v for k, v in os.environ.items() if k not in job})
+        if found is None or cache.job_text(answer, os.environ) != text:
+            return
+        answer.paths, answer.shapes = (tuple(sorted(set(f))) for f in found)
+        cache.store("taskprolog", os.environ, os.getcwd(), answer)
+    except (OSError, ScratchenvError):
+        return  # a cache that cannot be written is only slower

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from scratchenv.errors import ConfigError
-from scratchenv.plan import Plan
+from scratchenv.plan import Plan, apply_changes
 from scratchenv.shells.base import Renderer
 
 
@@ -28,10 +28,13 @@ class TaskPrologRenderer(Renderer):
         return value
 
     def render(self, plan: Plan, environ: Mapping[str, str], *, inputs: str = "") -> str:
-        after = plan.apply(environ)
         names = [change.name for change in plan.variables]
         names += [name for name in dict.fromkeys(p.name for p in plan.path_entries)
                   if name not in names]
+        # Only the variables it prints are read (a job's other variables change with every
+        # job: the TaskProlog's cached answer depends on these alone, login/cache.py).
+        before = {name: environ[name] for name in names if name in environ}
+        after = apply_changes(plan.resolved(environ), before)
         lines = [f"export {name}={self.quote(after[name])}" for name in names if name in after]
         return "".join(line + "\n" for line in lines)
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 from conftest import HOSTILE_NAME, cli
@@ -65,3 +67,49 @@ def test_the_taskprolog_makes_the_node_directory_or_keeps_caches_on_scratch(
     refused = cli("taskprolog", env=job)
     assert refused.returncode == 0 and refused.stderr.count("\n") == 1
     assert f"export TRITON_CACHE_DIR={root}/cache/triton\n" in refused.stdout
+
+
+@pytest.mark.parametrize("pattern", ["{tmp}/local/{{env[SLURM_JOB_ID]}}", "{{env[L_SCRATCH]}}"])
+def test_the_next_job_is_answered_from_the_cache_with_its_own_node_directory(
+        pattern, root, tmp_path, monkeypatch):
+    # A node_local naming the job (Slurm's id, or a centre's per-job variable): the one part
+    # of the answer that changes with every job.
+    monkeypatch.setenv("SCRATCHENV_NODE_LOCAL", pattern.format(tmp=tmp_path))
+    (tmp_path / "local").mkdir()
+
+    def job_env(job: str) -> dict[str, str]:
+        return {**os.environ, "SLURM_JOB_ID": job, "L_SCRATCH": f"{tmp_path}/local/{job}"}
+
+    first = cli("taskprolog", env=job_env("7"))
+    assert (first.returncode, first.stderr) == (0, "")
+    assert f"export TRITON_CACHE_DIR={tmp_path}/local/7/cache/triton\n" in first.stdout
+    job = {**job_env("8"), "SLURM_TASK_PID": "1"}
+    code = ("import sys; from scratchenv.main import main; code = main(['taskprolog']); "
+            "print(code, 'pydantic' in sys.modules, file=sys.stderr)")
+    second = subprocess.run([sys.executable, "-c", code], env=job, capture_output=True,
+                            text=True)
+    assert second.stderr == "0 False\n"  # from the cache: no settings were built
+    assert oct((tmp_path / "local" / "8").stat().st_mode & 0o777) == "0o700"
+    assert second.stdout == renderer("taskprolog").render(build_plan(load_settings()), job)
+
+
+def test_a_cached_answer_is_not_used_where_the_node_directory_is_not_the_users(
+        root, tmp_path):
+    job = {**os.environ, "SLURM_JOB_ID": "5", "TMPDIR": str(tmp_path), "USER": "alice"}
+    assert cli("taskprolog", env=job).stderr == ""
+    mine = tmp_path / "scratchenv-alice"
+    mine.rmdir()
+    mine.symlink_to(tmp_path)  # made by someone else between two jobs
+    refused = cli("taskprolog", env=job)
+    assert refused.returncode == 0 and "is a symbolic link" in refused.stderr
+    assert f"export TRITON_CACHE_DIR={root}/cache/triton\n" in refused.stdout
+
+
+def test_the_renderer_reads_only_the_variables_it_prints(root):
+    from scratchenv.login.recorded import RecordingEnviron
+
+    plan = build_plan(load_settings())
+    environ = RecordingEnviron({**os.environ, "SLURM_JOB_ID": "5", "SLURM_TASK_PID": "9"})
+    renderer("taskprolog").render(plan, environ)
+    printed = {change.name for change in plan.variables} | {"PATH"}
+    assert environ.read - printed <= {"SLURM_JOB_ID", "SLURM_TMPDIR", "TMPDIR", "HOME"}
