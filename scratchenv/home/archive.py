@@ -49,7 +49,7 @@ from scratchenv.errors import ConfigError, ScratchenvError
 from scratchenv.fsutil import atomic_write, makedirs_private
 from scratchenv.home.migrate import space_checks_for
 from scratchenv.home.moves import tilde
-from scratchenv.home.transfer import (
+from scratchenv.disk.transfer import (
     DestinationFull,
     Survey,
     Transfer,

@@ -33,7 +33,7 @@ from scratchenv.home.moves import (
     superseded,
     tilde,
 )
-from scratchenv.home.transfer import (
+from scratchenv.disk.transfer import (
     DestinationFull,
     ProgressCallback,
     Survey,

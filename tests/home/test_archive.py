@@ -16,7 +16,7 @@ from conftest import cli, need
 from fs_helpers import files_only, make_tree, snapshot
 
 from scratchenv.home.archive import JOURNAL
-from scratchenv.home.transfer import PART_PREFIX
+from scratchenv.disk.transfer import PART_PREFIX
 
 
 @pytest.fixture

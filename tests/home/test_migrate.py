@@ -29,7 +29,7 @@ from fs_helpers import (
 from scratchenv.config.settings import load_settings
 from scratchenv.disk.room import Room
 from scratchenv.home import migrate
-from scratchenv.home.transfer import PART_PREFIX
+from scratchenv.disk.transfer import PART_PREFIX
 from scratchenv.main import main
 from scratchenv.plan import build_plan
 
@@ -547,7 +547,7 @@ def test_a_users_file_that_looks_like_a_temporary_copy_is_moved_not_deleted(env)
 
 
 def test_replacing_never_clobbers_a_file_a_job_writes_meanwhile(env, monkeypatch, capsys):
-    from scratchenv.home import transfer
+    from scratchenv.disk import transfer
 
     home, root = env
     source, dest = home / ".cache" / "pip", root / "cache" / "pip"

@@ -10,8 +10,8 @@ import stat
 import pytest
 from fs_helpers import OLD, isolate, second_fs, snapshot
 
-from scratchenv.home import transfer
-from scratchenv.home.transfer import PART_PREFIX, Transfer, new_token, part_name, survey
+from scratchenv.disk import transfer
+from scratchenv.disk.transfer import PART_PREFIX, Transfer, new_token, part_name, survey
 
 HOSTILE = "'\";&&e-$ èрт🚒♞中片-j"
 
