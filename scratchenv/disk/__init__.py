@@ -3,5 +3,5 @@ space (quota.py: lfs, mmlsquota, quota, statvfs; room.py), and the lossless tran
 (transfer.py) that migrate, link-venv and checkpoints adopt/archive move files with. Used by
 checks, home and checkpoints alike.
 
-May import: errors, locations, units, fsutil, realpaths, proc.
+May import: the frame modules, config.
 """

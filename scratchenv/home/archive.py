@@ -45,10 +45,7 @@ from scratchenv.checkpoints.directories import (
 from scratchenv.checkpoints.identity import Identity, locate, sanitise, with_worktree_id
 from scratchenv.checkpoints.recognise import LEGACY_HF
 from scratchenv.config.trust import read_written
-from scratchenv.errors import ConfigError, ScratchenvError
-from scratchenv.fsutil import atomic_write, makedirs_private
-from scratchenv.home.migrate import space_checks_for
-from scratchenv.home.moves import tilde
+from scratchenv.disk.room import space_checks_for
 from scratchenv.disk.transfer import (
     DestinationFull,
     Survey,
@@ -57,7 +54,9 @@ from scratchenv.disk.transfer import (
     new_token,
     survey,
 )
-from scratchenv.realpaths import inside
+from scratchenv.errors import ConfigError, ScratchenvError
+from scratchenv.fsutil import atomic_write, makedirs_private
+from scratchenv.realpaths import inside, tilde
 
 if TYPE_CHECKING:
     from scratchenv.config.settings import Settings

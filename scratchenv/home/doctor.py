@@ -32,10 +32,9 @@ from scratchenv.home.moves import (
     offenders,
     superseded,
     superseded_note,
-    tilde,
 )
 from scratchenv.plan import Plan
-from scratchenv.realpaths import below, is_within, same_place
+from scratchenv.realpaths import below, is_within, same_place, tilde
 
 Kind = Literal["interrupted", "install", "movable", "pipx", "offender", "checkpoints", "unknown",
                "purge", "tier"]

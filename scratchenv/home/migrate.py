@@ -21,18 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from scratchenv.config.trust import read_written
-from scratchenv.disk.room import Room, room
-from scratchenv.errors import ScratchenvError
-from scratchenv.fsutil import atomic_write, makedirs_private
-from scratchenv.home.kinds import Judge, top_note
-from scratchenv.home.moves import (
-    Move,
-    home_moves,
-    left_out,
-    select,
-    superseded,
-    tilde,
-)
+from scratchenv.disk.room import SpaceCheck, space_checks_for
 from scratchenv.disk.transfer import (
     DestinationFull,
     ProgressCallback,
@@ -42,9 +31,18 @@ from scratchenv.disk.transfer import (
     new_token,
     survey,
 )
+from scratchenv.errors import ScratchenvError
+from scratchenv.fsutil import atomic_write, makedirs_private
+from scratchenv.home.kinds import Judge, top_note
+from scratchenv.home.moves import (
+    Move,
+    home_moves,
+    left_out,
+    select,
+    superseded,
+)
 from scratchenv.plan import Plan
-from scratchenv.realpaths import inside, nearest_existing, symlink_between
-from scratchenv.units import format_size
+from scratchenv.realpaths import inside, symlink_between, tilde
 
 JOURNAL = ".scratchenv/migrate.json"
 """Under the root: present while a run is under way, so a killed one is noticed."""
@@ -73,31 +71,6 @@ class PlannedMove:
         # Conflicts alone are work too: the run reports them and exits 1.
         return s is not None and bool(s.items or len(s.dirs) > 1 or s.partials or s.empty
                                       or s.conflicts or self.superseded)
-
-
-@dataclass(frozen=True)
-class SpaceCheck:
-    path: str
-    need_bytes: int
-    need_inodes: int
-    room: Room
-    """Free space and files: the file system's, or less when a quota leaves less."""
-
-    @property
-    def ok(self) -> bool:
-        return self.room.short_of(self.need_bytes, self.need_inodes) is None
-
-    def describe(self) -> str:
-        if not (self.need_bytes or self.need_inodes):
-            return f"{self.path}: nothing to copy (the same file system: hard links)"
-        need = f"needs {format_size(self.need_bytes)} and {self.need_inodes:,} inodes"
-        short = self.room.short_of(self.need_bytes, self.need_inodes)
-        if short is not None:
-            return f"{self.path} {need}: NOT ENOUGH, {short}"
-        free = self.room.describe()
-        if self.room.files is not None:
-            free += f", {self.room.files:,} inodes"
-        return f"{self.path} {need}; has {free}: ok"
 
 
 @dataclass
@@ -167,36 +140,10 @@ def prepare(plan: Plan, names: Sequence[str] = (), extra: Sequence[Move] = (), *
     return steps
 
 
-def room_at(path: str) -> Room:
-    """The room under `path` (or its nearest parent): statvfs, and the quotas that apply."""
-    from scratchenv.config.settings import current_user
-
-    return room(path, current_user())
-
-
-def _device_and_mount(path: str) -> tuple[int, str]:
-    found = nearest_existing(path)
-    return found.stat().st_dev, str(found)
-
-
 def space_checks(steps: Sequence[PlannedMove]) -> list[SpaceCheck]:
     """One check per destination file system, with the needs of every step going there."""
     return space_checks_for([(step.move.dest, step.survey) for step in steps
                              if step.survey is not None and step.active])
-
-
-def space_checks_for(moves: Sequence[tuple[str, Survey]]) -> list[SpaceCheck]:
-    """One check per destination file system, for (destination, survey) pairs."""
-    needs: dict[int, tuple[str, int, int]] = {}
-    for dest, planned in moves:
-        device, path = _device_and_mount(dest)
-        nbytes, inodes = planned.space_needed()
-        first, b, i = needs.get(device, (path, 0, 0))
-        needs[device] = (first, b + nbytes, i + inodes)
-    checks = []
-    for path, nbytes, inodes in needs.values():
-        checks.append(SpaceCheck(path, nbytes, inodes, room_at(path)))
-    return checks
 
 
 def journal_path(plan: Plan) -> str:

@@ -26,7 +26,7 @@ from scratchenv.bootstrap import rust
 from scratchenv.checkpoints.recognise import LEGACY_HF
 from scratchenv.errors import ConfigError
 from scratchenv.home.rcsourced import sourced_files
-from scratchenv.realpaths import below, inside
+from scratchenv.realpaths import below, inside, tilde
 
 if TYPE_CHECKING:
     from scratchenv.plan import Plan
@@ -71,13 +71,6 @@ class Offender:
     path: str
     what: str
     advice: str
-
-
-def tilde(path: str, home: str) -> str:
-    """`path` as the user writes it: ~/... when it is in home."""
-    if inside(path, home) and path != home:
-        return "~/" + path[len(home.rstrip("/")) + 1:]
-    return path
 
 
 @cache
