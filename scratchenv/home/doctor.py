@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Literal
 
 from scratchenv import install
+from scratchenv.checkpoints import archive
 from scratchenv.checks import purge
 from scratchenv.config.settings import Settings
 from scratchenv.disk.usage import Usage, scan
-from scratchenv.home import archive, migrate, pipx_apps, venvs
+from scratchenv.home import migrate, pipx_apps, venvs
 from scratchenv.home.moves import (
     existing_keeps,
     home_moves,
