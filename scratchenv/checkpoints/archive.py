@@ -46,12 +46,11 @@ from scratchenv.checkpoints.identity import Identity, locate, sanitise, with_wor
 from scratchenv.checkpoints.recognise import LEGACY_HF
 from scratchenv.disk.journal import Journal
 from scratchenv.disk.room import space_checks_for
+from scratchenv.disk.survey import Survey, survey
 from scratchenv.disk.transfer import (
     DestinationFull,
-    Survey,
     Transfer,
     TransferOutcome,
-    survey,
 )
 from scratchenv.errors import ConfigError, ScratchenvError
 from scratchenv.fsutil import atomic_write, makedirs_private

@@ -3,7 +3,7 @@ file under the root, present while the run is under way, so a killed run is noti
 same command finishes it.
 
 It records, before anything is copied, the token of each run's temporary names (only files
-named with those are ever taken for leftovers, transfer.part_name), the sources a run began
+named with those are ever taken for leftovers, copying.part_name), the sources a run began
 removing (their directory times at the destination are right already, see
 Survey.source_touched), and whatever else the command needs to carry on where it stopped.
 """
@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 
 from scratchenv.config.trust import read_written
-from scratchenv.disk.transfer import new_token
+from scratchenv.disk.copying import new_token
 from scratchenv.errors import ScratchenvError
 from scratchenv.fsutil import atomic_write, makedirs_private
 
@@ -40,7 +40,7 @@ class Journal:
 
     @property
     def parts(self) -> list[str]:
-        """Tokens of the temporary names its runs used (transfer.part_name)."""
+        """Tokens of the temporary names its runs used (copying.part_name)."""
         found = self.data.get("parts")
         return [t for t in found if isinstance(t, str) and t.isalnum()] if isinstance(
             found, list) else []

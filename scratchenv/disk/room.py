@@ -18,7 +18,7 @@ from scratchenv.realpaths import nearest_existing
 from scratchenv.units import format_size
 
 if TYPE_CHECKING:
-    from scratchenv.disk.transfer import Survey
+    from scratchenv.disk.survey import Survey
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,12 @@ from dataclasses import dataclass, field
 
 from scratchenv.disk.journal import Journal
 from scratchenv.disk.room import SpaceCheck, space_checks_for
+from scratchenv.disk.survey import Survey, survey
 from scratchenv.disk.transfer import (
     DestinationFull,
     ProgressCallback,
-    Survey,
     Transfer,
     TransferOutcome,
-    survey,
 )
 from scratchenv.errors import ScratchenvError
 from scratchenv.home.kinds import Judge, top_note

@@ -16,7 +16,7 @@ from conftest import cli, need
 from fs_helpers import files_only, make_tree, snapshot
 
 from scratchenv.checkpoints.archive import JOURNAL
-from scratchenv.disk.transfer import PART_PREFIX
+from scratchenv.disk.copying import PART_PREFIX
 
 
 @pytest.fixture

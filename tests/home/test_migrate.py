@@ -28,8 +28,8 @@ from fs_helpers import (
 
 from scratchenv.config.settings import load_settings
 from scratchenv.disk import room
+from scratchenv.disk.copying import PART_PREFIX
 from scratchenv.disk.room import Room
-from scratchenv.disk.transfer import PART_PREFIX
 from scratchenv.home import migrate
 from scratchenv.main import main
 from scratchenv.plan import build_plan
@@ -548,7 +548,7 @@ def test_a_users_file_that_looks_like_a_temporary_copy_is_moved_not_deleted(env)
 
 
 def test_replacing_never_clobbers_a_file_a_job_writes_meanwhile(env, monkeypatch, capsys):
-    from scratchenv.disk import transfer
+    from scratchenv.disk import placing
 
     home, root = env
     source, dest = home / ".cache" / "pip", root / "cache" / "pip"
@@ -561,7 +561,7 @@ def test_replacing_never_clobbers_a_file_a_job_writes_meanwhile(env, monkeypatch
         (dest / "job.tmp").write_text("the job's newest")
         os.replace(dest / "job.tmp", dest / "f")
 
-    monkeypatch.setattr(transfer, "before_replacing", a_job_writes)
+    monkeypatch.setattr(placing, "before_replacing", a_job_writes)
     assert cli("migrate", "pip", "--apply", "--yes") == 1
     assert "changed at the destination while moving" in capsys.readouterr().out
     assert (dest / "f").read_text() == "the job's newest"
