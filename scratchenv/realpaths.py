@@ -77,6 +77,13 @@ def below(path: str, parent: str) -> bool:
     return path != parent and inside(path, parent)
 
 
+def tilde(path: str, home: str) -> str:
+    """`path` as the user writes it: ~/... when it is in home."""
+    if inside(path, home) and path != home:
+        return "~/" + path[len(home.rstrip("/")) + 1:]
+    return path
+
+
 def nearest_existing(path: str | os.PathLike[str]) -> Path:
     """The closest ancestor of `path` (or `path` itself) that exists: the one walk up."""
     current = Path(path)

@@ -10,7 +10,7 @@ import sys
 
 
 def install(spec: str) -> None:
-    from scratchenv.home import transfer
+    from scratchenv.disk import transfer
 
     point, _, count = spec.partition(":")
     left = int(count or 1)

@@ -8,9 +8,9 @@ from scratchenv.commands import settings_from
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from scratchenv.checkpoints.archive import Job
     from scratchenv.checkpoints.directories import CheckpointDir, DirStatus
     from scratchenv.config.settings import Settings
-    from scratchenv.home.archive import Job
 
 HELP = ("this worktree's checkpoint directory on scratch: dir, setup, status, cleanup, "
         "prune-orphans, adopt, archive")
@@ -178,10 +178,10 @@ def _elsewhere(settings: Settings) -> None:
     and the old places (legacy cache, `.art/`, `checkpoints/`, `trainer_output/` in this
     checkout)."""
     from scratchenv import output
+    from scratchenv.checkpoints import archive
     from scratchenv.checkpoints import directories as checkpoints
     from scratchenv.checkpoints.identity import identify
     from scratchenv.errors import ConfigError
-    from scratchenv.home import archive
 
     for path in checkpoints.unclaimed(settings):
         output.say(f"{path}: no record; {checkpoints.UNCLAIMED_ADVICE.format(path=path)}")
@@ -298,9 +298,9 @@ def _absolute(paths: list[str]) -> list[str]:
 
 def _adopt(settings: Settings, args: argparse.Namespace, project: str | None) -> int:
     from scratchenv import output
+    from scratchenv.checkpoints import archive
     from scratchenv.checkpoints.identity import identify
     from scratchenv.errors import ConfigError
-    from scratchenv.home import archive
     identity = identify(project)
     if args.in_place:
         if len(args.paths) != 1:
@@ -319,8 +319,8 @@ def _adopt(settings: Settings, args: argparse.Namespace, project: str | None) ->
 
 def _archive(settings: Settings, args: argparse.Namespace, project: str | None) -> int:
     from scratchenv import output
+    from scratchenv.checkpoints import archive
     from scratchenv.checkpoints.identity import identify
-    from scratchenv.home import archive
 
     home = str(settings.home)
     paths = _absolute(args.paths)
@@ -353,7 +353,7 @@ def _moves(args: argparse.Namespace, jobs: list[Job], verb: str, act: Callable[[
            home: str) -> int:
     """Show the jobs; with --apply, run them and show what happened. 1 when any is left."""
     from scratchenv import output
-    from scratchenv.home.archive import describe
+    from scratchenv.checkpoints.archive import describe
 
     for job in jobs:
         output.say(describe(job, home))

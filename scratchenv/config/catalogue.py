@@ -7,7 +7,7 @@ their own in config with the same fields (see `Entry`).
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib import resources
 from typing import Annotated, Literal
@@ -57,6 +57,33 @@ USER_DEFAULT_GROUP: Group = "data"
 """An entry of the user's own without a group: never a cache, so `clean caches` keeps it."""
 
 
+class Unsynced(BaseModel):
+    """Runs in a location that exist nowhere else until their tool syncs them (W&B's offline
+    runs, by W&B's own rule, `wandb sync --clean`): a run is synced once every log in it has
+    the tool's mark beside it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    what: str
+    """What a run is called in messages ("a W&B run")."""
+    runs: tuple[str, ...]
+    """Globs of run directories relative to the location, `/` between levels, looked at
+    in this order."""
+    log: str
+    """Glob of a run's log files: a run without one is unsynced."""
+    synced: str
+    """What a sync adds to a log's name beside it (`.synced`: x.wandb -> x.wandb.synced)."""
+    sync: str
+    """The command that syncs a run (the run's path follows it)."""
+
+    @field_validator("runs")
+    @classmethod
+    def _runs_are_inside(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            _relative_inside(pattern, "location")
+        return value
+
+
 class Entry(BaseModel):
     """One variable: where it points under scratch, and where the tool writes without it."""
 
@@ -80,6 +107,14 @@ class Entry(BaseModel):
     keep: tuple[str, ...] = ()
     """Names (globs; `/` for a deeper level) inside the location that a person made and
     `clean` keeps, e.g. a config file a tool reads from its cache directory."""
+    beside: tuple[str, ...] = ()
+    """For a file pinned in home: names in its directory that its tool reads from there
+    (huggingface_hub's stored_tokens beside the token). They stay with it: migrate leaves
+    them in home, and clean keeps them where the tool writes the file when it is not pinned
+    (`kept_names`)."""
+    unsynced: Unsynced | None = None
+    """Runs in the location that exist nowhere else until synced: clean keeps them unless
+    told --delete-unsynced-runs."""
     node_local: bool = False
     """Better on node-local disk: inside a Slurm job it points under $SLURM_TMPDIR/$TMPDIR."""
     bin: str | None = None
@@ -106,7 +141,7 @@ class Entry(BaseModel):
     def _bin_is_inside(cls, value: str | None) -> str | None:
         return None if value is None else _relative_inside(value, "entry's directory")
 
-    @field_validator("keep")
+    @field_validator("keep", "beside")
     @classmethod
     def _keep_is_inside(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for name in value:
@@ -133,6 +168,29 @@ class Entry(BaseModel):
         if text == "~" or text.startswith("~/"):
             text = home + text[1:]
         return text
+
+
+def kept_names(entry: Entry, entries: Sequence[Entry]) -> tuple[str, ...]:
+    """What `clean` keeps in `entry`'s location: its `keep`, and each file pinned in home
+    that its tool writes there when it is not pinned (`entry`'s default is the nearest one
+    holding the file's default, as in moves.py), with the names `beside` it: `token` and
+    `stored_tokens` in HF_HOME."""
+    names = list(entry.keep)
+    here = entry.default_path("~")
+    if here is None:
+        return tuple(names)
+    defaults = [d for e in entries if (d := e.default_path("~")) is not None]
+    for pinned in entries:
+        there = pinned.default_path("~")
+        if pinned.anchor != "home" or pinned.kind != "file" or there is None:
+            continue
+        holders = [d for d in defaults if there.startswith(d.rstrip("/") + "/")]
+        if not holders or max(holders, key=len) != here:
+            continue
+        rel = there[len(here.rstrip("/")) + 1:]
+        folder = rel.rpartition("/")[0]
+        names += [rel, *(f"{folder}/{name}" if folder else name for name in pinned.beside)]
+    return tuple(dict.fromkeys(names))
 
 
 def _xdg_bases(default: str, home: str) -> str:

@@ -1,5 +1,9 @@
-"""Measuring disks: du-like usage scans (usage.py) and quotas and free space
-(quota.py: lfs, mmlsquota, quota, statvfs). Used by checks, home and checkpoints alike.
+"""Measuring disks and moving trees on them: du-like usage scans (usage.py), quotas and free
+space (quota.py: lfs, mmlsquota, quota, statvfs; room.py), and the lossless transfer engine
+that migrate, link-venv and checkpoints adopt/archive move files with: what a move involves
+(survey.py), the run (transfer.py), its copy primitives (copying.py), renames that never
+overwrite (placing.py) and the journal that lets a killed run be finished (journal.py).
+Used by checks, home and checkpoints alike.
 
-May import: errors, units, fsutil, realpaths, proc.
+May import: the frame modules, config.
 """

@@ -1,18 +1,24 @@
 """The room a user really has under a path: the smaller of what the file system has free
 (statvfs) and what each quota that applies leaves (bytes and files, hard limits), and
 which of them binds. A soft limit already exceeded is said, with its grace period; once
-the grace has run out the soft limit is as binding as the hard one.
+the grace has run out the soft limit is as binding as the hard one. And whether the moves
+of the transfer engine fit (SpaceCheck: one per destination file system).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scratchenv.disk.quota import TIMEOUT, Limit, Quota
+from scratchenv.realpaths import nearest_existing
 from scratchenv.units import format_size
+
+if TYPE_CHECKING:
+    from scratchenv.disk.survey import Survey
 
 
 @dataclass(frozen=True)
@@ -52,8 +58,6 @@ def room(path: str, user: str, *, quotas: list[Quota] | None = None,
     """The room under `path` (or its nearest existing parent). `quotas`: those that apply
     (default: asked from the tools on PATH within `timeout`, `source` first: the
     `quota_source` setting). Raises OSError when statvfs cannot tell."""
-    from scratchenv.realpaths import nearest_existing
-
     vfs = os.statvfs(nearest_existing(Path(path)))
     best_bytes, bytes_by = vfs.f_bavail * vfs.f_frsize, "the file system"
     best_files: int | None = vfs.f_favail if vfs.f_files else None
@@ -93,3 +97,56 @@ def _left(limit: Limit, quota: Quota, what: str,
         return None, "", note
     return (max(limit.hard - limit.used, 0),
             f"{quota.describe()}: hard limit {show(limit.hard)}, {show(limit.used)} used", note)
+
+
+@dataclass(frozen=True)
+class SpaceCheck:
+    """What a move needs on one destination file system, against the room there."""
+
+    path: str
+    need_bytes: int
+    need_inodes: int
+    room: Room
+    """Free space and files: the file system's, or less when a quota leaves less."""
+
+    @property
+    def ok(self) -> bool:
+        return self.room.short_of(self.need_bytes, self.need_inodes) is None
+
+    def describe(self) -> str:
+        if not (self.need_bytes or self.need_inodes):
+            return f"{self.path}: nothing to copy (the same file system: hard links)"
+        need = f"needs {format_size(self.need_bytes)} and {self.need_inodes:,} inodes"
+        short = self.room.short_of(self.need_bytes, self.need_inodes)
+        if short is not None:
+            return f"{self.path} {need}: NOT ENOUGH, {short}"
+        free = self.room.describe()
+        if self.room.files is not None:
+            free += f", {self.room.files:,} inodes"
+        return f"{self.path} {need}; has {free}: ok"
+
+
+def room_at(path: str) -> Room:
+    """The room under `path` (or its nearest parent): statvfs, and the quotas that apply."""
+    from scratchenv.config.settings import current_user  # pydantic: only when asked
+
+    return room(path, current_user())
+
+
+def _device_and_mount(path: str) -> tuple[int, str]:
+    found = nearest_existing(path)
+    return found.stat().st_dev, str(found)
+
+
+def space_checks_for(moves: Sequence[tuple[str, Survey]]) -> list[SpaceCheck]:
+    """One check per destination file system, for (destination, survey) pairs."""
+    needs: dict[int, tuple[str, int, int]] = {}
+    for dest, planned in moves:
+        device, path = _device_and_mount(dest)
+        nbytes, inodes = planned.space_needed()
+        first, b, i = needs.get(device, (path, 0, 0))
+        needs[device] = (first, b + nbytes, i + inodes)
+    checks = []
+    for path, nbytes, inodes in needs.values():
+        checks.append(SpaceCheck(path, nbytes, inodes, room_at(path)))
+    return checks

@@ -7,7 +7,8 @@ locations of the chosen groups. What a person made survives unless named:
   the entry's `keep` names (ccache.conf; a project's models/, report/, *_checkpoints/) and
   anything that looks like a checkpoint or trained model (checkpoints/recognise.py) stay;
   these go when named (`--delete PATH`);
-- W&B runs never synced stay; they go only with --delete-unsynced-runs;
+- runs never synced (the catalogue's `unsynced`: W&B's offline runs) stay; they go only with
+  --delete-unsynced-runs;
 - mount points (bind mounts of the same file system too), other users' files and
   scratchenv's own install always stay (removal.untouchable).
 Every location is removed through the one safe delete (removal.py): strictly inside its own
@@ -28,12 +29,13 @@ from typing import TYPE_CHECKING
 
 from scratchenv.checkpoints.recognise import made_by_training
 from scratchenv.config.catalogue import GROUPS as GROUP_MEANINGS
+from scratchenv.config.catalogue import kept_names, load_default
 from scratchenv.errors import ScratchenvError
 from scratchenv.realpaths import below, escapes, inside
 from scratchenv.removal import remove_tree, untouchable
 
 if TYPE_CHECKING:
-    from scratchenv.config.catalogue import Entry
+    from scratchenv.config.catalogue import Entry, Unsynced
     from scratchenv.plan import Plan
 
 # What users type (plural, as in `clean caches`) -> the catalogue's groups.
@@ -103,13 +105,15 @@ def targets(plan: Plan, which: str, *, delete_unsynced_runs: bool = False,
         found.append(Target(var, entry.group, path, roots[var],
                             f"{problem}: left alone" if problem else None))
     named = {os.path.normpath(os.path.abspath(path)) for path in delete}
+    # Pinned files switched off are written into the caches: the shipped entries say where.
+    entries = [*(c.entry for c in plan.variables if c.entry), *load_default().entries]
     result = []
     for target in found:
         kept = [Kept(path, f"{var} is not in `{which}`") for var, path in others
                 if below(path, target.path)]
         for var, path, entry in chosen:
             if inside(path, target.path):
-                kept += _made_by_a_person(var, path, entry, delete_unsynced_runs)
+                kept += _made_by_a_person(var, path, entry, entries, delete_unsynced_runs)
         if not target.problem:
             kept += _not_ours(target.path)
         kept = [k for k in kept if k.path not in named or not k.named]
@@ -140,13 +144,14 @@ def _not_ours(path: str) -> list[Kept]:
             for item in untouchable(path, made_by_training)]
 
 
-def _made_by_a_person(var: str, path: str, entry: Entry,
+def _made_by_a_person(var: str, path: str, entry: Entry, entries: Sequence[Entry],
                       delete_unsynced_runs: bool) -> list[Kept]:
     kept = [Kept(found, f"{var}: made here, not downloaded: {NAMED}", named=True)
-            for found in _matching(path, entry.keep)]
-    if var == "WANDB_DIR" and not delete_unsynced_runs:
-        kept += [Kept(run, f"a W&B run never synced: `wandb sync {run}`, or {UNSYNCED_FLAG}")
-                 for run in unsynced_wandb_runs(path)]
+            for found in _matching(path, kept_names(entry, entries))]
+    rule = entry.unsynced
+    if rule is not None and not delete_unsynced_runs:
+        kept += [Kept(run, f"{rule.what} never synced: `{rule.sync} {run}`, or {UNSYNCED_FLAG}")
+                 for run in unsynced_runs(path, rule)]
     return kept
 
 
@@ -164,28 +169,28 @@ def _matching(path: str, patterns: tuple[str, ...]) -> list[str]:
     return sorted(found)
 
 
-def unsynced_wandb_runs(wandb_dir: str) -> list[str]:
-    """Run directories under `wandb_dir` that W&B has not synced, by W&B's own rule
-    (`wandb sync --clean`): an online run (`run-*`) was streamed as it ran; an offline run
-    (`offline-run-*`) counts as synced once `wandb sync` left `<file>.wandb.synced` beside
-    its `.wandb` log. Anything else named like a run is kept as unsynced."""
+def unsynced_runs(location: str, rule: Unsynced) -> list[str]:
+    """Run directories under `location` that their tool has not synced, by the entry's
+    rule (catalogue `unsynced`): a run is synced once each of its logs has the mark beside
+    it; one without a log is unsynced. A symlink is never a run."""
     found = []
-    # W&B adds a `wandb/` level below WANDB_DIR; runs made with WANDB_DIR unset sit directly.
-    for base in (os.path.join(wandb_dir, "wandb"), wandb_dir):
+    for pattern in rule.runs:
+        folder, _, glob = pattern.rpartition("/")
+        base = os.path.join(location, folder) if folder else location
         try:
             names = sorted(os.listdir(base))
         except OSError:
             continue
         for name in names:
             run = os.path.join(base, name)
-            if not name.startswith("offline-run-") or os.path.islink(run):
+            if not fnmatch.fnmatchcase(name, glob) or os.path.islink(run):
                 continue
             try:
                 files = os.listdir(run)
             except OSError:
                 files = []
-            logs = [f for f in files if f.endswith(".wandb")]
-            if not logs or any(f"{log}.synced" not in files for log in logs):
+            logs = [f for f in files if fnmatch.fnmatchcase(f, rule.log)]
+            if not logs or any(f"{log}{rule.synced}" not in files for log in logs):
                 found.append(run)
     return found
 

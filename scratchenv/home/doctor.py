@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Literal
 
 from scratchenv import install
+from scratchenv.checkpoints import archive
 from scratchenv.checks import purge
 from scratchenv.config.settings import Settings
 from scratchenv.disk.usage import Usage, scan
-from scratchenv.home import archive, migrate, pipx_apps, venvs
+from scratchenv.home import migrate, pipx_apps, venvs
 from scratchenv.home.moves import (
     existing_keeps,
     home_moves,
@@ -32,10 +33,9 @@ from scratchenv.home.moves import (
     offenders,
     superseded,
     superseded_note,
-    tilde,
 )
 from scratchenv.plan import Plan
-from scratchenv.realpaths import below, is_within, same_place
+from scratchenv.realpaths import below, is_within, same_place, tilde
 
 Kind = Literal["interrupted", "install", "movable", "pipx", "offender", "checkpoints", "unknown",
                "purge", "tier"]

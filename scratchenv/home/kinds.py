@@ -18,7 +18,7 @@ OWN_INSTALL = "scratchenv's own install: never moved (every login runs it from h
 
 
 class Judge:
-    """`transfer.Stays` for one run: asked about each directory below a move's top."""
+    """`survey.Stays` for one run: asked about each directory below a move's top."""
 
     def __init__(self) -> None:
         self._own = {(st.st_dev, st.st_ino) for st in map(_stat, own_places()) if st}

@@ -1,8 +1,8 @@
 """`scratchenv migrate`: take what the tools already wrote in home to the plan's places.
 
 Which place belongs to which entry is `moves.py`'s job; moving one tree safely is
-`transfer.py`'s. Here: the plan for a run (surveys), the free-space check, the journal that
-marks a run as interrupted, and `--link`.
+disk/transfer.py's. Here: the plan for a run (surveys), the free-space check, what the run's
+journal (disk/journal.py) records so that a killed run is finished, and `--link`.
 
 Running out of space: refused up front when the destination is too small, by its free
 space or by the quota that applies (disk/room.py; exit 1, nothing written); when it fills
@@ -13,17 +13,21 @@ re-run, after freeing space, continues.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from scratchenv.config.trust import read_written
-from scratchenv.disk.room import Room, room
+from scratchenv.disk.journal import Journal
+from scratchenv.disk.room import SpaceCheck, space_checks_for
+from scratchenv.disk.survey import Survey, survey
+from scratchenv.disk.transfer import (
+    DestinationFull,
+    ProgressCallback,
+    Transfer,
+    TransferOutcome,
+)
 from scratchenv.errors import ScratchenvError
-from scratchenv.fsutil import atomic_write, makedirs_private
 from scratchenv.home.kinds import Judge, top_note
 from scratchenv.home.moves import (
     Move,
@@ -31,20 +35,9 @@ from scratchenv.home.moves import (
     left_out,
     select,
     superseded,
-    tilde,
-)
-from scratchenv.home.transfer import (
-    DestinationFull,
-    ProgressCallback,
-    Survey,
-    Transfer,
-    TransferOutcome,
-    new_token,
-    survey,
 )
 from scratchenv.plan import Plan
-from scratchenv.realpaths import inside, nearest_existing, symlink_between
-from scratchenv.units import format_size
+from scratchenv.realpaths import inside, symlink_between, tilde
 
 JOURNAL = ".scratchenv/migrate.json"
 """Under the root: present while a run is under way, so a killed one is noticed."""
@@ -75,31 +68,6 @@ class PlannedMove:
                                       or s.conflicts or self.superseded)
 
 
-@dataclass(frozen=True)
-class SpaceCheck:
-    path: str
-    need_bytes: int
-    need_inodes: int
-    room: Room
-    """Free space and files: the file system's, or less when a quota leaves less."""
-
-    @property
-    def ok(self) -> bool:
-        return self.room.short_of(self.need_bytes, self.need_inodes) is None
-
-    def describe(self) -> str:
-        if not (self.need_bytes or self.need_inodes):
-            return f"{self.path}: nothing to copy (the same file system: hard links)"
-        need = f"needs {format_size(self.need_bytes)} and {self.need_inodes:,} inodes"
-        short = self.room.short_of(self.need_bytes, self.need_inodes)
-        if short is not None:
-            return f"{self.path} {need}: NOT ENOUGH, {short}"
-        free = self.room.describe()
-        if self.room.files is not None:
-            free += f", {self.room.files:,} inodes"
-        return f"{self.path} {need}; has {free}: ok"
-
-
 @dataclass
 class MoveResult:
     step: PlannedMove
@@ -123,9 +91,9 @@ def prepare(plan: Plan, names: Sequence[str] = (), extra: Sequence[Move] = (), *
     `extra`: moves found on disk (checkout venvs, venvs.moves). `keep_times`: False when the
     root has a purge policy (copies get the current time)."""
     steps = []
-    earlier = interrupted(plan) or {}
-    tokens = part_tokens(earlier)
-    touched = {(m.get("source"), m.get("dest")) for m in earlier.get("moves", [])
+    earlier = journal(plan)
+    tokens = earlier.parts
+    touched = {(m.get("source"), m.get("dest")) for m in earlier.data.get("moves", [])
                if isinstance(m, dict) and m.get("source_touched")}
     judge = Judge()
     for move in select([*home_moves(plan), *extra], names):
@@ -167,70 +135,35 @@ def prepare(plan: Plan, names: Sequence[str] = (), extra: Sequence[Move] = (), *
     return steps
 
 
-def room_at(path: str) -> Room:
-    """The room under `path` (or its nearest parent): statvfs, and the quotas that apply."""
-    from scratchenv.config.settings import current_user
-
-    return room(path, current_user())
-
-
-def _device_and_mount(path: str) -> tuple[int, str]:
-    found = nearest_existing(path)
-    return found.stat().st_dev, str(found)
-
-
 def space_checks(steps: Sequence[PlannedMove]) -> list[SpaceCheck]:
     """One check per destination file system, with the needs of every step going there."""
     return space_checks_for([(step.move.dest, step.survey) for step in steps
                              if step.survey is not None and step.active])
 
 
-def space_checks_for(moves: Sequence[tuple[str, Survey]]) -> list[SpaceCheck]:
-    """One check per destination file system, for (destination, survey) pairs."""
-    needs: dict[int, tuple[str, int, int]] = {}
-    for dest, planned in moves:
-        device, path = _device_and_mount(dest)
-        nbytes, inodes = planned.space_needed()
-        first, b, i = needs.get(device, (path, 0, 0))
-        needs[device] = (first, b + nbytes, i + inodes)
-    checks = []
-    for path, nbytes, inodes in needs.values():
-        checks.append(SpaceCheck(path, nbytes, inodes, room_at(path)))
-    return checks
-
-
 def journal_path(plan: Plan) -> str:
     return os.path.join(plan.root, JOURNAL)
 
 
+def journal(plan: Plan) -> Journal:
+    """The migration journal as it is now (empty when no run is under way)."""
+    return Journal(journal_path(plan), "migration journal")
+
+
 def interrupted(plan: Plan) -> dict | None:
     """The journal of a run that did not finish, if any."""
-    found = read_written(journal_path(plan))  # another user's journal says nothing
-    try:
-        data = json.loads(found) if found is not None else None
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def part_tokens(journal: dict) -> list[str]:
-    """The temporary-name tokens of the runs a journal speaks for (see transfer.part_name)."""
-    tokens = journal.get("parts", [])
-    return [t for t in tokens if isinstance(t, str) and t.isalnum()] if isinstance(
-        tokens, list) else []
+    found = journal(plan)
+    return found.data if found.found else None
 
 
 def forget_interrupted(plan: Plan) -> None:
     """Drop the journal: nothing is left to finish."""
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(journal_path(plan))
+    journal(plan).forget()
 
 
-def _write_journal(plan: Plan, steps: Sequence[PlannedMove], link: bool, verify: str,
-                   started: str, tokens: Sequence[str]) -> None:
-    data = {
-        "started": started,
-        "parts": list(tokens),
+def _record(steps: Sequence[PlannedMove], link: bool, verify: str) -> dict[str, object]:
+    """What a re-run needs to know of this run, besides its temporary-name tokens."""
+    return {
         "tools": list(dict.fromkeys(step.move.tool for step in steps)),
         "link": link,
         "verify": verify,
@@ -238,12 +171,6 @@ def _write_journal(plan: Plan, steps: Sequence[PlannedMove], link: bool, verify:
                    "source_touched": bool(s.survey and s.survey.source_touched)}
                   for s in steps],
     }
-    try:
-        makedirs_private(os.path.dirname(journal_path(plan)))  # the root too, if new: 0700
-        atomic_write(journal_path(plan), json.dumps(data, indent=2) + "\n", mode=0o600)
-    except OSError as problem:  # the first write under the root: nothing is moved yet
-        raise ScratchenvError(f"cannot write the migration journal {journal_path(plan)}: "
-                              f"{problem.strerror} (is the scratch root writable?)") from None
 
 
 def rerun_command(plan: Plan) -> str:
@@ -280,17 +207,16 @@ def apply(plan: Plan, steps: Sequence[PlannedMove], *, link: bool = False, verif
     if short:
         raise ScratchenvError(
             "not enough space, nothing moved: " + "; ".join(c.describe() for c in short))
-    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    token = new_token()
-    tokens = [*part_tokens(interrupted(plan) or {}), token]
-    _write_journal(plan, steps, link, verify, started, tokens)
+    record = journal(plan)
+    token = record.begin(started=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                         **_record(steps, link, verify))
     results = []
     for step in steps:
         result = MoveResult(step)
         if step.active and step.survey is not None:
             def touching(survey: Survey = step.survey) -> None:
                 survey.source_touched = True
-                _write_journal(plan, steps, link, verify, started, tokens)
+                record.save(**_record(steps, link, verify))
 
             result.outcome = _transfer(plan, step, verify, bar, touching, token, keep_times)
             _remove_superseded(step, result)
@@ -314,7 +240,7 @@ def apply(plan: Plan, steps: Sequence[PlannedMove], *, link: bool = False, verif
         elif link_this and step.active:
             result.notes.append(f"not linked: {tilde(source, plan.home)} still holds files")
         results.append(result)
-    forget_interrupted(plan)
+    record.forget()
     return results
 
 

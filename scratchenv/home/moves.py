@@ -5,7 +5,8 @@ default location contains it. XDG_CACHE_HOME owns ~/.cache *except* the director
 entries with a default of their own below it (~/.cache/huggingface, ~/.cache/pip, ...):
 those move to their own destination, whether or not their tool is chosen this time, so
 nothing is moved twice or lands in the wrong place. Never moved along with anything:
-- files pinned in home on purpose (anchor = "home", e.g. HF_TOKEN_PATH: the token stays);
+- files pinned in home on purpose (anchor = "home", e.g. HF_TOKEN_PATH: the token stays),
+  and the names the catalogue says stay `beside` them (stored_tokens);
 - places of tools that ignore the variables (offenders.toml): moved, the tool would not
   find them;
 - plan locations that lie in home themselves (the scratch root, when it is under home).
@@ -26,18 +27,10 @@ from scratchenv.bootstrap import rust
 from scratchenv.checkpoints.recognise import LEGACY_HF
 from scratchenv.errors import ConfigError
 from scratchenv.home.rcsourced import sourced_files
-from scratchenv.realpaths import below, inside
+from scratchenv.realpaths import below, inside, tilde
 
 if TYPE_CHECKING:
     from scratchenv.plan import Plan
-
-
-PINNED_BESIDE = {
-    # huggingface_hub reads named tokens from dirname(HF_TOKEN_PATH)/stored_tokens
-    # (huggingface_hub/constants.py, HF_STORED_TOKENS_PATH): moved, they are lost to it.
-    "HF_TOKEN_PATH": ("stored_tokens",),
-}
-"""Files that stay in home beside a pinned file, because the tool looks for them there."""
 
 
 @dataclass(frozen=True)
@@ -73,13 +66,6 @@ class Offender:
     advice: str
 
 
-def tilde(path: str, home: str) -> str:
-    """`path` as the user writes it: ~/... when it is in home."""
-    if inside(path, home) and path != home:
-        return "~/" + path[len(home.rstrip("/")) + 1:]
-    return path
-
-
 @cache
 def _offender_table() -> dict[str, dict[str, str]]:
     import tomllib
@@ -113,7 +99,7 @@ def _candidates(plan: Plan) -> tuple[list[Move], list[Keep]]:
         if entry.anchor == "home" or inside(os.path.realpath(value), real_home):
             why = f"{change.name} is pinned in home on purpose"
             pinned += [Keep(path, why) for path in dict.fromkeys((source, value))]
-            for name in PINNED_BESIDE.get(change.name, ()):
+            for name in entry.beside:  # the tool looks for them beside the pinned file
                 pinned += [Keep(os.path.join(os.path.dirname(path), name),
                                 f"it stays beside {change.name}")
                            for path in dict.fromkeys((source, value))]

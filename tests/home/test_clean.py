@@ -367,3 +367,38 @@ def test_clean_never_deletes_its_own_install(root, tmp_path):
                            text=True, env=with_our_packages())
     assert again.returncode == 0
 
+
+
+def test_what_stays_beside_a_pinned_file_is_kept_where_the_tool_writes_it_unpinned(
+        root, tmp_path, monkeypatch):
+    """Unpinned (HF_TOKEN_PATH switched off), the tool writes its token and what the
+    catalogue says is `beside` it into the cache: `clean caches` keeps those there."""
+    config = tmp_path / "config.toml"
+    config.write_text('[vars.MY_TOOL_HOME]\npath = "cache/mytool"\ngroup = "cache"\n'
+                      'default = "~/.mytool"\n'
+                      '[vars.MY_TOOL_LOGIN_DATA]\nanchor = "home"\npath = ".mytool/token"\n'
+                      'kind = "file"\ndefault = "~/.mytool/token"\nbeside = ["named"]\n')
+    monkeypatch.setenv("SCRATCHENV_CONFIG", str(config))
+    kept = [_plant(root, f"cache/mytool/{name}", "a secret") for name in ("token", "named")]
+    _plant(root, "cache/mytool/downloads/blob")
+    assert main(["clean", "caches", "--apply"]) == 0
+    assert [path.read_text() for path in kept] == ["a secret", "a secret"]
+    assert not (root / "cache" / "mytool" / "downloads").exists()
+
+
+def test_which_runs_are_unsynced_is_the_catalogue_s_rule(root, tmp_path, monkeypatch, capsys):
+    """The W&B rule is data (WANDB_DIR's `unsynced`): another tool's entry with a rule of
+    its own has its unsynced runs kept the same way, and its synced ones removed."""
+    config = tmp_path / "config.toml"
+    config.write_text('[vars.AIM_REPO_DIR]\npath = "aim"\ngroup = "run"\n'
+                      'unsynced = { what = "an Aim run", runs = ["repo/r-*"], log = "*.log", '
+                      'synced = ".uploaded", sync = "aim upload" }\n')
+    monkeypatch.setenv("SCRATCHENV_CONFIG", str(config))
+    done = _plant(root, "aim/repo/r-1/a.log")
+    _plant(root, "aim/repo/r-1/a.log.uploaded", "")
+    only = _plant(root, "aim/repo/r-2/a.log", "only copy")
+    assert main(["clean", "runs"]) == 0
+    assert (f"an Aim run never synced: `aim upload {only.parent}`, or --delete-unsynced-runs"
+            in capsys.readouterr().out)
+    assert main(["clean", "runs", "--apply"]) == 0
+    assert not done.exists() and only.read_text() == "only copy"

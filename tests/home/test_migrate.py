@@ -27,9 +27,10 @@ from fs_helpers import (
 )
 
 from scratchenv.config.settings import load_settings
+from scratchenv.disk import room
+from scratchenv.disk.copying import PART_PREFIX
 from scratchenv.disk.room import Room
 from scratchenv.home import migrate
-from scratchenv.home.transfer import PART_PREFIX
 from scratchenv.main import main
 from scratchenv.plan import build_plan
 
@@ -431,7 +432,7 @@ def test_refuses_up_front_when_the_quota_leaves_too_little(tmp_path, monkeypatch
         make_tree(home / ".cache" / "pip", files=10, big=1_000_000)
         before = snapshot(home)
         binding = "your quota (lfs on /scratch): hard limit 100G, 99.99G used"
-        monkeypatch.setattr(migrate, "room_at", lambda path: Room(
+        monkeypatch.setattr(room, "room_at", lambda path: Room(
             path, 10_000, binding, None, "the file system"))
         assert cli("migrate", "pip", "--apply", "--yes") == 1
         err = capsys.readouterr().err
@@ -449,7 +450,7 @@ def test_a_disk_that_fills_up_midway_stops_cleanly(tmp_path, monkeypatch, capsys
         source = home / ".cache" / "pip"
         make_tree(source, files=40, big=2_000_000)
         before = snapshot(source)
-        monkeypatch.setattr(migrate, "room_at", lambda path: Room(
+        monkeypatch.setattr(room, "room_at", lambda path: Room(
             path, 10**12, "the file system", None, "the file system"))
 
         assert cli("migrate", "pip", "--apply", "--yes") == 1
@@ -547,7 +548,7 @@ def test_a_users_file_that_looks_like_a_temporary_copy_is_moved_not_deleted(env)
 
 
 def test_replacing_never_clobbers_a_file_a_job_writes_meanwhile(env, monkeypatch, capsys):
-    from scratchenv.home import transfer
+    from scratchenv.disk import placing
 
     home, root = env
     source, dest = home / ".cache" / "pip", root / "cache" / "pip"
@@ -560,7 +561,7 @@ def test_replacing_never_clobbers_a_file_a_job_writes_meanwhile(env, monkeypatch
         (dest / "job.tmp").write_text("the job's newest")
         os.replace(dest / "job.tmp", dest / "f")
 
-    monkeypatch.setattr(transfer, "before_replacing", a_job_writes)
+    monkeypatch.setattr(placing, "before_replacing", a_job_writes)
     assert cli("migrate", "pip", "--apply", "--yes") == 1
     assert "changed at the destination while moving" in capsys.readouterr().out
     assert (dest / "f").read_text() == "the job's newest"

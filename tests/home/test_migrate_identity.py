@@ -16,8 +16,8 @@ import pytest
 from fs_helpers import isolate, needs_root, second_fs
 from two_users import ALICE, MALLORY, People, people_fixture  # noqa: F401
 
+from scratchenv.disk import room
 from scratchenv.disk.room import Room
-from scratchenv.home import migrate
 from scratchenv.main import main
 
 
@@ -148,7 +148,7 @@ def test_a_destination_without_extended_attributes_keeps_the_originals(
     subprocess.run(["mount", "-t", "ramfs", "ramfs", str(mnt)], check=True)
     try:
         isolate(monkeypatch, home, mnt / "scratch")
-        monkeypatch.setattr(migrate, "room_at",
+        monkeypatch.setattr(room, "room_at",
                             lambda path: Room(path, 1 << 40, "the file system", None, ""))
         source = home / ".cache" / "pip"
         _tagged_tree(source)

@@ -91,3 +91,24 @@ def test_an_entry_below_an_offender_takes_it_over(tmp_path, monkeypatch):
     plan = build_plan(load_settings())
     assert f"{home}/.conda" not in [o.path for o in moves.offenders(plan)]
     assert f"{home}/.conda/pkgs" in [m.source for m in moves.home_moves(plan)]
+
+
+MY_TOOL = ('[vars.MY_TOOL_HOME]\npath = "cache/mytool"\ngroup = "cache"\n'
+           'default = "~/.mytool"\n'
+           '[vars.MY_TOOL_LOGIN_DATA]\nanchor = "home"\npath = ".mytool/token"\nkind = "file"\n'
+           'default = "~/.mytool/token"\n')
+
+
+@pytest.mark.parametrize("beside", [[], ["named_tokens"]])
+def test_the_catalogue_says_what_stays_beside_a_pinned_file(tmp_path, monkeypatch, beside):
+    """`beside` is data: naming a file there is what keeps it in home when the cache moves
+    (HF_TOKEN_PATH's stored_tokens is one such entry)."""
+    home = tmp_path / "home"
+    isolate(monkeypatch, home, tmp_path / "scratch")
+    config = tmp_path / "config.toml"
+    config.write_text(MY_TOOL + f"beside = {beside!r}\n".replace("'", '"'))
+    monkeypatch.setenv("SCRATCHENV_CONFIG", str(config))
+    mine = next(m for m in moves.home_moves(build_plan(load_settings()))
+                if m.var == "MY_TOOL_HOME")
+    expected = [f"{home}/.mytool/{name}" for name in beside] + [f"{home}/.mytool/token"]
+    assert [k.path for k in mine.keeps] == sorted(expected)

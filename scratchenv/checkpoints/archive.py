@@ -3,9 +3,9 @@
 The seed's setup left checkpoints where the new one does not look: the legacy
 `~/.cache/huggingface/transformers`, `.art/` and `checkpoints/` directories inside a checkout,
 and checkpoint directories under another root. Its own migration was `cp -r` then `rm -rf`.
-Here both moves go through the transfer engine migrate uses (transfer.py): each file copied,
-synced and verified before its source goes, never over a different file at the destination,
-and a killed run is finished by running the same command again.
+Here both moves go through the transfer engine migrate uses (disk/transfer.py): each file
+copied, synced and verified before its source goes, never over a different file at the
+destination, and a killed run is finished by running the same command again (disk/journal.py).
 
 - adopt: into this worktree's checkpoint directory (a `checkpoint-<step>` directory goes in
   as it is; a directory of them is merged in), or `in_place`: a checkpoint directory under
@@ -44,20 +44,17 @@ from scratchenv.checkpoints.directories import (
 )
 from scratchenv.checkpoints.identity import Identity, locate, sanitise, with_worktree_id
 from scratchenv.checkpoints.recognise import LEGACY_HF
-from scratchenv.config.trust import read_written
-from scratchenv.errors import ConfigError, ScratchenvError
-from scratchenv.fsutil import atomic_write, makedirs_private
-from scratchenv.home.migrate import space_checks_for
-from scratchenv.home.moves import tilde
-from scratchenv.home.transfer import (
+from scratchenv.disk.journal import Journal
+from scratchenv.disk.room import space_checks_for
+from scratchenv.disk.survey import Survey, survey
+from scratchenv.disk.transfer import (
     DestinationFull,
-    Survey,
     Transfer,
     TransferOutcome,
-    new_token,
-    survey,
 )
-from scratchenv.realpaths import inside
+from scratchenv.errors import ConfigError, ScratchenvError
+from scratchenv.fsutil import atomic_write, makedirs_private
+from scratchenv.realpaths import inside, tilde
 
 if TYPE_CHECKING:
     from scratchenv.config.settings import Settings
@@ -163,46 +160,6 @@ def archive_name(path: str) -> str:
     """A readable folder name for `path`: its last three parts (`src_repo_.art`,
     `cache_huggingface_transformers`)."""
     return sanitise("_".join(path.rstrip("/").split("/")[-3:]))
-
-
-class Journal:
-    """A JSON file under the root, present while a run is under way: the archive folder it
-    started, and the sources it began removing (their directory times at the destination are
-    right already, see transfer.Survey.source_touched)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        found = read_written(path)  # another user's journal says nothing
-        try:
-            data = json.loads(found) if found is not None else None
-        except ValueError:
-            data = None
-        self.data: dict = data if isinstance(data, dict) else {}
-
-    @property
-    def parts(self) -> list[str]:
-        """Tokens of the temporary names its runs used (transfer.part_name)."""
-        found = self.data.get("parts")
-        return [t for t in found if isinstance(t, str) and t.isalnum()] if isinstance(
-            found, list) else []
-
-    @property
-    def touched(self) -> set[str]:
-        found = self.data.get("touched")
-        return {p for p in found if isinstance(p, str)} if isinstance(found, list) else set()
-
-    def save(self, **changes: object) -> None:
-        self.data.update(changes)
-        try:
-            makedirs_private(str(self.path.parent))
-            atomic_write(self.path, json.dumps(self.data, sort_keys=True) + "\n", mode=0o600)
-        except OSError as problem:
-            raise ScratchenvError(f"cannot write {self.path}: {problem.strerror} (is the "
-                                  "scratch root writable?)") from None
-
-    def forget(self) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
 
 
 def archive_folder(root: Path, today: float | None = None) -> Path:
@@ -405,14 +362,14 @@ def _check_space(jobs: Sequence[Job]) -> None:
 def _run(jobs: Sequence[Job], verify: str, journal: Journal) -> None:
     """Move each job's tree, noting in the journal which sources it began removing (and,
     before anything is copied, this run's temporary-name token)."""
-    token = new_token()
-    if jobs:
-        journal.save(parts=[*journal.parts, token])
+    if not jobs:
+        return
+    token = journal.begin()
     for job in jobs:
         assert job.survey is not None
 
         def touching(job: Job = job) -> None:
-            journal.save(touched=sorted(journal.touched | {job.source}))
+            journal.touch(job.source)
 
         try:
             job.outcome = Transfer(job.survey, verify=verify, token=token,

@@ -10,8 +10,10 @@ import stat
 import pytest
 from fs_helpers import OLD, isolate, second_fs, snapshot
 
-from scratchenv.home import transfer
-from scratchenv.home.transfer import PART_PREFIX, Transfer, new_token, part_name, survey
+from scratchenv.disk import placing
+from scratchenv.disk.copying import PART_PREFIX, new_token, part_name
+from scratchenv.disk.survey import survey
+from scratchenv.disk.transfer import Transfer
 
 HOSTILE = "'\";&&e-$ èрт🚒♞中片-j"
 
@@ -125,11 +127,11 @@ def _without_noreplace(*args: object) -> int:
     return -1
 
 
-@pytest.mark.parametrize("renameat2", [transfer._renameat2, lambda: _without_noreplace])
+@pytest.mark.parametrize("renameat2", [placing.renameat2, lambda: _without_noreplace])
 def test_files_written_at_the_destination_while_moving_are_never_overwritten(
         tmp_path, monkeypatch, renameat2):
     """A job already using the new place writes there between the survey and the copy."""
-    monkeypatch.setattr(transfer, "_renameat2", renameat2)
+    monkeypatch.setattr(placing, "renameat2", renameat2)
     with second_fs(tmp_path / "mnt", "16m") as mnt:
         for n, dest in enumerate((tmp_path / "dest", mnt / "dest")):  # link, then copy
             source = tmp_path / f"src{n}"

@@ -15,8 +15,8 @@ import pytest
 from conftest import cli, need
 from fs_helpers import files_only, make_tree, snapshot
 
-from scratchenv.home.archive import JOURNAL
-from scratchenv.home.transfer import PART_PREFIX
+from scratchenv.checkpoints.archive import JOURNAL
+from scratchenv.disk.copying import PART_PREFIX
 
 
 @pytest.fixture

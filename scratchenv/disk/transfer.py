@@ -1,0 +1,384 @@
+"""Move one tree to another place, possibly on another file system, without losing a byte.
+
+The protocol, per file: copy to a temporary name in the destination directory (holes of
+sparse files kept: SEEK_DATA/SEEK_HOLE), set mode and times, rename it into place (never
+over a file: RENAME_NOREPLACE; when replacing, an atomic exchange checked afterwards);
+once every file is copied, sync the destination file system, then check each copy (size
+and mtime, or content) against the source as it is *now* and only then unlink the source.
+So a process killed at any moment, even by SIGKILL, leaves every file complete on at least
+one side, and a re-run finishes the job: files that are already at the destination and
+match are only verified and unlinked, leftover temporary files are removed (their source
+is always still there). Temporary names carry a token per run that its journal
+(journal.py) records: only those are ever taken for leftovers (a user's file that merely
+looks like one is moved like any other). On one file system a copy is a hard link (no data
+written); between file systems it is sendfile(2).
+
+Merging into an existing destination: an identical file counts as copied only when it is
+the same inode or its content hashes equal (same size and mtime prove nothing); an older
+one is replaced; a newer one, or one that differs at the same mtime, is a conflict: both
+are left in place and reported, as is a file that appears or changes at the destination
+while moving (a job already writing there). Symlinks are copied as links, hard links
+within the tree stay hard links, other special files (sockets, fifos) stay in the source.
+
+The jobs, one file each: what a move involves (survey.py), the copy primitives
+(copying.py), putting a copy into place without overwriting (placing.py), and here the
+run itself: copy, sync, verify, unlink.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from scratchenv.disk.copying import (
+    Unkept,
+    copy_problem,
+    copy_sparse,
+    make_writable,
+    new_token,
+    part_name,
+    put_xattrs,
+    same_inode,
+    send,
+    sync_fs,
+    xattrs,
+    xattrs_differ,
+)
+from scratchenv.disk.placing import Changed, Placer
+from scratchenv.disk.survey import Item, Survey, join
+from scratchenv.errors import ScratchenvError
+from scratchenv.fsutil import makedirs_private
+
+step_hook: Callable[[str], None] | None = None
+"""Called with "copy", "rename", "unlink" or "rmdir" each time a transfer passes that step:
+the points where a test interrupts a run (tests/kill_at.py installs a SIGKILL here). None,
+and never set, in scratchenv itself."""
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+ProgressCallback = Callable[[int, int], None]
+"""Called with (bytes, files) done since the last call."""
+
+
+class DestinationFull(Exception):
+    """The destination ran out of space (or quota) while copying `path`."""
+
+    def __init__(self, path: str, error: OSError) -> None:
+        super().__init__(f"{path}: {error.strerror}")
+        self.path = path
+        self.error = error
+
+
+@dataclass
+class TransferOutcome:
+    """What a transfer did; the source top is gone when `finished`."""
+
+    moved: int = 0
+    moved_bytes: int = 0
+    conflicts: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    """(rel, why): left in the source (unreadable, changed while moving, did not verify)."""
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    finished: bool = False
+
+
+class Transfer:
+    """Carry out a Survey: copy, sync, verify, unlink (see the module docstring)."""
+
+    def __init__(self, plan: Survey, *, verify: str = "size",
+                 progress: ProgressCallback | None = None, token: str | None = None,
+                 keep_times: bool = True) -> None:
+        self.plan = plan
+        self.verify = verify
+        self.token = token or new_token()
+        """Names this run's temporary files: record it (migrate's journal) before run()."""
+        self.keep_times = keep_times
+        """False: copies get the current time (a purge policy must see them as new)."""
+        self.progress = progress
+        self.outcome = TransferOutcome(conflicts=list(plan.conflicts), skipped=list(plan.skipped))
+        self._kill = step_hook
+        self._owner = (os.geteuid(), os.getegid())
+        self._linked = plan.same_device
+        umask = os.umask(0o077)
+        os.umask(umask)
+        self._umask = umask
+        self._opened: dict[str, int] = {}
+        """Destination directories made writable for this run, with their modes."""
+        self._opened_sources: dict[str, int] = {}
+        """Source directories (and the source's parent) made writable to remove from, with
+        their modes: put back on those that stay."""
+        self._placer = Placer(self.token)
+        self._keep_dirs: set[str] = set()
+        """Source directories (rel) whose extended attributes the destination cannot hold."""
+
+    def run(self, verified: ProgressCallback | None = None,
+            before_removing: Callable[[], None] | None = None) -> TransferOutcome:
+        """Copy everything, then verify and unlink; DestinationFull leaves the source whole.
+
+        `before_removing` is called once everything is copied and synced, before the first
+        source is touched."""
+        plan = self.plan
+        for path in plan.partials:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+        makedirs_private(os.path.dirname(plan.dest))
+        copied = self._copy_all()
+        self._set_dir_times()
+        sync_fs(plan.dest if plan.dirs else os.path.dirname(plan.dest))
+        if before_removing is not None:
+            before_removing()
+        self._remove_sources(copied, verified)
+        return self.outcome
+
+    # Phase 1: copies.
+
+    def _copy_all(self) -> list[Item]:
+        plan, outcome, progress = self.plan, self.outcome, self.progress
+        for rel, _ in plan.dirs:
+            path = join(plan.dest, rel)
+            try:
+                os.mkdir(path, 0o700)
+                if not plan.same_device:
+                    self._dir_xattrs(rel, path)
+            except FileExistsError:
+                if not os.access(path, os.W_OK | os.X_OK):  # made read-only by a killed run
+                    self._opened[path] = make_writable(path)
+            except OSError as error:
+                if error.errno in _FULL:
+                    raise DestinationFull(path, error) from None
+                raise ScratchenvError(f"cannot create {path}: {error.strerror}; nothing was "
+                                      "removed from home") from None
+        copied = []
+        failed = set()
+        source, dest = plan.source, plan.dest
+        for item in plan.items:
+            if item.action == "there":
+                copied.append(item)
+                continue
+            rel = item.rel
+            if item.link_to is not None and item.link_to in failed:
+                item.link_to = None
+            try:
+                self._copy(f"{source}/{rel}" if rel else source,
+                           f"{dest}/{rel}" if rel else dest, item)
+            except Changed as why:
+                failed.add(rel)
+                outcome.conflicts.append((rel, str(why)))
+                continue
+            except Unkept as why:
+                failed.add(rel)
+                outcome.failed.append((rel, str(why)))
+                continue
+            except OSError as error:
+                if error.errno in _FULL:
+                    raise DestinationFull(join(source, rel), error) from None
+                failed.add(rel)
+                outcome.failed.append((rel, f"not copied: {error.strerror}"))
+                continue
+            copied.append(item)
+            if progress is not None:
+                progress(item.st.st_size, 1)
+        return copied
+
+    def _dir_xattrs(self, rel: str, path: str) -> None:
+        """A new directory gets its source's extended attributes and ACLs (default ACLs
+        included); where it cannot, the source directory is kept and said so."""
+        attrs = xattrs(join(self.plan.source, rel))
+        if not attrs:
+            return
+        try:
+            put_xattrs(path, attrs)
+        except Unkept as why:
+            self._keep_dirs.add(rel)
+            self.outcome.failed.append((rel, f"directory: {why}"))
+
+    def _copy(self, src: str, dst: str, item: Item) -> None:
+        tmp = part_name(dst, self.token)
+        st = item.st
+        try:
+            if item.link_to is None and not self._linked and stat.S_ISREG(st.st_mode):
+                self._copy_data(src, tmp, st)
+            elif stat.S_ISLNK(st.st_mode):
+                os.symlink(os.readlink(src), tmp)
+                self._own(tmp, st, follow=False)
+                if self.keep_times:
+                    os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
+            elif item.link_to is not None:
+                os.link(join(self.plan.dest, item.link_to), tmp)
+            elif not self._hard_link(src, tmp):
+                self._copy_data(src, tmp, st)
+            elif not self.keep_times:
+                os.utime(tmp)  # the same inode: now it is new to the purge too
+            if self._kill is not None:
+                self._kill("copy")
+            self._placer.put(tmp, dst, item)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        if self._kill is not None:
+            self._kill("rename")
+
+    def _hard_link(self, src: str, tmp: str) -> bool:
+        """Same file system: the copy is a new name for the same inode (no data written)."""
+        try:
+            os.link(src, tmp)
+        except FileExistsError:
+            os.unlink(tmp)
+            os.link(src, tmp)
+        except OSError as error:
+            if error.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
+                raise
+            self._linked = error.errno != errno.EXDEV  # a bind mount: copy from now on
+            return False
+        return True
+
+    def _copy_data(self, src: str, tmp: str, st: os.stat_result) -> None:
+        source = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+            mode = stat.S_IMODE(st.st_mode)
+            # Created with its final mode when the umask leaves it whole: a chmod less per file.
+            exact = not (mode & (self._umask | 0o7000))
+            target = os.open(tmp, flags, mode if exact else 0o600)
+            try:
+                if st.st_blocks * 512 < st.st_size:
+                    copy_sparse(source, target, st.st_size)
+                else:
+                    send(source, target, 0, st.st_size)
+                if (st.st_uid, st.st_gid) != self._owner:
+                    self._own(target, st)  # first: chown drops security.capability
+                attrs = xattrs(source)
+                if attrs:
+                    put_xattrs(target, attrs)
+                if not exact:
+                    os.fchmod(target, mode)
+                if self.keep_times:
+                    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+            finally:
+                os.close(target)
+        finally:
+            os.close(source)
+
+    def _own(self, target: int | str, st: os.stat_result, *, follow: bool = True) -> None:
+        if (st.st_uid, st.st_gid) != self._owner:
+            with contextlib.suppress(PermissionError):
+                if isinstance(target, int):
+                    os.fchown(target, st.st_uid, st.st_gid)
+                else:
+                    os.chown(target, st.st_uid, st.st_gid, follow_symlinks=follow)
+
+    def _set_dir_times(self) -> None:
+        """Sub-directories get the source's mode and times (children first: writing into a
+        directory changes its mtime). The top keeps its own mode: 0700 when we made it."""
+        plan = self.plan
+        for rel, st in reversed(plan.dirs):
+            if not rel:
+                continue
+            path = join(plan.dest, rel)
+            with contextlib.suppress(FileNotFoundError):
+                if plan.source_touched and rel in plan.existing_dirs:
+                    if path in self._opened:
+                        os.chmod(path, self._opened[path])
+                    continue
+                os.chmod(path, stat.S_IMODE(st.st_mode))
+                if self.keep_times:
+                    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+    # Phase 2: verify, then unlink the sources.
+
+    def _remove_sources(self, copied: list[Item], verified: ProgressCallback | None) -> None:
+        try:
+            self._verify_and_unlink(copied, verified)
+        finally:
+            # Deepest first: putting back a parent's mode may shut us out of its children.
+            for path in sorted(self._opened_sources, key=lambda p: p.count("/"), reverse=True):
+                with contextlib.suppress(FileNotFoundError):
+                    os.chmod(path, self._opened_sources[path])
+
+    def _open_source_dir(self, directory: str) -> None:
+        self._opened_sources.setdefault(directory, make_writable(directory))
+
+    def _unlink(self, path: str) -> str | None:
+        """Remove a verified source (opening up a read-only directory); else say why not."""
+        try:
+            try:
+                os.unlink(path)
+            except PermissionError:
+                self._open_source_dir(os.path.dirname(path))
+                os.unlink(path)
+        except OSError as error:
+            return f"copied, but not removed: {error.strerror}"
+        return None
+
+    def _rmdir(self, path: str) -> None:
+        try:
+            os.rmdir(path)
+        except PermissionError:
+            self._open_source_dir(os.path.dirname(path))
+            os.rmdir(path)
+
+    def _verify_and_unlink(self, copied: list[Item], verified: ProgressCallback | None) -> None:
+        plan, outcome = self.plan, self.outcome
+        source, dest = plan.source, plan.dest
+        by_hash = self.verify == "hash"
+        kill = self._kill
+        times = self.keep_times
+        for item in copied:
+            rel = item.rel
+            src = f"{source}/{rel}" if rel else source
+            dst = f"{dest}/{rel}" if rel else dest
+            try:
+                now = os.lstat(src)
+            except FileNotFoundError:
+                continue
+            st = item.st
+            # A different inode: replaced meanwhile (tools write a temp file and rename it),
+            # perhaps with the same size and mtime; the copy is of the file it replaced.
+            # Without kept times a hard-linked copy's new mtime is the source's too: ours.
+            if (now.st_size != st.st_size or now.st_ino != st.st_ino
+                    or (now.st_mtime_ns != st.st_mtime_ns
+                        and (times or not same_inode(now, dst)))):
+                outcome.failed.append((rel, "changed while moving: kept, re-run"))
+                continue
+            if by_hash or not stat.S_ISREG(now.st_mode):
+                problem = copy_problem(src, dst, now, by_hash, times)
+            else:  # the common case, inline: size and mtime of the copy
+                try:
+                    there = os.lstat(dst)
+                    same = (there.st_size == st.st_size and stat.S_ISREG(there.st_mode)
+                            and (there.st_mtime_ns == st.st_mtime_ns or not times))
+                except FileNotFoundError:
+                    same = False
+                problem = None if same else copy_problem(src, dst, now, by_hash, times)
+            if not (problem or plan.same_device) and stat.S_ISREG(now.st_mode):
+                problem = xattrs_differ(src, dst)
+            if problem:
+                outcome.failed.append((rel, problem))
+                continue
+            problem = self._unlink(src)
+            if problem:
+                outcome.failed.append((rel, problem))
+                continue
+            if kill is not None:
+                kill("unlink")
+            outcome.moved += 1
+            outcome.moved_bytes += st.st_size
+            if verified is not None:
+                verified(st.st_size, 1)
+        for rel, _ in reversed(plan.dirs):
+            if rel in self._keep_dirs:
+                continue
+            path = join(source, rel)
+            try:
+                self._rmdir(path)
+            except OSError as error:
+                if error.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOENT):
+                    outcome.failed.append((rel, f"emptied, but not removed: {error.strerror}"))
+                continue
+            if kill is not None:
+                kill("rmdir")
+        outcome.finished = not os.path.lexists(source)
