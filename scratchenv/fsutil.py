@@ -84,8 +84,10 @@ def private_directory(path: str | os.PathLike[str]) -> None:
         raise ScratchenvError(f"{path} belongs to uid {st.st_uid}, not you: scratchenv keeps "
                               "files your shells source there; remove it or set "
                               "SCRATCHENV_STATE_DIR")
-    if stat.S_IMODE(st.st_mode) & 0o077:
-        os.chmod(path, 0o700)
+    mode = stat.S_IMODE(st.st_mode)
+    if mode & 0o077:
+        # Only closed to others: one the user made read-only (0555) stays read-only (0500).
+        os.chmod(path, mode & 0o700)
 
 
 

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 
-from scratchenv.fsutil import atomic_write
+from scratchenv.fsutil import atomic_write, private_directory
 
 
 def test_text_from_an_undecodable_path_is_written_back_as_its_bytes(tmp_path):
@@ -22,3 +23,14 @@ def test_a_root_whose_name_is_not_utf8_reaches_the_shell_byte_for_byte(tmp_path)
                             capture_output=True)
     assert (result.returncode, result.stderr) == (0, b"")
     assert result.stdout == root + b"/cache/huggingface"
+
+
+def test_a_private_directory_is_closed_to_others_and_keeps_its_owners_own_bits(tmp_path):
+    open_to_group, made_read_only = tmp_path / "umask-002", tmp_path / "read-only"
+    for directory, mode in ((open_to_group, 0o775), (made_read_only, 0o555)):
+        directory.mkdir()
+        directory.chmod(mode)
+        private_directory(directory)
+    assert stat.S_IMODE(open_to_group.stat().st_mode) == 0o700
+    # A state directory the user made read-only is never made writable behind their back.
+    assert stat.S_IMODE(made_read_only.stat().st_mode) == 0o500

@@ -203,8 +203,11 @@ def check_variable(ctx: Context, change: SetVar) -> list[Finding]:
     entry = change.entry
     if entry is not None and entry.anchor == "home":
         return findings + _pinned(ctx, change, value)
-    findings += _location(ctx, change, value, expected, fix)
-    if entry is not None and entry.kind == "file":
+    located = _location(ctx, change, value, expected, fix)
+    findings += located
+    if (entry is not None and entry.kind == "file") or any(f.status == "fail" for f in located):
+        # Pointed at the wrong place: the export is the fix, not that directory's owner or
+        # modes (`HF_HOME=/` must not advise `chmod u+rwx /`).
         return findings
     return findings + _directory(ctx, name, value)
 

@@ -189,6 +189,19 @@ def test_value_outside_scratch_fails_elsewhere_on_scratch_warns(place: Place) ->
     assert find(report, "var.under_root", "PIP_CACHE_DIR").status == "warn"
 
 
+def test_a_value_outside_its_root_gets_the_export_not_advice_about_that_directory(
+        place: Place) -> None:
+    elsewhere = place.base / "shared"  # where the variable wrongly points: open to everyone
+    elsewhere.mkdir()
+    elsewhere.chmod(0o777)
+    report = verify(place.settings(), place.activated(TORCH_HOME=str(elsewhere)))
+    assert failures(report) == [("var.under_root", "TORCH_HOME")]
+    assert find(report, "var.under_root", "TORCH_HOME").fix.startswith("export TORCH_HOME=")
+    assert not [f for f in report.findings
+                if f.subject == "TORCH_HOME" and f.check.startswith(("var.permissions",
+                                                                     "var.owner", "var.exists"))]
+
+
 def test_the_token_is_checked_at_its_pinned_place_not_under_scratch(place: Place) -> None:
     settings = place.settings()
     environ = place.activated(settings)

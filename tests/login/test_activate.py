@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import cli, need
+from conftest import cli, need, need_root
 
 from scratchenv.login.activate import fast_path, inputs_key
 
@@ -271,6 +271,7 @@ def test_an_unmounted_root_under_a_read_only_mount_point_still_activates(tmp_pat
 
 
 def test_a_missing_root_below_a_mounted_file_system_is_a_mistake(tmp_path, isolated, monkeypatch):
+    need_root("to bind-mount a directory")  # a chmod makes no mount point
     mounted = tmp_path / "lustre"
     mounted.mkdir()
     monkeypatch.setenv("SCRATCHENV_ROOT", str(mounted / "typo" / "u"))
