@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -131,17 +132,39 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 
+def root_reason(reason: str) -> str | None:
+    """What a skipped test needed root for, in a few words ("" when it does not say), or
+    None when it skipped for another reason. Only the first line, without paths: a mount's
+    error message is long, spans lines and names each test's own directory."""
+    text = reason.strip().removeprefix("Skipped: ")
+    line = text.splitlines()[0] if text else ""
+    marker = next((m for m in ("needs root", "not root") if m in line), None)
+    if marker is None:
+        return None
+    before, _, after = line.partition(marker)
+    # "needs root: to mount a tmpfs", else what came before: "chown needs root",
+    # "cannot bind-mount (needs root): mount: /tmp/...: must be superuser".
+    why = after[2:] if after.startswith(": ") else before.rstrip(" (:").rsplit(": ", 1)[-1]
+    why = re.sub(r"\s*\([^)]*\)|\s*\S*/\S*", "", why).strip(" :;,.")  # no remarks, no paths
+    return why
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """One line for every test skipped for want of root: how many, why, and how to run them
-    (`-ra` lists each one above it)."""
+    """One short line for every test skipped for want of root: how many, the commonest
+    reasons, and how to run them (`-ra` lists each one above it)."""
     whys: dict[str, int] = {}
+    count = 0
     for report in terminalreporter.stats.get("skipped", []):
         reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else ""
-        if "needs root" in reason or "not root" in reason:
-            why = reason.split("needs root", 1)[-1].lstrip(": ")
+        why = root_reason(reason)
+        if why is None:
+            continue
+        count += 1
+        if why:
             whys[why] = whys.get(why, 0) + 1
-    if whys:
-        count = sum(whys.values())
+    if count:
+        commonest = sorted(whys, key=lambda why: -whys[why])
+        shown = "; ".join(commonest[:3]) + ("; ..." if len(commonest) > 3 else "")
         terminalreporter.write_line(
-            f"{count} test{'s' if count != 1 else ''} skipped because this is not root "
-            f"({'; '.join(whys)}): run `make test` as root to run them (CI does)")
+            f"{count} test{'s' if count != 1 else ''} skipped because this is not root"
+            f"{f' ({shown})' if shown else ''}: run `make test` as root to run them (CI does)")

@@ -84,7 +84,7 @@ class Cluster:
 def unavailable_reason() -> str | None:
     """Why a cluster cannot be started here, or None."""
     if os.geteuid() != 0:
-        return "starting munged, slurmctld and slurmd needs root"
+        return "needs root: to start a test Slurm (munged, slurmctld, slurmd)"
     missing = [name for name in DAEMONS + CLIENTS if _program(name) is None]
     if missing:
         return f"not installed: {', '.join(missing)} (`make test` installs them)"

@@ -99,12 +99,23 @@ def test_ensure_debs_finds_a_daemon_in_sbin_when_the_users_path_lacks_sbin():
 
 
 def test_pytest_sums_up_the_tests_skipped_for_want_of_root_in_one_line(tmp_path):
+    # The reasons a non-root run really gave: mount's own error (two lines, the test's
+    # directory in it) once per test, a bare "needs root", reasons given twice.
+    mount_error = ("mount: /tmp/pytest-of-u/pytest-0/test_{0}/view: must be superuser to use "
+                   "mount.\n       dmesg(1) may have more information after failed mount "
+                   "system call.")
     (tmp_path / "test_x.py").write_text(
-        "import os\nfrom conftest import need_root\n"
+        "import os, pytest\nfrom conftest import need_root, unavailable\n"
         "os.geteuid = lambda: 1000\n"
         "def test_a():\n    need_root('to mount a tmpfs')\n"
         "def test_b():\n    need_root('to make a user')\n"
-        "def test_c():\n    pass\n")
+        "def test_c():\n    pass\n"
+        "def test_d():\n    need_root('to mount a tmpfs')\n"
+        "@pytest.mark.parametrize('n', [1, 2])\n"
+        "def test_e(n):\n"
+        f"    unavailable('cannot bind-mount (needs root): ' + {mount_error!r}.format(n))\n"
+        "def test_f():\n    pytest.skip('needs root')\n"
+        "def test_g():\n    pytest.skip('rustc is missing')\n")
     # The suite's conftest.py as a plugin, as if these were tests of the suite.
     env = {**{k: v for k, v in os.environ.items() if k != "CI"},
            "PYTHONPATH": os.pathsep.join([str(CHECKOUT / "tests"), str(CHECKOUT)])}
@@ -114,4 +125,6 @@ def test_pytest_sums_up_the_tests_skipped_for_want_of_root_in_one_line(tmp_path)
     assert done.returncode == 0, done.stdout
     lines = [line for line in done.stdout.splitlines() if "not root" in line]
     assert len(lines) == 1, done.stdout
-    assert "2 tests skipped" in lines[0] and "run `make test` as root" in lines[0]
+    assert lines[0] == ("6 tests skipped because this is not root (to mount a tmpfs; "
+                        "cannot bind-mount; to make a user): run `make test` as root to run "
+                        "them (CI does)")

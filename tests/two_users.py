@@ -150,7 +150,7 @@ def _python_for(who: str, pythonpath: str) -> str:
 
 @pytest.fixture(name="people")
 def people_fixture() -> Iterator[People]:
-    need_root("the trust tests run as two unprivileged users they create")
+    need_root("to make two unprivileged users (the trust tests run as them)")
     need("runuser")
     for name in (ALICE, MALLORY):
         ensure_user(name)
