@@ -5,9 +5,14 @@ BIN    := $(VENV)/bin
 TOOLS  := .tools
 BATS   := $(TOOLS)/node_modules/bats/bin/bats
 DEMO   ?= /tmp/scratchenv-demo
-PYTEST ?= $(BIN)/python -m pytest -q
+# Tests run in parallel: pytest on JOBS workers (pytest-xdist; tests sharing a session fixture
+# such as the test Slurm are kept on one worker by their xdist_group), bats on JOBS jobs (GNU
+# parallel). JOBS=1 runs them one at a time.
+JOBS   ?= 2
+PYTEST ?= $(BIN)/python -m pytest -q -n $(JOBS) --dist loadgroup
+BATS_RUN = $(BATS) $(if $(filter-out 1,$(JOBS)),--jobs $(JOBS)) shell/tests
 
-.PHONY: install test pytest bats shells slurm modules bench demo verify lint man clean
+.PHONY: install test pytest bats shells slurm modules parallel bench demo verify lint man clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +30,11 @@ $(BATS):
 shells:
 	tools/ensure-debs zsh=zsh fish=fish tcsh=tcsh
 
-# A real Slurm for the job tests (tests/slurm_cluster.py runs it on loopback, as root).
+# GNU parallel, which `bats --jobs` needs.
+parallel:
+	tools/ensure-debs parallel=parallel
+
+# A real Slurm for the job tests (tests/helpers/slurm.py runs it on loopback, as root).
 slurm:
 	tools/ensure-debs slurmctld=slurmctld slurmd=slurmd sbatch=slurm-client munged=munge
 
@@ -36,17 +45,17 @@ modules:
 	tools/unpack-deb environment-modules $(TOOLS)/environment-modules
 
 # Both runners run, whatever the first one found; the target fails if either failed.
-test: install shells slurm modules $(BATS)
+test: install shells slurm modules parallel $(BATS)
 	@failed=""; \
 	$(PYTEST) || failed="$$failed pytest"; \
-	$(BATS) shell/tests || failed="$$failed bats"; \
+	$(BATS_RUN) || failed="$$failed bats"; \
 	if [ -n "$$failed" ]; then echo "make test: failed:$$failed" >&2; exit 1; fi
 
 pytest: install shells slurm modules
 	$(PYTEST)
 
-bats: install shells $(BATS)
-	$(BATS) shell/tests
+bats: install shells parallel $(BATS)
+	$(BATS_RUN)
 
 bench: install
 	$(BIN)/python benchmarks/run.py

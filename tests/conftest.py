@@ -1,19 +1,21 @@
-"""Every test runs with a throwaway HOME, no SCRATCHENV_* from the caller, in a temp cwd."""
+"""Fixtures and hooks only (helpers live in tests/helpers): every test runs with a throwaway
+HOME, no SCRATCHENV_* from the caller, in a temp cwd."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import NoReturn
 
 import pytest
+from helpers import checkout_copy, need
 
-# A scratch root name that breaks naive quoting (virtualenv's, plus a newline and `$(...)`).
-HOSTILE_NAME = "'\";&&e-$ èрт🚒♞中片-j `touch pwned` $(touch pwned) \\ *\nx"
+# The fixtures of tests/helpers (`place`, `two_roots`, `people`, `cluster`), for every test.
+pytest_plugins = ["helpers.place", "helpers.roots", "helpers.users", "helpers.slurm"]
 
 
 @pytest.fixture(autouse=True)
@@ -49,71 +51,27 @@ def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-def unavailable(reason: str) -> NoReturn:
-    """Skip locally, fail in CI: nothing a test needs may be missing there."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (in CI, `make test` must provide it)")
-    pytest.skip(reason)
-
-
-def need_root(why: str) -> None:
-    """Skip locally, fail in CI (which runs as root) when not root."""
-    if os.geteuid() != 0:
-        unavailable(f"needs root: {why}")
-
-
-def need(program: str) -> str:
-    """The path of `program`; skips locally when missing, fails in CI (nothing skips there)."""
-    found = shutil.which(program)
-    if found:
-        return found
-    unavailable(f"{program} is not installed; `make test` installs it")
-
-
-def cli(
-    *args: str,
-    env: dict[str, str] | None = None,
-    cwd: str | Path | None = None,
-    timeout: float = 300,
-    kill_at: str | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """Run the real command line in a child process, as a user would; with `kill_at`
-    (`POINT:N`), SIGKILLed at that step of the transfer engine (tests/kill_at.py)."""
-    return subprocess.run(
-        [*scratchenv_argv(kill_at), *args],
-        capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout,
-    )
-
-
-def scratchenv_argv(kill_at: str | None = None) -> list[str]:
-    """How to start scratchenv: `python -m scratchenv`, or under tests/kill_at.py."""
-    if kill_at is None:
-        return [sys.executable, "-m", "scratchenv"]
-    return [sys.executable, str(Path(__file__).with_name("kill_at.py")), kill_at]
-
-
-CHECKOUT = Path(__file__).resolve().parent.parent
-
-
-def checkout_copy(source: Path) -> Path:
-    """`source`: a copy of the checkout's files, less what git ignores (as a clone has)."""
-    need("git")
-    tracked = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
-                              "--exclude-standard"], cwd=CHECKOUT, capture_output=True,
-                             check=True).stdout.decode().split("\0")
-    for name in filter(None, tracked):
-        if (CHECKOUT / name).is_file():
-            (source / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(CHECKOUT / name, source / name)
-    return source
-
-
 @pytest.fixture(scope="session")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bin directory of a fresh venv outside the checkout with the freshly built wheel
-    installed (dependencies from the configured index): the product as users get it."""
+    installed (dependencies from the configured index): the product as users get it.
+    Built once per run: parallel workers (xdist) share it, the first one builds it."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # this run's own directory, above each worker's
+    where = base / "installed-wheel"
+    with open(base / "installed-wheel.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (where / "built").exists():
+            shutil.rmtree(where, ignore_errors=True)
+            where.mkdir()
+            _build_and_install(where)
+            (where / "built").touch()
+    return where / "venv" / "bin"
+
+
+def _build_and_install(where: Path) -> None:
     need("git")
-    where = tmp_path_factory.mktemp("wheel")
     # A copy: building in the checkout would leave build/ there, and a stale build/lib
     # could slip removed modules into the wheel.
     source = checkout_copy(where / "source")
@@ -128,8 +86,17 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
                          capture_output=True, text=True, cwd=where)
     assert pip.returncode == 0, pip.stderr
     assert "deprecat" not in pip.stderr.lower()
-    return where / "venv" / "bin"
 
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test on the test Slurm is slow (jobs take seconds), and all of them run on one xdist
+    worker, so the session boots one cluster, not one per worker."""
+    grouped = config.pluginmanager.hasplugin("xdist")
+    for item in items:
+        if "cluster" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+            if grouped:
+                item.add_marker(pytest.mark.xdist_group("slurm"))
 
 
 def root_reason(reason: str) -> str | None:

@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import cli
+from helpers.cli import cli
 
 from scratchenv.main import COMMANDS
 

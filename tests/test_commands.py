@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
-from conftest import cli
-from verify_place import Place, place_fixture  # noqa: F401
+from helpers.cli import cli
+from helpers.place import Place
 
 
 def test_exit_codes(place: Place) -> None:

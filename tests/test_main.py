@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CHECKOUT, cli, need, unavailable
+from helpers import CHECKOUT, need, unavailable
+from helpers.cli import cli
 
 from scratchenv.main import main
 

@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CHECKOUT, need, need_root
+from helpers import CHECKOUT, need, need_root
 
 # The targets `make test` depends on are taken as done (-o): only its own recipe runs.
-DONE = ["-o", "install", "-o", "shells", "-o", "slurm", "-o", "modules"]
+DONE = ["-o", "install", "-o", "shells", "-o", "slurm", "-o", "modules", "-o", "parallel"]
 
 
 def make_test(tmp_path: Path, pytest_ok: bool, bats_ok: bool) -> tuple[int, str, bool]:
@@ -105,7 +105,7 @@ def test_pytest_sums_up_the_tests_skipped_for_want_of_root_in_one_line(tmp_path)
                    "mount.\n       dmesg(1) may have more information after failed mount "
                    "system call.")
     (tmp_path / "test_x.py").write_text(
-        "import os, pytest\nfrom conftest import need_root, unavailable\n"
+        "import os, pytest\nfrom helpers import need_root, unavailable\n"
         "os.geteuid = lambda: 1000\n"
         "def test_a():\n    need_root('to mount a tmpfs')\n"
         "def test_b():\n    need_root('to make a user')\n"

@@ -79,17 +79,17 @@ NOT_UTF8 = [{"PYTHONIOENCODING": "latin-1"}, {"LC_ALL": "POSIX", "PYTHONUTF8": "
 def test_a_terminal_that_is_not_utf8_gets_ascii_symbols_not_a_crash(root, terminal):
     import os
 
-    from conftest import cli
+    from helpers.cli import cli_process  # the locale sets a real process's encoding
 
     env = {k: v for k, v in os.environ.items() if k not in ("LANG", "LC_ALL", "LC_CTYPE")}
     env.update(terminal)
     home = Path(env["HOME"])
     (home / ".cache" / "pip").mkdir(parents=True)
     (home / ".cache" / "pip" / "wheel").write_bytes(b"x" * 5000)
-    failed = cli("verify", env=env)  # a shell never activated: every check fails, with ✗
+    failed = cli_process("verify", env=env)  # a shell never activated: every check fails, with ✗
     assert failed.returncode == 1, failed.stderr
     assert failed.stdout.count("\nx ") > 3 and "✗" not in failed.stdout
-    doctor = cli("doctor", env=env)
+    doctor = cli_process("doctor", env=env)
     assert doctor.returncode == 1 and "x  ~/.cache/pip" in doctor.stdout, doctor.stdout
 
 

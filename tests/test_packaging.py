@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import checkout_copy, need
+from helpers import checkout_copy, need
 
 pytestmark = pytest.mark.slow
 

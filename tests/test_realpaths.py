@@ -4,7 +4,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from conftest import unavailable
+from helpers import unavailable
 
 from scratchenv.realpaths import is_mount_point, is_within, mount_point, same_place
 

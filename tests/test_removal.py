@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import need_root
-from two_users import ALICE, MALLORY, People, people_fixture  # noqa: F401
+from helpers import need_root
+from helpers.users import ALICE, MALLORY, People
 
 from scratchenv.checkpoints import api
 from scratchenv.errors import ScratchenvError

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import need, unavailable
+from helpers import need, unavailable
 
 BIN = Path(sys.executable).parent
 

@@ -15,13 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import unavailable
-from wheels import make_wheel
+from helpers import unavailable
+from helpers.cli import cli
+from helpers.wheels import make_wheel
 
 from scratchenv import proc
 from scratchenv.bootstrap import rust
 from scratchenv.config.settings import load_settings
-from scratchenv.main import main
 from scratchenv.plan import build_plan
 
 PROJECT = "demo"
@@ -60,10 +60,10 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     return {"home": home, "root": root, "venv": root / f"{PROJECT}-venv", "tmp": tmp_path}
 
 
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(["bootstrap", *args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+def bootstrap(*args: str) -> tuple[int, str, str]:
+    """`scratchenv bootstrap ARGS`, in-process: (exit code, stdout, stderr)."""
+    done = cli("bootstrap", *args)
+    return done.returncode, done.stdout, done.stderr
 
 
 def activated() -> dict[str, str]:
@@ -127,7 +127,7 @@ def files_under(path: Path) -> list[Path]:
 @pytest.mark.slow
 def test_python_m_venv_and_pip_with_its_cache_on_scratch(env, index, capsys):
     req = requirements(env, index, pip=True)
-    code, out, err = cli(capsys, "--venv", "--no-uv", "--python", sys.executable, "-r", req)
+    code, out, err = bootstrap("--venv", "--no-uv", "--python", sys.executable, "-r", req)
     assert (code, err) == (0, "")
     assert f"-m venv {env['venv']}" in out
     assert "Successfully installed" not in out, "the tools' output only with -v (and in the log)"
@@ -149,7 +149,7 @@ def test_python_m_venv_and_pip_with_its_cache_on_scratch(env, index, capsys):
 
 
 def test_uv_venv_and_uv_cache_on_scratch(env, index, capsys):
-    code, out, err = cli(capsys, "--venv", "--uv", "--python", sys.executable, "-v",
+    code, out, err = bootstrap("--venv", "--uv", "--python", sys.executable, "-v",
                          "-r", requirements(env, index, pip=False))
     assert (code, err) == (0, "")
     assert "venv --python" in out and "+ tiny==0.1" in out
@@ -168,7 +168,7 @@ def test_uv_venv_and_uv_cache_on_scratch(env, index, capsys):
 def test_rustup_from_the_wheel_then_cargo_builds_through_scratch(env, machine_sysroot, capsys):
     if rust.rustup_binary_in_wheel() is None:
         _missing("the `rustup` wheel (pip install -e '.[test]')")
-    code, out, err = cli(capsys, "--rust", "--toolchain", "none")
+    code, out, err = bootstrap("--rust", "--toolchain", "none")
     assert (code, err) == (0, "")
     assert "-y --no-modify-path --default-toolchain none" in out
     cargo_home, rustup_home = env["root"] / ".cargo", env["root"] / ".rustup"
@@ -193,7 +193,7 @@ def test_rustup_from_the_wheel_then_cargo_builds_through_scratch(env, machine_sy
     assert "machine" in (rustup_home / "settings.toml").read_text()
     assert home_files(env["home"]) == []
     # The toolchain now exists: asking for it is kept, not reinstalled.
-    code, out, _ = cli(capsys, "--rust", "--toolchain", "machine", "-v")
+    code, out, _ = bootstrap("--rust", "--toolchain", "machine", "-v")
     assert code == 0 and "toolchain machine: kept" in out and "created" not in out
 
 
@@ -201,12 +201,12 @@ def test_rustup_from_the_wheel_then_cargo_builds_through_scratch(env, machine_sy
 def test_rerun_is_a_quick_no_op(env, index, capsys):
     req = requirements(env, index, pip=True)
     args = ("--no-uv", "--python", sys.executable, "-r", req, "--toolchain", "none")
-    assert cli(capsys, *args)[0] == 0
+    assert bootstrap(*args)[0] == 0
     before = tree(env["root"])
-    code, out, err = cli(capsys, *args)
+    code, out, err = bootstrap(*args)
     assert (code, err) == (0, "")
     assert len(out.splitlines()) <= 4, out  # the root, the summary, what was not made, the log
-    code, out, err = cli(capsys, *args, "-v")
+    code, out, err = bootstrap(*args, "-v")
     assert (code, err) == (0, "")
     steps = [line for line in out.splitlines() if line.startswith(("[", "directory "))]
     assert steps and all(line.endswith(": kept") for line in steps), out
@@ -220,15 +220,15 @@ def test_rerun_is_a_quick_no_op(env, index, capsys):
 def test_venv_whose_python_was_deleted_is_reported_then_repaired(env, index, capsys):
     req = requirements(env, index, pip=True)
     args = ("--venv", "--no-uv", "--python", sys.executable, "-r", req)
-    assert cli(capsys, *args)[0] == 0
+    assert bootstrap(*args)[0] == 0
     for python in (env["venv"] / "bin").glob("python*"):
         python.unlink()
-    code, out, err = cli(capsys, *args)
+    code, out, err = bootstrap(*args)
     assert code == 1
     assert f"venv {env['venv']}: BROKEN: its bin/python is gone" in out
     assert "skipped" in out and "--repair" in err
     assert (env["venv"] / "pyvenv.cfg").exists(), "a broken venv is reported, not removed"
-    code, out, err = cli(capsys, *args, "--repair")
+    code, out, err = bootstrap(*args, "--repair")
     assert (code, err) == (0, "")
     assert f"  repaired: venv {env['venv']}" in out
     assert venv_imports_tiny(env["venv"])
@@ -242,11 +242,11 @@ def test_venv_whose_creation_was_interrupted_is_reported_then_repaired(env, caps
     for script in (env["venv"] / "bin").glob("[aA]ctivate*"):
         script.unlink()
     args = ("--venv", "--no-uv", "--python", sys.executable)
-    code, out, err = cli(capsys, *args)
+    code, out, err = bootstrap(*args)
     assert code == 1
     assert f"venv {env['venv']}: BROKEN: incomplete (no bin/activate)" in out
     assert "--repair" in err
-    code, out, err = cli(capsys, *args, "--repair")
+    code, out, err = bootstrap(*args, "--repair")
     assert (code, err) == (0, "")
     assert (env["venv"] / "bin" / "activate").is_file()
     assert subprocess.run([env["venv"] / "bin" / "python", "-m", "pip", "--version"],
@@ -256,14 +256,14 @@ def test_venv_whose_creation_was_interrupted_is_reported_then_repaired(env, caps
 @pytest.mark.slow
 def test_failing_step_names_itself_and_a_rerun_continues(env, index, capsys):
     bad = requirements(env, index, pip=True, package="no-such-package")
-    code, out, err = cli(capsys, "--venv", "--no-uv", "--python", sys.executable, "-r", bad)
+    code, out, err = bootstrap("--venv", "--no-uv", "--python", sys.executable, "-r", bad)
     assert code == 1
     assert err.startswith(f"scratchenv: error: step requirements {bad} failed: `")
     assert f"-m pip install -r {bad}` exited 1" in err
     assert err.count("\n") == 1
     assert "Could not find a version that satisfies" in out, "the tool's last lines are shown"
     assert "  created: venv" in out, "what was done is kept"
-    code, out, err = cli(capsys, "--venv", "--no-uv", "--python", sys.executable,
+    code, out, err = bootstrap("--venv", "--no-uv", "--python", sys.executable,
                          "-r", requirements(env, index, pip=True))
     assert (code, err) == (0, "")
     assert "created: venv" not in out and "created: requirements" in out
@@ -271,7 +271,7 @@ def test_failing_step_names_itself_and_a_rerun_continues(env, index, capsys):
 
 
 def test_dry_run_changes_nothing(env, capsys):
-    code, out, err = cli(capsys, "--dry-run", "--no-uv", "--python", sys.executable)
+    code, out, err = bootstrap("--dry-run", "--no-uv", "--python", sys.executable)
     assert (code, err) == (0, "")
     assert f"scratch root {env['root']}: would create" in out
     assert f"would run {sys.executable} -I -m venv {env['venv']}" in out
@@ -284,7 +284,7 @@ def test_a_directory_two_variables_name_is_one_step(env, monkeypatch, capsys):
     config = env["tmp"] / "config.toml"
     config.write_text('[vars.MY_RUNS_DIR]\npath = "wandb/runs"\nmust_exist = true\n')
     monkeypatch.setenv("SCRATCHENV_CONFIG", str(config))
-    code, out, _ = cli(capsys, "--dry-run", "-v", "--venv", "--no-uv", "--python", sys.executable)
+    code, out, _ = bootstrap("--dry-run", "-v", "--venv", "--no-uv", "--python", sys.executable)
     assert code == 0
     assert out.count(f"directory {env['root']}/wandb/runs: would run") == 1
 
@@ -300,11 +300,11 @@ def test_rustup_init_downloaded_from_the_index_when_not_installed(env, monkeypat
     monkeypatch.setattr(rust, "rustup_binary_in_wheel", lambda: None)
     monkeypatch.setenv("PIP_NO_INDEX", "1")
     monkeypatch.setenv("PIP_FIND_LINKS", str(env["tmp"] / "links"))
-    code, out, err = cli(capsys, "--rust", "--toolchain", "none", "-v")
+    code, out, err = bootstrap("--rust", "--toolchain", "none", "-v")
     assert (code, err) == (0, "")
     assert "called as rustup-init -y --no-modify-path --default-toolchain none" in out
     assert (env["root"] / ".scratchenv" / "downloads" / "rustup-9.9-py3-none-any.whl").exists()
-    code, out, _ = cli(capsys, "--rust", "--toolchain", "none", "-v")
+    code, out, _ = bootstrap("--rust", "--toolchain", "none", "-v")
     assert code == 0 and "rustup: kept" in out
 
 
@@ -316,7 +316,7 @@ def test_rustup_init_downloaded_from_the_index_when_not_installed(env, monkeypat
     (["--venv", "-r", "/"], "requirements file / is not a file"),
 ])
 def test_bad_input_is_one_line_and_changes_nothing(env, capsys, args, message):
-    code, out, err = cli(capsys, *args)
+    code, out, err = bootstrap(*args)
     assert code == 2 and out == ""
     assert err.startswith("scratchenv: error: ") and message in err and err.count("\n") == 1
     assert not env["root"].exists()
@@ -325,7 +325,7 @@ def test_bad_input_is_one_line_and_changes_nothing(env, capsys, args, message):
 def test_a_root_it_cannot_write_in_is_one_line(env, capsys):
     env["root"].mkdir()
     (env["root"] / ".scratchenv").write_text("in the way\n")  # as a read-only root would be
-    code, out, err = cli(capsys, "--venv")
+    code, out, err = bootstrap("--venv")
     assert code == 1 and out == ""  # a run-time failure, not a usage error
     assert err == f"scratchenv: error: cannot write the bootstrap log in {env['root']}/" \
                   ".scratchenv/logs: Not a directory (is the scratch root writable?)\n"
@@ -334,7 +334,7 @@ def test_a_root_it_cannot_write_in_is_one_line(env, capsys):
 
 def test_venv_needs_a_project(env, monkeypatch, capsys):
     monkeypatch.delenv("SCRATCHENV_PROJECT")
-    code, _, err = cli(capsys, "--venv")
+    code, _, err = bootstrap("--venv")
     assert code == 2 and "set a project" in err
 
 
@@ -379,7 +379,7 @@ def venv_runs(venv: Path, code: str) -> str:
 
 def test_uv_installs_from_the_index_only_pip_is_configured_for(env, uv_on_path, site_pip_conf,
                                                                capsys):
-    code, out, err = cli(capsys, "--venv", "--python", sys.executable, "-v",
+    code, out, err = bootstrap("--venv", "--python", sys.executable, "-v",
                          "-r", plain_requirements(env, "sitepkg"))
     assert (code, err) == (0, ""), out
     assert f"$ {uv_on_path} pip install" in out and "+ sitepkg==0.1" in out
@@ -394,7 +394,7 @@ def test_uv_installs_from_the_index_only_pip_is_configured_for(env, uv_on_path, 
 def test_a_setting_uv_lacks_means_pip_installs(env, uv_on_path, site_pip_conf, capsys):
     with site_pip_conf.open("a") as conf:
         conf.write("prefer-binary = true\n")
-    code, out, err = cli(capsys, "--venv", "--python", sys.executable,
+    code, out, err = bootstrap("--venv", "--python", sys.executable,
                          "-r", plain_requirements(env, "sitepkg"))
     assert (code, err) == (0, ""), out
     assert "note: uv has no equivalent of pip's `prefer-binary` setting: installing with pip" \
@@ -410,10 +410,10 @@ def test_a_venv_uv_made_without_pip_is_repaired_in_place(env, uv_on_path, site_p
     subprocess.run([uv_on_path, "pip", "install", "-q", "--python", str(venv / "bin" / "python"),
                     "--no-index", "--find-links", str(env["tmp"] / "site-wheels"), "sitepkg"],
                    check=True)
-    code, out, err = cli(capsys, "--venv", "--python", sys.executable)
+    code, out, err = bootstrap("--venv", "--python", sys.executable)
     assert code == 1 and "--repair" in err
     assert f"venv {venv}: BROKEN: no pip in it (as `uv venv` makes them)" in out
-    code, out, err = cli(capsys, "--venv", "--python", sys.executable, "--repair")
+    code, out, err = bootstrap("--venv", "--python", sys.executable, "--repair")
     assert (code, err) == (0, ""), out
     assert f"  repaired: venv {venv}" in out
     assert venv_runs(venv, "import pip, sitepkg; print(sitepkg.ANSWER)") == "42", \
@@ -422,7 +422,7 @@ def test_a_venv_uv_made_without_pip_is_repaired_in_place(env, uv_on_path, site_p
     (env["tmp"] / "site-wheels" / "sitepkg-0.1-py3-none-any.whl").rename(
         env["tmp"] / "site-wheels" / "sitepkg-0.1-py3-none-any.whl.bak")
     make_wheel(env["tmp"] / "site-wheels", "otherpkg", "0.2", {"otherpkg/__init__.py": b""})
-    code, out, err = cli(capsys, "--venv", "--no-uv", "--python", sys.executable,
+    code, out, err = bootstrap("--venv", "--no-uv", "--python", sys.executable,
                          "-r", plain_requirements(env, "otherpkg"))
     assert (code, err) == (0, ""), out
     assert f"{venv}/bin/python -I -m pip install -r" in out

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from fs_helpers import IS_ROOT, second_fs
-from test_bootstrap import PROJECT, cli, env, index, requirements, venv_imports_tiny
+from helpers.fs import IS_ROOT, second_fs
+from test_bootstrap import PROJECT, bootstrap, env, index, requirements, venv_imports_tiny
 
 __all__ = ["env", "index"]  # fixtures, used by name
 
@@ -24,7 +24,7 @@ def work(env: dict[str, Path], monkeypatch: pytest.MonkeyPatch):
 
 @pytest.mark.slow
 def test_uv_venv_on_the_persistent_root_with_its_cache_on_scratch(env, index, work, capsys):
-    code, out, err = cli(capsys, "--venv", "--uv", "--python", sys.executable,
+    code, out, err = bootstrap("--venv", "--uv", "--python", sys.executable,
                          "-r", requirements(env, index, pip=False))
     assert (code, err) == (0, "")
     venv = work / f"{PROJECT}-venv"

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import test_checkpoints as base
-from test_checkpoints import cli, git, make_checkpoint
+from helpers.cli import cli
+from test_checkpoints import git, make_checkpoint
 
 from scratchenv.checkpoints import api
 
@@ -21,7 +22,7 @@ def three_worktrees(repo: Path, root: Path) -> dict[str, Path]:
     for name, steps, size in (("wt-small", (1, 2), 1), ("wt-big", (1, 2, 3, 4), 50),
                               ("wt-mid", (5, 6, 7), 10)):
         git(repo, "worktree", "add", "-q", f"../{name}")
-        assert cli(repo.parent / name, "checkpoints", "setup").returncode == 0
+        assert cli("checkpoints", "setup", cwd=repo.parent / name).returncode == 0
         dirs[name] = root / f"checkpoints_src_{name}"
         for step in steps:
             path = make_checkpoint(dirs[name], step)
@@ -31,12 +32,12 @@ def three_worktrees(repo: Path, root: Path) -> dict[str, Path]:
 
 def test_status_is_largest_first_with_a_total(repo, root):
     three_worktrees(repo, root)
-    listed = json.loads(cli(repo, "checkpoints", "status", "--json").stdout)
+    listed = json.loads(cli("checkpoints", "status", "--json", cwd=repo).stdout)
     assert [d["id"] for d in listed] == ["src_wt-big", "src_wt-mid", "src_wt-small"]
     sizes = [d["bytes"] for d in listed]
     assert sizes == sorted(sizes, reverse=True)
 
-    table = cli(repo, "checkpoints", "status").stdout.splitlines()
+    table = cli("checkpoints", "status", cwd=repo).stdout.splitlines()
     assert [line.split()[0] for line in table[2:5]] == ["src_wt-big", "src_wt-mid",
                                                          "src_wt-small"]
     total = table[5].split()
@@ -49,14 +50,14 @@ def test_cleanup_all_is_a_dry_run_per_directory_until_apply(repo, root):
     for step in (10, 20):
         make_checkpoint(handmade, step)
 
-    dry = cli(repo, "checkpoints", "cleanup", "--keep", "1", "--all")
+    dry = cli("checkpoints", "cleanup", "--keep", "1", "--all", cwd=repo)
     assert dry.returncode == 0, dry.stderr
     for path in [*dirs.values(), handmade]:
         assert f"checkpoints: {path}\n" in dry.stdout
     assert "dry run: would delete 7 checkpoints" in dry.stdout
     assert len(list(dirs["wt-big"].glob("checkpoint-*"))) == 4
 
-    done = cli(repo, "checkpoints", "cleanup", "--keep", "1", "--all", "--apply")
+    done = cli("checkpoints", "cleanup", "--keep", "1", "--all", "--apply", cwd=repo)
     assert done.returncode == 0, done.stderr
     left = {p.parent.name: p.name for p in root.glob("*/checkpoint-*")}
     assert left == {"checkpoints_src_wt-small": "checkpoint-2",
@@ -65,7 +66,7 @@ def test_cleanup_all_is_a_dry_run_per_directory_until_apply(repo, root):
                     "checkpoints_handmade": "checkpoint-20"}
     assert "deleted 7 checkpoints" in done.stdout
 
-    mixed = cli(repo, "checkpoints", "cleanup", "--all", "--project", "x")
+    mixed = cli("checkpoints", "cleanup", "--all", "--project", "x", cwd=repo)
     assert mixed.returncode == 2
     assert mixed.stderr == ("scratchenv: error: cleanup --all covers every directory; "
                             "leave out --project\n")
@@ -121,7 +122,7 @@ def on_a_terminal(cwd: Path, answer: bytes, *args: str) -> tuple[int, str]:
 
 def test_apply_asks_on_a_terminal_and_yes_skips_the_question(repo, root):
     ckdir = root / "checkpoints_src_repo"
-    assert cli(repo, "checkpoints", "setup").returncode == 0
+    assert cli("checkpoints", "setup", cwd=repo).returncode == 0
     for step in (1, 2, 3):
         make_checkpoint(ckdir, step)
 

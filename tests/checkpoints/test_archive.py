@@ -12,8 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import cli, need
-from fs_helpers import files_only, make_tree, snapshot
+from helpers import need
+from helpers.cli import cli, cli_process
+from helpers.fs import files_only, make_tree, snapshot
 
 from scratchenv.checkpoints.archive import JOURNAL
 from scratchenv.disk.copying import PART_PREFIX
@@ -41,7 +42,10 @@ def checkout(tmp_path: Path, env: dict[str, str]) -> Path:
 
 
 def run(cwd: Path, env: dict[str, str], *args: str, kill_at: str | None = None):
-    return cli("checkpoints", *args, cwd=cwd, env=env, kill_at=kill_at)
+    """`scratchenv checkpoints ARGS` in-process; with `kill_at`, a child SIGKILLed there."""
+    if kill_at:
+        return cli_process("checkpoints", *args, cwd=cwd, env=env, kill_at=kill_at)
+    return cli("checkpoints", *args, cwd=cwd, env=env)
 
 
 def checkpoint(directory: Path, step: int) -> Path:

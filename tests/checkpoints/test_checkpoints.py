@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import cli as run_cli
-from conftest import need, need_root
+from helpers import need, need_root
+from helpers.cli import cli
 
 from scratchenv.checkpoints import api
 from scratchenv.checkpoints import directories as checkpoints
@@ -61,11 +61,6 @@ def repo(root: Path, tmp_path: Path) -> Path:
     return path
 
 
-def cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The command line, run in `cwd` (the worktree decides the directory)."""
-    return run_cli(*args, cwd=cwd)
-
-
 def make_checkpoint(directory: Path, step: int, *, complete: bool = True,
                     age: float = 3600) -> Path:
     """A checkpoint-<step> like the Trainer leaves it, last touched `age` seconds ago."""
@@ -90,9 +85,9 @@ def test_two_worktrees_of_one_repository_get_different_directories(repo: Path, r
     a, b = repo.parent / "wt-a", repo.parent / "wt-b"
     (a / "sub").mkdir()
 
-    dir_a = cli(a / "sub", "checkpoints", "dir")
-    dir_b = cli(b, "checkpoints", "dir")
-    dir_main = cli(repo, "checkpoints", "dir")
+    dir_a = cli("checkpoints", "dir", cwd=a / "sub")
+    dir_b = cli("checkpoints", "dir", cwd=b)
+    dir_main = cli("checkpoints", "dir", cwd=repo)
 
     assert dir_a.returncode == 0, dir_a.stderr
     assert dir_a.stdout == f"{root}/checkpoints_src_wt-a\n"  # from a sub-directory too
@@ -101,7 +96,7 @@ def test_two_worktrees_of_one_repository_get_different_directories(repo: Path, r
     assert not any(root.iterdir())  # `dir` creates nothing
 
     for worktree in (a, b):
-        done = cli(worktree, "checkpoints", "setup")
+        done = cli("checkpoints", "setup", cwd=worktree)
         assert done.returncode == 0, done.stderr
     made = sorted(p.name for p in root.iterdir())
     assert made == ["checkpoints_src_wt-a", "checkpoints_src_wt-b"]
@@ -122,8 +117,8 @@ def test_same_names_in_different_places_are_disambiguated(repo: Path, root: Path
         where.parent.mkdir(parents=True)
         git(repo, "worktree", "add", "-q", "--detach", str(where))
 
-    one = cli(first, "checkpoints", "setup")
-    two = cli(second, "checkpoints", "setup")
+    one = cli("checkpoints", "setup", cwd=first)
+    two = cli("checkpoints", "setup", cwd=second)
 
     digest = hashlib.sha256(str(second).encode()).hexdigest()[:8]
     assert one.returncode == two.returncode == 0, two.stderr
@@ -131,8 +126,8 @@ def test_same_names_in_different_places_are_disambiguated(repo: Path, root: Path
     assert f"created: {root}/checkpoints_proj_main-{digest} " in two.stdout
     assert f"taken by {first}" in two.stdout
     # Stable afterwards: each worktree keeps finding its own directory.
-    assert cli(first, "checkpoints", "dir").stdout == f"{root}/checkpoints_proj_main\n"
-    again = cli(second, "checkpoints", "dir")
+    assert cli("checkpoints", "dir", cwd=first).stdout == f"{root}/checkpoints_proj_main\n"
+    again = cli("checkpoints", "dir", cwd=second)
     assert again.stdout == f"{root}/checkpoints_proj_main-{digest}\n"
     assert "taken by" in again.stderr
 
@@ -158,11 +153,11 @@ def test_sanitised_names_are_safe_directory_names(name: str):
 
 
 def test_project_name_overrides_the_worktree(repo: Path, root: Path):
-    done = cli(repo, "checkpoints", "setup", "--project", "My Run")
+    done = cli("checkpoints", "setup", "--project", "My Run", cwd=repo)
     assert done.returncode == 0, done.stderr
     assert (root / "checkpoints_My_Run").is_dir()
     # The global flag means the same; SCRATCHENV_PROJECT (the cache layout) does not.
-    before = cli(repo, "--project", "My Run", "checkpoints", "dir")
+    before = cli("--project", "My Run", "checkpoints", "dir", cwd=repo)
     assert before.stdout == f"{root}/checkpoints_My_Run\n"
     env = {**os.environ, "SCRATCHENV_PROJECT": "nanochat"}
     plain = subprocess.run([sys.executable, "-m", "scratchenv", "checkpoints", "dir"],
@@ -183,12 +178,12 @@ def test_outside_git_the_working_directory_is_the_identity(root: Path, tmp_path,
 def test_setup_adds_gitignore_entries_once(repo: Path, root: Path):
     (repo / ".gitignore").write_text("*.pyc\n.art/")  # no final newline
     for _ in range(2):
-        assert cli(repo, "checkpoints", "setup").returncode == 0
+        assert cli("checkpoints", "setup", cwd=repo).returncode == 0
     lines = (repo / ".gitignore").read_text().splitlines()
     assert lines[:2] == ["*.pyc", ".art/"]
     for entry in checkpoints.GITIGNORE_ENTRIES:
         assert lines.count(entry) == 1, entry
-    assert "already has the entries" in cli(repo, "checkpoints", "setup").stdout
+    assert "already has the entries" in cli("checkpoints", "setup", cwd=repo).stdout
 
 
 def test_setup_makes_a_missing_root_private(root: Path, tmp_path, monkeypatch):
@@ -203,7 +198,7 @@ def test_setup_makes_a_missing_root_private(root: Path, tmp_path, monkeypatch):
 
 def test_a_gitignore_that_cannot_be_read_is_one_line(repo: Path, root: Path):
     (repo / ".gitignore").mkdir()
-    done = cli(repo, "checkpoints", "setup")
+    done = cli("checkpoints", "setup", cwd=repo)
     assert done.returncode == 1
     assert done.stderr == f"scratchenv: error: cannot read {repo}/.gitignore: Is a directory\n"
 
@@ -236,13 +231,13 @@ def test_layout_is_configurable_and_checked(root: Path, tmp_path, monkeypatch):
     where = tmp_path / "lay" / "out"
     where.mkdir(parents=True)
     monkeypatch.setenv("SCRATCHENV_CHECKPOINTS__LAYOUT", "ckpt/run-{id}")
-    assert cli(where, "checkpoints", "setup").returncode == 0
+    assert cli("checkpoints", "setup", cwd=where).returncode == 0
     assert (root / "ckpt" / "run-lay_out").is_dir()
-    status = json.loads(cli(where, "checkpoints", "status", "--json").stdout)
+    status = json.loads(cli("checkpoints", "status", "--json", cwd=where).stdout)
     assert [d["id"] for d in status] == ["lay_out"]
 
     monkeypatch.setenv("SCRATCHENV_CHECKPOINTS__LAYOUT", "../{id}")
-    bad = cli(where, "checkpoints", "dir")
+    bad = cli("checkpoints", "dir", cwd=where)
     assert bad.returncode == 2
     assert bad.stderr.startswith("scratchenv: error: invalid setting checkpoints.layout")
     assert len(bad.stderr.splitlines()) == 1
@@ -254,7 +249,7 @@ def test_layout_is_configurable_and_checked(root: Path, tmp_path, monkeypatch):
 def test_cleanup_keeps_newest_by_step_and_leaves_symlink_targets_alone(root: Path, tmp_path):
     where = tmp_path / "clean" / "wt"
     where.mkdir(parents=True)
-    assert cli(where, "checkpoints", "setup").returncode == 0
+    assert cli("checkpoints", "setup", cwd=where).returncode == 0
     ckdir = root / "checkpoints_clean_wt"
     for step in (2, 9, 10, 100):
         make_checkpoint(ckdir, step)
@@ -264,18 +259,18 @@ def test_cleanup_keeps_newest_by_step_and_leaves_symlink_targets_alone(root: Pat
     (ckdir / "checkpoint-999").symlink_to(target)  # would be "newest" if followed
     (ckdir / "checkpoint-2" / "link-out").symlink_to(target)  # inside a deleted one
 
-    dry = cli(where, "checkpoints", "cleanup", "--keep", "2")
+    dry = cli("checkpoints", "cleanup", "--keep", "2", cwd=where)
     assert dry.returncode == 0, dry.stderr
     assert "dry run: would delete 2 checkpoints" in dry.stdout
     assert sorted(p.name for p in ckdir.iterdir() if p.name.startswith("checkpoint-")) == [
         "checkpoint-10", "checkpoint-100", "checkpoint-2", "checkpoint-9", "checkpoint-999"]
 
-    only_yes = cli(where, "checkpoints", "cleanup", "--keep", "2", "--yes")
+    only_yes = cli("checkpoints", "cleanup", "--keep", "2", "--yes", cwd=where)
     assert "--yes only skips the question; --apply acts" in only_yes.stdout
     assert "dry run: would delete 2 checkpoints" in only_yes.stdout
     assert (ckdir / "checkpoint-2").is_dir()
 
-    done = cli(where, "checkpoints", "cleanup", "--keep", "2", "--apply")
+    done = cli("checkpoints", "cleanup", "--keep", "2", "--apply", cwd=where)
     assert done.returncode == 0, done.stderr
     left = sorted(p.name for p in ckdir.iterdir())
     assert left == [".scratchenv-worktree", "checkpoint-10", "checkpoint-100", "checkpoint-999"]
@@ -326,14 +321,14 @@ def _name_best(ckdir: Path, newest: int, best: str) -> None:
 def test_cleanup_keeps_the_best_checkpoint_and_says_why(root: Path, tmp_path):
     where = tmp_path / "best" / "wt"
     where.mkdir(parents=True)
-    assert cli(where, "checkpoints", "setup").returncode == 0
+    assert cli("checkpoints", "setup", cwd=where).returncode == 0
     ckdir = root / "checkpoints_best_wt"
     for step in (2, 4, 6, 8):
         make_checkpoint(ckdir, step)
     # Recorded where the run saved it before the directory was adopted here: matched by name.
     _name_best(ckdir, 8, "/old/scratch/checkpoints_x/checkpoint-4")
 
-    dry = cli(where, "checkpoints", "cleanup", "--keep", "1")
+    dry = cli("checkpoints", "cleanup", "--keep", "1", cwd=where)
     assert dry.returncode == 0, dry.stderr
     lines = [line.split() for line in dry.stdout.splitlines()]
     assert ["keep", "checkpoint-8", "newest"] in lines
@@ -341,7 +336,7 @@ def test_cleanup_keeps_the_best_checkpoint_and_says_why(root: Path, tmp_path):
             "trainer_state.json"] in lines
     assert "dry run: would delete 2 checkpoints" in dry.stdout
 
-    done = cli(where, "checkpoints", "cleanup", "--keep", "1", "--apply", "--yes")
+    done = cli("checkpoints", "cleanup", "--keep", "1", "--apply", "--yes", cwd=where)
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in ckdir.glob("checkpoint-*")) == ["checkpoint-4",
                                                                   "checkpoint-8"]
@@ -401,7 +396,7 @@ def test_ranks_cleaning_up_at_once_do_not_fail(root: Path, tmp_path, monkeypatch
 
 
 def test_cleanup_refuses_keep_below_one(root: Path, tmp_path):
-    done = cli(tmp_path, "checkpoints", "cleanup", "--keep", "0", "--apply")
+    done = cli("checkpoints", "cleanup", "--keep", "0", "--apply", cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr == "scratchenv: error: keep must be at least 1, not 0 " \
                           "(the newest is never deleted)\n"
@@ -451,12 +446,12 @@ def test_status_and_prune_orphans(repo: Path, root: Path):
     git(repo, "worktree", "add", "-q", "../gone")
     git(repo, "worktree", "add", "-q", "../stays")
     for name in ("gone", "stays"):
-        assert cli(repo.parent / name, "checkpoints", "setup").returncode == 0
+        assert cli("checkpoints", "setup", cwd=repo.parent / name).returncode == 0
     make_checkpoint(root / "checkpoints_src_gone", 7)
     (root / "checkpoints_handmade").mkdir()  # no record: never an orphan
     git(repo, "worktree", "remove", "--force", "../gone")
 
-    status = json.loads(cli(repo, "checkpoints", "status", "--json").stdout)
+    status = json.loads(cli("checkpoints", "status", "--json", cwd=repo).stdout)
     by_id = {d["id"]: d for d in status}
     assert sorted(by_id) == ["handmade", "src_gone", "src_stays"]
     assert by_id["src_gone"]["worktree_exists"] is False
@@ -464,12 +459,12 @@ def test_status_and_prune_orphans(repo: Path, root: Path):
     assert by_id["src_gone"]["newest"] == "checkpoint-7"
     assert by_id["src_stays"]["worktree_exists"] is True
     assert by_id["handmade"]["worktree_exists"] is None
-    table = cli(repo, "checkpoints", "status").stdout
+    table = cli("checkpoints", "status", cwd=repo).stdout
     assert "1 orphaned" in table
 
-    dry = cli(repo, "checkpoints", "prune-orphans")
+    dry = cli("checkpoints", "prune-orphans", cwd=repo)
     assert "dry run" in dry.stdout and (root / "checkpoints_src_gone").is_dir()
-    done = cli(repo, "checkpoints", "prune-orphans", "--apply")
+    done = cli("checkpoints", "prune-orphans", "--apply", cwd=repo)
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in root.iterdir()) == [
         "checkpoints_handmade", "checkpoints_src_stays"]
@@ -490,12 +485,12 @@ def test_importing_scratchenv_never_imports_torch_or_transformers(root: Path, tm
 
 
 def test_prune_orphans_keeps_what_it_cannot_see(repo: Path, root: Path, tmp_path: Path):
-    from fs_helpers import as_a_user
+    from helpers.fs import as_a_user
 
     hidden = tmp_path / "hidden"
     hidden.mkdir()
     git(repo, "worktree", "add", "-q", str(hidden / "wt"))
-    assert cli(hidden / "wt", "checkpoints", "setup").returncode == 0
+    assert cli("checkpoints", "setup", cwd=hidden / "wt").returncode == 0
     make_checkpoint(root / "checkpoints_hidden_wt", 3)
     hidden.chmod(0o000)  # the parent cannot be read: the worktree may well be there
     try:
@@ -519,11 +514,11 @@ def test_prune_orphans_keeps_a_worktree_on_an_unmounted_file_system(repo: Path, 
     mounted = True
     try:
         git(repo, "worktree", "add", "-q", str(mnt / "wt"))
-        assert cli(mnt / "wt", "checkpoints", "setup").returncode == 0
+        assert cli("checkpoints", "setup", cwd=mnt / "wt").returncode == 0
         make_checkpoint(root / "checkpoints_mnt_wt", 5)
         subprocess.run(["umount", "-l", str(mnt)], check=True)
         mounted = False
-        done = cli(repo, "checkpoints", "prune-orphans", "--apply", "--yes")
+        done = cli("checkpoints", "prune-orphans", "--apply", "--yes", cwd=repo)
         assert done.returncode == 0, done.stderr
         assert "not mounted?" in done.stderr
         assert (root / "checkpoints_mnt_wt" / "checkpoint-5").is_dir()
@@ -540,11 +535,11 @@ def test_checkpoint_cleanup_never_deletes_through_a_symlinked_parent(root: Path,
     monkeypatch.setenv("SCRATCHENV_CHECKPOINTS__LAYOUT", "ckpt/checkpoints_{id}")
     work = tmp_path / "proj"
     work.mkdir()
-    assert cli(work, "checkpoints", "setup").returncode == 0
+    assert cli("checkpoints", "setup", cwd=work).returncode == 0
     ckdir = next(elsewhere.glob("checkpoints_*"))
     for step in (1, 2, 3):
         make_checkpoint(ckdir, step)
-    done = cli(work, "checkpoints", "cleanup", "--keep", "1", "--apply", "--yes")
+    done = cli("checkpoints", "cleanup", "--keep", "1", "--apply", "--yes", cwd=work)
     assert done.returncode == 1
     lines = done.stderr.splitlines()
     assert len(lines) == 2 and all("through a symlink" in line for line in lines)
@@ -567,7 +562,7 @@ def test_checkpoint_cleanup_never_crosses_a_mount_point(root: Path, tmp_path, mo
     mounted.mkdir()
     subprocess.run(["mount", "--bind", str(thesis), str(mounted)], check=True)
     try:
-        done = cli(tmp_path, "checkpoints", "cleanup", "--keep", "1", "--apply", "--yes")
+        done = cli("checkpoints", "cleanup", "--keep", "1", "--apply", "--yes", cwd=tmp_path)
         assert (thesis / "chapter3.tex").read_text() == "the only copy"
         assert done.returncode == 1, done.stdout + done.stderr
         assert f"kept {ckdir / 'checkpoint-1'}" in done.stderr and "mount point" in done.stderr

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from conftest import unavailable
+from helpers import unavailable
 
 from scratchenv import checkpoints
 
@@ -120,7 +120,7 @@ def test_a_run_resumes_after_git_worktree_move(worktree: Path, tmp_path: Path):
     """Train in a linked worktree, `git worktree move` it, train on from the new path."""
     import subprocess
 
-    from conftest import need
+    from helpers import need
 
     need("git")
 
@@ -156,7 +156,7 @@ def test_cleanup_keeps_the_best_checkpoint_the_trainer_recorded(worktree: Path):
     """load_best_model_at_end=True, eval at each save: the best (step 2, by a metric made to
     peak there) survives `cleanup_old_checkpoints` and `checkpoints cleanup`, as it survives
     the Trainer's own rotation."""
-    from conftest import cli
+    from helpers.cli import cli
 
     torch = _require("torch")
     transformers = _require("transformers")

@@ -7,25 +7,20 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import cli
+from helpers.cli import cli
+from helpers.roots import Roots
 
 from scratchenv.checkpoints import api
 
 
 @pytest.fixture
-def roots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
-    scratch, work, home = tmp_path / "scratch", tmp_path / "work", tmp_path / "home"
-    for path in (scratch, work, home):
-        path.mkdir(exist_ok=True)
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("SCRATCHENV_ROOT", str(scratch))
-    monkeypatch.setenv("SCRATCHENV_PERSISTENT_ROOT", str(work))
-    monkeypatch.setenv("SCRATCHENV_CONFIG", str(home / "no-config.toml"))
+def roots(two_roots: Roots, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """The scratch and persistent roots, from a run's directory."""
     runs = tmp_path / "runs" / "exp1"
     runs.mkdir(parents=True)
     monkeypatch.chdir(runs)
     monkeypatch.setenv("PATH", str(tmp_path / "empty-bin") + ":" + os.environ["PATH"])
-    return scratch, work
+    return two_roots.scratch, two_roots.work
 
 
 def test_checkpoints_go_to_the_persistent_root(roots: tuple[Path, Path]) -> None:
@@ -57,7 +52,7 @@ def test_prune_orphans_deletes_on_the_persistent_root(roots: tuple[Path, Path],
     """The orphan lives under the checkpoints tier's root, not the scratch root."""
     import subprocess
 
-    from conftest import need
+    from helpers import need
 
     need("git")
     _, work = roots

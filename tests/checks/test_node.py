@@ -8,7 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import cli, unavailable
+from helpers import unavailable
+from helpers.cli import cli
 
 from scratchenv.checks.node import NODE_CHECKS
 from scratchenv.checks.verify import verify

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import checkout_copy, need
+from helpers import checkout_copy, need
 
 
 def git(*args: str, cwd: Path) -> str:

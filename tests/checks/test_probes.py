@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from verify_place import Place, place_fixture  # noqa: F401
+from helpers.place import Place
 
 from scratchenv.checks.findings import Report
 from scratchenv.checks.verify import verify

@@ -7,7 +7,7 @@ import os
 import time
 
 import pytest
-from fs_helpers import isolate
+from helpers.fs import isolate
 
 from scratchenv.checks import purge
 from scratchenv.config.settings import load_settings

@@ -8,8 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import cli
-from verify_place import Place, place_fixture  # noqa: F401
+from helpers.cli import cli
+from helpers.place import Place
 
 from scratchenv.checks.findings import Finding, Report
 from scratchenv.checks.verify import verify

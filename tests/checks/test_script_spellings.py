@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import cli
-from job_scripts import CASES
+from helpers.cli import cli
+from helpers.job_scripts import CASES
 
 from scratchenv.checks.script import lint
 

@@ -7,22 +7,16 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import cli, need_root
-from verify_place import Place, place_fixture  # noqa: F401
+from helpers import need_root
+from helpers.cli import cli
+from helpers.place import Place
+from helpers.roots import Roots
 
 from scratchenv.checks.findings import Context, Finding, Report
 from scratchenv.checks.node import check_root_writable
 from scratchenv.checks.status import collect
 from scratchenv.checks.verify import verify
 from scratchenv.plan import build_plan
-
-
-@pytest.fixture
-def work(place: Place, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = place.base / "work-fs"
-    path.mkdir(mode=0o700)
-    monkeypatch.setenv("SCRATCHENV_PERSISTENT_ROOT", str(path))
-    return path
 
 
 def find(report: Report, check: str, subject: str) -> Finding:
@@ -35,7 +29,8 @@ def failures(report: Report) -> list[tuple[str, str]]:
     return [(f.check, f.subject) for f in report.findings if f.status == "fail"]
 
 
-def test_an_activated_two_root_environment_passes(place: Place, work: Path) -> None:
+def test_an_activated_two_root_environment_passes(place: Place, two_roots: Roots) -> None:
+    work = two_roots.work
     settings = place.settings()
     report = verify(settings, place.activated(settings))
     assert report.ok, failures(report)
@@ -46,7 +41,8 @@ def test_an_activated_two_root_environment_passes(place: Place, work: Path) -> N
     assert find(report, "var.under_root", "VENV_PATH").message == f"at {work}/nanochat-venv"
 
 
-def test_a_venv_left_on_scratch_fails_against_its_own_root(place: Place, work: Path) -> None:
+def test_a_venv_left_on_scratch_fails_against_its_own_root(place: Place, two_roots: Roots) -> None:
+    work = two_roots.work
     # The old single-root setup: VENV_PATH on scratch, which a 10-day purge empties.
     environ = place.activated(VENV_PATH=f"{place.root}/nanochat-venv")
     report = verify(place.settings(), environ)
@@ -57,14 +53,16 @@ def test_a_venv_left_on_scratch_fails_against_its_own_root(place: Place, work: P
     assert failures(report) == [("var.under_root", "VENV_PATH")]
 
 
-def test_a_cache_put_on_the_persistent_root_fails(place: Place, work: Path) -> None:
+def test_a_cache_put_on_the_persistent_root_fails(place: Place, two_roots: Roots) -> None:
+    work = two_roots.work
     environ = place.activated(PIP_CACHE_DIR=f"{work}/cache/pip")
     finding = find(verify(place.settings(), environ), "var.under_root", "PIP_CACHE_DIR")
     assert finding.status == "fail"
     assert f"not under the scratch root {place.root}" in finding.message
 
 
-def test_a_missing_persistent_root_fails_on_its_own(place: Place, work: Path) -> None:
+def test_a_missing_persistent_root_fails_on_its_own(place: Place, two_roots: Roots) -> None:
+    work = two_roots.work
     settings = place.settings()
     environ = place.activated(settings)
     work.rmdir()
@@ -74,14 +72,16 @@ def test_a_missing_persistent_root_fails_on_its_own(place: Place, work: Path) ->
     assert find(report, "root.exists", str(place.root)).status == "pass"
 
 
-def test_a_world_writable_persistent_root_fails(place: Place, work: Path) -> None:
+def test_a_world_writable_persistent_root_fails(place: Place, two_roots: Roots) -> None:
+    work = two_roots.work
     os.chmod(work, 0o777)
     report = verify(place.settings(), place.activated())
     assert find(report, "root.permissions", str(work)).status == "fail"
 
 
-def test_a_group_owned_persistent_root(place: Place, work: Path) -> None:
+def test_a_group_owned_persistent_root(place: Place, two_roots: Roots) -> None:
     """Set explicitly, a group project directory: group-writable passes, world-writable fails."""
+    work = two_roots.work
     need_root("to make a directory another user owns")
     os.chown(work, 54321, os.getgid())
     os.chmod(work, 0o2770)
@@ -96,7 +96,8 @@ def test_a_group_owned_persistent_root(place: Place, work: Path) -> None:
     assert find(report, "root.permissions", str(work)).status == "fail"
 
 
-def test_verify_json_from_the_cli_names_both_roots(place: Place, work: Path) -> None:
+def test_verify_json_from_the_cli_names_both_roots(place: Place, two_roots: Roots) -> None:
+    work = two_roots.work
     environ = place.activated()
     result = cli("verify", "--json", env=environ)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -105,7 +106,8 @@ def test_verify_json_from_the_cli_names_both_roots(place: Place, work: Path) -> 
     assert subjects == {str(place.root), str(work)}
 
 
-def test_node_check_writes_on_both_roots(place: Place, work: Path) -> None:
+def test_node_check_writes_on_both_roots(place: Place, two_roots: Roots) -> None:
+    work = two_roots.work
     settings = place.settings()
     ctx = Context(settings, build_plan(settings), place.activated(settings))
     found = check_root_writable(ctx)
@@ -113,7 +115,8 @@ def test_node_check_writes_on_both_roots(place: Place, work: Path) -> None:
                                                      (str(work), "pass")]
 
 
-def test_status_measures_both_roots(place: Place, work: Path) -> None:
+def test_status_measures_both_roots(place: Place, two_roots: Roots) -> None:
+    work = two_roots.work
     settings = place.settings()
     environ = place.activated(settings)
     (Path(environ["VENV_PATH"]) / "bin").mkdir(parents=True)
@@ -137,7 +140,8 @@ def test_status_measures_both_roots(place: Place, work: Path) -> None:
 
 
 def test_status_warns_when_the_persistent_root_is_short_of_space(
-        place: Place, work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        place: Place, two_roots: Roots, monkeypatch: pytest.MonkeyPatch) -> None:
+    work = two_roots.work
     settings = place.settings()
     monkeypatch.setattr("scratchenv.checks.status.free_space",
                         lambda path: 1 if path == str(work) else 10**15)

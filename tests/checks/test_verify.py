@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import need_root
-from verify_place import Place, place_fixture  # noqa: F401
+from helpers import need_root
+from helpers.place import Place
 
 from scratchenv.checks.findings import Finding, Report
 from scratchenv.checks.verify import CHECKS, checklist_checks, verify

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import cli
+from helpers.cli import cli
 
 from scratchenv.config import centres, detect
 from scratchenv.config.settings import load_settings

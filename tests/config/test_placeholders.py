@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from conftest import cli
+from helpers.cli import cli
 
 from scratchenv.config.placeholders import MissingValue, PlaceholderError, substitute
 

@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import need_root
+from helpers import need_root
 
 from scratchenv.config import trust
 from scratchenv.config.settings import load_settings, profile_defaults

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import cli
+from helpers.cli import cli
 
 from scratchenv.config.settings import load_settings
 from scratchenv.errors import ConfigError

@@ -7,21 +7,14 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import cli, need_root
+from helpers import need_root
+from helpers.cli import cli
+from helpers.roots import Roots
 
 from scratchenv.config import centres, detect
 from scratchenv.config.settings import load_settings
 from scratchenv.errors import ConfigError
 from scratchenv.plan import build_plan
-
-
-@pytest.fixture
-def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A persistent root ($WORK) beside the scratch root fixture's."""
-    path = tmp_path / "work-fs"
-    path.mkdir(mode=0o700)
-    monkeypatch.setenv("SCRATCHENV_PERSISTENT_ROOT", str(path))
-    return path
 
 
 def test_without_a_persistent_root_everything_stays_on_scratch(root: Path) -> None:
@@ -34,7 +27,8 @@ def test_without_a_persistent_root_everything_stays_on_scratch(root: Path) -> No
     assert plan.get("CARGO_HOME").value == f"{root}/.cargo"
 
 
-def test_default_tiers_put_envs_toolchains_on_the_persistent_root(root: Path, work: Path) -> None:
+def test_default_tiers_put_envs_toolchains_on_the_persistent_root(two_roots: Roots) -> None:
+    root, work = two_roots.scratch, two_roots.work
     plan = build_plan(load_settings(project="nanochat"))
     assert plan.roots == [str(root), str(work)]
     where = {change.name: (change.value, change.base) for change in plan.variables}
@@ -49,7 +43,8 @@ def test_default_tiers_put_envs_toolchains_on_the_persistent_root(root: Path, wo
     assert f"{work}/.cargo/bin" in [p.entry for p in plan.path_entries]
 
 
-def test_tiers_choose_per_group(root: Path, work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tiers_choose_per_group(two_roots: Roots, monkeypatch: pytest.MonkeyPatch) -> None:
+    root, work = two_roots.scratch, two_roots.work
     monkeypatch.setenv("SCRATCHENV_TIERS", '{"data": "persistent", "toolchain": "scratch"}')
     settings = load_settings(project="nanochat", activate_venv=True)
     plan = build_plan(settings)
@@ -59,8 +54,9 @@ def test_tiers_choose_per_group(root: Path, work: Path, monkeypatch: pytest.Monk
     assert plan.get("VIRTUAL_ENV").value == f"{work}/nanochat-venv"
 
 
-def test_tiers_from_the_config_file(root: Path, work: Path, tmp_path: Path,
+def test_tiers_from_the_config_file(two_roots: Roots, tmp_path: Path,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    root, work = two_roots.scratch, two_roots.work
     config = tmp_path / "config.toml"
     config.write_text('project = "nanochat"\n[tiers]\nenv = "scratch"\ncache = "persistent"\n')
     monkeypatch.setenv("SCRATCHENV_CONFIG", str(config))
@@ -73,7 +69,7 @@ def test_tiers_from_the_config_file(root: Path, work: Path, tmp_path: Path,
     ('{"caches": "persistent"}', "unknown group caches"),
     ('{"cache": "work"}', "tiers.cache"),
 ])
-def test_bad_tiers_are_one_line_and_exit_2(root: Path, work: Path, tiers: str,
+def test_bad_tiers_are_one_line_and_exit_2(two_roots: Roots, tiers: str,
                                            message: str) -> None:
     result = cli("env", env={**os.environ, "SCRATCHENV_TIERS": tiers})
     assert result.returncode == 2, result.stderr
@@ -222,7 +218,7 @@ def test_a_group_directory_is_never_guessed(tmp_path: Path,
         detect.detect_root(os.environ, "alice", None)
 
 
-def test_the_catalogue_command_shows_each_entrys_group_and_root(root: Path, work: Path) -> None:
+def test_the_catalogue_command_shows_each_entrys_group_and_root(two_roots: Roots) -> None:
     result = cli("catalogue")
     assert result.returncode == 0, result.stderr
     rows = {line.split()[0]: line.split() for line in result.stdout.splitlines()[1:]}

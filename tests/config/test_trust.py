@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import cli
+from helpers.cli import cli, cli_process
 
 from scratchenv.config import trust
 from scratchenv.config.catalogue import load_default
@@ -54,7 +54,7 @@ def test_a_config_that_is_not_a_small_file_is_one_line(root, isolated, kind):
         config.symlink_to("/dev/zero")
     else:
         config.write_text("#" * (2 * 1024 * 1024))
-    result = cli("env", timeout=60)
+    result = cli_process("env", timeout=60)  # a child: a blocked read would hang the suite
     assert result.returncode == 2
     reason = "it is larger than 1 MB" if kind == "big" else "it is not a regular file"
     assert result.stderr == f"scratchenv: error: config {config} refused: {reason}\n"
@@ -142,7 +142,7 @@ def test_a_dotenv_that_is_unsafe_cannot_be_allowed_nor_read(root, isolated):
 def test_a_dotenv_fifo_does_not_block_any_command(root):
     os.mkfifo(".env.local")
     for args in (["activate", "--shell", "bash"], ["env"], ["verify"]):
-        result = cli(*args, timeout=60)
+        result = cli_process(*args, timeout=60)  # a child: a blocked read would hang the suite
         assert result.returncode in (0, 1), result.stderr
     verify = cli("verify")
     assert f"✗ {Path('.env.local').absolute()}: ignored: it is not a regular file" \

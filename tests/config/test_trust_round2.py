@@ -1,4 +1,4 @@
-"""Trust, round two (issue 22): as two real users (two_users.py) who share a lab group.
+"""Trust, round two (issue 22): as two real users (helpers/users.py) who share a lab group.
 
 What scratchenv writes and later sources or trusts, roots reached through another user's
 symlink, names that hold code, probes run from where the user stands, what it prints, and
@@ -13,12 +13,11 @@ import stat
 from pathlib import Path
 
 import pytest
-from two_users import (  # noqa: F401
+from helpers.users import (
     ALICE,
     MALLORY,
     People,
     ensure_lab_group,
-    people_fixture,
     uid_of,
 )
 
@@ -66,7 +65,7 @@ def test_state_files_are_private_whatever_the_umask(people: People) -> None:
 @pytest.mark.parametrize("shell", ["zsh", "fish", "tcsh", "sh"])
 def test_no_shell_sources_another_users_activation_file(people: People, shell: str) -> None:
     """The same swap, in every login shell's rc block: checked with builtins alone."""
-    from conftest import need
+    from helpers import need
 
     lab = ensure_lab_group()
     need(shell)
@@ -247,7 +246,7 @@ carriage and opens a C1 control sequence, if a terminal receives it raw."""
 def test_another_users_directory_name_reaches_the_terminal_escaped(people: People) -> None:
     """The reported case: the ignored-.env.local notice printed mallory's directory name
     raw. On a terminal (script gives alice a pty), every control character is escaped."""
-    from conftest import need
+    from helpers import need
 
     need("script")
     people.configure(ALICE)
@@ -281,7 +280,7 @@ def test_directories_a_login_makes_under_the_root_are_private(people: People,
     """With umask 002, the directories activation makes (caches holding compiled kernels
     and extensions among them) would be group-writable: a group member who can reach the
     root could put code there. They are made 0700; the user's umask is left as it was."""
-    from conftest import need
+    from helpers import need
 
     need(shell)
     lab = ensure_lab_group()

@@ -1,4 +1,4 @@
-"""Another user tries to make scratchenv work against alice: as two real users (two_users.py).
+"""Another user tries to make scratchenv work against alice: as two real users (helpers/users.py).
 
 Each test is a case from an attack on scratchenv that held no more: what mallory can write
 (a .env.local in a shared directory, a config file alice's config leads to, the place
@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from two_users import ALICE, MALLORY, People, people_fixture  # noqa: F401
+from helpers.users import ALICE, MALLORY, People
 
 pytestmark = pytest.mark.slow  # real users, real logins: seconds each
 
@@ -137,7 +137,7 @@ def test_files_mallory_controls_never_block_a_login(people: People) -> None:
 
 
 def _ids(who: str) -> tuple[int, int]:
-    from two_users import uid_of
+    from helpers.users import uid_of
 
     return uid_of(who)
 

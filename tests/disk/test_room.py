@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import cli
+from helpers.cli import cli
 
 from scratchenv.disk import quota
 from scratchenv.disk.quota import Limit, Quota

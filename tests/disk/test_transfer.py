@@ -8,7 +8,7 @@ import os
 import stat
 
 import pytest
-from fs_helpers import OLD, isolate, second_fs, snapshot
+from helpers.fs import OLD, isolate, second_fs, snapshot
 
 from scratchenv.disk import placing
 from scratchenv.disk.copying import PART_PREFIX, new_token, part_name

@@ -8,8 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import unavailable
-from fs_helpers import isolate
+from helpers import unavailable
+from helpers.fs import isolate
 
 from scratchenv import proc
 from scratchenv.bootstrap import rust

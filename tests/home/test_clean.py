@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from fs_helpers import as_a_user, isolate, with_our_packages
+from helpers.fs import as_a_user, isolate, with_our_packages
 
 from scratchenv.main import main
 
@@ -105,7 +105,7 @@ def test_a_location_reached_through_a_symlink_out_of_the_root_is_left_alone(
 def test_a_read_only_root_is_one_line(tmp_path, monkeypatch, capsys):
     import subprocess
 
-    from fs_helpers import needs_root, second_fs
+    from helpers.fs import needs_root, second_fs
 
     needs_root()  # to mount a file system and make it read-only
     with second_fs(tmp_path / "mnt", "16m") as mnt:
@@ -321,7 +321,7 @@ def test_clean_data_keeps_the_projects_models_and_report(root, capsys):
 def test_a_bind_mount_inside_a_cache_is_never_crossed(root, tmp_path, capsys):
     """A directory of home bind-mounted at $ROOT/cache/pip: the thesis survives, verify sees
     home, and the one safe delete refuses a tree with the mount in it."""
-    from fs_helpers import needs_root
+    from helpers.fs import needs_root
 
     from scratchenv.errors import ScratchenvError
     from scratchenv.realpaths import is_within

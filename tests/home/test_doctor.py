@@ -6,7 +6,7 @@ import json
 import os
 
 import pytest
-from fs_helpers import isolate, with_our_packages
+from helpers.fs import isolate, with_our_packages
 
 from scratchenv.main import main
 
@@ -186,7 +186,7 @@ def _pipx() -> str:
     """The real pipx: beside this interpreter (the test extra installs it), else on PATH."""
     import sysconfig
 
-    from conftest import need
+    from helpers import need
 
     beside = os.path.join(sysconfig.get_path("scripts"), "pipx")
     return beside if os.access(beside, os.X_OK) else need("pipx")

@@ -12,9 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import cli as run_cli
-from conftest import scratchenv_argv
-from fs_helpers import (
+from helpers.cli import cli_process, scratchenv_argv
+from helpers.fs import (
     IS_ROOT,
     OLD,
     as_a_user,
@@ -45,10 +44,6 @@ def env(tmp_path, monkeypatch):
         yield home, root
 
 
-def cli(*args: str) -> int:
-    return main(list(args))
-
-
 def parts(base: Path) -> list[str]:
     return [str(p) for p in base.rglob(f"{PART_PREFIX}*")]
 
@@ -62,7 +57,7 @@ def test_moves_a_tree_across_file_systems_exactly(env, capsys):
     if IS_ROOT:
         assert os.stat(home).st_dev != os.stat(root.parent).st_dev
 
-    assert cli("migrate", "pip", "--apply", "--yes") == 0
+    assert main(["migrate", "pip", "--apply", "--yes"]) == 0
 
     assert not source.exists()
     assert snapshot(dest) == before
@@ -78,7 +73,7 @@ def test_dry_run_shows_the_plan_and_moves_nothing(env, capsys):
     home, root = env
     make_tree(home / ".cache" / "pip")
     before = snapshot(home)
-    assert cli("migrate") == 0
+    assert main(["migrate"]) == 0
     out = capsys.readouterr().out
     assert "~/.cache/pip" in out and f"{root}/cache/pip" in out
     if os.stat(home).st_dev == os.stat(root.parent).st_dev:  # not root: no tmpfs mounted
@@ -91,7 +86,7 @@ def test_dry_run_shows_the_plan_and_moves_nothing(env, capsys):
 
 
 def test_dry_run_with_nothing_in_home_says_so(env, capsys):
-    assert cli("migrate") == 0
+    assert main(["migrate"]) == 0
     assert capsys.readouterr().out == "nothing to move\n"
 
 
@@ -103,11 +98,11 @@ def test_ctrl_c_says_how_to_finish(env, monkeypatch, capsys):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(migrate, "_transfer", interrupted)
-    assert cli("migrate", "pip", "--apply", "--yes") == 130
+    assert main(["migrate", "pip", "--apply", "--yes"]) == 130
     assert capsys.readouterr().err == ("scratchenv: error: interrupted, nothing lost: "
                                        "`scratchenv migrate pip --apply` finishes the move\n")
     # A run that named no tool is finished by one that names none, not a list of 30.
-    assert cli("migrate", "--apply", "--yes") == 130
+    assert main(["migrate", "--apply", "--yes"]) == 130
     assert capsys.readouterr().err == ("scratchenv: error: interrupted, nothing lost: "
                                        "`scratchenv migrate --apply` finishes the move\n")
 
@@ -120,10 +115,10 @@ def test_huggingface_leaves_the_token_and_the_stored_tokens_in_home(env, capsys)
     (hf / "token").write_text("hf_secret")
     # Named tokens (`hf auth login` keeps each): huggingface_hub reads them beside the token.
     (hf / "stored_tokens").write_text("[work]\nhf_token = hf_other\n")
-    assert cli("doctor") == 1
+    assert main(["doctor"]) == 1
     assert "~/.cache/huggingface/stored_tokens (it stays beside HF_TOKEN_PATH)" in \
         capsys.readouterr().out
-    assert cli("migrate", "huggingface", "--apply", "--yes") == 0
+    assert main(["migrate", "huggingface", "--apply", "--yes"]) == 0
     assert (hf / "token").read_text() == "hf_secret"
     assert sorted(p.name for p in hf.iterdir()) == ["stored_tokens", "token"]
     moved = root / "cache" / "huggingface"
@@ -142,14 +137,14 @@ def test_xdg_takes_only_what_no_more_specific_entry_owns(env):
         (cache / rel).parent.mkdir(parents=True, exist_ok=True)
         (cache / rel).write_text(text)
 
-    assert cli("migrate", "xdg", "--apply", "--yes") == 0
+    assert main(["migrate", "xdg", "--apply", "--yes"]) == 0
     xdg = root / "cache" / "xdg"
     assert {p.relative_to(xdg).as_posix(): p.read_text() for p in xdg.rglob("*")
             if p.is_file()} == {"foo/y": "foo"}
     assert (cache / "pip" / "http" / "x").read_text() == "pip"
     assert (cache / "nanochat" / "base" / "data").read_text() == "nano"
 
-    assert cli("migrate", "--apply", "--yes") == 0  # everything else, each to its own place
+    assert main(["migrate", "--apply", "--yes"]) == 0  # everything else, each to its own place
     assert (root / "cache" / "pip" / "http" / "x").read_text() == "pip"
     assert (root / "cache" / "huggingface" / "hub" / "m").read_text() == "model"
     assert (cache / "huggingface" / "token").read_text() == "tok"
@@ -158,7 +153,7 @@ def test_xdg_takes_only_what_no_more_specific_entry_owns(env):
 
 
 def test_unknown_tool_is_a_usage_error(env, capsys):
-    assert cli("migrate", "nosuchtool") == 2
+    assert main(["migrate", "nosuchtool"]) == 2
     assert "nothing to migrate for nosuchtool" in capsys.readouterr().err
 
 
@@ -177,7 +172,7 @@ def test_merge_keeps_conflicts_and_replaces_older(env, capsys):
         (dest / name).write_text(text)
         os.utime(dest / name, (when, when))
 
-    assert cli("migrate", "pip", "--apply", "--yes") == 1
+    assert main(["migrate", "pip", "--apply", "--yes"]) == 1
     captured = capsys.readouterr()
     assert "conflict, both kept: ~/.cache/pip/newer-there (conflict: newer at the destination)" \
         in captured.out
@@ -196,7 +191,7 @@ def test_verify_hash_catches_what_size_and_mtime_cannot(env, capsys):
         base.mkdir(parents=True)
         (base / "f").write_text(text)
         os.utime(base / "f", (OLD, OLD))
-    assert cli("migrate", "pip", "--apply", "--yes", "--verify", "hash") == 1
+    assert main(["migrate", "pip", "--apply", "--yes", "--verify", "hash"]) == 1
     assert "content differs" in capsys.readouterr().out
     assert (source / "f").read_text() == "AAAA" and (dest / "f").read_text() == "BBBB"
 
@@ -205,11 +200,11 @@ def test_link_leaves_a_symlink_and_a_rerun_is_a_no_op(env, capsys):
     home, root = env
     source = home / ".cargo"
     make_tree(source, files=5)
-    assert cli("migrate", "cargo", "--apply", "--yes", "--link") == 0
+    assert main(["migrate", "cargo", "--apply", "--yes", "--link"]) == 0
     assert source.is_symlink() and os.readlink(source) == str(root / ".cargo")
     assert (source / "empty").exists()  # through the link
     capsys.readouterr()
-    assert cli("migrate", "cargo", "--apply", "--yes", "--link") == 0
+    assert main(["migrate", "cargo", "--apply", "--yes", "--link"]) == 0
     assert "already moved" in capsys.readouterr().out
 
 
@@ -219,7 +214,7 @@ def test_link_alone_recreates_a_missing_parent_in_home(env, capsys):
     dest = root / "cache" / "pip"
     dest.mkdir(parents=True)
     (dest / "wheel").write_text("w")
-    assert cli("migrate", "pip", "--apply", "--yes", "--link") == 0
+    assert main(["migrate", "pip", "--apply", "--yes", "--link"]) == 0
     assert os.readlink(home / ".cache" / "pip") == str(dest)
     assert "~/.cache/pip is now a link to it" in capsys.readouterr().out
     assert not (root / migrate.JOURNAL).exists()
@@ -231,19 +226,19 @@ def test_link_is_refused_while_pinned_files_stay(env, capsys):
     (hf / "hub").mkdir(parents=True)
     (hf / "hub" / "m").write_text("m")
     (hf / "token").write_text("t")
-    assert cli("migrate", "huggingface", "--apply", "--yes", "--link") == 0
+    assert main(["migrate", "huggingface", "--apply", "--yes", "--link"]) == 0
     assert not hf.is_symlink() and (hf / "token").read_text() == "t"
     assert "not linked: ~/.cache/huggingface holds places that stay in home" \
         in capsys.readouterr().out
     # Nor later, when there is nothing left to move: the token must stay a real file in home.
-    assert cli("migrate", "--apply", "--yes", "--link") == 0
+    assert main(["migrate", "--apply", "--yes", "--link"]) == 0
     assert not hf.is_symlink() and not (home / ".cache").is_symlink()
 
 
 def test_progress_bar_shows_bytes_and_eta_when_asked(env, capsys):
     home, _ = env
     make_tree(home / ".cache" / "pip", files=20)
-    assert cli("migrate", "pip", "--apply", "--yes", "--progress") == 0
+    assert main(["migrate", "pip", "--apply", "--yes", "--progress"]) == 0
     err = capsys.readouterr().err
     assert "copy pip" in err and "verify pip" in err
     assert "files done" in err and "/" in err
@@ -252,7 +247,7 @@ def test_progress_bar_shows_bytes_and_eta_when_asked(env, capsys):
 def test_no_progress_bar_when_stderr_is_not_a_terminal(env, capsys):
     home, _ = env
     make_tree(home / ".cache" / "pip", files=20)
-    assert cli("migrate", "pip", "--apply", "--yes") == 0
+    assert main(["migrate", "pip", "--apply", "--yes"]) == 0
     assert capsys.readouterr().err == ""
 
 
@@ -263,7 +258,7 @@ def test_same_file_system_moves_by_hard_link_without_copying(tmp_path, monkeypat
     make_tree(source, files=10)
     before = snapshot(source)
     inode = os.stat(source / "d0" / "e0" / "f0.bin").st_ino
-    assert cli("migrate", "pip", "--apply", "--yes") == 0
+    assert main(["migrate", "pip", "--apply", "--yes"]) == 0
     dest = root / "cache" / "pip"
     assert snapshot(dest) == before and not source.exists()
     assert os.stat(dest / "d0" / "e0" / "f0.bin").st_ino == inode
@@ -277,7 +272,7 @@ def test_a_read_only_root_is_one_line_and_nothing_moves(env):
     full = snapshot(source)
     root.mkdir()
     subprocess.run(["mount", "-o", "remount,ro", str(root.parent)], check=True)
-    result = run_cli("migrate", "pip", "--apply", "--yes", env=child_env(home, root))
+    result = cli_process("migrate", "pip", "--apply", "--yes", env=child_env(home, root))
     assert result.returncode == 1
     assert result.stderr == (f"scratchenv: error: cannot write the migration journal {root}/"
                              ".scratchenv/migrate.json: Read-only file system (is the scratch "
@@ -285,7 +280,7 @@ def test_a_read_only_root_is_one_line_and_nothing_moves(env):
     assert snapshot(source) == full
 
 
-# Interrupted runs: SIGKILL at exact steps of the engine (tests/kill_at.py), chosen by hand
+# Interrupted runs: SIGKILL at exact steps of the engine (tests/helpers/kill_at.py), chosen by hand
 # and at random.
 
 def child_env(home: Path, root: Path, **extra: str) -> dict[str, str]:
@@ -315,13 +310,13 @@ def test_sigkill_at_each_step_then_a_rerun_finishes(env, point):
     original = files_only(snapshot(source))
     full = snapshot(source)
 
-    killed = run_cli("migrate", "pip", "--apply", "--yes", env=child_env(home, root),
+    killed = cli_process("migrate", "pip", "--apply", "--yes", env=child_env(home, root),
                      kill_at=point)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert_nothing_lost(original, source, dest)
     assert (root / migrate.JOURNAL).exists()
 
-    finished = run_cli("migrate", "pip", "--apply", "--yes", env=child_env(home, root))
+    finished = cli_process("migrate", "pip", "--apply", "--yes", env=child_env(home, root))
     assert finished.returncode == 0, finished.stdout + finished.stderr
     assert not source.exists()
     assert snapshot(dest) == full
@@ -348,14 +343,14 @@ def test_sigkill_at_random_steps_never_loses_a_file(env):
     kills = 0
     for _ in range(12):
         point = f"{rng.choice(['copy', 'rename', 'unlink', 'rmdir'])}:{rng.randint(1, 400)}"
-        run = run_cli("migrate", "pip", "--apply", "--yes", env=child_env(home, root),
+        run = cli_process("migrate", "pip", "--apply", "--yes", env=child_env(home, root),
                       kill_at=point)
         kills += run.returncode == -signal.SIGKILL
         assert_nothing_lost(original, source, dest)
         if not source.exists():
             break
     assert kills >= 2
-    finished = run_cli("migrate", "pip", "--apply", "--yes", env=child_env(home, root))
+    finished = cli_process("migrate", "pip", "--apply", "--yes", env=child_env(home, root))
     assert finished.returncode == 0, finished.stderr
     assert not source.exists()
     assert snapshot(dest) == full
@@ -419,7 +414,7 @@ def test_refuses_up_front_when_the_destination_is_too_small(tmp_path, monkeypatc
         isolate(monkeypatch, home, tiny / "scratch")
         make_tree(home / ".cache" / "pip", files=10, big=1_000_000)
         before = snapshot(home)
-        assert cli("migrate", "pip", "--apply", "--yes") == 1
+        assert main(["migrate", "pip", "--apply", "--yes"]) == 1
         err = capsys.readouterr().err
         assert "not enough space, nothing moved" in err and "NOT ENOUGH" in err
         assert snapshot(home) == before
@@ -437,7 +432,7 @@ def test_refuses_up_front_when_the_quota_leaves_too_little(tmp_path, monkeypatch
         binding = "your quota (lfs on /scratch): hard limit 100G, 99.99G used"
         monkeypatch.setattr(room, "room_at", lambda path: Room(
             path, 10_000, binding, None, "the file system"))
-        assert cli("migrate", "pip", "--apply", "--yes") == 1
+        assert main(["migrate", "pip", "--apply", "--yes"]) == 1
         err = capsys.readouterr().err
         assert "not enough space, nothing moved" in err and f"limited by {binding}" in err
         assert snapshot(home) == before
@@ -456,7 +451,7 @@ def test_a_disk_that_fills_up_midway_stops_cleanly(tmp_path, monkeypatch, capsys
         monkeypatch.setattr(room, "room_at", lambda path: Room(
             path, 10**12, "the file system", None, "the file system"))
 
-        assert cli("migrate", "pip", "--apply", "--yes") == 1
+        assert main(["migrate", "pip", "--apply", "--yes"]) == 1
         err = capsys.readouterr().err
         assert "the destination filled up while copying" in err
         assert "No space left on device" in err and "nothing of pip was removed from home" in err
@@ -465,7 +460,7 @@ def test_a_disk_that_fills_up_midway_stops_cleanly(tmp_path, monkeypatch, capsys
 
         # Room again (as after a clean-up): the re-run continues and finishes.
         subprocess.run(["mount", "-o", "remount,size=16m", str(tiny)], check=True)
-        assert cli("migrate", "pip", "--apply", "--yes") == 0
+        assert main(["migrate", "pip", "--apply", "--yes"]) == 0
         assert not source.exists()
         assert snapshot(tiny / "scratch" / "cache" / "pip") == before
 
@@ -478,7 +473,7 @@ def test_a_source_that_is_a_mount_point_is_left_whole(tmp_path, monkeypatch, cap
     isolate(monkeypatch, home, tmp_path / "scratch")
     with second_fs(home / ".cache" / "pip", "16m") as source:
         (source / "wheel").write_text("w")
-        assert cli("migrate", "pip", "--apply", "--yes") == 0
+        assert main(["migrate", "pip", "--apply", "--yes"]) == 0
         out = capsys.readouterr().out
         assert "pip: keeps ~/.cache/pip (a mount point (another file system or a bind " \
                "mount): not crossed)" in out
@@ -500,7 +495,7 @@ def test_a_bind_mount_inside_a_source_is_not_crossed(env, capsys):
     (cache / "wheel").write_text("w")
     subprocess.run(["mount", "--bind", str(thesis), str(cache / "bound")], check=True)
     try:
-        assert cli("migrate", "pip", "--apply", "--yes") == 0
+        assert main(["migrate", "pip", "--apply", "--yes"]) == 0
         out = capsys.readouterr().out
     finally:
         subprocess.run(["umount", str(cache / "bound")], check=True)
@@ -519,7 +514,7 @@ def test_same_size_and_mtime_is_not_proof_both_are_kept(env, capsys):
         base.mkdir(parents=True)
         (base / "model.bin").write_text(text)
         os.utime(base / "model.bin", (OLD, OLD))
-    assert cli("migrate", "torch", "--apply", "--yes") == 1  # the default --verify
+    assert main(["migrate", "torch", "--apply", "--yes"]) == 1  # the default --verify
     assert "content differs" in capsys.readouterr().out
     assert (source / "model.bin").read_text() == "A" * 35
     assert (dest / "model.bin").read_text() == "B" * 35
@@ -532,7 +527,7 @@ def test_an_identical_file_already_there_is_settled_by_its_content(env, capsys):
         base.mkdir(parents=True)
         (base / "f").write_text("same")
         os.utime(base / "f", (OLD, OLD))
-    assert cli("migrate", "pip", "--apply", "--yes") == 0
+    assert main(["migrate", "pip", "--apply", "--yes"]) == 0
     assert not source.exists() and (dest / "f").read_text() == "same"
 
 
@@ -544,7 +539,7 @@ def test_a_users_file_that_looks_like_a_temporary_copy_is_moved_not_deleted(env)
     (source / f"{PART_PREFIX}notes").write_text("mine, in home")
     (dest / f"{PART_PREFIX}draft").write_text("mine, on scratch")
     (source / "other").write_text("x")
-    assert cli("migrate", "pip", "--apply", "--yes") == 0
+    assert main(["migrate", "pip", "--apply", "--yes"]) == 0
     assert (dest / f"{PART_PREFIX}notes").read_text() == "mine, in home"
     assert (dest / f"{PART_PREFIX}draft").read_text() == "mine, on scratch"
     assert not source.exists()
@@ -565,7 +560,7 @@ def test_replacing_never_clobbers_a_file_a_job_writes_meanwhile(env, monkeypatch
         os.replace(dest / "job.tmp", dest / "f")
 
     monkeypatch.setattr(placing, "before_replacing", a_job_writes)
-    assert cli("migrate", "pip", "--apply", "--yes") == 1
+    assert main(["migrate", "pip", "--apply", "--yes"]) == 1
     assert "changed at the destination while moving" in capsys.readouterr().out
     assert (dest / "f").read_text() == "the job's newest"
     assert (source / "f").read_text() == "home, newer"
@@ -585,7 +580,7 @@ def test_sparse_files_stay_sparse_across_file_systems(env):
         handle.write(b"start")
     content = sparse.read_bytes()
     assert os.stat(sparse).st_blocks * 512 < 1024 * 1024, "the test disk keeps no holes"
-    assert cli("migrate", "pip", "--apply", "--yes") == 0
+    assert main(["migrate", "pip", "--apply", "--yes"]) == 0
     moved = root / "cache" / "pip" / "disk.img"
     assert moved.read_bytes() == content
     assert os.stat(moved).st_blocks * 512 < 1024 * 1024
@@ -597,7 +592,7 @@ def test_with_a_purge_policy_moved_files_get_the_current_time(env, monkeypatch):
     make_tree(source, files=5)
     monkeypatch.setenv("SCRATCHENV_PURGE__DAYS", "30")
     before = time.time() - 5
-    assert cli("migrate", "pip", "--apply", "--yes") == 0
+    assert main(["migrate", "pip", "--apply", "--yes"]) == 0
     for path in (root / "cache" / "pip").rglob("*"):
         st = os.lstat(path)
         if stat.S_ISREG(st.st_mode):

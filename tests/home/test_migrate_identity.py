@@ -13,16 +13,12 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-from fs_helpers import isolate, needs_root, second_fs
-from two_users import ALICE, MALLORY, People, people_fixture  # noqa: F401
+from helpers.fs import isolate, needs_root, second_fs
+from helpers.users import ALICE, MALLORY, People
 
 from scratchenv.disk import room
 from scratchenv.disk.room import Room
 from scratchenv.main import main
-
-
-def cli(*args: str) -> int:
-    return main(list(args))
 
 
 def _files(base: Path) -> list[str]:
@@ -84,7 +80,7 @@ def test_a_parent_linked_into_the_users_own_root_is_no_shared_place(home_and_roo
     (root / "cache" / "huggingface" / "hub" / "x").write_text("x")
     (home / ".cache").symlink_to(root / "cache")
 
-    assert cli("migrate", "huggingface", "--apply", "--yes") == 0
+    assert main(["migrate", "huggingface", "--apply", "--yes"]) == 0
 
     assert "~/.cache/huggingface: home and destination are the same place" in \
         capsys.readouterr().out
@@ -126,7 +122,7 @@ def test_extended_attributes_and_acls_cross_file_systems(home_and_root, capsys):
     _tagged_tree(source)
     assert os.stat(home).st_dev != os.stat(root.parent).st_dev
 
-    assert cli("migrate", "pip", "--apply", "--yes") == 0
+    assert main(["migrate", "pip", "--apply", "--yes"]) == 0
 
     assert not source.exists()
     dest = root / "cache" / "pip"
@@ -153,7 +149,7 @@ def test_a_destination_without_extended_attributes_keeps_the_originals(
         source = home / ".cache" / "pip"
         _tagged_tree(source)
 
-        assert cli("migrate", "pip", "--apply", "--yes") == 1
+        assert main(["migrate", "pip", "--apply", "--yes"]) == 1
         out = capsys.readouterr()
         dest = mnt / "scratch" / "cache" / "pip"
         assert (dest / "plain.bin").read_bytes() == b"plain"
@@ -191,9 +187,9 @@ def test_a_sparse_file_is_counted_by_its_data_not_its_size(tmp_path, monkeypatch
             handle.write(data)
         assert os.stat(image).st_blocks * 512 <= 64 * 1024, "the test disk keeps no holes"
 
-        assert cli("migrate", "pip") == 0
+        assert main(["migrate", "pip"]) == 0
         assert "needs 8.0K" in capsys.readouterr().out  # the data block and one directory
-        assert cli("migrate", "pip", "--apply", "--yes") == 0
+        assert main(["migrate", "pip", "--apply", "--yes"]) == 0
 
         moved = small / "scratch" / "cache" / "pip" / "disk.img"
         assert not image.exists()
@@ -229,7 +225,7 @@ def test_a_conda_env_is_kept_with_the_commands_that_rebuild_it(home_and_root, ca
     _conda_env(envs / "thesis")
     (envs / ".conda_envs_dir_test").write_text("")
 
-    assert cli("migrate", "conda", "--apply", "--yes") == 0
+    assert main(["migrate", "conda", "--apply", "--yes"]) == 0
 
     out = capsys.readouterr().out
     tool = envs / "thesis" / "bin" / "tool"
@@ -261,7 +257,7 @@ def test_pipx_apps_stay_and_the_rest_of_pipx_home_moves(home_and_root, capsys):
     (pipx / "logs").mkdir()
     (pipx / "logs" / "cmd.log").write_text("log")
 
-    assert cli("migrate", "pipx", "--apply", "--yes") == 0
+    assert main(["migrate", "pipx", "--apply", "--yes"]) == 0
 
     out = capsys.readouterr().out
     run = subprocess.run([home / ".local" / "bin" / "black"], capture_output=True, text=True)
@@ -343,7 +339,7 @@ def test_files_the_rc_files_source_stay_and_logins_stay_quiet(home_and_root, cap
     (home / ".cache" / "wal" / "colors.json").write_text("{}")
     assert _login_stderr(home) == ""
 
-    assert cli("migrate", "--apply", "--yes") == 0
+    assert main(["migrate", "--apply", "--yes"]) == 0
 
     out = capsys.readouterr().out
     assert _login_stderr(home) == ""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fs_helpers import isolate
+from helpers.fs import isolate
 
 from scratchenv.config.settings import load_settings
 from scratchenv.errors import ConfigError

@@ -9,7 +9,7 @@ import tomllib
 from importlib import resources
 
 import pytest
-from fs_helpers import isolate
+from helpers.fs import isolate
 
 from scratchenv.config.catalogue import load_default
 from scratchenv.config.settings import load_settings

@@ -8,23 +8,11 @@ import os
 from pathlib import Path
 
 import pytest
-from fs_helpers import isolate, make_tree, needs_root, second_fs, snapshot
+from helpers.fs import isolate, make_tree, needs_root, second_fs, snapshot
 
 from scratchenv.main import main
 
-
-@pytest.fixture
-def roots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """home, scratch root, persistent root; the two roots on separate tmpfs when root."""
-    home = tmp_path / "home"
-    with second_fs(tmp_path / "scratch-fs", "64m") as scratch_fs, \
-            second_fs(tmp_path / "work-fs", "64m") as work_fs:
-        root, work = scratch_fs / "scratch", work_fs / "work"
-        work.mkdir(mode=0o700)
-        isolate(monkeypatch, home, root)
-        monkeypatch.setenv("SCRATCHENV_PERSISTENT_ROOT", str(work))
-        monkeypatch.setenv("SCRATCHENV_PROJECT", "nanochat")
-        yield home, root, work
+pytestmark = pytest.mark.two_file_systems  # for `two_roots`: moves cross file systems
 
 
 def tree(base: Path) -> list[str]:
@@ -42,8 +30,8 @@ def fill(root: Path, work: Path) -> None:
         (base / rel).write_text(rel)
 
 
-def test_clean_removes_each_group_from_its_own_root(roots, capsys) -> None:
-    _, root, work = roots
+def test_clean_removes_each_group_from_its_own_root(two_roots, capsys) -> None:
+    _, root, work = two_roots
     fill(root, work)
     assert main(["clean", "toolchains"]) == 0
     out = capsys.readouterr().out
@@ -59,11 +47,11 @@ def test_clean_removes_each_group_from_its_own_root(roots, capsys) -> None:
                           "nanochat-cache/data/shard"]
 
 
-def test_clean_refuses_a_persistent_location_that_leads_onto_scratch(roots, capsys,
+def test_clean_refuses_a_persistent_location_that_leads_onto_scratch(two_roots, capsys,
                                                                     monkeypatch) -> None:
     """Containment is per root: the venv must be inside the persistent root, and a symlink
     from there into the scratch root (or anywhere) is not."""
-    _, root, work = roots
+    _, root, work = two_roots
     fill(root, work)
     (root / "elsewhere").mkdir()
     (root / "elsewhere" / "keep").write_text("mine")
@@ -82,8 +70,8 @@ def test_clean_refuses_a_persistent_location_that_leads_onto_scratch(roots, caps
 # --- migrate and doctor ---------------------------------------------------------------------
 
 
-def test_migrate_moves_each_tool_to_its_own_root(roots, capsys) -> None:
-    home, root, work = roots
+def test_migrate_moves_each_tool_to_its_own_root(two_roots, capsys) -> None:
+    home, root, work = two_roots
     make_tree(home / ".cache" / "pip", files=10)
     make_tree(home / ".cargo", files=10)
     pip, cargo = snapshot(home / ".cache" / "pip"), snapshot(home / ".cargo")
@@ -123,9 +111,10 @@ def test_migrate_checks_the_persistent_file_system_for_space(tmp_path, monkeypat
         assert not (work / ".cargo").exists() and not (root / "cache").exists()
 
 
-def test_doctor_reports_no_purge_risk_on_the_persistent_root(roots, capsys, monkeypatch) -> None:
+def test_doctor_reports_no_purge_risk_on_the_persistent_root(two_roots, capsys,
+                                                            monkeypatch) -> None:
     """purge.days is scratch's policy: an old venv on the persistent root is safe."""
-    _, root, work = roots
+    _, root, work = two_roots
     fill(root, work)
     for path in (work / "nanochat-venv" / "bin" / "python", root / "cache" / "pip" / "http" / "a"):
         os.utime(path, (1_600_000_000, 1_600_000_000))
@@ -143,10 +132,10 @@ def test_doctor_reports_no_purge_risk_on_the_persistent_root(roots, capsys, monk
         [str(root / "nanochat-venv")]
 
 
-def test_doctor_reports_what_a_single_root_setup_left_on_scratch(roots, capsys) -> None:
+def test_doctor_reports_what_a_single_root_setup_left_on_scratch(two_roots, capsys) -> None:
     """Setting persistent_root later: the old venv, toolchain and checkpoint directories on
     scratch are no longer used, and a purge will take them; doctor says what to do."""
-    _, root, work = roots
+    _, root, work = two_roots
     for rel in ("nanochat-venv/bin/python", ".cargo/bin/cargo", "cache/pip/x",
                 "checkpoints_src_repo/checkpoint-1/model.bin"):
         (root / rel).parent.mkdir(parents=True, exist_ok=True)

@@ -11,10 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import cli, need, unavailable
-from fs_helpers import isolate
-from two_users import ALICE, MALLORY, people_fixture  # noqa: F401
-from wheels import make_wheel
+from helpers import need, unavailable
+from helpers.cli import cli
+from helpers.fs import isolate
+from helpers.users import ALICE, MALLORY
+from helpers.wheels import make_wheel
 
 from scratchenv import proc
 from scratchenv.config.settings import load_settings

@@ -19,8 +19,8 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-from conftest import checkout_copy, unavailable
-from two_users import ALICE, People, people_fixture  # noqa: F401
+from helpers import checkout_copy, unavailable
+from helpers.users import ALICE, People
 
 pytestmark = pytest.mark.slow
 

@@ -18,26 +18,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import need, unavailable
-from slurm_cluster import SlurmUnavailable, running_cluster, unavailable_reason
+from helpers import need, unavailable
 
 SCRATCHENV = Path(sys.executable).parent / "scratchenv"
 SKEL = Path("/etc/skel")
 JOB_PROBE = ("import os, sys; open(sys.argv[1], 'w').write('\\n'.join("
              "[f'PYTHON={sys.executable}', f'PREFIX={sys.prefix}'] + "
              "[f'{k}={v}' for k, v in sorted(os.environ.items())]) + '\\n')")
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    reason = unavailable_reason()
-    if reason and os.geteuid() != 0:
-        unavailable(f"no test Slurm: {reason}")
-    try:
-        with running_cluster() as running:
-            yield running
-    except SlurmUnavailable as error:
-        pytest.fail(f"cannot start the test Slurm: {error}")
 
 
 @pytest.fixture

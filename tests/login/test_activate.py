@@ -9,7 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import cli, need, need_root
+from helpers import need, need_root
+from helpers.cli import cli, cli_process
 
 from scratchenv.login.activate import fast_path, inputs_key
 
@@ -93,7 +94,7 @@ def test_concurrent_logins_each_source_a_whole_file_of_their_own_settings(root):
     # must get a whole file made from its own settings, never another login's.
     def login(i: int) -> tuple[int, str]:
         env = {**os.environ, "SCRATCHENV_PROJECT": f"p{i % 12}"}
-        return i, cli("activate", "--shell", "bash", env=env).stdout.strip()
+        return i, cli_process("activate", "--shell", "bash", env=env).stdout.strip()
 
     tail = activate().read_text().splitlines()[-5:]  # the same last lines for every project
     with ThreadPoolExecutor(max_workers=12) as pool:

@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import cli, need
+from helpers import need
+from helpers.cli import cli
 
 LINE = "home 9.1G of 10G (+2.3G since Tue); scratchenv status --home"
 # How each shell sources a file interactively without reading any startup file of its own.

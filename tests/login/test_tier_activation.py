@@ -8,20 +8,13 @@ import os
 import subprocess
 from pathlib import Path
 
-import pytest
-from conftest import cli, need
+from helpers import need
+from helpers.cli import cli
+from helpers.roots import Roots
 
 
-@pytest.fixture
-def work(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "work-fs"
-    path.mkdir()
-    monkeypatch.setenv("SCRATCHENV_PERSISTENT_ROOT", str(path))
-    monkeypatch.setenv("SCRATCHENV_PROJECT", "nanochat")
-    return path
-
-
-def test_env_json_and_table_put_each_group_on_its_root(root: Path, work: Path) -> None:
+def test_env_json_and_table_put_each_group_on_its_root(two_roots: Roots) -> None:
+    root, work = two_roots.scratch, two_roots.work
     result = cli("env", "--format", "json")
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout)
@@ -32,7 +25,8 @@ def test_env_json_and_table_put_each_group_on_its_root(root: Path, work: Path) -
     assert f"scratch root: {root}\npersistent root: {work}\n" in table
 
 
-def test_bash_sources_the_activation_and_deactivates_exactly(root: Path, work: Path) -> None:
+def test_bash_sources_the_activation_and_deactivates_exactly(two_roots: Roots) -> None:
+    root, work = two_roots.scratch, two_roots.work
     bash = need("bash")
     path = cli("activate", "--shell", "bash").stdout.strip()
     script = (f'before=$(env | sort); . "{path}"; '

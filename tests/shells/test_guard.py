@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import unavailable
-from job_scripts import CASES
+from helpers import unavailable
+from helpers.job_scripts import CASES
 
 from scratchenv.checks.script import lint
 from scratchenv.shells.guard import PREFIX, render_guard

@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import HOSTILE_NAME, cli
+from helpers import HOSTILE_NAME
+from helpers.cli import cli
 
 from scratchenv.shells.jobscript import render_job_script
 from scratchenv.slurm.submit import script_options

@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import HOSTILE_NAME, cli, unavailable
+from helpers import HOSTILE_NAME, unavailable
+from helpers.cli import cli
 
 from scratchenv.config.settings import load_settings
 from scratchenv.plan import build_plan

@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import need
+from helpers import need
 from test_modulefiles import DUMP, FILE_NAME, INIT, tool
 from test_same_values import SOURCE
 

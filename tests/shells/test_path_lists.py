@@ -27,8 +27,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import cli, need
 from dotenv import dotenv_values
+from helpers import need
+from helpers.cli import cli
 from shells.test_same_values import SOURCE
 
 from scratchenv.config.settings import load_settings

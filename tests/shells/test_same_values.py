@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import need
 from dotenv import dotenv_values
+from helpers import need
 
 from scratchenv.config.settings import load_settings
 from scratchenv.plan import build_plan

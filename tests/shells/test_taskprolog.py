@@ -10,7 +10,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import HOSTILE_NAME, cli
+from helpers import HOSTILE_NAME
+from helpers.cli import cli
 
 from scratchenv.config.settings import load_settings
 from scratchenv.errors import ConfigError

@@ -1,4 +1,4 @@
-"""Real jobs on a real one-node Slurm on loopback (tests/slurm_cluster.py starts it as root).
+"""Real jobs on a real one-node Slurm on loopback (tests/helpers/slurm.py starts it as root).
 
 Without root, outside CI, these skip; in CI they fail when Slurm cannot be started.
 """
@@ -6,7 +6,6 @@ Without root, outside CI, these skip; in CI they fail when Slurm cannot be start
 from __future__ import annotations
 
 import os
-import re
 import shlex
 import stat
 import subprocess
@@ -14,26 +13,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import unavailable
-from slurm_cluster import Cluster, SlurmUnavailable, running_cluster, unavailable_reason
-from two_users import ALICE, MALLORY, People, people_fixture, uid_of  # noqa: F401
+from helpers.slurm import Cluster, read_env, submitted_id
+from helpers.users import ALICE, MALLORY, People, uid_of
 
 from scratchenv.config.settings import load_settings
 from scratchenv.plan import build_plan
 
 SCRATCHENV = shlex.join([sys.executable, "-m", "scratchenv"])
-
-
-@pytest.fixture(scope="session")
-def cluster():
-    reason = unavailable_reason()
-    if reason and os.geteuid() != 0:
-        unavailable(f"no test Slurm: {reason}")
-    try:
-        with running_cluster() as running:
-            yield running
-    except SlurmUnavailable as error:
-        pytest.fail(f"cannot start the test Slurm: {error}")
 
 
 @pytest.fixture
@@ -49,18 +35,6 @@ def in_login_shell(commands: str, **env: str) -> subprocess.CompletedProcess[str
     script = f'source "$({SCRATCHENV} activate --shell bash)" || exit 99\n{commands}'
     return subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=120,
                           env={**os.environ, **env})
-
-
-def submitted_id(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 0, result.stderr
-    match = re.search(r"Submitted batch job (\d+)", result.stdout)
-    assert match, result.stdout + result.stderr
-    return match.group(1)
-
-
-def read_env(path: Path) -> dict[str, str]:
-    pairs = (item.split("=", 1) for item in path.read_text().split("\0") if "=" in item)
-    return dict(pairs)
 
 
 def assert_scratch_environment(env: dict[str, str], root: Path, *, on_node: bool) -> None:

@@ -1,54 +1,25 @@
 """Site-wide through Slurm itself: `TaskProlog=` in slurm.conf runs `scratchenv taskprolog` as
-the job's user before every task, on a real one-node Slurm (tests/slurm_cluster.py), for a
-real user without any rc block or config of their own (tests/two_users.py)."""
+the job's user before every task, on a real one-node Slurm (tests/helpers/slurm.py), for a
+real user without any rc block or config of their own (tests/helpers/users.py)."""
 
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import stat
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from conftest import unavailable
-from slurm_cluster import Cluster, SlurmUnavailable, running_cluster, unavailable_reason
-from test_slurm_jobs import read_env, submitted_id
-from two_users import ALICE, People, people_fixture  # noqa: F401
+from helpers.slurm import read_env, submitted_id
+from helpers.users import ALICE, People
 
 
-@pytest.fixture(scope="module")
-def prolog_dir() -> Iterator[Path]:
-    """Where the site's TaskProlog program lives (written by each test, as a site would)."""
-    path = Path(tempfile.mkdtemp(prefix="scratchenv-prolog-", dir="/tmp"))
-    path.chmod(0o755)
-    yield path
-    for child in path.iterdir():
-        child.unlink()
-    path.rmdir()
-
-
-@pytest.fixture(scope="module")
-def prolog_cluster(prolog_dir: Path) -> Iterator[Cluster]:
-    reason = unavailable_reason()
-    if reason and os.geteuid() != 0:
-        unavailable(f"no test Slurm: {reason}")
-    try:
-        with running_cluster(extra=[f"TaskProlog={prolog_dir}/taskprolog"]) as running:
-            yield running
-    except SlurmUnavailable as error:
-        pytest.fail(f"cannot start the test Slurm: {error}")
-
-
-def site_setup(people: People, prolog_dir: Path, program: str) -> Path:
+def site_setup(people: People, site_prolog: Path, program: str) -> Path:
     """The site config (root_pattern, owned by root) and the TaskProlog program; returns
     the site config."""
-    site = prolog_dir / "site.toml"
+    site = site_prolog / "site.toml"
     site.write_text(f'root_pattern = "{people.base}/private-{{user}}/scratch"\n')
     site.chmod(0o644)
-    prolog = prolog_dir / "taskprolog"
+    prolog = site_prolog / "taskprolog"
     prolog.write_text(program)
     prolog.chmod(0o755)
     return site
@@ -61,10 +32,10 @@ def scratchenv_prolog(people: People, site: Path) -> str:
 
 
 def test_a_user_without_any_setup_gets_the_scratch_environment_in_every_task(
-        prolog_cluster, prolog_dir, people):
-    site = prolog_dir / "site.toml"
-    site_setup(people, prolog_dir, "")
-    site_setup(people, prolog_dir, scratchenv_prolog(people, site))
+        cluster, site_prolog, people):
+    site = site_prolog / "site.toml"
+    site_setup(people, site_prolog, "")
+    site_setup(people, site_prolog, scratchenv_prolog(people, site))
     root = people.mkdir(ALICE, people.root(ALICE).parent, mode=0o700) / "scratch"
     people.mkdir(ALICE, root, mode=0o700)
     out = people.home(ALICE) / "job"
@@ -75,8 +46,8 @@ def test_a_user_without_any_setup_gets_the_scratch_environment_in_every_task(
     node_tmp = people.shared  # 1777, like /tmp
     # Alice never ran `init`: no rc block, no config, nothing exported by her.
     job_id = submitted_id(people.run(ALICE, "sbatch", f"--output={out}/%j.out", str(job),
-                                     TMPDIR=str(node_tmp), **prolog_cluster.env))
-    state = prolog_cluster.wait_for_job(job_id)
+                                     TMPDIR=str(node_tmp), **cluster.env))
+    state = cluster.wait_for_job(job_id)
     log = (out / f"{job_id}.out").read_text() if (out / f"{job_id}.out").exists() else ""
     assert state["JobState"] == "COMPLETED", (state, log)
 
@@ -93,17 +64,17 @@ def test_a_user_without_any_setup_gets_the_scratch_environment_in_every_task(
     assert stat.S_IMODE(mine.stat().st_mode) == 0o700
 
 
-def test_a_problem_is_one_line_and_never_fails_the_job(prolog_cluster, prolog_dir, people):
-    site = prolog_dir / "site.toml"
-    site_setup(people, prolog_dir, scratchenv_prolog(people, site))
+def test_a_problem_is_one_line_and_never_fails_the_job(cluster, site_prolog, people):
+    site = site_prolog / "site.toml"
+    site_setup(people, site_prolog, scratchenv_prolog(people, site))
     site.write_text("this is = = not toml\n")
     out = people.home(ALICE) / "job"
     people.mkdir(ALICE, out, mode=0o700)
     job = people.write(ALICE, out / "job.sh", f"#!/bin/bash\nenv -0 > {out}/batch.env\n",
                        mode=0o755)
     job_id = submitted_id(people.run(ALICE, "sbatch", f"--output={out}/%j.out", str(job),
-                                     **prolog_cluster.env))
-    state = prolog_cluster.wait_for_job(job_id)
+                                     **cluster.env))
+    state = cluster.wait_for_job(job_id)
     assert state["JobState"] == "COMPLETED", state
     env = read_env(out / "batch.env")
     assert "HF_HOME" not in env and "TRITON_CACHE_DIR" not in env

@@ -1,5 +1,5 @@
 """The `people` fixture: two real, unprivileged users (alice, the victim, and mallory, who
-shares a directory with her) running the real scratchenv. Import `people_fixture` to use it.
+shares a directory with her) running the real scratchenv; conftest registers the fixture.
 
 Root bypasses every permission check, so the trust tests must not run as root: they run as
 these users, created here with `useradd` (idempotently), through `runuser`. Their homes and
@@ -10,6 +10,9 @@ a failure in CI.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import functools
 import os
 import shutil
 import subprocess
@@ -21,15 +24,30 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import need, need_root, unavailable
+
+from helpers import CHECKOUT, need, need_root, unavailable
 
 ALICE = "scratchenv-alice"
 MALLORY = "scratchenv-mallory"
-SOURCE = Path(__file__).resolve().parent.parent
+SOURCE = CHECKOUT
 """The checkout whose scratchenv the users run (the tests' own)."""
 
 
+@contextlib.contextmanager
+def _accounts_locked() -> Iterator[None]:
+    """One writer of /etc/passwd and /etc/group at a time: parallel test workers (xdist) make
+    the same users, and useradd/usermod fail when another holds the lock."""
+    with open("/tmp/scratchenv-tests-accounts.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def ensure_user(name: str) -> None:
+    with _accounts_locked():
+        _ensure_user(name)
+
+
+def _ensure_user(name: str) -> None:
     if subprocess.run(["id", "-u", name], capture_output=True).returncode == 0:
         return
     made = subprocess.run([need("useradd"), "--no-create-home", "--user-group",
@@ -45,6 +63,11 @@ LAB = "scratchenv-lab"
 
 def ensure_lab_group() -> str:
     """The shared group, made (idempotently) with both users in it."""
+    with _accounts_locked():
+        return _ensure_lab_group()
+
+
+def _ensure_lab_group() -> str:
     if subprocess.run(["getent", "group", LAB], capture_output=True).returncode != 0:
         made = subprocess.run([need("groupadd"), LAB], capture_output=True, text=True)
         if made.returncode not in (0, 9):
@@ -133,6 +156,7 @@ class People:
                           f'root = "{root}"\n{text}')
 
 
+@functools.cache
 def _python_for(who: str, pythonpath: str) -> str:
     """An interpreter `who` may run that imports this checkout with its dependencies (the
     venv's own may live under a 0700 home, like /root/.pyenv)."""

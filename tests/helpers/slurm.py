@@ -1,4 +1,5 @@
-"""A real one-node Slurm on loopback for the tests: munged, slurmctld and slurmd.
+"""A real one-node Slurm on loopback for the tests: munged, slurmctld and slurmd; the
+`cluster` fixture is one for the whole session (every Slurm test is in one xdist group).
 
 Started as root in the foreground (`-F`, `-D`) as children of the test session, so they are
 stopped by PID at the end and, should the session die, get SIGTERM from the kernel
@@ -24,6 +25,10 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
+from helpers import unavailable
+
 DAEMONS = ("munged", "slurmctld", "slurmd")
 CLIENTS = ("sbatch", "srun", "salloc", "scontrol", "squeue", "sinfo", "scancel")
 FINISHED = frozenset({
@@ -46,6 +51,7 @@ class Cluster:
     node: str
     env: dict[str, str]
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    prolog_dir: Path = Path("/nonexistent")
 
     def run(self, *argv: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
         """A Slurm client, talking to this cluster."""
@@ -265,3 +271,57 @@ def _need(name: str) -> str:
     if path is None:
         raise SlurmUnavailable(f"{name} is not installed")
     return path
+
+
+def submitted_id(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stderr
+    match = re.search(r"Submitted batch job (\d+)", result.stdout)
+    assert match, result.stdout + result.stderr
+    return match.group(1)
+
+
+def read_env(path: Path) -> dict[str, str]:
+    pairs = (item.split("=", 1) for item in path.read_text().split("\0") if "=" in item)
+    return dict(pairs)
+
+
+NO_PROLOG = "#!/bin/sh\n"
+"""The site's TaskProlog between the tests that write their own: prints nothing, so no task
+gets anything from it."""
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[Cluster]:
+    """The session's one test Slurm (booting one takes seconds). Its slurm.conf names a
+    TaskProlog, `cluster.prolog_dir / "taskprolog"`, that does nothing unless a test writes
+    one (the `site_prolog` fixture puts the no-op back after it)."""
+    reason = unavailable_reason()
+    if reason and os.geteuid() != 0:
+        unavailable(f"no test Slurm: {reason}")
+    prolog_dir = Path(tempfile.mkdtemp(prefix="scratchenv-prolog-", dir="/tmp"))
+    prolog_dir.chmod(0o755)
+    _write_prolog(prolog_dir, NO_PROLOG)
+    try:
+        with running_cluster(extra=[f"TaskProlog={prolog_dir}/taskprolog"]) as running:
+            running.prolog_dir = prolog_dir
+            yield running
+    except SlurmUnavailable as error:
+        pytest.fail(f"cannot start the test Slurm: {error}")
+    finally:
+        shutil.rmtree(prolog_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def site_prolog(cluster: Cluster) -> Iterator[Path]:
+    """The directory of the cluster's TaskProlog program, for a test to write it (and a site
+    config beside it); afterwards the program is the no-op again and the rest is gone."""
+    yield cluster.prolog_dir
+    for child in cluster.prolog_dir.iterdir():
+        child.unlink()
+    _write_prolog(cluster.prolog_dir, NO_PROLOG)
+
+
+def _write_prolog(prolog_dir: Path, program: str) -> None:
+    prolog = prolog_dir / "taskprolog"
+    prolog.write_text(program)
+    prolog.chmod(0o755)

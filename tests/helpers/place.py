@@ -1,5 +1,5 @@
 """The `place` fixture of the verify/status tests: a throwaway home and scratch root, and the
-environment activation gives. Import `place_fixture` to use it.
+environment activation gives (conftest registers it for every test).
 
 Nothing touches the real home: HOME, SCRATCHENV_*, XDG_* and every catalogue variable are
 replaced or removed for each test.
@@ -44,7 +44,7 @@ class Place:
 def place_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Place:
     home, root = tmp_path / "home", tmp_path / "scratch"
     home.mkdir(exist_ok=True)
-    root.mkdir(mode=0o700)
+    root.mkdir(mode=0o700, exist_ok=True)  # `two_roots` may have made it
     for name in list(os.environ):
         if name in MANAGED or name.startswith("SCRATCHENV_"):
             monkeypatch.delenv(name)

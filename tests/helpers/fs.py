@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import need_root
+
+from helpers import CHECKOUT, need_root
 
 IS_ROOT = os.geteuid() == 0
 OLD = 1_600_000_000  # a fixed past mtime, so preserved times are noticed
@@ -119,6 +120,6 @@ def with_our_packages() -> dict[str, str]:
     import sysconfig
 
     # The checkout itself too: an editable install is a .pth file, which PYTHONPATH skips.
-    checkout = str(Path(__file__).resolve().parent.parent)
+    checkout = str(CHECKOUT)
     paths = [os.environ.get("PYTHONPATH", ""), checkout, sysconfig.get_paths()["purelib"]]
     return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
