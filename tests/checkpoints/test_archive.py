@@ -92,6 +92,7 @@ def test_archive_is_a_dry_run_then_moves_the_old_places_into_a_dated_folder(
     assert run(checkout, env, "archive").stdout.startswith("nothing to archive")
 
 
+@pytest.mark.slow  # killed in a child process
 def test_archive_killed_mid_way_is_finished_by_the_same_command_the_next_day(
         tmp_path, root, env, checkout):
     source = checkout / ".art"
@@ -415,6 +416,7 @@ def test_doctor_status_and_archive_see_the_seeds_layout(tmp_path, root, env, che
     assert str(seed_dir) not in {f["path"] for f in doctor["findings"]}
 
 
+@pytest.mark.slow  # killed in a child process
 def test_adopt_killed_mid_way_is_finished_where_it_started(tmp_path, root, env, checkout):
     """The first run found the directory empty and put the old run at its top; the re-run
     (which sees checkpoints there now) finishes it there, not apart."""

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers.cli import cli_process, scratchenv_argv
+from helpers.cli import cli, cli_process, scratchenv_argv
 from helpers.fs import (
     IS_ROOT,
     OLD,
@@ -301,6 +301,7 @@ def assert_nothing_lost(original: dict, source: Path, dest: Path) -> None:
 
 
 # make_tree(files=50): 56 files and links, 17 directories (the top is the 17th removed).
+@pytest.mark.slow  # a kill loop: a child process per kill
 @pytest.mark.parametrize("point", ["copy:1", "copy:30", "rename:1", "rename:45", "unlink:1",
                                    "unlink:20", "unlink:56", "rmdir:3", "rmdir:16", "rmdir:17"])
 def test_sigkill_at_each_step_then_a_rerun_finishes(env, point):
@@ -311,12 +312,12 @@ def test_sigkill_at_each_step_then_a_rerun_finishes(env, point):
     full = snapshot(source)
 
     killed = cli_process("migrate", "pip", "--apply", "--yes", env=child_env(home, root),
-                     kill_at=point)
+                         kill_at=point)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert_nothing_lost(original, source, dest)
     assert (root / migrate.JOURNAL).exists()
 
-    finished = cli_process("migrate", "pip", "--apply", "--yes", env=child_env(home, root))
+    finished = cli("migrate", "pip", "--apply", "--yes", env=child_env(home, root))
     assert finished.returncode == 0, finished.stdout + finished.stderr
     assert not source.exists()
     assert snapshot(dest) == full
@@ -330,6 +331,7 @@ def small_files(base: Path, count: int) -> None:
         (d / f"f{i}").write_bytes(b"%d" % i * 20)
 
 
+@pytest.mark.slow  # a kill loop: a child process per kill
 def test_sigkill_at_random_steps_never_loses_a_file(env):
     """Killed again and again at steps drawn at random (seeded: the same in every run),
     each run continuing the last one's work: every file is always whole on one side."""
@@ -344,13 +346,13 @@ def test_sigkill_at_random_steps_never_loses_a_file(env):
     for _ in range(12):
         point = f"{rng.choice(['copy', 'rename', 'unlink', 'rmdir'])}:{rng.randint(1, 400)}"
         run = cli_process("migrate", "pip", "--apply", "--yes", env=child_env(home, root),
-                      kill_at=point)
+                          kill_at=point)
         kills += run.returncode == -signal.SIGKILL
         assert_nothing_lost(original, source, dest)
         if not source.exists():
             break
     assert kills >= 2
-    finished = cli_process("migrate", "pip", "--apply", "--yes", env=child_env(home, root))
+    finished = cli("migrate", "pip", "--apply", "--yes", env=child_env(home, root))
     assert finished.returncode == 0, finished.stderr
     assert not source.exists()
     assert snapshot(dest) == full
