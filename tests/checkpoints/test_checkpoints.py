@@ -160,8 +160,7 @@ def test_project_name_overrides_the_worktree(repo: Path, root: Path):
     before = cli("--project", "My Run", "checkpoints", "dir", cwd=repo)
     assert before.stdout == f"{root}/checkpoints_My_Run\n"
     env = {**os.environ, "SCRATCHENV_PROJECT": "nanochat"}
-    plain = subprocess.run([sys.executable, "-m", "scratchenv", "checkpoints", "dir"],
-                           cwd=repo, env=env, capture_output=True, text=True)
+    plain = cli("checkpoints", "dir", cwd=repo, env=env)
     assert plain.stdout == f"{root}/checkpoints_src_repo\n"
 
 
@@ -577,8 +576,7 @@ def test_a_worktree_path_that_is_not_utf8_works(root: Path, tmp_path):
     work = os.fsdecode(os.fsencode(str(tmp_path)) + b"/proj\xff")
     os.mkdir(work)
     for action in ("dir", "setup", "status", "cleanup"):
-        done = subprocess.run([sys.executable, "-m", "scratchenv", "checkpoints", action],
-                              cwd=work, capture_output=True, timeout=120)
+        done = cli("checkpoints", action, cwd=work)
         assert done.returncode == 0, (action, done.stderr)
-        assert done.stderr == b""
+        assert done.stderr == ""
     assert (root / f"checkpoints_{tmp_path.name}_proj").is_dir()

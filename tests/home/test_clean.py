@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from helpers.cli import cli
 from helpers.fs import as_a_user, isolate, with_our_packages
 
 from scratchenv.main import main
@@ -341,9 +342,7 @@ def test_a_bind_mount_inside_a_cache_is_never_crossed(root, tmp_path, capsys):
         with pytest.raises(ScratchenvError, match="mount point"):
             remove_tree(root / "cache", root)
         assert thesis.read_text() == "a chapter"
-        verified = subprocess.run([sys.executable, "-m", "scratchenv", "verify"],
-                                  capture_output=True, text=True,
-                                  env={**os.environ, "PIP_CACHE_DIR": str(pip)})
+        verified = cli("verify", env={**os.environ, "PIP_CACHE_DIR": str(pip)})
         assert f"✗ PIP_CACHE_DIR: {pip} is inside home" in verified.stdout, verified.stdout
     finally:
         subprocess.run(["umount", str(pip)], check=True)

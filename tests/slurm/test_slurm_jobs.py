@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers.cli import cli
 from helpers.slurm import Cluster, read_env, submitted_id
 from helpers.users import ALICE, MALLORY, People, uid_of
 
@@ -88,8 +89,7 @@ def test_an_export_list_still_gives_the_job_the_plans_path(slurm, root, tmp_path
 
 
 def test_the_template_job_activates_and_checks_its_node(slurm, root, tmp_path):
-    made = subprocess.run([sys.executable, "-m", "scratchenv", "template", "slurm",
-                           "--project", "nanochat"], capture_output=True, text=True)
+    made = cli("template", "slurm", "--project", "nanochat")
     assert made.returncode == 0, made.stderr
     job = tmp_path / "job.slurm"
     out = tmp_path / "job.env"
@@ -182,12 +182,11 @@ def test_the_template_job_runs_the_project_venvs_python(slurm, root, tmp_path):
     venv = root / "nanochat-venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     out = tmp_path / "inside.env"
-    made = subprocess.run([sys.executable, "-m", "scratchenv", "template", "slurm",
-                           "--project", "nanochat", "-J", "venvjob", "--", "python", "-c",
-                           "import os, sys; open(sys.argv[1], 'w').write("
-                           "'\\0'.join(f'{k}={v}' for k, v in os.environ.items())"
-                           " + f'\\0PYTHON={sys.executable}\\0PREFIX={sys.prefix}')",
-                           str(out)], capture_output=True, text=True)
+    made = cli("template", "slurm", "--project", "nanochat", "-J", "venvjob", "--", "python",
+               "-c", "import os, sys; open(sys.argv[1], 'w').write("
+               "'\\0'.join(f'{k}={v}' for k, v in os.environ.items())"
+               " + f'\\0PYTHON={sys.executable}\\0PREFIX={sys.prefix}')",
+               str(out))
     assert made.returncode == 0, made.stderr
     job = tmp_path / "job.slurm"
     job.write_text(made.stdout)
