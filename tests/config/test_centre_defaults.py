@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import get_args
 
 import pytest
-from conftest import cli
+from helpers.cli import cli
 
 from scratchenv import proc
 from scratchenv.config import centres
