@@ -3,16 +3,15 @@ HOME, no SCRATCHENV_* from the caller, in a temp cwd."""
 
 from __future__ import annotations
 
-import fcntl
+import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from helpers import checkout_copy, need
+from helpers.build import Release, build_release, once_per_run, shared_dir
 
 # The fixtures of tests/helpers (`place`, `two_roots`, `people`, `cluster`), for every test.
 pytest_plugins = ["helpers.place", "helpers.roots", "helpers.users", "helpers.slurm"]
@@ -52,40 +51,31 @@ def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(scope="session")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def release(tmp_path_factory: pytest.TempPathFactory) -> Release:
+    """The wheel and sdist built from a read-only copy of the checkout (a backend that writes
+    into it fails as non-root), once per run."""
+    with once_per_run(tmp_path_factory, "release") as where:
+        if where is not None:
+            build_release(where)
+    where = shared_dir(tmp_path_factory, "release")
+    before = {name: int(mtime) for name, mtime in
+              json.loads((where / "before.json").read_text()).items()}
+    return Release(where / "scratchenv", before, where / "dist")
+
+
+@pytest.fixture(scope="session")
+def installed(release: Release, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bin directory of a fresh venv outside the checkout with the freshly built wheel
-    installed (dependencies from the configured index): the product as users get it.
-    Built once per run: parallel workers (xdist) share it, the first one builds it."""
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent  # this run's own directory, above each worker's
-    where = base / "installed-wheel"
-    with open(base / "installed-wheel.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (where / "built").exists():
-            shutil.rmtree(where, ignore_errors=True)
-            where.mkdir()
-            _build_and_install(where)
-            (where / "built").touch()
-    return where / "venv" / "bin"
-
-
-def _build_and_install(where: Path) -> None:
-    need("git")
-    # A copy: building in the checkout would leave build/ there, and a stale build/lib
-    # could slip removed modules into the wheel.
-    source = checkout_copy(where / "source")
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", str(source),
-                            "-w", str(where / "dist")], capture_output=True, text=True, cwd=where)
-    assert built.returncode == 0, built.stderr[-3000:]
-    # The table form of `license` made setuptools print deprecation warnings on every build.
-    assert "deprecat" not in (built.stdout + built.stderr).lower()
-    (wheel,) = (where / "dist").glob("scratchenv-*.whl")
-    subprocess.run([sys.executable, "-m", "venv", str(where / "venv")], check=True)
-    pip = subprocess.run([str(where / "venv" / "bin" / "pip"), "install", "-q", str(wheel)],
-                         capture_output=True, text=True, cwd=where)
-    assert pip.returncode == 0, pip.stderr
-    assert "deprecat" not in pip.stderr.lower()
+    installed (dependencies from the configured index): the product as users get it."""
+    with once_per_run(tmp_path_factory, "installed") as where:
+        if where is not None:
+            (wheel,) = release.dist.glob("scratchenv-*.whl")
+            subprocess.run([sys.executable, "-m", "venv", str(where / "venv")], check=True)
+            pip = subprocess.run([str(where / "venv" / "bin" / "pip"), "install", "-q",
+                                  str(wheel)], capture_output=True, text=True, cwd=where)
+            assert pip.returncode == 0, pip.stderr
+            assert "deprecat" not in pip.stderr.lower()
+    return shared_dir(tmp_path_factory, "installed") / "venv" / "bin"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -9,48 +9,20 @@ import subprocess
 import sys
 import tarfile
 import zipfile
-from pathlib import Path
 
 import pytest
-from helpers import checkout_copy, need
+from helpers import files_under, need
 
 pytestmark = pytest.mark.slow
 
 
-def files_under(top: Path) -> dict[str, int]:
-    return {str(path.relative_to(top)): path.stat().st_mtime_ns
-            for path in top.rglob("*")}
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int], Path]:
-    """A copy of the checkout's tracked files, its listing, and the sdist and wheel built
-    from it (the copy is read-only: a backend that writes into it fails as non-root)."""
-    where = tmp_path_factory.mktemp("release")
-    source = checkout_copy(where / "scratchenv")
-    for path in [source, *source.rglob("*")]:
-        path.chmod(0o555 if path.is_dir() else 0o444)
-    before = files_under(source)
-    dist = where / "dist"
-    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(dist),
-                           str(source)], capture_output=True, text=True, cwd=where, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    # pip builds no sdist; uv (the test extra has it) does, through the same backend.
-    sdist = subprocess.run([sys.executable, "-m", "uv", "build", "--sdist", "-o", str(dist),
-                            str(source)], capture_output=True, text=True, cwd=where, timeout=600)
-    assert sdist.returncode == 0, sdist.stderr[-3000:]
-    for path in [source, *source.rglob("*")]:
-        path.chmod(0o755 if path.is_dir() else 0o644)
-    return source, before, dist
-
-
-def test_building_writes_nothing_into_the_source_tree(built):
-    source, before, _ = built
+def test_building_writes_nothing_into_the_source_tree(release):
+    source, before, _ = release
     assert files_under(source) == before
 
 
-def test_the_sdist_has_the_package_and_its_documents_and_no_tests(built):
-    _, _, dist = built
+def test_the_sdist_has_the_package_and_its_documents_and_no_tests(release):
+    _, _, dist = release
     (sdist,) = dist.glob("scratchenv-*.tar.gz")
     with tarfile.open(sdist) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
@@ -59,8 +31,8 @@ def test_the_sdist_has_the_package_and_its_documents_and_no_tests(built):
     assert not [name for name in names if name.startswith(("tests", "shell", "benchmarks"))]
 
 
-def test_the_wheel_installs_the_documents_and_the_man_page(built):
-    _, _, dist = built
+def test_the_wheel_installs_the_documents_and_the_man_page(release):
+    _, _, dist = release
     (wheel,) = dist.glob("scratchenv-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"scratchenv/docs/SECURITY.md", "scratchenv/docs/README.md",

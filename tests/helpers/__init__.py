@@ -60,3 +60,8 @@ def checkout_copy(source: Path) -> Path:
             (source / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(CHECKOUT / name, source / name)
     return source
+
+
+def files_under(top: Path) -> dict[str, int]:
+    """Every path under `top` with its mtime (ns): what a build must leave as it was."""
+    return {str(path.relative_to(top)): path.stat().st_mtime_ns for path in top.rglob("*")}
