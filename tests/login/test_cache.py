@@ -11,12 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers.cli import cli
 
 from scratchenv.config import centres
 from scratchenv.login import cache
 from scratchenv.main import main
 from scratchenv.shells.registry import NAMES
-from tests.conftest import cli
 
 
 @pytest.fixture
