@@ -55,9 +55,9 @@ def test_no_test_imports_from_conftest() -> None:
     offenders = []
     for path in TESTS.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            names = ([node.module] if isinstance(node, ast.ImportFrom) else
+            names = ([node.module or ""] if isinstance(node, ast.ImportFrom) else
                      [alias.name for alias in node.names] if isinstance(node, ast.Import) else [])
-            if "conftest" in names:
+            if any(name == "conftest" or name.endswith(".conftest") for name in names):
                 offenders.append(f"{path.relative_to(TESTS)}:{node.lineno}")
     assert offenders == []
 
