@@ -7,10 +7,11 @@ BATS   := $(TOOLS)/node_modules/bats/bin/bats
 DEMO   ?= /tmp/scratchenv-demo
 # Tests run in parallel: pytest on JOBS workers (pytest-xdist; tests sharing a session fixture
 # such as the test Slurm are kept on one worker by their xdist_group), bats on JOBS jobs (GNU
-# parallel). JOBS=1 runs them one at a time.
+# parallel). JOBS=1 runs them one at a time, in this process.
 JOBS   ?= 2
-PYTEST ?= $(BIN)/python -m pytest -q -n $(JOBS) --dist loadgroup
-BATS_RUN = $(BATS) $(if $(filter-out 1,$(JOBS)),--jobs $(JOBS)) shell/tests
+PARALLEL = $(filter-out 1,$(JOBS))
+PYTEST ?= $(BIN)/python -m pytest -q $(if $(PARALLEL),-n $(JOBS) --dist loadgroup)
+BATS_RUN = $(BATS) $(if $(PARALLEL),--jobs $(JOBS)) shell/tests
 
 .PHONY: install test pytest bats shells slurm modules parallel bench demo verify lint man clean
 
