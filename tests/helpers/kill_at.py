@@ -1,6 +1,7 @@
 """Run scratchenv and SIGKILL it at an exact step of the transfer engine, for the tests of
-interrupted moves: `python tests/helpers/kill_at.py POINT:N scratchenv-arguments...` dies the Nth time
-a transfer passes POINT (copy, rename, unlink, rmdir). The hook lives here, not in scratchenv."""
+interrupted moves: `python tests/helpers/kill_at.py POINT:N scratchenv-arguments...` dies the
+Nth time a transfer passes POINT (copy, rename, unlink, rmdir). The hook lives here, not in
+scratchenv."""
 
 from __future__ import annotations
 

@@ -317,7 +317,10 @@ def site_prolog(cluster: Cluster) -> Iterator[Path]:
     config beside it); afterwards the program is the no-op again and the rest is gone."""
     yield cluster.prolog_dir
     for child in cluster.prolog_dir.iterdir():
-        child.unlink()
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
     _write_prolog(cluster.prolog_dir, NO_PROLOG)
 
 
