@@ -90,7 +90,9 @@ def inputs_key(kind: str, environ: Mapping[str, str], cwd: str) -> str:
 
     own = [
         f"uid={os.getuid()}:{os.geteuid()}:{os.getgid()}:{sorted(os.getgroups())}",
-        sys.prefix, sys.base_prefix, _package(), _code_identity(),
+        # The venv by its interpreter, not sys.prefix: site sets that, and the TaskProlog's
+        # wrapper starts Python without site (its miss runs site: the same key both ways).
+        sys.executable, sys.base_prefix, _package(), _code_identity(),
         # getpass.getuser's fallbacks, when USER and LOGNAME are unset.
         *(f"{name}={environ.get(name, '')}" for name in ("LNAME", "USERNAME")),
     ]
