@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from helpers import HOSTILE_NAME
 from helpers.cli import cli
+
+import scratchenv
 
 from scratchenv.config.settings import load_settings
 from scratchenv.errors import ConfigError
@@ -114,3 +118,45 @@ def test_the_renderer_reads_only_the_variables_it_prints(root):
     renderer("taskprolog").render(plan, environ)
     printed = {change.name for change in plan.variables} | {"PATH"}
     assert environ.read - printed <= {"SLURM_JOB_ID", "SLURM_TMPDIR", "TMPDIR", "HOME"}
+
+
+def wrapper_argv(program: str, *python_options: str) -> list[str]:
+    """The generated wrapper's command (`exec PYTHON OPTIONS...`), with `python_options`."""
+    exec_, python, *rest = shlex.split(program.splitlines()[-1])
+    assert exec_ == "exec"
+    return [python, *python_options, *rest]
+
+
+def imported(importtime: str) -> set[str]:
+    return {line.rsplit("|", 1)[-1].strip() for line in importtime.splitlines()
+            if line.startswith("import time:")}
+
+
+def test_the_generated_wrapper_runs_this_install_and_answers_a_repeat_task_without_site(
+        root, tmp_path):
+    program = cli("taskprolog", "--wrapper")
+    assert (program.returncode, program.stderr) == (0, "")
+    # This install, as it runs now: its interpreter, the directory holding the package.
+    assert wrapper_argv(program.stdout)[0] == sys.executable
+    assert repr(str(Path(scratchenv.__file__).resolve().parent.parent)).strip("'") in \
+        program.stdout
+    wrapper = tmp_path / "taskprolog"
+    wrapper.write_text(program.stdout)
+    wrapper.chmod(0o755)
+    job = {**os.environ, "SLURM_JOB_ID": "5", "TMPDIR": str(tmp_path)}
+    expected = renderer("taskprolog").render(build_plan(load_settings()), job)
+    # The job's own PYTHONPATH does not reach the site's interpreter (nor does ours: the
+    # wrapper names the package's directory itself): a user's broken pydantic is not used.
+    (tmp_path / "mine" / "pydantic").mkdir(parents=True)
+    (tmp_path / "mine" / "pydantic" / "__init__.py").write_text("raise ImportError('mine')\n")
+    job["PYTHONPATH"] = str(tmp_path / "mine")
+
+    first = subprocess.run([str(wrapper)], env=job, cwd=tmp_path, capture_output=True,
+                           text=True)
+    assert (first.returncode, first.stderr, first.stdout) == (0, "", expected)
+    second = subprocess.run(wrapper_argv(program.stdout, "-X", "importtime"), env=job,
+                            cwd=tmp_path, capture_output=True, text=True)
+    assert (second.returncode, second.stdout) == (0, expected)
+    modules = imported(second.stderr)
+    assert "scratchenv.login.cache" in modules  # the kept answer, without site or pydantic
+    assert "site" not in modules and not any(m.startswith("pydantic") for m in modules)
