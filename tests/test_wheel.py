@@ -91,3 +91,22 @@ def test_the_checkpoint_api_in_a_training_venv(installed, user, tmp_path):
     assert done.returncode == 0, done.stderr
     directory, latest = done.stdout.split("\n")[:2]
     assert directory.startswith(user["SCRATCHENV_ROOT"]) and latest == "None"
+
+
+def test_the_generated_taskprolog_wrapper_runs_the_wheel_with_and_without_a_kept_answer(
+        installed, user, tmp_path):
+    program = scratchenv(installed, user, "taskprolog", "--wrapper")
+    assert program.returncode == 0, program.stderr
+    assert str(installed.parent / "lib") in program.stdout  # the venv's site-packages
+    wrapper = tmp_path / "taskprolog"
+    wrapper.write_text(program.stdout)
+    wrapper.chmod(0o755)
+    job = {**user, "SLURM_JOB_ID": "5", "TMPDIR": str(tmp_path)}
+    expected = run([str(installed / "scratchenv"), "env", "--format", "taskprolog"], env=job)
+    assert expected.returncode == 0 and "cache/huggingface" in expected.stdout
+    # The first task builds the settings (site run by hand: pydantic is in site-packages);
+    # the next is answered from what the first kept.
+    for _ in range(2):
+        done = run([str(wrapper)], env=job, cwd=tmp_path)
+        assert (done.returncode, done.stderr, done.stdout) == (0, "", expected.stdout)
+    assert list(Path(user["HOME"], ".local/state/scratchenv/cache").glob("taskprolog-*"))
