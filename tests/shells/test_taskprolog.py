@@ -16,7 +16,6 @@ from helpers import HOSTILE_NAME
 from helpers.cli import cli
 
 import scratchenv
-
 from scratchenv.config.settings import load_settings
 from scratchenv.errors import ConfigError
 from scratchenv.plan import build_plan
