@@ -98,7 +98,8 @@ CHANGES: dict[str, Callable[[pytest.MonkeyPatch, Path], object]] = {
     ".env.local appears": lambda mp, t: _write(Path.cwd() / ".env.local",
                                                "SCRATCHENV_PROJECT=x\n"),
     "the version": lambda mp, t: mp.setattr("scratchenv.login.activate.__version__", "9"),
-    "the interpreter's venv": lambda mp, t: mp.setattr(sys, "prefix", str(t)),
+    # Another venv is another interpreter path (sys.prefix is site's: not set under -S).
+    "the interpreter's venv": lambda mp, t: mp.setattr(sys, "executable", f"{t}/bin/python"),
     "scratchenv's own files": lambda mp, t: os.utime(
         Path(cache._package(), "plan.py"), ns=(1, 1)),  # a copy: see `package` below
     "the root replaced": lambda mp, t: (shutil.rmtree(t / "scratch"),
