@@ -159,3 +159,18 @@ def test_the_generated_wrapper_runs_this_install_and_answers_a_repeat_task_witho
     modules = imported(second.stderr)
     assert "scratchenv.login.cache" in modules  # the kept answer, without site or pydantic
     assert "site" not in modules and not any(m.startswith("pydantic") for m in modules)
+
+
+def test_a_wrapper_whose_install_is_gone_says_so_and_never_fails_the_job(tmp_path):
+    from scratchenv.shells.taskprolog import wrapper as generated
+
+    program = tmp_path / "taskprolog"
+    program.write_text(generated(sys.executable, str(tmp_path / "moved"), "0"))
+    program.chmod(0o755)
+    done = subprocess.run([str(program)], env={"PATH": "/usr/bin:/bin", "SLURM_TASK_PID": "7"},
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and done.stderr.count("\n") == 1
+    assert "is gone: run `scratchenv taskprolog --wrapper` again" in done.stderr
+    assert done.stdout == f"print {done.stderr}"  # the job's output: no variables
+    with pytest.raises(ConfigError):
+        generated(sys.executable, "/opt/a\nb", "0")
