@@ -71,8 +71,7 @@ def places(plan: Plan, settings: Settings) -> list[tuple[str, str]]:
     for change in plan.variables:
         entry = change.entry
         # Only the scratch root is purged: what the tiers put on the persistent root is safe.
-        if (entry is not None and entry.group in GROUPS and entry.anchor == "root"
-                and plan.root_of(change) == plan.root):
+        if (entry is not None and entry.group in GROUPS and change.tier == "scratch"):
             found.setdefault(change.value, GROUPS[entry.group])
     for _, path in directories(settings, settings.scratch_root):  # on either tier
         found.setdefault(str(path), "checkpoints")

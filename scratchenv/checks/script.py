@@ -111,7 +111,7 @@ def problem_findings(problems: list[Problem], subject: str, *,
 def managed_names(plan: Plan) -> list[str]:
     """The variables the gate and the run-time guard watch: every one the Plan sets, but
     those it pins in home itself (the Hugging Face token)."""
-    return [change.name for change in plan.variables if change.base != plan.home]
+    return [change.name for change in plan.variables if change.root != plan.home]
 
 
 def check_script(ctx: Context) -> list[Finding]:

@@ -36,7 +36,7 @@ from scratchenv.units import format_size
 
 def root_name(ctx: Context, root: str) -> str:
     """How a report calls `root`: "the scratch root" or "the persistent root"."""
-    return "the persistent root" if root == ctx.plan.persistent_root else "the scratch root"
+    return f"the {ctx.plan.root_name(root)}"
 
 
 def check_root(ctx: Context) -> list[Finding]:
@@ -215,7 +215,7 @@ def check_variable(ctx: Context, change: SetVar) -> list[Finding]:
 def _location(ctx: Context, change: SetVar, value: str, expected: str | None,
               fix: str) -> list[Finding]:
     name = change.name
-    own_root = ctx.plan.root_of(change)  # the plan says which root; never guessed here
+    own_root = change.root or ctx.root  # the plan says which root; never guessed here
     found = partial(Finding, subject=name)
     real = os.path.realpath(value)
     shown = value if real == value else f"{value} (really {real})"

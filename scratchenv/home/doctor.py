@@ -243,7 +243,7 @@ def _left_on_scratch(settings: Settings, plan: Plan, sizes: _Sizes) -> list[Diag
     found = []
     for change in plan.variables:
         entry = change.entry
-        if entry is None or entry.anchor != "root" or plan.root_of(change) == plan.root:
+        if entry is None or change.tier != "persistent":
             continue
         old = os.path.join(plan.root, entry.path)
         if not os.path.isdir(old) or os.path.islink(old):
