@@ -135,6 +135,8 @@ class Plan:
     """The sizes checks, status, doctor and the login compare against."""
     login: Login = field(default_factory=Login)
     """What the login says about home, and how often it looks."""
+    quota_source: str | None = None
+    """The quota tool the centre documents, asked first (status, check-space)."""
     _index: dict[str, SetVar] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -357,6 +359,7 @@ def build_plan(settings: Settings, install: str | None = None) -> Plan:
         purge=settings.purge.model_copy(),
         thresholds=settings.thresholds.model_copy(),
         login=settings.login.model_copy(),
+        quota_source=settings.quota_source,
     )
 
 

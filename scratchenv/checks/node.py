@@ -125,7 +125,7 @@ def check_home_quota(ctx: Context) -> list[Finding]:
     if report is None:
         return [Finding(check="home.usage", subject=ctx.home, status="skip",
                         message="no quota tool answers for home here")]
-    limits = ctx.settings.thresholds
+    limits = ctx.plan.thresholds
     return quota_findings(report, subject=ctx.home, limit=limits.home_warn,
                           near=limits.quota_near)
 

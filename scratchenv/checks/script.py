@@ -118,7 +118,7 @@ def check_script(ctx: Context) -> list[Finding]:
     """verify's check: the job script given with --script, against the Plan's variables."""
     if ctx.script is None:
         return []
-    layout = ctx.settings.project_layout
+    layout = ctx.plan.project_layout
     return findings(ctx.script, names=managed_names(ctx.plan),
                     home=ctx.home, venv_var=layout.venv_var if layout else "VENV_PATH",
                     strict=ctx.strict)

@@ -24,10 +24,10 @@ from scratchenv.checks.findings import (
 from scratchenv.checks.quota_findings import quota_findings
 from scratchenv.checks.script import check_script
 from scratchenv.config.detect import is_group_root
-from scratchenv.config.settings import Settings, current_user
+from scratchenv.config.settings import current_user
 from scratchenv.config.trust import replaceable_link
 from scratchenv.locations import user_named
-from scratchenv.plan import SetVar, build_plan
+from scratchenv.plan import Plan, SetVar
 from scratchenv.realpaths import is_within, nearest_existing, same_place
 from scratchenv.units import format_size
 
@@ -93,7 +93,7 @@ def check_free_space(ctx: Context) -> list[Finding]:
     file system's free space and what the user's (or the directory's) quota leaves."""
     from scratchenv.disk.room import room
 
-    need = ctx.need if ctx.need is not None else ctx.settings.thresholds.min_free
+    need = ctx.need if ctx.need is not None else ctx.plan.thresholds.min_free
     findings = []
     for root in ctx.plan.roots:
         found = partial(Finding, check="root.free_space", subject=root)
@@ -347,7 +347,7 @@ def _holds_a_copy(directory: str, of: str) -> bool:
 def check_venv(ctx: Context) -> list[Finding]:
     """The project venv and the active venv are on scratch and their python runs."""
     venvs: dict[str, str] = {}
-    layout = ctx.settings.project_layout
+    layout = ctx.plan.project_layout
     if layout is not None and ctx.environ.get(layout.venv_var):
         venvs[layout.venv_var] = ctx.environ[layout.venv_var]
     active = ctx.environ.get("VIRTUAL_ENV")
@@ -433,13 +433,13 @@ def check_home_usage(ctx: Context, *, over: Status = "warn") -> list[Finding]:
     """Home under thresholds.home_warn: the quota when the system has one, else a bounded scan."""
     from scratchenv.disk import quota
 
-    limit = ctx.settings.thresholds.home_warn
+    limit = ctx.plan.thresholds.home_warn
     found = partial(Finding, check="home.usage", subject=ctx.home)
     fix = "move what is big to scratch: scratchenv status shows it"
     report = quota.user_quota(ctx.home, current_user())
     if report is not None:
         return quota_findings(report, subject=ctx.home, limit=limit, over=over,
-                              near=ctx.settings.thresholds.quota_near)
+                              near=ctx.plan.thresholds.quota_near)
     from scratchenv.disk.usage import scan
 
     usage = scan(ctx.home, stop_after_bytes=limit)
@@ -478,11 +478,11 @@ CHECKS: list[Check] = [
 """Every check `verify` runs, in report order."""
 
 
-def checklist_checks(settings: Settings) -> list[Check]:
+def checklist_checks(plan: Plan) -> list[Check]:
     """The pre-submission checklist: the project's data and venv, Cargo, rustup, uv
     and pip on scratch; home under the limit (a failure here); room on scratch."""
     names = ["CARGO_HOME", "RUSTUP_HOME", "UV_CACHE_DIR", "PIP_CACHE_DIR"]
-    layout = settings.project_layout
+    layout = plan.project_layout
     if layout is not None:
         names = [layout.data_var, layout.venv_var, *names]
     return [
@@ -502,7 +502,7 @@ def _project_configured(ctx: Context, *, has_project: bool) -> list[Finding]:
 
 
 def verify(
-    settings: Settings,
+    plan: Plan,
     environ: Mapping[str, str],
     *,
     need: int | None = None,
@@ -511,15 +511,15 @@ def verify(
     strict: bool = False,
     checks: Sequence[Check] | None = None,
 ) -> Report:
-    """Run `checks` (default: CHECKS) on `environ` and the disk; never raises for a failure.
+    """Run `checks` (default: CHECKS) for `plan` on `environ` and the disk; never raises for
+    a failure.
 
     `need`: bytes the root must have free (default: thresholds.min_free). `deep`: also ask
     the installed tools (their probes run with `environ` on top of this process's env).
     `script`: a job script to scan for lines that undo the settings; with `strict`, a line
     whose effect cannot be told statically fails instead of warning.
     """
-    ctx = Context(settings, build_plan(settings), environ, need=need, deep=deep, script=script,
-                  strict=strict)
+    ctx = Context(plan, environ, need=need, deep=deep, script=script, strict=strict)
     findings: list[Finding] = []
     for check in CHECKS if checks is None else checks:
         findings += check(ctx)
