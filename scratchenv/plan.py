@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from scratchenv.config.catalogue import Entry
 from scratchenv.config.nodelocal import DEFAULT_NODE_PIECES, NodePiece, node_pieces
+from scratchenv.config.placeholders import user_pattern
 from scratchenv.config.settings import (
     Login,
     Project,
@@ -399,11 +400,3 @@ def root_pattern(settings: Settings, root: str) -> tuple[str | None, bool]:
     if settings.root_pattern:
         return settings.root_pattern, True
     return user_pattern(root, current_user()), False
-
-
-def user_pattern(path: str, user: str) -> str | None:
-    """`path` with each component that is `user` replaced by `{user}`; None when none is."""
-    parts = path.split("/")
-    if user and user in parts:
-        return "/".join("{user}" if part == user else part for part in parts)
-    return None

@@ -25,7 +25,9 @@ from pathlib import Path
 
 from scratchenv.plan import Plan
 
-GROUPS = {"env": "envs", "toolchain": "toolchains"}
+WATCHED = {"env": "envs", "toolchain": "toolchains"}
+"""The catalogue groups whose locations are costly to rebuild, by the place name a report
+gives them (with "checkpoints": the checkpoint directories)."""
 
 
 @dataclass(frozen=True)
@@ -71,8 +73,8 @@ def places(plan: Plan) -> list[tuple[str, str]]:
     for change in plan.variables:
         entry = change.entry
         # Only the scratch root is purged: what the tiers put on the persistent root is safe.
-        if (entry is not None and entry.group in GROUPS and change.tier == "scratch"):
-            found.setdefault(change.value, GROUPS[entry.group])
+        if entry is not None and entry.group in WATCHED and change.tier == "scratch":
+            found.setdefault(change.value, WATCHED[entry.group])
     for _, path in directories(plan, Path(plan.root)):  # on either tier
         found.setdefault(str(path), "checkpoints")
     return [(place, path) for path, place in found.items()]

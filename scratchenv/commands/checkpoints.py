@@ -67,11 +67,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from scratchenv.plan import build_plan
+
     # The checkpoint project is only the --project flag: SCRATCHENV_PROJECT names the cache
     # layout for every worktree, and using it here would make all worktrees share one.
     project = getattr(args, "project", None)
-    from scratchenv.plan import build_plan
-
     plan = build_plan(settings_from(argparse.Namespace(**{**vars(args), "project": None})))
     if project is None and args.action in ("dir", "status", "cleanup", "prune-orphans"):
         _refresh_here(plan)
