@@ -84,8 +84,7 @@ Change = SetVar | PrependPath
 @dataclass(frozen=True)
 class CheckpointPlace:
     """Where checkpoint directories go: `layout` (with `{id}`) under the checkpoints tier's
-    root, and the other root to look in (directories made there before `persistent_root` or
-    `tiers` changed)."""
+    root; the other root holds those made before `persistent_root` or `tiers` changed."""
 
     root: str
     tier: Tier = "scratch"
@@ -165,8 +164,7 @@ class Plan:
 
     @property
     def checkpoint_place(self) -> CheckpointPlace:
-        """Where checkpoint directories go (the default layout on the scratch root when the
-        plan was built by hand)."""
+        """Where checkpoint directories go (a plan built by hand: the scratch root's)."""
         return self.checkpoints or CheckpointPlace(root=self.root)
 
     def root_name(self, root: str) -> str:
@@ -174,8 +172,7 @@ class Plan:
         return "persistent root" if root == self.persistent_root else "scratch root"
 
     def purged(self, root: str | None = None) -> bool:
-        """Whether a purge deletes old files on `root` (default: the scratch root): only the
-        scratch root is purged, and only under a purge policy."""
+        """Whether a purge policy deletes old files on `root` (default: the scratch root)."""
         if self.purge.days is None:
             return False
         return not (root is not None and self.persistent_root is not None
