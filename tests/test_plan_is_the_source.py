@@ -23,6 +23,14 @@ ENTRY_POINTS = {
 }
 """Modules below the commands that may build a Plan, and why."""
 
+SETTINGS_INPUTS = {
+    "login/recorded.py": "the start-up cache's key: the places the settings were decided "
+                         "from (the cluster, scratch_subdir), which are inputs of the settings, "
+                         "not decisions the Plan carries",
+}
+"""Modules that may take Settings for what is not a decision (still never a field the Plan
+carries, nor build_plan)."""
+
 CARRIED = {
     "thresholds", "purge", "login", "checkpoints", "project_layout", "project",
     "scratch_root", "root", "persistent_root", "persistent_pattern", "root_pattern",
@@ -53,6 +61,7 @@ def _annotated_settings(node: ast.expr | None) -> bool:
 
 def problems_in(text: str, where: str) -> list[str]:
     """What `text` (the module at `where`) does that only a command may do."""
+    settings_param_flagged = where not in SETTINGS_INPUTS
     found = []
     for node in ast.walk(ast.parse(text, where)):
         if isinstance(node, ast.Call):
@@ -63,7 +72,8 @@ def problems_in(text: str, where: str) -> list[str]:
         elif isinstance(node, ast.Attribute) and node.attr in CARRIED and \
                 _is_settings(node.value):
             found.append(f"{where}:{node.lineno} reads settings.{node.attr} (the Plan has it)")
-        elif isinstance(node, ast.arg) and _annotated_settings(node.annotation):
+        elif isinstance(node, ast.arg) and settings_param_flagged and \
+                _annotated_settings(node.annotation):
             found.append(f"{where}:{node.lineno} takes Settings as {node.arg} (take the Plan)")
         elif isinstance(node, ast.AnnAssign) and _annotated_settings(node.annotation):
             found.append(f"{where}:{node.lineno} holds Settings (hold the Plan)")
