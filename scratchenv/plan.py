@@ -12,10 +12,19 @@ from dataclasses import dataclass, field
 
 from scratchenv.config.catalogue import Entry
 from scratchenv.config.nodelocal import DEFAULT_NODE_PIECES, NodePiece, node_pieces
-from scratchenv.config.settings import Settings, current_user
+from scratchenv.config.placeholders import user_pattern
+from scratchenv.config.settings import (
+    Login,
+    Project,
+    Purge,
+    Settings,
+    Thresholds,
+    Tier,
+    current_user,
+)
 from scratchenv.fsutil import private_dir_problem
 from scratchenv.install import own_install
-from scratchenv.realpaths import inside
+from scratchenv.realpaths import inside, same_place
 
 
 @dataclass(frozen=True)
@@ -29,9 +38,11 @@ class SetVar:
     """Inside a Slurm job, point at `<the user's node-local directory>/<node_local>` instead."""
     keep_site_value: bool = False
     """Leave a value that is already set and outside home alone."""
-    base: str | None = None
-    """The directory `value` is under: the scratch root, the persistent root, or home for
-    what is pinned there. Checks and actions read it here, never re-derive it."""
+    tier: Tier | None = None
+    """The tier `value` is on ("scratch" or "persistent"); None when it is pinned in home."""
+    root: str | None = None
+    """The directory `value` is under: its tier's root, or home for what is pinned there.
+    Checks and actions read it here, never re-derive it."""
 
     @property
     def tail(self) -> str:
@@ -71,6 +82,31 @@ Change = SetVar | PrependPath
 
 
 @dataclass(frozen=True)
+class CheckpointPlace:
+    """Where checkpoint directories go: `layout` (with `{id}`) under the checkpoints tier's
+    root; the other root holds those made before `persistent_root` or `tiers` changed."""
+
+    root: str
+    tier: Tier = "scratch"
+    layout: str = "checkpoints_{id}"
+    other_root: str | None = None
+    writing_seconds: int = 300
+    """A checkpoint without trainer_state.json that changed this recently is still being
+    written: cleanup leaves it alone."""
+
+    @property
+    def bases(self) -> list[str]:
+        """The roots checkpoint directories may be on: this tier's root first, then the other."""
+        return [self.root] + ([self.other_root] if self.other_root else [])
+
+    @property
+    def directory(self) -> str:
+        """The directory that holds every checkpoint directory; nothing outside it is deleted."""
+        parent = os.path.dirname(self.layout)
+        return f"{self.root}/{parent}" if parent else self.root
+
+
+@dataclass(frozen=True)
 class Plan:
     root: str
     home: str
@@ -89,6 +125,18 @@ class Plan:
     """The user the plan is for (the node-local directory names them)."""
     node_pieces: tuple[NodePiece, ...] = DEFAULT_NODE_PIECES
     """The user's node-local directory inside a job (node_pieces())."""
+    checkpoints: CheckpointPlace | None = None
+    """Where checkpoint directories go (None: on the scratch root, the default layout)."""
+    project_layout: Project | None = None
+    """The project's venv and data variables, when a project is set."""
+    purge: Purge = field(default_factory=Purge)
+    """The scratch root's purge policy; the persistent root is never purged."""
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    """The sizes checks, status, doctor and the login compare against."""
+    login: Login = field(default_factory=Login)
+    """What the login says about home, and how often it looks."""
+    quota_source: str | None = None
+    """The quota tool the centre documents, asked first (status, check-space)."""
     _index: dict[str, SetVar] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -114,9 +162,27 @@ class Plan:
         """The scratch root, then the persistent root when there is one."""
         return [self.root] + ([self.persistent_root] if self.persistent_root else [])
 
-    def root_of(self, change: SetVar) -> str:
-        """The root `change` is under (the scratch root for what has no base of its own)."""
-        return change.base if change.base and change.base != self.home else self.root
+    @property
+    def checkpoint_place(self) -> CheckpointPlace:
+        """Where checkpoint directories go (a plan built by hand: the scratch root's)."""
+        return self.checkpoints or CheckpointPlace(root=self.root)
+
+    def root_name(self, root: str) -> str:
+        """How output calls `root`: "persistent root" or "scratch root" (callers add "the")."""
+        return "persistent root" if root == self.persistent_root else "scratch root"
+
+    def purged(self, root: str | None = None) -> bool:
+        """Whether a purge policy deletes old files on `root` (default: the scratch root)."""
+        if self.purge.days is None:
+            return False
+        return not (root is not None and self.persistent_root is not None
+                    and same_place(root, self.persistent_root))
+
+    def keeps_times(self, root: str | None = None) -> bool:
+        """Whether files moved onto `root` (default: the scratch root) keep their old times:
+        the one place that decides it for migrate, link-venv and checkpoints adopt/archive.
+        On a purged root a moved file must look new, or the next purge takes it."""
+        return not self.purged(root)
 
     def get(self, name: str) -> SetVar | None:
         return self._index.get(name)
@@ -248,7 +314,8 @@ def build_plan(settings: Settings, install: str | None = None) -> Plan:
     prepends: list[Change] = []
     for entry in entries:
         entry = _pinned_if_holding(entry, home, install)
-        base = home if entry.anchor == "home" else str(settings.root_for(entry.group))
+        tier = None if entry.anchor == "home" else settings.tier_of(entry.group)
+        base = home if tier is None else str(settings.root_for(entry.group))
         value = f"{base}/{entry.path}"
         changes.append(
             SetVar(
@@ -257,7 +324,8 @@ def build_plan(settings: Settings, install: str | None = None) -> Plan:
                 entry,
                 node_local=entry.path if entry.node_local else None,
                 keep_site_value=settings.keep_site_values and entry.anchor == "root",
-                base=base,
+                tier=tier,
+                root=base,
             )
         )
         if entry.bin:
@@ -267,7 +335,7 @@ def build_plan(settings: Settings, install: str | None = None) -> Plan:
     if settings.activate_venv and layout is not None:
         venv_var = next(c for c in changes if isinstance(c, SetVar) and c.name == layout.venv_var)
         venv = venv_var.value
-        changes.append(SetVar("VIRTUAL_ENV", venv, base=venv_var.base))
+        changes.append(SetVar("VIRTUAL_ENV", venv, tier=venv_var.tier, root=venv_var.root))
         prepends.append(PrependPath("PATH", f"{venv}/bin", unit="VIRTUAL_ENV"))
     pattern, pattern_first = root_pattern(settings, root)
     return Plan(
@@ -284,7 +352,25 @@ def build_plan(settings: Settings, install: str | None = None) -> Plan:
         pattern_first=pattern_first,
         user=current_user(),
         node_pieces=node_pieces(settings.node_local),
+        checkpoints=checkpoint_place(settings),
+        project_layout=layout,
+        purge=settings.purge.model_copy(),
+        thresholds=settings.thresholds.model_copy(),
+        login=settings.login.model_copy(),
+        quota_source=settings.quota_source,
     )
+
+
+def checkpoint_place(settings: Settings) -> CheckpointPlace:
+    """The checkpoints tier's root (the persistent root when there is one), the layout under
+    it, and the other root to look in."""
+    root = str(settings.root_for("checkpoints"))
+    others = [str(other) for other in (settings.scratch_root, settings.persistent_root)
+              if other is not None and str(other) != root]
+    return CheckpointPlace(root=root, tier=settings.tier_of("checkpoints"),
+                           layout=settings.checkpoints.layout,
+                           other_root=others[0] if others else None,
+                           writing_seconds=settings.checkpoints.writing_seconds)
 
 
 def _pinned_if_holding(entry: Entry, home: str, install: str) -> Entry:
@@ -311,11 +397,3 @@ def root_pattern(settings: Settings, root: str) -> tuple[str | None, bool]:
     if settings.root_pattern:
         return settings.root_pattern, True
     return user_pattern(root, current_user()), False
-
-
-def user_pattern(path: str, user: str) -> str | None:
-    """`path` with each component that is `user` replaced by `{user}`; None when none is."""
-    parts = path.split("/")
-    if user and user in parts:
-        return "/".join("{user}" if part == user else part for part in parts)
-    return None

@@ -24,9 +24,8 @@ from scratchenv.bootstrap.steps import (
     run_steps,
 )
 from scratchenv.bootstrap.venv import RequirementsStep, VenvStep, find_python, find_uv
-from scratchenv.config.settings import Settings
 from scratchenv.errors import ConfigError
-from scratchenv.plan import Plan, build_plan
+from scratchenv.plan import Plan
 from scratchenv.realpaths import nearest_existing
 
 
@@ -124,11 +123,10 @@ def _rust_steps(plan: Plan, options: Options) -> list[Step]:
         steps.append(ToolchainStep(rustup, options.toolchain))
     return steps
 
-def bootstrap(settings: Settings, environ: Mapping[str, str], options: Options,
+def bootstrap(plan: Plan, environ: Mapping[str, str], options: Options,
               *, echo: Callable[[str], None] = output.say) -> BootstrapReport:
     """Bring the scratch root up: directories, then the venv, then rustup; see Options."""
-    plan = build_plan(settings)
-    venv_var = settings.project_layout.venv_var if settings.project_layout else "VENV_PATH"
+    venv_var = plan.project_layout.venv_var if plan.project_layout else "VENV_PATH"
     steps, env, left = plan_steps(plan, environ, options, venv_var)
     root = Path(plan.root)
     # The root holds the log, so it is made before the steps run, as a step of its own.

@@ -18,7 +18,7 @@ from scratchenv.checkpoints.directories import (
 from scratchenv.checkpoints.identity import identify
 
 if TYPE_CHECKING:
-    from scratchenv.config.settings import Settings
+    from scratchenv.plan import Plan
 
 
 _saved_into: str | None = None
@@ -26,10 +26,12 @@ _saved_into: str | None = None
 saves into, so the exit hook cleans that one (a `project_name=` run's, not the worktree's)."""
 
 
-def _settings() -> Settings:
+def _plan() -> Plan:
+    """The settings and the Plan, built here: a training script has no command above it."""
     from scratchenv.config.settings import load_settings
+    from scratchenv.plan import build_plan
 
-    return load_settings()
+    return build_plan(load_settings())
 
 
 def setup_checkpoint_directory(project_name: str | None = None, *,
@@ -42,15 +44,15 @@ def setup_checkpoint_directory(project_name: str | None = None, *,
     """
     global _saved_into
     identity = identify(project_name)
-    _saved_into = str(setup(_settings(), identity, gitignore=gitignore).directory.path)
+    _saved_into = str(setup(_plan(), identity, gitignore=gitignore).directory.path)
     return _saved_into
 
 
 def get_checkpoint_dir(project_name: str | None = None) -> str:
     """The checkpoint directory of this worktree (or `project_name`); creates nothing."""
-    settings, identity = _settings(), identify(project_name)
-    refresh(settings, identity)
-    return str(resolve(settings, identity).path)
+    plan, identity = _plan(), identify(project_name)
+    refresh(plan, identity)
+    return str(resolve(plan, identity).path)
 
 
 def cleanup_old_checkpoints(keep_latest: int = 2, directory: str | None = None) -> list[str]:
@@ -61,11 +63,11 @@ def cleanup_old_checkpoints(keep_latest: int = 2, directory: str | None = None) 
     this process (with its `project_name`), else this worktree's. Skips checkpoints still
     being written; returns the deleted paths.
     """
-    settings = _settings()
-    where = Path(directory or _saved_into or resolve(settings, identify()).path)
+    plan = _plan()
+    where = Path(directory or _saved_into or resolve(plan, identify()).path)
     if not _plain_directory(where):
         return []
-    return [str(p) for p in apply_cleanup(settings, plan_cleanup(settings, where, keep_latest))]
+    return [str(p) for p in apply_cleanup(plan, plan_cleanup(plan, where, keep_latest))]
 
 
 def latest_checkpoint(directory: str | None = None) -> str | None:

@@ -57,7 +57,7 @@ from scratchenv.fsutil import atomic_write, makedirs_private
 from scratchenv.realpaths import inside, tilde
 
 if TYPE_CHECKING:
-    from scratchenv.config.settings import Settings
+    from scratchenv.plan import Plan
 
 IN_CHECKOUT = (".art", "checkpoints", "trainer_output")
 """Directory names the seed's training scripts wrote inside a checkout (`trainer_output`:
@@ -84,7 +84,7 @@ class Job:
     """Why `dest` is kept apart from this worktree's checkpoints (adopt), when it is."""
     outcome: TransferOutcome = field(default_factory=TransferOutcome)
     keep_times: bool = True
-    """False onto a purged root: copies get the current time (Settings.keeps_times)."""
+    """False onto a purged root: copies get the current time (Plan.keeps_times)."""
 
     @property
     def active(self) -> bool:
@@ -184,7 +184,7 @@ def _sources(folder: Path) -> dict[str, str]:
 
 def plan_archive(root: Path, paths: Sequence[str], *, keep_times: bool = True) -> list[Job]:
     """One job per path (absolute), into the archive folder; `keep_times`: the root is not
-    purged (Settings.keeps_times). Each source gets a folder of its own: a name already
+    purged (Plan.keeps_times). Each source gets a folder of its own: a name already
     taken by another source (that day, or in this run) gets `-<8 hex of the path>`."""
     folder = archive_folder(root)
     earlier = Journal(root / JOURNAL)
@@ -236,19 +236,19 @@ ADOPTED = "adopted"
 resumes from it by itself, and cleanup leaves it alone)."""
 
 
-def plan_adopt(settings: Settings, identity: Identity, paths: Sequence[str]) -> list[Job]:
+def plan_adopt(plan: Plan, identity: Identity, paths: Sequence[str]) -> list[Job]:
     """The jobs that move `paths` (absolute) into the directory `identity` owns (created when
     run). A checkpoint directory is one unit, never merged file by file: one whose name is
     taken already, or any when the directory holds a run already (a live directory), is kept
     apart under `adopted/<source>/`. A directory of checkpoints moves entry by entry."""
-    found = resolve(settings, with_worktree_id(identity))
+    found = resolve(plan, with_worktree_id(identity))
     target = found.path
-    if root_holding(settings, target) != checkpoint_bases(settings)[0]:
+    if root_holding(plan, target) != checkpoint_bases(plan)[0]:
         # Left on the other root before the tiers changed: adopting moves it to this one.
-        target = directory_for(settings, found.id)
-    earlier = Journal(settings.root_for("checkpoints") / ADOPT_JOURNAL)
+        target = directory_for(plan, found.id)
+    earlier = Journal(Path(plan.checkpoint_place.root) / ADOPT_JOURNAL)
     touched, parts = earlier.touched, earlier.parts
-    keep_times = settings.keeps_times(root_holding(settings, target))
+    keep_times = plan.keeps_times(str(root_holding(plan, target)))
     started = earlier.data.get("dests")
     started = started if isinstance(started, dict) else {}
     live = bool(list_checkpoints(target)[0])
@@ -300,13 +300,13 @@ def plan_adopt(settings: Settings, identity: Identity, paths: Sequence[str]) -> 
     return jobs
 
 
-def adopt(settings: Settings, identity: Identity, jobs: Sequence[Job], *,
+def adopt(plan: Plan, identity: Identity, jobs: Sequence[Job], *,
           verify: str = "size") -> CheckpointDir:
     """Carry out adopt jobs into this worktree's directory (set up first); returns it."""
-    found = setup(settings, identity).directory
+    found = setup(plan, identity).directory
     active = [job for job in jobs if job.active]
     _check_space(active)
-    journal = Journal(settings.root_for("checkpoints") / ADOPT_JOURNAL)
+    journal = Journal(Path(plan.checkpoint_place.root) / ADOPT_JOURNAL)
     if active:  # a re-run after a kill puts each source where this run chose
         journal.save(dests={job.source: job.dest for job in active})
     _run(active, verify, journal)
@@ -320,22 +320,22 @@ def adopt(settings: Settings, identity: Identity, jobs: Sequence[Job], *,
                 os.rmdir(holder)
     if all(job.finished for job in active):
         journal.forget()
-        found = setup(settings, identity).directory  # the record goes where the run now is
+        found = setup(plan, identity).directory  # the record goes where the run now is
     return found
 
 
-def adopt_in_place(settings: Settings, identity: Identity, path: str) -> CheckpointDir:
+def adopt_in_place(plan: Plan, identity: Identity, path: str) -> CheckpointDir:
     """Record the checkpoint directory `path` (under the root) as this worktree's."""
     identity = with_worktree_id(identity)
     if identity.project is None and identity.worktree_id is None:
         raise ConfigError("adopt --in-place needs a git worktree (its id is what finds the "
                           "directory again); outside git, adopt without --in-place")
     real = os.path.realpath(path)
-    under_root = {os.path.realpath(p): (id_, p) for id_, p in directories(settings)}
+    under_root = {os.path.realpath(p): (id_, p) for id_, p in directories(plan)}
     if real not in under_root:
         raise ConfigError(f"{path} is not a checkpoint directory under "
-                          f"{checkpoint_root(settings)}; adopt without --in-place moves it in")
-    ours = resolve(settings, identity)
+                          f"{checkpoint_root(plan)}; adopt without --in-place moves it in")
+    ours = resolve(plan, identity)
     if os.path.isdir(ours.path) and os.path.realpath(ours.path) != real:
         raise ConfigError(f"this worktree already has {ours.path}; adopt without --in-place "
                           "moves the checkpoints into it")

@@ -41,7 +41,7 @@ from scratchenv.fsutil import atomic_write, makedirs_private
 from scratchenv.realpaths import below
 
 if TYPE_CHECKING:
-    from scratchenv.config.settings import Settings
+    from scratchenv.plan import Plan
 
 METADATA = ".scratchenv-worktree"
 """JSON inside each checkpoint directory: {"id", "worktree", "project"}."""
@@ -55,26 +55,21 @@ STEP = re.compile(r"checkpoint-(\d+)")
 # Where directories go, and which one is ours.
 
 
-def checkpoint_root(settings: Settings) -> Path:
+def checkpoint_root(plan: Plan) -> Path:
     """The directory that holds every checkpoint directory; nothing outside it is deleted."""
-    parent = os.path.dirname(settings.checkpoints.layout)
-    base = settings.root_for("checkpoints")  # the persistent root when there is one
-    return base / parent if parent else base
+    return Path(plan.checkpoint_place.directory)
 
 
-def checkpoint_bases(settings: Settings) -> list[Path]:
+def checkpoint_bases(plan: Plan) -> list[Path]:
     """The roots checkpoint directories may be on: the checkpoints tier's root first, then
     the other root (directories made there before `persistent_root` or `tiers` changed)."""
-    primary = settings.root_for("checkpoints")
-    others = [root for root in (settings.scratch_root, settings.persistent_root)
-              if root is not None and root != primary]
-    return [primary, *others]
+    return [Path(base) for base in plan.checkpoint_place.bases]
 
 
-def root_holding(settings: Settings, path: Path) -> Path:
+def root_holding(plan: Plan, path: Path) -> Path:
     """The root (of `checkpoint_bases`) that `path` is written under; the checkpoints tier's
     root when none is (the safe delete then refuses it)."""
-    bases = checkpoint_bases(settings)
+    bases = checkpoint_bases(plan)
     written = os.path.normpath(os.path.abspath(path))
     for base in bases:
         if below(written, os.path.normpath(os.path.abspath(base))):
@@ -82,10 +77,11 @@ def root_holding(settings: Settings, path: Path) -> Path:
     return bases[0]
 
 
-def directory_for(settings: Settings, dir_id: str, base: Path | None = None) -> Path:
+def directory_for(plan: Plan, dir_id: str, base: Path | None = None) -> Path:
     """Where the directory `dir_id` goes on `base` (default: the checkpoints tier's root)."""
-    root = settings.root_for("checkpoints") if base is None else base
-    return root / settings.checkpoints.layout.replace("{id}", dir_id)
+    place = plan.checkpoint_place
+    root = Path(place.root) if base is None else base
+    return root / place.layout.replace("{id}", dir_id)
 
 
 @dataclass(frozen=True)
@@ -120,7 +116,7 @@ def _plain_directory(path: Path) -> bool:
     return path.is_dir() and not path.is_symlink()
 
 
-def resolve(settings: Settings, identity: Identity) -> CheckpointDir:
+def resolve(plan: Plan, identity: Identity) -> CheckpointDir:
     """The directory `identity` owns or would own; creates nothing.
 
     First the directory whose record carries this worktree's id (wherever the worktree is
@@ -128,12 +124,12 @@ def resolve(settings: Settings, identity: Identity) -> CheckpointDir:
     hash being of the worktree path (or project name). A directory without a record (made
     by hand, or by the old setup with the same naming) is adopted.
     """
-    plain = directory_for(settings, identity.id)
+    plain = directory_for(plan, identity.id)
     digest = hashlib.sha256(identity.key.encode("utf-8", "surrogateescape")).hexdigest()[:8]
     hashed_id = f"{identity.id}-{digest}"
-    hashed = directory_for(settings, hashed_id)
+    hashed = directory_for(plan, hashed_id)
     if identity.worktree_id is not None:
-        for id_, path in directories(settings):
+        for id_, path in directories(plan):
             record = read_metadata(path)
             if record is not None and record.get("worktree_id") == identity.worktree_id:
                 taken_by = _owner_of_plain(plain) if path == hashed else None
@@ -142,7 +138,7 @@ def resolve(settings: Settings, identity: Identity) -> CheckpointDir:
     if hashed_meta is not None and identity.owns(hashed_meta):
         return CheckpointDir(hashed, hashed_id, identity, _owner_of_plain(plain))
     if not os.path.lexists(plain):
-        return _on_another_root(settings, identity, (identity.id, hashed_id)) or \
+        return _on_another_root(plan, identity, (identity.id, hashed_id)) or \
             CheckpointDir(plain, identity.id, identity)
     plain_meta = read_metadata(plain) if _plain_directory(plain) else None
     if _plain_directory(plain) and (plain_meta is None or identity.owns(plain_meta)):
@@ -154,13 +150,13 @@ def resolve(settings: Settings, identity: Identity) -> CheckpointDir:
     return CheckpointDir(hashed, hashed_id, identity, _describe_owner(plain_meta))
 
 
-def _on_another_root(settings: Settings, identity: Identity,
+def _on_another_root(plan: Plan, identity: Identity,
                      ids: tuple[str, ...]) -> CheckpointDir | None:
     """`identity`'s directory left on the other root (made before `persistent_root` or
     `tiers` changed), so training resumes from it instead of starting over."""
-    for base in checkpoint_bases(settings)[1:]:
+    for base in checkpoint_bases(plan)[1:]:
         for dir_id in ids:
-            path = directory_for(settings, dir_id, base)
+            path = directory_for(plan, dir_id, base)
             if not _plain_directory(path):
                 continue
             record = read_metadata(path)
@@ -205,12 +201,12 @@ def write_record(found: CheckpointDir) -> None:
                               f"{problem.strerror}") from None
 
 
-def refresh(settings: Settings, identity: Identity) -> None:
+def refresh(plan: Plan, identity: Identity) -> None:
     """When `identity`'s directory exists and its record names an old path (the worktree
     moved), record the new one; so status and prune-orphans, run anywhere, see it."""
     if identity.worktree_id is None:
         return
-    found = resolve(settings, identity)
+    found = resolve(plan, identity)
     record = read_metadata(found.path) if _plain_directory(found.path) else None
     if record is not None and record.get("worktree_id") == identity.worktree_id:
         with contextlib.suppress(ScratchenvError):  # a read-only scratch: nothing to record
@@ -226,7 +222,7 @@ class Setup:
     gitignore_added: tuple[str, ...] = ()
 
 
-def setup(settings: Settings, identity: Identity, *, gitignore: bool = False) -> Setup:
+def setup(plan: Plan, identity: Identity, *, gitignore: bool = False) -> Setup:
     """Create the directory (0700, with its ownership record); with `gitignore`, extend the
     worktree's .gitignore too.
 
@@ -235,7 +231,7 @@ def setup(settings: Settings, identity: Identity, *, gitignore: bool = False) ->
     """
     identity = with_worktree_id(identity)
     for _attempt in range(3):
-        found = resolve(settings, identity)
+        found = resolve(plan, identity)
         if _plain_directory(found.path):
             write_record(found)
             return _with_gitignore(Setup(found, created=False), identity, gitignore)
@@ -394,7 +390,7 @@ def best_checkpoint(checkpoints: list[Checkpoint]) -> tuple[Checkpoint, float | 
     return None
 
 
-def plan_cleanup(settings: Settings, directory: Path, keep: int) -> Cleanup:
+def plan_cleanup(plan: Plan, directory: Path, keep: int) -> Cleanup:
     """Keep the newest `keep` checkpoints (never fewer than the newest one) and the best one
     the Trainer recorded (as its own `save_total_limit` rotation does); pure look-up.
 
@@ -403,7 +399,7 @@ def plan_cleanup(settings: Settings, directory: Path, keep: int) -> Cleanup:
     if keep < 1:
         raise ConfigError(f"keep must be at least 1, not {keep} (the newest is never deleted)")
     checkpoints, skipped = list_checkpoints(
-        directory, writing_seconds=settings.checkpoints.writing_seconds
+        directory, writing_seconds=plan.checkpoint_place.writing_seconds
     )
     result = Cleanup(directory, skipped=skipped)
     best = best_checkpoint([c for c in checkpoints if not c.writing])
@@ -424,11 +420,11 @@ def plan_cleanup(settings: Settings, directory: Path, keep: int) -> Cleanup:
     return result
 
 
-def apply_cleanup(settings: Settings, cleanup: Cleanup) -> list[Path]:
+def apply_cleanup(plan: Plan, cleanup: Cleanup) -> list[Path]:
     """Delete what `cleanup` says to delete; returns what was deleted. What the safe delete
     refuses (a mount point or another user's file inside, a symlink out of the root) is
     kept whole and added to `cleanup.refused`; the others are still deleted."""
-    root = root_holding(settings, cleanup.directory)
+    root = root_holding(plan, cleanup.directory)
     deleted = []
     for checkpoint in cleanup.delete:
         try:
@@ -507,18 +503,19 @@ SEED_PREFIX = "checkpoints_"
 """The seed's script made `{root}/checkpoints_<name>/` whatever the layout says now."""
 
 
-def directories(settings: Settings, base: Path | None = None) -> list[tuple[str, Path]]:
+def directories(plan: Plan, base: Path | None = None) -> list[tuple[str, Path]]:
     """(id, path) of every checkpoint directory on either root (`checkpoint_bases`, the
     checkpoints tier's root first), by the layout and the seed's `checkpoints_*` naming.
 
     `base`: under that root only."""
-    last = os.path.basename(settings.checkpoints.layout)
+    layout = plan.checkpoint_place.layout
+    last = os.path.basename(layout)
     before, after = last.split("{id}")
     pattern = glob.escape(before) + "*" + glob.escape(after)
-    parent = os.path.dirname(settings.checkpoints.layout)
+    parent = os.path.dirname(layout)
     found: list[tuple[str, Path]] = []
     seen: set[Path] = set()
-    for root in [base] if base is not None else checkpoint_bases(settings):
+    for root in [base] if base is not None else checkpoint_bases(plan):
         holder = root / parent if parent else root
         names = [(holder, name, before, after)
                  for name in sorted(glob.glob(pattern, root_dir=holder))]
@@ -532,10 +529,10 @@ def directories(settings: Settings, base: Path | None = None) -> list[tuple[str,
     return found
 
 
-def unclaimed(settings: Settings) -> list[Path]:
+def unclaimed(plan: Plan) -> list[Path]:
     """Checkpoint directories on either root without an ownership record: made by hand or
     by the seed's script (`{root}/checkpoints_*`); kept, and reported."""
-    return [path for _, path in directories(settings) if read_metadata(path) is None]
+    return [path for _, path in directories(plan) if read_metadata(path) is None]
 
 
 UNCLAIMED_ADVICE = ("`scratchenv checkpoints adopt --in-place {path}`, run in its worktree, "
@@ -543,15 +540,15 @@ UNCLAIMED_ADVICE = ("`scratchenv checkpoints adopt --in-place {path}`, run in it
                     "archives it")
 
 
-def all_directories(settings: Settings) -> list[DirStatus]:
+def all_directories(plan: Plan) -> list[DirStatus]:
     """Every checkpoint directory with its worktree, count, size and newest checkpoint;
     largest first."""
-    result = [status_of(settings, id_, path) for id_, path in directories(settings)]
+    result = [status_of(plan, id_, path) for id_, path in directories(plan)]
     result.sort(key=lambda d: (-d.bytes, str(d.path)))
     return result
 
 
-def status_of(settings: Settings, id_: str, path: Path, *, measure: bool = True) -> DirStatus:
+def status_of(plan: Plan, id_: str, path: Path, *, measure: bool = True) -> DirStatus:
     """One directory's status; `measure=False` leaves its size at 0 (the caller has it)."""
     from scratchenv.disk.usage import scan
 
@@ -559,7 +556,7 @@ def status_of(settings: Settings, id_: str, path: Path, *, measure: bool = True)
     checkpoints, _ = list_checkpoints(path)
     where = locate(record)
     recorded = record.get("worktree") if record else None
-    root, primary = root_holding(settings, path), checkpoint_bases(settings)[0]
+    root, primary = root_holding(plan, path), checkpoint_bases(plan)[0]
     return DirStatus(
         path=path,
         id=id_,
@@ -576,6 +573,6 @@ def status_of(settings: Settings, id_: str, path: Path, *, measure: bool = True)
     )
 
 
-def orphans(settings: Settings) -> list[DirStatus]:
+def orphans(plan: Plan) -> list[DirStatus]:
     """Directories whose worktree is really gone (never one without a record)."""
-    return [status for status in all_directories(settings) if status.orphan]
+    return [status for status in all_directories(plan) if status.orphan]

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
-    from scratchenv.config.settings import Settings
     from scratchenv.plan import Plan
 
 SCHEMA_VERSION = 1
@@ -55,9 +54,9 @@ class Report(BaseModel):
 
 @dataclass(frozen=True)
 class Context:
-    """What every check may look at."""
+    """What every check may look at: the Plan (built once by the command), the live
+    environment, and what the command asked for."""
 
-    settings: Settings
     plan: Plan
     environ: Mapping[str, str]
     need: int | None = None

@@ -51,7 +51,7 @@ def check_root_writable(ctx: Context) -> list[Finding]:
 
 def _root_writable(ctx: Context, root: str) -> list[Finding]:
     found = partial(Finding, check="node.root_writable", subject=root)
-    name = "persistent root" if root == ctx.plan.persistent_root else "scratch root"
+    name = ctx.plan.root_name(root)
     if not os.path.isdir(root):
         return []  # check_root already says it is missing
     try:
@@ -125,7 +125,7 @@ def check_home_quota(ctx: Context) -> list[Finding]:
     if report is None:
         return [Finding(check="home.usage", subject=ctx.home, status="skip",
                         message="no quota tool answers for home here")]
-    limits = ctx.settings.thresholds
+    limits = ctx.plan.thresholds
     return quota_findings(report, subject=ctx.home, limit=limits.home_warn,
                           near=limits.quota_near)
 

@@ -21,11 +21,13 @@ import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-from scratchenv.config.settings import Settings
 from scratchenv.plan import Plan
 
-GROUPS = {"env": "envs", "toolchain": "toolchains"}
+WATCHED = {"env": "envs", "toolchain": "toolchains"}
+"""The catalogue groups whose locations are costly to rebuild, by the place name a report
+gives them (with "checkpoints": the checkpoint directories)."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ def _last_use(by: str | None) -> Callable[[os.stat_result], float]:
     return lambda st: max(st.st_atime, st.st_mtime)
 
 
-def places(plan: Plan, settings: Settings) -> list[tuple[str, str]]:
+def places(plan: Plan) -> list[tuple[str, str]]:
     """(place, path): the plan's env and toolchain locations, then checkpoint directories."""
     from scratchenv.checkpoints.directories import directories
 
@@ -71,10 +73,9 @@ def places(plan: Plan, settings: Settings) -> list[tuple[str, str]]:
     for change in plan.variables:
         entry = change.entry
         # Only the scratch root is purged: what the tiers put on the persistent root is safe.
-        if (entry is not None and entry.group in GROUPS and entry.anchor == "root"
-                and plan.root_of(change) == plan.root):
-            found.setdefault(change.value, GROUPS[entry.group])
-    for _, path in directories(settings, settings.scratch_root):  # on either tier
+        if entry is not None and entry.group in WATCHED and change.tier == "scratch":
+            found.setdefault(change.value, WATCHED[entry.group])
+    for _, path in directories(plan, Path(plan.root)):  # on either tier
         found.setdefault(str(path), "checkpoints")
     return [(place, path) for path, place in found.items()]
 
@@ -116,16 +117,16 @@ def _old_files(path: str, cutoff: float, by: str | None = None
     return old, old_bytes, total, oldest
 
 
-def at_risk(plan: Plan, settings: Settings, now: float | None = None) -> list[PurgeRisk]:
+def at_risk(plan: Plan, now: float | None = None) -> list[PurgeRisk]:
     """Places holding files older than the warning age; empty when no purge is configured."""
-    purge = settings.purge
+    purge = plan.purge
     if purge.days is None:
         return []
     now = time.time() if now is None else now
     warn_days = max(purge.days - purge.margin_days, 0)
     cutoff = now - warn_days * 86400
     risks = []
-    for place, path in places(plan, settings):
+    for place, path in places(plan):
         old, old_bytes, total, oldest = _old_files(path, cutoff, purge.by)
         if old:
             risks.append(PurgeRisk(place, path, old, old_bytes, total,

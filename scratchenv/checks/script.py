@@ -111,14 +111,14 @@ def problem_findings(problems: list[Problem], subject: str, *,
 def managed_names(plan: Plan) -> list[str]:
     """The variables the gate and the run-time guard watch: every one the Plan sets, but
     those it pins in home itself (the Hugging Face token)."""
-    return [change.name for change in plan.variables if change.base != plan.home]
+    return [change.name for change in plan.variables if change.root != plan.home]
 
 
 def check_script(ctx: Context) -> list[Finding]:
     """verify's check: the job script given with --script, against the Plan's variables."""
     if ctx.script is None:
         return []
-    layout = ctx.settings.project_layout
+    layout = ctx.plan.project_layout
     return findings(ctx.script, names=managed_names(ctx.plan),
                     home=ctx.home, venv_var=layout.venv_var if layout else "VENV_PATH",
                     strict=ctx.strict)

@@ -10,11 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pydantic import BaseModel
 
 from scratchenv.checks.purge import at_risk
-from scratchenv.config.settings import Settings, current_user
+from scratchenv.config.settings import Thresholds, current_user
 from scratchenv.disk.quota import TIMEOUT, Quota, filesystem_usage, free_space
 from scratchenv.disk.quota_sources import own_quota
 from scratchenv.disk.usage import Usage, scan
-from scratchenv.plan import build_plan
+from scratchenv.plan import Plan
 from scratchenv.realpaths import is_within
 from scratchenv.units import format_size
 
@@ -60,16 +60,15 @@ class Overview(BaseModel):
     """With `status --top`: the root's direct entries, largest first (like `du -s root/*`)."""
 
 
-def collect(settings: Settings, environ: Mapping[str, str]) -> Overview:
+def collect(plan: Plan, environ: Mapping[str, str]) -> Overview:
     """Measure everything the Plan manages; the scans run in parallel (they wait on disk)."""
-    plan = build_plan(settings)
     places: dict[str, str] = {}
     for change in plan.variables:
         value = plan.value_in(change, environ) or change.location_in(environ.get(change.name, ""))
         if value and os.path.isabs(value):
             places[change.name] = value
     user = current_user()
-    source = settings.quota_source  # the centre's documented tool, asked first
+    source = plan.quota_source  # the centre's documented tool, asked first
     home_quota = own_quota(plan.home, user, timeout=TIMEOUT, source=source)
     root_quotas = {root: own_quota(root, user, timeout=TIMEOUT, source=source)
                    for root in plan.roots}
@@ -98,9 +97,9 @@ def collect(settings: Settings, environ: Mapping[str, str]) -> Overview:
                       persistent=spaces[persistent] if persistent else None,
                       persistent_free=_free(persistent) if persistent else None,
                       quotas=quotas, warnings=[])
-    status.warnings = warnings(status, settings)
+    status.warnings = warnings(status, plan.thresholds)
     # Scratch purges files unused for purge.days: a partly purged venv breaks silently.
-    status.warnings += [f"{risk.path}: {risk.describe()}" for risk in at_risk(plan, settings)]
+    status.warnings += [f"{risk.path}: {risk.describe()}" for risk in at_risk(plan)]
     return status
 
 
@@ -160,9 +159,8 @@ def _distinct(quotas: list[Quota | None]) -> list[Quota]:
     return result
 
 
-def warnings(status: Overview, settings: Settings) -> list[str]:
-    """What deserves attention, against settings.thresholds."""
-    limits = settings.thresholds
+def warnings(status: Overview, limits: Thresholds) -> list[str]:
+    """What deserves attention, against the thresholds (the Plan's)."""
     found = []
     if status.home.bytes > limits.home_warn:
         found.append(f"home uses {format_size(status.home.bytes)}, more than "

@@ -20,7 +20,10 @@ def run(args: argparse.Namespace) -> int:
 
     shell = args.shell or default_shell(os.environ)
     try:
-        path = write_activation(shell, settings_from(args), os.environ, global_flags(args))
+        from scratchenv.plan import build_plan
+
+        path = write_activation(shell, build_plan(settings_from(args)), os.environ,
+                                global_flags(args))
     except (ScratchenvError, OSError) as problem:
         # A login must not lose its environment because the config broke since the last
         # good file, or home is read-only on this node: keep using that file, say why. Only

@@ -41,13 +41,14 @@ def run(args: argparse.Namespace) -> int:
     from scratchenv import output
     from scratchenv.bootstrap.run import Options, bootstrap
     from scratchenv.errors import ScratchenvError
+    from scratchenv.plan import build_plan
 
     everything = not (args.venv or args.rust)
-    settings = settings_from(args)
+    plan = build_plan(settings_from(args))
     options = Options(
         # Without --venv, the venv is made only when there is a project to make it for.
         venv=args.venv or args.requirements is not None
-        or (everything and settings.project_layout is not None),
+        or (everything and plan.project_layout is not None),
         rust=args.rust or everything,
         requirements=args.requirements,
         python=args.python,
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         verbose=args.verbose,
     )
-    report = bootstrap(settings, os.environ, options)
+    report = bootstrap(plan, os.environ, options)
     for line in report.summary(args.verbose):
         output.say(line)
     problem = report.problem()

@@ -19,8 +19,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from scratchenv.checks.script import check_script
     from scratchenv.checks.verify import checklist_checks, verify
+    from scratchenv.plan import build_plan
 
-    settings = settings_from(args)
-    report = verify(settings, os.environ, need=args.need, script=args.script, strict=args.strict,
-                    checks=[*checklist_checks(settings), check_script])
+    plan = build_plan(settings_from(args))
+    report = verify(plan, os.environ, need=args.need, script=args.script, strict=args.strict,
+                    checks=[*checklist_checks(plan), check_script])
     return emit(report, args, title="scratchenv checklist")

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
     from scratchenv.checkpoints.archive import Job
     from scratchenv.checkpoints.directories import CheckpointDir, DirStatus
-    from scratchenv.config.settings import Settings
+    from scratchenv.plan import Plan
 
 HELP = ("this worktree's checkpoint directory on scratch: dir, setup, status, cleanup, "
         "prune-orphans, adopt, archive")
@@ -67,12 +67,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from scratchenv.plan import build_plan
+
     # The checkpoint project is only the --project flag: SCRATCHENV_PROJECT names the cache
     # layout for every worktree, and using it here would make all worktrees share one.
     project = getattr(args, "project", None)
-    settings = settings_from(argparse.Namespace(**{**vars(args), "project": None}))
+    plan = build_plan(settings_from(argparse.Namespace(**{**vars(args), "project": None})))
     if project is None and args.action in ("dir", "status", "cleanup", "prune-orphans"):
-        _refresh_here(settings)
+        _refresh_here(plan)
     action = {
         "dir": _dir,
         "setup": _setup,
@@ -82,10 +84,10 @@ def run(args: argparse.Namespace) -> int:
         "adopt": _adopt,
         "archive": _archive,
     }[args.action]
-    return action(settings, args, project)
+    return action(plan, args, project)
 
 
-def _refresh_here(settings: Settings) -> None:
+def _refresh_here(plan: Plan) -> None:
     """This worktree may have moved: its directory's record learns the new path first."""
     from scratchenv.checkpoints import directories
     from scratchenv.checkpoints.identity import identify
@@ -95,15 +97,15 @@ def _refresh_here(settings: Settings) -> None:
         identity = identify()
     except ConfigError:  # run from a removed directory: status and prune-orphans still work
         return
-    directories.refresh(settings, identity)
+    directories.refresh(plan, identity)
 
 
-def _dir(settings: Settings, args: argparse.Namespace, project: str | None) -> int:
+def _dir(plan: Plan, args: argparse.Namespace, project: str | None) -> int:
     from scratchenv import output
     from scratchenv.checkpoints import directories as checkpoints
     from scratchenv.checkpoints.identity import identify
 
-    found = checkpoints.resolve(settings, identify(project))
+    found = checkpoints.resolve(plan, identify(project))
     if found.taken_by:
         output.warn(_collision_note(found))
     output.say(str(found.path))
@@ -115,12 +117,12 @@ def _collision_note(found: CheckpointDir) -> str:
             f"this {'project' if found.identity.project else 'worktree'} uses {found.id!r}")
 
 
-def _setup(settings: Settings, args: argparse.Namespace, project: str | None) -> int:
+def _setup(plan: Plan, args: argparse.Namespace, project: str | None) -> int:
     from scratchenv import output
     from scratchenv.checkpoints import directories as checkpoints
     from scratchenv.checkpoints.identity import identify
 
-    result = checkpoints.setup(settings, identify(project), gitignore=True)
+    result = checkpoints.setup(plan, identify(project), gitignore=True)
     found = result.directory
     if found.taken_by:
         output.say(f"note: {_collision_note(found)}")
@@ -135,21 +137,21 @@ def _setup(settings: Settings, args: argparse.Namespace, project: str | None) ->
     return 0
 
 
-def _status(settings: Settings, args: argparse.Namespace, project: str | None) -> int:
+def _status(plan: Plan, args: argparse.Namespace, project: str | None) -> int:
     import json
 
     from scratchenv import output
     from scratchenv.checkpoints import directories as checkpoints
     from scratchenv.units import format_size
 
-    found = checkpoints.all_directories(settings)
+    found = checkpoints.all_directories(plan)
     if args.json:
         output.write(json.dumps([d.as_dict() for d in found], indent=2) + "\n")
         return 0
-    root = checkpoints.checkpoint_root(settings)
+    root = checkpoints.checkpoint_root(plan)
     if not found:
         output.say(f"no checkpoint directories under {root}")
-        _elsewhere(settings)
+        _elsewhere(plan)
         return 0
     exists = {True: "yes", False: "gone", None: "-"}
     rows = [
@@ -169,11 +171,11 @@ def _status(settings: Settings, args: argparse.Namespace, project: str | None) -
     orphans = sum(1 for d in found if d.orphan)
     if orphans:
         output.say(f"{orphans} orphaned (worktree gone): `scratchenv checkpoints prune-orphans`")
-    _elsewhere(settings)
+    _elsewhere(plan)
     return 0
 
 
-def _elsewhere(settings: Settings) -> None:
+def _elsewhere(plan: Plan) -> None:
     """Checkpoints no worktree has claimed: directories without a record on either root,
     and the old places (legacy cache, `.art/`, `checkpoints/`, `trainer_output/` in this
     checkout)."""
@@ -183,13 +185,13 @@ def _elsewhere(settings: Settings) -> None:
     from scratchenv.checkpoints.identity import identify
     from scratchenv.errors import ConfigError
 
-    for path in checkpoints.unclaimed(settings):
+    for path in checkpoints.unclaimed(plan):
         output.say(f"{path}: no record; {checkpoints.UNCLAIMED_ADVICE.format(path=path)}")
     try:
         identity = identify()
     except ConfigError:
         return
-    home = str(settings.home)
+    home = plan.home
     for place in archive.legacy_places(home, identity.worktree if identity.in_git else None):
         output.say(f"{place}: outside any checkpoint directory; `scratchenv checkpoints adopt "
                    f"{place}` moves its checkpoints into this worktree's, `scratchenv "
@@ -220,7 +222,7 @@ def _go_ahead(args: argparse.Namespace, question: str) -> bool:
     raise ScratchenvError("not confirmed: nothing changed")
 
 
-def _cleanup(settings: Settings, args: argparse.Namespace, project: str | None) -> int:
+def _cleanup(plan: Plan, args: argparse.Namespace, project: str | None) -> int:
     from scratchenv import output
     from scratchenv.checkpoints import directories as checkpoints
     from scratchenv.checkpoints.identity import identify
@@ -231,20 +233,20 @@ def _cleanup(settings: Settings, args: argparse.Namespace, project: str | None) 
     if args.all and project is not None:
         raise ConfigError("cleanup --all covers every directory; leave out --project")
     if args.all:
-        paths = [d.path for d in checkpoints.all_directories(settings)]
+        paths = [d.path for d in checkpoints.all_directories(plan)]
         if not paths:
-            output.say(f"no checkpoint directories under {checkpoints.checkpoint_root(settings)}")
+            output.say(f"no checkpoint directories under {checkpoints.checkpoint_root(plan)}")
             return 0
     else:
-        paths = [checkpoints.resolve(settings, identify(project)).path]
-    plans = [checkpoints.plan_cleanup(settings, path, args.keep) for path in paths]
-    for plan in plans:
-        rows = [("keep", c.name, plan.why.get(c.path, "")) for c in plan.keep]
-        rows += [("delete", c.name, "") for c in plan.delete]
-        rows += [("skip", s.path.name, s.reason) for s in plan.skipped]
-        output.say(f"checkpoints: {plan.directory}")
+        paths = [checkpoints.resolve(plan, identify(project)).path]
+    cleanups = [checkpoints.plan_cleanup(plan, path, args.keep) for path in paths]
+    for cleanup in cleanups:
+        rows = [("keep", c.name, cleanup.why.get(c.path, "")) for c in cleanup.keep]
+        rows += [("delete", c.name, "") for c in cleanup.delete]
+        rows += [("skip", s.path.name, s.reason) for s in cleanup.skipped]
+        output.say(f"checkpoints: {cleanup.directory}")
         output.table(rows) if rows else output.say("nothing to clean up")
-    doomed = [c for plan in plans for c in plan.delete]
+    doomed = [c for cleanup in cleanups for c in cleanup.delete]
     if not doomed:
         output.say("nothing to delete")
         return 0
@@ -253,8 +255,9 @@ def _cleanup(settings: Settings, args: argparse.Namespace, project: str | None) 
     if not _go_ahead(args, f"delete {what}?"):
         output.say(f"dry run: would delete {what}; rerun with --apply")
         return 0
-    deleted = [path for plan in plans for path in checkpoints.apply_cleanup(settings, plan)]
-    refused = [s for plan in plans for s in plan.refused]
+    deleted = [path for cleanup in cleanups
+               for path in checkpoints.apply_cleanup(plan, cleanup)]
+    refused = [s for cleanup in cleanups for s in cleanup.refused]
     for kept in refused:
         output.warn(f"kept {kept.path}: {kept.reason}")
     if not refused:
@@ -264,12 +267,12 @@ def _cleanup(settings: Settings, args: argparse.Namespace, project: str | None) 
     return 1
 
 
-def _prune(settings: Settings, args: argparse.Namespace, project: str | None) -> int:
+def _prune(plan: Plan, args: argparse.Namespace, project: str | None) -> int:
     from scratchenv import output
     from scratchenv.checkpoints import directories as checkpoints
     from scratchenv.units import format_size
 
-    found = checkpoints.all_directories(settings)
+    found = checkpoints.all_directories(plan)
     gone = [d for d in found if d.orphan]
     for d in found:
         if d.doubt:
@@ -285,7 +288,7 @@ def _prune(settings: Settings, args: argparse.Namespace, project: str | None) ->
         output.say(f"dry run: would delete {what}; rerun with --apply")
         return 0
     for d in gone:
-        checkpoints.remove_tree(d.path, checkpoints.root_holding(settings, d.path))
+        checkpoints.remove_tree(d.path, checkpoints.root_holding(plan, d.path))
     output.say(f"deleted {_count(len(gone), 'orphaned directory')}")
     return 0
 
@@ -296,7 +299,7 @@ def _absolute(paths: list[str]) -> list[str]:
     return [os.path.abspath(os.path.expanduser(path)) for path in paths]
 
 
-def _adopt(settings: Settings, args: argparse.Namespace, project: str | None) -> int:
+def _adopt(plan: Plan, args: argparse.Namespace, project: str | None) -> int:
     from scratchenv import output
     from scratchenv.checkpoints import archive
     from scratchenv.checkpoints.identity import identify
@@ -309,20 +312,20 @@ def _adopt(settings: Settings, args: argparse.Namespace, project: str | None) ->
             output.say(f"dry run: would record {args.paths[0]} as the checkpoint directory of "
                        f"{identity.project or identity.worktree}; rerun with --apply")
             return 0
-        found = archive.adopt_in_place(settings, identity, _absolute(args.paths)[0])
+        found = archive.adopt_in_place(plan, identity, _absolute(args.paths)[0])
         output.say(f"adopted in place: {found.path} (for {identity.project or identity.worktree})")
         return 0
-    jobs = archive.plan_adopt(settings, identity, _absolute(args.paths))
-    return _moves(args, jobs, "adopt", lambda: archive.adopt(settings, identity, jobs),
-                  str(settings.home))
+    jobs = archive.plan_adopt(plan, identity, _absolute(args.paths))
+    return _moves(args, jobs, "adopt", lambda: archive.adopt(plan, identity, jobs),
+                  plan.home)
 
 
-def _archive(settings: Settings, args: argparse.Namespace, project: str | None) -> int:
+def _archive(plan: Plan, args: argparse.Namespace, project: str | None) -> int:
     from scratchenv import output
     from scratchenv.checkpoints import archive
     from scratchenv.checkpoints.identity import identify
 
-    home = str(settings.home)
+    home = plan.home
     paths = _absolute(args.paths)
     if not paths:
         identity = identify()
@@ -330,21 +333,23 @@ def _archive(settings: Settings, args: argparse.Namespace, project: str | None) 
         if not paths:
             output.say("nothing to archive: no ~/" + archive.LEGACY_HF + ", and no .art/, "
                        "checkpoints/ or trainer_output/ in this checkout")
-            _unclaimed_note(settings)
+            _unclaimed_note(plan)
             return 0
-    root = settings.root_for("checkpoints")
-    jobs = archive.plan_archive(root, paths, keep_times=settings.keeps_times(root))
+    from pathlib import Path
+
+    root = plan.checkpoint_place.root
+    jobs = archive.plan_archive(Path(root), paths, keep_times=plan.keeps_times(root))
     if not args.paths:
-        _unclaimed_note(settings)
-    return _moves(args, jobs, "archive", lambda: archive.archive(root, jobs), home)
+        _unclaimed_note(plan)
+    return _moves(args, jobs, "archive", lambda: archive.archive(Path(root), jobs), home)
 
 
-def _unclaimed_note(settings: Settings) -> None:
+def _unclaimed_note(plan: Plan) -> None:
     """archive never takes a directory on the root unless named: it may be someone's run."""
     from scratchenv import output
     from scratchenv.checkpoints import directories as checkpoints
 
-    for path in checkpoints.unclaimed(settings):
+    for path in checkpoints.unclaimed(plan):
         output.say(f"not archived unless named: {path} (no record): "
                    f"`scratchenv checkpoints archive {path}`")
 

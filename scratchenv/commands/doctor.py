@@ -25,17 +25,16 @@ def run(args: argparse.Namespace) -> int:
     from scratchenv.plan import build_plan
     from scratchenv.units import format_size
 
-    settings = settings_from(args)
-    plan = build_plan(settings)
+    plan = build_plan(settings_from(args))
     try:
         identity = identify()
         checkout = identity.worktree if identity.in_git else None
     except ConfigError:  # the working directory is gone: no checkout to look in
         checkout = None
-    found = doctor.findings(settings, plan, checkout)
-    look = looks.look_now(plan, settings, os.environ)
+    found = doctor.findings(plan, checkout)
+    look = looks.look_now(plan, os.environ)
     if args.json:
-        document = doctor.to_json(settings, plan, found)
+        document = doctor.to_json(plan, found)
         document["growth"] = [{"path": c.place.path, "change": c.delta, "writer": c.place.writer,
                                "advice": c.place.advice} for c in look.changes]
         output.write(json.dumps(document, indent=2) + "\n")
@@ -52,13 +51,13 @@ def run(args: argparse.Namespace) -> int:
         output.table(rows, headers=("", "PATH", "SIZE", "FILES", "WHAT AND WHAT TO DO"))
     for line in changes_lines(look):
         output.say(line)
-    if settings.purge.days is None:
+    if plan.purge.days is None:
         output.say("scratch purge age not set (purge.days in config): purge risk not checked")
     else:
         from scratchenv.checks.purge import POLICY
 
-        output.say(f"scratch purges files after {settings.purge.days} days, "
-                   f"{POLICY[settings.purge.by]}; migrate gives moved files the current time")
+        output.say(f"scratch purges files after {plan.purge.days} days, "
+                   f"{POLICY[plan.purge.by]}; migrate gives moved files the current time")
     fixable = doctor.fixable_count(found)
     if fixable:
         from scratchenv.units import counted

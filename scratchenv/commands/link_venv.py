@@ -31,8 +31,10 @@ def run(args: argparse.Namespace) -> int:
     venv = os.path.join(checkout, venvs.NAME)
     if os.path.isdir(venv) and not os.path.islink(venv):
         # A real .venv: moved with migrate's engine, which leaves the link.
-        steps = migrate.prepare(plan, [venvs.TOOL], [venvs.move_for(plan, checkout)])
-        results = migrate.apply(plan, steps)
+        keep_times = plan.keeps_times()  # as migrate: a purge must see moved files as new
+        steps = migrate.prepare(plan, [venvs.TOOL], [venvs.move_for(plan, checkout)],
+                                keep_times=keep_times)
+        results = migrate.apply(plan, steps, keep_times=keep_times)
         left = sum(result.left_behind for result in results)
         for result in results:
             output.say(f"{venv}: moved {counted(result.outcome.moved, 'file')} to "

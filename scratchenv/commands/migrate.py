@@ -109,16 +109,15 @@ def run(args: argparse.Namespace) -> int:
     from scratchenv.plan import build_plan
     from scratchenv.units import counted, format_size
 
-    settings = settings_from(args)
-    plan = build_plan(settings)
-    found = venvs.moves(plan, settings.thresholds.large_venv)
+    plan = build_plan(settings_from(args))
+    found = venvs.moves(plan, plan.thresholds.large_venv)
     names = list(args.tools)
     if venvs.TOOL in names and not found:
         output.say(f"{venvs.TOOL}: no checkout's .venv in home over thresholds.large_venv")
         names.remove(venvs.TOOL)
         if not names:
             return 0
-    keep_times = settings.keeps_times()  # a purge must see moved files as new
+    keep_times = plan.keeps_times()  # a purge must see moved files as new
     steps = migrate.prepare(plan, names, found, keep_times=keep_times)
     checks = migrate.space_checks(steps)
     show_plan(plan, steps, checks, bool(names))

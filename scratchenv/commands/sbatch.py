@@ -49,8 +49,10 @@ def run(args: argparse.Namespace) -> int:
     force, strict = "--force" in own, "--strict" in own
     submission = slurm.split_sbatch_args(words)
     slurm.read_script(submission)  # an unreadable script is an error before anything runs
-    settings = settings_from(args)
-    checked = gate.gate(settings, os.environ, submission, strict=strict)
+    from scratchenv.plan import build_plan
+
+    plan = build_plan(settings_from(args))
+    checked = gate.gate(plan, os.environ, submission, strict=strict)
     problems = gate.blocking(checked)
     # Findings go to stderr: stdout is sbatch's own ("Submitted batch job N", --parsable).
     if problems:
@@ -68,15 +70,14 @@ def run(args: argparse.Namespace) -> int:
         from scratchenv.checks.script import managed_names
         from scratchenv.commands import global_flags
         from scratchenv.commands.init import scratchenv_command
-        from scratchenv.plan import build_plan
         from scratchenv.slurm.guarded import guarded
 
-        with guarded(submission, managed_names(build_plan(settings)),
+        with guarded(submission, managed_names(plan),
                      scratchenv_command() + global_flags(args)) as job:
-            result, warning = slurm.submit(settings, os.environ, job)
+            result, warning = slurm.submit(plan, os.environ, job)
         output.write_err("scratchenv sbatch: the job checks itself when it starts (guard)\n")
     else:
-        result, warning = slurm.submit(settings, os.environ, submission)
+        result, warning = slurm.submit(plan, os.environ, submission)
     if warning:
         output.warn(warning)
     output.write(result.stdout)

@@ -8,9 +8,9 @@ from scratchenv.commands import settings_from
 
 if TYPE_CHECKING:
     from scratchenv.checks.status import Overview
-    from scratchenv.config.settings import Settings
     from scratchenv.disk.quota import Quota
     from scratchenv.home.looks import Report
+    from scratchenv.plan import Plan
 
 HELP = ("sizes of the managed locations (largest first), home usage, scratch free space "
         "and quotas")
@@ -39,12 +39,14 @@ def run(args: argparse.Namespace) -> int:
         from scratchenv.errors import ConfigError
 
         raise ConfigError(f"--top {args.top}: give a number of entries, 1 or more")
-    settings = settings_from(args)
+    from scratchenv.plan import build_plan
+
+    plan = build_plan(settings_from(args))
     if args.home or args.background:
-        return _home(settings, args)
-    status = collect(settings, os.environ)
+        return _home(plan, args)
+    status = collect(plan, os.environ)
     if args.top is not None:
-        status.top = top_entries(str(settings.scratch_root), args.top)
+        status.top = top_entries(plan.root, args.top)
     if args.json:
         output.write(status.model_dump_json(indent=2) + "\n")
         return 0
@@ -124,23 +126,21 @@ def quota_line(quota: Quota) -> str:
     return f"quota {quota.filesystem} ({quota.source}): {space_text}; files {files_text}"
 
 
-def _home(settings: Settings, args: argparse.Namespace) -> int:
+def _home(plan: Plan, args: argparse.Namespace) -> int:
     from scratchenv import output
     from scratchenv.home import looks
-    from scratchenv.plan import build_plan
 
-    plan = build_plan(settings)
     if args.background:
         os.nice(19)  # started by a login: the person at the prompt comes first
-        looks.background(plan, settings, os.environ)
+        looks.background(plan, os.environ)
         return 0
-    report = looks.look_now(plan, settings, os.environ)
+    report = looks.look_now(plan, os.environ)
     if report.notice:
         output.warn(report.notice)
     if args.json:
-        output.write(home_json(report, settings.thresholds.home_warn) + "\n")
+        output.write(home_json(report, plan.thresholds.home_warn) + "\n")
     else:
-        output.show(render_home(report, settings.thresholds.home_warn))
+        output.show(render_home(report, plan.thresholds.home_warn))
     return 0
 
 

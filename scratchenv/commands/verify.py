@@ -57,6 +57,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from scratchenv.checks.verify import verify
+    from scratchenv.plan import build_plan
 
     if args.all_nodes:
         return _all_nodes(args)
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         from scratchenv.checks.node import NODE_CHECKS
 
         checks = NODE_CHECKS
-    report = verify(settings_from(args), os.environ, need=args.need, deep=args.deep,
+    report = verify(build_plan(settings_from(args)), os.environ, need=args.need, deep=args.deep,
                     script=args.script, strict=args.strict, checks=checks)
     title = "scratchenv verify --node" if args.node else "scratchenv verify"
     return emit(report, args, title=title)

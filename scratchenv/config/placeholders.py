@@ -95,3 +95,11 @@ def check(text: str, names: tuple[str, ...], *, env: bool = False) -> None:
     with contextlib.suppress(MissingValue):
         substitute(text, dict.fromkeys(names, "x"), env={} if env else None)
 
+
+def user_pattern(path: str, user: str) -> str | None:
+    """`path` with each component that is `user` replaced by `{user}` (a root as the
+    template a modulefile fills in at load time); None when none is."""
+    parts = path.split("/")
+    if user and user in parts:
+        return "/".join("{user}" if part == user else part for part in parts)
+    return None

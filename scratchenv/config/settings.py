@@ -491,16 +491,6 @@ class Settings(BaseSettings):
             return self.persistent_root
         return self.scratch_root
 
-    def keeps_times(self, root: Path | None = None) -> bool:
-        """Whether files moved onto `root` (default: the scratch root) keep their old times.
-
-        The one place that decides it for migrate, link-venv and checkpoints adopt/archive:
-        on a purged root a moved file must look new, or the next purge takes it."""
-        if self.purge.days is None:
-            return True
-        return root is not None and self.persistent_root is not None \
-            and same_place(root, self.persistent_root)
-
     @property
     def home(self) -> Path:
         return Path(home_dir(os.environ))

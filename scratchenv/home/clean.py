@@ -85,7 +85,7 @@ def targets(plan: Plan, which: str, *, delete_unsynced_runs: bool = False,
     each with what inside it stays; `delete`: kept checkpoints, models and made things the
     user named to go all the same."""
     groups = GROUPS[which]
-    roots = {change.name: plan.root_of(change) for change in plan.variables}
+    roots = {change.name: change.root or plan.root for change in plan.variables}
     chosen: list[tuple[str, str, Entry]] = []
     others: list[tuple[str, str]] = []
     for change in plan.variables:

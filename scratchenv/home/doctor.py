@@ -22,7 +22,6 @@ from typing import Literal
 from scratchenv import install
 from scratchenv.checkpoints import archive
 from scratchenv.checks import purge
-from scratchenv.config.settings import Settings
 from scratchenv.disk.usage import Usage, scan
 from scratchenv.home import migrate, pipx_apps, venvs
 from scratchenv.home.moves import (
@@ -85,7 +84,7 @@ class _Sizes:
         return max(nbytes, 0), max(files, 0)
 
 
-def findings(settings: Settings, plan: Plan, checkout: str | None = None,
+def findings(plan: Plan, checkout: str | None = None,
              environ: Mapping[str, str] | None = None) -> list[Diagnosis]:
     """Everything doctor reports, in a stable order; `checkout` is the git worktree it runs
     in (its `.art/` and `checkpoints/` directories are reported); `environ`: the live one
@@ -118,7 +117,7 @@ def findings(settings: Settings, plan: Plan, checkout: str | None = None,
                              move.tool))
     found += _pipx_apps_left(plan, sizes)
     checkout_venvs = [(path, sizes(path).bytes) for path in venvs.in_home(plan)]
-    for move in venvs.moves(plan, settings.thresholds.large_venv, checkout_venvs):
+    for move in venvs.moves(plan, plan.thresholds.large_venv, checkout_venvs):
         usage = sizes(move.source)
         found.append(Diagnosis(
             "movable", move.source, usage.bytes, usage.files, True,
@@ -130,10 +129,10 @@ def findings(settings: Settings, plan: Plan, checkout: str | None = None,
             usage = sizes(offender.path)
             found.append(Diagnosis("offender", offender.path, usage.bytes, usage.files, False,
                                  offender.what, offender.advice, offender.key))
-    found += _old_checkpoints(settings, plan, checkout, sizes)
-    found += _left_on_scratch(settings, plan, sizes)
-    found += _unknown(settings, plan, sizes, [path for path, _ in checkout_venvs])
-    for risk in purge.at_risk(plan, settings):
+    found += _old_checkpoints(plan, checkout, sizes)
+    found += _left_on_scratch(plan, sizes)
+    found += _unknown(plan, sizes, [path for path, _ in checkout_venvs])
+    for risk in purge.at_risk(plan):
         found.append(Diagnosis("purge", risk.path, 0, risk.old_files, False,
                              f"{risk.place} on scratch near the purge age", risk.describe()))
     return found
@@ -204,8 +203,7 @@ def _why_in_home(var: str, environ: Mapping[str, str]) -> str:
     return f"{var} is set to {value}; this was written before"
 
 
-def _old_checkpoints(settings: Settings, plan: Plan, checkout: str | None,
-                     sizes: _Sizes) -> list[Diagnosis]:
+def _old_checkpoints(plan: Plan, checkout: str | None, sizes: _Sizes) -> list[Diagnosis]:
     """What the old setup's "Migration from Existing Checkpoints" moved by hand."""
     found = []
     for path in archive.legacy_places(plan.home, checkout):
@@ -213,7 +211,7 @@ def _old_checkpoints(settings: Settings, plan: Plan, checkout: str | None,
         if path == os.path.join(plan.home, archive.LEGACY_HF):
             what = "the legacy transformers cache (before huggingface_hub)"
             action = (f"`scratchenv checkpoints archive --apply {path}` moves it to "
-                      f"{settings.root_for('checkpoints')}/archived_models_YYYYMMDD/ "
+                      f"{plan.checkpoint_place.root}/archived_models_YYYYMMDD/ "
                       "(it holds checkpoints: never moved or cleaned as cache)")
         else:
             what = f"{os.path.basename(path)}/ inside the checkout {checkout}"
@@ -224,7 +222,7 @@ def _old_checkpoints(settings: Settings, plan: Plan, checkout: str | None,
                                action))
     from scratchenv.checkpoints.directories import UNCLAIMED_ADVICE, unclaimed
 
-    for directory in unclaimed(settings):
+    for directory in unclaimed(plan):
         usage = sizes(str(directory))
         found.append(Diagnosis("checkpoints", str(directory), usage.bytes, usage.files, False,
                                "a checkpoint directory no worktree has claimed (no record: "
@@ -233,7 +231,7 @@ def _old_checkpoints(settings: Settings, plan: Plan, checkout: str | None,
     return found
 
 
-def _left_on_scratch(settings: Settings, plan: Plan, sizes: _Sizes) -> list[Diagnosis]:
+def _left_on_scratch(plan: Plan, sizes: _Sizes) -> list[Diagnosis]:
     """What a single-root setup left on the scratch root that the tiers now put on the
     persistent root: a purge will take it, and nothing uses it any more."""
     from scratchenv.checkpoints.directories import directories, status_of
@@ -243,7 +241,7 @@ def _left_on_scratch(settings: Settings, plan: Plan, sizes: _Sizes) -> list[Diag
     found = []
     for change in plan.variables:
         entry = change.entry
-        if entry is None or entry.anchor != "root" or plan.root_of(change) == plan.root:
+        if entry is None or change.tier != "persistent":
             continue
         old = os.path.join(plan.root, entry.path)
         if not os.path.isdir(old) or os.path.islink(old):
@@ -260,7 +258,7 @@ def _left_on_scratch(settings: Settings, plan: Plan, sizes: _Sizes) -> list[Diag
         elif entry.group == "env" and entry.tool == "project":
             action = (f"rebuild it at {change.value} (`scratchenv bootstrap --venv`: a venv "
                       f"cannot be moved), then delete {old}")
-        elif entry.group in ("venv", "env"):
+        elif entry.group == "env":
             action = (f"create its environments again at {change.value} with the tool that "
                       f"made them ({entry.tool}: a venv cannot be moved), then delete {old}")
         elif entry.group == "toolchain":
@@ -271,10 +269,10 @@ def _left_on_scratch(settings: Settings, plan: Plan, sizes: _Sizes) -> list[Diag
         found.append(Diagnosis("tier", old, usage.bytes, usage.files, False,
                                f"{change.name}'s old place on the purged scratch root",
                                action, entry.tool))
-    if settings.tier_of("checkpoints") == "persistent":
-        for id_, path in directories(settings, Path(plan.root)):
+    if plan.checkpoint_place.tier == "persistent":
+        for id_, path in directories(plan, Path(plan.root)):
             usage = sizes(str(path))
-            status = status_of(settings, id_, path, measure=False)
+            status = status_of(plan, id_, path, measure=False)
             found.append(Diagnosis(
                 "tier", str(path), usage.bytes, usage.files, False,
                 "a checkpoint directory on the purged scratch root (training resumes from it "
@@ -282,13 +280,13 @@ def _left_on_scratch(settings: Settings, plan: Plan, sizes: _Sizes) -> list[Diag
     return found
 
 
-def _unknown(settings: Settings, plan: Plan, sizes: _Sizes,
+def _unknown(plan: Plan, sizes: _Sizes,
              reported: Sequence[str] = ()) -> list[Diagnosis]:
     """Large directories directly in home that no entry or offender accounts for (less the
     `reported` checkout venvs)."""
     home = plan.home
     known = known_places(plan) + list(reported)
-    limits = settings.thresholds
+    limits = plan.thresholds
     found = []
     try:
         children = sorted(os.scandir(home), key=lambda entry: entry.name)
@@ -314,7 +312,7 @@ def fixable_count(found: Sequence[Diagnosis]) -> int:
     return sum(finding.fixable for finding in found)
 
 
-def to_json(settings: Settings, plan: Plan, found: Sequence[Diagnosis]) -> dict:
+def to_json(plan: Plan, found: Sequence[Diagnosis]) -> dict:
     """The `--json` document (schema: README, `scratchenv doctor`)."""
     return {
         "schema_version": 1,
@@ -322,8 +320,8 @@ def to_json(settings: Settings, plan: Plan, found: Sequence[Diagnosis]) -> dict:
         "root": plan.root,
         "persistent_root": plan.persistent_root,
         "install": str(install.own_install()),
-        "purge_days": settings.purge.days,
-        "purge_by": settings.purge.by,
+        "purge_days": plan.purge.days,
+        "purge_by": plan.purge.by,
         "fixable": fixable_count(found),
         "findings": [finding.to_json() for finding in found],
     }

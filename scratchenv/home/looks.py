@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-from scratchenv.config.settings import Settings, current_user
+from scratchenv.config.settings import Thresholds, current_user
 from scratchenv.config.trust import Untrusted, others_can_write, read_regular
 from scratchenv.disk.quota import Limit, Quota, user_quota
 from scratchenv.disk.usage import scan
@@ -214,11 +214,10 @@ def since(then: float, now: float, *, short: bool = False) -> str:
     return time.strftime("%b %d" if short else "%Y-%m-%d %H:%M", was)
 
 
-def warning(previous: Look | None, current: Look, settings: Settings) -> str | None:
+def warning(previous: Look | None, current: Look, limits: Thresholds) -> str | None:
     """The login's one line, or None when home is fine: above thresholds.home_warn, near
     its quota (thresholds.quota_near of the nearest limit, or over the soft one), or grown
-    more than thresholds.home_growth since the previous look."""
-    limits = settings.thresholds
+    more than thresholds.home_growth since the previous look (`limits`: the Plan's)."""
     grew = current.used - previous.used if previous is not None else 0
     near = current.near(limits.quota_near)
     if not (near or current.used > limits.home_warn or grew > limits.home_growth):
@@ -300,19 +299,19 @@ class Report:
     """Why the previous looks were not read, when they were not."""
 
 
-def look_now(plan: Plan, settings: Settings, environ: Mapping[str, str]) -> Report:
+def look_now(plan: Plan, environ: Mapping[str, str]) -> Report:
     """Take a look, compare it with the last one, record it, and refresh the login's line."""
     looks, notice = load(environ)
     current, found = take(plan)
     previous = looks[-1] if looks else None
-    line = warning(previous, current, settings)
+    line = warning(previous, current, plan.thresholds)
     save(environ, [*looks, current])
-    write_login_file(environ, current.taken + settings.login.look_every_hours * 3600, line)
+    write_login_file(environ, current.taken + plan.login.look_every_hours * 3600, line)
     return Report(os.path.normpath(plan.home), current, previous, found,
                   changes(previous, current, found), line, notice)
 
 
-def background(plan: Plan, settings: Settings, environ: Mapping[str, str]) -> None:
+def background(plan: Plan, environ: Mapping[str, str]) -> None:
     """The login's refresh (the command runs it at the lowest priority): never two at
     once, and not again for `login.look_every_hours` (the due time moves on before the
     walk starts)."""
@@ -321,10 +320,10 @@ def background(plan: Plan, settings: Settings, environ: Mapping[str, str]) -> No
             return
         looks, _ = load(environ)
         last_line = warning(looks[-2] if len(looks) > 1 else None, looks[-1],
-                            settings) if looks else None
-        write_login_file(environ, time.time() + settings.login.look_every_hours * 3600,
+                            plan.thresholds) if looks else None
+        write_login_file(environ, time.time() + plan.login.look_every_hours * 3600,
                          last_line)
-        look_now(plan, settings, environ)
+        look_now(plan, environ)
 
 
 class _lock:

@@ -113,8 +113,7 @@ def _candidates(plan: Plan) -> tuple[list[Move], list[Keep]]:
                                "takes them"))
     for root in map(os.path.normpath, plan.roots):
         if below(root, home):
-            what = "the persistent root" if root == plan.persistent_root else "the scratch root"
-            pinned.append(Keep(root, what))
+            pinned.append(Keep(root, f"the {plan.root_name(root)}"))
     return moves, pinned
 
 

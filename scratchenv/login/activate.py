@@ -32,7 +32,7 @@ TYPE_CHECKING = False  # not `typing`: its import costs the login path ~2 ms
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from scratchenv.config.settings import Settings
+    from scratchenv.plan import Plan
     from scratchenv.shells.base import Freshness, HomeWatch
 
 INPUTS_PREFIX = "# scratchenv-inputs: "
@@ -244,9 +244,9 @@ PRUNE_AFTER_DAYS = 30
 
 
 def write_activation(
-    shell: str, settings: Settings, environ: Mapping[str, str], flags: Sequence[str] = ()
+    shell: str, plan: Plan, environ: Mapping[str, str], flags: Sequence[str] = ()
 ) -> str:
-    """Render the plan for `shell` into its inputs' file, atomically; point
+    """Render `plan` for `shell` into its inputs' file, atomically; point
     `activate.<shell>` at it; remove files of old inputs.
 
     `flags` are the command-line settings it was built with: part of the inputs, so a
@@ -254,11 +254,9 @@ def write_activation(
     import time
 
     from scratchenv.fsutil import atomic_symlink, atomic_write, private_directory
-    from scratchenv.plan import build_plan
     from scratchenv.shells import shell_renderer
 
     started = time.time_ns() - MTIME_MARGIN_NS
-    plan = build_plan(settings)
     cwd = working_directory()
     key = inputs_key(shell, environ, cwd, flags)
     path = activation_file(shell, environ, key)
@@ -266,7 +264,7 @@ def write_activation(
     check = None if flags else _freshness(path, environ, cwd)
     text = shell_renderer(shell).render(plan, environ, inputs=INPUTS_PREFIX + key + "\n",
                                   freshness=check, path=path,
-                                  watch=_home_watch(settings, environ))
+                                  watch=_home_watch(plan, environ))
     private_directory(state_dir(environ))  # made (or closed again) only when all went well
     atomic_write(path, text, mode=0o600)
     os.utime(path, ns=(started, started))
@@ -277,12 +275,12 @@ def write_activation(
     return path
 
 
-def _home_watch(settings: Settings, environ: Mapping[str, str]) -> HomeWatch | None:
+def _home_watch(plan: Plan, environ: Mapping[str, str]) -> HomeWatch | None:
     """What the login says about home, and how it starts the next look (home/looks.py)."""
     from scratchenv.install import own_command
     from scratchenv.shells.base import HomeWatch
 
-    if not settings.login.warn:
+    if not plan.login.warn:
         return None
     return HomeWatch(file=os.path.join(state_dir(environ), "home-watch"),
                      refresh=(*own_command(), "status", "--home", "--background"))

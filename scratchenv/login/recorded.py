@@ -44,7 +44,7 @@ def file_system_inputs(settings: Settings, plan: Plan, environ: Mapping[str, str
     the centres' path shapes (with this user's name), for shape_facts; None when they
     cannot all be told (then nothing is cached)."""
     user = current_user()
-    paths = [*plan.roots, str(settings.home)]
+    paths = [*plan.roots, plan.home]
     try:
         # Detection tries these in order: a change in any of them may change the root.
         paths += [place for place, _ in detect.candidates(environ, user, settings.cluster,

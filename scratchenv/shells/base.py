@@ -133,7 +133,7 @@ class ShellRenderer(Renderer):
     def _ensure(self, plan: Plan) -> list[str]:
         lines: list[str] = []
         for root in plan.roots:  # each directory is made only when its own root is there
-            names = [c.name for c in plan.must_exist if plan.root_of(c) == root]
+            names = [c.name for c in plan.must_exist if c.root == root]
             if names:
                 lines += self.ensure_lines(self.quote(root), names)
         return lines
@@ -262,13 +262,10 @@ def missing_root_message(plan: Plan, root: str | None = None) -> str:
 
 
 def _missing_root(plan: Plan, root: str | None) -> str:
-    if root is not None and root == plan.persistent_root:
-        return (f"scratchenv: persistent root {root} is missing (not mounted on this node?); "
-                "the venv and toolchains still point there")
-    return (
-        f"scratchenv: scratch root {plan.root} is missing (not mounted on this node?); "
-        "caches still point there"
-    )
+    root = plan.root if root is None else root
+    pointing = ("the venv and toolchains" if root == plan.persistent_root else "caches")
+    return (f"scratchenv: {plan.root_name(root)} {root} is missing (not mounted on this "
+            f"node?); {pointing} still point there")
 
 
 def roots_comment(plan: Plan) -> str:

@@ -14,7 +14,7 @@ from scratchenv.checks.findings import Finding, Report
 from scratchenv.slurm.submit import Submission, header_options, read_script
 
 if TYPE_CHECKING:
-    from scratchenv.config.settings import Settings
+    from scratchenv.plan import Plan
 
 
 def blocking(report: Report) -> list[Finding]:
@@ -22,16 +22,14 @@ def blocking(report: Report) -> list[Finding]:
     return [finding for finding in report.findings if finding.status == "fail"]
 
 
-def gate(settings: Settings, environ: Mapping[str, str], submission: Submission, *,
+def gate(plan: Plan, environ: Mapping[str, str], submission: Submission, *,
          strict: bool = False) -> Report:
     """`verify` of the submitting environment, with the job script's lines, the `--wrap`
     text and every `--export` value (command line and `#SBATCH`) checked too."""
     from scratchenv.checks.verify import verify
-    from scratchenv.plan import build_plan
 
     path = None if submission.script is None else Path(submission.script)
-    report = verify(settings, environ, script=path, strict=strict)
-    plan = build_plan(settings)
+    report = verify(plan, environ, script=path, strict=strict)
     names = set(script.managed_names(plan))
     return Report(findings=report.findings + submission_findings(
         submission, read_script(submission), names=names, home=plan.home, strict=strict))

@@ -16,7 +16,6 @@ from scratchenv.plan import Plan
 
 if TYPE_CHECKING:
     from scratchenv.checks.findings import Report
-    from scratchenv.config.settings import Settings
     from scratchenv.proc import CommandResult
 
 # sbatch options that take no value, or only an attached one (`--exclusive=user`); every
@@ -172,13 +171,11 @@ def read_script(submission: Submission) -> str:
 
 
 def submit(
-    settings: Settings, environ: Mapping[str, str], submission: Submission
+    plan: Plan, environ: Mapping[str, str], submission: Submission
 ) -> tuple[CommandResult, str | None]:
-    """Run sbatch so the job sees the scratch environment; (sbatch's result, a warning)."""
+    """Run sbatch so the job sees `plan`'s environment; (sbatch's result, a warning)."""
     from scratchenv import proc
-    from scratchenv.plan import build_plan
 
-    plan = build_plan(settings)
     names = [change.name for change in plan.variables] + [
         change.name for change in plan.path_entries]
     argv, warning = sbatch_argv(submission, list(dict.fromkeys(names)), read_script(submission))

@@ -382,15 +382,16 @@ def test_the_exit_hook_cleans_the_directory_the_run_saved_into(root: Path, tmp_p
 def test_ranks_cleaning_up_at_once_do_not_fail(root: Path, tmp_path, monkeypatch):
     """Every rank of a job may call cleanup_old_checkpoints from atexit with the same plan."""
     from scratchenv.config.settings import load_settings
+    from scratchenv.plan import build_plan
 
     monkeypatch.chdir(tmp_path)
     ckdir = Path(api.setup_checkpoint_directory())
     for step in (1, 2, 3):
         make_checkpoint(ckdir, step)
-    settings = load_settings()
-    plans = [checkpoints.plan_cleanup(settings, ckdir, 1) for _rank in range(2)]
-    for plan in plans:
-        checkpoints.apply_cleanup(settings, plan)
+    plan = build_plan(load_settings())
+    cleanups = [checkpoints.plan_cleanup(plan, ckdir, 1) for _rank in range(2)]
+    for cleanup in cleanups:
+        checkpoints.apply_cleanup(plan, cleanup)
     assert [p.name for p in ckdir.glob("checkpoint-*")] == ["checkpoint-3"]
 
 

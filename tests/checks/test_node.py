@@ -39,7 +39,7 @@ def read_only(tmp_path):
 def _node_report(environ=None):
     settings = load_settings()
     env = dict(build_plan(settings).apply(environ or os.environ))
-    return verify(settings, env, checks=NODE_CHECKS)
+    return verify(build_plan(settings), env, checks=NODE_CHECKS)
 
 
 def _by_check(report):
@@ -112,7 +112,7 @@ def test_no_node_scratch_at_all_is_a_warning(root, monkeypatch):
 def test_a_stray_home_path_in_the_job_fails_the_node(root, monkeypatch):
     env = build_plan(load_settings()).apply(os.environ)
     env["HF_HOME"] = str(Path(os.environ["HOME"]) / ".cache" / "huggingface")
-    report = verify(load_settings(), env, checks=NODE_CHECKS)
+    report = verify(build_plan(load_settings()), env, checks=NODE_CHECKS)
     assert not report.ok
     assert any(f.subject == "HF_HOME" and f.status == "fail" for f in report.findings)
 
@@ -122,9 +122,9 @@ def test_script_and_deep_are_not_dropped_on_a_node(root, tmp_path):
     job.write_text('#!/bin/bash\nexport HF_HOME="$HOME/.cache/huggingface"\n')
     settings = load_settings()
     env = build_plan(settings).apply(os.environ)
-    report = verify(settings, env, checks=NODE_CHECKS, script=job, deep=True)
+    report = verify(build_plan(settings), env, checks=NODE_CHECKS, script=job, deep=True)
     assert {f.check for f in report.findings} >= {"script.repoints", "tool.location"}
-    assert not {f.check for f in verify(settings, env, checks=NODE_CHECKS).findings} & {
+    assert not {f.check for f in verify(build_plan(settings), env, checks=NODE_CHECKS).findings} & {
         "script.repoints", "tool.location"}
 
 

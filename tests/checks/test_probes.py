@@ -12,6 +12,7 @@ from helpers.place import Place
 
 from scratchenv.checks.findings import Report
 from scratchenv.checks.verify import verify
+from scratchenv.plan import build_plan
 
 BIN = str(Path(sys.executable).parent)
 
@@ -35,7 +36,7 @@ def _tools_are_installed() -> None:
 
 def test_deep_passes_when_the_tools_write_to_scratch(place: Place) -> None:
     settings = place.settings()
-    report = verify(settings, tool_env(place.activated(settings)), deep=True)
+    report = verify(build_plan(settings), tool_env(place.activated(settings)), deep=True)
     for tool in ("pip", "uv", "huggingface_hub"):
         answers = said(report, tool)
         assert answers and set(answers.values()) == {"pass"}, (tool, answers)
@@ -51,7 +52,7 @@ def test_deep_fails_when_the_tools_fall_back_to_home(place: Place) -> None:
     environ = tool_env(place.activated(settings))
     for name in ("PIP_CACHE_DIR", "UV_CACHE_DIR", "HF_HOME", "XDG_CACHE_HOME"):
         del environ[name]
-    report = verify(settings, environ, deep=True)
+    report = verify(build_plan(settings), environ, deep=True)
     for tool in ("pip", "uv", "huggingface_hub"):
         failed = [f for f in report.findings if f.subject == tool and f.status == "fail"]
         assert failed, (tool, report.findings)
@@ -69,7 +70,7 @@ def test_tools_that_are_not_installed_are_skipped(place: Place) -> None:
     # Only Cargo's (empty) bin and an empty directory: no uv, no rustup; python comes from
     # VIRTUAL_ENV, so the python probes still run.
     environ["PATH"] = f"{place.root}/.cargo/bin:{empty}"
-    report = verify(settings, environ, deep=True)
+    report = verify(build_plan(settings), environ, deep=True)
     for tool in ("uv", "rustup"):
         answers = [(f.status, f.message) for f in report.findings if f.subject == tool]
         assert answers == [("skip", f"{tool} is not installed")]
@@ -82,7 +83,7 @@ def test_tools_that_are_not_installed_are_skipped(place: Place) -> None:
 
 
 def test_deep_is_off_by_default(place: Place) -> None:
-    report = verify(place.settings(), tool_env(place.activated()))
+    report = verify(place.plan(), tool_env(place.activated()))
     assert not [f for f in report.findings if f.check == "tool.location"]
 
 
@@ -96,7 +97,7 @@ def test_a_tool_that_hangs_is_reported_not_waited_for(place: Place,
     settings = place.settings()
     environ = place.activated(settings)
     environ["PATH"] = f"{fake}:{BIN}:{os.environ['PATH']}"
-    report = verify(settings, environ, deep=True)
+    report = verify(build_plan(settings), environ, deep=True)
     uv = [f for f in report.findings if f.subject == "uv"]
     assert [f.status for f in uv] == ["warn"]
     assert "no answer within" in uv[0].message
@@ -114,7 +115,7 @@ def test_a_module_that_talks_on_import_is_still_understood(place: Place) -> None
         f"def get_cachedir():\n    return {str(place.root / 'cache' / 'mpl')!r}\n")
     settings = place.settings()
     environ = {**tool_env(place.activated(settings)), "PYTHONPATH": str(stub.parent)}
-    answers = said(verify(settings, environ, deep=True), "matplotlib")
+    answers = said(verify(build_plan(settings), environ, deep=True), "matplotlib")
     assert answers == {f"matplotlib cache: {place.root}/cache/mpl (on scratch)": "pass"}
 
 
@@ -127,6 +128,6 @@ def test_a_garbled_or_empty_answer_is_a_warning_not_a_crash(place: Place, output
     settings = place.settings()
     environ = place.activated(settings)
     environ["PATH"] = f"{fake}:{BIN}:{os.environ['PATH']}"
-    uv = [f for f in verify(settings, environ, deep=True).findings if f.subject == "uv"]
+    uv = [f for f in verify(build_plan(settings), environ, deep=True).findings if f.subject == "uv"]
     assert [f.status for f in uv] == ["warn"]
     assert uv[0].message.startswith("could not ask uv: ")

@@ -45,7 +45,7 @@ def test_reports_files_older_than_age_minus_margin(root):
     aged(root / "cache" / "pip" / "old", 90)                     # a cache: rebuilt, not reported
     before = {p: os.stat(p).st_atime_ns for p in root.rglob("*") if p.is_file()}
 
-    risks = purge.at_risk(build_plan(load_settings()), load_settings())
+    risks = purge.at_risk(build_plan(load_settings()))
 
     found = {(r.place, os.path.relpath(r.path, root)): (r.old_files, r.files) for r in risks}
     assert found == {("envs", "nanochat-venv"): (1, 3), ("toolchains", ".rustup"): (1, 1),
@@ -58,7 +58,7 @@ def test_nothing_is_checked_without_a_purge_age(root, monkeypatch):
     monkeypatch.delenv("SCRATCHENV_PURGE__DAYS")
     aged(root / "nanochat-venv" / "lib" / "old.py", 400)
     settings = load_settings()
-    assert purge.at_risk(build_plan(settings), settings) == []
+    assert purge.at_risk(build_plan(settings)) == []
 
 
 def test_doctor_reports_purge_risk_without_counting_it(root, capsys):
@@ -75,7 +75,7 @@ def test_status_warns_about_purge_risk(root):
     from scratchenv.checks.status import collect
 
     aged(root / "nanochat-venv" / "lib" / "old.py", 29)
-    found = [w for w in collect(load_settings(), os.environ).warnings if "purge" in w]
+    found = [w for w in collect(build_plan(load_settings()), os.environ).warnings if "purge" in w]
     assert len(found) == 1 and found[0].startswith(f"{root}/nanochat-venv: 1 of 1 files")
 
 

@@ -36,7 +36,7 @@ export PIP_CACHE_DIR=/elsewhere/pip
 def test_script_lines_that_repoint_at_home_fail(place: Place) -> None:
     script = place.base / "speedrun.sh"
     script.write_text(SPEEDRUN)
-    report = verify(place.settings(), place.activated(), script=script)
+    report = verify(place.plan(), place.activated(), script=script)
     found = {(f.check, f.subject) for f in report.findings if f.status == "fail"}
     assert ("script.repoints", f"{script}:4") in found
     assert ("script.unset", f"{script}:7") in found
@@ -67,7 +67,7 @@ def test_every_way_of_repointing_or_unsetting_is_seen(place: Place, line: str,
                                                       check: str) -> None:
     script = place.base / "job.sh"
     script.write_text(f"#!/bin/bash\n{line}\n")
-    report = verify(place.settings(), place.activated(), script=script)
+    report = verify(place.plan(), place.activated(), script=script)
     assert find(report, check, f"{script}:2").status == "fail"
 
 
@@ -81,7 +81,7 @@ def test_every_way_of_repointing_or_unsetting_is_seen(place: Place, line: str,
 def test_lines_that_leave_the_setting_alone_pass(place: Place, line: str) -> None:
     script = place.base / "job.sh"
     script.write_text(f"#!/bin/bash\n{line}\n")
-    report = verify(place.settings(), place.activated(), script=script)
+    report = verify(place.plan(), place.activated(), script=script)
     assert find(report, "script.repoints", str(script)).status == "pass"
 
 
@@ -94,14 +94,14 @@ def test_a_home_path_written_out_is_caught_through_a_symlinked_home(
     monkeypatch.setenv("HOME", str(link))
     script = place.base / "job.sh"
     script.write_text(f"#!/bin/bash\nexport HF_HOME={place.home}/.cache/huggingface\n")
-    report = verify(place.settings(), place.activated(), script=script)
+    report = verify(place.plan(), place.activated(), script=script)
     assert find(report, "script.repoints", f"{script}:2").status == "fail"
 
 
 def test_the_fix_keeps_the_users_setting(place: Place) -> None:
     script = place.base / "job.sh"
     script.write_text('#!/bin/bash\nexport HF_HOME="$HOME"/.cache/huggingface\n')
-    fix = find(verify(place.settings(), place.activated(), script=script),
+    fix = find(verify(place.plan(), place.activated(), script=script),
                "script.repoints", f"{script}:2").fix
     assert fix is not None
     keep = fix.split("keep your setting: ", 1)[1]
@@ -129,7 +129,7 @@ def test_a_venv_created_or_activated_in_home_fails_with_its_fix(place: Place, li
     checkout.mkdir()
     script = checkout / "speedrun.sh"
     script.write_text(f"#!/bin/bash\n{line}\n")
-    finding = find(verify(place.settings(), place.activated(), script=script),
+    finding = find(verify(place.plan(), place.activated(), script=script),
                    "script.venv_in_home", f"{script}:2")
     assert finding.status == "fail"
     assert finding.fix and "VENV_PATH" in finding.fix
@@ -146,7 +146,7 @@ def test_a_venv_on_scratch_passes(place: Place, line: str) -> None:
     checkout.mkdir()
     script = checkout / "job.sh"
     script.write_text(f"#!/bin/bash\n{line}\n")
-    report = verify(place.settings(), place.activated(), script=script)
+    report = verify(place.plan(), place.activated(), script=script)
     assert find(report, "script.repoints", str(script)).status == "pass"
 
 
@@ -155,7 +155,7 @@ def test_a_relative_venv_from_a_checkout_on_scratch_passes(place: Place) -> None
     checkout.mkdir()
     script = checkout / "job.sh"
     script.write_text("#!/bin/bash\nuv venv\nsource .venv/bin/activate\n")
-    report = verify(place.settings(), place.activated(), script=script)
+    report = verify(place.plan(), place.activated(), script=script)
     assert report.ok
 
 

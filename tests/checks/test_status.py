@@ -12,6 +12,7 @@ from helpers.cli import cli
 from helpers.place import Place
 
 from scratchenv.checks.status import collect
+from scratchenv.plan import build_plan
 
 
 def fill(directory: Path, files: int, size: int) -> None:
@@ -27,7 +28,7 @@ def test_collect_measures_each_location_and_the_rest_of_scratch(place: Place) ->
     fill(Path(environ["PIP_CACHE_DIR"]), 3, 4096)
     fill(place.root / "other", 5, 4096)
     fill(place.home / "docs", 2, 4096)
-    status = collect(settings, environ)
+    status = collect(build_plan(settings), environ)
     by_name = {loc.name: loc for loc in status.locations}
     assert by_name["HF_HOME"].files == 10 and by_name["HF_HOME"].bytes >= 1_000_000
     assert by_name["PIP_CACHE_DIR"].files == 3
@@ -48,7 +49,7 @@ def test_warnings_follow_the_thresholds(place: Place, monkeypatch: pytest.Monkey
     fill(place.home / "big", 10, 10_000)
     fill(place.root / "big", 10, 10_000)
     settings = place.settings()
-    warnings = " | ".join(collect(settings, place.activated(settings)).warnings)
+    warnings = " | ".join(collect(build_plan(settings), place.activated(settings)).warnings)
     assert "home uses" in warnings and "thresholds.home_warn" in warnings
     assert "scratch uses" in warnings and "thresholds.scratch_warn" in warnings
     assert "free on scratch" in warnings

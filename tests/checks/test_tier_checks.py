@@ -32,7 +32,7 @@ def failures(report: Report) -> list[tuple[str, str]]:
 def test_an_activated_two_root_environment_passes(place: Place, two_roots: Roots) -> None:
     work = two_roots.work
     settings = place.settings()
-    report = verify(settings, place.activated(settings))
+    report = verify(build_plan(settings), place.activated(settings))
     assert report.ok, failures(report)
     for root in (place.root, work):
         for check in ("root.exists", "root.owner", "root.permissions", "root.not_in_home",
@@ -45,7 +45,7 @@ def test_a_venv_left_on_scratch_fails_against_its_own_root(place: Place, two_roo
     work = two_roots.work
     # The old single-root setup: VENV_PATH on scratch, which a 10-day purge empties.
     environ = place.activated(VENV_PATH=f"{place.root}/nanochat-venv")
-    report = verify(place.settings(), environ)
+    report = verify(place.plan(), environ)
     finding = find(report, "var.under_root", "VENV_PATH")
     assert finding.status == "fail"
     assert f"not under the persistent root {work}" in finding.message
@@ -56,7 +56,7 @@ def test_a_venv_left_on_scratch_fails_against_its_own_root(place: Place, two_roo
 def test_a_cache_put_on_the_persistent_root_fails(place: Place, two_roots: Roots) -> None:
     work = two_roots.work
     environ = place.activated(PIP_CACHE_DIR=f"{work}/cache/pip")
-    finding = find(verify(place.settings(), environ), "var.under_root", "PIP_CACHE_DIR")
+    finding = find(verify(place.plan(), environ), "var.under_root", "PIP_CACHE_DIR")
     assert finding.status == "fail"
     assert f"not under the scratch root {place.root}" in finding.message
 
@@ -66,7 +66,7 @@ def test_a_missing_persistent_root_fails_on_its_own(place: Place, two_roots: Roo
     settings = place.settings()
     environ = place.activated(settings)
     work.rmdir()
-    report = verify(settings, environ)
+    report = verify(build_plan(settings), environ)
     finding = find(report, "root.exists", str(work))
     assert finding.status == "fail" and "the persistent root does not exist" in finding.message
     assert find(report, "root.exists", str(place.root)).status == "pass"
@@ -75,7 +75,7 @@ def test_a_missing_persistent_root_fails_on_its_own(place: Place, two_roots: Roo
 def test_a_world_writable_persistent_root_fails(place: Place, two_roots: Roots) -> None:
     work = two_roots.work
     os.chmod(work, 0o777)
-    report = verify(place.settings(), place.activated())
+    report = verify(place.plan(), place.activated())
     assert find(report, "root.permissions", str(work)).status == "fail"
 
 
@@ -86,12 +86,12 @@ def test_a_group_owned_persistent_root(place: Place, two_roots: Roots) -> None:
     os.chown(work, 54321, os.getgid())
     os.chmod(work, 0o2770)
     settings = place.settings()
-    report = verify(settings, place.activated(settings))
+    report = verify(build_plan(settings), place.activated(settings))
     assert find(report, "root.owner", str(work)).status == "pass"
     assert find(report, "root.permissions", str(work)).status == "pass"
     assert report.ok, failures(report)
     os.chmod(work, 0o2777)
-    report = verify(settings, place.activated(settings))
+    report = verify(build_plan(settings), place.activated(settings))
     assert find(report, "root.owner", str(work)).status == "fail"
     assert find(report, "root.permissions", str(work)).status == "fail"
 
@@ -109,7 +109,7 @@ def test_verify_json_from_the_cli_names_both_roots(place: Place, two_roots: Root
 def test_node_check_writes_on_both_roots(place: Place, two_roots: Roots) -> None:
     work = two_roots.work
     settings = place.settings()
-    ctx = Context(settings, build_plan(settings), place.activated(settings))
+    ctx = Context(build_plan(settings), place.activated(settings))
     found = check_root_writable(ctx)
     assert [(f.subject, f.status) for f in found] == [(str(place.root), "pass"),
                                                      (str(work), "pass")]
@@ -124,7 +124,7 @@ def test_status_measures_both_roots(place: Place, two_roots: Roots) -> None:
     Path(environ["PIP_CACHE_DIR"]).mkdir(parents=True)
     (Path(environ["PIP_CACHE_DIR"]) / "wheel").write_bytes(b"x" * 3000)
     (work / "notes").write_bytes(b"x" * 100)
-    status = collect(settings, environ)
+    status = collect(build_plan(settings), environ)
     assert status.persistent_root == str(work) and status.persistent is not None
     assert status.persistent.path == str(work)
     assert status.persistent.files == 1 + 2 + 1  # python; bin and the venv dir; notes
@@ -145,11 +145,11 @@ def test_status_warns_when_the_persistent_root_is_short_of_space(
     settings = place.settings()
     monkeypatch.setattr("scratchenv.checks.status.free_space",
                         lambda path: 1 if path == str(work) else 10**15)
-    status = collect(settings, place.activated(settings))
+    status = collect(build_plan(settings), place.activated(settings))
     assert [w for w in status.warnings if "free on the persistent root" in w]
     assert not [w for w in status.warnings if "free on scratch" in w]
 
 
 def test_status_without_a_persistent_root_is_as_before(place: Place) -> None:
-    status = collect(place.settings(), place.activated())
+    status = collect(place.plan(), place.activated())
     assert status.persistent_root is None and status.persistent is None

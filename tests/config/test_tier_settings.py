@@ -31,7 +31,7 @@ def test_default_tiers_put_envs_toolchains_on_the_persistent_root(two_roots: Roo
     root, work = two_roots.scratch, two_roots.work
     plan = build_plan(load_settings(project="nanochat"))
     assert plan.roots == [str(root), str(work)]
-    where = {change.name: (change.value, change.base) for change in plan.variables}
+    where = {change.name: (change.value, change.root) for change in plan.variables}
     assert where["VENV_PATH"] == (f"{work}/nanochat-venv", str(work))
     assert where["CARGO_HOME"] == (f"{work}/.cargo", str(work))
     assert where["RUSTUP_HOME"] == (f"{work}/.rustup", str(work))
@@ -224,3 +224,34 @@ def test_the_catalogue_command_shows_each_entrys_group_and_root(two_roots: Roots
     rows = {line.split()[0]: line.split() for line in result.stdout.splitlines()[1:]}
     assert rows["CARGO_HOME"][2:4] == ["toolchain", "{persistent_root}/.cargo"]
     assert rows["PIP_CACHE_DIR"][2:4] == ["cache", "{root}/cache/pip"]
+
+
+def test_the_plan_carries_each_decision_downstream_needs(two_roots: Roots,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tier and root per location, the checkpoints' place, the purge policy and the
+    thresholds are read from the Plan: nothing below the commands asks the settings."""
+    root, work = two_roots.scratch, two_roots.work
+    monkeypatch.setenv("SCRATCHENV_PURGE__DAYS", "30")
+    monkeypatch.setenv("SCRATCHENV_THRESHOLDS__MIN_FREE", "5G")
+    monkeypatch.setenv("SCRATCHENV_CHECKPOINTS__LAYOUT", "runs/ckpt_{id}")
+    plan = build_plan(load_settings(project="nanochat"))
+    cargo, hf = plan.get("CARGO_HOME"), plan.get("HF_HOME")
+    assert (cargo.tier, cargo.root) == ("persistent", str(work))
+    assert (hf.tier, hf.root) == ("scratch", str(root))
+    assert plan.get("HF_TOKEN_PATH").tier is None  # pinned in home
+    place = plan.checkpoint_place
+    assert (place.tier, place.root, place.other_root) == ("persistent", str(work), str(root))
+    assert place.directory == f"{work}/runs"
+    assert place.bases == [str(work), str(root)]
+    assert plan.purged() and plan.purged(str(root)) and not plan.purged(str(work))
+    assert not plan.keeps_times() and plan.keeps_times(str(work))
+    assert plan.purge.days == 30 and plan.thresholds.min_free == 5 * 1024**3
+    assert plan.project_layout is not None and plan.project_layout.venv_var == "VENV_PATH"
+    assert plan.root_name(str(work)) == "persistent root"
+    assert plan.root_name(str(root)) == "scratch root"
+
+
+def test_without_a_purge_policy_every_root_keeps_times(root: Path) -> None:
+    plan = build_plan(load_settings())
+    assert not plan.purged() and plan.keeps_times() and plan.keeps_times(str(root))
+    assert plan.checkpoint_place.bases == [str(root)]

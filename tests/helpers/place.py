@@ -15,7 +15,7 @@ import pytest
 
 from scratchenv.config.catalogue import load_default
 from scratchenv.config.settings import Settings, load_settings
-from scratchenv.plan import build_plan
+from scratchenv.plan import Plan, build_plan
 
 MANAGED = {entry.var for entry in load_default().entries} | {
     "VENV_PATH", "NANOCHAT_BASE_DIR", "VIRTUAL_ENV", "SLURM_JOB_ID", "SLURM_TMPDIR",
@@ -33,6 +33,10 @@ class Place:
 
     def settings(self, **overrides: object) -> Settings:
         return load_settings(**overrides)
+
+    def plan(self, **overrides: object) -> Plan:
+        """The Plan a command builds from these settings (what checks are given)."""
+        return build_plan(self.settings(**overrides))
 
     def activated(self, settings: Settings | None = None, **extra: str) -> dict[str, str]:
         """os.environ after activation (what a correctly set up shell has)."""

@@ -109,14 +109,14 @@ def test_a_record_others_could_write_is_not_trusted(
 
 
 def test_the_nearest_quota_limit_and_the_soft_limit_warn(root: Path) -> None:
-    settings = load_settings()
+    limits = load_settings().thresholds
     near = Look(time.time(), used=int(9.5 * 1024**3), limit=10 * 1024**3, source="lfs quota")
-    assert looks.warning(None, near, settings) == "home 9.5G of 10G; scratchenv status --home"
+    assert looks.warning(None, near, limits) == "home 9.5G of 10G; scratchenv status --home"
     fine = Look(time.time(), used=5 * 1024**3, limit=10 * 1024**3, source="lfs quota")
-    assert looks.warning(None, fine, settings) is None
+    assert looks.warning(None, fine, limits) is None
     over = Look(time.time(), used=11 * 1024**3, limit=10 * 1024**3, source="quota",
                 over_soft=True, grace="6days")
-    assert looks.warning(None, over, settings) == (
+    assert looks.warning(None, over, limits) == (
         "home 11G of 10G (over the soft quota, grace 6days); scratchenv status --home")
 
 
@@ -137,9 +137,9 @@ def test_a_background_look_never_runs_twice_at_once(home: Path) -> None:
                    os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(lock, fcntl.LOCK_EX)
     try:
-        looks.background(plan, settings, os.environ)
+        looks.background(plan, os.environ)
         assert not os.path.exists(looks.record_path(os.environ))
     finally:
         os.close(lock)
-    looks.background(plan, settings, os.environ)
+    looks.background(plan, os.environ)
     assert len(looks.load(os.environ)[0]) == 1

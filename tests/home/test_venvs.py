@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,25 @@ def test_link_venv_where_one_cannot_write_says_so_and_leaves_nothing(people):
     assert len(done.stderr.splitlines()) == 1, done.stderr
     assert list(people.root(ALICE).iterdir()) == []  # no venvs/ left under the root
     assert not os.path.lexists(theirs / ".venv")
+
+
+def test_link_venv_under_a_purge_policy_gives_moved_files_the_current_time(repo, root,
+                                                                          monkeypatch):
+    """The purge policy reaches link-venv as it reaches migrate (Plan.keeps_times): a venv
+    moved onto purged scratch with its old times would be the next purge's first victim."""
+    venv = repo / ".venv"
+    (venv / "lib").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (venv / "lib" / "site.py").write_text("x = 1\n")
+    old = time.time() - 200 * 86400
+    for path in (venv / "pyvenv.cfg", venv / "lib" / "site.py"):
+        os.utime(path, (old, old))
+    monkeypatch.setenv("SCRATCHENV_PURGE__DAYS", "30")
+    before = time.time() - 5
+    linked = cli("link-venv", cwd=repo)
+    assert linked.returncode == 0, linked.stderr
+    moved = Path(os.path.realpath(venv))
+    assert moved.is_relative_to(root)
+    for path in (moved / "pyvenv.cfg", moved / "lib" / "site.py"):
+        st = os.lstat(path)
+        assert st.st_mtime >= before and st.st_atime >= before, path
