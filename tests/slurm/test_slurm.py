@@ -147,6 +147,32 @@ def test_wrap_and_every_export_value_are_gated(argv, header, subject):
     assert "re-points HF_HOME at home" in found[0].message
 
 
+@pytest.mark.parametrize("where", ["command line", "header"])
+def test_an_export_file_is_gated_like_an_export_list(tmp_path, where):
+    defs = tmp_path / "job.env"
+    defs.write_bytes(b"OMP_NUM_THREADS=1\0HF_HOME=/home/u/hf\0")
+    argv = [f"--export-file={defs}", "job.sh"] if where == "command line" else ["job.sh"]
+    header = f"#!/bin/bash\n#SBATCH --export-file={defs}\n" if where == "header" else ""
+    found = submission_findings(split_sbatch_args(argv), header, names={"HF_HOME"},
+                                home="/home/u")
+    failed = [f for f in found if f.status == "fail"]
+    assert [f.subject for f in failed] == (["sbatch --export-file"] if where == "command line"
+                                           else ["job.sh:2"])
+    assert "re-points HF_HOME at home" in failed[0].message
+    defs.write_bytes(b"HF_HOME=/scratch/u/hf\0")
+    assert all(f.status == "pass" for f in submission_findings(
+        split_sbatch_args(argv), header, names={"HF_HOME"}, home="/home/u"))
+
+
+@pytest.mark.parametrize("value", ["9", "/no/such/file"])
+def test_an_export_file_the_gate_cannot_read_warns_and_fails_under_strict(value):
+    argv = split_sbatch_args([f"--export-file={value}", "job.sh"])
+    found = submission_findings(argv, "", names={"HF_HOME"}, home="/home/u")
+    assert [(f.status, f.check) for f in found] == [("warn", "script.cannot_tell")]
+    strict = submission_findings(argv, "", names={"HF_HOME"}, home="/home/u", strict=True)
+    assert [f.status for f in strict] == ["fail"]
+
+
 @pytest.mark.parametrize("argv", [
     ["--wrap", "python train.py"],
     ["--export=ALL,HF_HOME=/scratch/u/hf,OMP_NUM_THREADS=1", "job.sh"],
