@@ -32,6 +32,9 @@ HANDOFF_ENTRIES = 10_000
 """Entries walked in this process before the rest of a big tree is shared out."""
 SHARE_DIRECTORIES = 256
 """Directories to share out at least (when the tree has them): enough for an even split."""
+_SHARING = threading.Lock()
+"""Held by the walk whose share is in processes: scans in other threads go on alone
+rather than put more processes than cores on the machine."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class Usage:
     inode quotas count."""
     complete: bool = True
     """False when the scan stopped early at a limit."""
+    processes: int = 1
+    """Processes that walked the tree: more than 1 when a big tree was shared out."""
 
 
 def scan(
@@ -74,8 +79,8 @@ def scan(
     if workers is None:
         workers = PARALLEL_WORKERS if _fstype(real) in NETWORK_FS else 1
     walk = _walk_serial if workers <= 1 else _walk_parallel
-    blocks, files, complete = walk(real, top.st_dev, skip, stop_after_bytes, workers)
-    return Usage(path, (top.st_blocks + blocks) * 512, files, complete)
+    blocks, files, complete, processes = walk(real, top.st_dev, skip, stop_after_bytes, workers)
+    return Usage(path, (top.st_blocks + blocks) * 512, files, complete, processes)
 
 
 def _directory(
@@ -103,9 +108,9 @@ def _directory(
             if st.st_mode & _S_IFMT == _S_IFDIR:
                 if skip and (st.st_dev, st.st_ino) in skip:
                     continue
-                count += 1
-                blocks += st.st_blocks
-                if st.st_dev == device:
+                if st.st_dev == device:  # a mount point is left out, as by `du -x`
+                    count += 1
+                    blocks += st.st_blocks
                     subdirs.append(f"{path}/{name}")
             elif st.st_nlink > 1:  # counted by the caller, once per inode
                 links.append((st.st_dev, st.st_ino, st.st_blocks))
@@ -136,40 +141,57 @@ class _Tally:
 
 
 def _walk_serial(path: str, device: int, skip: set[tuple[int, int]], limit: int | None,
-                 workers: int) -> tuple[int, int, bool]:
+                 workers: int) -> tuple[int, int, bool, int]:
     """Depth-first here; once an unbounded walk has seen HANDOFF_ENTRIES, the directories
     still to do go to processes (a bounded walk is about to stop anyway)."""
     tally = _Tally()
     limit_blocks = None if limit is None else limit // 512
     stack = [path]
     while stack:
-        if limit is None and tally.files > HANDOFF_ENTRIES and len(stack) > 1 and _can_fork():
-            if len(stack) < SHARE_DIRECTORIES:
-                # Few directories share out unevenly (a few big subtrees): open the
-                # shallowest level here, so their children are shared out instead.
-                top = min(directory.count("/") for directory in stack)
-                opened = [directory for directory in stack if directory.count("/") == top]
-                stack = [directory for directory in stack if directory.count("/") != top]
-                for directory in opened:
-                    more, count, subdirs, links = _directory(directory, device, skip)
-                    tally.add(more, count, links)
-                    stack += subdirs
-            if stack:
-                for totals in _walk_processes(stack, device, skip):
-                    tally.add(*totals)
-            break
+        if (limit is None and tally.files > HANDOFF_ENTRIES and len(stack) > 1 and _can_fork()
+                and _SHARING.acquire(blocking=False)):
+            try:
+                blocks, files, processes = _share_out(stack, device, skip, tally)
+                return blocks, files, True, processes
+            finally:
+                _SHARING.release()
         more, count, subdirs, links = _directory(stack.pop(), device, skip)
         tally.add(more, count, links)
         stack += subdirs
         if limit_blocks is not None and tally.blocks > limit_blocks:
-            return tally.blocks, tally.files, False
-    return tally.blocks, tally.files, True
+            return tally.blocks, tally.files, False, 1
+    return tally.blocks, tally.files, True, 1
+
+
+def _share_out(stack: list[str], device: int, skip: set[tuple[int, int]],
+               tally: _Tally) -> tuple[int, int, int]:
+    """Finish the walk of the directories in `stack` with one forked child per core:
+    (blocks, entries, processes that walked, this one included)."""
+    if len(stack) < SHARE_DIRECTORIES:
+        # Few directories share out unevenly (a few big subtrees): open the
+        # shallowest level here, so their children are shared out instead.
+        top = min(directory.count("/") for directory in stack)
+        opened = [directory for directory in stack if directory.count("/") == top]
+        stack = [directory for directory in stack if directory.count("/") != top]
+        for directory in opened:
+            more, count, subdirs, links = _directory(directory, device, skip)
+            tally.add(more, count, links)
+            stack += subdirs
+    children = 0
+    for totals in _walk_processes(stack, device, skip) if stack else ():
+        tally.add(*totals)
+        children += 1
+    return tally.blocks, tally.files, 1 + children
 
 
 def _can_fork() -> bool:
-    """Processes pay off with two cores or more; fork is safe only with no other thread
-    (one holding a lock at fork time would leave it held in the child)."""
-    return (os.cpu_count() or 1) > 1 and threading.active_count() == 1 and hasattr(os, "fork")
+    """Processes pay off with two cores or more.
+
+    Forking from a thread, or beside other threads (status scans its locations in a pool),
+    is safe here: a lock another thread holds at fork time stays held in the child, but the
+    child only lists, lstats, marshals and writes to its own pipe before os._exit, touching
+    no lock but the interpreter's own, which fork re-creates."""
+    return (os.cpu_count() or 1) > 1 and hasattr(os, "fork")
 
 
 def _walk_processes(
@@ -254,7 +276,7 @@ def _subtrees(
 
 
 def _walk_parallel(path: str, device: int, skip: set[tuple[int, int]], limit: int | None,
-                   workers: int) -> tuple[int, int, bool]:
+                   workers: int) -> tuple[int, int, bool, int]:
     todo: queue.SimpleQueue[str | None] = queue.SimpleQueue()
     lock = threading.Lock()
     tally = _Tally()
@@ -286,7 +308,7 @@ def _walk_parallel(path: str, device: int, skip: set[tuple[int, int]], limit: in
         thread.start()
     for thread in threads:
         thread.join()
-    return tally.blocks, tally.files, not state["stopped"]
+    return tally.blocks, tally.files, not state["stopped"], 1
 
 
 def _fstype(path: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from scratchenv.disk.usage import scan
+from scratchenv.disk.usage import Usage, scan
 
 
 def du_bytes(path: Path) -> int:
@@ -74,6 +75,101 @@ def test_a_big_tree_shared_out_to_processes_still_matches_du(tree: Path, monkeyp
     result = scan(str(tree), workers=1)
     assert handed_off and handed_off[0] > 1
     assert (result.bytes, result.files) == (du_bytes(tree), du_inodes(tree) - 1)
+
+
+def walked_alone_and_shared(path: Path, monkeypatch) -> tuple[Usage, Usage]:
+    """`path` scanned by this process alone, then shared out to processes early."""
+    from scratchenv.disk import usage
+
+    monkeypatch.setattr(usage, "HANDOFF_ENTRIES", 10**12)
+    alone = scan(str(path))
+    monkeypatch.setattr(usage, "HANDOFF_ENTRIES", 50)  # the fixture's tree counts as big
+    monkeypatch.setattr(usage, "SHARE_DIRECTORIES", 4)
+    monkeypatch.setattr(usage, "_can_fork", lambda: True)  # even on a 1-core runner
+    return alone, scan(str(path))
+
+
+def test_processes_count_hard_links_across_subtrees_once_and_follow_no_symlink(
+        tree: Path, tmp_path: Path, monkeypatch) -> None:
+    # Hard links in subtrees that different processes walk, and to a file outside the tree.
+    os.link(tree / "d3" / "e3" / "f18", tree / "d4" / "e4" / "linked-across")
+    os.link(tree / "d2" / "e2" / "f17", tree / "d1" / "e1" / "linked-across")
+    (tmp_path / "outside-file").write_bytes(b"o" * 70_000)
+    os.link(tmp_path / "outside-file", tree / "d0" / "e5" / "linked-outside")
+    (tree / "d3" / "to-dir").symlink_to(tree / "d0")
+    (tree / "d4" / "dangling").symlink_to(tmp_path / "nothing")
+    alone, shared = walked_alone_and_shared(tree, monkeypatch)
+    assert (alone.processes, shared.processes > 1) == (1, True)
+    assert (shared.bytes, shared.files) == (alone.bytes, alone.files)
+    assert (shared.bytes, shared.files) == (du_bytes(tree), du_inodes(tree) - 1)
+
+
+def test_processes_do_not_cross_a_mount_inside_the_tree(tree: Path, monkeypatch) -> None:
+    from helpers.fs import needs_root, second_fs
+
+    needs_root()
+    with second_fs(tree / "d3" / "e8" / "mounted", "8m") as mounted:
+        (mounted / "big").write_bytes(b"m" * 3_000_000)
+        alone, shared = walked_alone_and_shared(tree, monkeypatch)
+        assert shared.processes > 1
+        assert (shared.bytes, shared.files) == (alone.bytes, alone.files)
+        # du -x leaves out the mount point and what is mounted there.
+        assert (shared.bytes, shared.files) == (du_bytes(tree), du_inodes(tree) - 1)
+        assert shared.bytes < 3_000_000
+
+
+def test_a_scan_in_a_thread_pool_still_shares_out_to_processes(tree: Path, monkeypatch) -> None:
+    # `status` scans its locations and the root in a pool of threads.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from scratchenv.disk import usage
+
+    monkeypatch.setattr(usage, "HANDOFF_ENTRIES", 50)
+    monkeypatch.setattr(usage, "SHARE_DIRECTORIES", 4)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # a 1-core runner shares out too
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        both = [pool.submit(scan, str(tree)) for _ in range(2)]
+        results = [future.result() for future in both]
+    # One scan at a time shares out (no more processes than cores); the other walks alone.
+    assert max(result.processes for result in results) == 3
+    for result in results:
+        assert (result.bytes, result.files) == (du_bytes(tree), du_inodes(tree) - 1)
+
+
+_UNREADABLE = """
+import json, subprocess, sys
+from scratchenv.disk import usage
+
+tree = sys.argv[1]
+usage.HANDOFF_ENTRIES = 10**12
+alone = usage.scan(tree)
+usage.HANDOFF_ENTRIES, usage.SHARE_DIRECTORIES = 50, 4
+usage._can_fork = lambda: True
+shared = usage.scan(tree)
+du = subprocess.run(["du", "-s", "-x", "--block-size=1", tree], capture_output=True, text=True)
+print(json.dumps([alone.bytes, alone.files, alone.processes,
+                  shared.bytes, shared.files, shared.processes, int(du.stdout.split()[0])]))
+"""
+
+
+def test_processes_skip_unreadable_directories_as_the_walk_alone_does(tree: Path) -> None:
+    from helpers.fs import as_a_user, with_our_packages
+
+    (tree / "d2" / "e7").chmod(0)  # not listable: its files are not counted
+    (tree / "d1" / "e6").chmod(0o311)  # searchable, not listable
+    try:
+        done = subprocess.run(as_a_user([sys.executable, "-c", _UNREADABLE, str(tree)]),
+                              capture_output=True, text=True, env=with_our_packages())
+    finally:
+        (tree / "d2" / "e7").chmod(0o755)
+        (tree / "d1" / "e6").chmod(0o755)
+    assert done.returncode == 0, done.stderr
+    alone_bytes, alone_files, alone_processes, shared_bytes, shared_files, processes, du = (
+        json.loads(done.stdout))
+    assert (alone_processes, processes > 1) == (1, True)
+    assert (shared_bytes, shared_files) == (alone_bytes, alone_files)
+    assert shared_bytes == du  # du, too, counts the unreadable directories themselves only
+    assert shared_bytes < du_bytes(tree)  # as root, their files count
 
 
 def test_a_failed_child_has_its_share_walked_by_the_parent(tree: Path, monkeypatch) -> None:
