@@ -27,7 +27,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from scratchenv.checkpoints.recognise import made_by_training
 from scratchenv.config.catalogue import GROUPS as GROUP_MEANINGS
 from scratchenv.config.catalogue import kept_names, load_default
 from scratchenv.errors import ScratchenvError
@@ -139,6 +138,9 @@ def _not_ours(path: str) -> list[Kept]:
     """What under `path` is not bytes to clean (removal.untouchable): mount points, other
     users' files, scratchenv's own install, and checkpoints or trained models, which alone
     go when named."""
+    # Here, not at the top: every command's parser imports this module (for GROUPS).
+    from scratchenv.checkpoints.recognise import made_by_training
+
     return [Kept(item.path, f"{item.why}: {NAMED}" if item.judged else item.why,
                  named=item.judged)
             for item in untouchable(path, made_by_training)]

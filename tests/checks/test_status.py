@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,34 @@ def test_check_space(place: Place) -> None:
     assert huge.returncode == 2
     assert huge.stderr.startswith("scratchenv: error: invalid setting thresholds.min_free: "
                                   "size too large: ") and len(huge.stderr.splitlines()) == 1
+
+
+def test_status_shares_a_big_root_out_to_processes(place: Place, monkeypatch) -> None:
+    # collect scans in a pool of threads; the root's walk is still shared out to processes.
+    from scratchenv.checks import status as module
+    from scratchenv.disk import usage
+
+    monkeypatch.setattr(usage, "HANDOFF_ENTRIES", 50)  # this root counts as big
+    monkeypatch.setattr(usage, "SHARE_DIRECTORIES", 4)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # a 1-core runner shares out too
+    for index in range(12):
+        fill(place.root / f"d{index % 3}" / f"e{index}", 15, 3000)
+    walks: dict[str, usage.Usage] = {}
+    monkeypatch.setattr(module, "scan", lambda path, **options: walks.setdefault(
+        path, usage.scan(path, **options)))
+    settings = place.settings()
+    status = collect(settings, place.activated(settings))
+    assert walks[str(place.root)].processes > 1
+    du = subprocess.run(["du", "-s", "-x", "--inodes", str(place.root)], check=True,
+                        capture_output=True, text=True).stdout
+    assert status.scratch.files == int(du.split()[0]) - 1  # du counts the root itself
+
+
+def test_status_does_not_import_the_checkpoint_modules(place: Place) -> None:
+    # Start-up is what a person waits for first: status needs no checkpoint code.
+    code = ("import sys; from scratchenv.main import main; code = main(['status']); "
+            "print(code, sorted(m for m in sys.modules if m.startswith("
+            "'scratchenv.checkpoints')), file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=place.activated())
+    assert done.stderr.splitlines()[-1] == "0 []", done.stderr
