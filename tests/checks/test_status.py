@@ -159,7 +159,7 @@ def test_status_shares_a_big_root_out_to_processes(place: Place, monkeypatch) ->
     monkeypatch.setattr(module, "scan", lambda path, **options: walks.setdefault(
         path, usage.scan(path, **options)))
     settings = place.settings()
-    status = collect(settings, place.activated(settings))
+    status = collect(build_plan(settings), place.activated(settings))
     assert walks[str(place.root)].processes > 1
     du = subprocess.run(["du", "-s", "-x", "--inodes", str(place.root)], check=True,
                         capture_output=True, text=True).stdout
