@@ -1,63 +1,64 @@
 """The one place that turns an outcome into an exit code, as pre-commit's error_handler.
 
-0 ok, 1 a check failed or a runtime error, 2 usage or configuration error, 130 interrupted,
-3 unexpected (a bug: one line for the user, the traceback saved to a log file).
+The codes themselves are written once, in `errors` (0 ok, 1 a check failed or a run-time
+error, 2 usage or configuration error, 130 interrupted, 3 unexpected: a bug, one line for the
+user and the traceback saved to a log file). `main` runs a command through `run_command`,
+and hands what went wrong before a command started (the parser, a fast path) to
+`before_command`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import time
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Mapping
 
 from scratchenv import output
-from scratchenv.errors import ConfigError, Interrupted, ScratchenvError
+from scratchenv.errors import INTERRUPTED, OK, UNEXPECTED, USAGE, ScratchenvError
 from scratchenv.fsutil import private_directory
 from scratchenv.locations import state_dir
 
-OK, FAILED, USAGE, UNEXPECTED, INTERRUPTED = 0, 1, 2, 3, 130
 
-
-def exit_code(problem: ScratchenvError) -> int:
-    if isinstance(problem, ConfigError):
-        return USAGE
-    if isinstance(problem, Interrupted):
-        return INTERRUPTED
-    return FAILED
-
-
-class Exit(Exception):
-    """Carries the exit code out of `handled()`."""
-
-    def __init__(self, code: int) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-@contextlib.contextmanager
-def handled(*, debug: bool = False, environ: Mapping[str, str] = os.environ) -> Iterator[None]:
-    """Run a command: expected errors become one line and their exit code (raised as Exit)."""
+def run_command(command: Callable[[], int], *, debug: bool = False,
+                environ: Mapping[str, str] = os.environ) -> int:
+    """Run a command: its own code, or the code of what it raised (said in one line; a
+    bug's traceback goes to a log file, or with `debug` to stderr)."""
     try:
-        yield
-    except ScratchenvError as problem:
-        output.error(str(problem))
-        raise Exit(exit_code(problem)) from None
-    except KeyboardInterrupt:
-        output.error("interrupted")
-        raise Exit(INTERRUPTED) from None
-    except BrokenPipeError:
-        raise  # main() handles it: the reader left
+        return int(command())
+    except (ScratchenvError, KeyboardInterrupt, BrokenPipeError) as problem:
+        return expected(problem)
     except Exception as unexpected:
         if debug:
-            raise
+            traceback.print_exc()
+            return UNEXPECTED
         log = save_traceback(environ)
         where = f"; traceback in {log}" if log else ""
         output.error(f"unexpected {type(unexpected).__name__}: {unexpected} "
                      f"(a bug{where}; rerun with --debug)")
-        raise Exit(UNEXPECTED) from None
+        return UNEXPECTED
+
+
+def before_command(problem: BaseException) -> int:
+    """The code of what stopped scratchenv before a command ran; an OSError there is
+    standard output failing (argparse's --help, a fast path's one line)."""
+    if isinstance(problem, OSError) and not isinstance(problem, BrokenPipeError):
+        output.error(f"cannot write to standard output: {problem.strerror}")
+        return USAGE
+    return expected(problem)
+
+
+def expected(problem: BaseException) -> int:
+    if isinstance(problem, BrokenPipeError):
+        return OK  # `scratchenv env | head`: the reader left; nothing more to say
+    if isinstance(problem, KeyboardInterrupt):
+        output.error("interrupted")
+        return INTERRUPTED
+    if isinstance(problem, ScratchenvError):
+        output.error(str(problem))
+        return problem.exit_code
+    raise problem
 
 
 def save_traceback(environ: Mapping[str, str]) -> str | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import sys
 
+from scratchenv.errors import OK, ConfigError, ScratchenvError
+
 TYPE_CHECKING = False  # not `typing`: its import costs the login path ~2 ms
 if TYPE_CHECKING:
     import argparse
@@ -146,10 +148,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.dup2(fd, 2)
             os.close(fd)
         sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115 (for the whole run)
-    if sys.stdout is None:  # started with >&-: fail before doing anything, not halfway
-        sys.stderr.write("scratchenv: error: standard output is closed; "
-                         "redirect it to /dev/null to discard it\n")
-        return 2
+    try:
+        if sys.stdout is None:  # started with >&-: fail before doing anything, not halfway
+            raise ConfigError("standard output is closed; redirect it to /dev/null to "
+                              "discard it")
+        _unbuffered_stdout()
+        return _main(args_list)
+    except (ScratchenvError, KeyboardInterrupt, OSError) as problem:
+        from scratchenv.error_handler import before_command
+
+        return before_command(problem)
+
+
+def _unbuffered_stdout() -> None:
     real = sys.__stdout__
     if real is not None and sys.stdout is real:
         # Unbuffered, so a failing stdout (a reader that left, a full disk) fails at the
@@ -160,18 +171,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout = io.TextIOWrapper(io.FileIO(real.fileno(), "w", closefd=False),
                                       encoding=real.encoding, errors="surrogateescape",
                                       write_through=True)
-    try:
-        return _main(args_list)
-    except BrokenPipeError:
-        # `scratchenv env | head`: the reader left; nothing more to say.
-        return 0
-    except KeyboardInterrupt:  # before the command started
-        sys.stderr.write("scratchenv: error: interrupted\n")
-        return 130
-    except OSError as problem:  # stdout, from argparse's --help or the activate fast path
-        sys.stderr.write(f"scratchenv: error: cannot write to standard output: "
-                         f"{problem.strerror}\n")
-        return 2
 
 
 def _main(args_list: list[str]) -> int:
@@ -181,12 +180,12 @@ def _main(args_list: list[str]) -> int:
         path = fast_path(args_list[1:], os.environ)
         if path is not None:
             sys.stdout.write(path + "\n")
-            return 0
+            return OK
     if args_list[:1] == ["env"]:  # the answer kept for the same inputs (login/cache.py)
         from scratchenv.login.cache import env_fast_path
 
         if env_fast_path(args_list, os.environ):
-            return 0
+            return OK
 
     if args_list == ["taskprolog"]:
         # Before every task of every job: the answer kept for these inputs, else without
@@ -195,18 +194,14 @@ def _main(args_list: list[str]) -> int:
         from scratchenv.login.cache import taskprolog_fast_path
 
         if taskprolog_fast_path(os.environ):
-            return 0
+            return OK
         import argparse
 
         from scratchenv.commands import taskprolog
 
         return taskprolog.run(argparse.Namespace(root=None, project=None, config=None))
 
-    from scratchenv.error_handler import Exit, handled
+    from scratchenv.error_handler import run_command
 
     args = build_parser().parse_args(args_list)
-    try:
-        with handled(debug=args.debug):
-            return int(args.run(args))
-    except Exit as done:
-        return done.code
+    return run_command(lambda: args.run(args), debug=args.debug)

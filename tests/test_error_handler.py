@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 from pathlib import Path
 
@@ -61,5 +62,34 @@ def test_a_bug_is_exit_3_one_line_and_a_saved_traceback(isolated: Path, monkeypa
                    f"(a bug; traceback in {log}; rerun with --debug)\n")
     assert "Traceback (most recent call last)" in log.read_text()
     assert oct(log.stat().st_mode & 0o777) == "0o600"
-    with pytest.raises(KeyError):
-        main(["--debug", "status"])
+
+
+def test_a_bug_with_debug_is_exit_3_with_the_traceback_on_stderr(monkeypatch, capsys):
+    module = importlib.import_module("scratchenv.commands.status")
+    monkeypatch.setattr(module, "run", lambda args: {}["missing"])
+    assert main(["--debug", "status"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last)")
+    assert err.endswith("KeyError: 'missing'\n")
+
+
+def test_interrupted_before_the_command_ran_is_130_and_one_line(monkeypatch, capsys):
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("scratchenv.main.build_parser", interrupted)
+    assert main(["status"]) == 130
+    assert capsys.readouterr().err == "scratchenv: error: interrupted\n"
+
+
+@pytest.mark.parametrize("module", ["main", "error_handler"])
+def test_exit_codes_are_numbers_only_in_errors(module):
+    """main and the error handler return the names errors.py defines, never a literal:
+    the table of codes is written once."""
+    path = Path(importlib.import_module(f"scratchenv.{module}").__file__ or "")
+    literals = [node.lineno for node in ast.walk(ast.parse(path.read_text()))
+                if isinstance(node, ast.Return) and isinstance(node.value, ast.Constant)
+                and type(node.value.value) is int]
+    assert literals == [], f"{path.name} returns a literal exit code on lines {literals}"
+    assert {errors.OK, errors.FAILED, errors.USAGE, errors.UNEXPECTED, errors.INTERRUPTED} \
+        == {0, 1, 2, 3, 130}

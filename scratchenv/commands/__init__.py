@@ -50,3 +50,34 @@ def global_flags(args: argparse.Namespace) -> list[str]:
     """The global flags that change the settings, as text (part of activation's inputs)."""
     return [f"--{name}={getattr(args, name)}" for name in ("root", "project", "config")
             if getattr(args, name, None)]
+
+
+def consent_flags(parser: argparse.ArgumentParser, verb: str) -> None:
+    """`--apply` and `--yes`, alike in every command that deletes or moves."""
+    parser.add_argument("--apply", action="store_true", help=f"{verb} (default: a dry run)")
+    parser.add_argument("--yes", action="store_true", help="with --apply: do not ask")
+
+
+def go_ahead(args: argparse.Namespace, question: str, *, needs_yes: str | None = None) -> bool:
+    """The one consent policy of the commands that delete or move: True to act.
+
+    Without --apply: a dry run (and `--yes` alone is said to do nothing). With --apply on a
+    terminal: ask `question` unless --yes; a no is exit 1 with nothing changed. With --apply
+    and no terminal to ask on: act, unless `needs_yes` says why this one needs --yes
+    (then exit 2, nothing changed)."""
+    from scratchenv import output
+    from scratchenv.errors import ConfigError, ScratchenvError
+
+    if not args.apply:
+        if args.yes:
+            output.say("note: --yes only skips the question; --apply acts")
+        return False
+    if args.yes:
+        return True
+    if output.interactive():
+        if output.confirm(question):
+            return True
+        raise ScratchenvError("not confirmed: nothing changed")
+    if needs_yes is not None:
+        raise ConfigError(f"{needs_yes}; add --yes to confirm (no terminal to ask on)")
+    return True

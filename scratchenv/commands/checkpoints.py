@@ -3,7 +3,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from scratchenv.commands import settings_from
+from scratchenv.commands import consent_flags, go_ahead, settings_from
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -25,8 +25,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     # One scheme for every command that deletes or moves: a dry run until --apply.
     acting = argparse.ArgumentParser(add_help=False)
-    acting.add_argument("--apply", action="store_true", help="act (default: a dry run)")
-    acting.add_argument("--yes", action="store_true", help="with --apply: do not ask")
+    consent_flags(acting, "act")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     actions.add_parser("dir", parents=[project], help="print the directory (creates nothing)")
     actions.add_parser(
@@ -208,25 +207,11 @@ def _owner(d: DirStatus) -> str:
     return d.worktree
 
 
-def _go_ahead(args: argparse.Namespace, question: str) -> bool:
-    """--apply acts (asking first on a terminal, unless --yes); without it, a dry run."""
-    from scratchenv import output
-    from scratchenv.errors import ScratchenvError
-
-    if not args.apply:
-        if args.yes:
-            output.say("note: --yes only skips the question; --apply acts")
-        return False
-    if args.yes or not output.interactive() or output.confirm(question):
-        return True
-    raise ScratchenvError("not confirmed: nothing changed")
-
-
 def _cleanup(plan: Plan, args: argparse.Namespace, project: str | None) -> int:
     from scratchenv import output
     from scratchenv.checkpoints import directories as checkpoints
+    from scratchenv.checkpoints import pruning
     from scratchenv.checkpoints.identity import identify
-    from scratchenv.disk.usage import scan
     from scratchenv.errors import ConfigError
     from scratchenv.units import format_size
 
@@ -239,25 +224,21 @@ def _cleanup(plan: Plan, args: argparse.Namespace, project: str | None) -> int:
             return 0
     else:
         paths = [checkpoints.resolve(plan, identify(project)).path]
-    cleanups = [checkpoints.plan_cleanup(plan, path, args.keep) for path in paths]
-    for cleanup in cleanups:
+    cleanups = pruning.plan_cleanups(plan, paths, args.keep)
+    for cleanup in cleanups.each:
         rows = [("keep", c.name, cleanup.why.get(c.path, "")) for c in cleanup.keep]
         rows += [("delete", c.name, "") for c in cleanup.delete]
         rows += [("skip", s.path.name, s.reason) for s in cleanup.skipped]
         output.say(f"checkpoints: {cleanup.directory}")
         output.table(rows) if rows else output.say("nothing to clean up")
-    doomed = [c for cleanup in cleanups for c in cleanup.delete]
-    if not doomed:
+    if not cleanups.doomed:
         output.say("nothing to delete")
         return 0
-    freed = format_size(sum(scan(str(c.path)).bytes for c in doomed))
-    what = f"{_count(len(doomed), 'checkpoint')}, {freed}"
-    if not _go_ahead(args, f"delete {what}?"):
+    what = f"{_count(len(cleanups.doomed), 'checkpoint')}, {format_size(cleanups.bytes)}"
+    if not go_ahead(args, f"delete {what}?"):
         output.say(f"dry run: would delete {what}; rerun with --apply")
         return 0
-    deleted = [path for cleanup in cleanups
-               for path in checkpoints.apply_cleanup(plan, cleanup)]
-    refused = [s for cleanup in cleanups for s in cleanup.refused]
+    deleted, refused = pruning.apply_cleanups(plan, cleanups)
     for kept in refused:
         output.warn(f"kept {kept.path}: {kept.reason}")
     if not refused:
@@ -269,27 +250,23 @@ def _cleanup(plan: Plan, args: argparse.Namespace, project: str | None) -> int:
 
 def _prune(plan: Plan, args: argparse.Namespace, project: str | None) -> int:
     from scratchenv import output
-    from scratchenv.checkpoints import directories as checkpoints
+    from scratchenv.checkpoints import pruning
     from scratchenv.units import format_size
 
-    found = checkpoints.all_directories(plan)
-    gone = [d for d in found if d.orphan]
-    for d in found:
-        if d.doubt:
-            output.warn(f"{d.path}: worktree {d.worktree or d.recorded_worktree}: {d.doubt}: "
-                        "kept")
-    if not gone:
+    orphans = pruning.find_orphans(plan)
+    for d in orphans.doubtful:
+        output.warn(f"{d.path}: worktree {d.worktree or d.recorded_worktree}: {d.doubt}: kept")
+    if not orphans.gone:
         output.say("no orphaned checkpoint directories")
         return 0
     output.table([(str(d.path), format_size(d.bytes), f"worktree gone: {d.worktree}")
-                  for d in gone])
-    what = _count(len(gone), "directory")
-    if not _go_ahead(args, f"delete {what}?"):
+                  for d in orphans.gone])
+    what = _count(len(orphans.gone), "directory")
+    if not go_ahead(args, f"delete {what}?"):
         output.say(f"dry run: would delete {what}; rerun with --apply")
         return 0
-    for d in gone:
-        checkpoints.remove_tree(d.path, checkpoints.root_holding(plan, d.path))
-    output.say(f"deleted {_count(len(gone), 'orphaned directory')}")
+    pruning.prune_orphans(plan, orphans.gone)
+    output.say(f"deleted {_count(len(orphans.gone), 'orphaned directory')}")
     return 0
 
 
@@ -308,7 +285,7 @@ def _adopt(plan: Plan, args: argparse.Namespace, project: str | None) -> int:
     if args.in_place:
         if len(args.paths) != 1:
             raise ConfigError("adopt --in-place takes one directory")
-        if not _go_ahead(args, f"record {args.paths[0]} as this worktree's?"):
+        if not go_ahead(args, f"record {args.paths[0]} as this worktree's?"):
             output.say(f"dry run: would record {args.paths[0]} as the checkpoint directory of "
                        f"{identity.project or identity.worktree}; rerun with --apply")
             return 0
@@ -366,7 +343,7 @@ def _moves(args: argparse.Namespace, jobs: list[Job], verb: str, act: Callable[[
     if not active:
         output.say(f"nothing to {verb}")
         return 1 if any(job.note != "already in its destination" for job in jobs) else 0
-    if not _go_ahead(args, f"{verb} {_count(len(active), 'directory')}?"):
+    if not go_ahead(args, f"{verb} {_count(len(active), 'directory')}?"):
         output.say(f"dry run: nothing moved; rerun with --apply to {verb}")
         return 0
     act()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import argparse
 
-from scratchenv.commands import settings_from
+from scratchenv.commands import consent_flags, go_ahead, settings_from
 
 HELP = "remove the scratch locations of caches, envs, toolchains, data or runs (a dry run " \
        "unless --apply)"
@@ -13,9 +13,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("what", nargs="?", choices=tuple(GROUPS), default="caches",
                         help="which group (default: caches, what the tools rebuild or "
-                             "download again unasked); `all` asks first")
-    parser.add_argument("--apply", action="store_true", help="remove (default: show what)")
-    parser.add_argument("--yes", action="store_true", help="do not ask before `all`")
+                             "download again unasked); `all` needs --yes without a terminal")
+    consent_flags(parser, "remove")
     parser.add_argument(UNSYNCED_FLAG, dest="delete_unsynced_runs", action="store_true",
                         help="also remove W&B offline runs never synced (kept by default: "
                              "they exist nowhere else)")
@@ -27,7 +26,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from scratchenv import output
     from scratchenv.disk.usage import scan
-    from scratchenv.errors import ConfigError, ScratchenvError
+    from scratchenv.errors import ConfigError
     from scratchenv.home import clean
     from scratchenv.plan import build_plan
     from scratchenv.units import counted, format_size
@@ -66,17 +65,12 @@ def run(args: argparse.Namespace) -> int:
                    f"{' or '.join(plan.roots)}")
     for target in refused:
         output.warn(f"{target.var}: {target.path}: {target.problem}")
-    if not args.apply:
+    sweeping = "clean all removes every location above" if args.what == "all" else None
+    if not present or not go_ahead(args, "remove these?", needs_yes=sweeping):
         if present:
             output.say(f"dry run: nothing removed; `scratchenv clean {args.what} --apply` "
                        "removes these")
         return 1 if refused else 0
-    if present and args.what == "all" and not args.yes:
-        if not output.interactive():
-            raise ConfigError("clean all removes every location above; add --yes to "
-                              "confirm (no terminal to ask on)")
-        if not output.confirm("remove all of these?"):
-            raise ScratchenvError("not confirmed: nothing removed")
     for target in present:
         if any(k.path == target.path for k in target.keep):
             continue  # kept whole, said above

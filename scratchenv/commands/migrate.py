@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import argparse
 
-from scratchenv.commands import settings_from
+from scratchenv.commands import consent_flags, go_ahead, settings_from
 
 HELP = "move what tools already wrote in home to scratch (shows the plan unless --apply)"
 SHOWN = 10
@@ -13,8 +13,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("tools", nargs="*", metavar="TOOL",
                         help="catalogue tools (huggingface, pip, cargo, ...) or variables, or "
                              "`venvs` (checkouts' .venv in home); default: everything in home")
-    parser.add_argument("--apply", action="store_true", help="move (default: show the plan)")
-    parser.add_argument("--yes", action="store_true", help="do not ask before moving")
+    consent_flags(parser, "move")
     parser.add_argument("--link", action="store_true",
                         help="leave a symlink at each old place once it is empty")
     parser.add_argument("--verify", choices=("size", "hash"), default="size",
@@ -103,7 +102,7 @@ def show_plan(plan, steps, checks, named: bool) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from scratchenv import output
-    from scratchenv.errors import Interrupted, ScratchenvError
+    from scratchenv.errors import Interrupted
     from scratchenv.home import migrate, venvs
     from scratchenv.home.moves import tilde
     from scratchenv.plan import build_plan
@@ -122,15 +121,13 @@ def run(args: argparse.Namespace) -> int:
     checks = migrate.space_checks(steps)
     show_plan(plan, steps, checks, bool(names))
     work = [s for s in steps if s.active or (args.link and s.link_only)]
-    if not args.apply:
-        output.say("dry run: nothing moved; add --apply to move" if work else "nothing to move")
-        return 0 if all(check.ok for check in checks) else 1
-    if not work:
+    if args.apply and not work:
         migrate.forget_interrupted(plan)
         output.say("nothing to move")
         return 0
-    if not args.yes and output.interactive() and not output.confirm("move these to scratch?"):
-        raise ScratchenvError("not confirmed: nothing moved")
+    if not work or not go_ahead(args, "move these to scratch?"):
+        output.say("dry run: nothing moved; add --apply to move" if work else "nothing to move")
+        return 0 if all(check.ok for check in checks) else 1
     try:
         results = migrate.apply(plan, steps, link=args.link, verify=args.verify,
                                 keep_times=keep_times,

@@ -470,6 +470,22 @@ def test_status_and_prune_orphans(repo: Path, root: Path):
         "checkpoints_handmade", "checkpoints_src_stays"]
 
 
+def test_pruning_is_a_library_the_command_only_shows(repo: Path, root: Path):
+    from scratchenv.checkpoints import pruning
+    from scratchenv.config.settings import load_settings
+
+    git(repo, "worktree", "add", "-q", "../gone")
+    assert cli(repo.parent / "gone", "checkpoints", "setup").returncode == 0
+    make_checkpoint(root / "checkpoints_src_gone", 3)
+    git(repo, "worktree", "remove", "--force", "../gone")
+    settings = load_settings()
+    orphans = pruning.find_orphans(settings)
+    assert [d.path for d in orphans.gone] == [root / "checkpoints_src_gone"]
+    pruning.prune_orphans(settings, orphans.gone)
+    assert not (root / "checkpoints_src_gone").exists()
+    assert pruning.find_orphans(settings).gone == []
+
+
 def test_importing_scratchenv_never_imports_torch_or_transformers(root: Path, tmp_path):
     code = (
         "import sys, scratchenv, scratchenv.checkpoints\n"
