@@ -13,17 +13,25 @@ if TYPE_CHECKING:
     from scratchenv.config.settings import Settings
 
 
+GLOBAL_FLAGS = ("root", "project", "config")
+"""The global flags that change the settings (main's parser defines them)."""
+
+
+def flags_given(args: argparse.Namespace) -> dict[str, str]:
+    """The global flags given on the command line, by name: the one place they are read."""
+    return {name: value for name in GLOBAL_FLAGS if (value := getattr(args, name, None))}
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
     """The settings, with the global flags as the highest-priority source."""
     from scratchenv.config.settings import load_settings
     from scratchenv.errors import ConfigError
 
-    if getattr(args, "config", None):
-        # A typo in --config must not quietly mean "no config" (SCRATCHENV_CONFIG may).
-        if not os.path.exists(os.path.expanduser(args.config)):
-            raise ConfigError(f"--config {args.config}: no such file")
-        os.environ["SCRATCHENV_CONFIG"] = args.config
-    settings = load_settings(root=args.root, project=args.project)
+    flags = flags_given(args)
+    # A typo in --config must not quietly mean "no config" (SCRATCHENV_CONFIG may).
+    if "config" in flags and not os.path.exists(os.path.expanduser(flags["config"])):
+        raise ConfigError(f"--config {flags['config']}: no such file")
+    settings = load_settings(**flags)
     _say_ignored_dotenv()
     return settings
 
@@ -48,8 +56,8 @@ def _say_ignored_dotenv() -> None:
 
 def global_flags(args: argparse.Namespace) -> list[str]:
     """The global flags that change the settings, as text (part of activation's inputs)."""
-    return [f"--{name}={getattr(args, name)}" for name in ("root", "project", "config")
-            if getattr(args, name, None)]
+    return [f"--{name}={value}" for name, value in flags_given(args).items()]
+
 
 
 def consent_flags(parser: argparse.ArgumentParser, verb: str) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from scratchenv.commands import settings_from
+from scratchenv.commands import flags_given, settings_from
 from scratchenv.shells.registry import NAMES
 
 HELP = "show what is set, to where and why; or print it as sh, fish, dotenv, json or a modulefile"
@@ -30,10 +30,8 @@ def run(args: argparse.Namespace) -> int:
         return _print_format(args)
     settings = settings_from(args)
     plan = build_plan(settings)
-    flags = {name: getattr(args, name) for name in ("root", "project")
-             if getattr(args, name, None) is not None}
     settings_rows = []
-    explained = explain(settings, flags)
+    explained = explain(settings, flags_given(args))
     project_from = next(source for key, _, source in explained if key == "project")
     for key, shown, source in explained:
         if key.startswith("thresholds.") and shown.isdigit():

@@ -1,18 +1,12 @@
 """The settings model: where the scratch root is and how activation behaves.
 
-Sources, highest first: command-line flags, SCRATCHENV_* environment variables, the dotenv
-file `.env.local` in the working directory, the config file
-`${XDG_CONFIG_HOME:-~/.config}/scratchenv/config.toml` (or $SCRATCHENV_CONFIG), the
-site config `/etc/scratchenv/config.toml` (or $SCRATCHENV_SITE_CONFIG), the cluster
-profile's defaults, auto-detection of the root. Built in `load_settings()`, never at import.
+Its sources and their order are in layers.py. Built in `load_settings()`, never at import.
 """
 
 from __future__ import annotations
 
-import getpass
 import os
 import re
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -29,25 +23,32 @@ from pydantic import (
 )
 from pydantic_settings import (
     BaseSettings,
-    DotEnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     SettingsError,
-    TomlConfigSettingsSource,
 )
-from pydantic_settings.sources.utils import parse_env_vars
 
-from scratchenv.config import centres, detect, placeholders, site, trust
+from scratchenv.config import detect, layers, placeholders
 from scratchenv.config.catalogue import Catalogue, VariableName, check_variable_name, load_default
 from scratchenv.config.centres import QuotaSource
+from scratchenv.config.layers import (  # noqa: F401 (importable from here too)
+    DOTENV_FILE,
+    ENV_PREFIX,
+    AllowedDotEnv,
+    TrustedToml,
+    config_path,
+)
 from scratchenv.config.nodelocal import pattern_problem
+from scratchenv.config.profiles import (  # noqa: F401 (importable from here too)
+    centre_defaults,
+    current_user,
+    merged,
+    profile_defaults,
+)
 from scratchenv.errors import ConfigError
-from scratchenv.locations import config_file, home_dir, site_config_file
+from scratchenv.locations import home_dir
 from scratchenv.realpaths import is_within, same_place, without_dots
 from scratchenv.units import parse_size
-
-ENV_PREFIX = "SCRATCHENV_"
-DOTENV_FILE = trust.DOTENV_FILE
 
 
 def _size(value: Any) -> int:
@@ -58,15 +59,6 @@ def _size(value: Any) -> int:
 
 
 Size = Annotated[int, BeforeValidator(_size)]
-
-
-def config_path() -> Path:
-    """The user's config file: $SCRATCHENV_CONFIG, else the XDG location."""
-    return Path(config_file(os.environ))
-
-
-def current_user() -> str:
-    return os.environ.get("USER") or os.environ.get("LOGNAME") or getpass.getuser()
 
 
 class Thresholds(BaseModel):
@@ -180,43 +172,6 @@ class Project(BaseModel):
     data_dir: str
 
 
-class TrustedToml(TomlConfigSettingsSource):
-    """A config file, read only when nobody but the user (or root) can change it (trust.py)."""
-
-    def __init__(self, settings_cls: type[BaseSettings], path: str | Path, what: str) -> None:
-        self.what = what
-        super().__init__(settings_cls, toml_file=Path(path))
-
-    def _read_files(self, files: Any, deep_merge: bool = False) -> dict[str, Any]:
-        path = str(self.toml_file_path)
-        data = trust.read_config(path, self.what)
-        if data is None:
-            return {}
-        try:
-            return tomllib.loads(data.decode("utf-8"))
-        except UnicodeDecodeError as error:
-            raise ConfigError(f"cannot read settings: {path} is not UTF-8 text "
-                              f"(byte {data[error.start]:#04x} at offset {error.start})") from None
-        except tomllib.TOMLDecodeError as error:
-            raise ConfigError(f"{path}: not valid TOML: {error}") from None
-
-
-class AllowedDotEnv(DotEnvSettingsSource):
-    """`.env.local` in the working directory, only when the user allowed it (trust.py)."""
-
-    def _read_env_files(self) -> dict[str, str | None]:
-        from io import StringIO
-
-        from dotenv import dotenv_values
-
-        text = trust.dotenv(None, os.environ).text
-        if text is None:
-            return {}
-        values = dotenv_values(stream=StringIO(text))
-        return dict(parse_env_vars(values, self.case_sensitive, self.env_ignore_empty,
-                                   self.env_parse_none_str))
-
-
 class Settings(BaseSettings):
     """Everything scratchenv needs to know, from every source, validated once."""
 
@@ -297,29 +252,17 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (
-            init_settings,
-            env_settings,
-            AllowedDotEnv(settings_cls, env_file=DOTENV_FILE),
-            TrustedToml(settings_cls, config_path(), "config"),
-            TrustedToml(settings_cls, site.usable_site_config(), "site config"),
-        )
+        return (init_settings, *(layer.source(settings_cls) for layer in layers.layers()))
 
     @model_validator(mode="before")
     @classmethod
     def _fill_from_profile(cls, data: Any) -> Any:
-        """A profile's defaults, or a recognised centre's when the root is detected (a root
-        of your own is your layout: name the centre's profile to use its defaults too).
-        Every source above fills first, key by key within tables."""
+        """The layer under the sources (a profile's or the recognised centre's defaults,
+        layers.defaults): every source above fills first, key by key within tables."""
         if not isinstance(data, dict):
             return data
-        if data.get("profile"):
-            defaults = profile_defaults(str(data["profile"]))
-        elif not (data.get("root") or data.get("root_pattern")):
-            defaults = centre_defaults()
-        else:
-            return data
-        return _merged(defaults, data)
+        below = layers.defaults(data)
+        return data if below is None else merged(below[1], data)
 
     @field_validator("project")
     @classmethod
@@ -536,118 +479,34 @@ def default_project_var(project: str) -> str:
     return re.sub(r"\W", "_", project.upper()) + "_BASE_DIR"
 
 
-def profile_defaults(name: str) -> dict[str, Any]:
-    """A profile's settings: profiles.toml's, or a centre's from centres.toml (which then
-    needs the variables the centre documents, e.g. $WORK at TACC)."""
-    profiles = detect.profiles()
-    if name in profiles:
-        table = profiles[name]
-    elif name in centres.table():
-        table = centres.defaults(centres.table()[name], os.environ, current_user(), strict=True)
-    else:
-        raise ConfigError(f"unknown profile {name!r}; known: {', '.join(detect.profile_names())}")
-    return {key: _expand(name, key, value) for key, value in table.items()}
-
-
-def centre_defaults() -> dict[str, Any]:
-    """The recognised centre's settings (centres.toml), only what can be known here."""
-    found = centres.recognise(os.environ, current_user())
-    if found is None:
-        return {}
-    table = centres.defaults(found.centre, os.environ, current_user())
-    expanded = {key: _expand(found.centre.key, key, value) for key, value in table.items()}
-    persistent = expanded.get("persistent_root")
-    if persistent and detect.problem_with_root(Path(persistent), group_ok=True) and not (
-            detect.awaits_mount(Path(persistent))):
-        del expanded["persistent_root"]  # a default, never an error: scratch alone then
-    return expanded
-
-
-def _merged(defaults: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """`data` over `defaults`, tables key by key (a purge.margin_days you set keeps the
-    profile's purge.days)."""
-    merged = dict(defaults)
-    for key, value in data.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merged(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def _expand(profile: str, key: str, value: Any) -> Any:
-    """A profile's string with `{env[NAME]}` filled in from the environment, and `{user}`
-    too, except in patterns (root_pattern), which keep it for the modulefiles."""
-    if not isinstance(value, str):
-        return value
-    keep = ("user",) if key.endswith("_pattern") else ()
-    values = {"cluster": profile} if keep else {"user": current_user(), "cluster": profile}
-    try:
-        return placeholders.substitute(value, values, env=os.environ, keep=keep)
-    except placeholders.MissingValue as missing:
-        raise ConfigError(f"profile {profile!r}: {key} = {value!r} needs "
-                          f"${missing.placeholder.removeprefix('env[').rstrip(']')}, which is "
-                          f"not set; set it, or set {key} yourself") from None
-    except placeholders.PlaceholderError as problem:
-        raise ConfigError(f"profile {profile!r}: {key}: {problem}") from None
-
-
-def load_settings(**overrides: Any) -> Settings:
-    """Build the settings from every source; `overrides` are command-line flags (None = unset).
+def load_settings(*, config: str | None = None, **overrides: Any) -> Settings:
+    """Build the settings from every source; `overrides` are command-line flags (None = unset)
+    and `config` the --config flag's file.
 
     Every failure becomes a one-line ConfigError naming the source and the field.
     """
     flags = {key: value for key, value in overrides.items() if value is not None}
-    if config_path().is_dir():  # pydantic-settings would skip it without a word
-        raise ConfigError(f"config {config_path()} is a directory, not a TOML file")
-    try:
-        return Settings(**flags)
-    except ValidationError as error:
-        raise ConfigError(_one_line(error)) from None
-    except SettingsError as error:
-        # A list or table given as a SCRATCHENV_* variable (or in .env.local) that is not JSON.
-        raise ConfigError(
-            f"{error} (lists and tables in SCRATCHENV_* variables are JSON, "
-            """e.g. SCRATCHENV_DISABLE='["wandb"]')"""
-        ) from None
-    except OSError as error:
-        raise ConfigError(f"cannot read settings: {error}") from None
-
-
-def _source_of(loc: tuple[int | str, ...]) -> str:
-    """Where an unknown key came from: the environment or .env.local (as SCRATCHENV_A__B),
-    else the config file."""
-    return _where_set(loc) or f"config: {config_path()}"
+    with layers.config_flag(config):
+        if config_path().is_dir():  # pydantic-settings would skip it without a word
+            raise ConfigError(f"config {config_path()} is a directory, not a TOML file")
+        try:
+            return Settings(**flags)
+        except ValidationError as error:
+            raise ConfigError(_one_line(error)) from None
+        except SettingsError as error:
+            # A list or table given as a SCRATCHENV_* variable (or in .env.local), not JSON.
+            raise ConfigError(
+                f"{error} (lists and tables in SCRATCHENV_* variables are JSON, "
+                """e.g. SCRATCHENV_DISABLE='["wandb"]')"""
+            ) from None
+        except OSError as error:
+            raise ConfigError(f"cannot read settings: {error}") from None
 
 
 def _where_set(loc: tuple[int | str, ...]) -> str | None:
-    """Which source names the setting at `loc`, or None (a flag, a profile, a default)."""
-    name = (ENV_PREFIX + "__".join(str(part) for part in loc)).upper()
-    if name in {key.upper() for key in os.environ}:
-        return f"the environment: {name}"
-    try:
-        dotenv = trust.dotenv(None, os.environ).text or ""
-    except (OSError, ConfigError):
-        dotenv = ""
-    if re.search(rf"^\s*(export\s+)?{name}\s*=", dotenv, re.MULTILINE | re.IGNORECASE):
-        return f"{DOTENV_FILE}: {name}"
-    if _names_key(config_path(), loc):
-        return f"config: {config_path()}"
-    if _names_key(Path(site_config_file(os.environ)), loc):
-        return f"site config: {site_config_file(os.environ)}"
-    return None
-
-
-def _names_key(path: Path, loc: tuple[int | str, ...]) -> bool:
-    try:
-        data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return False
-    for part in loc:
-        if not isinstance(data, dict) or part not in data:
-            return False
-        data = data[part]
-    return True
+    """The highest source that sets the value at `loc`, as an error names it; None for a
+    flag, a profile or a default."""
+    return next(filter(None, (layer.where(Settings, loc) for layer in layers.layers())), None)
 
 
 def _one_line(error: ValidationError) -> str:
@@ -657,7 +516,8 @@ def _one_line(error: ValidationError) -> str:
     if message.startswith("Input should be "):  # pydantic's wording, e.g. for a Literal
         message = f"must be {message.removeprefix('Input should be ')}, not {first['input']!r}"
     if first["type"] == "extra_forbidden":
-        message = f"unknown setting (check the spelling in {_source_of(first['loc'])})"
+        where_set = _where_set(first["loc"]) or f"config: {config_path()}"
+        message = f"unknown setting (check the spelling in {where_set})"
     else:
         source = _where_set(first["loc"])
         message += f" (in {source})" if source else ""

@@ -1,7 +1,7 @@
 """Which source gave each setting its value: what `scratchenv env` shows a user or an admin.
 
-Each settings source is read again on its own, in the settings' order (highest first), and
-the first one that names a key wins, as it does when the settings are built.
+Each settings source is read again on its own, in the settings' order (layers.py, highest
+first), and the first one that names a key wins, as it does when the settings are built.
 """
 
 from __future__ import annotations
@@ -10,20 +10,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic_settings import EnvSettingsSource
-
-from scratchenv.config import centres, detect
-from scratchenv.config.settings import (
-    DOTENV_FILE,
-    AllowedDotEnv,
-    Settings,
-    TrustedToml,
-    centre_defaults,
-    config_path,
-    current_user,
-    profile_defaults,
-)
-from scratchenv.locations import site_config_file
+from scratchenv.config import centres, detect, layers
+from scratchenv.config.settings import Settings, current_user
 
 SHOWN = (
     "root", "root_pattern", "profile", "persistent_root", "project", "disable", "enable",
@@ -46,24 +34,17 @@ def _flat(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def _layers(flags: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """(source label, its settings flattened), highest first; the profile last."""
-    layers = [
-        ("command line", dict(flags)),
-        ("environment (SCRATCHENV_*)", EnvSettingsSource(Settings)()),
-        (DOTENV_FILE, AllowedDotEnv(Settings, env_file=DOTENV_FILE)()),  # only when allowed
-        (f"config {config_path()}", TrustedToml(Settings, config_path(), "config")()),
-        (f"site config {site_config_file(os.environ)}",
-         TrustedToml(Settings, site_config_file(os.environ), "site config")()),
-    ]
-    flat = [(label, _flat(values)) for label, values in layers]
+    """(source label, its settings flattened), highest first; the profile's or centre's
+    defaults last. `flags` are the global flags given (`config` names the config file)."""
+    given = {key: value for key, value in flags.items() if key != "config"}
+    flat = [(layers.COMMAND_LINE, _flat(given))]
+    flat += [(layer.label, _flat(layer.values(Settings)))
+             for layer in layers.layers(flags.get("config"))]
     profile = next((values["profile"] for _, values in flat if values.get("profile")), None)
-    if profile:
-        flat.append((f"profile {profile}", _flat(profile_defaults(str(profile)))))
-    elif not any("root" in values or "root_pattern" in values for _, values in flat):
-        recognised = centres.recognise(os.environ, current_user())
-        if recognised:
-            flat.append((f"centre {recognised.centre.key} ({recognised.evidence})",
-                         _flat(centre_defaults())))
+    named_root = any("root" in values or "root_pattern" in values for _, values in flat)
+    below = layers.defaults({"profile": profile, "root": named_root})
+    if below is not None:
+        flat.append((below[0], _flat(below[1])))
     return flat
 
 
