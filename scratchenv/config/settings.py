@@ -1,6 +1,9 @@
 """The settings model: where the scratch root is and how activation behaves.
 
-Its sources and their order are in layers.py. Built in `load_settings()`, never at import.
+Built in `load_settings()`, never at import. Beside it, one job each: the sources and their
+order (layers.py), the [tables] and tiers (sections.py), a profile's or centre's defaults
+(profiles.py), an invalid value's one line (messages.py), which source gave each value
+(sources.py). Their public names are importable from here too.
 """
 
 from __future__ import annotations
@@ -8,12 +11,9 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
     PrivateAttr,
     ValidationError,
@@ -28,7 +28,7 @@ from pydantic_settings import (
     SettingsError,
 )
 
-from scratchenv.config import detect, layers, placeholders
+from scratchenv.config import detect, layers, messages, placeholders
 from scratchenv.config.catalogue import Catalogue, VariableName, check_variable_name, load_default
 from scratchenv.config.centres import QuotaSource
 from scratchenv.config.layers import (  # noqa: F401 (importable from here too)
@@ -45,131 +45,22 @@ from scratchenv.config.profiles import (  # noqa: F401 (importable from here too
     merged,
     profile_defaults,
 )
+from scratchenv.config.sections import (  # noqa: F401 (importable from here too)
+    DEFAULT_TIERS,
+    GROUPS,
+    Checkpoints,
+    Login,
+    Project,
+    Purge,
+    Size,
+    Thresholds,
+    Tier,
+    default_project_var,
+    group_name,
+)
 from scratchenv.errors import ConfigError
 from scratchenv.locations import home_dir
 from scratchenv.realpaths import is_within, same_place, without_dots
-from scratchenv.units import parse_size
-
-
-def _size(value: Any) -> int:
-    try:
-        return parse_size(value)
-    except ConfigError as error:  # a ValueError, so that pydantic names the setting
-        raise ValueError(str(error)) from None
-
-
-Size = Annotated[int, BeforeValidator(_size)]
-
-
-class Thresholds(BaseModel):
-    """Sizes that turn into warnings and failures (`30G`, `512M`, or bytes)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    home_warn: Size = Field(default=10 * 1024**3, description="warn when home uses more")
-    scratch_warn: Size = Field(default=100 * 1024**3, description="warn when scratch uses more")
-    min_free: Size = Field(default=10 * 1024**3, description="scratch free space required")
-    large_dir: Size = Field(
-        default=1024**3, description="doctor reports a home directory no entry knows above this"
-    )
-    many_files: int = Field(
-        default=100_000, ge=1,
-        description="doctor reports one holding more entries than this (inode quotas)",
-    )
-    large_venv: Size = Field(
-        default=100 * 1024**2,
-        description="doctor reports, and migrate moves, a checkout's .venv in home above this",
-    )
-    home_growth: Size = Field(
-        default=1024**3, description="the login warns when home grew more since the last look"
-    )
-    quota_near: float = Field(
-        default=0.9, gt=0, le=1,
-        description="a quota counts as near at this share of its nearest limit (soft, else hard)",
-    )
-
-
-class Login(BaseModel):
-    """What an interactive login says about home, from the last look (no process at login)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    warn: bool = Field(default=True, description="one line when home is near its limit")
-    look_every_hours: float = Field(
-        default=6, gt=0, description="an older look is refreshed in the background at login"
-    )
-
-
-class Purge(BaseModel):
-    """The scratch file system's purge policy: files unused for `days` are deleted."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    days: int | None = Field(
-        default=None, ge=1, description="purge age in days (unset: scratch is not purged)"
-    )
-    margin_days: int = Field(
-        default=7, ge=0, description="warn this many days before a file reaches the purge age"
-    )
-    by: Literal["atime", "mtime"] | None = Field(
-        default=None,
-        description="what the purge looks at: atime (unread) or mtime (unwritten); unset: "
-                    "the later of the two",
-    )
-
-
-class Checkpoints(BaseModel):
-    """Where each worktree's (or named project's) checkpoints go, and how cleanup judges them."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    layout: str = Field(
-        default="checkpoints_{id}",
-        description="checkpoint directory under the root; {id} is <parent>_<worktree> or the "
-        "project name, and must be in the last part of the path",
-    )
-    writing_seconds: int = Field(
-        default=300, ge=0,
-        description="a checkpoint without trainer_state.json that changed this recently is "
-        "still being written: cleanup leaves it alone",
-    )
-
-    @field_validator("layout")
-    @classmethod
-    def _layout_is_relative_with_id(cls, value: str) -> str:
-        parts = value.split("/")
-        if value.startswith("/") or any(part in ("", ".", "..") for part in parts):
-            raise ValueError(f"{value!r} must be a relative path under the root, without ..")
-        if value.count("{id}") != 1 or "{id}" not in parts[-1]:
-            raise ValueError(f"{value!r} must contain {{id}} once, in its last part")
-        if "{" in value.replace("{id}", "") or "}" in value.replace("{id}", ""):
-            raise ValueError(f"{value!r}: the only placeholder is {{id}}")
-        return value
-
-
-Tier = Literal["scratch", "persistent"]
-GROUPS = ("cache", "env", "toolchain", "data", "run", "checkpoints")
-"""What a tier can be chosen for: the catalogue's groups, and checkpoint directories."""
-DEFAULT_TIERS: dict[str, Tier] = {"env": "persistent", "toolchain": "persistent",
-                                  "checkpoints": "persistent"}
-"""With a persistent root: what a purge must not delete goes there; the rest stays on scratch."""
-
-
-def group_name(group: str) -> str:
-    """A catalogue group in the tier vocabulary (the project venv's "venv" is an "env")."""
-    return "env" if group == "venv" else group
-
-
-class Project(BaseModel):
-    """Where one project's venv and data live, and the variables that name them."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str
-    data_var: VariableName
-    venv_var: VariableName = "VENV_PATH"
-    venv_dir: str
-    data_dir: str
 
 
 class Settings(BaseSettings):
@@ -474,11 +365,6 @@ def _nesting(scratch: Path, persistent: Path) -> str | None:
     return None
 
 
-def default_project_var(project: str) -> str:
-    """The project's data variable unless `project_var` names one: nanochat -> NANOCHAT_BASE_DIR."""
-    return re.sub(r"\W", "_", project.upper()) + "_BASE_DIR"
-
-
 def load_settings(*, config: str | None = None, **overrides: Any) -> Settings:
     """Build the settings from every source; `overrides` are command-line flags (None = unset)
     and `config` the --config flag's file.
@@ -492,7 +378,7 @@ def load_settings(*, config: str | None = None, **overrides: Any) -> Settings:
         try:
             return Settings(**flags)
         except ValidationError as error:
-            raise ConfigError(_one_line(error)) from None
+            raise ConfigError(messages.one_line(error, Settings)) from None
         except SettingsError as error:
             # A list or table given as a SCRATCHENV_* variable (or in .env.local), not JSON.
             raise ConfigError(
@@ -502,25 +388,4 @@ def load_settings(*, config: str | None = None, **overrides: Any) -> Settings:
         except OSError as error:
             raise ConfigError(f"cannot read settings: {error}") from None
 
-
-def _where_set(loc: tuple[int | str, ...]) -> str | None:
-    """The highest source that sets the value at `loc`, as an error names it; None for a
-    flag, a profile or a default."""
-    return next(filter(None, (layer.where(Settings, loc) for layer in layers.layers())), None)
-
-
-def _one_line(error: ValidationError) -> str:
-    first = min(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
-    where = ".".join(str(part) for part in first["loc"]) or "settings"
-    message = first["msg"].removeprefix("Value error, ")
-    if message.startswith("Input should be "):  # pydantic's wording, e.g. for a Literal
-        message = f"must be {message.removeprefix('Input should be ')}, not {first['input']!r}"
-    if first["type"] == "extra_forbidden":
-        where_set = _where_set(first["loc"]) or f"config: {config_path()}"
-        message = f"unknown setting (check the spelling in {where_set})"
-    else:
-        source = _where_set(first["loc"])
-        message += f" (in {source})" if source else ""
-    more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
-    return f"invalid setting {where}: {message}{more}"
 
