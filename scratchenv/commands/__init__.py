@@ -59,7 +59,6 @@ def global_flags(args: argparse.Namespace) -> list[str]:
     return [f"--{name}={value}" for name, value in flags_given(args).items()]
 
 
-
 def consent_flags(parser: argparse.ArgumentParser, verb: str) -> None:
     """`--apply` and `--yes`, alike in every command that deletes or moves."""
     parser.add_argument("--apply", action="store_true", help=f"{verb} (default: a dry run)")

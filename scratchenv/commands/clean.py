@@ -65,8 +65,10 @@ def run(args: argparse.Namespace) -> int:
                    f"{' or '.join(plan.roots)}")
     for target in refused:
         output.warn(f"{target.var}: {target.path}: {target.problem}")
-    sweeping = "clean all removes every location above" if args.what == "all" else None
-    if not present or not go_ahead(args, "remove these?", needs_yes=sweeping):
+    sweeping = args.what == "all"
+    if not present or not go_ahead(
+            args, "remove all of these?" if sweeping else "remove these?",
+            needs_yes="clean all removes every location above" if sweeping else None):
         if present:
             output.say(f"dry run: nothing removed; `scratchenv clean {args.what} --apply` "
                        "removes these")
