@@ -1,4 +1,5 @@
-"""The expected errors, and the exit codes: the only place either number is written.
+"""The expected errors, and the table of exit codes (main and error_handler write no
+number of their own; a command's run returns 0, or 1 when a check failed).
 
 Library code raises these and never picks an exit code; `error_handler` turns what a command
 raised into one line and the code its type carries.
