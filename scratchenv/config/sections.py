@@ -1,15 +1,18 @@
 """The settings' sections: thresholds, login, purge, checkpoints (each a [table] in the
-config file), a project's layout, and the tiers' vocabulary (which groups a root can hold)."""
+config file), a project's layout, and the tiers' vocabulary (which groups a root holds; two
+roots that cannot be tiers)."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from scratchenv.config.catalogue import VariableName
 from scratchenv.errors import ConfigError
+from scratchenv.realpaths import is_within
 from scratchenv.units import parse_size
 
 
@@ -137,3 +140,13 @@ DEFAULT_TIERS: dict[str, Tier] = {"env": "persistent", "toolchain": "persistent"
 def group_name(group: str) -> str:
     """A catalogue group in the tier vocabulary (the project venv's "venv" is an "env")."""
     return "env" if group == "venv" else group
+
+
+def nesting_problem(scratch: Path, persistent: Path) -> str | None:
+    """Why two roots inside one another cannot be tiers (a purge of scratch takes what is in
+    it; each root's usage would count the other's), or None."""
+    if is_within(persistent, scratch):
+        return f"{persistent} is inside the scratch root {scratch}, which is purged with it"
+    if is_within(scratch, persistent):
+        return f"the scratch root {scratch} is inside {persistent}; use two separate directories"
+    return None

@@ -57,10 +57,11 @@ from scratchenv.config.sections import (  # noqa: F401 (importable from here too
     Tier,
     default_project_var,
     group_name,
+    nesting_problem,
 )
 from scratchenv.errors import ConfigError
 from scratchenv.locations import home_dir
-from scratchenv.realpaths import is_within, same_place, without_dots
+from scratchenv.realpaths import same_place, without_dots
 
 
 class Settings(BaseSettings):
@@ -294,7 +295,7 @@ class Settings(BaseSettings):
             raise ConfigError(f"persistent root unusable: {self.persistent_root} is the "
                               f"scratch root {self.scratch_root} itself, which is purged; "
                               "unset persistent_root or name a directory outside it")
-        nested = _nesting(self.scratch_root, self.persistent_root)
+        nested = nesting_problem(self.scratch_root, self.persistent_root)
         if nested:
             raise ConfigError(f"persistent root unusable: {nested}")
         return self
@@ -353,16 +354,6 @@ class Settings(BaseSettings):
                     f"(see `scratchenv catalogue`)"
                 )
         return base.select(set(self.disable), set(self.enable)).extended(self.vars)
-
-
-def _nesting(scratch: Path, persistent: Path) -> str | None:
-    """Why two roots inside one another cannot be tiers (a purge of scratch takes what is in
-    it; each root's usage would count the other's), or None."""
-    if is_within(persistent, scratch):
-        return f"{persistent} is inside the scratch root {scratch}, which is purged with it"
-    if is_within(scratch, persistent):
-        return f"the scratch root {scratch} is inside {persistent}; use two separate directories"
-    return None
 
 
 def load_settings(*, config: str | None = None, **overrides: Any) -> Settings:
