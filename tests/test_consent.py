@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fs_helpers import isolate
+from helpers.fs import isolate
 
 from scratchenv import output
 from scratchenv.main import main
