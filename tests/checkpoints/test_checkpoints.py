@@ -475,7 +475,7 @@ def test_pruning_is_a_library_the_command_only_shows(repo: Path, root: Path):
     from scratchenv.config.settings import load_settings
 
     git(repo, "worktree", "add", "-q", "../gone")
-    assert cli(repo.parent / "gone", "checkpoints", "setup").returncode == 0
+    assert cli("checkpoints", "setup", cwd=repo.parent / "gone").returncode == 0
     make_checkpoint(root / "checkpoints_src_gone", 3)
     git(repo, "worktree", "remove", "--force", "../gone")
     settings = load_settings()
