@@ -473,17 +473,18 @@ def test_status_and_prune_orphans(repo: Path, root: Path):
 def test_pruning_is_a_library_the_command_only_shows(repo: Path, root: Path):
     from scratchenv.checkpoints import pruning
     from scratchenv.config.settings import load_settings
+    from scratchenv.plan import build_plan
 
     git(repo, "worktree", "add", "-q", "../gone")
     assert cli("checkpoints", "setup", cwd=repo.parent / "gone").returncode == 0
     make_checkpoint(root / "checkpoints_src_gone", 3)
     git(repo, "worktree", "remove", "--force", "../gone")
-    settings = load_settings()
-    orphans = pruning.find_orphans(settings)
+    plan = build_plan(load_settings())
+    orphans = pruning.find_orphans(plan)
     assert [d.path for d in orphans.gone] == [root / "checkpoints_src_gone"]
-    pruning.prune_orphans(settings, orphans.gone)
+    pruning.prune_orphans(plan, orphans.gone)
     assert not (root / "checkpoints_src_gone").exists()
-    assert pruning.find_orphans(settings).gone == []
+    assert pruning.find_orphans(plan).gone == []
 
 
 def test_importing_scratchenv_never_imports_torch_or_transformers(root: Path, tmp_path):
