@@ -169,4 +169,5 @@ def test_the_login_fast_path_imports_only_the_standard_library(tmp_path, args):
     assert outside == []
     assert set(ours) <= {"scratchenv.login", "scratchenv.login.activate", "scratchenv.locations",
                          "scratchenv.errors", "scratchenv.shells", "scratchenv.shells.registry",
-                         "scratchenv.config", "scratchenv.config.trust", "scratchenv.config.hosts"}
+                         "scratchenv.config", "scratchenv.config.reading",
+                         "scratchenv.config.allowlist", "scratchenv.config.hosts"}

@@ -16,10 +16,10 @@ import os
 import zlib
 
 from scratchenv import __version__
+from scratchenv.config.allowlist import allow_list_path
 from scratchenv.config.hosts import fitting_patterns
-from scratchenv.config.trust import (
+from scratchenv.config.reading import (
     Untrusted,
-    allow_list_path,
     others_can_write,
     read_regular,
     written_file_problem,

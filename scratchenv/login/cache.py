@@ -24,7 +24,7 @@ import os
 import sys
 import zlib
 
-from scratchenv.config.trust import others_can_write, written_file_problem
+from scratchenv.config.reading import others_can_write, written_file_problem
 from scratchenv.errors import ScratchenvError
 from scratchenv.locations import state_dir
 
