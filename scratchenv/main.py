@@ -45,7 +45,9 @@ COMMANDS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole tree, or with `only` (a command name) just that command's subparser: the
+    other command modules are not imported (`main` passes the command it was given)."""
     import importlib
 
     _Version = _version_action()
@@ -61,12 +63,33 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module_name in COMMANDS.items():
+        if only is not None and name != only:
+            continue
         module = importlib.import_module(f"scratchenv.commands.{module_name}")
         command = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.configure(command)
         command.set_defaults(run=module.run)
     parser.set_defaults(root_parser=parser)  # for `completion`, generated from it
     return parser
+
+
+_VALUE_FLAGS = ("--root", "--project", "--config")
+
+
+def _named_command(args_list: list[str]) -> str | None:
+    """The command the line names, when it is certain (only whole global flags before it);
+    None otherwise, and for `completion`, which generates from the whole tree."""
+    words = iter(args_list)
+    for word in words:
+        if word in _VALUE_FLAGS:
+            next(words, None)
+        elif word == "--debug" or word.startswith(tuple(f"{flag}=" for flag in _VALUE_FLAGS)):
+            continue
+        elif word in COMMANDS and word != "completion":
+            return word
+        else:  # --help, --version, an abbreviated flag, a typo: the whole parser answers
+            return None
+    return None
 
 
 # The argparse subclasses are made on demand: the activate fast path never imports argparse.
@@ -203,5 +226,5 @@ def _main(args_list: list[str]) -> int:
 
     from scratchenv.error_handler import run_command
 
-    args = build_parser().parse_args(args_list)
+    args = build_parser(_named_command(args_list)).parse_args(args_list)
     return run_command(lambda: args.run(args), debug=args.debug)

@@ -74,7 +74,7 @@ def test_a_bug_with_debug_is_exit_3_with_the_traceback_on_stderr(monkeypatch, ca
 
 
 def test_interrupted_before_the_command_ran_is_130_and_one_line(monkeypatch, capsys):
-    def interrupted():
+    def interrupted(*_):
         raise KeyboardInterrupt
 
     monkeypatch.setattr("scratchenv.main.build_parser", interrupted)

@@ -136,3 +136,30 @@ def test_tcsh_takes_the_completion_with_every_command(tmp_path):
                           capture_output=True, text=True, timeout=30)
     assert (done.returncode, done.stderr) == (0, "")
     assert f"'p/1/({' '.join(COMMANDS)})/'" in done.stdout, done.stdout
+
+
+def test_a_named_command_loads_only_its_own_module():
+    # Start-up (issue 27): `scratchenv verify` must not import migrate's, clean's, ... code.
+    probe = ("import sys\nfrom scratchenv.main import main\n"
+             "try:\n    main(['verify', '--help'])\nexcept SystemExit:\n    pass\n"
+             "print(sorted(m for m in sys.modules if m.startswith('scratchenv.commands.')))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True, env={**os.environ, "PYTHONPATH": str(CHECKOUT)})
+    assert done.stdout.splitlines()[-1] == "['scratchenv.commands.verify']"
+
+
+@pytest.mark.parametrize("argv", [
+    ["verify", "--help"], ["--root", "/r", "--debug", "env", "--help"],
+    ["--config=/c", "checkpoints", "--help"], ["verify", "--fromat"],
+])
+def test_a_command_alone_in_the_parser_answers_as_in_the_whole_tree(argv, capsys, monkeypatch):
+    import scratchenv.main as entry
+
+    named_command, answers = entry._named_command, []
+    assert named_command(argv) is not None
+    for named in (named_command, lambda _args: None):
+        monkeypatch.setattr(entry, "_named_command", named)
+        with pytest.raises(SystemExit) as exited:
+            main(argv)
+        answers.append((exited.value.code, capsys.readouterr()))
+    assert answers[0] == answers[1]

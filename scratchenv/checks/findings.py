@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, Field
 
 if TYPE_CHECKING:
     from scratchenv.plan import Plan
@@ -25,17 +25,14 @@ Status = Literal["pass", "warn", "fail", "skip"]
 class Finding(BaseModel):
     """One check on one subject, with a one-line fix when it did not pass."""
 
-    model_config = ConfigDict(use_attribute_docstrings=True)
-
-    check: str
-    """Stable id, e.g. "var.set", "var.under_root", "root.free_space"."""
-    subject: str
-    """What was checked: a variable name, a path, "home"."""
+    # Descriptions as Field(...), not attribute docstrings: pydantic reads those from the
+    # source file with inspect at import, a cost every verify paid (issue 27).
+    check: str = Field(description='Stable id, e.g. "var.set", "var.under_root", '
+                       '"root.free_space".')
+    subject: str = Field(description='What was checked: a variable name, a path, "home".')
     status: Status
-    message: str
-    """One line for people."""
-    fix: str | None = None
-    """One-line fix, e.g. the exact export line."""
+    message: str = Field(description="One line for people.")
+    fix: str | None = Field(default=None, description="One-line fix, e.g. the exact export line.")
 
 
 class Report(BaseModel):

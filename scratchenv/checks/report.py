@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, Field
 
 from scratchenv.checks.findings import SCHEMA_VERSION, Finding, Report
 from scratchenv.units import counted
@@ -19,17 +19,14 @@ SYMBOLS = {"pass": "✓", "fail": "✗", "warn": "!", "skip": "-"}
 class JsonReport(BaseModel):
     """The `--json` document. Fields are only added; anything else bumps schema_version."""
 
-    model_config = ConfigDict(use_attribute_docstrings=True)
-
-    schema_version: int = SCHEMA_VERSION
-    """Bumped when a field changes meaning or goes away."""
+    # Field descriptions, not attribute docstrings: see Finding.
+    schema_version: int = Field(default=SCHEMA_VERSION,
+                                description="Bumped when a field changes meaning or goes away.")
     tool: str = "scratchenv"
-    ok: bool
-    """False when any finding failed (the exit code is then 1)."""
-    summary: dict[str, int]
-    """Findings per status: pass, warn, fail, skip (always all four keys)."""
-    findings: list[Finding]
-    """Every finding, in check order."""
+    ok: bool = Field(description="False when any finding failed (the exit code is then 1).")
+    summary: dict[str, int] = Field(
+        description="Findings per status: pass, warn, fail, skip (always all four keys).")
+    findings: list[Finding] = Field(description="Every finding, in check order.")
 
 
 def render(report: Report, fmt: str, *, title: str = "scratchenv verify",
