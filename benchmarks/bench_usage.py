@@ -61,10 +61,6 @@ def rows() -> list[Row]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SCRATCHENV_")}
         env.update(HOME=f"{base}/home", SCRATCHENV_ROOT=tmp, SCRATCHENV_CONFIG=f"{base}/none")
         os.mkdir(env["HOME"], 0o700)
-        # As installed (pip writes the .pyc files): PYTHONDONTWRITEBYTECODE in the caller's
-        # environment would have every run compile each module again (the first run writes
-        # them; the median leaves it out).
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
         status = side_by_side([str(Path(sys.executable).with_name("scratchenv")), "status"],
                               ["du", "-s", tmp], repeat=7, env=env)
     du = statistics.median(timings["du"])

@@ -40,12 +40,25 @@ def median_seconds(action: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
+def _as_installed(env: dict) -> dict:
+    return {name: value for name, value in env.items() if name != "PYTHONDONTWRITEBYTECODE"}
+
+
 def side_by_side(
     ours: Sequence[str], baseline: Sequence[str], repeat: int = 30, env: dict | None = None,
     baseline_env: dict | None = None,
 ) -> tuple[float, float]:
     """Median wall times of two commands, interleaved so machine load hits both alike
-    (`baseline_env`, when given, is the baseline's environment)."""
+    (`baseline_env`, when given, is the baseline's environment).
+
+    Both run as installed: pip writes the .pyc files, so PYTHONDONTWRITEBYTECODE in the
+    caller's environment (this machine sets it) would have every run compile each module
+    again; one untimed run of each writes them."""
+    env = _as_installed(dict(os.environ) if env is None else env)
+    baseline_env = None if baseline_env is None else _as_installed(baseline_env)
+    for argv, where in ((ours, env), (baseline, baseline_env or env)):
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       stdin=subprocess.DEVNULL, env=where)
     a, b = [], []
     for _ in range(sized(repeat, 1)):
         for argv, bucket, where in ((ours, a, env), (baseline, b, baseline_env or env)):
