@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
+from typing import Any
 
 from scratchenv.locations import user_named
 
@@ -92,6 +93,19 @@ def read_written(path: str | os.PathLike[str]) -> bytes | None:
     if found is None or written_file_problem(found[1]) is not None:
         return None
     return found[0]
+
+
+def read_written_dict(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """A JSON object scratchenv wrote earlier (`read_written`), or None when the file is
+    missing, untrusted, not JSON or not an object."""
+    import json  # here: the login fast path imports this module and never needs json
+
+    found = read_written(path)
+    try:
+        data = json.loads(found) if found is not None else None
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def check_directory(directory: str, *, sticky_ok: bool) -> None:

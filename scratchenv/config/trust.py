@@ -42,6 +42,7 @@ from scratchenv.config.reading import (  # noqa: F401
     read_owned,
     read_regular,
     read_written,
+    read_written_dict,
     written_file_problem,
 )
 from scratchenv.config.traversal import link_problem, replaceable_link, root_problem  # noqa: F401

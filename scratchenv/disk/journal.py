@@ -15,7 +15,7 @@ import json
 import os
 from pathlib import Path
 
-from scratchenv.config.trust import read_written
+from scratchenv.config.reading import read_written_dict
 from scratchenv.disk.copying import new_token
 from scratchenv.errors import ScratchenvError
 from scratchenv.fsutil import atomic_write, makedirs_private
@@ -29,14 +29,10 @@ class Journal:
         self.path = Path(path)
         self.what = what
         """What error messages call it ("migration journal")."""
-        found = read_written(self.path)
-        try:
-            data = json.loads(found) if found is not None else None
-        except ValueError:
-            data = None
-        self.found = isinstance(data, dict)
+        data = read_written_dict(self.path)
+        self.found = data is not None
         """A run left it: it did not finish."""
-        self.data: dict = data if isinstance(data, dict) else {}
+        self.data: dict = data if data is not None else {}
 
     @property
     def parts(self) -> list[str]:
