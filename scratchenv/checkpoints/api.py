@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 from scratchenv.checkpoints.directories import (
     TRAINER_STATE,
-    _plain_directory,
     apply_cleanup,
     list_checkpoints,
+    plain_directory,
     plan_cleanup,
     refresh,
     resolve,
@@ -65,7 +65,7 @@ def cleanup_old_checkpoints(keep_latest: int = 2, directory: str | None = None) 
     """
     plan = _plan()
     where = Path(directory or _saved_into or resolve(plan, identify()).path)
-    if not _plain_directory(where):
+    if not plain_directory(where):
         return []
     return [str(p) for p in apply_cleanup(plan, plan_cleanup(plan, where, keep_latest))]
 
