@@ -21,7 +21,7 @@ from scratchenv.checkpoints.places import (
     directory_for,
     plain_directory,
 )
-from scratchenv.config.trust import read_written_dict
+from scratchenv.config.reading import read_written_dict
 from scratchenv.errors import ConfigError, ScratchenvError
 from scratchenv.fsutil import atomic_write
 
