@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import Any
 
 from scratchenv.locations import user_named
 
@@ -95,7 +94,7 @@ def read_written(path: str | os.PathLike[str]) -> bytes | None:
     return found[0]
 
 
-def read_written_dict(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+def read_written_dict(path: str | os.PathLike[str]) -> dict[str, object] | None:
     """A JSON object scratchenv wrote earlier (`read_written`), or None when the file is
     missing, untrusted, not JSON or not an object."""
     import json  # here: the login fast path imports this module and never needs json
