@@ -5,7 +5,7 @@ Each git worktree (or named project) gets `{root}/checkpoints_{id}/` (settings
 its module: places.py (which roots, which names, every directory found), ownership.py (the
 `.scratchenv-worktree` record: which directory is whose), creation.py (`setup`, .gitignore),
 listing.py (the `checkpoint-<step>/` inside one), cleanup.py (keep the newest and the best,
-delete the rest safely), status.py (every directory, unclaimed ones, orphans).
+delete the rest safely), status.py (every directory, unclaimed ones, which lost their worktree).
 
 Hugging Face needs nothing more than `TrainingArguments(output_dir=setup_checkpoint_directory())`:
 the Trainer then saves `checkpoint-<step>/` there, rotates with `save_total_limit` and finds
@@ -46,7 +46,6 @@ from scratchenv.checkpoints.status import (
     UNCLAIMED_ADVICE,
     DirStatus,
     all_directories,
-    orphans,
     status_of,
     unclaimed,
 )
@@ -73,7 +72,6 @@ __all__ = [
     "directory_for",
     "ensure_gitignore",
     "list_checkpoints",
-    "orphans",
     "plain_directory",
     "plan_cleanup",
     "read_metadata",

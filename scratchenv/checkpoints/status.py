@@ -113,8 +113,3 @@ def status_of(plan: Plan, id_: str, path: Path, *, measure: bool = True) -> DirS
         root=root,
         belongs_on=primary if root != primary else None,
     )
-
-
-def orphans(plan: Plan) -> list[DirStatus]:
-    """Directories whose worktree is really gone (never one without a record)."""
-    return [status for status in all_directories(plan) if status.orphan]

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
+from helpers import need_root
 from helpers.cli import cli
 
 from scratchenv.config import centres, detect
@@ -161,7 +162,8 @@ def test_a_guess_must_exist_and_be_yours(sandbox: Path) -> None:
 def test_a_guess_owned_by_someone_else_is_not_taken(sandbox: Path) -> None:
     theirs = sandbox / "scratch" / "gpfs" / USER
     theirs.mkdir(parents=True)
-    os.chown(theirs, 54321, 54321) if os.geteuid() == 0 else pytest.skip("needs root")
+    need_root("to give a directory to another user")
+    os.chown(theirs, 54321, 54321)
     with pytest.raises(ConfigError, match=detect.NO_ROOT):
         load_settings()
     assert centres.recognise(os.environ, USER) is None

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from helpers import need_root
 from helpers.cli import cli
 
 from scratchenv.config.settings import load_settings
@@ -75,8 +76,7 @@ def test_a_site_config_others_can_write_is_refused(site_config, root, mode):
 
 
 def test_a_site_config_owned_by_another_user_is_refused(site_config, root):
-    if os.geteuid() != 0:
-        pytest.skip("chown needs root")  # CI runs as root
+    need_root("to give a file to another uid")
     os.chown(site_config, 12345, 12345)
     with pytest.raises(ConfigError, match="belongs to uid 12345, neither you nor root"):
         load_settings()

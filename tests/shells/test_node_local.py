@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import need
+from helpers import need, need_root
 from test_modulefiles import DUMP, FILE_NAME, INIT, tool
 from test_same_values import SOURCE
 
@@ -86,8 +86,8 @@ def _a_link(path: Path) -> None:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_each_format_refuses_a_node_directory_not_the_users_alone(fmt, squat, job, root,
                                                                   tmp_path, monkeypatch):
-    if squat is _someone_elses and os.geteuid() != 0:
-        pytest.skip("chown to another user needs root")
+    if squat is _someone_elses:
+        need_root("to give a directory to another user")
     monkeypatch.setenv("USER", "alice")
     squat(Path(job["TMPDIR"]) / "scratchenv-alice")
     seen, stderr = activated(fmt, tmp_path, job)
