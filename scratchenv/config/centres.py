@@ -15,7 +15,6 @@ machine's own /scratch never decides what they see.
 
 from __future__ import annotations
 
-import glob
 import os
 import re
 import tomllib
@@ -31,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from scratchenv.config import hosts
 from scratchenv.config.nodelocal import pattern_problem
 from scratchenv.config.placeholders import substitute
+from scratchenv.config.shapes import is_shape, own_directories
 from scratchenv.errors import ConfigError
 
 QuotaSource = Literal["lfs", "mmlsquota", "quota", "beegfs-ctl", "showquota", "diskusage_report"]
@@ -58,6 +58,18 @@ class Recognise(BaseModel):
                 raise ValueError(f"{pattern!r} is not a host name pattern (a-z 0-9 . - *)")
         return value
 
+    @field_validator("paths")
+    @classmethod
+    def _paths_are_shapes(cls, value: list[str]) -> list[str]:
+        return _shapes(value)
+
+
+def _shapes(paths: list[str]) -> list[str]:
+    for path in paths:
+        if not path.startswith("/") or not is_shape(path):
+            raise ValueError(f"{path!r} is not a path shape (absolute, `*` only as a whole part)")
+    return paths
+
 
 class Space(BaseModel):
     """How the documentation names one space (scratch or persistent)."""
@@ -69,6 +81,11 @@ class Space(BaseModel):
     top: bool = False
     paths: list[str] = Field(default_factory=list)
     shape: str | None = None
+
+    @field_validator("paths")
+    @classmethod
+    def _paths_are_shapes(cls, value: list[str]) -> list[str]:
+        return _shapes(value)
 
 
 class PurgeRule(BaseModel):
@@ -160,15 +177,7 @@ def under_search_root(path: str) -> str:
 
 def owned_matches(pattern: str, user: str) -> list[str]:
     """Existing directories of the user's own that match a documented path shape."""
-    shape = under_search_root(pattern.replace("{user}", glob.escape(user)))
-    found = []
-    for match in sorted(glob.glob(shape)):
-        try:
-            if os.path.isdir(match) and os.stat(match).st_uid == os.getuid():
-                found.append(match)
-        except OSError:
-            continue
-    return found
+    return own_directories(under_search_root(pattern.replace("{user}", user)))
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ import sys
 import zlib
 
 from scratchenv.config.reading import others_can_write, written_file_problem
+from scratchenv.config.shapes import entries, own_directories
 from scratchenv.errors import ScratchenvError
 from scratchenv.locations import state_dir
 
@@ -132,42 +133,8 @@ def path_facts(paths: Iterable[str]) -> str:
     return ",".join(facts)
 
 
-def _expand(shape: str) -> list[str]:
-    """The paths matching `shape`, whose wildcards are whole `*` components (as glob,
-    without importing it: hidden names do not match)."""
-    found = ["/"]
-    for part in shape.strip("/").split("/"):
-        if part == "*":
-            found = [os.path.join(place, entry.name) for place in found
-                     for entry in _entries(place) if not entry.name.startswith(".")]
-        else:
-            found = [os.path.join(place, part) for place in found]
-    return found
-
-
-def _entries(place: str) -> list[os.DirEntry[str]]:
-    try:
-        with os.scandir(place) as entries:
-            return list(entries)
-    except OSError:
-        return []
-
-
-def owned_matches(shape: str) -> list[str]:
-    """The user's own directories that `shape` matches: centres.owned_matches, replayed."""
-    found = []
-    for match in sorted(_expand(shape)):
-        try:
-            st = os.stat(match)
-        except OSError:
-            continue
-        if (st.st_mode & 0o170000) == 0o040000 and st.st_uid == os.getuid():
-            found.append(match)
-    return found
-
-
 def shape_facts(shapes: Iterable[str]) -> str:
-    return _ITEM.join(f"{shape}={'|'.join(owned_matches(shape))}" for shape in shapes)
+    return _ITEM.join(f"{shape}={'|'.join(own_directories(shape))}" for shape in shapes)
 
 
 def values_of(names: Iterable[str], environ: Mapping[str, str]) -> str:
@@ -253,18 +220,12 @@ def _prune(directory: str, keep: str) -> None:
     import time
 
     cutoff = time.time() - PRUNE_AFTER_DAYS * 86400
-    for entry in _entries(directory):
+    for entry in entries(directory):
         try:
             if entry.path != keep and entry.stat(follow_symlinks=False).st_mtime < cutoff:
                 os.unlink(entry.path)
         except OSError:
             continue
-
-
-def replayable(shape: str) -> bool:
-    """Whether owned_matches matches `shape` as glob does: wildcards only as whole `*`."""
-    return all(part == "*" or not any(c in part for c in "*?[")
-               for part in shape.split("/"))
 
 
 # --- `env --format X` -------------------------------------------------------------------------

@@ -8,8 +8,9 @@ from collections.abc import Iterator, Mapping
 
 from scratchenv.config import centres, detect
 from scratchenv.config.settings import Settings, centre_defaults, current_user
+from scratchenv.config.shapes import is_shape
 from scratchenv.errors import ScratchenvError
-from scratchenv.login.cache import ALL, replayable
+from scratchenv.login.cache import ALL
 from scratchenv.plan import Plan
 
 
@@ -61,7 +62,7 @@ def file_system_inputs(settings: Settings, plan: Plan, environ: Mapping[str, str
     for centre in centres.table().values():
         patterns += [*centre.recognise.paths, *centre.scratch.paths, *centre.persistent.paths]
     shapes = [centres.under_search_root(p.replace("{user}", user)) for p in patterns]
-    if not all(replayable(shape) for shape in shapes):
+    if not all(is_shape(shape) for shape in shapes):
         return None
     return paths, shapes
 

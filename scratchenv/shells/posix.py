@@ -186,7 +186,6 @@ class PosixRenderer(ShellRenderer):
 
     def node_tmp_lines(self, plan: Plan) -> list[str]:
         tmp = '"${SLURM_TMPDIR:-${TMPDIR:-}}"'
-        words = {"tmp": tmp}
         conditions = ['[ -n "${SLURM_JOB_ID:-}" ]']
         value = ""
         for kind, text in plan.node_pieces:
@@ -195,7 +194,7 @@ class PosixRenderer(ShellRenderer):
                 value += f'"${{{text}}}"'
             elif kind == "tmp":
                 conditions.append(f"[ -n {tmp} ]")
-                value += words["tmp"]
+                value += tmp
             else:
                 value += self.quote(plan.user if kind == "user" else text)
         d = '"$_scratchenv_node_tmp"'

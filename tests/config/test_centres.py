@@ -245,3 +245,12 @@ def test_an_unusable_documented_persistent_space_is_left_out_not_an_error(
     settings = load_settings()
     assert settings.scratch_root == sandbox / "p" / "scratch" / "cjsc" / USER
     assert settings.persistent_root is None
+
+
+def test_a_path_with_a_wildcard_inside_a_part_is_refused():
+    """Detection and the start-up cache match shapes with one matcher (config/shapes.py):
+    `*` only as a whole part, so what detection saw is what the cache replays."""
+    text = ('[x]\nname = "X"\nsource = ["https://example.org/"]\nchecked = "2026-12-07"\n'
+            '[x.recognise]\npaths = ["/scratch*/{user}"]\n')
+    with pytest.raises(ConfigError, match="is not a path shape"):
+        centres.parse(text)
