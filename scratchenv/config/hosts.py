@@ -79,9 +79,15 @@ def fitting_patterns(centres_toml: str) -> str:
             text = handle.read()
     except OSError:
         return ""
-    lists = [part.split("]", 1)[0] for part in text.split("hosts = [")[1:]]
-    patterns = [p for listed in lists for p in listed.split('"')[1::2]]
+    patterns = documented_patterns(text)
     if not patterns:
         return ""
     own = names()
     return " ".join(p for p in patterns if any(matches(p, name) for name in own))
+
+
+def documented_patterns(centres_text: str) -> list[str]:
+    """Every `hosts = [...]` pattern in centres.toml's text, read without tomllib (a test
+    holds this to what the table's parser reads)."""
+    lists = [part.split("]", 1)[0] for part in centres_text.split("hosts = [")[1:]]
+    return [p for listed in lists for p in listed.split('"')[1::2]]

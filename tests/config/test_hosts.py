@@ -7,6 +7,7 @@ hosts.node_name, since this machine is no centre's. Variables beat host names be
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,11 @@ def test_a_host_pattern_that_is_no_name_is_refused(pattern: str) -> None:
 ])
 def test_host_patterns(pattern: str, name: str, fits: bool) -> None:
     assert hosts.matches(pattern, name) is fits
+
+
+def test_the_login_reads_the_same_host_patterns_as_the_table():
+    """The login keys its file on the patterns it finds by splitting centres.toml's text;
+    a table written another way must not hide a pattern from it."""
+    text = (resources.files("scratchenv.config") / "centres.toml").read_text(encoding="utf-8")
+    parsed = [p for centre in centres.table().values() for p in centre.recognise.hosts]
+    assert parsed and hosts.documented_patterns(text) == parsed
