@@ -18,6 +18,8 @@ SHELLS = {
     "zsh": (["zsh", "-i", "-c", "exit"], ".zshenv"),
     "fish": (["fish", "-i", "-c", "exit"], ".config/fish/config.fish"),
 }
+# Issue 27's goals: a login with the block against the same shell with an empty rc file.
+GOALS = {"bash": 1.5, "zsh": 1.3, "fish": 1.5}
 
 
 def rows() -> list[Row]:
@@ -43,7 +45,7 @@ def rows() -> list[Row]:
             t_ours, t_base = side_by_side(argv, argv, env=env,
                                           baseline_env={**base, "HOME": str(empty)})
             found.append(Row(f"{shell} -i login, block (file current)", t_ours, t_base,
-                             f"{shell} -i, empty rc", 2.0))
+                             f"{shell} -i, empty rc", GOALS[shell]))
         if shutil.which("bash") is not None:
             found.append(_home_line(scratchenv, Path(tmp, "watch")))
     return found
