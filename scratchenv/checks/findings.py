@@ -9,33 +9,40 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
-
-from pydantic import BaseModel, Field
+from typing import TYPE_CHECKING, Literal, get_args
 
 if TYPE_CHECKING:
     from scratchenv.plan import Plan
 
 SCHEMA_VERSION = 1
-"""Version of the `--json` schema (Report.model_json_schema()); bumped on incompatible change."""
+"""Version of the `--json` schema (checks/report.py's json_schema()); bumped on incompatible
+change."""
 
 Status = Literal["pass", "warn", "fail", "skip"]
+STATUSES: tuple[Status, ...] = get_args(Status)
+
+# Plain dataclasses, not pydantic models: every verify builds dozens of them, and importing
+# pydantic alone cost more than the checks themselves (issue 27). The only untrusted input,
+# a node's report read back, goes through report_from_document().
 
 
-class Finding(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class Finding:
     """One check on one subject, with a one-line fix when it did not pass."""
 
-    # Descriptions as Field(...), not attribute docstrings: pydantic reads those from the
-    # source file with inspect at import, a cost every verify paid (issue 27).
-    check: str = Field(description='Stable id, e.g. "var.set", "var.under_root", '
-                       '"root.free_space".')
-    subject: str = Field(description='What was checked: a variable name, a path, "home".')
+    check: str
+    """Stable id, e.g. "var.set", "var.under_root", "root.free_space"."""
+    subject: str
+    """What was checked: a variable name, a path, "home"."""
     status: Status
-    message: str = Field(description="One line for people.")
-    fix: str | None = Field(default=None, description="One-line fix, e.g. the exact export line.")
+    message: str
+    """One line for people."""
+    fix: str | None = None
+    """One-line fix, e.g. the exact export line."""
 
 
-class Report(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class Report:
     """The findings of one run, in check order."""
 
     findings: list[Finding]
@@ -47,6 +54,62 @@ class Report(BaseModel):
 
     def count(self, status: Status) -> int:
         return sum(finding.status == status for finding in self.findings)
+
+
+class MalformedReport(ValueError):
+    """A report read back (a node's `verify --json`) that is not one: the message says what
+    is wrong and where, in one line."""
+
+
+def report_from_document(document: object) -> Report:
+    """The Report in a parsed `verify --json` document; MalformedReport when it is not one.
+
+    Keys this version does not know are ignored (fields are only added, README "verify
+    --json"); a different schema_version is refused, since it changed a field's meaning.
+    """
+    if not isinstance(document, dict):
+        raise MalformedReport(f"expected a JSON object, got {_kind(document)}")
+    version = document.get("schema_version", SCHEMA_VERSION)
+    if version != SCHEMA_VERSION or isinstance(version, bool):
+        raise MalformedReport(f"schema_version is {version!r}; this scratchenv reads "
+                              f"{SCHEMA_VERSION}")
+    if "findings" not in document:
+        raise MalformedReport("findings: missing")
+    findings = document["findings"]
+    if not isinstance(findings, list):
+        raise MalformedReport(f"findings: expected a list, got {_kind(findings)}")
+    return Report(findings=[_finding(item, f"findings[{index}]")
+                            for index, item in enumerate(findings)])
+
+
+def _finding(item: object, where: str) -> Finding:
+    if not isinstance(item, dict):
+        raise MalformedReport(f"{where}: expected an object, got {_kind(item)}")
+    for key in ("check", "subject", "status", "message"):
+        if key not in item:
+            raise MalformedReport(f"{where}.{key}: missing")
+    for key in ("check", "subject", "status", "message", "fix"):
+        value = item.get(key)
+        if not isinstance(value, str) and not (key == "fix" and value is None):
+            raise MalformedReport(f"{where}.{key}: expected a string, got {_kind(value)}")
+    status = item["status"]
+    if status not in STATUSES:
+        raise MalformedReport(f"{where}.status: {status!r} is not one of "
+                              f"{', '.join(STATUSES)}")
+    return Finding(check=item["check"], subject=item["subject"], status=status,
+                   message=item["message"], fix=item.get("fix"))
+
+
+def _kind(value: object) -> str:
+    """A JSON value's kind as a person reads it: null, a number, ..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    kinds: dict[type, str] = {str: "a string", list: "a list", dict: "an object"}
+    return kinds.get(type(value), "a value")
 
 
 @dataclass(frozen=True)

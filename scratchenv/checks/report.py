@@ -5,28 +5,86 @@ Renderers are pure (Report -> str); commands print what they return through outp
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import asdict, dataclass
+from typing import Any
 
-from pydantic import BaseModel, Field
-
-from scratchenv.checks.findings import SCHEMA_VERSION, Finding, Report
+from scratchenv.checks.findings import SCHEMA_VERSION, STATUSES, Finding, Report
 from scratchenv.units import counted
 
 FORMATS = ("human", "json", "markdown", "junit")
 SYMBOLS = {"pass": "✓", "fail": "✗", "warn": "!", "skip": "-"}
 
 
-class JsonReport(BaseModel):
-    """The `--json` document. Fields are only added; anything else bumps schema_version."""
+@dataclass(frozen=True, kw_only=True)
+class JsonReport:
+    """The `--json` document. Fields are only added; anything else bumps schema_version.
+    Its JSON schema is json_schema() (a golden file holds it still)."""
 
-    # Field descriptions, not attribute docstrings: see Finding.
-    schema_version: int = Field(default=SCHEMA_VERSION,
-                                description="Bumped when a field changes meaning or goes away.")
+    schema_version: int = SCHEMA_VERSION
     tool: str = "scratchenv"
-    ok: bool = Field(description="False when any finding failed (the exit code is then 1).")
-    summary: dict[str, int] = Field(
-        description="Findings per status: pass, warn, fail, skip (always all four keys).")
-    findings: list[Finding] = Field(description="Every finding, in check order.")
+    ok: bool
+    summary: dict[str, int]
+    findings: list[Finding]
+
+    def to_json(self) -> str:
+        """The document, two-space indented, non-ASCII kept as is (what pydantic printed
+        before; verify --json's bytes did not change)."""
+        text = json.dumps(asdict(self), indent=2, ensure_ascii=False)
+        # A path that is not UTF-8 reaches us with lone surrogates, which no encoder writes:
+        # they are only ever inside strings, so the \u escape a JSON reader decodes back.
+        return _SURROGATE.sub(lambda match: f"\\u{ord(match[0]):04x}", text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON schema of JsonReport (tests/fixtures/verify-schema.json holds it still)."""
+    def text(description: str, title: str) -> dict[str, Any]:
+        return {"description": description, "title": title, "type": "string"}
+
+    finding = {
+        "description": "One check on one subject, with a one-line fix when it did not pass.",
+        "properties": {
+            "check": text('Stable id, e.g. "var.set", "var.under_root", "root.free_space".',
+                          "Check"),
+            "fix": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None,
+                    "description": "One-line fix, e.g. the exact export line.",
+                    "title": "Fix"},
+            "message": text("One line for people.", "Message"),
+            "status": {"enum": list(STATUSES), "title": "Status", "type": "string"},
+            "subject": text('What was checked: a variable name, a path, "home".', "Subject"),
+        },
+        "required": ["check", "subject", "status", "message"],
+        "title": "Finding",
+        "type": "object",
+    }
+    return {
+        "$defs": {"Finding": finding},
+        "description": "The `--json` document. Fields are only added; anything else bumps "
+                       "schema_version.",
+        "properties": {
+            "findings": {"description": "Every finding, in check order.",
+                         "items": {"$ref": "#/$defs/Finding"}, "title": "Findings",
+                         "type": "array"},
+            "ok": {"description": "False when any finding failed (the exit code is then 1).",
+                   "title": "Ok", "type": "boolean"},
+            "schema_version": {"default": SCHEMA_VERSION,
+                               "description": "Bumped when a field changes meaning or goes "
+                                              "away.",
+                               "title": "Schema Version", "type": "integer"},
+            "summary": {"additionalProperties": {"type": "integer"},
+                        "description": "Findings per status: pass, warn, fail, skip (always "
+                                       "all four keys).",
+                        "title": "Summary", "type": "object"},
+            "tool": {"default": "scratchenv", "title": "Tool", "type": "string"},
+        },
+        "required": ["ok", "summary", "findings"],
+        "title": "JsonReport",
+        "type": "object",
+    }
 
 
 def render(report: Report, fmt: str, *, title: str = "scratchenv verify",
@@ -69,7 +127,7 @@ def render_human(report: Report, *, title: str = "scratchenv verify",
 
 def render_json(report: Report) -> str:
     document = JsonReport(ok=report.ok, summary=summary(report), findings=report.findings)
-    return document.model_dump_json(indent=2) + "\n"
+    return document.to_json() + "\n"
 
 
 def render_markdown(report: Report, *, title: str = "scratchenv verify") -> str:

@@ -218,7 +218,7 @@ def parse_labelled_reports(stdout: str, tasks: int = 0) -> list[NodeReport]:
     With `tasks`, each of tasks 0..tasks-1 that printed nothing (scratchenv missing on its
     node, a crash) is a row without a report, so a silent node cannot pass by its absence.
     """
-    from scratchenv.checks.findings import Report
+    from scratchenv.checks.findings import report_from_document
 
     lines_of: dict[int, list[str]] = {}
     for line in stdout.splitlines():
@@ -234,8 +234,8 @@ def parse_labelled_reports(stdout: str, tasks: int = 0) -> list[NodeReport]:
             reports.append(NodeReport(f"task {task}", None, "no report: it printed nothing"))
             continue
         try:
-            report = Report.model_validate(json.loads("\n".join(lines)))
-        except ValueError as error:
+            report = report_from_document(json.loads("\n".join(lines)))
+        except ValueError as error:  # not JSON, or not a report (MalformedReport): one line
             reports.append(NodeReport(f"task {task}", None, f"no report: {error}"))
             continue
         node = next((f.subject for f in report.findings if f.check == "node.job"), f"task {task}")

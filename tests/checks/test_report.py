@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from scratchenv.checks.findings import SCHEMA_VERSION, Finding, Report
-from scratchenv.checks.report import JsonReport, render
+from scratchenv.checks.findings import SCHEMA_VERSION, Finding, Report, report_from_document
+from scratchenv.checks.report import JsonReport, json_schema, render
 
 REPORT = Report(findings=[
     Finding(check="root.free_space", subject="/scratch/u", status="pass", message="812G free"),
@@ -57,14 +60,44 @@ def test_json_document() -> None:
         "message": "/scratch/u/hf (really /home/u/hf) is inside home",
         "fix": "replace the symlink on the way to /scratch/u/hf with a directory on scratch",
     }
-    assert JsonReport.model_validate(document).findings == REPORT.findings
+    assert report_from_document(document) == REPORT
+
+
+def test_json_holds_a_path_that_is_not_utf8():
+    # An undecodable byte in a root's name reaches Python as a lone surrogate: the document
+    # carries it as a \u escape and reads back to the same name (pydantic crashed on it).
+    report = Report(findings=[Finding(check="root.exists", subject="/scratch/a\udcffb",
+                                      status="pass", message="exists")])
+    text = render(report, "json")
+    assert "\\udcff" in text and text.encode("utf-8")  # writable, escaped
+    assert report_from_document(json.loads(text)) == report
 
 
 def test_json_schema_is_stable() -> None:
     # Changing the --json schema means a new golden file and, unless the change only adds
     # fields, a new SCHEMA_VERSION (README: "verify --json").
     golden = Path(__file__).parent.parent / "fixtures" / "verify-schema.json"
-    assert JsonReport.model_json_schema() == json.loads(golden.read_text())
+    assert json_schema() == json.loads(golden.read_text())
+
+
+def test_json_schema_names_every_field_of_the_document():
+    # The schema is written out by hand: it must name exactly what to_json() prints.
+    schema = json_schema()
+    assert list(json.loads(render(REPORT, "json"))) == [
+        field.name for field in dataclasses.fields(JsonReport)]
+    assert set(schema["properties"]) == {field.name for field in dataclasses.fields(JsonReport)}
+    assert set(schema["$defs"]["Finding"]["properties"]) == {
+        field.name for field in dataclasses.fields(Finding)}
+
+
+def test_the_report_types_import_no_pydantic():
+    # verify builds dozens of findings and prints them: pydantic's import alone cost more
+    # than the checks (issue 27).
+    code = ("import sys, scratchenv.checks.findings, scratchenv.checks.report; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pydantic'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
 
 
 def test_markdown_checklist() -> None:

@@ -123,6 +123,46 @@ def test_labelled_srun_output_gives_one_report_per_task():
     assert rows[2][:2] == ("task 2", "FAILED")
 
 
+def _labelled(document):
+    return "".join(f"0: {line}\n" for line in json.dumps(document, indent=2).splitlines())
+
+
+def _with_second_finding(**changes):
+    document = json.loads(_report("n1"))
+    document["findings"][1].update(changes)
+    document["findings"][1] = {k: v for k, v in document["findings"][1].items()
+                               if v is not None}
+    return document
+
+
+@pytest.mark.parametrize(("document", "detail"), [
+    (_with_second_finding(message=None), "findings[1].message: missing"),
+    (_with_second_finding(subject=3), "findings[1].subject: expected a string, got a number"),
+    (_with_second_finding(fix=["x"]), "findings[1].fix: expected a string, got a list"),
+    (_with_second_finding(status="maybe"),
+     "findings[1].status: 'maybe' is not one of pass, warn, fail, skip"),
+    ({"schema_version": 1, "ok": True}, "findings: missing"),
+    ({"schema_version": 1, "findings": {"check": "x"}},
+     "findings: expected a list, got an object"),
+    ({"schema_version": 2, "findings": []}, "schema_version is 2; this scratchenv reads 1"),
+    (["not", "a", "report"], "expected a JSON object, got a list"),
+])
+def test_a_malformed_node_report_is_a_failed_row_saying_what_is_wrong(document, detail):
+    # What `verify --all-nodes` prints for a node whose scratchenv answered garbage (another
+    # version, a wrapper's noise): one line naming the field, not a validation dump.
+    reports = parse_labelled_reports(_labelled(document), tasks=1)
+    assert node_rows(reports) == [("task 0", "FAILED", f"no report: {detail}")]
+
+
+def test_a_node_report_may_carry_fields_this_version_does_not_know():
+    # Fields are only added (README "verify --json"): a newer node still reads.
+    document = json.loads(_report("n1"))
+    document["findings"][1]["severity"] = "low"
+    document["host_load"] = 0.5
+    assert node_rows(parse_labelled_reports(_labelled(document))) == [
+        ("n1", "ok", "2 pass, 0 warn, 0 skip")]
+
+
 def test_a_task_that_printed_nothing_is_a_failed_row():
     # Two nodes in the allocation; only task 0 answered (task 1: scratchenv missing there).
     stdout = "".join(f"0: {line}\n" for line in _report("n1").splitlines())
