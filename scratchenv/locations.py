@@ -31,6 +31,16 @@ def home_dir(environ: Mapping[str, str]) -> str:
                           "the password database; set HOME") from None
 
 
+def current_user() -> str:
+    """The user's name: $USER, $LOGNAME, else what getpass finds."""
+    name = os.environ.get("USER") or os.environ.get("LOGNAME")
+    if name:
+        return name
+    import getpass
+
+    return getpass.getuser()
+
+
 def user_named(uid: int, *, with_uid: bool = True) -> str:
     """Who `uid` is, for a message: "alice (uid 1001)" (or "alice"); "uid 1001" when the
     system does not know it."""

@@ -8,8 +8,44 @@ strings would be fooled both ways; every "is X under Y" question goes through he
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+_seen: dict[tuple[str, str], object] | None = None
+"""Inside `one_look()`: what was already asked of the file system, by (question, path)."""
+
+
+class one_look:  # noqa: N801 (used as `with one_look():`)
+    """While inside, each path's real path and identity and the mount table are read once:
+    a run of checks asks about the same roots and parents hundreds of times, and nothing in
+    it changes the file system. Outside, every question is asked afresh."""
+
+    def __enter__(self) -> None:
+        global _seen
+        self._outer = _seen
+        if _seen is None:
+            _seen = {}
+
+    def __exit__(self, *exc: object) -> None:
+        global _seen
+        _seen = self._outer
+
+
+def _remembered(question: str, path: str, answer):  # noqa: ANN001, ANN202
+    if _seen is None:
+        return answer(path)
+    key = (question, path)
+    if key not in _seen:
+        _seen[key] = answer(path)
+    return _seen[key]
+
+
+def real(path: str | os.PathLike[str]) -> str:
+    """os.path.realpath, once per path inside `one_look()`."""
+    return _remembered("real", os.fspath(path), os.path.realpath)
 
 
 def without_dots(path: Path) -> Path:
@@ -29,6 +65,10 @@ def without_dots(path: Path) -> Path:
 
 def identity(path: str | os.PathLike[str]) -> tuple[int, int] | None:
     """(device, inode) of what `path` points at, or None when it does not exist."""
+    return _remembered("identity", os.fspath(path), _identity)
+
+
+def _identity(path: str) -> tuple[int, int] | None:
     try:
         st = os.stat(path)
     except (OSError, ValueError):
@@ -41,19 +81,29 @@ def is_within(path: str | os.PathLike[str], ancestor: str | os.PathLike[str]) ->
 
     Parts of `path` that do not exist yet are fine: their nearest existing ancestor decides.
     """
-    real = Path(os.path.realpath(path))
+    resolved = real(path)
     target = identity(ancestor)
     if target is None:
-        return real.is_relative_to(os.path.realpath(ancestor))
-    if any(identity(candidate) == target for candidate in (real, *real.parents)):
+        return inside(resolved, real(ancestor))
+    if any(identity(candidate) == target for candidate in _up_from(resolved)):
         return True
-    return _bound_within(real, ancestor)
+    return _bound_within(resolved, ancestor)
 
 
-def _bound_within(real: Path, ancestor: str | os.PathLike[str]) -> bool:
-    """True when `real` lies in a bind mount of part of `ancestor`'s tree (a directory of
-    home bind-mounted on scratch): the same device, and below it inside that file system."""
-    here, there = device_path(real), device_path(ancestor)
+def _up_from(path: str) -> Iterator[str]:
+    """`path` (real, absolute) and each directory above it, up to `/`."""
+    while True:
+        yield path
+        parent = os.path.dirname(path)
+        if parent == path:
+            return
+        path = parent
+
+
+def _bound_within(resolved: str, ancestor: str | os.PathLike[str]) -> bool:
+    """True when `resolved` lies in a bind mount of part of `ancestor`'s tree (a directory
+    of home bind-mounted on scratch): the same device, and below it inside that file system."""
+    here, there = device_path(resolved), device_path(ancestor)
     return (here is not None and there is not None and here[0] == there[0]
             and inside(here[1], there[1]))
 
@@ -63,7 +113,7 @@ def same_place(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
     ida, idb = identity(a), identity(b)
     if ida is not None and idb is not None:
         return ida == idb
-    return os.path.realpath(a) == os.path.realpath(b)
+    return real(a) == real(b)
 
 
 def inside(path: str, parent: str) -> bool:
@@ -119,6 +169,10 @@ MOUNTINFO = "/proc/self/mountinfo"
 
 def _unescape(field: str) -> str:
     """mountinfo writes space, tab, newline and backslash in paths as octal escapes."""
+    if "\\" not in field:
+        return field
+    import re
+
     return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
 
 
@@ -126,6 +180,10 @@ def mounts() -> list[tuple[str, str, str]]:
     """Every mount of this process's namespace as (mount point, device, root inside the
     device's file system): a bind mount shows the directory it shows as its root. Empty
     where there is no /proc (then only a device change reveals a mount)."""
+    return _remembered("mounts", MOUNTINFO, _read_mounts)
+
+
+def _read_mounts(_: str) -> list[tuple[str, str, str]]:
     try:
         with open(MOUNTINFO, encoding="utf-8", errors="surrogateescape") as handle:
             lines = handle.read().splitlines()
@@ -150,15 +208,15 @@ def device_path(path: str | os.PathLike[str]) -> tuple[str, str] | None:
     """(device, path inside that device's file system) of `path` once its symlinks are
     resolved: the same for a directory and for a bind mount showing it, wherever mounted.
     None without mountinfo."""
-    real = os.path.realpath(path)
+    resolved = real(path)
     best: tuple[str, str, str] | None = None
     for point, device, root in mounts():
-        if inside(real, point) and (best is None or len(point) >= len(best[0])):
+        if inside(resolved, point) and (best is None or len(point) >= len(best[0])):
             best = (point, device, root)
     if best is None:
         return None
     point, device, root = best
-    rest = os.path.relpath(real, point)
+    rest = os.path.relpath(resolved, point)
     return device, os.path.normpath(os.path.join(root, rest) if rest != "." else root)
 
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 from functools import partial
 
 from scratchenv.checks.findings import Context, Finding, Status
-from scratchenv.checks.quota_findings import quota_findings
-from scratchenv.config.settings import current_user
+from scratchenv.locations import current_user
 from scratchenv.units import format_size
 
 
@@ -20,6 +19,8 @@ def check_home_usage(ctx: Context, *, over: Status = "warn") -> list[Finding]:
     fix = "move what is big to scratch: scratchenv status shows it"
     report = quota.user_quota(ctx.home, current_user())
     if report is not None:
+        from scratchenv.checks.quota_findings import quota_findings
+
         return quota_findings(report, subject=ctx.home, limit=limit, over=over,
                               near=ctx.plan.thresholds.quota_near)
     from scratchenv.disk.usage import scan

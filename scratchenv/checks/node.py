@@ -118,8 +118,8 @@ def check_home_quota(ctx: Context) -> list[Finding]:
     """Home near its quota warns before the job starts: a job that writes there would fail
     half-way. Only the quota tools answer here (a walk of home is too slow for a node)."""
     from scratchenv.checks.quota_findings import quota_findings
-    from scratchenv.config.settings import current_user
     from scratchenv.disk.quota import user_quota
+    from scratchenv.locations import current_user
 
     report = user_quota(ctx.home, current_user())
     if report is None:

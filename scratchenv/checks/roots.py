@@ -8,7 +8,6 @@ from functools import partial
 
 from scratchenv.checks.findings import Context, Finding
 from scratchenv.checks.ownership import ownership_findings
-from scratchenv.config.detect import is_group_root
 from scratchenv.realpaths import is_within
 
 
@@ -29,7 +28,7 @@ def _check_one_root(ctx: Context, root: str) -> list[Finding]:
                       message=f"{name} does not exist (not mounted on this node?)",
                       fix=f"mkdir -p -m 700 {root}")]
     findings = [found(check="root.exists", status="pass", message=f"{name} exists")]
-    if os.stat(root).st_uid != os.getuid() and is_group_root(root):
+    if os.stat(root).st_uid != os.getuid() and _is_group_root(root):
         findings += _group_ownership(root)
     else:
         findings += ownership_findings(root, "root", root)
@@ -42,6 +41,12 @@ def _check_one_root(ctx: Context, root: str) -> list[Finding]:
         findings.append(found(check="root.not_in_home", status="pass",
                               message=f"{name} is outside home"))
     return findings
+
+
+def _is_group_root(root: str) -> bool:
+    from scratchenv.config.detect import is_group_root  # tomllib, the centres: when needed
+
+    return is_group_root(root)
 
 
 def _group_ownership(root: str) -> list[Finding]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from scratchenv.checks.findings import Context, Finding
-from scratchenv.config.settings import current_user
+from scratchenv.locations import current_user
 from scratchenv.units import format_size
 
 

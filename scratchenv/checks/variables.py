@@ -14,7 +14,7 @@ from scratchenv.checks.findings import Context, Finding, export_line
 from scratchenv.checks.ownership import ownership_findings
 from scratchenv.config.trust import replaceable_link
 from scratchenv.plan import SetVar
-from scratchenv.realpaths import is_within, nearest_existing, same_place
+from scratchenv.realpaths import is_within, nearest_existing, real, same_place
 
 
 def check_variables(ctx: Context, *, only: Sequence[str] | None = None) -> list[Finding]:
@@ -68,8 +68,8 @@ def _location(ctx: Context, change: SetVar, value: str, expected: str | None,
     own_root = change.root or ctx.root  # the plan says which root; never guessed here
     root_name = ctx.plan.root_name(own_root)
     found = partial(Finding, subject=name)
-    real = os.path.realpath(value)
-    shown = value if real == value else f"{value} (really {real})"
+    really = real(value)
+    shown = value if really == value else f"{value} (really {really})"
     if is_within(value, ctx.home):
         link = None
         if expected is not None and is_within(expected, ctx.home):
@@ -121,15 +121,15 @@ def _in_node_tmp(ctx: Context, value: str) -> bool:
 def _directory(ctx: Context, name: str, value: str) -> list[Finding]:
     """The directory exists (or can be created), and nobody else can write into it."""
     found = partial(Finding, subject=name)
-    real = os.path.realpath(value)
-    if os.path.exists(real):
-        if not os.path.isdir(real):
+    really = real(value)
+    if os.path.exists(really):
+        if not os.path.isdir(really):
             return [found(check="var.exists", status="fail",
                           message=f"{value} exists but is not a directory",
-                          fix=f"move {real} away")]
+                          fix=f"move {really} away")]
         return [found(check="var.exists", status="pass", message=f"{value} exists"),
-                *ownership_findings(real, "var", name)]
-    parent = nearest_existing(Path(real).parent)
+                *ownership_findings(really, "var", name)]
+    parent = nearest_existing(Path(really).parent)
     if parent.is_dir() and os.access(parent, os.W_OK | os.X_OK):
         return [found(check="var.exists", status="pass",
                       message=f"{value} will be created under {parent}")]

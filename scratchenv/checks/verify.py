@@ -17,17 +17,26 @@ from scratchenv.checks.findings import Check, Context, Finding, Report
 from scratchenv.checks.home_usage import check_home_usage
 from scratchenv.checks.path import check_path
 from scratchenv.checks.roots import check_root
-from scratchenv.checks.script import check_script
 from scratchenv.checks.space import check_free_space
 from scratchenv.checks.variables import check_variables
 from scratchenv.checks.venv import check_venv
 from scratchenv.plan import Plan
+from scratchenv.realpaths import one_look
 
 __all__ = [
     "CHECKS", "check_dotenv", "check_free_space", "check_home_usage", "check_path",
     "check_root", "check_script", "check_tools", "check_variables", "check_venv",
     "checklist_checks", "verify",
 ]
+
+
+def check_script(ctx: Context) -> list[Finding]:
+    """With --script: the job script against the Plan's variables (script.py)."""
+    if ctx.script is None:
+        return []
+    from scratchenv.checks import script
+
+    return script.check_script(ctx)
 
 
 def check_tools(ctx: Context) -> list[Finding]:
@@ -96,6 +105,7 @@ def verify(
     """
     ctx = Context(plan, environ, need=need, deep=deep, script=script, strict=strict)
     findings: list[Finding] = []
-    for check in CHECKS if checks is None else checks:
-        findings += check(ctx)
+    with one_look():
+        for check in CHECKS if checks is None else checks:
+            findings += check(ctx)
     return Report(findings=findings)

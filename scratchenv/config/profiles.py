@@ -3,17 +3,13 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 from pathlib import Path
 from typing import Any
 
 from scratchenv.config import centres, detect, placeholders
 from scratchenv.errors import ConfigError
-
-
-def current_user() -> str:
-    return os.environ.get("USER") or os.environ.get("LOGNAME") or getpass.getuser()
+from scratchenv.locations import current_user  # noqa: F401 (importable from here too)
 
 
 def profile_defaults(name: str) -> dict[str, Any]:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from functools import partial
 from typing import Literal
-
-from pydantic import BaseModel
 
 from scratchenv.realpaths import mount_point
 from scratchenv.units import parse_amount
@@ -24,7 +23,12 @@ TIMEOUT = 20.0
 """Seconds a quota tool may take (a hung Lustre server must not hang verify)."""
 
 
-class Limit(BaseModel):
+# Plain dataclasses, not pydantic models: verify asks for a quota at every run, and
+# importing pydantic cost more than the check (issue 27). Only our parsers build them.
+
+
+@dataclass(frozen=True, kw_only=True)
+class Limit:
     """Usage against one limit (bytes or files). A limit of 0 in the tools means none."""
 
     used: int
@@ -54,7 +58,8 @@ class Limit(BaseModel):
         return self.over_soft or (self.nearest is not None and self.used >= share * self.nearest)
 
 
-class Quota(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class Quota:
     """One file system's usage and limits for the user, from one source."""
 
     source: Source

@@ -17,6 +17,7 @@ import os
 import re
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from scratchenv.disk.quota import (
     Kind,
@@ -256,7 +257,7 @@ def quotas_for(path: str, user: str, *, timeout: float,
             if who and (text := ask(["beegfs-ctl", "--getquota", flag, who, f"--mount={point}"])):
                 update = {"kind": "user", "owner": None} if flag == "--uid" else {
                     "kind": "group", "owner": who}
-                found += [q.model_copy(update=update) for q in _safe(parse_beegfs, text)]
+                found += [replace(q, **update) for q in _safe(parse_beegfs, text)]
     if text := ask(["showquota", "--json"]):
         found += [q for q in _safe(parse_showquota, text)
                   if q.filesystem.strip("/") and q.filesystem.strip("/") in

@@ -128,7 +128,7 @@ class SpaceCheck:
 
 def room_at(path: str) -> Room:
     """The room under `path` (or its nearest parent): statvfs, and the quotas that apply."""
-    from scratchenv.config.settings import current_user  # pydantic: only when asked
+    from scratchenv.locations import current_user
 
     return room(path, current_user())
 
