@@ -8,23 +8,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from scratchenv.config.catalogue import Entry
 from scratchenv.config.nodelocal import DEFAULT_NODE_PIECES, NodePiece, node_pieces
 from scratchenv.config.placeholders import user_pattern
-from scratchenv.config.settings import (
-    Login,
-    Project,
-    Purge,
-    Settings,
-    Thresholds,
-    Tier,
-    current_user,
-)
+from scratchenv.config.records import Entry, Login, Project, Purge, Thresholds, copied
 from scratchenv.fsutil import private_dir_problem
 from scratchenv.install import own_install
+from scratchenv.locations import current_user
 from scratchenv.realpaths import inside, same_place
+
+TYPE_CHECKING = False  # not `typing`: verify's fast path does without it
+if TYPE_CHECKING:
+    from scratchenv.config.sections import Tier
+    from scratchenv.config.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -354,9 +351,9 @@ def build_plan(settings: Settings, install: str | None = None) -> Plan:
         node_pieces=node_pieces(settings.node_local),
         checkpoints=checkpoint_place(settings),
         project_layout=layout,
-        purge=settings.purge.model_copy(),
-        thresholds=settings.thresholds.model_copy(),
-        login=settings.login.model_copy(),
+        purge=copied(Purge, settings.purge),
+        thresholds=copied(Thresholds, settings.thresholds),
+        login=copied(Login, settings.login),
         quota_source=settings.quota_source,
     )
 
@@ -386,7 +383,7 @@ def _pinned_if_holding(entry: Entry, home: str, install: str) -> Entry:
     path = os.path.relpath(default, home)
     if path.startswith(".."):
         return entry
-    return entry.model_copy(update={"anchor": "home", "path": path})
+    return replace(entry, anchor="home", path=path)
 
 
 def root_pattern(settings: Settings, root: str) -> tuple[str | None, bool]:

@@ -10,7 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pydantic import BaseModel
 
 from scratchenv.checks.purge import at_risk
-from scratchenv.config.settings import Thresholds, current_user
+from scratchenv.config.records import Thresholds
+from scratchenv.config.settings import current_user
 from scratchenv.disk.quota import TIMEOUT, Quota, filesystem_usage, free_space
 from scratchenv.disk.quota_sources import own_quota
 from scratchenv.disk.usage import Usage, scan

@@ -49,7 +49,8 @@ def _managed(args: argparse.Namespace) -> tuple[set[str], str, str]:
     from scratchenv.commands import settings_from
     from scratchenv.config.catalogue import load_default
     from scratchenv.config.detect import NO_ROOT
-    from scratchenv.config.settings import Project, default_project_var
+    from scratchenv.config.records import DEFAULT_VENV_VAR
+    from scratchenv.config.settings import default_project_var
     from scratchenv.errors import ConfigError
     from scratchenv.locations import home_dir
     from scratchenv.plan import build_plan
@@ -63,9 +64,9 @@ def _managed(args: argparse.Namespace) -> tuple[set[str], str, str]:
         project = args.project or os.environ.get("SCRATCHENV_PROJECT")
         if project:
             names.add(default_project_var(project))
-        venv_var = Project.model_fields["venv_var"].default
+        venv_var = DEFAULT_VENV_VAR
         return names | {venv_var}, home_dir(os.environ), venv_var
     plan = build_plan(settings)
     layout = settings.project_layout
     return (set(script.managed_names(plan)), plan.home,
-            layout.venv_var if layout else Project.model_fields["venv_var"].default)
+            layout.venv_var if layout else DEFAULT_VENV_VAR)

@@ -1,13 +1,15 @@
 """The catalogue: which tool writes where, as reviewed data (catalogue.toml).
 
 Each entry is keyed by the environment variable it sets. Users switch entries off and add
-their own in config with the same fields (see `Entry`).
+their own in config with the same fields (see `EntryTable`). Each is validated against
+EntryTable and carried as a plain records.Entry.
 """
 
 from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from typing import Annotated, Literal
@@ -15,7 +17,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, field_validator
 
 from scratchenv.config.names import variable_name_problem
-from scratchenv.config.placeholders import substitute
+from scratchenv.config.records import Entry, Unsynced, copied, xdg_bases
 from scratchenv.errors import ConfigError
 
 
@@ -57,24 +59,17 @@ USER_DEFAULT_GROUP: Group = "data"
 """An entry of the user's own without a group: never a cache, so `clean caches` keeps it."""
 
 
-class Unsynced(BaseModel):
-    """Runs in a location that exist nowhere else until their tool syncs them (W&B's offline
-    runs, by W&B's own rule, `wandb sync --clean`): a run is synced once every log in it has
-    the tool's mark beside it."""
+class UnsyncedTable(BaseModel):
+    """The schema of records.Unsynced (its fields are explained there): runs that exist
+    nowhere else until their tool syncs them."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     what: str
-    """What a run is called in messages ("a W&B run")."""
     runs: tuple[str, ...]
-    """Globs of run directories relative to the location, `/` between levels, looked at
-    in this order."""
     log: str
-    """Glob of a run's log files: a run without one is unsynced."""
     synced: str
-    """What a sync adds to a log's name beside it (`.synced`: x.wandb -> x.wandb.synced)."""
     sync: str
-    """The command that syncs a run (the run's path follows it)."""
 
     @field_validator("runs")
     @classmethod
@@ -84,50 +79,30 @@ class Unsynced(BaseModel):
         return value
 
 
-class Entry(BaseModel):
-    """One variable: where it points under scratch, and where the tool writes without it."""
+class EntryTable(BaseModel):
+    """The schema of records.Entry (its fields are explained there): one variable, where
+    it points under scratch, and where the tool writes without it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     var: VariableName
     tool: str
     path: str
-    """Location relative to the anchor: the scratch root, or home for things pinned there."""
     anchor: Literal["root", "home"] = "root"
     default: str | None = None
-    """Where the tool writes when the variable is unset: `~/...` for home, `./x` for the
-    working directory, `{xdg_cache}` / `{xdg_config}` / `{xdg_data}` for the XDG bases."""
     kind: Literal["dir", "file"] = "dir"
     path_list: bool = False
-    """The variable is a `:`-separated list in which an empty entry stands for the tool's
-    own defaults (JULIA_DEPOT_PATH): activation exports `<location>:`, keeping those."""
     group: Group
-    """What `scratchenv clean` calls it (GROUPS); the shipped catalogue names it for every
-    entry, with the reason in `notes`: only a `cache` is removed by `clean caches`."""
     keep: tuple[str, ...] = ()
-    """Names (globs; `/` for a deeper level) inside the location that a person made and
-    `clean` keeps, e.g. a config file a tool reads from its cache directory."""
     beside: tuple[str, ...] = ()
-    """For a file pinned in home: names in its directory that its tool reads from there
-    (huggingface_hub's stored_tokens beside the token). They stay with it: migrate leaves
-    them in home, and clean keeps them where the tool writes the file when it is not pinned
-    (`kept_names`)."""
-    unsynced: Unsynced | None = None
-    """Runs in the location that exist nowhere else until synced: clean keeps them unless
-    told --delete-unsynced-runs."""
+    unsynced: UnsyncedTable | None = None
     node_local: bool = False
-    """Better on node-local disk: inside a Slurm job it points under $SLURM_TMPDIR/$TMPDIR."""
     bin: str | None = None
-    """A sub-directory to put on PATH (Cargo's `bin`)."""
     must_exist: bool = False
-    """The tool ignores the variable unless its directory exists: activation and bootstrap
-    make it (every other directory is made by its tool on first use)."""
     docs: str = ""
     notes: str = ""
     opt_in: bool = False
-    """Off unless the user names it in `enable`: setting it changes the tool's behaviour."""
     caveat: str = ""
-    """What an opt-in entry costs; shown when it is enabled."""
 
     @field_validator("path")
     @classmethod
@@ -154,20 +129,11 @@ class Entry(BaseModel):
     def _default_has_known_placeholders(cls, value: str | None) -> str | None:
         if value is not None:
             try:
-                _xdg_bases(value, "~")
+                xdg_bases(value, "~")
             except (KeyError, IndexError, ValueError):
                 raise ValueError(f"{value!r}: the only placeholders are {{xdg_cache}}, "
                                  "{xdg_config} and {xdg_data}") from None
         return value
-
-    def default_path(self, home: str) -> str | None:
-        """The tool's own default location, with `~` and the XDG bases as under `home`."""
-        if self.default is None:
-            return None
-        text = _xdg_bases(self.default, home)
-        if text == "~" or text.startswith("~/"):
-            text = home + text[1:]
-        return text
 
 
 def kept_names(entry: Entry, entries: Sequence[Entry]) -> tuple[str, ...]:
@@ -193,15 +159,9 @@ def kept_names(entry: Entry, entries: Sequence[Entry]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def _xdg_bases(default: str, home: str) -> str:
-    return substitute(default, {"xdg_cache": f"{home}/.cache", "xdg_config": f"{home}/.config",
-                                "xdg_data": f"{home}/.local/share"})
-
-
-class Catalogue(BaseModel):
+@dataclass(frozen=True)
+class Catalogue:
     """Entries in their reviewed order (the order every renderer keeps)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     entries: tuple[Entry, ...]
 
@@ -240,13 +200,15 @@ def _entry(var: str, fields: Mapping[str, object], *, origin: str) -> Entry:
         if values["group"] == "venv":
             values["group"] = "env"
     try:
-        return Entry.model_validate(values)
+        table = EntryTable.model_validate(values)
     except ValidationError as error:
         # An unknown field explains a "missing" one (a typo), so it is named first.
         first = min(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
         where = ".".join(str(part) for part in first["loc"]) or var
         message = first["msg"].removeprefix("Value error, ")
         raise ConfigError(f"{origin}: entry {var}: {where}: {message}") from None
+    unsynced = None if table.unsynced is None else copied(Unsynced, table.unsynced)
+    return replace(copied(Entry, table), unsynced=unsynced)
 
 
 def parse(text: str, *, origin: str) -> Catalogue:

@@ -1,6 +1,6 @@
 """The settings' sections: thresholds, login, purge, checkpoints (each a [table] in the
-config file), a project's layout, and the tiers' vocabulary (which groups a root holds; two
-roots that cannot be tiers)."""
+config file, validated here and carried downstream as records.py's plain records), and the
+tiers' vocabulary (which groups a root holds; two roots that cannot be tiers)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from scratchenv.config.catalogue import VariableName
 from scratchenv.errors import ConfigError
 from scratchenv.realpaths import is_within
 from scratchenv.units import parse_size
@@ -26,8 +25,8 @@ def _size(value: Any) -> int:
 Size = Annotated[int, BeforeValidator(_size)]
 
 
-class Thresholds(BaseModel):
-    """Sizes that turn into warnings and failures (`30G`, `512M`, or bytes)."""
+class ThresholdsTable(BaseModel):
+    """Sizes that turn into warnings and failures (`30G`, `512M`, or bytes): records.Thresholds."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -54,8 +53,9 @@ class Thresholds(BaseModel):
     )
 
 
-class Login(BaseModel):
-    """What an interactive login says about home, from the last look (no process at login)."""
+class LoginTable(BaseModel):
+    """What an interactive login says about home, from the last look (no process at login):
+    records.Login."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -65,8 +65,9 @@ class Login(BaseModel):
     )
 
 
-class Purge(BaseModel):
-    """The scratch file system's purge policy: files unused for `days` are deleted."""
+class PurgeTable(BaseModel):
+    """The scratch file system's purge policy: files unused for `days` are deleted:
+    records.Purge."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -110,18 +111,6 @@ class Checkpoints(BaseModel):
         if "{" in value.replace("{id}", "") or "}" in value.replace("{id}", ""):
             raise ValueError(f"{value!r}: the only placeholder is {{id}}")
         return value
-
-
-class Project(BaseModel):
-    """Where one project's venv and data live, and the variables that name them."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str
-    data_var: VariableName
-    venv_var: VariableName = "VENV_PATH"
-    venv_dir: str
-    data_dir: str
 
 
 def default_project_var(project: str) -> str:

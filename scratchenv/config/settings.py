@@ -45,15 +45,15 @@ from scratchenv.config.profiles import (  # noqa: F401 (importable from here too
     merged,
     profile_defaults,
 )
+from scratchenv.config.records import Project
 from scratchenv.config.sections import (  # noqa: F401 (importable from here too)
     DEFAULT_TIERS,
     GROUPS,
     Checkpoints,
-    Login,
-    Project,
-    Purge,
+    LoginTable,
+    PurgeTable,
     Size,
-    Thresholds,
+    ThresholdsTable,
     Tier,
     default_project_var,
     group_name,
@@ -129,10 +129,10 @@ class Settings(BaseSettings):
     missing_root: Literal["warn", "silent"] = Field(
         default="warn", description="what activation does when the root is not mounted"
     )
-    thresholds: Thresholds = Field(default_factory=Thresholds)
+    thresholds: ThresholdsTable = Field(default_factory=ThresholdsTable)
     checkpoints: Checkpoints = Field(default_factory=Checkpoints)
-    purge: Purge = Field(default_factory=Purge)
-    login: Login = Field(default_factory=Login)
+    purge: PurgeTable = Field(default_factory=PurgeTable)
+    login: LoginTable = Field(default_factory=LoginTable)
     _persistent_pattern: str | None = PrivateAttr(default=None)
 
     @classmethod

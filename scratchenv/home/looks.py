@@ -20,7 +20,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-from scratchenv.config.settings import Thresholds, current_user
+from scratchenv.config.records import Thresholds
+from scratchenv.config.settings import current_user
 from scratchenv.config.trust import Untrusted, others_can_write, read_regular
 from scratchenv.disk.quota import Limit, Quota, user_quota
 from scratchenv.disk.usage import scan
