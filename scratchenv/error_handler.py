@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
-import traceback
 from collections.abc import Callable, Mapping
 
 from scratchenv import output
@@ -31,6 +29,8 @@ def run_command(command: Callable[[], int], *, debug: bool = False,
         return expected(problem)
     except Exception as unexpected:
         if debug:
+            import traceback
+
             traceback.print_exc()
             return UNEXPECTED
         log = save_traceback(environ)
@@ -64,6 +64,9 @@ def expected(problem: BaseException) -> int:
 def save_traceback(environ: Mapping[str, str]) -> str | None:
     """Append the current exception's traceback to `<state dir>/crash.log`; its path, or
     None when it cannot be written (the message then says less, never fails)."""
+    import time
+    import traceback
+
     try:
         directory = state_dir(environ)
         private_directory(directory)

@@ -108,8 +108,6 @@ def _version_action() -> type:
 
 def _parser_class() -> type[argparse.ArgumentParser]:
     import argparse
-    import difflib
-    import re
 
     class Parser(argparse.ArgumentParser):
         """argparse that answers a typo with the nearest command, flag or choice (exit 2):
@@ -120,6 +118,9 @@ def _parser_class() -> type[argparse.ArgumentParser]:
             return super().parse_known_args(args, namespace)
 
         def error(self, message: str) -> NoReturn:
+            import difflib
+            import re
+
             choice = re.fullmatch(r"(argument \S+: invalid choice: '(.*)') \(choose from (.*)\)",
                                   message, re.DOTALL)
             if choice:
@@ -136,6 +137,8 @@ def _parser_class() -> type[argparse.ArgumentParser]:
         def _nearest_option(self, word: str) -> str | None:
             if not word.startswith("--"):
                 return None
+            import difflib
+
             flag = word.split("=", 1)[0]
             options = list(self._option_string_actions)
             for action in self._actions:  # and the options of the command that was named

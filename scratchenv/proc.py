@@ -5,17 +5,19 @@ Tools run with the Plan's environment applied, so their caches land on scratch t
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
-import subprocess
 import threading
-from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from scratchenv.errors import ScratchenvError
+
+# subprocess and signal are imported where a program runs: verify asks `which` for each
+# quota tool, and runs none where there is none.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from typing import Any
 
 SAFE_CWD = "/"
 """Where probes run: only root can write it, so nothing found there (a json.py that
@@ -61,6 +63,8 @@ def run(
     the child's whole process group is killed: a tool's own children would otherwise hold
     the pipes open and the wait would outlast the timeout.
     """
+    import subprocess
+
     process = _popen(argv, env, cwd, start_new_session=True)
     try:
         out, err = process.communicate(timeout=timeout)
@@ -88,6 +92,8 @@ def stream(
     in the terminal's process group, so ^C reaches it too. The CommandResult's stdout holds both
     streams' lines in the order they arrived; its stderr is empty.
     """
+    import subprocess
+
     from plumbum.commands.processes import Mode, iter_lines
 
     process = _popen(argv, env, cwd, stdin=subprocess.DEVNULL)
@@ -135,6 +141,10 @@ _AFTER_KILL = 5.0
 
 
 def _kill_group(process: Any) -> None:
+    import contextlib
+    import signal
+    import subprocess
+
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
     try:

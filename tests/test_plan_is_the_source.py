@@ -27,6 +27,8 @@ SETTINGS_INPUTS = {
     "login/recorded.py": "the start-up cache's key: the places the settings were decided "
                          "from (the cluster, scratch_subdir), which are inputs of the settings, "
                          "not decisions the Plan carries",
+    "login/resolution.py": "keeps a Plan under recorded.py's key, which it reads from the "
+                           "settings the Plan was built from",
 }
 """Modules that may take Settings for what is not a decision (still never a field the Plan
 carries, nor build_plan)."""

@@ -8,10 +8,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass
-from typing import Any
 
 from scratchenv.checks.findings import SCHEMA_VERSION, STATUSES, Finding, Report
 from scratchenv.units import counted
+
+TYPE_CHECKING = False  # not `typing`: verify's fast path does without it
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMATS = ("human", "json", "markdown", "junit")
 SYMBOLS = {"pass": "✓", "fail": "✗", "warn": "!", "skip": "-"}

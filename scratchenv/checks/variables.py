@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -34,21 +34,23 @@ def check_variable(ctx: Context, change: SetVar) -> list[Finding]:
     found = partial(Finding, subject=name)
     expected = ctx.plan.value_in(change, ctx.environ)
     exported = ctx.environ.get(name, "")
-    fix = export_line(name, ctx.plan.exported_in(change, ctx.environ) or change.exported)
+    # The export line only when something failed: quoting it imports the shell renderers.
+    fix = partial(export_line, name,
+                  ctx.plan.exported_in(change, ctx.environ) or change.exported)
     if not exported:
-        return [found(check="var.set", status="fail", message="not set", fix=fix)]
+        return [found(check="var.set", status="fail", message="not set", fix=fix())]
     findings = [found(check="var.set", status="pass", message=f"set to {exported}")]
     if change.tail and "" not in exported.split(":"):
         findings.append(found(check="var.path_list", status="fail",
                               message=f"{name} has no empty entry: the tool drops its own "
-                                      "default entries (its bundled depots)", fix=fix))
+                                      "default entries (its bundled depots)", fix=fix()))
     value = change.location_in(exported)
     if not os.path.isabs(value):
         why = ("~ in quotes is not expanded: some tools read it as home, others as a "
                "directory named ~" if value.startswith("~")
                else "it moves with the working directory")
         findings.append(found(check="var.absolute", status="fail",
-                              message=f"{name}={value} is relative: {why}", fix=fix))
+                              message=f"{name}={value} is relative: {why}", fix=fix()))
         return findings
     entry = change.entry
     if entry is not None and entry.anchor == "home":
@@ -63,7 +65,7 @@ def check_variable(ctx: Context, change: SetVar) -> list[Finding]:
 
 
 def _location(ctx: Context, change: SetVar, value: str, expected: str | None,
-              fix: str) -> list[Finding]:
+              fix: Callable[[], str]) -> list[Finding]:
     name = change.name
     own_root = change.root or ctx.root  # the plan says which root; never guessed here
     root_name = ctx.plan.root_name(own_root)
@@ -74,11 +76,11 @@ def _location(ctx: Context, change: SetVar, value: str, expected: str | None,
         link = None
         if expected is not None and is_within(expected, ctx.home):
             link = _crossing_into(expected, ctx.home)
-        if link is not None:
-            # Where the plan points leads back into home: exporting it again cannot help.
-            fix = f"replace the symlink {link} with a directory on scratch"
+        # Where the plan points may lead back into home: exporting it again cannot help then.
+        advice = (fix() if link is None
+                  else f"replace the symlink {link} with a directory on scratch")
         return [found(check="var.not_in_home", status="fail", message=f"{shown} is inside home",
-                      fix=fix)]
+                      fix=advice)]
     findings = [found(check="var.not_in_home", status="pass", message=f"{shown} is outside home")]
     # Against the root itself, on real paths: the plan's own value may lead out of it (a
     # symlink under the root, or settings someone else wrote).
@@ -86,20 +88,20 @@ def _location(ctx: Context, change: SetVar, value: str, expected: str | None,
     if link is not None:  # whoever can repoint it decides where the files go
         findings.append(found(check="var.under_root", status="fail",
                               message=f"{shown} is reached through the symlink {link}, which "
-                                      "others could repoint", fix=fix))
+                                      "others could repoint", fix=fix()))
     elif expected is None:
         findings.append(found(check="var.under_root", status="skip",
                               message="kept the site's value (keep_site_values)"))
     elif not (is_within(value, own_root) or _in_node_tmp(ctx, value)):
         findings.append(found(check="var.under_root", status="fail",
                               message=f"{shown} is not under the {root_name} {own_root}",
-                              fix=fix))
+                              fix=fix()))
     elif is_within(value, expected):
         findings.append(found(check="var.under_root", status="pass", message=f"at {expected}"))
     else:
         findings.append(found(check="var.under_root", status="warn",
                               message=f"{shown} is under the {root_name}, but the plan says "
-                                      f"{expected}", fix=fix))
+                                      f"{expected}", fix=fix()))
     return findings
 
 

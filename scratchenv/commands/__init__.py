@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import TYPE_CHECKING
 
+TYPE_CHECKING = False  # not `typing`: verify's fast path does without it
 if TYPE_CHECKING:
     from scratchenv.config.settings import Settings
+    from scratchenv.plan import Plan
 
 
 GLOBAL_FLAGS = ("root", "project", "config")
@@ -34,6 +35,29 @@ def settings_from(args: argparse.Namespace) -> Settings:
     settings = load_settings(**flags)
     _say_ignored_dotenv()
     return settings
+
+
+def plan_from(args: argparse.Namespace) -> Plan:
+    """The Plan for the settings: rebuilt from the one kept for these very inputs while
+    none changed (login/resolution.py: no pydantic), else built from validated settings and
+    kept. Global flags always build (they are not among the kept inputs)."""
+    from scratchenv.login import resolution
+    from scratchenv.plan import build_plan
+
+    try:
+        cwd = None if flags_given(args) else os.getcwd()
+    except OSError:
+        cwd = None
+    if cwd is not None:
+        plan = resolution.recalled(os.environ, cwd)
+        if plan is not None:
+            _say_ignored_dotenv()
+            return plan
+    settings = settings_from(args)
+    plan = build_plan(settings)
+    if cwd is not None:
+        resolution.keep(settings, plan, os.environ, cwd)
+    return plan
 
 
 def _say_ignored_dotenv() -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from scratchenv.commands import settings_from
+from scratchenv.commands import plan_from
 from scratchenv.commands.verify import add_need_flag, add_report_flags, add_script_flag, emit
 
 HELP = ("the pre-submission checklist: project data, venv, Cargo, rustup, uv and pip on "
@@ -17,11 +17,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from scratchenv.checks.script import check_script
-    from scratchenv.checks.verify import checklist_checks, verify
-    from scratchenv.plan import build_plan
+    from scratchenv.checks.verify import check_script, checklist_checks, verify
 
-    plan = build_plan(settings_from(args))
+    plan = plan_from(args)
     report = verify(plan, os.environ, need=args.need, script=args.script, strict=args.strict,
                     checks=[*checklist_checks(plan), check_script])
     return emit(report, args, title="scratchenv checklist")

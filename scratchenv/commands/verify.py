@@ -3,10 +3,10 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from scratchenv.commands import global_flags, settings_from
+from scratchenv.commands import global_flags, plan_from
 
+TYPE_CHECKING = False  # not `typing`: verify's fast path does without it
 if TYPE_CHECKING:
     from scratchenv.checks.findings import Report
 
@@ -57,7 +57,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from scratchenv.checks.verify import verify
-    from scratchenv.plan import build_plan
 
     if args.all_nodes:
         return _all_nodes(args)
@@ -66,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         from scratchenv.checks.node import NODE_CHECKS
 
         checks = NODE_CHECKS
-    report = verify(build_plan(settings_from(args)), os.environ, need=args.need, deep=args.deep,
+    report = verify(plan_from(args), os.environ, need=args.need, deep=args.deep,
                     script=args.script, strict=args.strict, checks=checks)
     title = "scratchenv verify --node" if args.node else "scratchenv verify"
     return emit(report, args, title=title)

@@ -11,14 +11,20 @@ import os
 import re
 from dataclasses import dataclass
 from functools import partial
-from typing import Literal
 
 from scratchenv.realpaths import mount_point
 from scratchenv.units import parse_amount
 
-Source = Literal["lfs", "mmlsquota", "quota", "statvfs", "showquota", "diskusage_report",
-                 "beegfs-ctl"]
-Kind = Literal["user", "group", "project", "fileset"]
+TYPE_CHECKING = False  # not `typing`: verify's fast path does without it
+if TYPE_CHECKING:
+    from typing import Literal
+
+    Source = Literal["lfs", "mmlsquota", "quota", "statvfs", "showquota",
+                     "diskusage_report", "beegfs-ctl"]
+    Kind = Literal["user", "group", "project", "fileset"]
+else:
+    Source = Kind = str
+
 TIMEOUT = 20.0
 """Seconds a quota tool may take (a hung Lustre server must not hang verify)."""
 

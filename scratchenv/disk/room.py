@@ -11,12 +11,12 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from scratchenv.disk.quota import TIMEOUT, Limit, Quota
 from scratchenv.realpaths import nearest_existing
 from scratchenv.units import format_size
 
+TYPE_CHECKING = False  # not `typing`: verify's fast path does without it
 if TYPE_CHECKING:
     from scratchenv.disk.survey import Survey
 
