@@ -138,6 +138,7 @@ class ShellRenderer(Renderer):
         if node:
             outside = [line for change in node for line in self._set(change)]
             lines += self.job_block(self._job_lines(plan), outside, job_file)
+        lines += self.export_names([c.name for c in plan.variables if not c.keep_site_value])
         for index, entry in enumerate(plan.path_entries):
             lines.append(self.prepend_line(entry.name, self._entry(plan, entry), index))
         return lines
@@ -161,10 +162,12 @@ class ShellRenderer(Renderer):
         return self.variable(owner.name) + self.quote(f"/{change.suffix}")
 
     def _set(self, change: SetVar, in_job: bool = False) -> list[str]:
-        lines = [self.export_line(change.name, self.quote(change.exported))]
+        # A kept site value is exported where it is set: whether it is at all is the site's.
+        put = self.export_line if change.keep_site_value else self.assign_line
+        lines = [put(change.name, self.quote(change.exported))]
         if in_job and change.node_local is not None:
             suffix = self.quote(f"/{change.node_local}{change.tail}")
-            lines = self.if_node_tmp(self.export_line(change.name, NODE_TMP + suffix), lines[0])
+            lines = self.if_node_tmp(put(change.name, NODE_TMP + suffix), lines[0])
         if self.records_static or _decided_at_login(change):
             lines.append(self.record_line(change.name))
         if change.keep_site_value:
@@ -267,6 +270,14 @@ class ShellRenderer(Renderer):
 
     def export_line(self, name: str, quoted_value: str) -> str:
         raise NotImplementedError
+
+    def assign_line(self, name: str, quoted_value: str) -> str:
+        """Set `name`, exported by export_names (after every assignment) if not here."""
+        return self.export_line(name, quoted_value)
+
+    def export_names(self, names: list[str]) -> list[str]:
+        """Export the variables assign_line set."""
+        return []
 
     def prepend_line(self, name: str, quoted_entry: str, index: int) -> str:
         """Put the entry in front unless present; when added, set flag `index`."""

@@ -216,6 +216,13 @@ class PosixRenderer(ShellRenderer):
     def export_line(self, name: str, quoted_value: str) -> str:
         return f"export {name}={quoted_value}"
 
+    def assign_line(self, name: str, quoted_value: str) -> str:
+        # Plain assignments, then one `export`: half the cost of an `export` each (bash).
+        return f"{name}={quoted_value}"
+
+    def export_names(self, names: list[str]) -> list[str]:
+        return [f"export {' '.join(names)}"] if names else []
+
     def prepend_line(self, name: str, quoted_entry: str, index: int) -> str:
         return (
             f'case ":${{{name}:-}}:" in *:{quoted_entry}:*) ;; '

@@ -102,7 +102,7 @@ def test_concurrent_logins_each_source_a_whole_file_of_their_own_settings(root):
         results = list(pool.map(login, range(24)))
     for i, path in results:
         text = Path(path).read_text()
-        assert f"export P{i % 12}_BASE_DIR=" in text
+        assert f"\nP{i % 12}_BASE_DIR=" in text
         assert text.splitlines()[-5:] == tail  # whole, not cut short
     assert len({path for _, path in results}) == 12
     state = Path(results[0][1]).parent
