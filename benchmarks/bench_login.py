@@ -48,7 +48,37 @@ def rows() -> list[Row]:
                              f"{shell} -i, empty rc", GOALS[shell]))
         if shutil.which("bash") is not None:
             found.append(_home_line(scratchenv, Path(tmp, "watch")))
+            if STOCK_BASHRC.is_file():
+                found.append(_stock_bashrc(scratchenv, Path(tmp, "stock")))
+            else:
+                print(f"bench_login: no {STOCK_BASHRC} (not Debian?)", file=sys.stderr)
     return found
+
+
+STOCK_BASHRC = Path("/etc/skel/.bashrc")
+"""What a new account on Debian or Ubuntu starts with (it runs lesspipe and dircolors)."""
+
+
+def _stock_bashrc(scratchenv: str, tmp: Path) -> Row:
+    """A stock Debian ~/.bashrc with the block against the same .bashrc alone: what a
+    user with the distribution's defaults notices."""
+    argv, rc = SHELLS["bash"]
+    base = {k: v for k, v in os.environ.items() if not k.startswith("SCRATCHENV_")}
+    base["SCRATCHENV_ROOT"] = str(tmp / "scratch")
+    envs = []
+    for name in ("ours", "stock"):
+        home = tmp / name
+        home.mkdir(parents=True)
+        shutil.copyfile(STOCK_BASHRC, home / rc)
+        envs.append({**base, "HOME": str(home)})
+    look_current(tmp / "ours")
+    subprocess.run([scratchenv, "init", "bash"], check=True, env=envs[0],
+                   stdout=subprocess.DEVNULL)
+    subprocess.run(argv, env=envs[0], stdin=subprocess.DEVNULL,   # writes the file
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    t_ours, t_base = side_by_side(argv, argv, env=envs[0], baseline_env=envs[1])
+    return Row("bash -i, stock Debian .bashrc + block", t_ours, t_base,
+               "bash -i, stock .bashrc alone", 1.05)
 
 
 def look_current(home: Path, line: str = "") -> None:

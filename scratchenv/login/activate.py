@@ -26,7 +26,7 @@ from scratchenv.config.reading import (
 )
 from scratchenv.errors import ScratchenvError
 from scratchenv.locations import config_file, site_config_file, state_dir, working_directory
-from scratchenv.shells.registry import LOGIN_SHELLS, login_shell_named
+from scratchenv.shells.registry import COMPANIONS, LOGIN_SHELLS, login_shell_named
 
 TYPE_CHECKING = False  # not `typing`: its import costs the login path ~2 ms
 if TYPE_CHECKING:
@@ -171,6 +171,8 @@ def fresh_path(shell: str, environ: Mapping[str, str], cwd: str) -> str | None:
                 return None
     except OSError:
         return None
+    if not all(os.path.exists(f"{path}.{part}") for part in COMPANIONS[shell]):
+        return None  # someone removed one: written again
     _settle_mtime(path, _watched_files(environ, cwd))
     return path
 
@@ -262,10 +264,14 @@ def write_activation(
     path = activation_file(shell, environ, key)
     # Only a file made without command-line flags may be picked up at login.
     check = None if flags else _freshness(path, environ, cwd)
-    text = shell_renderer(shell).render(plan, environ, inputs=INPUTS_PREFIX + key + "\n",
-                                  freshness=check, path=path,
-                                  watch=_home_watch(plan, environ))
+    renderer = shell_renderer(shell)
+    text = renderer.render(plan, environ, inputs=INPUTS_PREFIX + key + "\n",
+                           freshness=check, path=path, watch=_home_watch(plan, environ),
+                           split=True)
     private_directory(state_dir(environ))  # made (or closed again) only when all went well
+    # The companions first: the file that sources them never names a missing one.
+    for companion, companion_text in renderer.companions(plan, path).items():
+        atomic_write(companion, companion_text, mode=0o600)
     atomic_write(path, text, mode=0o600)
     os.utime(path, ns=(started, started))
     if not flags:
@@ -340,9 +346,23 @@ def _prune(shell: str, environ: Mapping[str, str], keep: str) -> None:
     import time
 
     cutoff = time.time() - PRUNE_AFTER_DAYS * 86400
-    for path in glob.glob(os.path.join(glob.escape(state_dir(environ)), f"activate-*.{shell}")):
+    directory = glob.escape(state_dir(environ))
+    parts = [f".{part}" for part in COMPANIONS[shell]]
+    found = glob.glob(os.path.join(directory, f"activate-*.{shell}*"))
+    # Decided before anything goes: a file's companions go with it.
+    doomed = []
+    for path in found:
+        main = next((path[: -len(part)] for part in parts if path.endswith(part)), path)
+        if main == keep or not main.endswith(f".{shell}"):
+            continue  # ours, or another writer's temporary file
         try:
-            if path != keep and os.lstat(path).st_mtime < cutoff:
-                os.unlink(path)
+            # A companion whose file is gone already goes once it is as old.
+            if os.lstat(main if os.path.lexists(main) else path).st_mtime < cutoff:
+                doomed.append(path)
+        except OSError:
+            continue  # another login pruned it first
+    for path in doomed:
+        try:
+            os.unlink(path)
         except OSError:
             continue  # another login pruned it first

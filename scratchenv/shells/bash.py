@@ -17,7 +17,10 @@ class BashRenderer(PosixRenderer):
         ])
 
     def clock_lines(self) -> list[str]:
-        return ["printf -v _scratchenv_now '%(%s)T' -1 2>/dev/null || _scratchenv_now="]
+        # $EPOCHSECONDS (bash 5) reads no time zone file, as printf's %(%s)T (bash 4) does.
+        return ["_scratchenv_now=${EPOCHSECONDS:-}",
+                '[ -n "$_scratchenv_now" ] || '
+                "printf -v _scratchenv_now '%(%s)T' -1 2>/dev/null || _scratchenv_now="]
 
 
 RENDERER = BashRenderer

@@ -22,6 +22,7 @@ from scratchenv.shells.base import (
 class FishRenderer(ShellRenderer):
     name = "fish"
     template = "fish"
+    records_static = False
 
     def quote(self, value: str) -> str:
         """Bare when safe, else single quotes with `\\` and `'` escaped (fish's only escapes)."""
@@ -31,11 +32,13 @@ class FishRenderer(ShellRenderer):
 
     def check_lines(self, freshness: Freshness) -> str:
         q = self.quote
-        stale = []
+        # One condition: this runs at every login. `set -q` fails with the number of the
+        # names that are unset: all of them, or one is set.
+        unset = [name for name, value in freshness.variables if value is None]
+        first = [f"set -q {' '.join(unset)}"] if unset else []
+        stale = [f"test $status -ne {len(unset)}"] if unset else []
         for name, value in freshness.variables:
-            if value is None:
-                stale.append(f"set -q {name}")
-            else:
+            if value is not None:
                 # "$X" joins a list (a *PATH variable) with ':' as the environment holds it.
                 stale.append(f'not set -q {name}; or test "${name}" != {q(value)}')
         for path, existed in freshness.files:
@@ -48,10 +51,52 @@ class FishRenderer(ShellRenderer):
                          f"; or test .env.local -nt {q(freshness.path)}")
         return "\n".join([
             "if set -q _scratchenv_check",
-            *(f"    if {test}\n        return 0\n    end" for test in stale),
+            *(f"    {line}" for line in first),
+            "    if " + "\n        or ".join(stale),
+            "        return 0",
+            "    end",
             "    set -e -g _scratchenv_stale",
             "end",
         ])
+
+    def deactivate_definition(self, undo_file: str | None, undo: list[str]) -> str:
+        if undo_file is None:
+            return "\n".join([
+                "function scratchenv_deactivate --description 'Undo scratchenv activation'",
+                indent(self.undo_body(undo), 1), "end"])
+        gone = self.quote("scratchenv: cannot undo: ") + undo_file + self.quote(
+            " is gone (open a new shell)")
+        return (f"function scratchenv_deactivate; if test -r {undo_file}; "
+                f"source {undo_file} $argv; else; printf '%s\\n' {gone} >&2; return 1; end; end")
+
+    def undo_body(self, undo: list[str]) -> list[str]:
+        return [
+            "if set -q _scratchenv_active",
+            indent(undo, 1),
+            "    set -e -g _scratchenv_active",
+            "end",
+            'if test "$argv[1]" != nondestructive',
+            "    functions -e scratchenv_deactivate",
+            "end",
+        ]
+
+    def save_block(self, names: list[str], save_file: str | None, saves: list[str]) -> str:
+        if not names:
+            return ""
+        none_set = f"set -q {' '.join(names)}; test $status -eq {len(names)}"
+        if save_file is not None:
+            return f"{none_set}; or not test -r {save_file}; or source {save_file}"
+        return "\n".join([f"{none_set}; or begin", indent(saves, 1), "end"])
+
+    def job_block(self, job: list[str], outside: list[str], job_file: str | None) -> list[str]:
+        if job_file is None:
+            return ['if test -n "$SLURM_JOB_ID"', indent(job, 1), "else", indent(outside, 1),
+                    "end"]
+        return [f'if test -n "$SLURM_JOB_ID"; and test -r {job_file}', f"    source {job_file}",
+                "else", indent(outside, 1), "end"]
+
+    def record_value_line(self, name: str, quoted_value: str) -> str:
+        return f"set -g _SCRATCHENV_SET_{name} {quoted_value}"
 
     def rc_block(self, command: Sequence[str]) -> list[str]:
         exe = self.quote(command[0])

@@ -23,6 +23,7 @@ from scratchenv.shells.base import (
 class PosixRenderer(ShellRenderer):
     name = "sh"
     template = "sh"
+    records_static = False
 
     def quote(self, value: str) -> str:
         """Bare when safe, else single quotes (`'` as `'\\''`): byte-exact, expands nothing."""
@@ -32,11 +33,11 @@ class PosixRenderer(ShellRenderer):
 
     def check_lines(self, freshness: Freshness) -> str:
         q = self.quote
-        stale = []
+        # The variables that must be unset, in one test: this runs at every login.
+        unset = "".join(f"${{{name}+x}}" for name, value in freshness.variables if value is None)
+        stale = [f'[ -n "{unset}" ]'] if unset else []
         for name, value in freshness.variables:
-            if value is None:
-                stale.append(f'[ -n "${{{name}+x}}" ]')
-            else:
+            if value is not None:
                 stale.append(f'[ "${{{name}+set:}}${{{name}-}}" != {q("set:" + value)} ]')
         for path, existed in freshness.files:
             stale.append(f"[ {q(path)} -nt {q(freshness.path)} ]" if existed else
@@ -54,6 +55,44 @@ class PosixRenderer(ShellRenderer):
             "    _scratchenv_stale=",
             "fi",
         ])
+
+    def deactivate_definition(self, undo_file: str | None, undo: list[str]) -> str:
+        if undo_file is None:
+            return "\n".join(["scratchenv_deactivate() {", indent(self.undo_body(undo), 1), "}"])
+        gone = self.quote("scratchenv: cannot undo: ") + undo_file + self.quote(
+            " is gone (open a new shell)")
+        return (f"scratchenv_deactivate() {{ if [ -r {undo_file} ]; then . {undo_file}; "
+                f"else printf '%s\\n' {gone} >&2; return 1; fi; }}")
+
+    def undo_body(self, undo: list[str]) -> list[str]:
+        return [
+            'if [ -n "${_SCRATCHENV_ACTIVE:-}" ]; then',
+            indent(undo, 1),
+            "    unset _SCRATCHENV_ACTIVE",
+            "fi",
+            'if [ "${1:-}" != nondestructive ]; then',
+            "    unset -f scratchenv_deactivate",
+            "fi",
+        ]
+
+    def save_block(self, names: list[str], save_file: str | None, saves: list[str]) -> str:
+        if not names:
+            return ""
+        any_set = '"' + "".join(f"${{{name}+x}}" for name in names) + '"'
+        if save_file is not None:
+            # `[ -r ]`: sh ends a script whose `.` finds no file; Python writes it again.
+            return f"[ -z {any_set} ] || [ ! -r {save_file} ] || . {save_file}"
+        return "\n".join([f"if [ -n {any_set} ]; then", indent(saves, 1), "fi"])
+
+    def job_block(self, job: list[str], outside: list[str], job_file: str | None) -> list[str]:
+        if job_file is None:
+            return ['if [ -n "${SLURM_JOB_ID:-}" ]; then', indent(job, 1), "else",
+                    indent(outside, 1), "fi"]
+        return [f'if [ -n "${{SLURM_JOB_ID:-}}" ] && [ -r {job_file} ]; then', f"    . {job_file}",
+                "else", indent(outside, 1), "fi"]
+
+    def record_value_line(self, name: str, quoted_value: str) -> str:
+        return f"_SCRATCHENV_SET_{name}={quoted_value}"
 
     def rc_block(self, command: Sequence[str]) -> list[str]:
         exe = self.quote(command[0])
@@ -176,6 +215,13 @@ class PosixRenderer(ShellRenderer):
 
     def export_line(self, name: str, quoted_value: str) -> str:
         return f"export {name}={quoted_value}"
+
+    def assign_line(self, name: str, quoted_value: str) -> str:
+        # Plain assignments, then one `export`: half the cost of an `export` each (bash).
+        return f"{name}={quoted_value}"
+
+    def export_names(self, names: list[str]) -> list[str]:
+        return [f"export {' '.join(names)}"] if names else []
 
     def prepend_line(self, name: str, quoted_entry: str, index: int) -> str:
         return (

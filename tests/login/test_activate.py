@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -101,7 +102,7 @@ def test_concurrent_logins_each_source_a_whole_file_of_their_own_settings(root):
         results = list(pool.map(login, range(24)))
     for i, path in results:
         text = Path(path).read_text()
-        assert f"export P{i % 12}_BASE_DIR=" in text
+        assert f"\nP{i % 12}_BASE_DIR=" in text
         assert text.splitlines()[-5:] == tail  # whole, not cut short
     assert len({path for _, path in results}) == 12
     state = Path(results[0][1]).parent
@@ -115,6 +116,66 @@ def test_files_of_long_unused_settings_are_pruned(root, monkeypatch):
     monkeypatch.setenv("SCRATCHENV_PROJECT", "other")
     new = activate()
     assert new != old and new.exists() and not old.exists()
+    # Its companions went with it; the new file's stay.
+    assert sorted(p.name for p in new.parent.glob("activate-*")) == sorted(
+        [new.name, *(f"{new.name}.{part}" for part in ("job", "save", "undo"))])
+
+
+@pytest.mark.parametrize("shell", ["sh", "bash", "zsh", "fish"])
+def test_a_current_login_parses_no_undo_and_no_saves(shell, root):
+    """What a current login does not run lives beside the file, sourced when needed."""
+    path = activate(shell)
+    text = path.read_text()
+    assert "_SCRATCHENV_OLD_" not in text and "_scratchenv_list" not in text
+    assert "_SCRATCHENV_OLD_HF_HOME" in Path(f"{path}.save").read_text()
+    assert "_scratchenv_node_tmp" in Path(f"{path}.job").read_text()
+    assert "_scratchenv_node_tmp" not in text
+
+
+def test_a_removed_companion_is_written_again(root):
+    path = activate()
+    Path(f"{path}.undo").unlink()
+    assert fast_path(["--shell", "bash"], os.environ) is None
+    assert activate() == path and Path(f"{path}.undo").is_file()
+
+
+ENV_JSON = f"{sys.executable} -c 'import json, os; print(json.dumps(dict(os.environ)))'"
+SESSION = {  # shell -> argv: the environment before, after sourcing $1 twice, after undoing
+    "sh": ["sh", "-c", f'{ENV_JSON}; . "$1"; . "$1"; {ENV_JSON}; scratchenv_deactivate; '
+           f"{ENV_JSON}; :", "sh"],
+    "fish": ["fish", "--no-config", "-c", f"{ENV_JSON}; source $argv[1]; source $argv[1]; "
+             f"{ENV_JSON}; scratchenv_deactivate; {ENV_JSON}"],
+}
+SESSION["bash"] = ["bash", *SESSION["sh"][1:-1], "bash"]
+SESSION["zsh"] = ["zsh", "-f", *SESSION["sh"][1:-1], "zsh"]
+
+
+@pytest.mark.parametrize("in_job", [False, True], ids=["login", "job"])
+@pytest.mark.parametrize("shell", ["sh", "bash", "zsh", "fish"])
+def test_the_split_file_sets_what_the_whole_script_sets_and_undoes_exactly(shell, in_job, root,
+                                                                           tmp_path):
+    """The activation file with its companions against `env --format` (one whole script):
+    the same environment, in a login and in a job (node-local values), with values already
+    set (saved and given back) and unset ones (unset again), sourced twice."""
+    need(shell)
+    node = tmp_path / "node"
+    node.mkdir()
+    environ = {**os.environ, "HF_HOME": "/site/hf", "TORCH_HOME": "",
+               **({"SLURM_JOB_ID": "7", "TMPDIR": str(node)} if in_job else {})}
+    environ.pop("TRITON_CACHE_DIR", None)
+    whole = tmp_path / f"whole.{shell}"
+    whole.write_text(cli("env", "--format", shell).stdout)
+    runs = {}
+    for name, script in (("split", activate(shell)), ("whole", whole)):
+        done = subprocess.run([*SESSION[shell], str(script)], env=environ, capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 0 and not done.stderr, done.stderr
+        runs[name] = [json.loads(line) for line in done.stdout.splitlines()]
+    before, during, after = runs["split"]
+    assert during == runs["whole"][1]
+    assert during["HF_HOME"] == f"{root}/cache/huggingface"
+    assert during["TRITON_CACHE_DIR"].startswith(str(node) if in_job else str(root))
+    assert after == before
 
 
 def test_broken_settings_keep_the_last_good_file(root, isolated):

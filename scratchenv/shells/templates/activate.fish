@@ -3,20 +3,10 @@ $inputs# Use: source (scratchenv activate --shell fish)   Undo: scratchenv_deact
 # Scratch root: $root_comment
 $check
 # Undo an earlier activation first, so sourcing twice changes nothing.
-if functions -q scratchenv_deactivate
+if set -q _scratchenv_active; and functions -q scratchenv_deactivate
     scratchenv_deactivate nondestructive
 end
-
-function scratchenv_deactivate --description 'Undo scratchenv activation'
-    if set -q _scratchenv_active
-$restore
-        set -e -g _scratchenv_active
-    end
-    if test "$$argv[1]" != nondestructive
-        functions -e scratchenv_deactivate
-    end
-end
-
+$deactivate
 set -g _scratchenv_active 1
 $missing_root
 $save

@@ -4,20 +4,10 @@ $inputs# Use: source "$$(scratchenv activate --shell $shell)"   Undo: scratchenv
 $guard
 $check
 # Undo an earlier activation first, so sourcing twice changes nothing.
-if command -v scratchenv_deactivate >/dev/null 2>&1; then
+if [ -n "$${_SCRATCHENV_ACTIVE:-}" ] && command -v scratchenv_deactivate >/dev/null 2>&1; then
     scratchenv_deactivate nondestructive
 fi
-
-scratchenv_deactivate() {
-    if [ -n "$${_SCRATCHENV_ACTIVE:-}" ]; then
-$restore
-        unset _SCRATCHENV_ACTIVE
-    fi
-    if [ "$${1:-}" != nondestructive ]; then
-        unset -f scratchenv_deactivate
-    fi
-}
-
+$deactivate
 _SCRATCHENV_ACTIVE=1
 $missing_root
 $save
