@@ -85,6 +85,52 @@ class TransferOutcome:
     finished: bool = False
 
 
+Where = tuple["int | None", "int | None", str, str]
+"""An item's (source directory fd, destination directory fd, source name, destination name);
+fds None and names whole paths where its directories could not be opened (or it is the top)."""
+
+_DIR_FLAGS = getattr(os, "O_PATH", os.O_RDONLY) | os.O_DIRECTORY | os.O_CLOEXEC
+
+
+class _Dirs:
+    """The source and destination directory of the items at hand, kept open: a survey lists
+    a directory's items together, so each directory is looked up once, not per file and call."""
+
+    def __init__(self, source: str, dest: str) -> None:
+        self.source, self.dest = source, dest
+        self.parent: str | None = None
+        self.fds: tuple[int | None, int | None] = (None, None)
+
+    def at(self, rel: str) -> Where:
+        parent, _, name = rel.rpartition("/")
+        if parent != self.parent:
+            self.close()
+            self.parent = parent
+            self.fds = self._open(parent) if rel else (None, None)
+        at_source, at = self.fds
+        if at is None:
+            return None, None, join(self.source, rel), join(self.dest, rel)
+        return at_source, at, name, name
+
+    def _open(self, parent: str) -> tuple[int | None, int | None]:
+        try:
+            at_source = os.open(join(self.source, parent), _DIR_FLAGS)
+        except OSError:
+            return None, None  # each item then meets the error on its own, by its path
+        try:
+            return at_source, os.open(join(self.dest, parent), _DIR_FLAGS)
+        except OSError:
+            os.close(at_source)
+            return None, None
+
+    def close(self) -> None:
+        for fd in self.fds:
+            if fd is not None:
+                os.close(fd)
+        self.fds = (None, None)
+        self.parent = None
+
+
 class Transfer:
     """Carry out a Survey: copy, sync, verify, unlink (see the module docstring)."""
 
@@ -135,7 +181,9 @@ class Transfer:
 
     # Phase 1: copies.
 
-    def _copy_all(self) -> list[Item]:
+    def _copy_all(self) -> list[tuple[Item, bool]]:
+        """Copy every item into place: (item, bare) for those copied or there already;
+        bare when a file's source had no extended attributes as it was copied."""
         plan, outcome, progress = self.plan, self.outcome, self.progress
         for rel, _ in plan.dirs:
             path = join(plan.dest, rel)
@@ -151,36 +199,39 @@ class Transfer:
                     raise DestinationFull(path, error) from None
                 raise ScratchenvError(f"cannot create {path}: {error.strerror}; nothing was "
                                       "removed from home") from None
-        copied = []
+        copied: list[tuple[Item, bool]] = []
         failed = set()
-        source, dest = plan.source, plan.dest
-        for item in plan.items:
-            if item.action == "there":
-                copied.append(item)
-                continue
-            rel = item.rel
-            if item.link_to is not None and item.link_to in failed:
-                item.link_to = None
-            try:
-                self._copy(f"{source}/{rel}" if rel else source,
-                           f"{dest}/{rel}" if rel else dest, item)
-            except Changed as why:
-                failed.add(rel)
-                outcome.conflicts.append((rel, str(why)))
-                continue
-            except Unkept as why:
-                failed.add(rel)
-                outcome.failed.append((rel, str(why)))
-                continue
-            except OSError as error:
-                if error.errno in _FULL:
-                    raise DestinationFull(join(source, rel), error) from None
-                failed.add(rel)
-                outcome.failed.append((rel, f"not copied: {error.strerror}"))
-                continue
-            copied.append(item)
-            if progress is not None:
-                progress(item.st.st_size, 1)
+        source = plan.source
+        dirs = _Dirs(source, plan.dest)
+        try:
+            for item in plan.items:
+                if item.action == "there":
+                    copied.append((item, False))
+                    continue
+                rel = item.rel
+                if item.link_to is not None and item.link_to in failed:
+                    item.link_to = None
+                try:
+                    bare = self._copy(dirs.at(rel), item)
+                except Changed as why:
+                    failed.add(rel)
+                    outcome.conflicts.append((rel, str(why)))
+                    continue
+                except Unkept as why:
+                    failed.add(rel)
+                    outcome.failed.append((rel, str(why)))
+                    continue
+                except OSError as error:
+                    if error.errno in _FULL:
+                        raise DestinationFull(join(source, rel), error) from None
+                    failed.add(rel)
+                    outcome.failed.append((rel, f"not copied: {error.strerror}"))
+                    continue
+                copied.append((item, bare))
+                if progress is not None:
+                    progress(item.st.st_size, 1)
+        finally:
+            dirs.close()
         return copied
 
     def _dir_xattrs(self, rel: str, path: str) -> None:
@@ -195,40 +246,47 @@ class Transfer:
             self._keep_dirs.add(rel)
             self.outcome.failed.append((rel, f"directory: {why}"))
 
-    def _copy(self, src: str, dst: str, item: Item) -> None:
-        tmp = part_name(dst, self.token)
+    def _copy(self, where: Where, item: Item) -> bool:
+        """Put a copy of `item` in place; True when its source had no extended attributes."""
+        at_source, at, name, dname = where
+        tmp = part_name(dname, self.token)
         st = item.st
+        bare = False
         try:
             if item.link_to is None and not self._linked and stat.S_ISREG(st.st_mode):
-                self._copy_data(src, tmp, st)
+                bare = self._copy_data(at_source, name, at, tmp, st)
             elif stat.S_ISLNK(st.st_mode):
-                os.symlink(os.readlink(src), tmp)
-                self._own(tmp, st, follow=False)
+                os.symlink(os.readlink(name, dir_fd=at_source), tmp, dir_fd=at)
+                if (st.st_uid, st.st_gid) != self._owner:
+                    with contextlib.suppress(PermissionError):
+                        os.chown(tmp, st.st_uid, st.st_gid, dir_fd=at, follow_symlinks=False)
                 if self.keep_times:
-                    os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
+                    os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns), dir_fd=at,
+                             follow_symlinks=False)
             elif item.link_to is not None:
-                os.link(join(self.plan.dest, item.link_to), tmp)
-            elif not self._hard_link(src, tmp):
-                self._copy_data(src, tmp, st)
+                os.link(join(self.plan.dest, item.link_to), tmp, dst_dir_fd=at)
+            elif not self._hard_link(at_source, name, at, tmp):
+                bare = self._copy_data(at_source, name, at, tmp, st)
             elif not self.keep_times:
-                os.utime(tmp)  # the same inode: now it is new to the purge too
+                os.utime(tmp, dir_fd=at)  # the same inode: now it is new to the purge too
             if self._kill is not None:
                 self._kill("copy")
-            self._placer.put(tmp, dst, item)
+            self._placer.put(at, tmp, dname, item)
         except BaseException:
             with contextlib.suppress(OSError):
-                os.unlink(tmp)
+                os.unlink(tmp, dir_fd=at)
             raise
         if self._kill is not None:
             self._kill("rename")
+        return bare
 
-    def _hard_link(self, src: str, tmp: str) -> bool:
+    def _hard_link(self, at_source: int | None, name: str, at: int | None, tmp: str) -> bool:
         """Same file system: the copy is a new name for the same inode (no data written)."""
         try:
-            os.link(src, tmp)
+            os.link(name, tmp, src_dir_fd=at_source, dst_dir_fd=at)
         except FileExistsError:
-            os.unlink(tmp)
-            os.link(src, tmp)
+            os.unlink(tmp, dir_fd=at)
+            os.link(name, tmp, src_dir_fd=at_source, dst_dir_fd=at)
         except OSError as error:
             if error.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
                 raise
@@ -236,21 +294,25 @@ class Transfer:
             return False
         return True
 
-    def _copy_data(self, src: str, tmp: str, st: os.stat_result) -> None:
-        source = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    def _copy_data(self, at_source: int | None, name: str, at: int | None, tmp: str,
+                   st: os.stat_result) -> bool:
+        """Copy a file's bytes, owner, extended attributes, mode and times to `tmp`; True
+        when it has no extended attributes."""
+        source = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=at_source)
         try:
             flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
             mode = stat.S_IMODE(st.st_mode)
             # Created with its final mode when the umask leaves it whole: a chmod less per file.
             exact = not (mode & (self._umask | 0o7000))
-            target = os.open(tmp, flags, mode if exact else 0o600)
+            target = os.open(tmp, flags, mode if exact else 0o600, dir_fd=at)
             try:
                 if st.st_blocks * 512 < st.st_size:
                     copy_sparse(source, target, st.st_size)
                 else:
                     send(source, target, 0, st.st_size)
                 if (st.st_uid, st.st_gid) != self._owner:
-                    self._own(target, st)  # first: chown drops security.capability
+                    with contextlib.suppress(PermissionError):  # first: it drops capabilities
+                        os.fchown(target, st.st_uid, st.st_gid)
                 attrs = xattrs(source)
                 if attrs:
                     put_xattrs(target, attrs)
@@ -262,14 +324,7 @@ class Transfer:
                 os.close(target)
         finally:
             os.close(source)
-
-    def _own(self, target: int | str, st: os.stat_result, *, follow: bool = True) -> None:
-        if (st.st_uid, st.st_gid) != self._owner:
-            with contextlib.suppress(PermissionError):
-                if isinstance(target, int):
-                    os.fchown(target, st.st_uid, st.st_gid)
-                else:
-                    os.chown(target, st.st_uid, st.st_gid, follow_symlinks=follow)
+        return not attrs
 
     def _set_dir_times(self) -> None:
         """Sub-directories get the source's mode and times (children first: writing into a
@@ -290,7 +345,8 @@ class Transfer:
 
     # Phase 2: verify, then unlink the sources.
 
-    def _remove_sources(self, copied: list[Item], verified: ProgressCallback | None) -> None:
+    def _remove_sources(self, copied: list[tuple[Item, bool]],
+                        verified: ProgressCallback | None) -> None:
         try:
             self._verify_and_unlink(copied, verified)
         finally:
@@ -302,14 +358,14 @@ class Transfer:
     def _open_source_dir(self, directory: str) -> None:
         self._opened_sources.setdefault(directory, make_writable(directory))
 
-    def _unlink(self, path: str) -> str | None:
+    def _unlink(self, at: int | None, name: str, rel: str) -> str | None:
         """Remove a verified source (opening up a read-only directory); else say why not."""
         try:
             try:
-                os.unlink(path)
+                os.unlink(name, dir_fd=at)
             except PermissionError:
-                self._open_source_dir(os.path.dirname(path))
-                os.unlink(path)
+                self._open_source_dir(os.path.dirname(join(self.plan.source, rel)))
+                os.unlink(name, dir_fd=at)
         except OSError as error:
             return f"copied, but not removed: {error.strerror}"
         return None
@@ -321,54 +377,64 @@ class Transfer:
             self._open_source_dir(os.path.dirname(path))
             os.rmdir(path)
 
-    def _verify_and_unlink(self, copied: list[Item], verified: ProgressCallback | None) -> None:
+    def _verify_and_unlink(self, copied: list[tuple[Item, bool]],
+                           verified: ProgressCallback | None) -> None:
         plan, outcome = self.plan, self.outcome
         source, dest = plan.source, plan.dest
         by_hash = self.verify == "hash"
         kill = self._kill
         times = self.keep_times
-        for item in copied:
-            rel = item.rel
-            src = f"{source}/{rel}" if rel else source
-            dst = f"{dest}/{rel}" if rel else dest
-            try:
-                now = os.lstat(src)
-            except FileNotFoundError:
-                continue
-            st = item.st
-            # A different inode: replaced meanwhile (tools write a temp file and rename it),
-            # perhaps with the same size and mtime; the copy is of the file it replaced.
-            # Without kept times a hard-linked copy's new mtime is the source's too: ours.
-            if (now.st_size != st.st_size or now.st_ino != st.st_ino
-                    or (now.st_mtime_ns != st.st_mtime_ns
-                        and (times or not same_inode(now, dst)))):
-                outcome.failed.append((rel, "changed while moving: kept, re-run"))
-                continue
-            if by_hash or not stat.S_ISREG(now.st_mode):
-                problem = copy_problem(src, dst, now, by_hash, times)
-            else:  # the common case, inline: size and mtime of the copy
+        dirs = _Dirs(source, dest)
+        try:
+            for item, bare in copied:
+                rel = item.rel
+                at_source, at, name, dname = dirs.at(rel)
                 try:
-                    there = os.lstat(dst)
-                    same = (there.st_size == st.st_size and stat.S_ISREG(there.st_mode)
-                            and (there.st_mtime_ns == st.st_mtime_ns or not times))
+                    now = os.stat(name, dir_fd=at_source, follow_symlinks=False)
                 except FileNotFoundError:
-                    same = False
-                problem = None if same else copy_problem(src, dst, now, by_hash, times)
-            if not (problem or plan.same_device) and stat.S_ISREG(now.st_mode):
-                problem = xattrs_differ(src, dst)
-            if problem:
-                outcome.failed.append((rel, problem))
-                continue
-            problem = self._unlink(src)
-            if problem:
-                outcome.failed.append((rel, problem))
-                continue
-            if kill is not None:
-                kill("unlink")
-            outcome.moved += 1
-            outcome.moved_bytes += st.st_size
-            if verified is not None:
-                verified(st.st_size, 1)
+                    continue
+                st = item.st
+                # A different inode: replaced meanwhile (tools write a temp file and rename
+                # it), perhaps with the same size and mtime; the copy is of the file it
+                # replaced. Without kept times a hard-linked copy's new mtime is the
+                # source's too: ours.
+                if (now.st_size != st.st_size or now.st_ino != st.st_ino
+                        or (now.st_mtime_ns != st.st_mtime_ns
+                            and (times or not same_inode(now, join(dest, rel))))):
+                    outcome.failed.append((rel, "changed while moving: kept, re-run"))
+                    continue
+                if by_hash or not stat.S_ISREG(now.st_mode):
+                    problem = copy_problem(join(source, rel), join(dest, rel), now, by_hash,
+                                           times)
+                else:  # the common case, inline: size and mtime of the copy
+                    try:
+                        there = os.stat(dname, dir_fd=at, follow_symlinks=False)
+                        same = (there.st_size == st.st_size and stat.S_ISREG(there.st_mode)
+                                and (there.st_mtime_ns == st.st_mtime_ns or not times))
+                    except FileNotFoundError:
+                        same = False
+                    problem = None if same else copy_problem(
+                        join(source, rel), join(dest, rel), now, by_hash, times)
+                # A source with no extended attributes when copied has none now while its
+                # ctime is the surveyed one (setting one changes it): no need to list again.
+                if (not (problem or plan.same_device) and stat.S_ISREG(now.st_mode)
+                        and not (bare and now.st_ctime_ns == st.st_ctime_ns)):
+                    problem = xattrs_differ(join(source, rel), join(dest, rel))
+                if problem:
+                    outcome.failed.append((rel, problem))
+                    continue
+                problem = self._unlink(at_source, name, rel)
+                if problem:
+                    outcome.failed.append((rel, problem))
+                    continue
+                if kill is not None:
+                    kill("unlink")
+                outcome.moved += 1
+                outcome.moved_bytes += st.st_size
+                if verified is not None:
+                    verified(st.st_size, 1)
+        finally:
+            dirs.close()
         for rel, _ in reversed(plan.dirs):
             if rel in self._keep_dirs:
                 continue
