@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scratchenv.config.settings import load_settings
@@ -73,6 +73,8 @@ names = st.sampled_from(["HF_HOME", "PATH", "CARGO_HOME", "UV_CACHE_DIR", "OTHER
 environments = st.dictionaries(names, st.text(st.characters(blacklist_characters="\0"), max_size=8))
 
 
+# A loaded CI machine can take a second to draw one small dict: that is not this test's concern.
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(before=environments)
 def test_apply_is_idempotent(before):
     plan = _plan()
