@@ -229,5 +229,9 @@ def _main(args_list: list[str]) -> int:
 
     from scratchenv.error_handler import run_command
 
+    if args_list == ["verify"]:  # by hand, after a login: no parser to build for no flag
+        from scratchenv.commands import verify
+
+        return run_command(lambda: verify.run(verify.alone()))
     args = build_parser(_named_command(args_list)).parse_args(args_list)
     return run_command(lambda: args.run(args), debug=args.debug)

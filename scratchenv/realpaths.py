@@ -208,7 +208,10 @@ def device_path(path: str | os.PathLike[str]) -> tuple[str, str] | None:
     """(device, path inside that device's file system) of `path` once its symlinks are
     resolved: the same for a directory and for a bind mount showing it, wherever mounted.
     None without mountinfo."""
-    resolved = real(path)
+    return _remembered("device_path", real(path), _device_path)
+
+
+def _device_path(resolved: str) -> tuple[str, str] | None:
     best: tuple[str, str, str] | None = None
     for point, device, root in mounts():
         if inside(resolved, point) and (best is None or len(point) >= len(best[0])):

@@ -163,3 +163,14 @@ def test_a_command_alone_in_the_parser_answers_as_in_the_whole_tree(argv, capsys
             main(argv)
         answers.append((exited.value.code, capsys.readouterr()))
     assert answers[0] == answers[1]
+
+
+def test_verify_alone_runs_with_the_arguments_the_parser_gives():
+    """main runs `scratchenv verify` without building the parser: with what it would give."""
+    from scratchenv.commands import verify
+    from scratchenv.main import build_parser
+
+    parsed = vars(build_parser("verify").parse_args(["verify"]))
+    parser_own = ("run", "root_parser", "command", "version")
+    assert {name: value for name, value in parsed.items() if name not in parser_own} == vars(
+        verify.alone())

@@ -5,11 +5,12 @@ Commands are thin: they read flags, call the library, and hand results to `outpu
 
 from __future__ import annotations
 
-import argparse
 import os
 
 TYPE_CHECKING = False  # not `typing`: verify's fast path does without it
 if TYPE_CHECKING:
+    import argparse
+
     from scratchenv.config.settings import Settings
     from scratchenv.plan import Plan
 

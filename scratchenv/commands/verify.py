@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import argparse
 import os
 from pathlib import Path
 
@@ -8,6 +7,8 @@ from scratchenv.commands import global_flags, plan_from
 
 TYPE_CHECKING = False  # not `typing`: verify's fast path does without it
 if TYPE_CHECKING:
+    import argparse
+
     from scratchenv.checks.findings import Report
 
 HELP = "check the live environment and disk against the settings (exit 1 on any failure)"
@@ -53,6 +54,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--all-nodes", action="store_true",
                        help="inside an allocation: --node on every node via srun, a row each")
     add_report_flags(parser)
+
+
+def alone() -> argparse.Namespace:
+    """The arguments of `scratchenv verify` given no flag, as the parser makes them (a test
+    holds the two alike): main runs the command so, without importing argparse."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(  # type: ignore[return-value]
+        root=None, project=None, config=None, debug=False, need=None, deep=False,
+        script=None, strict=False, node=False, quiet=False, all_nodes=False,
+        format="human", verbose=False)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -103,6 +115,8 @@ def emit(report: Report, args: argparse.Namespace, *, title: str) -> int:
 
 
 def _size(text: str) -> int:
+    import argparse
+
     from scratchenv.units import parse_size
 
     try:

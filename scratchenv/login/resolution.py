@@ -98,6 +98,6 @@ def keep(settings: Settings, plan: Plan, environ: Mapping[str, str], cwd: str) -
         paths, shapes = found
         cache.store(KIND, environ, cwd, cache.Answer(encoded(plan), paths=paths,
                                                      shapes=shapes))
-    except (OSError, ScratchenvError):
+    except (OSError, TypeError, ScratchenvError):
         pass  # a resolution that cannot be kept is only slower next time
 
