@@ -104,7 +104,8 @@ class ShellRenderer(Renderer):
                 [change.name for change in plan.variables],
                 self.quote(companion(path, "save")) if split else None, self._saves(plan)),
             apply="\n".join(self._apply(
-                plan, self.quote(companion(path, "job")) if split else None)),
+                plan, self.quote(companion(path, "job")) if split else None,
+                self.quote(companion(path, "path")) if split else None)),
             ensure="\n".join(self._ensure(plan)),
             self=self.quote(path),
             home_watch=self.home_watch_lines(watch) if watch else "",
@@ -122,6 +123,7 @@ class ShellRenderer(Renderer):
             "undo": "\n".join(self.undo_body(self._undo(plan))),
             "save": "\n".join(self._saves(plan)),
             "job": "\n".join(self._job_lines(plan)),
+            "path": "\n".join(self.prepend_line(*entry) for entry in self._prepends(plan)),
         }
         return {companion(path, part): header + files[part] + "\n"
                 for part in COMPANIONS[self.name]}
@@ -129,7 +131,8 @@ class ShellRenderer(Renderer):
     def _saves(self, plan: Plan) -> list[str]:
         return [self.save_line(change.name) for change in plan.variables]
 
-    def _apply(self, plan: Plan, job_file: str | None = None) -> list[str]:
+    def _apply(self, plan: Plan, job_file: str | None = None,
+               path_file: str | None = None) -> list[str]:
         lines: list[str] = []
         for change in plan.changes:
             if isinstance(change, SetVar) and change.node_local is None:
@@ -139,9 +142,12 @@ class ShellRenderer(Renderer):
             outside = [line for change in node for line in self._set(change)]
             lines += self.job_block(self._job_lines(plan), outside, job_file)
         lines += self.export_names([c.name for c in plan.variables if not c.keep_site_value])
-        for index, entry in enumerate(plan.path_entries):
-            lines.append(self.prepend_line(entry.name, self._entry(plan, entry), index))
-        return lines
+        return lines + self.path_block(self._prepends(plan), path_file)
+
+    def _prepends(self, plan: Plan) -> list[tuple[str, str, int]]:
+        """(variable, quoted entry, index) of each list entry activation puts in front."""
+        return [(entry.name, self._entry(plan, entry), index)
+                for index, entry in enumerate(plan.path_entries)]
 
     def _job_lines(self, plan: Plan) -> list[str]:
         """Inside a job: the node-local directory, then each node-local variable in it."""
@@ -216,6 +222,13 @@ class ShellRenderer(Renderer):
     def record_value_line(self, name: str, quoted_value: str) -> str:
         """Record `name` as set to the quoted value (the undo's knowledge of a static value)."""
         raise NotImplementedError
+
+    def path_block(self, prepends: list[tuple[str, str, int]], path_file: str | None
+                   ) -> list[str]:
+        """prepend_line for each of `prepends`; a splitting shell may put them all in front
+        at once when none is there yet, and else source the quoted `path_file` (or else run
+        them one by one)."""
+        return [self.prepend_line(*entry) for entry in prepends]
 
     # The syntax each shell supplies.
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from scratchenv.shells.posix import PosixRenderer
 
+PREFIX = "SCRATCHENV_"
+
 
 class BashRenderer(PosixRenderer):
     name = "bash"
@@ -15,6 +17,17 @@ class BashRenderer(PosixRenderer):
             "    exit 33",
             "fi",
         ])
+
+    def unset_tests(self, variables: tuple[tuple[str, str | None], ...]) -> list[str]:
+        # The settings' own variables in one expansion, ${!SCRATCHENV_*} (bash sorts the
+        # names as Python does; `*` joins them with a space, `@` would make words): a long
+        # name costs bash more to read than the test itself. Any other SCRATCHENV_*
+        # variable is an input too (activate.py), so it counts.
+        ours = [(name, value) for name, value in variables if name.startswith(PREFIX)]
+        expected = " ".join(sorted(name for name, value in ours if value is not None))
+        rest = tuple(item for item in variables if not item[0].startswith(PREFIX))
+        quoted = self.quote(expected) if expected else '""'
+        return [f'[ "${{!{PREFIX}*}}" != {quoted} ]', *super().unset_tests(rest)]
 
     def clock_lines(self) -> list[str]:
         # $EPOCHSECONDS (bash 5) reads no time zone file, as printf's %(%s)T (bash 4) does.

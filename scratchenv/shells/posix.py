@@ -33,9 +33,7 @@ class PosixRenderer(ShellRenderer):
 
     def check_lines(self, freshness: Freshness) -> str:
         q = self.quote
-        # The variables that must be unset, in one test: this runs at every login.
-        unset = "".join(f"${{{name}+x}}" for name, value in freshness.variables if value is None)
-        stale = [f'[ -n "{unset}" ]'] if unset else []
+        stale = self.unset_tests(freshness.variables)
         for name, value in freshness.variables:
             if value is not None:
                 stale.append(f'[ "${{{name}+set:}}${{{name}-}}" != {q("set:" + value)} ]')
@@ -55,6 +53,12 @@ class PosixRenderer(ShellRenderer):
             "    _scratchenv_stale=",
             "fi",
         ])
+
+    def unset_tests(self, variables: tuple[tuple[str, str | None], ...]) -> list[str]:
+        """Tests that fail unless each variable without a value (None) is unset: one test,
+        as this runs at every login."""
+        unset = "".join(f"${{{name}+x}}" for name, value in variables if value is None)
+        return [f'[ -n "{unset}" ]'] if unset else []
 
     def deactivate_definition(self, undo_file: str | None, undo: list[str]) -> str:
         if undo_file is None:
@@ -93,6 +97,26 @@ class PosixRenderer(ShellRenderer):
 
     def record_value_line(self, name: str, quoted_value: str) -> str:
         return f"_SCRATCHENV_SET_{name}={quoted_value}"
+
+    def path_block(self, prepends: list[tuple[str, str, int]], path_file: str | None
+                   ) -> list[str]:
+        names = {name for name, _, _ in prepends}
+        if len(names) != 1:
+            return super().path_block(prepends, path_file)
+        name = names.pop()
+        one_by_one = ([f"[ ! -r {path_file} ] || . {path_file}"] if path_file is not None
+                      else [self.prepend_line(*entry) for entry in prepends])
+        # The common login: none is there yet, so one assignment puts them all in front
+        # (the last prepended first, as one by one would).
+        front = ":".join(entry for _, entry, _ in reversed(prepends))
+        flags = " ".join(f"_SCRATCHENV_ADDED_{index}=1" for _, _, index in prepends)
+        return [
+            f'case ":${{{name}:-}}:" in',
+            "    " + "|".join(f"*:{entry}:*" for _, entry, _ in prepends) + ")",
+            indent(one_by_one, 2) + " ;;",
+            f'    *) {name}={front}${{{name}:+":${name}"}}; export {name}; {flags} ;;',
+            "esac",
+        ]
 
     def rc_block(self, command: Sequence[str]) -> list[str]:
         exe = self.quote(command[0])
@@ -185,14 +209,15 @@ class PosixRenderer(ShellRenderer):
     def home_watch_lines(self, watch: HomeWatch) -> str:
         file = self.quote(watch.file)
         refresh = " ".join(self.quote(part) for part in watch.refresh)
-        outside_job = " && ".join(f'[ -z "${{{name}:-}}" ]' for name in JOB_VARIABLES)
-        due = ('[ -n "$_scratchenv_now" ] && '
-               '[ "$_scratchenv_now" -ge "${_scratchenv_due:-0}" ] 2>/dev/null')
+        # Few tests, the likeliest to fail first: this runs at every interactive login.
+        # Without a clock (now empty) only a missing look (now 1, due 0) is due.
+        outside_job = '[ -z "' + "".join(f"${{{name}:-}}" for name in JOB_VARIABLES) + '" ]'
+        due = '[ "${_scratchenv_now:-0}" -ge "${_scratchenv_due:-0}" ] 2>/dev/null'
         return "\n".join([
             "case $- in",
             "    *i*)",
             "        _scratchenv_due= _scratchenv_line= _scratchenv_now=",
-            f"        if [ -f {file} ] && [ -O {file} ]; then",
+            f"        if [ -f {file} -a -O {file} ]; then",
             f"            {{ read -r _scratchenv_due; IFS= read -r _scratchenv_line; }} "
             f"< {file} || :",
             '            [ -z "$_scratchenv_line" ] || '
@@ -201,7 +226,7 @@ class PosixRenderer(ShellRenderer):
             "        else",
             "            _scratchenv_now=1 _scratchenv_due=0",
             "        fi",
-            f"        if {outside_job} && {due}; then",
+            f"        if {due} && {outside_job}; then",
             f"            ({refresh} </dev/null >/dev/null 2>&1 &)",
             "        fi",
             "        unset _scratchenv_due _scratchenv_line _scratchenv_now ;;",

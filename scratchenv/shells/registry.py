@@ -47,7 +47,8 @@ FORMATS: tuple[Format, ...] = (
 BY_NAME = {entry.name: entry for entry in FORMATS}
 NAMES = tuple(BY_NAME)
 LOGIN_SHELLS = tuple(entry.name for entry in FORMATS if entry.login)
-COMPANIONS = {shell: () if shell == "tcsh" else ("undo", "save", "job") for shell in LOGIN_SHELLS}
+COMPANIONS = {shell: () if shell == "tcsh" else ("undo", "save", "job", "path")
+              for shell in LOGIN_SHELLS}
 """The files beside a login shell's activation file, `<file>.<part>`, that it sources only
 when needed (shells/base.py): what a current login does not run is not parsed at login."""
 

@@ -14,6 +14,7 @@ from helpers import need, need_root
 from helpers.cli import cli, cli_process
 
 from scratchenv.login.activate import fast_path, inputs_key
+from scratchenv.shells.registry import COMPANIONS
 
 
 def activate(shell: str = "bash", *extra: str) -> Path:
@@ -118,7 +119,7 @@ def test_files_of_long_unused_settings_are_pruned(root, monkeypatch):
     assert new != old and new.exists() and not old.exists()
     # Its companions went with it; the new file's stay.
     assert sorted(p.name for p in new.parent.glob("activate-*")) == sorted(
-        [new.name, *(f"{new.name}.{part}" for part in ("job", "save", "undo"))])
+        [new.name, *(f"{new.name}.{part}" for part in COMPANIONS["bash"])])
 
 
 @pytest.mark.parametrize("shell", ["sh", "bash", "zsh", "fish"])
@@ -162,6 +163,8 @@ def test_the_split_file_sets_what_the_whole_script_sets_and_undoes_exactly(shell
     node.mkdir()
     environ = {**os.environ, "HF_HOME": "/site/hf", "TORCH_HOME": "",
                **({"SLURM_JOB_ID": "7", "TMPDIR": str(node)} if in_job else {})}
+    if in_job:  # one PATH entry there already: the others go in front of it, it stays
+        environ["PATH"] = f"{root}/go/bin:{environ['PATH']}"
     environ.pop("TRITON_CACHE_DIR", None)
     whole = tmp_path / f"whole.{shell}"
     whole.write_text(cli("env", "--format", shell).stdout)
@@ -175,6 +178,7 @@ def test_the_split_file_sets_what_the_whole_script_sets_and_undoes_exactly(shell
     assert during == runs["whole"][1]
     assert during["HF_HOME"] == f"{root}/cache/huggingface"
     assert during["TRITON_CACHE_DIR"].startswith(str(node) if in_job else str(root))
+    assert during["PATH"].split(":").count(f"{root}/go/bin") == 1
     assert after == before
 
 
