@@ -152,7 +152,7 @@ def test_status_shares_a_big_root_out_to_processes(place: Place, monkeypatch) ->
 
     monkeypatch.setattr(usage, "HANDOFF_ENTRIES", 50)  # this root counts as big
     monkeypatch.setattr(usage, "SHARE_DIRECTORIES", 4)
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # a 1-core runner shares out too
+    monkeypatch.setattr(usage, "usable_cores", lambda: 2)  # a 1-core runner shares out too
     for index in range(12):
         fill(place.root / f"d{index % 3}" / f"e{index}", 15, 3000)
     walks: dict[str, usage.Usage] = {}

@@ -65,15 +65,10 @@ def test_a_big_tree_shared_out_to_processes_still_matches_du(tree: Path, monkeyp
 
     monkeypatch.setattr(usage, "HANDOFF_ENTRIES", 50)  # the fixture's tree counts as big
     monkeypatch.setattr(usage, "SHARE_DIRECTORIES", 4)
-    # Other tests may leave threads behind (the Slurm harness's); this one forks anyway.
-    monkeypatch.setattr(usage, "_can_fork", lambda: True)
-    handed_off: list[int] = []
-    walk = usage._walk_processes
-    monkeypatch.setattr(usage, "_walk_processes",
-                        lambda dirs, *rest: handed_off.append(len(dirs)) or walk(dirs, *rest))
+    monkeypatch.setattr(usage, "usable_cores", lambda: 3)  # even on a 1-core runner
     # Hard links found by different processes still count once (the parent dedupes).
     result = scan(str(tree), workers=1)
-    assert handed_off and handed_off[0] > 1
+    assert result.processes == 3
     assert (result.bytes, result.files) == (du_bytes(tree), du_inodes(tree) - 1)
 
 
@@ -85,7 +80,7 @@ def walked_alone_and_shared(path: Path, monkeypatch) -> tuple[Usage, Usage]:
     alone = scan(str(path))
     monkeypatch.setattr(usage, "HANDOFF_ENTRIES", 50)  # the fixture's tree counts as big
     monkeypatch.setattr(usage, "SHARE_DIRECTORIES", 4)
-    monkeypatch.setattr(usage, "_can_fork", lambda: True)  # even on a 1-core runner
+    monkeypatch.setattr(usage, "usable_cores", lambda: 2)  # even on a 1-core runner
     return alone, scan(str(path))
 
 
@@ -126,12 +121,12 @@ def test_a_scan_in_a_thread_pool_still_shares_out_to_processes(tree: Path, monke
 
     monkeypatch.setattr(usage, "HANDOFF_ENTRIES", 50)
     monkeypatch.setattr(usage, "SHARE_DIRECTORIES", 4)
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # a 1-core runner shares out too
+    monkeypatch.setattr(usage, "usable_cores", lambda: 2)  # a 1-core runner shares out too
     with ThreadPoolExecutor(max_workers=4) as pool:
         both = [pool.submit(scan, str(tree)) for _ in range(2)]
         results = [future.result() for future in both]
     # One scan at a time shares out (no more processes than cores); the other walks alone.
-    assert max(result.processes for result in results) == 3
+    assert max(result.processes for result in results) == 2
     for result in results:
         assert (result.bytes, result.files) == (du_bytes(tree), du_inodes(tree) - 1)
 
@@ -144,7 +139,7 @@ tree = sys.argv[1]
 usage.HANDOFF_ENTRIES = 10**12
 alone = usage.scan(tree)
 usage.HANDOFF_ENTRIES, usage.SHARE_DIRECTORIES = 50, 4
-usage._can_fork = lambda: True
+usage.usable_cores = lambda: 2
 shared = usage.scan(tree)
 du = subprocess.run(["du", "-s", "-x", "--block-size=1", tree], capture_output=True, text=True)
 print(json.dumps([alone.bytes, alone.files, alone.processes,
@@ -172,23 +167,42 @@ def test_processes_skip_unreadable_directories_as_the_walk_alone_does(tree: Path
     assert shared_bytes < du_bytes(tree)  # as root, their files count
 
 
-def test_a_failed_child_has_its_share_walked_by_the_parent(tree: Path, monkeypatch) -> None:
-    import marshal
-    import types
-
+@pytest.mark.parametrize("helper", [
+    # takes three chunks, then dies without a word: someone else walks them
+    "import os; [os.read(3, 4) for _ in range(3)]; raise SystemExit(1)",
+    # answers nonsense
+    "import os; [os.read(3, 4) for _ in range(3)]; os.write(1, b'nonsense')",
+    # cannot start at all
+    "raise SystemExit(1)",
+])
+def test_a_failed_helper_has_its_share_walked_by_another(
+        tree: Path, monkeypatch, helper: str) -> None:
     from scratchenv.disk import usage
 
     monkeypatch.setattr(usage, "HANDOFF_ENTRIES", 50)
     monkeypatch.setattr(usage, "SHARE_DIRECTORIES", 4)
-    monkeypatch.setattr(usage, "_can_fork", lambda: True)
-
-    def fail(_: object) -> bytes:
-        raise OSError("the child cannot answer")
-
-    # The children fail to send their totals (exit 1); the parent reads totals as usual.
-    monkeypatch.setattr(usage, "marshal", types.SimpleNamespace(dumps=fail, loads=marshal.loads))
+    monkeypatch.setattr(usage, "usable_cores", lambda: 2)
+    monkeypatch.setattr(usage, "_HELPER", helper)
     result = scan(str(tree), workers=1)
     assert (result.bytes, result.files) == (du_bytes(tree), du_inodes(tree) - 1)
+    assert result.processes == 1  # the helper's totals were not counted
+
+
+def test_a_helper_is_a_fresh_interpreter_not_a_fork(tree: Path, monkeypatch) -> None:
+    # This process may have threads (status scans in a pool): a fork could inherit a lock
+    # held forever. The helper imports the walker alone.
+    from scratchenv.disk import usage
+
+    monkeypatch.setattr(usage, "HANDOFF_ENTRIES", 50)
+    monkeypatch.setattr(usage, "SHARE_DIRECTORIES", 4)
+    monkeypatch.setattr(usage, "usable_cores", lambda: 2)
+    monkeypatch.setattr(os, "fork", lambda: pytest.fail("forked"))
+    probe = tree.parent / "modules"
+    monkeypatch.setattr(usage, "_HELPER", usage._HELPER + (
+        f"; open({str(probe)!r}, 'w').write(repr(sorted(m for m in sys.modules "
+        "if m.startswith('scratchenv'))))"))
+    assert scan(str(tree)).processes == 2
+    assert probe.read_text() == repr(["scratchenv", "scratchenv.disk", "scratchenv.disk.walker"])
 
 
 def test_stop_after_bytes_stops_early(tmp_path: Path) -> None:
@@ -238,30 +252,39 @@ _INTERRUPTED_WALK = """
 import os, sys, time
 from scratchenv.disk import usage
 
-def slow(*share):
-    open(os.path.join(sys.argv[1], str(os.getpid())), "w").close()
+ready = sys.argv[1]
+usage._HELPER = (f"import os, time; open(os.path.join({ready!r}, str(os.getpid())), 'w')"
+                 "; time.sleep(60)")
+usage.usable_cores = lambda: 3
+
+def slow(*_):
+    open(os.path.join(ready, "parent"), "w").close()
     time.sleep(60)
 
-usage._subtrees = slow
+usage.take_tickets = slow
 try:
-    list(usage._walk_processes(["/a", "/b", "/c", "/d"], 0, set()))
+    usage._share_out(["/a", "/b", "/c", "/d"], 0, set(), usage._Tally())
 except KeyboardInterrupt:
     print("interrupted")
     sys.exit(130)
 """
 
 
-def test_ctrl_c_during_a_process_walk_is_one_interruption_not_worker_tracebacks(tmp_path):
+def test_ctrl_c_during_a_shared_walk_is_one_interruption_and_ends_the_helpers(tmp_path):
     ready = tmp_path / "ready"
     ready.mkdir()
-    # ^C in a terminal signals the whole foreground process group: the workers too.
+    # ^C in a terminal signals the whole foreground process group: the helpers too.
     walk = subprocess.Popen(
         [sys.executable, "-c", _INTERRUPTED_WALK, str(ready)], stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, start_new_session=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 30
-    while not any(ready.iterdir()) and time.monotonic() < deadline:
+    while len(list(ready.iterdir())) < 3 and time.monotonic() < deadline:
         time.sleep(0.05)
+    helpers = [int(path.name) for path in ready.iterdir() if path.name != "parent"]
+    assert len(helpers) == 2
     os.killpg(walk.pid, signal.SIGINT)
     out, err = walk.communicate(timeout=30)
     assert (walk.returncode, out, err) == (130, "interrupted\n", "")
+    for pid in helpers:  # ended and reaped, not left walking
+        assert not Path(f"/proc/{pid}").exists()
