@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     if args.top is not None:
         status.top = top_entries(plan.root, args.top)
     if args.json:
-        output.write(status.model_dump_json(indent=2) + "\n")
+        output.write(status.to_json() + "\n")
         return 0
     output.show(render(status, everything=args.all))
     return 0
