@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
-import queue
 import signal
 import stat
 import sys
@@ -36,8 +35,10 @@ NETWORK_FS = frozenset({"lustre", "gpfs", "nfs", "nfs4", "beegfs", "cifs", "smb3
                         "fuse.sshfs", "panfs", "wekafs"})
 """File systems where parallel stat calls pay off (each one waits for a server)."""
 PARALLEL_WORKERS = 8
-HANDOFF_ENTRIES = 10_000
-"""Entries walked in this process before the rest of a big tree is shared out."""
+HANDOFF_ENTRIES = 2_000
+"""Entries walked in this process before helpers are started for the rest. A helper takes
+~10 ms to start, the time to walk ~3,000 entries here: a tree done by then is not waited
+for any longer (the helper is ended), and a bigger one is shared from its first 1%."""
 SHARE_DIRECTORIES = 256
 """Directories to share out at least (when the tree has them): enough for an even split."""
 MAX_CHUNKS = 1024
@@ -174,6 +175,8 @@ def _share_out(stack: list[str], device: int, skip: set[tuple[int, int]],
         helpers.deal(chunks, device, skip)
         blocks, files, links, done = take_tickets(helpers.tickets, chunks, device, skip)
         tally.add(blocks, files, links)
+        if len(done) == len(chunks):  # not one taken by a helper: none is waited for
+            return 1
         walked = set(done)
         for blocks, files, links, done in helpers.results():
             tally.add(blocks, files, links)
@@ -188,9 +191,8 @@ _HELPER = "from scratchenv.disk.walker import serve; serve()"
 
 
 class _Helpers:
-    """Helper processes: bare interpreters (not forks: this process may have threads,
-    and a fork then can inherit a lock held forever), each reading its job on stdin,
-    taking chunk numbers from a shared ticket pipe, writing its totals on stdout."""
+    """Helper processes (proc.start_python), each reading its job on stdin, taking chunk
+    numbers from the ticket pipe they share, writing its totals on stdout."""
 
     def __init__(self, count: int) -> None:
         self.started: list[tuple[int, int, int]] = []
@@ -198,22 +200,17 @@ class _Helpers:
         self.reported = 0
         self._senders: list[threading.Thread] = []
         self.tickets, self._dealer = os.pipe()
+        if not sys.executable:
+            return
+        from scratchenv.proc import start_python
+
         package = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        argv = [sys.executable, "-s", "-S", "-X", f"utf8={sys.flags.utf8_mode}",
-                "-c", f"import sys; sys.path.insert(0, {package!r}); {_HELPER}"]
-        for _ in range(count if sys.executable else 0):
+        code = f"import sys; sys.path.insert(0, {package!r}); {_HELPER}"
+        for _ in range(count):
             job_read, job = os.pipe()
             result, result_write = os.pipe()
             try:
-                # ^C reaches the whole process group: a helper is born with SIGINT blocked,
-                # so only this process raises KeyboardInterrupt (one "interrupted" line)
-                # and ends the helpers.
-                pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=[
-                    (os.POSIX_SPAWN_DUP2, job_read, 0),
-                    (os.POSIX_SPAWN_DUP2, result_write, 1),
-                    (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0),
-                    (os.POSIX_SPAWN_DUP2, self.tickets, TICKETS_FD)],
-                    setsigmask=[signal.SIGINT])
+                pid = start_python(code, {0: job_read, 1: result_write, TICKETS_FD: self.tickets})
             except OSError:
                 os.close(job)
                 os.close(result)
@@ -279,6 +276,8 @@ def _send(pipe: int, job: bytes) -> None:
 
 def _walk_parallel(path: str, device: int, skip: set[tuple[int, int]], limit: int | None,
                    workers: int) -> tuple[int, int, bool, int]:
+    import queue
+
     todo: queue.SimpleQueue[str | None] = queue.SimpleQueue()
     todo.put(path)
     lock = threading.Lock()

@@ -146,13 +146,12 @@ def test_check_space(place: Place) -> None:
 
 
 def test_status_shares_a_big_root_out_to_processes(place: Place, monkeypatch) -> None:
-    # collect scans in a pool of threads; the root's walk is still shared out to processes.
+    from helpers.sharing import share_early
+
     from scratchenv.checks import status as module
     from scratchenv.disk import usage
 
-    monkeypatch.setattr(usage, "HANDOFF_ENTRIES", 50)  # this root counts as big
-    monkeypatch.setattr(usage, "SHARE_DIRECTORIES", 4)
-    monkeypatch.setattr(usage, "usable_cores", lambda: 2)  # a 1-core runner shares out too
+    share_early(usage, monkeypatch.setattr)  # this root counts as big
     for index in range(12):
         fill(place.root / f"d{index % 3}" / f"e{index}", 15, 3000)
     walks: dict[str, usage.Usage] = {}

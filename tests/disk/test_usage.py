@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers.sharing import share_early
 
 from scratchenv.disk.usage import Usage, scan
 
@@ -63,9 +64,7 @@ def test_scan_matches_du(tree: Path, workers: int) -> None:
 def test_a_big_tree_shared_out_to_processes_still_matches_du(tree: Path, monkeypatch) -> None:
     from scratchenv.disk import usage
 
-    monkeypatch.setattr(usage, "HANDOFF_ENTRIES", 50)  # the fixture's tree counts as big
-    monkeypatch.setattr(usage, "SHARE_DIRECTORIES", 4)
-    monkeypatch.setattr(usage, "usable_cores", lambda: 3)  # even on a 1-core runner
+    share_early(usage, monkeypatch.setattr, cores=3)
     # Hard links found by different processes still count once (the parent dedupes).
     result = scan(str(tree), workers=1)
     assert result.processes == 3
@@ -78,9 +77,7 @@ def walked_alone_and_shared(path: Path, monkeypatch) -> tuple[Usage, Usage]:
 
     monkeypatch.setattr(usage, "HANDOFF_ENTRIES", 10**12)
     alone = scan(str(path))
-    monkeypatch.setattr(usage, "HANDOFF_ENTRIES", 50)  # the fixture's tree counts as big
-    monkeypatch.setattr(usage, "SHARE_DIRECTORIES", 4)
-    monkeypatch.setattr(usage, "usable_cores", lambda: 2)  # even on a 1-core runner
+    share_early(usage, monkeypatch.setattr)
     return alone, scan(str(path))
 
 
@@ -119,9 +116,7 @@ def test_a_scan_in_a_thread_pool_still_shares_out_to_processes(tree: Path, monke
 
     from scratchenv.disk import usage
 
-    monkeypatch.setattr(usage, "HANDOFF_ENTRIES", 50)
-    monkeypatch.setattr(usage, "SHARE_DIRECTORIES", 4)
-    monkeypatch.setattr(usage, "usable_cores", lambda: 2)  # a 1-core runner shares out too
+    share_early(usage, monkeypatch.setattr)
     with ThreadPoolExecutor(max_workers=4) as pool:
         both = [pool.submit(scan, str(tree)) for _ in range(2)]
         results = [future.result() for future in both]
@@ -136,10 +131,12 @@ import json, subprocess, sys
 from scratchenv.disk import usage
 
 tree = sys.argv[1]
+sys.path.insert(0, sys.argv[2])
+from helpers.sharing import share_early
+
 usage.HANDOFF_ENTRIES = 10**12
 alone = usage.scan(tree)
-usage.HANDOFF_ENTRIES, usage.SHARE_DIRECTORIES = 50, 4
-usage.usable_cores = lambda: 2
+share_early(usage)
 shared = usage.scan(tree)
 du = subprocess.run(["du", "-s", "-x", "--block-size=1", tree], capture_output=True, text=True)
 print(json.dumps([alone.bytes, alone.files, alone.processes,
@@ -153,7 +150,8 @@ def test_processes_skip_unreadable_directories_as_the_walk_alone_does(tree: Path
     (tree / "d2" / "e7").chmod(0)  # not listable: its files are not counted
     (tree / "d1" / "e6").chmod(0o311)  # searchable, not listable
     try:
-        done = subprocess.run(as_a_user([sys.executable, "-c", _UNREADABLE, str(tree)]),
+        done = subprocess.run(as_a_user([sys.executable, "-c", _UNREADABLE, str(tree),
+                                         str(Path(__file__).parent.parent)]),
                               capture_output=True, text=True, env=with_our_packages())
     finally:
         (tree / "d2" / "e7").chmod(0o755)
@@ -179,13 +177,35 @@ def test_a_failed_helper_has_its_share_walked_by_another(
         tree: Path, monkeypatch, helper: str) -> None:
     from scratchenv.disk import usage
 
-    monkeypatch.setattr(usage, "HANDOFF_ENTRIES", 50)
-    monkeypatch.setattr(usage, "SHARE_DIRECTORIES", 4)
-    monkeypatch.setattr(usage, "usable_cores", lambda: 2)
+    share_early(usage, monkeypatch.setattr, wait="os.read" in helper)
     monkeypatch.setattr(usage, "_HELPER", helper)
     result = scan(str(tree), workers=1)
     assert (result.bytes, result.files) == (du_bytes(tree), du_inodes(tree) - 1)
     assert result.processes == 1  # the helper's totals were not counted
+
+
+def test_a_tree_walked_before_a_helper_takes_a_chunk_does_not_wait_for_it(
+        tree: Path, monkeypatch) -> None:
+    from scratchenv.disk import usage
+
+    share_early(usage, monkeypatch.setattr, wait=False)
+    started, finished = tree.parent / "started", tree.parent / "finished"
+    monkeypatch.setattr(usage, "_HELPER", (
+        f"import time; open({str(started)!r}, 'w').close(); time.sleep(2); "
+        f"open({str(finished)!r}, 'w').close()"))
+    take = usage.take_tickets
+
+    def once_the_helper_runs(*args: object) -> object:
+        while not started.exists():
+            time.sleep(0.005)
+        return take(*args)
+
+    monkeypatch.setattr(usage, "take_tickets", once_the_helper_runs)
+    result = scan(str(tree))
+    assert (result.bytes, result.files) == (du_bytes(tree), du_inodes(tree) - 1)
+    assert result.processes == 1
+    time.sleep(2.5)
+    assert not finished.exists()  # ended, not waited for
 
 
 def test_a_helper_is_a_fresh_interpreter_not_a_fork(tree: Path, monkeypatch) -> None:
@@ -193,9 +213,7 @@ def test_a_helper_is_a_fresh_interpreter_not_a_fork(tree: Path, monkeypatch) -> 
     # held forever. The helper imports the walker alone.
     from scratchenv.disk import usage
 
-    monkeypatch.setattr(usage, "HANDOFF_ENTRIES", 50)
-    monkeypatch.setattr(usage, "SHARE_DIRECTORIES", 4)
-    monkeypatch.setattr(usage, "usable_cores", lambda: 2)
+    share_early(usage, monkeypatch.setattr)
     monkeypatch.setattr(os, "fork", lambda: pytest.fail("forked"))
     probe = tree.parent / "modules"
     monkeypatch.setattr(usage, "_HELPER", usage._HELPER + (
