@@ -10,10 +10,10 @@ from threading import Thread
 
 from scratchenv.checks.purge import at_risk
 from scratchenv.config.records import Thresholds
-from scratchenv.config.settings import current_user
 from scratchenv.disk.quota import TIMEOUT, Quota, filesystem_usage, free_space
 from scratchenv.disk.quota_sources import own_quota
 from scratchenv.disk.usage import Usage, scan
+from scratchenv.locations import current_user
 from scratchenv.plan import Plan
 from scratchenv.realpaths import is_within
 from scratchenv.units import format_size

@@ -4,7 +4,7 @@ import argparse
 import os
 from typing import TYPE_CHECKING
 
-from scratchenv.commands import settings_from
+from scratchenv.commands import plan_from
 
 if TYPE_CHECKING:
     from scratchenv.checks.status import Overview
@@ -39,9 +39,7 @@ def run(args: argparse.Namespace) -> int:
         from scratchenv.errors import ConfigError
 
         raise ConfigError(f"--top {args.top}: give a number of entries, 1 or more")
-    from scratchenv.plan import build_plan
-
-    plan = build_plan(settings_from(args))
+    plan = plan_from(args)
     if args.home or args.background:
         return _home(plan, args)
     status = collect(plan, os.environ)
