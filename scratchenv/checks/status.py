@@ -15,7 +15,7 @@ from scratchenv.disk.quota_sources import own_quota
 from scratchenv.disk.usage import Usage, scan
 from scratchenv.locations import current_user
 from scratchenv.plan import Plan
-from scratchenv.realpaths import is_within
+from scratchenv.realpaths import is_within, one_look
 from scratchenv.units import format_size
 
 SCHEMA_VERSION = 1
@@ -85,17 +85,18 @@ def collect(plan: Plan, environ: Mapping[str, str]) -> Overview:
             places[change.name] = value
     quotas = _Quotas(plan)
     quotas.start()
-    locations = []
-    for name, path in places.items():
-        usage = scan(path)
-        locations.append(Location(name=name, path=path, exists=os.path.exists(path),
-                                  bytes=usage.bytes, files=usage.files))
-    spaces = {}
-    for root in plan.roots:
-        # Each root's own walk skips the locations, which are measured already.
-        inner = _outermost([path for path in places.values()
-                            if is_within(path, root) and os.path.isdir(path)])
-        spaces[root] = _root_space(root, scan(root, exclude=inner), inner, locations)
+    with one_look():
+        locations = []
+        for name, path in places.items():
+            usage = scan(path)
+            locations.append(Location(name=name, path=path, exists=os.path.exists(path),
+                                      bytes=usage.bytes, files=usage.files))
+        spaces = {}
+        for root in plan.roots:
+            # Each root's own walk skips the locations, which are measured already.
+            inner = _outermost([path for path in places.values()
+                                if os.path.isdir(path) and is_within(path, root)])
+            spaces[root] = _root_space(root, scan(root, exclude=inner), inner, locations)
     home_quota, root_quotas = quotas.result()
     home = _home_usage(plan.home, home_quota)
     persistent = plan.persistent_root

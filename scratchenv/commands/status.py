@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import TYPE_CHECKING
 
 from scratchenv.commands import plan_from
 
+TYPE_CHECKING = False  # not `typing`: status does without it
 if TYPE_CHECKING:
     from scratchenv.checks.status import Overview
     from scratchenv.disk.quota import Quota

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from scratchenv import realpaths
 from scratchenv.disk.walker import (
     TICKET,
     TICKETS_FD,
@@ -29,7 +30,6 @@ from scratchenv.disk.walker import (
     subtrees,
     take_tickets,
 )
-from scratchenv.realpaths import identity
 
 NETWORK_FS = frozenset({"lustre", "gpfs", "nfs", "nfs4", "beegfs", "cifs", "smb3", "ceph",
                         "fuse.sshfs", "panfs", "wekafs"})
@@ -80,14 +80,14 @@ def scan(
     `path` itself is followed when it is a symlink (as `du -s path/` does): homes and
     scratch roots often are one (/home/u -> /gpfs/home/u), and its target is what it holds.
     """
-    real = os.path.realpath(path)
     try:
-        top = os.lstat(real)
-    except OSError:
+        top = os.stat(path)
+    except OSError:  # most of the catalogue's locations, on most machines
         return Usage(path, 0, 0)
+    real = realpaths.real(path)
     if not stat.S_ISDIR(top.st_mode):
         return Usage(path, top.st_blocks * 512, 1)  # a file (HF_TOKEN_PATH) is one file
-    skip = {found for found in map(identity, exclude) if found is not None}
+    skip = {found for found in map(realpaths.identity, exclude) if found is not None}
     if workers is None:
         workers = PARALLEL_WORKERS if _fstype(real) in NETWORK_FS else 1
     walk = _walk_serial if workers <= 1 else _walk_parallel
