@@ -162,14 +162,14 @@ def _share_out(stack: list[str], device: int, skip: set[tuple[int, int]],
         while 0 < len(stack) < SHARE_DIRECTORIES:
             # Few directories share out unevenly (a few big subtrees): open the
             # shallowest level here, so their children are shared out instead.
-            top = min(directory.count("/") for directory in stack)
-            opened = [directory for directory in stack if directory.count("/") == top]
-            stack = [directory for directory in stack if directory.count("/") != top]
+            top = min(map(_depth, stack))
+            opened = [path for path in stack if _depth(path) == top]
+            stack = [path for path in stack if _depth(path) != top]
             for path in opened:
                 more, count, subdirs, links = directory(path, device, skip)
                 tally.add(more, count, links)
                 stack += subdirs
-        stack.sort(key=lambda path: path.count("/"))
+        stack.sort(key=_depth)
         size = max(1, -(-len(stack) // MAX_CHUNKS))
         chunks = [stack[index:index + size] for index in range(0, len(stack), size)]
         helpers.deal(chunks, device, skip)
@@ -184,6 +184,10 @@ def _share_out(stack: list[str], device: int, skip: set[tuple[int, int]],
         for number in sorted(set(range(len(chunks))) - walked):  # a helper's that failed
             tally.add(*subtrees(chunks[number], device, skip))
         return 1 + helpers.reported
+
+
+def _depth(path: str) -> int:
+    return path.count("/")
 
 
 _HELPER = "from scratchenv.disk.walker import serve; serve()"
