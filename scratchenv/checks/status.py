@@ -83,9 +83,10 @@ def collect(plan: Plan, environ: Mapping[str, str]) -> Overview:
         value = plan.value_in(change, environ) or change.location_in(environ.get(change.name, ""))
         if value and os.path.isabs(value):
             places[change.name] = value
-    quotas = _Quotas(plan)
-    quotas.start()
+    # One look, which the quota thread shares: it ends once the thread has answered.
     with one_look():
+        quotas = _Quotas(plan)
+        quotas.start()
         locations = []
         for name, path in places.items():
             usage = scan(path)
@@ -97,7 +98,7 @@ def collect(plan: Plan, environ: Mapping[str, str]) -> Overview:
             inner = _outermost([path for path in places.values()
                                 if os.path.isdir(path) and is_within(path, root)])
             spaces[root] = _root_space(root, scan(root, exclude=inner), inner, locations)
-    home_quota, root_quotas = quotas.result()
+        home_quota, root_quotas = quotas.result()
     home = _home_usage(plan.home, home_quota)
     persistent = plan.persistent_root
     status = Overview(root=plan.root, locations=locations, home=home,
