@@ -104,6 +104,17 @@ def bar(fraction: float, width: int = 20) -> str:
     return ("█" * full + partial).ljust(width)
 
 
+def json_text(document: object) -> str:
+    """`document` as JSON, two-space indented, non-ASCII kept as is. A path that is not
+    UTF-8 reaches us with lone surrogates, which no encoder writes: they are only ever
+    inside strings, so they become the \\u escape a JSON reader decodes back."""
+    import json
+    import re
+
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    return re.sub("[\ud800-\udfff]", lambda match: f"\\u{ord(match[0]):04x}", text)
+
+
 def write_err(text: str) -> None:
     """Another program's messages to stderr, line by line (its controls escaped)."""
     sys.stderr.write(escape(text, lines=True))

@@ -135,6 +135,27 @@ def _popen(
 _SPAWN_LOCK = threading.Lock()
 
 
+def start_python(code: str, fds: Mapping[int, int]) -> int:
+    """Start this interpreter on `code` in the background, its descriptors `fds` (its
+    number: ours) and stderr on /dev/null: its pid, which the caller must wait for.
+
+    Isolated and without site (`-I -S`), so it starts in milliseconds and nothing from the
+    working directory or PYTHON* variables runs in it. Not a fork: the caller may have
+    threads, and a fork can inherit a lock one of them holds, for ever. Not plumbum: its
+    spawn costs as long as the start. SIGINT is blocked in it: ^C reaches the whole process
+    group, and only the caller should raise KeyboardInterrupt (one "interrupted" line) and
+    end it.
+    """
+    import signal
+    import sys
+
+    argv = python_argv(sys.executable, "-S", "-X", f"utf8={sys.flags.utf8_mode}", "-c", code)
+    actions: list[tuple[Any, ...]] = [(os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)]
+    actions += [(os.POSIX_SPAWN_DUP2, ours, theirs) for theirs, ours in fds.items()]
+    return os.posix_spawn(argv[0], argv, os.environ, file_actions=actions,
+                          setsigmask=[signal.SIGINT])
+
+
 _AFTER_KILL = 5.0
 """Seconds to wait for the pipes after killing a group: a grandchild that left the group
 (setsid) may hold them open for ever, so the wait is bounded too."""

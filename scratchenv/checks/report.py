@@ -5,7 +5,6 @@ Renderers are pure (Report -> str); commands print what they return through outp
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import asdict, dataclass
 
@@ -34,13 +33,9 @@ class JsonReport:
     def to_json(self) -> str:
         """The document, two-space indented, non-ASCII kept as is (what pydantic printed
         before; verify --json's bytes did not change)."""
-        text = json.dumps(asdict(self), indent=2, ensure_ascii=False)
-        # A path that is not UTF-8 reaches us with lone surrogates, which no encoder writes:
-        # they are only ever inside strings, so the \u escape a JSON reader decodes back.
-        return _SURROGATE.sub(lambda match: f"\\u{ord(match[0]):04x}", text)
+        from scratchenv.output import json_text
 
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
+        return json_text(asdict(self))
 
 
 def json_schema() -> dict[str, Any]:

@@ -5,24 +5,27 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
-
-from pydantic import BaseModel
+from dataclasses import asdict, dataclass, field
+from threading import Thread
 
 from scratchenv.checks.purge import at_risk
 from scratchenv.config.records import Thresholds
-from scratchenv.config.settings import current_user
 from scratchenv.disk.quota import TIMEOUT, Quota, filesystem_usage, free_space
 from scratchenv.disk.quota_sources import own_quota
 from scratchenv.disk.usage import Usage, scan
+from scratchenv.locations import current_user
 from scratchenv.plan import Plan
-from scratchenv.realpaths import is_within
+from scratchenv.realpaths import is_within, one_look
 from scratchenv.units import format_size
 
 SCHEMA_VERSION = 1
 
+# Plain dataclasses, not pydantic models: a person waits for status, and importing pydantic
+# for three records cost more than measuring a small root (issue 27).
 
-class Location(BaseModel):
+
+@dataclass(kw_only=True)
+class Location:
     """One managed variable's place on disk."""
 
     name: str
@@ -32,7 +35,8 @@ class Location(BaseModel):
     files: int
 
 
-class Space(BaseModel):
+@dataclass(kw_only=True)
+class Space:
     path: str
     bytes: int
     files: int
@@ -40,7 +44,8 @@ class Space(BaseModel):
     """"scan" (walked), or the quota tool that reported it."""
 
 
-class Overview(BaseModel):
+@dataclass(kw_only=True)
+class Overview:
     """The `status --json` document."""
 
     schema_version: int = SCHEMA_VERSION
@@ -56,58 +61,93 @@ class Overview(BaseModel):
     quotas: list[Quota]
     """The user's quota on the file systems of home and of each root, else their statvfs
     totals."""
-    warnings: list[str]
+    warnings: list[str] = field(default_factory=list)
     top: list[Space] | None = None
     """With `status --top`: the root's direct entries, largest first (like `du -s root/*`)."""
 
+    def to_json(self) -> str:
+        """The document, two-space indented (what pydantic printed before: the same bytes)."""
+        from scratchenv.output import json_text
+
+        return json_text(asdict(self))
+
 
 def collect(plan: Plan, environ: Mapping[str, str]) -> Overview:
-    """Measure everything the Plan manages; the scans run in parallel (they wait on disk)."""
+    """Measure everything the Plan manages.
+
+    The scans run one after another here (on a local disk each is CPU-bound, and a big
+    one is shared with helper processes; on a network one each overlaps its own stats),
+    while a thread asks the quota tools, which wait on servers."""
     places: dict[str, str] = {}
     for change in plan.variables:
         value = plan.value_in(change, environ) or change.location_in(environ.get(change.name, ""))
         if value and os.path.isabs(value):
             places[change.name] = value
-    user = current_user()
-    source = plan.quota_source  # the centre's documented tool, asked first
-    home_quota = own_quota(plan.home, user, timeout=TIMEOUT, source=source)
-    root_quotas = {root: own_quota(root, user, timeout=TIMEOUT, source=source)
-                   for root in plan.roots}
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        scans = {name: pool.submit(scan, path) for name, path in places.items()}
-        # Each root's own walk skips the locations, which are measured already.
-        inner = {root: _outermost([path for path in places.values()
-                                   if is_within(path, root) and os.path.isdir(path)])
-                 for root in plan.roots}
-        rests = {root: pool.submit(scan, root, exclude=inner[root]) for root in plan.roots}
-        locations = [
-            Location(name=name, path=path, exists=os.path.exists(path),
-                     bytes=scans[name].result().bytes, files=scans[name].result().files)
-            for name, path in places.items()
-        ]
-        spaces = {root: _root_space(root, rests[root].result(), inner[root], locations)
-                  for root in plan.roots}
-        home = _home_usage(plan.home, home_quota, pool)
-        quotas = _distinct([home_quota or filesystem_usage(plan.home)]
-                           + [quota or filesystem_usage(root)
-                              for root, quota in root_quotas.items()])
+    # One look, which the quota thread shares: it ends once the thread has answered.
+    with one_look():
+        quotas = _Quotas(plan)
+        quotas.start()
+        locations = []
+        for name, path in places.items():
+            usage = scan(path)
+            locations.append(Location(name=name, path=path, exists=os.path.exists(path),
+                                      bytes=usage.bytes, files=usage.files))
+        spaces = {}
+        for root in plan.roots:
+            # Each root's own walk skips the locations, which are measured already.
+            inner = _outermost([path for path in places.values()
+                                if os.path.isdir(path) and is_within(path, root)])
+            spaces[root] = _root_space(root, scan(root, exclude=inner), inner, locations)
+        home_quota, root_quotas = quotas.result()
+    home = _home_usage(plan.home, home_quota)
     persistent = plan.persistent_root
     status = Overview(root=plan.root, locations=locations, home=home,
                       scratch=spaces[plan.root], scratch_free=_free(plan.root),
                       persistent_root=persistent,
                       persistent=spaces[persistent] if persistent else None,
                       persistent_free=_free(persistent) if persistent else None,
-                      quotas=quotas, warnings=[])
+                      quotas=_distinct([home_quota or filesystem_usage(plan.home)]
+                                       + [quota or filesystem_usage(root)
+                                          for root, quota in root_quotas.items()]))
     status.warnings = warnings(status, plan.thresholds)
     # Scratch purges files unused for purge.days: a partly purged venv breaks silently.
     status.warnings += [f"{risk.path}: {risk.describe()}" for risk in at_risk(plan)]
     return status
 
 
+class _Quotas(Thread):
+    """The user's quota on home and on each root (None where no tool answers), asked in
+    the background: the centre's documented tool first (plan.quota_source)."""
+
+    def __init__(self, plan: Plan) -> None:
+        super().__init__(daemon=True)
+        self._plan = plan
+        self._found: tuple[Quota | None, dict[str, Quota | None]] | None = None
+        self._error: BaseException | None = None
+
+    def run(self) -> None:
+        plan, user = self._plan, current_user()
+
+        def ask(path: str) -> Quota | None:
+            return own_quota(path, user, timeout=TIMEOUT, source=plan.quota_source)
+
+        try:
+            self._found = ask(plan.home), {root: ask(root) for root in plan.roots}
+        except BaseException as error:  # raised again where the answer is wanted
+            self._error = error
+
+    def result(self) -> tuple[Quota | None, dict[str, Quota | None]]:
+        self.join()
+        if self._error is not None:
+            raise self._error
+        assert self._found is not None
+        return self._found
+
+
 def top_entries(root: str, limit: int) -> list[Space]:
     """The `limit` largest entries directly under `root`, largest first (`du -s root/*`).
 
-    One scan after another, not in threads: each may share a big tree out to processes."""
+    One scan after another: each may share a big tree with helper processes."""
     try:
         names = os.listdir(root)
     except OSError:
@@ -138,11 +178,11 @@ def _free(root: str) -> int | None:
         return None
 
 
-def _home_usage(home: str, quota: Quota | None, pool: ThreadPoolExecutor) -> Space:
+def _home_usage(home: str, quota: Quota | None) -> Space:
     if quota is not None:
         return Space(path=home, bytes=quota.bytes.used, files=quota.files.used,
                      source=quota.source)
-    usage = pool.submit(scan, home).result()
+    usage = scan(home)
     return Space(path=home, bytes=usage.bytes, files=usage.files, source="scan")
 
 

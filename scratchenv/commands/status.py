@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import TYPE_CHECKING
 
-from scratchenv.commands import settings_from
+from scratchenv.commands import plan_from
 
+TYPE_CHECKING = False  # not `typing`: status does without it
 if TYPE_CHECKING:
     from scratchenv.checks.status import Overview
     from scratchenv.disk.quota import Quota
@@ -39,16 +39,14 @@ def run(args: argparse.Namespace) -> int:
         from scratchenv.errors import ConfigError
 
         raise ConfigError(f"--top {args.top}: give a number of entries, 1 or more")
-    from scratchenv.plan import build_plan
-
-    plan = build_plan(settings_from(args))
+    plan = plan_from(args)
     if args.home or args.background:
         return _home(plan, args)
     status = collect(plan, os.environ)
     if args.top is not None:
         status.top = top_entries(plan.root, args.top)
     if args.json:
-        output.write(status.model_dump_json(indent=2) + "\n")
+        output.write(status.to_json() + "\n")
         return 0
     output.show(render(status, everything=args.all))
     return 0

@@ -1,11 +1,11 @@
 """Disk usage of a tree, like `du -s`: one file system, no symlinks followed, hard links once.
 
-Each directory is opened once and its entries are lstat'ed relative to it (fstatat with a
-directory fd, as du's fts does), which saves the path walk per file. On network file systems
-(Lustre, GPFS, NFS, BeeGFS) every stat is a round trip, so directories are scanned by a pool
-of threads there. On a local disk the walk is CPU-bound in Python, so a tree that turns out
-big (more than HANDOFF_ENTRIES entries) is finished by one process per core; a small one
-never pays for starting them (benchmarks/bench_usage.py).
+The walk itself is walker.py's. On network file systems (Lustre, GPFS, NFS, BeeGFS) every
+stat is a round trip, so directories are scanned by a pool of threads there. On a local disk
+the walk is CPU-bound in Python (the lstat calls are as costly as du's, building their
+results is not), so a tree that turns out big (more than HANDOFF_ENTRIES entries) is
+finished here and by a helper process per other usable core; a small one never pays for
+starting them (benchmarks/bench_usage.py).
 """
 
 from __future__ import annotations
@@ -13,30 +13,39 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
-import queue
 import signal
+import stat
+import sys
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from scratchenv.realpaths import identity
+from scratchenv import realpaths
+from scratchenv.disk.walker import (
+    TICKET,
+    TICKETS_FD,
+    Links,
+    directory,
+    read_all,
+    subtrees,
+    take_tickets,
+)
 
-TYPE_CHECKING = False  # not `typing`: verify's fast path does without it
-if TYPE_CHECKING:
-    from typing import NoReturn
-
-_OPEN_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_S_IFMT, _S_IFDIR = 0o170000, 0o040000
 NETWORK_FS = frozenset({"lustre", "gpfs", "nfs", "nfs4", "beegfs", "cifs", "smb3", "ceph",
                         "fuse.sshfs", "panfs", "wekafs"})
 """File systems where parallel stat calls pay off (each one waits for a server)."""
 PARALLEL_WORKERS = 8
-HANDOFF_ENTRIES = 10_000
-"""Entries walked in this process before the rest of a big tree is shared out."""
+HANDOFF_ENTRIES = 2_000
+"""Entries walked in this process before helpers are started for the rest. A helper takes
+~10 ms to start, the time to walk ~3,000 entries here: a tree done by then is not waited
+for any longer (the helper is ended), and a bigger one is shared from its first 1%."""
 SHARE_DIRECTORIES = 256
 """Directories to share out at least (when the tree has them): enough for an even split."""
+MAX_CHUNKS = 1024
+"""Chunks of directories a shared walk is cut into: their numbers fit into a pipe's
+smallest buffer (4 KiB), so they are all written before any walker reads."""
 _SHARING = threading.Lock()
-"""Held by the walk whose share is in processes: scans in other threads go on alone
+"""Held by the walk that is shared with helpers: scans in other threads go on alone
 rather than put more processes than cores on the machine."""
 
 
@@ -71,58 +80,19 @@ def scan(
     `path` itself is followed when it is a symlink (as `du -s path/` does): homes and
     scratch roots often are one (/home/u -> /gpfs/home/u), and its target is what it holds.
     """
-    real = os.path.realpath(path)
     try:
-        top = os.lstat(real)
-    except OSError:
+        top = os.stat(path)
+    except OSError:  # most of the catalogue's locations, on most machines
         return Usage(path, 0, 0)
-    if top.st_mode & _S_IFMT != _S_IFDIR:
+    real = realpaths.real(path)
+    if not stat.S_ISDIR(top.st_mode):
         return Usage(path, top.st_blocks * 512, 1)  # a file (HF_TOKEN_PATH) is one file
-    skip = {found for found in map(identity, exclude) if found is not None}
+    skip = {found for found in map(realpaths.identity, exclude) if found is not None}
     if workers is None:
         workers = PARALLEL_WORKERS if _fstype(real) in NETWORK_FS else 1
     walk = _walk_serial if workers <= 1 else _walk_parallel
     blocks, files, complete, processes = walk(real, top.st_dev, skip, stop_after_bytes, workers)
     return Usage(path, (top.st_blocks + blocks) * 512, files, complete, processes)
-
-
-def _directory(
-    path: str, device: int, skip: set[tuple[int, int]]
-) -> tuple[int, int, list[str], list[tuple[int, int, int]]]:
-    """One directory: (blocks of plain entries, entries, sub-directories, multi-link files)."""
-    blocks = count = 0
-    subdirs: list[str] = []
-    links: list[tuple[int, int, int]] = []
-    try:
-        fd = os.open(path, _OPEN_FLAGS)
-    except OSError:
-        return 0, 0, subdirs, links
-    lstat = os.lstat
-    try:
-        try:
-            names = os.listdir(fd)
-        except OSError:
-            return 0, 0, subdirs, links
-        for name in names:
-            try:
-                st = lstat(name, dir_fd=fd)
-            except OSError:
-                continue
-            if st.st_mode & _S_IFMT == _S_IFDIR:
-                if skip and (st.st_dev, st.st_ino) in skip:
-                    continue
-                if st.st_dev == device:  # a mount point is left out, as by `du -x`
-                    count += 1
-                    blocks += st.st_blocks
-                    subdirs.append(f"{path}/{name}")
-            elif st.st_nlink > 1:  # counted by the caller, once per inode
-                links.append((st.st_dev, st.st_ino, st.st_blocks))
-            else:
-                count += 1
-                blocks += st.st_blocks
-    finally:
-        os.close(fd)
-    return blocks, count, subdirs, links
 
 
 class _Tally:
@@ -133,7 +103,7 @@ class _Tally:
         self.files = 0
         self._seen: set[tuple[int, int]] = set()
 
-    def add(self, blocks: int, files: int, links: list[tuple[int, int, int]]) -> None:
+    def add(self, blocks: int, files: int, links: Links) -> None:
         self.blocks += blocks
         self.files += files
         for dev, ino, size in links:
@@ -146,19 +116,22 @@ class _Tally:
 def _walk_serial(path: str, device: int, skip: set[tuple[int, int]], limit: int | None,
                  workers: int) -> tuple[int, int, bool, int]:
     """Depth-first here; once an unbounded walk has seen HANDOFF_ENTRIES, the directories
-    still to do go to processes (a bounded walk is about to stop anyway)."""
+    still to do are shared with helper processes (a bounded walk is about to stop anyway)."""
     tally = _Tally()
     limit_blocks = None if limit is None else limit // 512
     stack = [path]
+    may_share = limit is None and usable_cores() > 1
     while stack:
-        if (limit is None and tally.files > HANDOFF_ENTRIES and len(stack) > 1 and _can_fork()
+        if (may_share and tally.files > HANDOFF_ENTRIES and len(stack) > 1
                 and _SHARING.acquire(blocking=False)):
+            may_share = False
             try:
-                blocks, files, processes = _share_out(stack, device, skip, tally)
-                return blocks, files, True, processes
+                processes = _share_out(stack, device, skip, tally)
             finally:
                 _SHARING.release()
-        more, count, subdirs, links = _directory(stack.pop(), device, skip)
+            if processes:
+                return tally.blocks, tally.files, True, processes
+        more, count, subdirs, links = directory(stack.pop(), device, skip)
         tally.add(more, count, links)
         stack += subdirs
         if limit_blocks is not None and tally.blocks > limit_blocks:
@@ -166,132 +139,161 @@ def _walk_serial(path: str, device: int, skip: set[tuple[int, int]], limit: int 
     return tally.blocks, tally.files, True, 1
 
 
+def usable_cores() -> int:
+    """Cores this process may run on: taskset and Slurm's CPU binding narrow them."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
 def _share_out(stack: list[str], device: int, skip: set[tuple[int, int]],
-               tally: _Tally) -> tuple[int, int, int]:
-    """Finish the walk of the directories in `stack` with one forked child per core:
-    (blocks, entries, processes that walked, this one included)."""
-    if len(stack) < SHARE_DIRECTORIES:
-        # Few directories share out unevenly (a few big subtrees): open the
-        # shallowest level here, so their children are shared out instead.
-        top = min(directory.count("/") for directory in stack)
-        opened = [directory for directory in stack if directory.count("/") == top]
-        stack = [directory for directory in stack if directory.count("/") != top]
-        for directory in opened:
-            more, count, subdirs, links = _directory(directory, device, skip)
-            tally.add(more, count, links)
-            stack += subdirs
-    children = 0
-    for totals in _walk_processes(stack, device, skip) if stack else ():
-        tally.add(*totals)
-        children += 1
-    return tally.blocks, tally.files, 1 + children
+               tally: _Tally) -> int:
+    """Finish the walk of the directories in `stack` here and in one helper per other
+    usable core: the processes that walked, this one included; 0 when no helper started
+    (nothing is walked then).
+
+    The directories are chunks, numbered, shallowest (likely biggest) first; each walker
+    takes the next number from a pipe they share when it is free, so a late or slow one
+    takes fewer, and a helper's start-up overlaps the walk here."""
+    with _Helpers(min(usable_cores(), PARALLEL_WORKERS) - 1) as helpers:
+        if not helpers.started:
+            return 0
+        while 0 < len(stack) < SHARE_DIRECTORIES:
+            # Few directories share out unevenly (a few big subtrees): open the
+            # shallowest level here, so their children are shared out instead.
+            top = min(map(_depth, stack))
+            opened = [path for path in stack if _depth(path) == top]
+            stack = [path for path in stack if _depth(path) != top]
+            for path in opened:
+                more, count, subdirs, links = directory(path, device, skip)
+                tally.add(more, count, links)
+                stack += subdirs
+        stack.sort(key=_depth)
+        size = max(1, -(-len(stack) // MAX_CHUNKS))
+        chunks = [stack[index:index + size] for index in range(0, len(stack), size)]
+        helpers.deal(chunks, device, skip)
+        blocks, files, links, done = take_tickets(helpers.tickets, chunks, device, skip)
+        tally.add(blocks, files, links)
+        if len(done) == len(chunks):  # not one taken by a helper: none is waited for
+            return 1
+        walked = set(done)
+        for blocks, files, links, done in helpers.results():
+            tally.add(blocks, files, links)
+            walked.update(done)
+        for number in sorted(set(range(len(chunks))) - walked):  # a helper's that failed
+            tally.add(*subtrees(chunks[number], device, skip))
+        return 1 + helpers.reported
 
 
-def _can_fork() -> bool:
-    """Processes pay off with two cores or more.
-
-    Forking from a thread, or beside other threads (status scans its locations in a pool),
-    is safe here: a lock another thread holds at fork time stays held in the child, but the
-    child only lists, lstats, marshals and writes to its own pipe before os._exit, touching
-    no lock but the interpreter's own, which fork re-creates."""
-    return (os.cpu_count() or 1) > 1 and hasattr(os, "fork")
+def _depth(path: str) -> int:
+    return path.count("/")
 
 
-def _walk_processes(
-    directories: list[str], device: int, skip: set[tuple[int, int]]
-) -> Iterator[tuple[int, int, list[tuple[int, int, int]]]]:
-    """Totals of the trees under `directories`, walked by one forked child per core.
+_HELPER = "from scratchenv.disk.walker import serve; serve()"
+"""What a helper runs, with this copy of scratchenv first on its path."""
 
-    Plain fork and a pipe each, not a multiprocessing pool: the pool's start and stop cost
-    as much as walking tens of thousands of entries. The directories are dealt out
-    shallowest first, round-robin, so each child gets a like mix of big and small subtrees.
-    A child that fails has its share walked here instead.
-    """
-    processes = min(os.cpu_count() or 1, PARALLEL_WORKERS)
-    ordered = sorted(directories, key=lambda directory: directory.count("/"))
-    shares = [ordered[index::processes] for index in range(processes)]
-    children: list[tuple[int, int, list[str]]] = []
-    # ^C reaches the whole process group: the children are born with SIGINT blocked, so
-    # only this process raises KeyboardInterrupt (one "interrupted" line) and ends them.
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        for share in shares:
-            read, write = os.pipe()
-            pid = os.fork()
-            if pid == 0:
-                _child(read, write, share, device, skip)
-            os.close(write)
-            children.append((pid, read, share))
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-    try:
-        while children:
-            pid, read, share = children[0]
-            data = _read_all(read)
-            os.close(read)
-            children.pop(0)
+
+class _Helpers:
+    """Helper processes (proc.start_python), each reading its job on stdin, taking chunk
+    numbers from the ticket pipe they share, writing its totals on stdout."""
+
+    def __init__(self, count: int) -> None:
+        self.started: list[tuple[int, int, int]] = []
+        """(pid, job pipe, result pipe) of each helper."""
+        self.reported = 0
+        self._senders: list[threading.Thread] = []
+        self.tickets, self._dealer = os.pipe()
+        if not sys.executable:
+            return
+        from scratchenv.proc import start_python
+
+        package = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        code = f"import sys; sys.path.insert(0, {package!r}); {_HELPER}"
+        for _ in range(count):
+            job_read, job = os.pipe()
+            result, result_write = os.pipe()
+            try:
+                pid = start_python(code, {0: job_read, 1: result_write, TICKETS_FD: self.tickets})
+            except OSError:
+                os.close(job)
+                os.close(result)
+                break
+            finally:
+                os.close(job_read)
+                os.close(result_write)
+            self.started.append((pid, job, result))
+
+    def __enter__(self) -> _Helpers:
+        return self
+
+    def deal(self, chunks: list[list[str]], device: int, skip: set[tuple[int, int]]) -> None:
+        """Number the chunks into the ticket pipe (at most MAX_CHUNKS * 4 bytes: it holds
+        them without a reader), and send each helper the job."""
+        os.write(self._dealer, b"".join(number.to_bytes(TICKET, "little")
+                                       for number in range(len(chunks))))
+        os.close(self._dealer)
+        self._dealer = -1
+        job = marshal.dumps((device, skip, chunks))
+        for _, pipe, _ in self.started:
+            # In a thread: a job bigger than the pipe waits for the helper to start.
+            sender = threading.Thread(target=_send, args=(pipe, job), daemon=True)
+            sender.start()
+            self._senders.append(sender)
+
+    def results(self) -> Iterator[tuple[int, int, Links, list[int]]]:
+        """Each helper's totals, once it has finished; nothing from one that failed."""
+        while self.started:
+            pid, _, result = self.started[0]
+            data = read_all(result)
+            os.close(result)
             _, status = os.waitpid(pid, 0)
-            yield marshal.loads(data) if status == 0 and data else _subtrees(share, device, skip)
-    finally:
-        for pid, read, _ in children:  # interrupted: end the rest
-            os.close(read)
+            self.started.pop(0)
+            if status == 0 and data:
+                with contextlib.suppress(ValueError, EOFError, TypeError):
+                    blocks, files, links, done = marshal.loads(data)
+                    self.reported += 1
+                    yield blocks, files, links, done
+
+    def __exit__(self, *_: object) -> None:
+        for pipe in (self.tickets, self._dealer):
+            if pipe >= 0:
+                os.close(pipe)
+        for pid, job, result in self.started:  # interrupted: end the rest
+            os.close(result)
+            if not self._senders:
+                os.close(job)
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
+        for sender in self._senders:
+            sender.join()
 
 
-def _read_all(fd: int) -> bytes:
-    chunks = []
-    while chunk := os.read(fd, 1 << 16):
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _child(read: int, write: int, share: list[str], device: int,
-           skip: set[tuple[int, int]]) -> NoReturn:
-    """In a forked child: walk `share`, write the totals to `write`, never return."""
-    code = 1
+def _send(pipe: int, job: bytes) -> None:
     try:
-        os.close(read)
-        data = marshal.dumps(_subtrees(share, device, skip))
-        with os.fdopen(write, "wb") as out:
-            out.write(data)
-        code = 0
-    finally:
-        os._exit(code)
-
-
-def _subtrees(
-    share: list[str], device: int, skip: set[tuple[int, int]]
-) -> tuple[int, int, list[tuple[int, int, int]]]:
-    """Blocks, entries and multi-link files below the directories of `share` (in a child,
-    or here when the child failed)."""
-    stack = list(share)
-    blocks = files = 0
-    links: list[tuple[int, int, int]] = []
-    while stack:
-        more, count, subdirs, found = _directory(stack.pop(), device, skip)
-        blocks += more
-        files += count
-        links += found
-        stack += subdirs
-    return blocks, files, links
+        with os.fdopen(pipe, "wb") as out:
+            out.write(job)
+    except OSError:  # the helper died: its chunks are walked by someone else
+        pass
 
 
 def _walk_parallel(path: str, device: int, skip: set[tuple[int, int]], limit: int | None,
                    workers: int) -> tuple[int, int, bool, int]:
+    import queue
+
     todo: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+    todo.put(path)
     lock = threading.Lock()
     tally = _Tally()
     limit_blocks = None if limit is None else limit // 512
     state = {"outstanding": 1, "stopped": False}
-    todo.put(path)
 
     def work() -> None:
-        while (directory := todo.get()) is not None:
+        while (path := todo.get()) is not None:
             if state["stopped"]:
                 continue
-            more, count, subdirs, links = _directory(directory, device, skip)
+            more, count, subdirs, links = directory(path, device, skip)
             with lock:
                 if state["stopped"]:
                     continue

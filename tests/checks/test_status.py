@@ -146,13 +146,12 @@ def test_check_space(place: Place) -> None:
 
 
 def test_status_shares_a_big_root_out_to_processes(place: Place, monkeypatch) -> None:
-    # collect scans in a pool of threads; the root's walk is still shared out to processes.
+    from helpers.sharing import share_early
+
     from scratchenv.checks import status as module
     from scratchenv.disk import usage
 
-    monkeypatch.setattr(usage, "HANDOFF_ENTRIES", 50)  # this root counts as big
-    monkeypatch.setattr(usage, "SHARE_DIRECTORIES", 4)
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # a 1-core runner shares out too
+    share_early(usage, monkeypatch.setattr)  # this root counts as big
     for index in range(12):
         fill(place.root / f"d{index % 3}" / f"e{index}", 15, 3000)
     walks: dict[str, usage.Usage] = {}
@@ -166,11 +165,15 @@ def test_status_shares_a_big_root_out_to_processes(place: Place, monkeypatch) ->
     assert status.scratch.files == int(du.split()[0]) - 1  # du counts the root itself
 
 
-def test_status_does_not_import_the_checkpoint_modules(place: Place) -> None:
-    # Start-up is what a person waits for first: status needs no checkpoint code.
+def test_status_imports_neither_checkpoint_code_nor_pydantic_once_its_plan_is_kept(
+        place: Place) -> None:
+    # Start-up is what a person waits for first: status needs no checkpoint code, and from
+    # its second run on the Plan kept for the same inputs (login/resolution.py).
     code = ("import sys; from scratchenv.main import main; code = main(['status']); "
             "print(code, sorted(m for m in sys.modules if m.startswith("
-            "'scratchenv.checkpoints')), file=sys.stderr)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=place.activated())
-    assert done.stderr.splitlines()[-1] == "0 []", done.stderr
+            "('scratchenv.checkpoints', 'pydantic', 'concurrent'))), file=sys.stderr)")
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env=place.activated(), cwd=place.base) for _ in range(2)]
+    first, second = (run.stderr.splitlines()[-1] for run in runs)
+    assert first.startswith("0 [") and "scratchenv.checkpoints" not in first, first
+    assert second == "0 []", runs[1].stderr

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers.sharing import share_early
 
 from scratchenv.disk.usage import Usage, scan
 
@@ -63,17 +64,10 @@ def test_scan_matches_du(tree: Path, workers: int) -> None:
 def test_a_big_tree_shared_out_to_processes_still_matches_du(tree: Path, monkeypatch) -> None:
     from scratchenv.disk import usage
 
-    monkeypatch.setattr(usage, "HANDOFF_ENTRIES", 50)  # the fixture's tree counts as big
-    monkeypatch.setattr(usage, "SHARE_DIRECTORIES", 4)
-    # Other tests may leave threads behind (the Slurm harness's); this one forks anyway.
-    monkeypatch.setattr(usage, "_can_fork", lambda: True)
-    handed_off: list[int] = []
-    walk = usage._walk_processes
-    monkeypatch.setattr(usage, "_walk_processes",
-                        lambda dirs, *rest: handed_off.append(len(dirs)) or walk(dirs, *rest))
+    share_early(usage, monkeypatch.setattr, cores=3)
     # Hard links found by different processes still count once (the parent dedupes).
     result = scan(str(tree), workers=1)
-    assert handed_off and handed_off[0] > 1
+    assert result.processes == 3
     assert (result.bytes, result.files) == (du_bytes(tree), du_inodes(tree) - 1)
 
 
@@ -83,9 +77,7 @@ def walked_alone_and_shared(path: Path, monkeypatch) -> tuple[Usage, Usage]:
 
     monkeypatch.setattr(usage, "HANDOFF_ENTRIES", 10**12)
     alone = scan(str(path))
-    monkeypatch.setattr(usage, "HANDOFF_ENTRIES", 50)  # the fixture's tree counts as big
-    monkeypatch.setattr(usage, "SHARE_DIRECTORIES", 4)
-    monkeypatch.setattr(usage, "_can_fork", lambda: True)  # even on a 1-core runner
+    share_early(usage, monkeypatch.setattr)
     return alone, scan(str(path))
 
 
@@ -124,14 +116,12 @@ def test_a_scan_in_a_thread_pool_still_shares_out_to_processes(tree: Path, monke
 
     from scratchenv.disk import usage
 
-    monkeypatch.setattr(usage, "HANDOFF_ENTRIES", 50)
-    monkeypatch.setattr(usage, "SHARE_DIRECTORIES", 4)
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # a 1-core runner shares out too
+    share_early(usage, monkeypatch.setattr)
     with ThreadPoolExecutor(max_workers=4) as pool:
         both = [pool.submit(scan, str(tree)) for _ in range(2)]
         results = [future.result() for future in both]
     # One scan at a time shares out (no more processes than cores); the other walks alone.
-    assert max(result.processes for result in results) == 3
+    assert max(result.processes for result in results) == 2
     for result in results:
         assert (result.bytes, result.files) == (du_bytes(tree), du_inodes(tree) - 1)
 
@@ -141,10 +131,12 @@ import json, subprocess, sys
 from scratchenv.disk import usage
 
 tree = sys.argv[1]
+sys.path.insert(0, sys.argv[2])
+from helpers.sharing import share_early
+
 usage.HANDOFF_ENTRIES = 10**12
 alone = usage.scan(tree)
-usage.HANDOFF_ENTRIES, usage.SHARE_DIRECTORIES = 50, 4
-usage._can_fork = lambda: True
+share_early(usage)
 shared = usage.scan(tree)
 du = subprocess.run(["du", "-s", "-x", "--block-size=1", tree], capture_output=True, text=True)
 print(json.dumps([alone.bytes, alone.files, alone.processes,
@@ -158,7 +150,8 @@ def test_processes_skip_unreadable_directories_as_the_walk_alone_does(tree: Path
     (tree / "d2" / "e7").chmod(0)  # not listable: its files are not counted
     (tree / "d1" / "e6").chmod(0o311)  # searchable, not listable
     try:
-        done = subprocess.run(as_a_user([sys.executable, "-c", _UNREADABLE, str(tree)]),
+        done = subprocess.run(as_a_user([sys.executable, "-c", _UNREADABLE, str(tree),
+                                         str(Path(__file__).parent.parent)]),
                               capture_output=True, text=True, env=with_our_packages())
     finally:
         (tree / "d2" / "e7").chmod(0o755)
@@ -172,23 +165,62 @@ def test_processes_skip_unreadable_directories_as_the_walk_alone_does(tree: Path
     assert shared_bytes < du_bytes(tree)  # as root, their files count
 
 
-def test_a_failed_child_has_its_share_walked_by_the_parent(tree: Path, monkeypatch) -> None:
-    import marshal
-    import types
-
+@pytest.mark.parametrize("helper", [
+    # takes three chunks, then dies without a word: someone else walks them
+    "import os; [os.read(3, 4) for _ in range(3)]; raise SystemExit(1)",
+    # answers nonsense
+    "import os; [os.read(3, 4) for _ in range(3)]; os.write(1, b'nonsense')",
+    # cannot start at all
+    "raise SystemExit(1)",
+])
+def test_a_failed_helper_has_its_share_walked_by_another(
+        tree: Path, monkeypatch, helper: str) -> None:
     from scratchenv.disk import usage
 
-    monkeypatch.setattr(usage, "HANDOFF_ENTRIES", 50)
-    monkeypatch.setattr(usage, "SHARE_DIRECTORIES", 4)
-    monkeypatch.setattr(usage, "_can_fork", lambda: True)
-
-    def fail(_: object) -> bytes:
-        raise OSError("the child cannot answer")
-
-    # The children fail to send their totals (exit 1); the parent reads totals as usual.
-    monkeypatch.setattr(usage, "marshal", types.SimpleNamespace(dumps=fail, loads=marshal.loads))
+    share_early(usage, monkeypatch.setattr, wait="os.read" in helper)
+    monkeypatch.setattr(usage, "_HELPER", helper)
     result = scan(str(tree), workers=1)
     assert (result.bytes, result.files) == (du_bytes(tree), du_inodes(tree) - 1)
+    assert result.processes == 1  # the helper's totals were not counted
+
+
+def test_a_tree_walked_before_a_helper_takes_a_chunk_does_not_wait_for_it(
+        tree: Path, monkeypatch) -> None:
+    from scratchenv.disk import usage
+
+    share_early(usage, monkeypatch.setattr, wait=False)
+    started, finished = tree.parent / "started", tree.parent / "finished"
+    monkeypatch.setattr(usage, "_HELPER", (
+        f"import time; open({str(started)!r}, 'w').close(); time.sleep(2); "
+        f"open({str(finished)!r}, 'w').close()"))
+    take = usage.take_tickets
+
+    def once_the_helper_runs(*args: object) -> object:
+        while not started.exists():
+            time.sleep(0.005)
+        return take(*args)
+
+    monkeypatch.setattr(usage, "take_tickets", once_the_helper_runs)
+    result = scan(str(tree))
+    assert (result.bytes, result.files) == (du_bytes(tree), du_inodes(tree) - 1)
+    assert result.processes == 1
+    time.sleep(2.5)
+    assert not finished.exists()  # ended, not waited for
+
+
+def test_a_helper_is_a_fresh_interpreter_not_a_fork(tree: Path, monkeypatch) -> None:
+    # This process may have threads (status scans in a pool): a fork could inherit a lock
+    # held forever. The helper imports the walker alone.
+    from scratchenv.disk import usage
+
+    share_early(usage, monkeypatch.setattr)
+    monkeypatch.setattr(os, "fork", lambda: pytest.fail("forked"))
+    probe = tree.parent / "modules"
+    monkeypatch.setattr(usage, "_HELPER", usage._HELPER + (
+        f"; open({str(probe)!r}, 'w').write(repr(sorted(m for m in sys.modules "
+        "if m.startswith('scratchenv'))))"))
+    assert scan(str(tree)).processes == 2
+    assert probe.read_text() == repr(["scratchenv", "scratchenv.disk", "scratchenv.disk.walker"])
 
 
 def test_stop_after_bytes_stops_early(tmp_path: Path) -> None:
@@ -238,30 +270,39 @@ _INTERRUPTED_WALK = """
 import os, sys, time
 from scratchenv.disk import usage
 
-def slow(*share):
-    open(os.path.join(sys.argv[1], str(os.getpid())), "w").close()
+ready = sys.argv[1]
+usage._HELPER = (f"import os, time; open(os.path.join({ready!r}, str(os.getpid())), 'w')"
+                 "; time.sleep(60)")
+usage.usable_cores = lambda: 3
+
+def slow(*_):
+    open(os.path.join(ready, "parent"), "w").close()
     time.sleep(60)
 
-usage._subtrees = slow
+usage.take_tickets = slow
 try:
-    list(usage._walk_processes(["/a", "/b", "/c", "/d"], 0, set()))
+    usage._share_out(["/a", "/b", "/c", "/d"], 0, set(), usage._Tally())
 except KeyboardInterrupt:
     print("interrupted")
     sys.exit(130)
 """
 
 
-def test_ctrl_c_during_a_process_walk_is_one_interruption_not_worker_tracebacks(tmp_path):
+def test_ctrl_c_during_a_shared_walk_is_one_interruption_and_ends_the_helpers(tmp_path):
     ready = tmp_path / "ready"
     ready.mkdir()
-    # ^C in a terminal signals the whole foreground process group: the workers too.
+    # ^C in a terminal signals the whole foreground process group: the helpers too.
     walk = subprocess.Popen(
         [sys.executable, "-c", _INTERRUPTED_WALK, str(ready)], stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, start_new_session=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 30
-    while not any(ready.iterdir()) and time.monotonic() < deadline:
+    while len(list(ready.iterdir())) < 3 and time.monotonic() < deadline:
         time.sleep(0.05)
+    helpers = [int(path.name) for path in ready.iterdir() if path.name != "parent"]
+    assert len(helpers) == 2
     os.killpg(walk.pid, signal.SIGINT)
     out, err = walk.communicate(timeout=30)
     assert (walk.returncode, out, err) == (130, "interrupted\n", "")
+    for pid in helpers:  # ended and reaped, not left walking
+        assert not Path(f"/proc/{pid}").exists()
