@@ -35,12 +35,13 @@ class one_look:  # noqa: N801 (used as `with one_look():`)
 
 
 def _remembered(question: str, path: str, answer):  # noqa: ANN001, ANN202
-    if _seen is None:
+    seen = _seen  # once: another thread may end the look meanwhile
+    if seen is None:
         return answer(path)
     key = (question, path)
-    if key not in _seen:
-        _seen[key] = answer(path)
-    return _seen[key]
+    if key not in seen:
+        seen[key] = answer(path)
+    return seen[key]
 
 
 def real(path: str | os.PathLike[str]) -> str:

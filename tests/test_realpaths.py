@@ -6,6 +6,7 @@ from pathlib import Path
 
 from helpers import unavailable
 
+from scratchenv import realpaths
 from scratchenv.realpaths import is_mount_point, is_within, mount_point, same_place
 
 
@@ -98,3 +99,28 @@ def test_a_bind_mount_on_the_same_file_system_is_a_mount_point(tmp_path: Path) -
         assert not is_mount_point(home)
     finally:
         subprocess.run(["umount", str(view)], check=True)
+
+
+def test_one_look_reads_each_path_once_and_afresh_after(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(first)
+    with realpaths.one_look():
+        assert realpaths.real(link) == str(first)
+        link.unlink()
+        link.symlink_to(second)
+        assert realpaths.real(link) == str(first)  # what this look already saw
+    assert realpaths.real(link) == str(second)
+
+
+def test_a_look_ended_by_another_thread_mid_question_still_answers(tmp_path):
+    look = realpaths.one_look()
+    look.__enter__()
+
+    def answer(path: str) -> str:
+        look.__exit__(None, None, None)  # as a thread ending its look while this one asks
+        return path
+
+    assert realpaths._remembered("real", str(tmp_path), answer) == str(tmp_path)
