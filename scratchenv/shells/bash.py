@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scratchenv.shells.posix import PosixRenderer
+from scratchenv.shells.posix import PosixRenderer, double_bracket
 
 PREFIX = "SCRATCHENV_"
 
@@ -27,7 +27,10 @@ class BashRenderer(PosixRenderer):
         expected = " ".join(sorted(name for name, value in ours if value is not None))
         rest = tuple(item for item in variables if not item[0].startswith(PREFIX))
         quoted = self.quote(expected) if expected else '""'
-        return [f'[ "${{!{PREFIX}*}}" != {quoted} ]', *super().unset_tests(rest)]
+        return [f'"${{!{PREFIX}*}}" != {quoted}', *super().unset_tests(rest)]
+
+    def any_of(self, conditions: list[str]) -> str:
+        return double_bracket(conditions)
 
     def clock_lines(self) -> list[str]:
         # $EPOCHSECONDS (bash 5) reads no time zone file, as printf's %(%s)T (bash 4) does.

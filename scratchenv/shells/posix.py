@@ -33,32 +33,36 @@ class PosixRenderer(ShellRenderer):
 
     def check_lines(self, freshness: Freshness) -> str:
         q = self.quote
+        # Conditions (test's operands), any of which makes the file stale.
         stale = self.unset_tests(freshness.variables)
         for name, value in freshness.variables:
             if value is not None:
-                stale.append(f'[ "${{{name}+set:}}${{{name}-}}" != {q("set:" + value)} ]')
+                stale.append(f'"${{{name}+set:}}${{{name}-}}" != {q("set:" + value)}')
         for path, existed in freshness.files:
-            stale.append(f"[ {q(path)} -nt {q(freshness.path)} ]" if existed else
-                         f"[ -e {q(path)} ]")
+            stale.append(f"{q(path)} -nt {q(freshness.path)}" if existed else f"-e {q(path)}")
         if freshness.env_local_dir is None:
-            stale.append("[ -e .env.local ]")
+            stale.append("-e .env.local")
         else:
-            stale.append(f'{{ [ ! -e .env.local ] || [ "$PWD" != {q(freshness.env_local_dir)} ]'
-                         f" || [ .env.local -nt {q(freshness.path)} ]; }}")
+            stale += ["! -e .env.local", f'"$PWD" != {q(freshness.env_local_dir)}',
+                      f".env.local -nt {q(freshness.path)}"]
         return "\n".join([
             'if [ -n "${_scratchenv_check:-}" ]; then',
-            "    if " + " ||\n        ".join(stale) + "; then",
+            f"    if {self.any_of(stale)}; then",
             "        return 0",
             "    fi",
             "    _scratchenv_stale=",
             "fi",
         ])
 
+    def any_of(self, conditions: list[str]) -> str:
+        """A command that succeeds when any of `conditions` (test's operands) holds."""
+        return " ||\n        ".join(f"[ {condition} ]" for condition in conditions)
+
     def unset_tests(self, variables: tuple[tuple[str, str | None], ...]) -> list[str]:
-        """Tests that fail unless each variable without a value (None) is unset: one test,
+        """Conditions that hold unless each variable without a value (None) is unset: one,
         as this runs at every login."""
         unset = "".join(f"${{{name}+x}}" for name, value in variables if value is None)
-        return [f'[ -n "{unset}" ]'] if unset else []
+        return [f'-n "{unset}"'] if unset else []
 
     def deactivate_definition(self, undo_file: str | None, undo: list[str]) -> str:
         if undo_file is None:
@@ -294,6 +298,12 @@ class PosixRenderer(ShellRenderer):
     def unless_site_value(self, name: str, lines: list[str]) -> list[str]:
         return [f'case "${{{name}:-}}" in ""|"${{HOME:-}}"|"${{HOME:-}}"/*)', indent(lines, 1),
                 ";; esac"]
+
+
+def double_bracket(conditions: list[str]) -> str:
+    """any_of as one `[[ ]]` (bash, zsh): a third cheaper to read than a `[ ]` each. Every
+    right-hand side is quoted or bare-safe (is_bare_safe), so none is a pattern."""
+    return "[[ " + " ||\n        ".join(conditions) + " ]]"
 
 
 _N = "$_scratchenv_name"

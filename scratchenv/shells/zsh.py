@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scratchenv.shells.posix import PosixRenderer
+from scratchenv.shells.posix import PosixRenderer, double_bracket
 
 
 class ZshRenderer(PosixRenderer):
@@ -16,6 +16,9 @@ class ZshRenderer(PosixRenderer):
             "    exit 33",
             "fi",
         ])
+
+    def any_of(self, conditions: list[str]) -> str:
+        return double_bracket(conditions)
 
     def clock_lines(self) -> list[str]:
         # zsh/datetime is a module of zsh itself: loading it starts no process.
