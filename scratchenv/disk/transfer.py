@@ -20,9 +20,15 @@ are left in place and reported, as is a file that appears or changes at the dest
 while moving (a job already writing there). Symlinks are copied as links, hard links
 within the tree stay hard links, other special files (sockets, fifos) stay in the source.
 
+Speed: each directory's files are copied, checked and unlinked relative to its open file
+descriptors (a path lookup per directory, not per file and call), and a large tree's copies,
+and then its checks, are shared out to worker processes a directory at a time (workers.py);
+the phases stay apart (all copied and synced before the first check), and so does every
+file's protocol.
+
 The jobs, one file each: what a move involves (survey.py), the copy primitives
-(copying.py), putting a copy into place without overwriting (placing.py), and here the
-run itself: copy, sync, verify, unlink.
+(copying.py), putting a copy into place without overwriting (placing.py), sharing work out
+(workers.py), and here the run itself: copy, sync, verify, unlink.
 """
 
 from __future__ import annotations
@@ -31,8 +37,9 @@ import contextlib
 import errno
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from scratchenv.disk.copying import (
     Unkept,
@@ -50,6 +57,7 @@ from scratchenv.disk.copying import (
 )
 from scratchenv.disk.placing import Changed, Placer
 from scratchenv.disk.survey import Item, Survey, join
+from scratchenv.disk.workers import shared, split, usable_cpus
 from scratchenv.errors import ScratchenvError
 from scratchenv.fsutil import makedirs_private
 
@@ -59,8 +67,21 @@ the points where a test interrupts a run (tests/kill_at.py installs a SIGKILL he
 and never set, in scratchenv itself."""
 _FULL = (errno.ENOSPC, errno.EDQUOT)
 
+SHARED_FROM = 2_000
+"""Items from which the copies and the checks are shared out to WORKERS processes (fewer
+are done sooner than the workers are forked)."""
+WORKERS = 2
+PART_FILES = 64
+"""Items a part holds at least (whole directories; 1/128 of them all when that is more)."""
+
 ProgressCallback = Callable[[int, int], None]
 """Called with (bytes, files) done since the last call."""
+
+_COPIED, _BARE, _THERE, _CONFLICT, _FAILED = 1, 2, 3, 4, 5
+"""What became of an item in the copy phase: copied; copied, its source having no extended
+attributes; there already (only verified); a conflict; failed (0: nothing yet)."""
+Whys = dict[int, tuple[int, str]]
+"""Items (by index) that were not copied: (_CONFLICT or _FAILED, why)."""
 
 
 class DestinationFull(Exception):
@@ -70,6 +91,9 @@ class DestinationFull(Exception):
         super().__init__(f"{path}: {error.strerror}")
         self.path = path
         self.error = error
+
+    def __reduce__(self) -> tuple[type, tuple[str, OSError]]:
+        return DestinationFull, (self.path, self.error)  # raised again from a worker
 
 
 @dataclass
@@ -89,6 +113,7 @@ Where = tuple["int | None", "int | None", str, str]
 """An item's (source directory fd, destination directory fd, source name, destination name);
 fds None and names whole paths where its directories could not be opened (or it is the top)."""
 
+Result = TypeVar("Result")
 _DIR_FLAGS = getattr(os, "O_PATH", os.O_RDONLY) | os.O_DIRECTORY | os.O_CLOEXEC
 
 
@@ -159,6 +184,8 @@ class Transfer:
         self._placer = Placer(self.token)
         self._keep_dirs: set[str] = set()
         """Source directories (rel) whose extended attributes the destination cannot hold."""
+        self._done = b""
+        """What became of each item in the copy phase (_COPIED ...), by its index."""
 
     def run(self, verified: ProgressCallback | None = None,
             before_removing: Callable[[], None] | None = None) -> TransferOutcome:
@@ -171,20 +198,31 @@ class Transfer:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
         makedirs_private(os.path.dirname(plan.dest))
-        copied = self._copy_all()
+        self._make_dirs()
+        self._done = self._copy_all()
         self._set_dir_times()
         sync_fs(plan.dest if plan.dirs else os.path.dirname(plan.dest))
         if before_removing is not None:
             before_removing()
-        self._remove_sources(copied, verified)
+        self._remove_sources(verified)
         return self.outcome
+
+    def _shared(self, job: Callable[[Sequence[int]], Result],
+                indices: list[int]) -> Iterator[tuple[list[int], Result]]:
+        """(part, job(part)) for parts of `indices` (of plan items), a directory or more
+        each; in worker processes (workers.py) when there are many."""
+        items = self.plan.items
+        keys = [items[i].rel.rpartition("/")[0] for i in indices]
+        many = len(indices) >= SHARED_FROM and usable_cpus() > 1
+        parts = split(keys, max(PART_FILES, len(indices) // 128))
+        for part, result in shared(lambda part: (part, job(indices[part.start:part.stop])),
+                                   parts, WORKERS if many else 1):
+            yield indices[part.start:part.stop], result
 
     # Phase 1: copies.
 
-    def _copy_all(self) -> list[tuple[Item, bool]]:
-        """Copy every item into place: (item, bare) for those copied or there already;
-        bare when a file's source had no extended attributes as it was copied."""
-        plan, outcome, progress = self.plan, self.outcome, self.progress
+    def _make_dirs(self) -> None:
+        plan = self.plan
         for rel, _ in plan.dirs:
             path = join(plan.dest, rel)
             try:
@@ -199,40 +237,6 @@ class Transfer:
                     raise DestinationFull(path, error) from None
                 raise ScratchenvError(f"cannot create {path}: {error.strerror}; nothing was "
                                       "removed from home") from None
-        copied: list[tuple[Item, bool]] = []
-        failed = set()
-        source = plan.source
-        dirs = _Dirs(source, plan.dest)
-        try:
-            for item in plan.items:
-                if item.action == "there":
-                    copied.append((item, False))
-                    continue
-                rel = item.rel
-                if item.link_to is not None and item.link_to in failed:
-                    item.link_to = None
-                try:
-                    bare = self._copy(dirs.at(rel), item)
-                except Changed as why:
-                    failed.add(rel)
-                    outcome.conflicts.append((rel, str(why)))
-                    continue
-                except Unkept as why:
-                    failed.add(rel)
-                    outcome.failed.append((rel, str(why)))
-                    continue
-                except OSError as error:
-                    if error.errno in _FULL:
-                        raise DestinationFull(join(source, rel), error) from None
-                    failed.add(rel)
-                    outcome.failed.append((rel, f"not copied: {error.strerror}"))
-                    continue
-                copied.append((item, bare))
-                if progress is not None:
-                    progress(item.st.st_size, 1)
-        finally:
-            dirs.close()
-        return copied
 
     def _dir_xattrs(self, rel: str, path: str) -> None:
         """A new directory gets its source's extended attributes and ACLs (default ACLs
@@ -245,6 +249,67 @@ class Transfer:
         except Unkept as why:
             self._keep_dirs.add(rel)
             self.outcome.failed.append((rel, f"directory: {why}"))
+
+    def _copy_all(self) -> bytes:
+        """Copy every item into place, hard links last (each to the copy of its first name,
+        made by then): what became of each item (_COPIED ...), by its index."""
+        items, outcome = self.plan.items, self.outcome
+        done = bytearray(len(items))
+        whys: Whys = {}
+        work: list[int] = []
+        links: list[int] = []
+        for index, item in enumerate(items):
+            if item.action == "there":
+                done[index] = _THERE
+            else:
+                (work if item.link_to is None else links).append(index)
+        for part, (codes, found) in self._shared(self._copy_some, work):
+            self._merge(part, codes, found, done, whys)
+        failed = {items[index].rel for index in whys}
+        for index in links:
+            if items[index].link_to in failed:
+                items[index].link_to = None
+        self._merge(links, *self._copy_some(links), done, whys)
+        for index in sorted(whys):
+            kind, why = whys[index]
+            (outcome.conflicts if kind == _CONFLICT else outcome.failed).append(
+                (items[index].rel, why))
+        return bytes(done)
+
+    def _merge(self, part: list[int], codes: bytes, found: Whys, done: bytearray,
+               whys: Whys) -> None:
+        items, progress = self.plan.items, self.progress
+        for index, code in zip(part, codes, strict=True):
+            done[index] = code
+        whys.update(found)
+        if progress is not None:
+            sizes = [items[i].st.st_size for i, code in zip(part, codes, strict=True)
+                     if code in (_COPIED, _BARE)]
+            progress(sum(sizes), len(sizes))
+
+    def _copy_some(self, indices: Sequence[int]) -> tuple[bytes, Whys]:
+        """Copy these items: a code for each (_COPIED ...), and why those not copied were not."""
+        items, source = self.plan.items, self.plan.source
+        codes = bytearray(len(indices))
+        whys: Whys = {}
+        dirs = _Dirs(source, self.plan.dest)
+        try:
+            for k, index in enumerate(indices):
+                item = items[index]
+                try:
+                    codes[k] = _BARE if self._copy(dirs.at(item.rel), item) else _COPIED
+                except Changed as why:
+                    codes[k], whys[index] = _CONFLICT, (_CONFLICT, str(why))
+                except Unkept as why:
+                    codes[k], whys[index] = _FAILED, (_FAILED, str(why))
+                except OSError as error:
+                    if error.errno in _FULL:
+                        raise DestinationFull(join(source, item.rel), error) from None
+                    codes[k] = _FAILED
+                    whys[index] = (_FAILED, f"not copied: {error.strerror}")
+        finally:
+            dirs.close()
+        return bytes(codes), whys
 
     def _copy(self, where: Where, item: Item) -> bool:
         """Put a copy of `item` in place; True when its source had no extended attributes."""
@@ -345,26 +410,37 @@ class Transfer:
 
     # Phase 2: verify, then unlink the sources.
 
-    def _remove_sources(self, copied: list[tuple[Item, bool]],
-                        verified: ProgressCallback | None) -> None:
+    def _remove_sources(self, verified: ProgressCallback | None) -> None:
+        outcome, items, done = self.outcome, self.plan.items, self._done
         try:
-            self._verify_and_unlink(copied, verified)
+            failed: dict[int, str] = {}
+            copied = [index for index, code in enumerate(done) if _COPIED <= code <= _THERE]
+            for _, (moved, moved_bytes, found) in self._shared(self._check_some, copied):
+                outcome.moved += moved
+                outcome.moved_bytes += moved_bytes
+                failed.update(found)
+                if verified is not None and moved:
+                    verified(moved_bytes, moved)
+            outcome.failed += [(items[index].rel, failed[index]) for index in sorted(failed)]
+            self._remove_dirs()
         finally:
             # Deepest first: putting back a parent's mode may shut us out of its children.
             for path in sorted(self._opened_sources, key=lambda p: p.count("/"), reverse=True):
                 with contextlib.suppress(FileNotFoundError):
                     os.chmod(path, self._opened_sources[path])
 
-    def _open_source_dir(self, directory: str) -> None:
-        self._opened_sources.setdefault(directory, make_writable(directory))
+    def _open_source_dir(self, directory: str, opened: dict[str, int] | None = None) -> None:
+        opened = self._opened_sources if opened is None else opened
+        opened.setdefault(directory, make_writable(directory))
 
-    def _unlink(self, at: int | None, name: str, rel: str) -> str | None:
+    def _unlink(self, at: int | None, name: str, rel: str,
+                opened: dict[str, int]) -> str | None:
         """Remove a verified source (opening up a read-only directory); else say why not."""
         try:
             try:
                 os.unlink(name, dir_fd=at)
             except PermissionError:
-                self._open_source_dir(os.path.dirname(join(self.plan.source, rel)))
+                self._open_source_dir(os.path.dirname(join(self.plan.source, rel)), opened)
                 os.unlink(name, dir_fd=at)
         except OSError as error:
             return f"copied, but not removed: {error.strerror}"
@@ -377,16 +453,21 @@ class Transfer:
             self._open_source_dir(os.path.dirname(path))
             os.rmdir(path)
 
-    def _verify_and_unlink(self, copied: list[tuple[Item, bool]],
-                           verified: ProgressCallback | None) -> None:
-        plan, outcome = self.plan, self.outcome
-        source, dest = plan.source, plan.dest
+    def _check_some(self, indices: Sequence[int]) -> tuple[int, int, dict[int, str]]:
+        """Verify these items' copies and unlink their sources: (files moved, their bytes,
+        why each of the others stays, by index). Directories opened up are put back."""
+        plan, done = self.plan, self._done
+        items, source, dest = plan.items, plan.source, plan.dest
+        moved = moved_bytes = 0
+        failed: dict[int, str] = {}
+        opened: dict[str, int] = {}
         by_hash = self.verify == "hash"
         kill = self._kill
         times = self.keep_times
         dirs = _Dirs(source, dest)
         try:
-            for item, bare in copied:
+            for index in indices:
+                item = items[index]
                 rel = item.rel
                 at_source, at, name, dname = dirs.at(rel)
                 try:
@@ -401,7 +482,7 @@ class Transfer:
                 if (now.st_size != st.st_size or now.st_ino != st.st_ino
                         or (now.st_mtime_ns != st.st_mtime_ns
                             and (times or not same_inode(now, join(dest, rel))))):
-                    outcome.failed.append((rel, "changed while moving: kept, re-run"))
+                    failed[index] = "changed while moving: kept, re-run"
                     continue
                 if by_hash or not stat.S_ISREG(now.st_mode):
                     problem = copy_problem(join(source, rel), join(dest, rel), now, by_hash,
@@ -418,23 +499,29 @@ class Transfer:
                 # A source with no extended attributes when copied has none now while its
                 # ctime is the surveyed one (setting one changes it): no need to list again.
                 if (not (problem or plan.same_device) and stat.S_ISREG(now.st_mode)
-                        and not (bare and now.st_ctime_ns == st.st_ctime_ns)):
+                        and not (done[index] == _BARE and now.st_ctime_ns == st.st_ctime_ns)):
                     problem = xattrs_differ(join(source, rel), join(dest, rel))
                 if problem:
-                    outcome.failed.append((rel, problem))
+                    failed[index] = problem
                     continue
-                problem = self._unlink(at_source, name, rel)
+                problem = self._unlink(at_source, name, rel, opened)
                 if problem:
-                    outcome.failed.append((rel, problem))
+                    failed[index] = problem
                     continue
                 if kill is not None:
                     kill("unlink")
-                outcome.moved += 1
-                outcome.moved_bytes += st.st_size
-                if verified is not None:
-                    verified(st.st_size, 1)
+                moved += 1
+                moved_bytes += st.st_size
         finally:
             dirs.close()
+            for path, mode in opened.items():
+                with contextlib.suppress(FileNotFoundError):
+                    os.chmod(path, mode)
+        return moved, moved_bytes, failed
+
+    def _remove_dirs(self) -> None:
+        plan, outcome, kill = self.plan, self.outcome, self._kill
+        source = plan.source
         for rel, _ in reversed(plan.dirs):
             if rel in self._keep_dirs:
                 continue

@@ -6,11 +6,12 @@ import ctypes
 import errno
 import os
 import stat
+from pathlib import Path
 
 import pytest
-from helpers.fs import OLD, isolate, second_fs, snapshot
+from helpers.fs import OLD, files_only, isolate, make_tree, needs_root, second_fs, snapshot
 
-from scratchenv.disk import placing
+from scratchenv.disk import placing, transfer
 from scratchenv.disk.copying import PART_PREFIX, new_token, part_name
 from scratchenv.disk.survey import survey
 from scratchenv.disk.transfer import Transfer
@@ -156,3 +157,89 @@ def test_files_written_at_the_destination_while_moving_are_never_overwritten(
                 "new": "the job's", "older": "the job's, newer"}
             assert {p.name: p.read_text() for p in source.iterdir()} == {
                 "new": "from home", "older": "from home"}
+
+
+@pytest.fixture
+def shared_out(monkeypatch):
+    """Copies and checks in worker processes even for a small tree: a part per directory."""
+    monkeypatch.setattr(transfer, "SHARED_FROM", 1)
+    monkeypatch.setattr(transfer, "PART_FILES", 1)
+    monkeypatch.setattr(transfer, "usable_cpus", lambda: 2)
+
+
+def test_workers_move_a_tree_exactly_as_one_process_does(tmp_path, shared_out):
+    source = tmp_path / "src"
+    make_tree(source, files=60)
+    (source / "d1" / "ro").mkdir()
+    (source / "d1" / "ro" / "in").write_text("read-only directory")
+    (source / "d1" / "ro").chmod(0o555)
+    before = snapshot(source)
+    counted = [0, 0]
+
+    def progress(nbytes: int, nfiles: int) -> None:
+        counted[0] += nbytes
+        counted[1] += nfiles
+
+    with second_fs(tmp_path / "mnt", "16m") as mnt:
+        plan = survey(str(source), str(mnt / "dest"))
+        outcome = Transfer(plan, progress=progress).run(verified=progress)
+        assert outcome.finished and not (outcome.failed or outcome.conflicts)
+        assert snapshot(mnt / "dest") == before
+        dest = mnt / "dest"
+        assert os.stat(dest / "hardlink.bin").st_ino == os.stat(dest / "d1/e1/f1.bin").st_ino
+        assert counted == [2 * plan.total_bytes, 2 * len(plan.items)]
+
+
+def test_workers_report_conflicts_and_changes_as_one_process_does(tmp_path, monkeypatch):
+    """The same trouble, once in this process and once shared out: the same outcome, in
+    plan order, and the same files on both sides."""
+    def scene(where: Path) -> tuple[object, dict, dict]:
+        source, dest = where / "src", where / "dest"
+        for d in range(6):
+            for f in range(5):
+                (source / f"d{d}").mkdir(parents=True, exist_ok=True)
+                (source / f"d{d}" / f"f{f}").write_text(f"{d}.{f} from home")
+                os.utime(source / f"d{d}" / f"f{f}", (OLD + 10, OLD + 10))
+        (dest / "d2").mkdir(parents=True)
+        (dest / "d2" / "f1").write_text("older on scratch")
+        os.utime(dest / "d2" / "f1", (OLD, OLD))
+        plan = survey(str(source), str(dest))
+        (dest / "d4").mkdir()
+        (dest / "d4" / "f3").write_text("a job's, meanwhile")  # appears after the survey
+        (dest / "d2" / "f1").write_text("a job's, newer")
+        for written in (dest / "d4" / "f3", dest / "d2" / "f1"):
+            os.utime(written, (OLD + 30, OLD + 30))
+        (source / "d1" / "f0").write_text("written to after the survey")
+        os.utime(source / "d1" / "f0", (OLD + 20, OLD + 20))
+        outcome = Transfer(plan).run()
+        return outcome, files_only(snapshot(source)), files_only(snapshot(dest))
+
+    with second_fs(tmp_path / "mnt", "16m") as mnt:
+        alone = scene(mnt / "alone")
+        monkeypatch.setattr(transfer, "SHARED_FROM", 1)
+        monkeypatch.setattr(transfer, "PART_FILES", 1)
+        monkeypatch.setattr(transfer, "usable_cpus", lambda: 2)
+        together = scene(mnt / "shared")
+    assert together == alone
+    outcome = alone[0]
+    assert sorted(outcome.conflicts) == [
+        ("d2/f1", "conflict: changed at the destination while moving"),
+        ("d4/f3", "conflict: appeared at the destination while moving")]
+    assert outcome.failed == [("d1/f0", "changed while moving: kept, re-run")]
+
+
+def test_a_destination_full_in_a_worker_stops_the_run_with_the_source_whole(
+        tmp_path, shared_out):
+    needs_root()
+    source = tmp_path / "src"
+    for d in range(8):
+        (source / f"d{d}").mkdir(parents=True)
+        (source / f"d{d}" / "big").write_bytes(os.urandom(300_000))
+    before = snapshot(source)
+    with second_fs(tmp_path / "tiny", "1m") as tiny:
+        with pytest.raises(transfer.DestinationFull) as full:
+            Transfer(survey(str(source), str(tiny / "dest"))).run()
+        assert full.value.error.errno == errno.ENOSPC
+        assert full.value.path.startswith(f"{source}/d")
+        assert snapshot(source) == before
+        assert [p for p in (tiny / "dest").rglob("*") if PART_PREFIX in p.name] == []
