@@ -133,15 +133,18 @@ class ShellRenderer(Renderer):
 
     def _apply(self, plan: Plan, job_file: str | None = None,
                path_file: str | None = None) -> list[str]:
-        lines: list[str] = []
-        for change in plan.changes:
-            if isinstance(change, SetVar) and change.node_local is None:
+        # Values written in the file first, then those the shell decides (a kept site
+        # value, node-local in a job): only the first may be set in one go (set_all).
+        static = [c for c in plan.variables if not c.keep_site_value and c.node_local is None]
+        lines = self.set_all([line for change in static for line in self._set(change)])
+        for change in plan.variables:
+            if change.keep_site_value and change.node_local is None:
                 lines += self._set(change)
         node = [change for change in plan.variables if change.node_local is not None]
         if node:
             outside = [line for change in node for line in self._set(change)]
             lines += self.job_block(self._job_lines(plan), outside, job_file)
-        lines += self.export_names([c.name for c in plan.variables if not c.keep_site_value])
+            lines += self.export_names([c.name for c in node if not c.keep_site_value])
         return lines + self.path_block(self._prepends(plan), path_file)
 
     def _prepends(self, plan: Plan) -> list[tuple[str, str, int]]:
@@ -291,6 +294,10 @@ class ShellRenderer(Renderer):
     def export_names(self, names: list[str]) -> list[str]:
         """Export the variables assign_line set."""
         return []
+
+    def set_all(self, lines: list[str]) -> list[str]:
+        """`lines` (assign_line's, nothing else) with what exports the variables they set."""
+        return lines
 
     def prepend_line(self, name: str, quoted_entry: str, index: int) -> str:
         """Put the entry in front unless present; when added, set flag `index`."""

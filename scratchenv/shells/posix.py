@@ -246,11 +246,20 @@ class PosixRenderer(ShellRenderer):
         return f"export {name}={quoted_value}"
 
     def assign_line(self, name: str, quoted_value: str) -> str:
-        # Plain assignments, then one `export`: half the cost of an `export` each (bash).
         return f"{name}={quoted_value}"
 
     def export_names(self, names: list[str]) -> list[str]:
         return [f"export {' '.join(names)}"] if names else []
+
+    def set_all(self, lines: list[str]) -> list[str]:
+        # Plain assignments under `set -a` (unless the user has it on already): a third of
+        # the cost of an `export` each, or of one `export` naming them all (bash).
+        if not lines:
+            return []
+        return ["case $- in *a*) _scratchenv_a= ;; *) _scratchenv_a=1; set -a ;; esac",
+                *lines,
+                '[ -z "$_scratchenv_a" ] || set +a',
+                "unset _scratchenv_a"]
 
     def prepend_line(self, name: str, quoted_entry: str, index: int) -> str:
         return (

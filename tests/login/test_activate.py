@@ -345,3 +345,20 @@ def test_a_missing_root_below_a_mounted_file_system_is_a_mistake(tmp_path, isola
         result = cli("activate", "--shell", "bash")
     assert (result.returncode, result.stdout) == (2, "")
     assert "scratch root unusable" in result.stderr
+
+
+@pytest.mark.parametrize("shell", ["sh", "bash", "zsh"])
+def test_the_users_allexport_stays_as_it_was_and_nothing_of_ours_is_exported(shell, root):
+    """The assignments run under `set -a`: the option is the user's again afterwards, and
+    the file's own variables (records, flags) stay out of the environment."""
+    need(shell)
+    path = activate(shell)
+    show = ('case $- in *a*) echo on ;; *) echo off ;; esac; '
+            'env | grep -c "^_SCRATCHENV_\\|^_scratchenv" || :')
+    for before, expected in (("set +a", "off"), ("set -a", "on")):
+        done = subprocess.run([shell, "-c", f'{before}; . "$1"; {show}', shell, str(path)],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        state, exported = done.stdout.split()
+        assert state == expected
+        assert exported == "0" or before == "set -a"
