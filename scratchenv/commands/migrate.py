@@ -55,7 +55,6 @@ def _kept_lines(step, source: str) -> list[str]:
 
 def show_plan(plan, steps, checks, named: bool) -> None:
     from scratchenv import output
-    from scratchenv.disk.usage import scan
     from scratchenv.home import migrate
     from scratchenv.home.moves import existing_keeps, superseded_note, tilde
     from scratchenv.units import format_size
@@ -73,7 +72,7 @@ def show_plan(plan, steps, checks, named: bool) -> None:
         # The space it takes in home (allocated, as du, quotas and doctor count it), not
         # the survey's apparent bytes: doctor and migrate show one size for one thing.
         rows.append((step.move.tool, source, step.move.dest,
-                     format_size(scan(step.move.source).bytes), f"{len(s.items):,}"))
+                     format_size(s.home_bytes), f"{len(s.items):,}"))
         there = sum(item.action == "there" for item in s.items)
         older = sum(item.action == "replace" for item in s.items)
         kept = existing_keeps(step.move, plan.home)

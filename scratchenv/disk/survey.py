@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from scratchenv.disk.copying import PART_PREFIX, data_bytes, same_content
+from scratchenv.disk.walker import subtrees
 from scratchenv.locations import user_named
 from scratchenv.realpaths import is_mount_point, mount_points, nearest_existing
 
@@ -67,6 +68,10 @@ class Survey:
     copy_blocks: int = 0
     """4 KiB blocks the copies take (small files take a whole block; sparse files only
     their data, as the copy keeps the holes)."""
+    home_bytes: int = 0
+    """The space the whole source takes, what stays included, counted as usage.scan (`du
+    -sx`) counts it: allocated blocks, a hard-linked file once, no other file system's
+    directories. Counted in the same walk; 0 when the source is kept whole."""
 
     def count(self) -> None:
         """Fill in the totals from the items."""
@@ -169,6 +174,7 @@ def survey(source: str, dest: str, keeps: Collection[str] = (), *,
     except FileNotFoundError:
         dest_top = None
     if not stat.S_ISDIR(top.st_mode):
+        result.home_bytes = top.st_blocks * 512
         if not (stat.S_ISREG(top.st_mode) or stat.S_ISLNK(top.st_mode)):
             result.skipped.append(("", SPECIAL))  # a fifo would block the copy forever
         elif dest_top is None:
@@ -181,8 +187,25 @@ def survey(source: str, dest: str, keeps: Collection[str] = (), *,
                 result.items.append(Item("", top, action, there=_there(action, dest_top)))
         result.count()
         return result
+    device = top.st_dev
+    # The space taken, as walker.directory counts it: (device, inode) -> blocks of each
+    # file with several links (counted once), and the blocks of everything else.
+    linked: dict[tuple[int, int], int] = {}
+    blocks = top.st_blocks
+
+    def below(path: str, st: os.stat_result) -> int:
+        """Blocks below `path` when it is a directory here the survey does not enter."""
+        if not stat.S_ISDIR(st.st_mode) or st.st_dev != device:
+            return 0
+        more, _, links = subtrees([path], device, set())
+        for dev, ino, size in links:
+            linked[dev, ino] = size
+        return more
+
     if dest_top is not None and not stat.S_ISDIR(dest_top.st_mode):
         result.conflicts.append(("", "conflict: the destination is not a directory"))
+        blocks += below(source, top)
+        result.home_bytes = (blocks + sum(linked.values())) * 512
         return result
     keep_set = set(keeps)
     hard_links: dict[tuple[int, int], str] = {}
@@ -202,6 +225,7 @@ def survey(source: str, dest: str, keeps: Collection[str] = (), *,
             why = stays(src_dir, join(dest, rel), dir_st, [entry.name for entry in entries])
             if why is not None:
                 result.kept.append((rel, why))
+                blocks += below(src_dir, dir_st)
                 continue
         dirs.append((rel, dir_st))
         prefix = f"{rel}/" if rel else ""
@@ -217,6 +241,8 @@ def survey(source: str, dest: str, keeps: Collection[str] = (), *,
             except OSError as error:
                 dirs.pop()
                 result.conflicts.append((rel, f"destination unreadable: {error.strerror}"))
+                if entries is not None:
+                    blocks += below(src_dir, dir_st)
                 continue
             result.existing_dirs.add(rel)
         else:
@@ -227,25 +253,38 @@ def survey(source: str, dest: str, keeps: Collection[str] = (), *,
         if not rel:
             result.empty = not entries
         for entry in entries:
-            if keep_set and entry.path in keep_set:
-                continue
-            child = prefix + entry.name
             try:
                 st = entry.stat(follow_symlinks=False)
             except FileNotFoundError:  # deleted since listed (a live cache): nothing to move
                 continue
+            mode = st.st_mode
+            is_dir = stat.S_ISDIR(mode)
+            if is_dir:
+                if st.st_dev == device:
+                    blocks += st.st_blocks
+            elif st.st_nlink > 1:
+                linked[st.st_dev, st.st_ino] = st.st_blocks
+            else:
+                blocks += st.st_blocks
+            # Counted whether it moves or stays; what stays is counted whole (below).
+            if keep_set and entry.path in keep_set:
+                blocks += below(entry.path, st)
+                continue
+            child = prefix + entry.name
             if st.st_uid != me:
                 result.kept.append((child, _not_ours(st, me) or ""))
+                blocks += below(entry.path, st)
                 continue
-            if st.st_dev != top.st_dev or f"{real_source}/{child}" in mounts:
+            if st.st_dev != device or f"{real_source}/{child}" in mounts:
                 result.kept.append((child, MOUNT_POINT))
+                blocks += below(entry.path, st)
                 continue
             there = existing.get(entry.name)
-            mode = st.st_mode
-            if stat.S_ISDIR(mode):
+            if is_dir:
                 if there is not None and not there.is_dir(follow_symlinks=False):
                     result.conflicts.append(
                         (child, "conflict: the destination is not a directory"))
+                    blocks += below(entry.path, st)
                 else:
                     stack.append((child, st, there is not None))
                 continue
@@ -266,6 +305,7 @@ def survey(source: str, dest: str, keeps: Collection[str] = (), *,
                 if item.link_to == child:
                     item.link_to = None
             items.append(item)
+    result.home_bytes = (blocks + sum(linked.values())) * 512
     result.count()
     return result
 

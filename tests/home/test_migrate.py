@@ -85,6 +85,25 @@ def test_dry_run_shows_the_plan_and_moves_nothing(env, capsys):
     assert not (root / "cache").exists()
 
 
+def test_dry_run_size_is_the_space_taken_in_home_as_du_counts_it(env, capsys):
+    """The SIZE column comes from the survey's walk: what a du-like scan of the whole
+    source says (allocated, hard links once, sparse holes free, kept parts included)."""
+    from scratchenv.disk.usage import scan
+    from scratchenv.units import format_size
+
+    home, _ = env
+    source = home / ".cache" / "pip"
+    make_tree(source, files=50, big=200_000)
+    with open(source / "sparse.bin", "wb") as handle:
+        handle.truncate(8 * 1024**2)
+        handle.write(b"x")
+    os.link(source / "sparse.bin", source / "d0" / "sparse-again")
+    assert main(["migrate", "pip"]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines()
+               if line.startswith("pip "))
+    assert f" {format_size(scan(str(source)).bytes)} " in row
+
+
 def test_dry_run_with_nothing_in_home_says_so(env, capsys):
     assert main(["migrate"]) == 0
     assert capsys.readouterr().out == "nothing to move\n"
