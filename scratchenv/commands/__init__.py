@@ -38,10 +38,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def plan_from(args: argparse.Namespace) -> Plan:
+def plan_from(args: argparse.Namespace, *, keep: bool = True) -> Plan:
     """The Plan for the settings: rebuilt from the one kept for these very inputs while
     none changed (login/resolution.py: no pydantic), else built from validated settings and
-    kept. Global flags always build (they are not among the kept inputs)."""
+    kept (unless `keep` is False: a command that must leave home as it was). Global flags
+    always build (they are not among the kept inputs)."""
     from scratchenv.login import resolution
     from scratchenv.plan import build_plan
 
@@ -56,7 +57,7 @@ def plan_from(args: argparse.Namespace) -> Plan:
             return plan
     settings = settings_from(args)
     plan = build_plan(settings)
-    if cwd is not None:
+    if cwd is not None and keep:
         resolution.keep(settings, plan, os.environ, cwd)
     return plan
 

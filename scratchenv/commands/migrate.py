@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import argparse
 
-from scratchenv.commands import consent_flags, go_ahead, settings_from
+from scratchenv.commands import consent_flags, go_ahead, plan_from
 
 HELP = "move what tools already wrote in home to scratch (shows the plan unless --apply)"
 SHOWN = 10
@@ -104,10 +104,10 @@ def run(args: argparse.Namespace) -> int:
     from scratchenv.errors import Interrupted
     from scratchenv.home import migrate, venvs
     from scratchenv.home.moves import tilde
-    from scratchenv.plan import build_plan
     from scratchenv.units import counted, format_size
 
-    plan = build_plan(settings_from(args))
+    # Only read a kept plan: a dry run, or a run refused for space, writes nothing.
+    plan = plan_from(args, keep=False)
     found = venvs.moves(plan, plan.thresholds.large_venv)
     names = list(args.tools)
     if venvs.TOOL in names and not found:

@@ -122,13 +122,20 @@ def offenders(plan: Plan) -> list[Offender]:
 
     An entry with its default at or below the place covers it (CONDA_PKGS_DIRS at
     ~/.conda/pkgs covers ~/.conda): the advice would be stale and the sizes counted twice."""
+    return [Offender(key, path, fields["what"], advice(plan, fields))
+            for key, path, fields in _uncovered(plan)]
+
+
+def _uncovered(plan: Plan) -> list[tuple[str, str, dict[str, str]]]:
+    """(key, path, fields) of each offender: what moves need, without the advice (which
+    may load the whole catalogue, pydantic and all)."""
     home = os.path.normpath(plan.home)
     sources = [move.source for move in _candidates(plan)[0]]
     found = []
     for key, fields in _offender_table().items():
         path = _under_home(fields["path"], home)
         if not any(inside(source, path) for source in sources):
-            found.append(Offender(key, path, fields["what"], advice(plan, fields)))
+            found.append((key, path, fields))
     return found
 
 
@@ -165,7 +172,7 @@ def _minimal(keeps: Iterable[Keep]) -> tuple[Keep, ...]:
 def home_moves(plan: Plan) -> list[Move]:
     """Every entry's move out of home, in plan order, each with what it must leave behind."""
     moves, pinned = _candidates(plan)
-    foreign = [Keep(o.path, f"{o.key} would not find it moved") for o in offenders(plan)]
+    foreign = [Keep(path, f"{key} would not find it moved") for key, path, _ in _uncovered(plan)]
     owners = [Keep(m.source, f"`migrate {m.tool}` moves it") for m in moves]
     sourced = [Keep(path, f"{rc} sources it: moved, every new shell would print an error")
                for path, rc in sourced_files(plan.home).items()]
@@ -192,7 +199,8 @@ def select(moves: Sequence[Move], names: Sequence[str]) -> list[Move]:
 def known_places(plan: Plan) -> list[str]:
     """Every place in home that an entry, a pinned file or an offender accounts for."""
     moves, pinned = _candidates(plan)
-    paths = [m.source for m in moves] + [k.path for k in pinned] + [o.path for o in offenders(plan)]
+    paths = [m.source for m in moves] + [k.path for k in pinned] + [
+        path for _, path, _ in _uncovered(plan)]
     return list(dict.fromkeys(paths))
 
 

@@ -104,6 +104,29 @@ def test_dry_run_size_is_the_space_taken_in_home_as_du_counts_it(env, capsys):
     assert f" {format_size(scan(str(source)).bytes)} " in row
 
 
+def test_a_plan_kept_by_another_command_is_used_and_migrate_keeps_none(env, monkeypatch,
+                                                                         capsys):
+    """migrate reads the plan status kept (no settings validated, no pydantic), shows the
+    same, and keeps none itself: a dry run leaves home exactly as it was."""
+    import scratchenv.commands
+
+    home, _ = env
+    make_tree(home / ".cache" / "pip", files=5)
+    before = snapshot(home)
+    assert main(["migrate", "pip"]) == 0
+    built = capsys.readouterr().out
+    assert snapshot(home) == before
+    main(["status"])
+    capsys.readouterr()
+
+    def no_settings(args):
+        raise AssertionError("settings validated although a plan was kept")
+
+    monkeypatch.setattr(scratchenv.commands, "settings_from", no_settings)
+    assert main(["migrate", "pip"]) == 0
+    assert capsys.readouterr().out == built
+
+
 def test_dry_run_with_nothing_in_home_says_so(env, capsys):
     assert main(["migrate"]) == 0
     assert capsys.readouterr().out == "nothing to move\n"
