@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Literal
 
-from scratchenv.bootstrap import rust
 from scratchenv.checkpoints.recognise import LEGACY_HF
 from scratchenv.errors import ConfigError
 from scratchenv.home.rcsourced import sourced_files
@@ -208,11 +207,13 @@ def superseded(move: Move) -> list[str]:
     """Files in the move's source that are removed, not moved: copies of what the
     destination already has and its tool makes again (rustup and its proxies in
     ~/.cargo/bin once Cargo on scratch has its own). Moving them could only conflict."""
+    if move.var not in ("CARGO_HOME", "RUSTUP_HOME"):
+        return []
+    from scratchenv.bootstrap import rust  # only for these two (tomllib, zipfile, proc)
+
     if move.var == "CARGO_HOME":
         return rust.superseded_proxies(move.source, move.dest)
-    if move.var == "RUSTUP_HOME":
-        return rust.superseded_settings(move.source, move.dest)
-    return []
+    return rust.superseded_settings(move.source, move.dest)
 
 
 def superseded_note(paths: Sequence[str], home: str) -> str:
@@ -227,10 +228,12 @@ def superseded_note(paths: Sequence[str], home: str) -> str:
 def found_keeps(move: Move) -> list[Keep]:
     """Files in the move's source found on disk to stay there: rustup's shell setup in
     ~/.cargo, which rc files source."""
-    if move.var == "CARGO_HOME":
-        return [Keep(path, "rustup's shell setup, sourced by rc files")
-                for path in rust.env_scripts(move.source)]
-    return []
+    if move.var != "CARGO_HOME":
+        return []
+    from scratchenv.bootstrap import rust
+
+    return [Keep(path, "rustup's shell setup, sourced by rc files")
+            for path in rust.env_scripts(move.source)]
 
 
 def left_out(move: Move) -> list[str]:
