@@ -71,6 +71,7 @@ def show_plan(plan, steps, checks, named: bool) -> None:
             continue
         # The space it takes in home (allocated, as du, quotas and doctor count it), not
         # the survey's apparent bytes: doctor and migrate show one size for one thing.
+        assert s.home_bytes is not None  # prepare() asks for it
         rows.append((step.move.tool, source, step.move.dest,
                      format_size(s.home_bytes), f"{len(s.items):,}"))
         there = sum(item.action == "there" for item in s.items)

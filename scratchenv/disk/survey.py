@@ -68,10 +68,11 @@ class Survey:
     copy_blocks: int = 0
     """4 KiB blocks the copies take (small files take a whole block; sparse files only
     their data, as the copy keeps the holes)."""
-    home_bytes: int = 0
-    """The space the whole source takes, what stays included, counted as usage.scan (`du
-    -sx`) counts it: allocated blocks, a hard-linked file once, no other file system's
-    directories. Counted in the same walk; 0 when the source is kept whole."""
+    home_bytes: int | None = None
+    """With `sized`: the space the whole source takes, what stays included, counted as
+    usage.scan (`du -sx`) counts it: allocated blocks, a hard-linked file once, no other
+    file system's directories. Counted in the same walk (what stays is walked for it);
+    None when not asked for or the source is kept whole."""
 
     def count(self) -> None:
         """Fill in the totals from the items."""
@@ -146,13 +147,14 @@ MOUNT_POINT = "a mount point (another file system or a bind mount): not crossed"
 
 def survey(source: str, dest: str, keeps: Collection[str] = (), *,
            part_tokens: Collection[str] = (), keep_times: bool = True,
-           stays: Stays | None = None) -> Survey:
+           stays: Stays | None = None, sized: bool = False) -> Survey:
     """Walk `source` (no symlink followed, `keeps` left out) against `dest`.
 
     `part_tokens`: those of earlier runs (their journal), whose temporary files at the
     destination are leftovers; `keep_times`: whether copies were given the source's times;
-    `stays`: asked about each directory below the top. Another user's files and
-    directories, and mount points, are never taken: they are `kept`."""
+    `stays`: asked about each directory below the top; `sized`: total `home_bytes`.
+    Another user's files and directories, and mount points, are never taken: they are
+    `kept`."""
     result = Survey(source, dest)
     try:
         top = os.lstat(source)
@@ -174,7 +176,7 @@ def survey(source: str, dest: str, keeps: Collection[str] = (), *,
     except FileNotFoundError:
         dest_top = None
     if not stat.S_ISDIR(top.st_mode):
-        result.home_bytes = top.st_blocks * 512
+        result.home_bytes = top.st_blocks * 512 if sized else None
         if not (stat.S_ISREG(top.st_mode) or stat.S_ISLNK(top.st_mode)):
             result.skipped.append(("", SPECIAL))  # a fifo would block the copy forever
         elif dest_top is None:
@@ -195,7 +197,7 @@ def survey(source: str, dest: str, keeps: Collection[str] = (), *,
 
     def below(path: str, st: os.stat_result) -> int:
         """Blocks below `path` when it is a directory here the survey does not enter."""
-        if not stat.S_ISDIR(st.st_mode) or st.st_dev != device:
+        if not sized or not stat.S_ISDIR(st.st_mode) or st.st_dev != device:
             return 0
         more, _, links = subtrees([path], device, set())
         for dev, ino, size in links:
@@ -205,7 +207,7 @@ def survey(source: str, dest: str, keeps: Collection[str] = (), *,
     if dest_top is not None and not stat.S_ISDIR(dest_top.st_mode):
         result.conflicts.append(("", "conflict: the destination is not a directory"))
         blocks += below(source, top)
-        result.home_bytes = (blocks + sum(linked.values())) * 512
+        result.home_bytes = (blocks + sum(linked.values())) * 512 if sized else None
         return result
     keep_set = set(keeps)
     hard_links: dict[tuple[int, int], str] = {}
@@ -305,7 +307,7 @@ def survey(source: str, dest: str, keeps: Collection[str] = (), *,
                 if item.link_to == child:
                     item.link_to = None
             items.append(item)
-    result.home_bytes = (blocks + sum(linked.values())) * 512
+    result.home_bytes = (blocks + sum(linked.values())) * 512 if sized else None
     result.count()
     return result
 

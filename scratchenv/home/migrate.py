@@ -127,7 +127,7 @@ def prepare(plan: Plan, names: Sequence[str] = (), extra: Sequence[Move] = (), *
         else:
             step.superseded = superseded(move)
             step.survey = survey(source, dest, left_out(move), part_tokens=tokens,
-                                 keep_times=keep_times, stays=judge)
+                                 keep_times=keep_times, stays=judge, sized=True)
             step.survey.source_touched = (source, dest) in touched
             if not step.active and not step.survey.conflicts:
                 step.note = "nothing to move"

@@ -40,13 +40,27 @@ def stays(directory: str, dest: str, st: os.stat_result, names: list[str]) -> st
 
 def surveyed(source: Path, dest: Path) -> int:
     keeps = [str(source / "keep-dir"), str(source / "keep-file")]
-    return survey(str(source), str(dest), keeps, stays=stays).home_bytes
+    found = survey(str(source), str(dest), keeps, stays=stays, sized=True).home_bytes
+    assert found is not None
+    return found
 
 
 def test_the_space_taken_is_what_usage_scan_counts(tmp_path):
     source = tmp_path / "src"
     awkward_tree(source)
     assert surveyed(source, tmp_path / "dest") == scan(str(source)).bytes
+
+
+def test_what_stays_is_walked_only_when_the_size_is_asked_for(tmp_path, monkeypatch):
+    import scratchenv.disk.survey as module
+
+    source = tmp_path / "src"
+    awkward_tree(source)
+    walked: list[list[str]] = []
+    monkeypatch.setattr(module, "subtrees", lambda paths, *rest: walked.append(paths) or
+                        (0, 0, []))
+    assert survey(str(source), str(tmp_path / "dest"), stays=stays).home_bytes is None
+    assert walked == []
 
 
 def test_parts_merged_into_an_existing_destination_count_the_same(tmp_path):
