@@ -13,7 +13,7 @@ from scratchenv.errors import ConfigError
 
 TYPE_CHECKING = False  # not `typing`: its import costs the login path ~2 ms
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
 
 
 def home_dir(environ: Mapping[str, str]) -> str:
@@ -95,3 +95,13 @@ def working_directory() -> str:
     except FileNotFoundError:
         raise ConfigError("the working directory no longer exists (removed, e.g. a deleted "
                           "worktree?); cd to an existing directory") from None
+
+
+def up_to_root(path: str) -> Iterator[str]:
+    """`path` (absolute) and each directory above it, up to `/`."""
+    while True:
+        yield path
+        parent = os.path.dirname(path)
+        if parent == path:
+            return
+        path = parent

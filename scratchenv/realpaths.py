@@ -10,9 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from collections.abc import Iterator
+from scratchenv.locations import up_to_root
 
 _seen: dict[tuple[str, str], object] | None = None
 """Inside `one_look()`: what was already asked of the file system, by (question, path)."""
@@ -86,19 +84,9 @@ def is_within(path: str | os.PathLike[str], ancestor: str | os.PathLike[str]) ->
     target = identity(ancestor)
     if target is None:
         return inside(resolved, real(ancestor))
-    if any(identity(candidate) == target for candidate in _up_from(resolved)):
+    if any(identity(candidate) == target for candidate in up_to_root(resolved)):
         return True
     return _bound_within(resolved, ancestor)
-
-
-def _up_from(path: str) -> Iterator[str]:
-    """`path` (real, absolute) and each directory above it, up to `/`."""
-    while True:
-        yield path
-        parent = os.path.dirname(path)
-        if parent == path:
-            return
-        path = parent
 
 
 def _bound_within(resolved: str, ancestor: str | os.PathLike[str]) -> bool:

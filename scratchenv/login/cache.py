@@ -27,7 +27,7 @@ import zlib
 from scratchenv.config.reading import others_can_write, written_file_problem
 from scratchenv.config.shapes import entries, own_directories
 from scratchenv.errors import ScratchenvError
-from scratchenv.locations import state_dir
+from scratchenv.locations import state_dir, up_to_root
 
 TYPE_CHECKING = False  # not `typing`: its import costs the fast path ~2 ms
 if TYPE_CHECKING:
@@ -111,12 +111,7 @@ def cache_file(kind: str, environ: Mapping[str, str], key: str) -> str:
 def _ancestry(path: str) -> Iterator[str]:
     """`path` and every directory above it, then the same for where its symlinks lead."""
     for place in dict.fromkeys((os.path.abspath(path), os.path.realpath(path))):
-        while True:
-            yield place
-            parent = os.path.dirname(place)
-            if parent == place:
-                break
-            place = parent
+        yield from up_to_root(place)
 
 
 def path_facts(paths: Iterable[str]) -> str:
