@@ -18,9 +18,9 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     from scratchenv import output
-    from scratchenv.config.settings import current_user
     from scratchenv.disk.room import room
     from scratchenv.errors import ScratchenvError
+    from scratchenv.locations import current_user
     from scratchenv.realpaths import nearest_existing
     from scratchenv.units import format_size
 

@@ -30,9 +30,9 @@ from pydantic_settings import (
 from pydantic_settings.sources.utils import parse_env_vars
 
 from scratchenv.config import centres, site, trust
-from scratchenv.config.profiles import centre_defaults, current_user, profile_defaults
+from scratchenv.config.profiles import centre_defaults, profile_defaults
 from scratchenv.errors import ConfigError
-from scratchenv.locations import config_file, site_config_file
+from scratchenv.locations import config_file, current_user, site_config_file
 
 ENV_PREFIX = "SCRATCHENV_"
 DOTENV_FILE = trust.DOTENV_FILE

@@ -9,7 +9,7 @@ from typing import Any
 
 from scratchenv.config import centres, detect, placeholders
 from scratchenv.errors import ConfigError
-from scratchenv.locations import current_user  # noqa: F401 (importable from here too)
+from scratchenv.locations import current_user
 
 
 def profile_defaults(name: str) -> dict[str, Any]:

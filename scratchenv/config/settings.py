@@ -41,7 +41,6 @@ from scratchenv.config.layers import (  # noqa: F401 (importable from here too)
 from scratchenv.config.nodelocal import pattern_problem
 from scratchenv.config.profiles import (  # noqa: F401 (importable from here too)
     centre_defaults,
-    current_user,
     merged,
     profile_defaults,
 )
@@ -60,7 +59,7 @@ from scratchenv.config.sections import (  # noqa: F401 (importable from here too
     nesting_problem,
 )
 from scratchenv.errors import ConfigError
-from scratchenv.locations import home_dir
+from scratchenv.locations import current_user, home_dir
 from scratchenv.realpaths import same_place, without_dots
 
 

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from scratchenv.config import centres, detect, layers
-from scratchenv.config.settings import Settings, current_user
+from scratchenv.config.settings import Settings
+from scratchenv.locations import current_user
 
 SHOWN = (
     "root", "root_pattern", "profile", "persistent_root", "project", "disable", "enable",

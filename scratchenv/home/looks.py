@@ -21,13 +21,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from scratchenv.config.records import Thresholds
-from scratchenv.config.settings import current_user
 from scratchenv.config.trust import Untrusted, others_can_write, read_regular
 from scratchenv.disk.quota import Limit, Quota, user_quota
 from scratchenv.disk.usage import scan
 from scratchenv.fsutil import atomic_write, makedirs_private
 from scratchenv.home.moves import home_moves, offenders
-from scratchenv.locations import state_dir
+from scratchenv.locations import current_user, state_dir
 from scratchenv.output import escape
 from scratchenv.plan import Plan
 from scratchenv.realpaths import below

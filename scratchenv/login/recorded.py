@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from scratchenv.config import centres, detect
-from scratchenv.config.settings import Settings, centre_defaults, current_user
+from scratchenv.config.settings import Settings, centre_defaults
 from scratchenv.config.shapes import is_shape
 from scratchenv.errors import ScratchenvError
+from scratchenv.locations import current_user
 from scratchenv.login.cache import ALL
 from scratchenv.plan import Plan
 

@@ -13,8 +13,8 @@ from helpers.place import Place
 
 from scratchenv.checks.findings import Finding, Report
 from scratchenv.checks.verify import CHECKS, checklist_checks, verify
-from scratchenv.config.settings import current_user
 from scratchenv.errors import ConfigError
+from scratchenv.locations import current_user
 from scratchenv.plan import build_plan
 
 
