@@ -26,7 +26,7 @@ from scratchenv.config.reading import (
 )
 from scratchenv.errors import ScratchenvError
 from scratchenv.locations import config_file, site_config_file, state_dir, working_directory
-from scratchenv.shells.registry import COMPANIONS, LOGIN_SHELLS, login_shell_named
+from scratchenv.shells.registry import COMPANIONS, LOGIN_SHELLS, companion, login_shell_named
 
 TYPE_CHECKING = False  # not `typing`: its import costs the login path ~2 ms
 if TYPE_CHECKING:
@@ -171,7 +171,7 @@ def fresh_path(shell: str, environ: Mapping[str, str], cwd: str) -> str | None:
                 return None
     except OSError:
         return None
-    if not all(os.path.exists(f"{path}.{part}") for part in COMPANIONS[shell]):
+    if not all(os.path.exists(companion(path, part)) for part in COMPANIONS[shell]):
         return None  # someone removed one: written again
     _settle_mtime(path, _watched_files(environ, cwd))
     return path
@@ -270,8 +270,8 @@ def write_activation(
                            split=True)
     private_directory(state_dir(environ))  # made (or closed again) only when all went well
     # The companions first: the file that sources them never names a missing one.
-    for companion, companion_text in renderer.companions(plan, path).items():
-        atomic_write(companion, companion_text, mode=0o600)
+    for beside, beside_text in renderer.companions(plan, path).items():
+        atomic_write(beside, beside_text, mode=0o600)
     atomic_write(path, text, mode=0o600)
     os.utime(path, ns=(started, started))
     if not flags:

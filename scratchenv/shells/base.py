@@ -11,7 +11,7 @@ from string import Template
 from scratchenv import __version__
 from scratchenv.output import escape
 from scratchenv.plan import Plan, PrependPath, SetVar
-from scratchenv.shells.registry import COMPANIONS
+from scratchenv.shells.registry import COMPANIONS, companion
 
 
 class Renderer:
@@ -135,7 +135,7 @@ class ShellRenderer(Renderer):
                path_file: str | None = None) -> list[str]:
         # Values written in the file first, then those the shell decides (a kept site
         # value, node-local in a job): only the first may be set in one go (set_all).
-        static = [c for c in plan.variables if not c.keep_site_value and c.node_local is None]
+        static = [c for c in plan.variables if not _decided_at_login(c)]
         lines = self.set_all([line for change in static for line in self._set(change)])
         for change in plan.variables:
             if change.keep_site_value and change.node_local is None:
@@ -321,11 +321,6 @@ class ShellRenderer(Renderer):
 
     def unless_site_value(self, name: str, lines: list[str]) -> list[str]:
         raise NotImplementedError
-
-
-def companion(path: str, part: str) -> str:
-    """Where the companion file `part` (registry.COMPANIONS) of the file at `path` is."""
-    return f"{path}.{part}"
 
 
 def _decided_at_login(change: SetVar) -> bool:

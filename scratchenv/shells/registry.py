@@ -53,6 +53,11 @@ COMPANIONS = {shell: () if shell == "tcsh" else ("undo", "save", "job", "path")
 when needed (shells/base.py): what a current login does not run is not parsed at login."""
 
 
+def companion(path: str, part: str) -> str:
+    """Where the companion file `part` (COMPANIONS) of the activation file at `path` is."""
+    return f"{path}.{part}"
+
+
 def login_shell_named(path_or_name: str) -> str | None:
     """The login shell a $SHELL value names (`/bin/csh` is served as tcsh), or None."""
     name = path_or_name.rsplit("/", 1)[-1]
