@@ -57,7 +57,8 @@ from scratchenv.disk.copying import (
 )
 from scratchenv.disk.placing import Changed, Placer
 from scratchenv.disk.survey import Item, Survey, join
-from scratchenv.disk.workers import shared, split, usable_cpus
+from scratchenv.disk.usage import usable_cores
+from scratchenv.disk.workers import shared, split
 from scratchenv.errors import ScratchenvError
 from scratchenv.fsutil import makedirs_private
 
@@ -213,7 +214,7 @@ class Transfer:
         each; in worker processes (workers.py) when there are many."""
         items = self.plan.items
         keys = [items[i].rel.rpartition("/")[0] for i in indices]
-        many = len(indices) >= SHARED_FROM and usable_cpus() > 1
+        many = len(indices) >= SHARED_FROM and usable_cores() > 1
         parts = split(keys, max(PART_FILES, len(indices) // 128))
         for part, result in shared(lambda part: (part, job(indices[part.start:part.stop])),
                                    parts, WORKERS if many else 1):

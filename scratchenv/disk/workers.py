@@ -33,13 +33,6 @@ _MAX_PARTS = 8192
 """Part numbers fill the queue before the first fork: 4 bytes each, in a 64 KiB pipe."""
 
 
-def usable_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
 def split(keys: Sequence[str], size: int) -> list[range]:
     """Index ranges of about `size` over `keys` (each item's directory, equal ones together),
     never cutting a run of equal keys: a directory belongs to one worker."""

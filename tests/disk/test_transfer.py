@@ -164,7 +164,7 @@ def shared_out(monkeypatch):
     """Copies and checks in worker processes even for a small tree: a part per directory."""
     monkeypatch.setattr(transfer, "SHARED_FROM", 1)
     monkeypatch.setattr(transfer, "PART_FILES", 1)
-    monkeypatch.setattr(transfer, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(transfer, "usable_cores", lambda: 2)
 
 
 def test_workers_move_a_tree_exactly_as_one_process_does(tmp_path, shared_out):
@@ -218,7 +218,7 @@ def test_workers_report_conflicts_and_changes_as_one_process_does(tmp_path, monk
         alone = scene(mnt / "alone")
         monkeypatch.setattr(transfer, "SHARED_FROM", 1)
         monkeypatch.setattr(transfer, "PART_FILES", 1)
-        monkeypatch.setattr(transfer, "usable_cpus", lambda: 2)
+        monkeypatch.setattr(transfer, "usable_cores", lambda: 2)
         together = scene(mnt / "shared")
     assert together == alone
     outcome = alone[0]
