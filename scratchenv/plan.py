@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from scratchenv.config.nodelocal import DEFAULT_NODE_PIECES, NodePiece, node_pieces
 from scratchenv.config.placeholders import user_pattern
@@ -16,6 +16,7 @@ from scratchenv.config.records import Entry, Login, Project, Purge, Thresholds, 
 from scratchenv.fsutil import private_dir_problem
 from scratchenv.install import own_install
 from scratchenv.locations import current_user
+from scratchenv.plain import field, record, replace
 from scratchenv.realpaths import inside, same_place
 
 TYPE_CHECKING = False  # not `typing`: verify's fast path does without it
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from scratchenv.config.settings import Settings
 
 
-@dataclass(frozen=True)
+@record
 class SetVar:
     """Export `name=value`; the entry says which tool it is for and why."""
 
@@ -59,7 +60,7 @@ class SetVar:
         return exported
 
 
-@dataclass(frozen=True)
+@record
 class PrependPath:
     """Put `entry` at the front of the colon-separated list `name` (once)."""
 
@@ -78,7 +79,7 @@ class PrependPath:
 Change = SetVar | PrependPath
 
 
-@dataclass(frozen=True)
+@record
 class CheckpointPlace:
     """Where checkpoint directories go: `layout` (with `{id}`) under the checkpoints tier's
     root; the other root holds those made before `persistent_root` or `tiers` changed."""
@@ -103,7 +104,7 @@ class CheckpointPlace:
         return f"{self.root}/{parent}" if parent else self.root
 
 
-@dataclass(frozen=True)
+@record
 class Plan:
     root: str
     home: str
@@ -126,20 +127,18 @@ class Plan:
     """Where checkpoint directories go (None: on the scratch root, the default layout)."""
     project_layout: Project | None = None
     """The project's venv and data variables, when a project is set."""
-    purge: Purge = field(default_factory=Purge)
+    purge: Purge = Purge()
     """The scratch root's purge policy; the persistent root is never purged."""
-    thresholds: Thresholds = field(default_factory=Thresholds)
+    thresholds: Thresholds = Thresholds()
     """The sizes checks, status, doctor and the login compare against."""
-    login: Login = field(default_factory=Login)
+    login: Login = Login()
     """What the login says about home, and how often it looks."""
     quota_source: str | None = None
     """The quota tool the centre documents, asked first (status, check-space)."""
-    _index: dict[str, SetVar] = field(default_factory=dict, compare=False, repr=False)
 
-    def __post_init__(self) -> None:
-        for change in self.changes:
-            if isinstance(change, SetVar):
-                self._index[change.name] = change
+    @cached_property
+    def _index(self) -> dict[str, SetVar]:
+        return {change.name: change for change in self.changes if isinstance(change, SetVar)}
 
     @property
     def variables(self) -> list[SetVar]:

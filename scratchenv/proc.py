@@ -8,9 +8,9 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from dataclasses import dataclass
 
 from scratchenv.errors import ScratchenvError
+from scratchenv.plain import record
 
 # subprocess and signal are imported where a program runs: verify asks `which` for each
 # quota tool, and runs none where there is none.
@@ -30,7 +30,7 @@ def python_argv(python: str, *args: str) -> list[str]:
     return [python, "-I", *args]
 
 
-@dataclass(frozen=True)
+@record
 class CommandResult:
     argv: tuple[str, ...]
     returncode: int

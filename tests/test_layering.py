@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "scratchenv"
 # Lowest first. Each name is a top-level module or subpackage of scratchenv.
 LAYERS: list[set[str]] = [
     {"__init__", "errors"},
-    {"locations", "units", "install"},
+    {"locations", "units", "install", "plain"},
     {"fsutil", "realpaths", "output", "proc"},
     {"config", "error_handler", "removal"},
     {"disk"},

@@ -7,8 +7,9 @@ orchestrator (verify imports the check modules, never the other way round).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
+
+from scratchenv.plain import record
 
 TYPE_CHECKING = False  # not `typing`: verify's fast path does without it
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ STATUSES: tuple[Status, ...] = ("pass", "warn", "fail", "skip")
 # a node's report read back, goes through report_from_document().
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Finding:
     """One check on one subject, with a one-line fix when it did not pass."""
 
@@ -46,7 +47,7 @@ class Finding:
     """One-line fix, e.g. the exact export line."""
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Report:
     """The findings of one run, in check order."""
 
@@ -117,7 +118,7 @@ def _kind(value: object) -> str:
     return kinds.get(type(value), "a value")
 
 
-@dataclass(frozen=True)
+@record
 class Context:
     """What every check may look at: the Plan (built once by the command), the live
     environment, and what the command asked for."""

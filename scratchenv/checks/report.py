@@ -6,9 +6,9 @@ Renderers are pure (Report -> str); commands print what they return through outp
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
 
 from scratchenv.checks.findings import SCHEMA_VERSION, STATUSES, Finding, Report
+from scratchenv.plain import asdict, record
 from scratchenv.units import counted
 
 TYPE_CHECKING = False  # not `typing`: verify's fast path does without it
@@ -19,7 +19,7 @@ FORMATS = ("human", "json", "markdown", "junit")
 SYMBOLS = {"pass": "✓", "fail": "✗", "warn": "!", "skip": "-"}
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class JsonReport:
     """The `--json` document. Fields are only added; anything else bumps schema_version.
     Its JSON schema is json_schema() (a golden file holds it still)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Annotated, Literal
@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, fie
 from scratchenv.config.names import variable_name_problem
 from scratchenv.config.records import Entry, Unsynced, copied, xdg_bases
 from scratchenv.errors import ConfigError
+from scratchenv.plain import replace
 
 
 def check_variable_name(name: str, *, own: bool = False) -> str:

@@ -10,9 +10,8 @@ Standard library only; tests/config/test_records.py holds each record to its sch
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-
 from scratchenv.config.placeholders import substitute
+from scratchenv.plain import fields, record
 
 TYPE_CHECKING = False  # not `typing`: verify's fast path does without it
 if TYPE_CHECKING:
@@ -22,16 +21,16 @@ if TYPE_CHECKING:
     Group = Literal["cache", "env", "toolchain", "data", "run"]
 
 
-def copied(record: type[R], source: object) -> R:
-    """A `record` holding the values of `source`'s attributes of the same names (a model
+def copied(kind: type[R], source: object) -> R:
+    """A `kind` of record holding the values of `source`'s attributes of the same names (a model
     pydantic has validated)."""
-    return record(**{f.name: getattr(source, f.name) for f in fields(record)})  # type: ignore[arg-type]
+    return kind(**{f.name: getattr(source, f.name) for f in fields(kind)})
 
 
 # --- the catalogue ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Unsynced:
     """Runs in a location that exist nowhere else until their tool syncs them (W&B's offline
     runs, by W&B's own rule, `wandb sync --clean`): a run is synced once every log in it has
@@ -50,7 +49,7 @@ class Unsynced:
     """The command that syncs a run (the run's path follows it)."""
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Entry:
     """One variable: where it points under scratch, and where the tool writes without it."""
 
@@ -113,7 +112,7 @@ def xdg_bases(default: str, home: str) -> str:
 # --- the settings' sections ------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Thresholds:
     """Sizes that turn into warnings and failures, in bytes (sections.ThresholdsTable)."""
 
@@ -127,7 +126,7 @@ class Thresholds:
     quota_near: float = 0.9
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Login:
     """What an interactive login says about home (sections.LoginTable)."""
 
@@ -135,7 +134,7 @@ class Login:
     look_every_hours: float = 6
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Purge:
     """The scratch file system's purge policy (sections.PurgeTable)."""
 
@@ -147,7 +146,7 @@ class Purge:
 DEFAULT_VENV_VAR = "VENV_PATH"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Project:
     """Where one project's venv and data live, and the variables that name them (both
     validated by the settings)."""

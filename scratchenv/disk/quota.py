@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from functools import partial
 
+from scratchenv.plain import record
 from scratchenv.realpaths import mount_point
 from scratchenv.units import parse_amount
 
@@ -33,7 +33,7 @@ TIMEOUT = 20.0
 # importing pydantic cost more than the check (issue 27). Only our parsers build them.
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Limit:
     """Usage against one limit (bytes or files). A limit of 0 in the tools means none."""
 
@@ -64,7 +64,7 @@ class Limit:
         return self.over_soft or (self.nearest is not None and self.used >= share * self.nearest)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Quota:
     """One file system's usage and limits for the user, from one source."""
 

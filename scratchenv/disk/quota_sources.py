@@ -17,7 +17,6 @@ import os
 import re
 import time
 from collections.abc import Callable
-from dataclasses import replace
 
 from scratchenv.disk.quota import (
     Kind,
@@ -29,6 +28,7 @@ from scratchenv.disk.quota import (
     parse_quota,
     pick,
 )
+from scratchenv.plain import replace
 from scratchenv.units import parse_amount
 
 Parser = Callable[[str], list[Quota]]

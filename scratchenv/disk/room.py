@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from scratchenv.disk.quota import TIMEOUT, Limit, Quota
+from scratchenv.plain import record
 from scratchenv.realpaths import nearest_existing
 from scratchenv.units import format_size
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from scratchenv.disk.survey import Survey
 
 
-@dataclass(frozen=True)
+@record
 class Room:
     """Bytes and files that can still be written under `path`, and what limits each."""
 
@@ -32,7 +32,7 @@ class Room:
     files: int | None
     """None when neither the file system nor a quota counts files."""
     files_by: str
-    notes: list[str] = field(default_factory=list)
+    notes: tuple[str, ...] = ()
     """Soft limits already exceeded, with their grace period."""
 
     def short_of(self, need_bytes: int, need_files: int = 0) -> str | None:
@@ -66,7 +66,7 @@ def room(path: str, user: str, *, quotas: list[Quota] | None = None,
         from scratchenv.disk.quota_sources import quotas_for
 
         quotas = quotas_for(path, user, timeout=timeout, source=source)
-    notes = []
+    notes: list[str] = []
     for quota in quotas:
         left, why, note = _left(quota.bytes, quota, "space", format_size)
         if note:
@@ -78,7 +78,7 @@ def room(path: str, user: str, *, quotas: list[Quota] | None = None,
             notes.append(note)
         if left is not None and (best_files is None or left < best_files):
             best_files, files_by = left, why
-    return Room(path, best_bytes, bytes_by, best_files, files_by, notes)
+    return Room(path, best_bytes, bytes_by, best_files, files_by, tuple(notes))
 
 
 def _left(limit: Limit, quota: Quota, what: str,
@@ -99,7 +99,7 @@ def _left(limit: Limit, quota: Quota, what: str,
             f"{quota.describe()}: hard limit {show(limit.hard)}, {show(limit.used)} used", note)
 
 
-@dataclass(frozen=True)
+@record
 class SpaceCheck:
     """What a move needs on one destination file system, against the room there."""
 

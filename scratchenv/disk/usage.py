@@ -18,7 +18,6 @@ import stat
 import sys
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 
 from scratchenv import realpaths
 from scratchenv.disk.walker import (
@@ -30,6 +29,7 @@ from scratchenv.disk.walker import (
     subtrees,
     take_tickets,
 )
+from scratchenv.plain import record
 
 NETWORK_FS = frozenset({"lustre", "gpfs", "nfs", "nfs4", "beegfs", "cifs", "smb3", "ceph",
                         "fuse.sshfs", "panfs", "wekafs"})
@@ -49,7 +49,7 @@ _SHARING = threading.Lock()
 rather than put more processes than cores on the machine."""
 
 
-@dataclass(frozen=True)
+@record
 class Usage:
     path: str
     bytes: int

@@ -14,12 +14,12 @@ its class, each tuple a list. Standard library only when reading.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 from scratchenv.config.records import Entry, Login, Project, Purge, Thresholds, Unsynced
 from scratchenv.errors import ScratchenvError
 from scratchenv.login import cache
+from scratchenv.plain import fields, is_record
 from scratchenv.plan import CheckpointPlace, Plan, PrependPath, SetVar
 
 TYPE_CHECKING = False  # not `typing`: its import costs the fast path ~2 ms
@@ -42,12 +42,11 @@ def encoded(plan: Plan) -> str:
 
 
 def _plain(value: object) -> object:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    if is_record(value):
         if type(value).__name__ not in _RECORDS:
             raise TypeError(f"{type(value).__name__} is not a record a Plan is made of")
-        fields = {field.name: _plain(getattr(value, field.name))
-                  for field in dataclasses.fields(value) if not field.name.startswith("_")}
-        return {_TAG: type(value).__name__, **fields}
+        return {_TAG: type(value).__name__,
+                **{field.name: _plain(getattr(value, field.name)) for field in fields(value)}}
     if isinstance(value, tuple):
         return [_plain(item) for item in value]
     if value is None or isinstance(value, (str, int, float)):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from importlib import resources
 from string import Template
 
 from scratchenv import __version__
 from scratchenv.output import escape
+from scratchenv.plain import record
 from scratchenv.plan import Plan, PrependPath, SetVar
 from scratchenv.shells.registry import COMPANIONS, companion
 
@@ -34,7 +34,7 @@ class Renderer:
         return Template(text).substitute(version=__version__, **values)
 
 
-@dataclass(frozen=True)
+@record
 class Freshness:
     """What an activation file checks, in shell builtins alone, before it applies itself
     at login: it is current while these hold. Anything else means "ask Python"."""
@@ -49,7 +49,7 @@ class Freshness:
     """The directory whose .env.local was read (the working directory), or None."""
 
 
-@dataclass(frozen=True)
+@record
 class HomeWatch:
     """The login's look at home (home/looks.py): a file of two lines, the next look's due
     time and the line to print, read with builtins; `refresh` starts the next look."""

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from scratchenv import plain
 from scratchenv.checks.findings import SCHEMA_VERSION, Finding, Report, report_from_document
 from scratchenv.checks.report import JsonReport, json_schema, render
 
@@ -84,10 +84,10 @@ def test_json_schema_names_every_field_of_the_document():
     # The schema is written out by hand: it must name exactly what to_json() prints.
     schema = json_schema()
     assert list(json.loads(render(REPORT, "json"))) == [
-        field.name for field in dataclasses.fields(JsonReport)]
-    assert set(schema["properties"]) == {field.name for field in dataclasses.fields(JsonReport)}
+        field.name for field in plain.fields(JsonReport)]
+    assert set(schema["properties"]) == {field.name for field in plain.fields(JsonReport)}
     assert set(schema["$defs"]["Finding"]["properties"]) == {
-        field.name for field in dataclasses.fields(Finding)}
+        field.name for field in plain.fields(Finding)}
 
 
 def test_the_report_types_import_no_pydantic():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import subprocess
 import sys
 
@@ -10,6 +9,7 @@ import pytest
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from scratchenv import plain
 from scratchenv.config import records
 from scratchenv.config.catalogue import EntryTable, UnsyncedTable, load_default
 from scratchenv.config.sections import LoginTable, PurgeTable, ThresholdsTable
@@ -23,8 +23,8 @@ PAIRS = [(records.Entry, EntryTable), (records.Unsynced, UnsyncedTable),
 def test_each_record_has_its_schemas_fields_and_defaults(record: type, table: type[BaseModel]):
     schema = {name: field.get_default(call_default_factory=True)
               for name, field in table.model_fields.items()}
-    mine = {field.name: (PydanticUndefined if field.default is dataclasses.MISSING
-                         else field.default) for field in dataclasses.fields(record)}
+    mine = {field.name: (PydanticUndefined if field.default is plain.MISSING
+                         else field.default) for field in plain.fields(record)}
     assert mine == schema
 
 

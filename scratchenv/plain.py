@@ -1,0 +1,189 @@
+"""Frozen records, as `dataclasses.dataclass(frozen=True)` makes them, without importing
+`dataclasses`.
+
+Every command's start-up builds the Plan, its records and the findings; importing
+`dataclasses` (it imports inspect, ast, dis and tokenize) and letting it exec six generated
+functions per class cost `scratchenv verify` ~45 ms, three times the interpreter's own
+start-up (issue 27). `record` writes a class's `__init__`, `__repr__`, `__eq__` and
+`__hash__` in one exec; instances refuse assignment. Mutable accumulators (a survey, a
+transfer's outcome) stay dataclasses: they are not on a command's start-up path.
+
+Supported: fields with or without defaults (immutable values only), `kw_only`,
+`field(compare=False)`, `__post_init__`, `fields()`, `replace()`. Standard library only;
+tests/test_plain.py holds each to what dataclasses does.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False  # not `typing`: verify's fast path does without it
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar, overload
+
+    from typing_extensions import dataclass_transform
+
+    T = TypeVar("T")
+else:
+    def dataclass_transform(**_options: object) -> Callable[[T], T]:
+        return lambda decorated: decorated
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+"""The default of a field that has none."""
+
+
+class FrozenRecordError(AttributeError):
+    """An assignment to a record's field (records are frozen)."""
+
+
+class Field:
+    """One field of a record: its name, its default (MISSING when none), and whether `==`
+    and `hash` look at it."""
+
+    __slots__ = ("name", "default", "compare")
+
+    def __init__(self, name: str, default: object, compare: bool) -> None:
+        self.name = name
+        self.default = default
+        self.compare = compare
+
+    def __repr__(self) -> str:
+        return f"Field({self.name!r}, default={self.default!r}, compare={self.compare})"
+
+
+class _Options:
+    __slots__ = ("default", "compare")
+
+    def __init__(self, default: object, compare: bool) -> None:
+        self.default = default
+        self.compare = compare
+
+
+def field(*, default: Any = MISSING, compare: bool = True) -> Any:
+    """A field's options in a record's body: `x: str = field(default="", compare=False)`."""
+    return _Options(default, compare)
+
+
+_FIELDS = "__record_fields__"
+_MUTABLE = (list, dict, set, bytearray)
+
+_CODE = """\
+def __init__(self, {parameters}):
+    self.__dict__.update({assignments})
+{post_init}
+def __repr__(self):
+    return f"{{self.__class__.__qualname__}}({shown})"
+
+def __eq__(self, other):
+    if other.__class__ is self.__class__:
+        return ({mine}) == ({theirs})
+    return NotImplemented
+
+def __hash__(self):
+    return hash(({mine}))
+"""
+
+
+def _frozen(self: object, name: str, value: object = None) -> None:
+    raise FrozenRecordError(f"cannot assign to field {name!r}: {type(self).__name__} is frozen")
+
+
+if TYPE_CHECKING:
+    @overload
+    @dataclass_transform(frozen_default=True, field_specifiers=(field,))
+    def record(cls: type[T], /) -> type[T]: ...
+
+    @overload
+    @dataclass_transform(frozen_default=True, field_specifiers=(field,))
+    def record(*, kw_only: bool = False) -> Callable[[type[T]], type[T]]: ...
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
+def record(cls: Any = None, /, *, kw_only: bool = False) -> Any:
+    """Make `cls`, whose body annotates its fields, a frozen record: `@record` or
+    `@record(kw_only=True)`."""
+    if cls is None:
+        return lambda later: _made(later, kw_only)
+    return _made(cls, kw_only)
+
+
+def _made(cls: Any, kw_only: bool) -> Any:
+    found: list[Field] = []
+    for base in reversed(cls.__mro__[1:]):
+        found += [f for f in getattr(base, _FIELDS, ()) if f.name not in {g.name for g in found}]
+    for name in cls.__dict__.get("__annotations__", {}):
+        value = cls.__dict__.get(name, MISSING)
+        options = value if isinstance(value, _Options) else _Options(value, True)
+        if isinstance(options.default, _MUTABLE):
+            raise TypeError(f"{cls.__name__}.{name}: a mutable default is shared by every record")
+        found = [f for f in found if f.name != name]
+        found.append(Field(name, options.default, options.compare))
+    if not kw_only:
+        defaulted = [f.name for f in found if f.default is not MISSING]
+        late = [f.name for f in found[len(found) - len(defaulted):] if f.default is MISSING]
+        if defaulted and late:
+            raise TypeError(f"{cls.__name__}: field {late[0]!r} without a default follows one "
+                            "with a default")
+    compared = [f.name for f in found if f.compare]
+    code = _CODE.format(
+        parameters=", ".join(["*"] * (kw_only and bool(found))
+                             + [f.name if f.default is MISSING else f"{f.name}=_default_{f.name}"
+                                for f in found]),
+        assignments=", ".join(f"{f.name}={f.name}" for f in found),
+        post_init="    self.__post_init__()\n" if hasattr(cls, "__post_init__") else "",
+        shown=", ".join(f"{f.name}={{self.{f.name}!r}}" for f in found),
+        mine="".join(f"self.{name}, " for name in compared),
+        theirs="".join(f"other.{name}, " for name in compared))
+    namespace: dict[str, Any] = {f"_default_{f.name}": f.default for f in found}
+    exec(code, namespace)  # noqa: S102 - the code above, with the class's own field names
+    for name in ("__init__", "__repr__", "__eq__", "__hash__"):
+        function = namespace[name]
+        function.__qualname__ = f"{cls.__qualname__}.{name}"
+        setattr(cls, name, function)
+    for name in (f.name for f in found):  # the defaults live in __init__ now
+        if isinstance(cls.__dict__.get(name), _Options):
+            delattr(cls, name)
+    setattr(cls, _FIELDS, tuple(found))
+    cls.__match_args__ = tuple(f.name for f in found)  # type: ignore[misc]
+    cls.__setattr__ = _frozen
+    cls.__delattr__ = _frozen
+    return cls
+
+
+def fields(kind: type | object) -> tuple[Field, ...]:
+    """The fields of a record class or record, in order; TypeError for anything else."""
+    found = getattr(kind, _FIELDS, None)
+    if found is None:
+        raise TypeError(f"{kind!r} is not a record")
+    return found
+
+
+def is_record(value: object) -> bool:
+    """True for a record (an instance, not its class)."""
+    return not isinstance(value, type) and hasattr(type(value), _FIELDS)
+
+
+def replace(value: T, /, **changes: Any) -> T:
+    """A copy of the record `value` with `changes`; TypeError for a name it has no field of."""
+    current = {f.name: getattr(value, f.name) for f in fields(value)}
+    unknown = set(changes) - set(current)
+    if unknown:
+        raise TypeError(f"{type(value).__name__} has no field {sorted(unknown)[0]!r}")
+    return type(value)(**{**current, **changes})
+
+
+def asdict(value: object) -> Any:
+    """`value` with each record in it a dict of its fields, recursively through lists, tuples
+    and dicts, as `dataclasses.asdict` makes it."""
+    if is_record(value):
+        return {f.name: asdict(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, (list, tuple)):
+        return type(value)(asdict(item) for item in value)
+    if isinstance(value, dict):
+        return {asdict(key): asdict(item) for key, item in value.items()}
+    return value
