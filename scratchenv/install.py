@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
+
+from scratchenv.locations import inside
 
 
 def own_command() -> list[str]:
@@ -28,40 +29,36 @@ def own_command() -> list[str]:
     return [sys.executable, "-P", "-m", "scratchenv"]
 
 
-def own_install() -> Path:
+def own_install() -> str:
     """The one place that is scratchenv's install: the venv it runs from, else (a system or
     user site install, no venv) the directory of its package."""
     if sys.prefix != sys.base_prefix:
-        return Path(os.path.realpath(sys.prefix))
+        return os.path.realpath(sys.prefix)
     return _package_dir()
 
 
-def own_places() -> tuple[Path, ...]:
+def own_places() -> tuple[str, ...]:
     """Every place of scratchenv's install (real paths, outermost first): the venv it runs
     from and its package directory when that lies elsewhere (an editable checkout)."""
-    places = [own_install(), _package_dir()]
-    result: list[Path] = []
-    for place in places:
-        if not any(place == kept or place.is_relative_to(kept) for kept in result):
+    result: list[str] = []
+    for place in (own_install(), _package_dir()):
+        if not any(inside(place, kept) for kept in result):
             result.append(place)
     return tuple(result)
 
 
-def own_install_in(path: str | os.PathLike[str]) -> list[Path]:
+def own_install_in(path: str | os.PathLike[str]) -> list[str]:
     """The places of scratchenv's install at or below `path` (after symlinks), as real
     paths: what a move or a delete of `path` would take along."""
-    real = Path(os.path.realpath(path))
-    return [place for place in own_places() if place == real or place.is_relative_to(real)]
+    real = os.path.realpath(path)
+    return [place for place in own_places() if inside(place, real)]
 
 
-def inside_own_install(path: str | os.PathLike[str]) -> Path | None:
+def inside_own_install(path: str | os.PathLike[str]) -> str | None:
     """The place of scratchenv's install that holds `path` (after symlinks), or None."""
-    real = Path(os.path.realpath(path))
-    for place in own_places():
-        if real == place or real.is_relative_to(place):
-            return place
-    return None
+    real = os.path.realpath(path)
+    return next((place for place in own_places() if inside(real, place)), None)
 
 
-def _package_dir() -> Path:
-    return Path(os.path.realpath(__file__)).parent
+def _package_dir() -> str:
+    return os.path.dirname(os.path.realpath(__file__))

@@ -105,3 +105,21 @@ def up_to_root(path: str) -> Iterator[str]:
         if parent == path:
             return
         path = parent
+
+
+def inside(path: str, parent: str) -> bool:
+    """True when `path` is `parent` or below it, as written (both normalised, absolute):
+    for places that need not exist, where no symlink can be asked."""
+    return path == parent or path.startswith(parent.rstrip("/") + "/")
+
+
+def below(path: str, parent: str) -> bool:
+    """True when `path` is strictly below `parent`, as written (see `inside`)."""
+    return path != parent and inside(path, parent)
+
+
+def tilde(path: str, home: str) -> str:
+    """`path` as the user writes it: ~/... when it is in home."""
+    if inside(path, home) and path != home:
+        return "~/" + path[len(home.rstrip("/")) + 1:]
+    return path

@@ -2,11 +2,13 @@
 `dataclasses`.
 
 Every command's start-up builds the Plan, its records and the findings; importing
-`dataclasses` (it imports inspect, ast, dis and tokenize) and letting it exec six generated
-functions per class cost `scratchenv verify` ~45 ms, three times the interpreter's own
-start-up (issue 27). `record` writes a class's `__init__`, `__repr__`, `__eq__` and
-`__hash__` in one exec; instances refuse assignment. Mutable accumulators (a survey, a
-transfer's outcome) stay dataclasses: they are not on a command's start-up path.
+`dataclasses` (it imports inspect, ast, dis and tokenize) and letting it compile six
+generated functions per class cost `scratchenv verify` ~45 ms, three times the interpreter's
+own start-up (issue 27). Every record class shares one `__init__`, `__repr__`, `__eq__` and
+`__hash__`, which read the class's fields from its _Shape: nothing is compiled per class,
+and an instance costs ~1 us more to make. Instances refuse assignment. Mutable accumulators
+(a survey, a transfer's outcome) stay dataclasses: they are not on a command's start-up
+path; mypy checks records as dataclasses (dataclass_transform).
 
 Supported: fields with or without defaults (immutable values only), `kw_only`,
 `field(compare=False)`, `__post_init__`, `fields()`, `replace()`. Standard library only;
@@ -14,6 +16,8 @@ tests/test_plain.py holds each to what dataclasses does.
 """
 
 from __future__ import annotations
+
+from operator import attrgetter
 
 TYPE_CHECKING = False  # not `typing`: verify's fast path does without it
 if TYPE_CHECKING:
@@ -70,23 +74,70 @@ def field(*, default: Any = MISSING, compare: bool = True) -> Any:
 
 
 _FIELDS = "__record_fields__"
+_SHAPE = "__record_shape__"
 _MUTABLE = (list, dict, set, bytearray)
 
-_CODE = """\
-def __init__(self, {parameters}):
-    self.__dict__.update({assignments})
-{post_init}
-def __repr__(self):
-    return f"{{self.__class__.__qualname__}}({shown})"
 
-def __eq__(self, other):
-    if other.__class__ is self.__class__:
-        return ({mine}) == ({theirs})
-    return NotImplemented
+class _Shape:
+    """What a record class's shared methods read: its fields' names, how many may be given
+    by position, the defaults, and the compared values as one tuple."""
 
-def __hash__(self):
-    return hash(({mine}))
-"""
+    __slots__ = ("names", "known", "positional", "defaults", "compared", "post_init")
+
+    def __init__(self, found: list[Field], kw_only: bool, post_init: bool) -> None:
+        self.names = tuple(f.name for f in found)
+        self.known = frozenset(self.names)
+        self.positional = 0 if kw_only else len(found)
+        self.defaults = {f.name: f.default for f in found if f.default is not MISSING}
+        compared = [f.name for f in found if f.compare]
+        if len(compared) == 1:
+            one = attrgetter(compared[0])
+            self.compared: Callable[[object], object] = lambda value: (one(value),)
+        else:
+            self.compared = attrgetter(*compared) if compared else lambda value: ()
+        self.post_init = post_init
+
+
+# The methods every record shares, reading its _Shape: no code is generated per class.
+
+
+def _init(self: Any, *args: object, **kwargs: object) -> None:
+    shape: _Shape = getattr(self, _SHAPE)
+    if len(args) > shape.positional:
+        raise TypeError(f"{type(self).__name__}() takes {shape.positional} positional "
+                        f"values but {len(args)} were given")
+    values = {**shape.defaults, **dict(zip(shape.names[:len(args)], args, strict=True))}
+    if kwargs:
+        if not kwargs.keys() <= shape.known:
+            unknown = sorted(kwargs.keys() - shape.known)[0]
+            raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument "
+                            f"{unknown!r}")
+        twice = kwargs.keys() & set(shape.names[:len(args)])
+        if twice:
+            raise TypeError(f"{type(self).__name__}() got multiple values for {min(twice)!r}")
+        values.update(kwargs)
+    if len(values) < len(shape.names):
+        missing = [name for name in shape.names if name not in values]
+        raise TypeError(f"{type(self).__name__}() missing a value for {missing[0]!r}")
+    self.__dict__.update(values)
+    if shape.post_init:
+        self.__post_init__()
+
+
+def _repr(self: Any) -> str:
+    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in getattr(self, _SHAPE).names)
+    return f"{type(self).__qualname__}({shown})"
+
+
+def _eq(self: Any, other: object) -> bool:
+    if other.__class__ is not self.__class__:
+        return NotImplemented
+    compared = getattr(self, _SHAPE).compared
+    return compared(self) == compared(other)
+
+
+def _hash(self: Any) -> int:
+    return hash(getattr(self, _SHAPE).compared(self))
 
 
 def _frozen(self: object, name: str, value: object = None) -> None:
@@ -129,29 +180,14 @@ def _made(cls: Any, kw_only: bool) -> Any:
         if defaulted and late:
             raise TypeError(f"{cls.__name__}: field {late[0]!r} without a default follows one "
                             "with a default")
-    compared = [f.name for f in found if f.compare]
-    code = _CODE.format(
-        parameters=", ".join(["*"] * (kw_only and bool(found))
-                             + [f.name if f.default is MISSING else f"{f.name}=_default_{f.name}"
-                                for f in found]),
-        assignments=", ".join(f"{f.name}={f.name}" for f in found),
-        post_init="    self.__post_init__()\n" if hasattr(cls, "__post_init__") else "",
-        shown=", ".join(f"{f.name}={{self.{f.name}!r}}" for f in found),
-        mine="".join(f"self.{name}, " for name in compared),
-        theirs="".join(f"other.{name}, " for name in compared))
-    namespace: dict[str, Any] = {f"_default_{f.name}": f.default for f in found}
-    exec(code, namespace)  # noqa: S102 - the code above, with the class's own field names
-    for name in ("__init__", "__repr__", "__eq__", "__hash__"):
-        function = namespace[name]
-        function.__qualname__ = f"{cls.__qualname__}.{name}"
-        setattr(cls, name, function)
-    for name in (f.name for f in found):  # the defaults live in __init__ now
+    for name in (f.name for f in found):  # each default lives in the _Shape
         if isinstance(cls.__dict__.get(name), _Options):
             delattr(cls, name)
+    setattr(cls, _SHAPE, _Shape(found, kw_only, hasattr(cls, "__post_init__")))
     setattr(cls, _FIELDS, tuple(found))
     cls.__match_args__ = tuple(f.name for f in found)  # type: ignore[misc]
-    cls.__setattr__ = _frozen
-    cls.__delattr__ = _frozen
+    cls.__init__, cls.__repr__, cls.__eq__, cls.__hash__ = _init, _repr, _eq, _hash
+    cls.__setattr__ = cls.__delattr__ = _frozen
     return cls
 
 

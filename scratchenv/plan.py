@@ -15,9 +15,9 @@ from scratchenv.config.placeholders import user_pattern
 from scratchenv.config.records import Entry, Login, Project, Purge, Thresholds, copied
 from scratchenv.fsutil import private_dir_problem
 from scratchenv.install import own_install
-from scratchenv.locations import current_user
+from scratchenv.locations import current_user, inside
 from scratchenv.plain import field, record, replace
-from scratchenv.realpaths import inside, same_place
+from scratchenv.realpaths import same_place
 
 TYPE_CHECKING = False  # not `typing`: verify's fast path does without it
 if TYPE_CHECKING:
@@ -304,7 +304,7 @@ def build_plan(settings: Settings, install: str | None = None) -> Plan:
     login runs (`pipx list`/`pipx upgrade scratchenv` find nothing)."""
     root = str(settings.scratch_root)
     home = str(settings.home)
-    install = install or str(own_install())
+    install = install or own_install()
     entries = _project_entries(settings) + list(settings.catalogue().entries)
     changes: list[Change] = []
     prepends: list[Change] = []

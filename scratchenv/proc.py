@@ -5,9 +5,8 @@ Tools run with the Plan's environment applied, so their caches land on scratch t
 
 from __future__ import annotations
 
+import _thread
 import os
-import shutil
-import threading
 
 from scratchenv.errors import ScratchenvError
 from scratchenv.plain import record
@@ -44,6 +43,8 @@ class CommandResult:
 
 def which(name: str, *, env: Mapping[str, str] | None = None) -> str | None:
     """The absolute path of `name` on PATH (of `env`, else of os.environ), or None."""
+    import shutil
+
     environ = os.environ if env is None else env
     return shutil.which(name, path=environ.get("PATH", os.defpath))
 
@@ -132,7 +133,7 @@ def _popen(
         return command.popen(cwd=cwd, **popen_args)
 
 
-_SPAWN_LOCK = threading.Lock()
+_SPAWN_LOCK = _thread.allocate_lock()  # not `threading`: verify imports proc at start-up
 
 
 def start_python(code: str, fds: Mapping[int, int]) -> int:

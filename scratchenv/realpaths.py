@@ -8,9 +8,12 @@ strings would be fooled both ways; every "is X under Y" question goes through he
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-from scratchenv.locations import up_to_root
+from scratchenv.locations import below, inside, up_to_root
+
+TYPE_CHECKING = False  # not `typing`: verify's fast path does without it
+if TYPE_CHECKING:
+    from pathlib import Path
 
 _seen: dict[tuple[str, str], object] | None = None
 """Inside `one_look()`: what was already asked of the file system, by (question, path)."""
@@ -50,6 +53,8 @@ def real(path: str | os.PathLike[str]) -> str:
 def without_dots(path: Path) -> Path:
     """`path` with its `.` and `..` taken out, meaning what the kernel means: `link/..` is
     the parent of where `link` points, so only there is a symlink resolved."""
+    from pathlib import Path
+
     parts: list[str] = []
     for part in path.parts:
         if part != "..":
@@ -105,29 +110,11 @@ def same_place(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
     return real(a) == real(b)
 
 
-def inside(path: str, parent: str) -> bool:
-    """True when `path` is `parent` or below it, as written (both normalised, absolute):
-    for places that need not exist, where no symlink can be asked."""
-    return path == parent or path.startswith(parent.rstrip("/") + "/")
-
-
-def below(path: str, parent: str) -> bool:
-    """True when `path` is strictly below `parent`, as written (see `inside`)."""
-    return path != parent and inside(path, parent)
-
-
-def tilde(path: str, home: str) -> str:
-    """`path` as the user writes it: ~/... when it is in home."""
-    if inside(path, home) and path != home:
-        return "~/" + path[len(home.rstrip("/")) + 1:]
-    return path
-
-
-def nearest_existing(path: str | os.PathLike[str]) -> Path:
+def nearest_existing(path: str | os.PathLike[str]) -> str:
     """The closest ancestor of `path` (or `path` itself) that exists: the one walk up."""
-    current = Path(path)
-    while not current.exists() and current != current.parent:
-        current = current.parent
+    current = os.fspath(path)
+    while not os.path.exists(current) and current != os.path.dirname(current):
+        current = os.path.dirname(current)
     return current
 
 
@@ -149,8 +136,8 @@ def mount_point(path: str | os.PathLike[str]) -> str:
     """The mount point of the file system that holds `path` (or its nearest existing part)."""
     current = nearest_existing(os.path.realpath(path))
     while not os.path.ismount(current):
-        current = current.parent
-    return str(current)
+        current = os.path.dirname(current)
+    return current
 
 
 MOUNTINFO = "/proc/self/mountinfo"

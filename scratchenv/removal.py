@@ -92,7 +92,7 @@ def untouchable(path: str | os.PathLike[str], judge: Judge | None = None, *,
     if stat.S_ISLNK(top.st_mode):
         return found  # removed as a link: nothing it points at is touched
     mounted = set(mount_points_in(written))
-    mine = {str(place) for place in own_install_in(written)}
+    mine = set(own_install_in(written))
     uid = os.geteuid()
     stack = [(written, os.path.realpath(written), top)]
     while stack and not (first and found):

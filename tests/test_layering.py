@@ -19,8 +19,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "scratchenv"
 # Lowest first. Each name is a top-level module or subpackage of scratchenv.
 LAYERS: list[set[str]] = [
     {"__init__", "errors"},
-    {"locations", "units", "install", "plain"},
-    {"fsutil", "realpaths", "output", "proc"},
+    {"locations", "units", "plain"},
+    {"fsutil", "realpaths", "output", "proc", "install"},
     {"config", "error_handler", "removal"},
     {"disk"},
     {"plan"},

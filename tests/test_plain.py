@@ -119,3 +119,15 @@ def test_importing_plain_imports_no_dataclasses():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda: Point(), "missing a value for 'x'"),
+    (lambda: Point(1, 2, "a", 4), "takes 3 positional values but 4 were given"),
+    (lambda: Point(1, z=2), "unexpected keyword argument 'z'"),
+    (lambda: Point(1, x=2), "multiple values for 'x'"),
+    (lambda: Named(name="a", tags=()).__class__(tags=()), "missing a value for 'name'"),
+])
+def test_wrong_values_are_a_type_error_as_a_dataclass_makes_it(make, message):
+    with pytest.raises(TypeError, match=message):
+        make()

@@ -90,8 +90,8 @@ def _venv_steps(path: Path, options: Options, env: dict[str, str]) -> list[Step]
     uv = find_uv(options.use_uv)
     if uv and "UV_LINK_MODE" not in env:
         cache = env.get("UV_CACHE_DIR")
-        if cache and nearest_existing(Path(cache)).stat().st_dev != \
-                nearest_existing(path).stat().st_dev:
+        if cache and os.stat(nearest_existing(cache)).st_dev != \
+                os.stat(nearest_existing(path)).st_dev:
             # uv hard-links from its cache into venvs; across file systems it must copy.
             env["UV_LINK_MODE"] = "copy"
     venv = VenvStep(path, python, uv)

@@ -54,7 +54,7 @@ from scratchenv.disk.transfer import (
 )
 from scratchenv.errors import ConfigError, ScratchenvError
 from scratchenv.fsutil import atomic_write, makedirs_private
-from scratchenv.realpaths import inside, tilde
+from scratchenv.locations import inside, tilde
 
 if TYPE_CHECKING:
     from scratchenv.plan import Plan

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scratchenv.realpaths import below
+from scratchenv.locations import below
 
 if TYPE_CHECKING:
     from scratchenv.plan import Plan

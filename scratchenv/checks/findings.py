@@ -7,12 +7,12 @@ orchestrator (verify imports the check modules, never the other way round).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from pathlib import Path
 
 from scratchenv.plain import record
 
 TYPE_CHECKING = False  # not `typing`: verify's fast path does without it
 if TYPE_CHECKING:
+    from pathlib import Path
     from typing import Literal
 
     from scratchenv.plan import Plan

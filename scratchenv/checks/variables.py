@@ -8,11 +8,11 @@ import os
 import stat
 from collections.abc import Callable, Sequence
 from functools import partial
-from pathlib import Path
 
 from scratchenv.checks.findings import Context, Finding, export_line
 from scratchenv.checks.ownership import ownership_findings
 from scratchenv.config.trust import replaceable_link
+from scratchenv.locations import up_to_root
 from scratchenv.plan import SetVar
 from scratchenv.realpaths import is_within, nearest_existing, real, same_place
 
@@ -107,11 +107,10 @@ def _location(ctx: Context, change: SetVar, value: str, expected: str | None,
 
 def _crossing_into(path: str, home: str) -> str | None:
     """The first part of `path` that leads into `home` although its parent does not."""
-    current = Path(path)
-    parts = [current, *current.parents]
+    parts = list(up_to_root(os.path.normpath(path)))
     for part in reversed(parts[:-1]):
-        if is_within(part, home) and not is_within(part.parent, home):
-            return str(part)
+        if is_within(part, home) and not is_within(os.path.dirname(part), home):
+            return part
     return None
 
 
@@ -131,8 +130,8 @@ def _directory(ctx: Context, name: str, value: str) -> list[Finding]:
                           fix=f"move {really} away")]
         return [found(check="var.exists", status="pass", message=f"{value} exists"),
                 *ownership_findings(really, "var", name)]
-    parent = nearest_existing(Path(really).parent)
-    if parent.is_dir() and os.access(parent, os.W_OK | os.X_OK):
+    parent = nearest_existing(os.path.dirname(really))
+    if os.path.isdir(parent) and os.access(parent, os.W_OK | os.X_OK):
         return [found(check="var.exists", status="pass",
                       message=f"{value} will be created under {parent}")]
     return [found(check="var.exists", status="fail",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import partial
-from pathlib import Path
 
 from scratchenv.checks.dotenv import check_dotenv
 from scratchenv.checks.findings import Check, Context, Finding, Report
@@ -22,6 +21,10 @@ from scratchenv.checks.variables import check_variables
 from scratchenv.checks.venv import check_venv
 from scratchenv.plan import Plan
 from scratchenv.realpaths import one_look
+
+TYPE_CHECKING = False  # not `typing`: verify's fast path does without it
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = [
     "CHECKS", "check_dotenv", "check_free_space", "check_home_usage", "check_path",

@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         path = str(settings.scratch_root) if path is None else path
         source = settings.quota_source
     try:
-        measured = str(nearest_existing(path))
+        measured = nearest_existing(path)
         space = room(measured, current_user(), source=source)
     except OSError as error:
         raise ScratchenvError(f"cannot tell free space of {path}: {error.strerror}") from None

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from scratchenv.commands import global_flags, plan_from
 
@@ -33,6 +32,8 @@ def add_need_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def add_script_flag(parser: argparse.ArgumentParser) -> None:
+    from pathlib import Path
+
     parser.add_argument("--script", metavar="FILE", type=Path,
                         help="a job script to check: a line that points a managed variable "
                         "at home, unsets one, or puts a venv in home fails (exit 1)")

@@ -87,7 +87,7 @@ def awaits_mount(root: Path) -> bool:
     below a mounted file system (`/lustre/typo/u`) is a mistake instead."""
     if not root.is_absolute() or root.exists():
         return False
-    ancestor = nearest_existing(root)
+    ancestor = Path(nearest_existing(root))
     return (ancestor.is_dir() and not os.access(ancestor, os.W_OK | os.X_OK)
             and not is_mount_point(ancestor))
 
@@ -132,7 +132,7 @@ def problem_with_root(
                 return None
             return f"{root} is owned by uid {owner}, not by you (uid {os.getuid()})"
         return None
-    ancestor = root.parent if parent_must_exist else nearest_existing(root)
+    ancestor = root.parent if parent_must_exist else Path(nearest_existing(root))
     if ancestor.exists() and not ancestor.is_dir():
         return f"{root} does not exist and {ancestor} is not a directory"
     if not ancestor.is_dir():

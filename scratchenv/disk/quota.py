@@ -356,9 +356,7 @@ def filesystem_usage(path: str) -> Quota | None:
 
 def free_space(path: str) -> int:
     """Bytes an unprivileged user can still write on the file system holding `path`."""
-    from pathlib import Path
-
     from scratchenv.realpaths import nearest_existing
 
-    fs = os.statvfs(nearest_existing(Path(path)))
+    fs = os.statvfs(nearest_existing(path))
     return fs.f_bavail * fs.f_frsize

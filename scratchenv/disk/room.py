@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from scratchenv.disk.quota import TIMEOUT, Limit, Quota
 from scratchenv.plain import record
@@ -58,7 +57,7 @@ def room(path: str, user: str, *, quotas: list[Quota] | None = None,
     """The room under `path` (or its nearest existing parent). `quotas`: those that apply
     (default: asked from the tools on PATH within `timeout`, `source` first: the
     `quota_source` setting). Raises OSError when statvfs cannot tell."""
-    vfs = os.statvfs(nearest_existing(Path(path)))
+    vfs = os.statvfs(nearest_existing(path))
     best_bytes, bytes_by = vfs.f_bavail * vfs.f_frsize, "the file system"
     best_files: int | None = vfs.f_favail if vfs.f_files else None
     files_by = "the file system"
@@ -135,7 +134,7 @@ def room_at(path: str) -> Room:
 
 def _device_and_mount(path: str) -> tuple[int, str]:
     found = nearest_existing(path)
-    return found.stat().st_dev, str(found)
+    return os.stat(found).st_dev, found
 
 
 def space_checks_for(moves: Sequence[tuple[str, Survey]]) -> list[SpaceCheck]:

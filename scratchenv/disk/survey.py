@@ -169,7 +169,7 @@ def survey(source: str, dest: str, keeps: Collection[str] = (), *,
     if foreign is not None:
         result.kept.append(("", foreign))
         return result
-    result.same_device = top.st_dev == nearest_existing(dest).stat().st_dev
+    result.same_device = top.st_dev == os.stat(nearest_existing(dest)).st_dev
     leftover = tuple(f"{PART_PREFIX}{token}" for token in part_tokens)
     try:
         dest_top = os.lstat(dest)

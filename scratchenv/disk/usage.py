@@ -10,13 +10,12 @@ starting them (benchmarks/bench_usage.py).
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import marshal
 import os
-import signal
 import stat
 import sys
-import threading
 from collections.abc import Iterable, Iterator
 
 from scratchenv import realpaths
@@ -31,6 +30,10 @@ from scratchenv.disk.walker import (
 )
 from scratchenv.plain import record
 
+TYPE_CHECKING = False  # not `typing`: verify's fast path does without it
+if TYPE_CHECKING:
+    from threading import Thread
+
 NETWORK_FS = frozenset({"lustre", "gpfs", "nfs", "nfs4", "beegfs", "cifs", "smb3", "ceph",
                         "fuse.sshfs", "panfs", "wekafs"})
 """File systems where parallel stat calls pay off (each one waits for a server)."""
@@ -44,7 +47,7 @@ SHARE_DIRECTORIES = 256
 MAX_CHUNKS = 1024
 """Chunks of directories a shared walk is cut into: their numbers fit into a pipe's
 smallest buffer (4 KiB), so they are all written before any walker reads."""
-_SHARING = threading.Lock()
+_SHARING = _thread.allocate_lock()  # not `threading`: verify scans home at start-up
 """Held by the walk that is shared with helpers: scans in other threads go on alone
 rather than put more processes than cores on the machine."""
 
@@ -202,7 +205,7 @@ class _Helpers:
         self.started: list[tuple[int, int, int]] = []
         """(pid, job pipe, result pipe) of each helper."""
         self.reported = 0
-        self._senders: list[threading.Thread] = []
+        self._senders: list[Thread] = []
         self.tickets, self._dealer = os.pipe()
         if not sys.executable:
             return
@@ -234,10 +237,12 @@ class _Helpers:
                                        for number in range(len(chunks))))
         os.close(self._dealer)
         self._dealer = -1
+        from threading import Thread
+
         job = marshal.dumps((device, skip, chunks))
         for _, pipe, _ in self.started:
             # In a thread: a job bigger than the pipe waits for the helper to start.
-            sender = threading.Thread(target=_send, args=(pipe, job), daemon=True)
+            sender = Thread(target=_send, args=(pipe, job), daemon=True)
             sender.start()
             self._senders.append(sender)
 
@@ -256,6 +261,8 @@ class _Helpers:
                     yield blocks, files, links, done
 
     def __exit__(self, *_: object) -> None:
+        import signal
+
         for pipe in (self.tickets, self._dealer):
             if pipe >= 0:
                 os.close(pipe)
@@ -281,6 +288,7 @@ def _send(pipe: int, job: bytes) -> None:
 def _walk_parallel(path: str, device: int, skip: set[tuple[int, int]], limit: int | None,
                    workers: int) -> tuple[int, int, bool, int]:
     import queue
+    import threading
 
     todo: queue.SimpleQueue[str | None] = queue.SimpleQueue()
     todo.put(path)

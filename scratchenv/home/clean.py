@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING
 from scratchenv.config.catalogue import GROUPS as GROUP_MEANINGS
 from scratchenv.config.catalogue import kept_names, load_default
 from scratchenv.errors import ScratchenvError
-from scratchenv.realpaths import below, escapes, inside
+from scratchenv.locations import below, inside
+from scratchenv.realpaths import escapes
 from scratchenv.removal import remove_tree, untouchable
 
 if TYPE_CHECKING:

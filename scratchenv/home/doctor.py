@@ -33,8 +33,9 @@ from scratchenv.home.moves import (
     superseded,
     superseded_note,
 )
+from scratchenv.locations import below, tilde
 from scratchenv.plan import Plan
-from scratchenv.realpaths import below, is_within, same_place, tilde
+from scratchenv.realpaths import is_within, same_place
 
 Kind = Literal["interrupted", "install", "movable", "pipx", "offender", "checkpoints", "unknown",
                "purge", "tier"]
@@ -141,7 +142,7 @@ def findings(plan: Plan, checkout: str | None = None,
 def _own_install(plan: Plan) -> list[Diagnosis]:
     """scratchenv's own install on the purged scratch root: a purge deletes it and every
     shell then silently loses the environment (clean and migrate leave it alone)."""
-    place = str(install.own_install())
+    place = install.own_install()
     if not is_within(place, plan.root) or (
             plan.persistent_root is not None and is_within(place, plan.persistent_root)):
         return []
@@ -319,7 +320,7 @@ def to_json(plan: Plan, found: Sequence[Diagnosis]) -> dict:
         "home": plan.home,
         "root": plan.root,
         "persistent_root": plan.persistent_root,
-        "install": str(install.own_install()),
+        "install": install.own_install(),
         "purge_days": plan.purge.days,
         "purge_by": plan.purge.by,
         "fixable": fixable_count(found),

@@ -13,6 +13,7 @@ import shlex
 
 from scratchenv.home import pipx_apps
 from scratchenv.install import own_places
+from scratchenv.locations import inside
 
 OWN_INSTALL = "scratchenv's own install: never moved (every login runs it from here)"
 
@@ -43,7 +44,7 @@ def top_note(source: str, always_link: bool) -> str | None:
     paths, so an environment may go."""
     real = os.path.realpath(source)
     for place in own_places():
-        if real == str(place) or real.startswith(str(place).rstrip("/") + "/"):
+        if inside(real, place):
             return OWN_INSTALL
     if always_link or not os.path.isdir(source):
         return None

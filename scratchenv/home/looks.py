@@ -26,10 +26,9 @@ from scratchenv.disk.quota import Limit, Quota, user_quota
 from scratchenv.disk.usage import scan
 from scratchenv.fsutil import atomic_write, makedirs_private
 from scratchenv.home.moves import home_moves, offenders
-from scratchenv.locations import current_user, state_dir
+from scratchenv.locations import below, current_user, state_dir
 from scratchenv.output import escape
 from scratchenv.plan import Plan
-from scratchenv.realpaths import below
 from scratchenv.units import format_size
 
 SCHEMA_VERSION = 1

@@ -36,8 +36,9 @@ from scratchenv.home.moves import (
     select,
     superseded,
 )
+from scratchenv.locations import inside, tilde
 from scratchenv.plan import Plan
-from scratchenv.realpaths import inside, symlink_between, tilde
+from scratchenv.realpaths import symlink_between
 
 JOURNAL = ".scratchenv/migrate.json"
 """Under the root: present while a run is under way, so a killed one is noticed."""

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Literal
 from scratchenv.checkpoints.recognise import LEGACY_HF
 from scratchenv.errors import ConfigError
 from scratchenv.home.rcsourced import sourced_files
-from scratchenv.realpaths import below, inside, tilde
+from scratchenv.locations import below, inside, tilde
 
 if TYPE_CHECKING:
     from scratchenv.plan import Plan
