@@ -74,7 +74,7 @@ def field(*, default: Any = MISSING, compare: bool = True) -> Any:
 
 
 _FIELDS = "__record_fields__"
-_SHAPE = "__record_shape__"
+_SHAPE = "__record_shape__"  # read as self.__record_shape__ by _init
 _MUTABLE = (list, dict, set, bytearray)
 
 
@@ -102,26 +102,29 @@ class _Shape:
 
 
 def _init(self: Any, *args: object, **kwargs: object) -> None:
-    shape: _Shape = getattr(self, _SHAPE)
-    if len(args) > shape.positional:
-        raise TypeError(f"{type(self).__name__}() takes {shape.positional} positional "
-                        f"values but {len(args)} were given")
-    values = {**shape.defaults, **dict(zip(shape.names[:len(args)], args, strict=True))}
-    if kwargs:
-        if not kwargs.keys() <= shape.known:
-            unknown = sorted(kwargs.keys() - shape.known)[0]
-            raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument "
-                            f"{unknown!r}")
-        twice = kwargs.keys() & set(shape.names[:len(args)])
-        if twice:
-            raise TypeError(f"{type(self).__name__}() got multiple values for {min(twice)!r}")
-        values.update(kwargs)
-    if len(values) < len(shape.names):
-        missing = [name for name in shape.names if name not in values]
-        raise TypeError(f"{type(self).__name__}() missing a value for {missing[0]!r}")
+    shape: _Shape = self.__record_shape__
+    if args:
+        if len(args) > shape.positional:
+            raise TypeError(f"{type(self).__name__}() takes {shape.positional} positional "
+                            f"values but {len(args)} were given")
+        for name, value in zip(shape.names, args, strict=False):
+            if name in kwargs:
+                raise TypeError(f"{type(self).__name__}() got multiple values for {name!r}")
+            kwargs[name] = value
+    values = shape.defaults | kwargs
+    if len(values) != len(shape.names) or not kwargs.keys() <= shape.known:
+        _refuse(type(self).__name__, shape, values)
     self.__dict__.update(values)
     if shape.post_init:
         self.__post_init__()
+
+
+def _refuse(kind: str, shape: _Shape, values: dict[str, object]) -> None:
+    unknown = sorted(values.keys() - shape.known)
+    if unknown:
+        raise TypeError(f"{kind}() got an unexpected keyword argument {unknown[0]!r}")
+    missing = next(name for name in shape.names if name not in values)
+    raise TypeError(f"{kind}() missing a value for {missing!r}")
 
 
 def _repr(self: Any) -> str:

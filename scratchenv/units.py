@@ -9,7 +9,8 @@ from scratchenv.errors import ConfigError
 _POWERS = {"": 0, "K": 1, "M": 2, "G": 3, "T": 4, "P": 5, "E": 6}
 LARGEST = 2**63 - 1
 """No file system or quota counts beyond a signed 64-bit number: larger is a typo."""
-_AMOUNT = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMGTPE]?)(?:I?B)?\s*", re.IGNORECASE)
+# A pattern, compiled by `re` on first use: compiling at import costs every command.
+_AMOUNT = r"(?i)\s*(\d+(?:\.\d+)?)\s*([KMGTPE]?)(?:I?B)?\s*"
 
 
 class TooLarge(ValueError):
@@ -21,7 +22,7 @@ def parse_amount(text: str, *, base: int = 1024, scale: int = 1) -> int:
     (1024 for sizes, 1000 for file counts), no unit by `scale`. The one parser of numbers
     with units: settings and every quota tool's output go through it. ValueError (TooLarge
     beyond 64 bits) when it is not such a number."""
-    match = _AMOUNT.fullmatch(text)
+    match = re.fullmatch(_AMOUNT, text)
     if not match:
         raise ValueError(f"not a number: {_short(repr(text))}")
     number, unit = match.groups()

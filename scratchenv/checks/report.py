@@ -169,12 +169,13 @@ def render_junit(report: Report, *, title: str = "scratchenv verify") -> str:
     suites.append(suite)
     ET.indent(suites)
     text = ET.tostring(suites, "unicode")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + _NOT_XML.sub(_xml_escape, text) + "\n"
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + re.sub(_NOT_XML, _xml_escape, text) + "\n"
 
 
 # What XML 1.0 cannot hold, even escaped: control characters (a root named with one) and
 # lone surrogates (a path that is not UTF-8, as Python decodes it). Shown as \xNN instead.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# A pattern, compiled by `re` on first use: compiling at import costs every command.
+_NOT_XML = "[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]"
 
 
 def _xml_escape(match: re.Match[str]) -> str:

@@ -14,9 +14,10 @@ import contextlib
 import re
 from collections.abc import Mapping
 
-_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
-_NAME = re.compile(r"[a-z_]+")
-_ENV = re.compile(r"env\[([A-Za-z_][A-Za-z0-9_]*)\]")
+# A pattern, compiled by `re` on first use: compiling at import costs every command.
+_TOKEN = r"\{\{|\}\}|\{([^{}]*)\}|[{}]"
+_NAME = r"[a-z_]+"
+_ENV = r"env\[([A-Za-z_][A-Za-z0-9_]*)\]"
 
 
 class PlaceholderError(ValueError):
@@ -41,7 +42,7 @@ def pieces(text: str, names: tuple[str, ...], *, env: bool = False) -> list[Piec
     allowed = [f"{{{name}}}" for name in names] + (["{env[NAME]}"] if env else [])
     found: list[Piece] = []
     position = 0
-    for match in _TOKEN.finditer(text):
+    for match in re.finditer(_TOKEN, text):
         found.append(("text", text[position:match.start()]))
         position = match.end()
         token = match.group(0)
@@ -52,8 +53,8 @@ def pieces(text: str, names: tuple[str, ...], *, env: bool = False) -> list[Piec
         if inside is None:
             raise PlaceholderError(f"{text!r}: a lone {token!r} (write {token * 2} for the "
                                    f"character); placeholders: {', '.join(allowed)}")
-        variable = _ENV.fullmatch(inside)
-        if _NAME.fullmatch(inside) and inside in names:
+        variable = re.fullmatch(_ENV, inside)
+        if re.fullmatch(_NAME, inside) and inside in names:
             found.append(("name", inside))
         elif variable and env:
             found.append(("env", variable.group(1)))

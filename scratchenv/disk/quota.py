@@ -86,13 +86,14 @@ class Quota:
 
 # --- sizes and counts as the tools print them --------------------------------------------
 
-_NUMBER = re.compile(r"^\[?(?P<amount>\d+(?:\.\d+)?[kKmMgGtTpPeE]?)\]?(?P<star>\*?)$")
+# A pattern, compiled by `re` on first use: compiling at import costs every command.
+_NUMBER = r"^\[?(?P<amount>\d+(?:\.\d+)?[kKmMgGtTpPeE]?)\]?(?P<star>\*?)$"
 
 
 def _value(token: str, *, base: int, scale: int = 1) -> tuple[int, bool]:
     """`token` as an int (times `scale` when it has no unit) and whether it had a `*`:
     `quota` brackets what is in doubt and stars what is over its limit."""
-    match = _NUMBER.match(token)
+    match = re.match(_NUMBER, token)
     if not match:
         raise ValueError(f"not a number: {token!r}")
     return parse_amount(match["amount"], base=base, scale=scale), bool(match["star"])
@@ -141,7 +142,7 @@ def _rows(lines: list[str], width: int) -> list[list[str]]:
         if pending is not None:
             tokens = [pending, *tokens]
             pending = None
-        if len(tokens) >= width and _NUMBER.match(tokens[1]):
+        if len(tokens) >= width and re.match(_NUMBER, tokens[1]):
             rows.append(tokens)
     return rows
 
@@ -152,7 +153,7 @@ _LFS_END = ("Disk quotas", "uid ", "gid ", "prj ")
 
 
 _LFS_KINDS: dict[str, Kind] = {"usr": "user", "grp": "group", "prj": "project"}
-_LFS_TITLE = re.compile(r"Disk quotas for (?P<kind>usr|grp|prj) (?P<owner>\S+)")
+_LFS_TITLE = r"Disk quotas for (?P<kind>usr|grp|prj) (?P<owner>\S+)"
 
 
 def parse_lfs(text: str) -> list[Quota]:
@@ -167,7 +168,7 @@ def parse_lfs(text: str) -> list[Quota]:
             used, _ = _value(cells[0], base=1024, scale=scale)
             files, _ = _value(cells[4], base=1000)
             title = next((match for line in reversed(lines[:index])
-                          if (match := _LFS_TITLE.match(line.strip()))), None)
+                          if (match := re.match(_LFS_TITLE, line.strip()))), None)
             kind: Kind = _LFS_KINDS[title["kind"]] if title else "user"
             quotas.append(Quota(
                 source="lfs", filesystem=name, kind=kind,
@@ -194,7 +195,7 @@ def parse_quota(text: str) -> list[Quota]:
             used, over = _value(cells[0], base=1024, scale=1024)
             at = 3
             # The grace column follows a starred value, unless the tool left it out.
-            has_grace = over and len(cells) > at and not _NUMBER.match(cells[at])
+            has_grace = over and len(cells) > at and not re.match(_NUMBER, cells[at])
             grace = cells[at] if has_grace else None
             at += has_grace
             if len(cells) < at + 3:

@@ -71,7 +71,8 @@ def _amount(value: object, *, base: int) -> int | None:
 
 # --- Alliance (Digital Research Alliance of Canada) diskusage_report -------------------------
 
-_DISKUSAGE_ROW = re.compile(
+# A pattern, compiled by `re` on first use: compiling at import costs every command.
+_DISKUSAGE_ROW = (
     r"^\s*(?P<path>/\S*)\s+\((?P<kind>user|group|project)\s+(?P<owner>[^)]+)\)\s+"
     r"(?P<used>[^/]+?)\s*/\s*(?P<limit>\S+)\s+(?P<fused>[^/]+?)\s*/\s*(?P<flimit>\S+)\s*$")
 
@@ -84,7 +85,7 @@ def parse_diskusage_report(text: str) -> list[Quota]:
     are 1024-based ("109k/50G", "20GiB"), file counts 1000-based ("208K", "1000k")."""
     quotas = []
     for line in text.splitlines():
-        match = _DISKUSAGE_ROW.match(line)
+        match = re.match(_DISKUSAGE_ROW, line)
         if not match:
             continue
         kind: Kind = _DISKUSAGE_KINDS[match["kind"]]
@@ -101,7 +102,7 @@ def parse_diskusage_report(text: str) -> list[Quota]:
 
 # --- BeeGFS beegfs-ctl --getquota ------------------------------------------------------------
 
-_POOL = re.compile(r"Quota information for storage pool (?P<pool>.+?) \(ID: (?P<id>\d+)\)")
+_POOL = r"Quota information for storage pool (?P<pool>.+?) \(ID: (?P<id>\d+)\)"
 
 
 def parse_beegfs(text: str) -> list[Quota]:
@@ -110,7 +111,7 @@ def parse_beegfs(text: str) -> list[Quota]:
     quotas = []
     pool = "default"
     for line in text.splitlines():
-        if match := _POOL.search(line):
+        if match := re.search(_POOL, line):
             pool = match["pool"]
             continue
         cells = [cell.strip() for cell in re.split(r"\|\|?", line)]
