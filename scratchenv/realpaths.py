@@ -47,7 +47,21 @@ def _remembered(question: str, path: str, answer):  # noqa: ANN001, ANN202
 
 def real(path: str | os.PathLike[str]) -> str:
     """os.path.realpath, once per path inside `one_look()`."""
-    return _remembered("real", os.fspath(path), os.path.realpath)
+    return _remembered("real", os.fspath(path), _real)
+
+
+def _real(path: str) -> str:
+    if (_seen is None or not path.startswith("/") or "\0" in path
+            or path != os.path.normpath(path)):
+        return os.path.realpath(path)
+    # Inside a look, from the parent's real path (remembered: the checks' paths share their
+    # roots), as realpath walks it: a part that is no symlink, or missing, is kept as it is.
+    parent, name = os.path.split(path)
+    if not name:
+        return path
+    if os.path.islink(path):
+        return os.path.realpath(path)
+    return os.path.join(real(parent), name)
 
 
 def without_dots(path: Path) -> Path:
@@ -173,6 +187,10 @@ def _read_mounts(_: str) -> list[tuple[str, str, str]]:
     return found
 
 
+def _mount_table(_: str) -> dict[str, tuple[str, str]]:
+    return {point: (device, root) for point, device, root in mounts()}
+
+
 def mount_points_in(path: str | os.PathLike[str]) -> list[str]:
     """The mount points at or below `path` once its symlinks are resolved (real paths,
     sorted): bind mounts of the same file system included, which `st_dev` cannot see."""
@@ -188,13 +206,12 @@ def device_path(path: str | os.PathLike[str]) -> tuple[str, str] | None:
 
 
 def _device_path(resolved: str) -> tuple[str, str] | None:
-    best: tuple[str, str, str] | None = None
-    for point, device, root in mounts():
-        if inside(resolved, point) and (best is None or len(point) >= len(best[0])):
-            best = (point, device, root)
-    if best is None:
+    # The deepest mount point holding it; of two on the same point, the later (on top).
+    table = _remembered("mount table", MOUNTINFO, _mount_table)
+    point = next((place for place in up_to_root(resolved) if place in table), None)
+    if point is None:
         return None
-    point, device, root = best
+    device, root = table[point]
     rest = os.path.relpath(resolved, point)
     return device, os.path.normpath(os.path.join(root, rest) if rest != "." else root)
 

@@ -124,3 +124,25 @@ def test_a_look_ended_by_another_thread_mid_question_still_answers(tmp_path):
         return path
 
     assert realpaths._remembered("real", str(tmp_path), answer) == str(tmp_path)
+
+
+def test_inside_a_look_real_paths_are_what_realpath_says(tmp_path):
+    # Inside a look, real() builds on each parent's remembered real path: it must give
+    # os.path.realpath's answer for links, links in the middle, missing parts, dangling
+    # links, loops, `..` and relative paths alike.
+    (tmp_path / "dir" / "sub").mkdir(parents=True)
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "to_dir").symlink_to(tmp_path / "dir")
+    (tmp_path / "dir" / "up").symlink_to("..")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere" / "deeper")
+    (tmp_path / "loop_a").symlink_to(tmp_path / "loop_b")
+    (tmp_path / "loop_b").symlink_to(tmp_path / "loop_a")
+    (tmp_path / "relative").symlink_to("dir/sub")
+    names = ["", "dir", "dir/sub", "file", "file/below", "to_dir", "to_dir/sub/new/deeper",
+             "dir/up/to_dir/sub", "dangling", "dangling/more", "loop_a", "loop_a/x",
+             "relative", "relative/../sub", "missing/to_dir", "to_dir/../file", "dir//sub/"]
+    paths = [str(tmp_path / name) if name else str(tmp_path) for name in names]
+    paths += [f"{tmp_path}/{name}" for name in names] + ["/", "relative/x", "."]
+    with realpaths.one_look():
+        seen = {path: realpaths.real(path) for path in paths}
+    assert seen == {path: os.path.realpath(path) for path in paths}
