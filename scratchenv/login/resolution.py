@@ -56,24 +56,25 @@ def _plain(value: object) -> object:
 
 def decoded(text: str) -> Plan:
     """The Plan encoded() wrote; ValueError when `text` is not one."""
-    plan = _built(json.loads(text))
+    plan = json.loads(text, object_hook=_built)  # each object, innermost first, in C
     if not isinstance(plan, Plan):
         raise ValueError("not a plan")
     return plan
 
 
-def _built(value: object) -> object:
-    if isinstance(value, list):
-        return tuple(_built(item) for item in value)
-    if isinstance(value, dict):
-        kind = _RECORDS.get(value.get(_TAG))  # type: ignore[arg-type]
-        if kind is None:
-            raise ValueError(f"not a record: {value.get(_TAG)!r}")
-        try:
-            return kind(**{name: _built(item) for name, item in value.items() if name != _TAG})
-        except TypeError as error:  # a field this version does not have
-            raise ValueError(str(error)) from None
-    return value
+def _built(value: dict[str, object]) -> object:
+    kind = _RECORDS.get(value.pop(_TAG, None))  # type: ignore[call-overload]
+    if kind is None:
+        raise ValueError("not a record")
+    try:
+        return kind(**{name: _tuples(item) if type(item) is list else item
+                       for name, item in value.items()})
+    except TypeError as error:  # a field this version does not have
+        raise ValueError(str(error)) from None
+
+
+def _tuples(items: list[object]) -> tuple[object, ...]:
+    return tuple(_tuples(item) if type(item) is list else item for item in items)
 
 
 def recalled(environ: Mapping[str, str], cwd: str) -> Plan | None:
