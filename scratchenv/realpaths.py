@@ -157,8 +157,9 @@ def mount_point(path: str | os.PathLike[str]) -> str:
 MOUNTINFO = "/proc/self/mountinfo"
 
 
-def _unescape(field: str) -> str:
-    """mountinfo writes space, tab, newline and backslash in paths as octal escapes."""
+def unescaped(field: str) -> str:
+    """A path from mountinfo or /proc/mounts, which write space, tab, newline and backslash
+    in paths as octal escapes."""
     if "\\" not in field:
         return field
     import re
@@ -183,7 +184,7 @@ def _read_mounts(_: str) -> list[tuple[str, str, str]]:
     for line in lines:
         fields = line.split(" ")
         if len(fields) > 4:
-            found.append((_unescape(fields[4]), fields[2], _unescape(fields[3])))
+            found.append((unescaped(fields[4]), fields[2], unescaped(fields[3])))
     return found
 
 

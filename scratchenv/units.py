@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from scratchenv.errors import ConfigError
 
 _POWERS = {"": 0, "K": 1, "M": 2, "G": 3, "T": 4, "P": 5, "E": 6}
@@ -22,6 +20,8 @@ def parse_amount(text: str, *, base: int = 1024, scale: int = 1) -> int:
     (1024 for sizes, 1000 for file counts), no unit by `scale`. The one parser of numbers
     with units: settings and every quota tool's output go through it. ValueError (TooLarge
     beyond 64 bits) when it is not such a number."""
+    import re
+
     match = re.fullmatch(_AMOUNT, text)
     if not match:
         raise ValueError(f"not a number: {_short(repr(text))}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from scratchenv import proc
@@ -80,3 +82,28 @@ def test_a_grandchild_that_left_the_group_cannot_stretch_the_wait(tmp_path):
                           timeout=120)
     os.kill(int((tmp_path / "pid").read_text()), signal.SIGKILL)
     assert "no answer within 1s" in done.stdout
+
+
+def test_which_answers_what_shutil_which_answers(tmp_path, monkeypatch):
+    import shutil
+
+    for name, mode in [("tool", 0o755), ("data", 0o644), ("both", 0o755)]:
+        for place in ("a", "b"):
+            (tmp_path / place).mkdir(exist_ok=True)
+            (tmp_path / place / name).write_text("#!/bin/sh\n")
+            (tmp_path / place / name).chmod(mode if place == "b" or name != "both" else 0o644)
+    (tmp_path / "a" / "dir").mkdir()
+    (tmp_path / "b" / "dir").write_text("#!/bin/sh\n")
+    (tmp_path / "b" / "dir").chmod(0o755)
+    (tmp_path / "local").write_text("#!/bin/sh\n")
+    (tmp_path / "local").chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    a, b = str(tmp_path / "a"), str(tmp_path / "b")
+    paths = [f"{a}:{b}", f"{b}:{a}", "", f"{a}::{b}", f"{a}:{a}", ":", "/nowhere", None]
+    names = ["tool", "data", "both", "dir", "local", "missing", "./local", f"{a}/tool",
+             f"{a}/data", a, "sh"]
+    for path in paths:
+        env = {} if path is None else {"PATH": path}
+        for name in names:
+            assert proc.which(name, env=env) == shutil.which(
+                name, path=env.get("PATH", os.defpath)), (path, name)

@@ -5,14 +5,13 @@ Renderers are pure (Report -> str); commands print what they return through outp
 
 from __future__ import annotations
 
-import re
-
 from scratchenv.checks.findings import SCHEMA_VERSION, STATUSES, Finding, Report
 from scratchenv.plain import asdict, record
 from scratchenv.units import counted
 
 TYPE_CHECKING = False  # not `typing`: verify's fast path does without it
 if TYPE_CHECKING:
+    import re
     from typing import Any
 
 FORMATS = ("human", "json", "markdown", "junit")
@@ -145,6 +144,7 @@ def render_markdown(report: Report, *, title: str = "scratchenv verify") -> str:
 
 def render_junit(report: Report, *, title: str = "scratchenv verify") -> str:
     """JUnit XML: one testcase per finding (classname = check id, name = subject)."""
+    import re
     import xml.etree.ElementTree as ET
 
     counts = summary(report)

@@ -11,7 +11,6 @@ Anything else is one clear line (`PlaceholderError`, a ValueError).
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Mapping
 
 # A pattern, compiled by `re` on first use: compiling at import costs every command.
@@ -39,6 +38,8 @@ Piece = tuple[str, str]
 def pieces(text: str, names: tuple[str, ...], *, env: bool = False) -> list[Piece]:
     """`text` parsed into literal text and placeholders: `{NAME}` for NAME in `names`,
     `{env[VAR]}` when `env`; `{{`/`}}` are literal braces. PlaceholderError otherwise."""
+    import re
+
     allowed = [f"{{{name}}}" for name in names] + (["{env[NAME]}"] if env else [])
     found: list[Piece] = []
     position = 0

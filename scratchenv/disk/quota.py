@@ -8,11 +8,10 @@ each came from); the parsers are tested against them.
 from __future__ import annotations
 
 import os
-import re
 from functools import partial
 
 from scratchenv.plain import record
-from scratchenv.realpaths import mount_point
+from scratchenv.realpaths import mount_point, unescaped
 from scratchenv.units import parse_amount
 
 TYPE_CHECKING = False  # not `typing`: verify's fast path does without it
@@ -93,6 +92,8 @@ _NUMBER = r"^\[?(?P<amount>\d+(?:\.\d+)?[kKmMgGtTpPeE]?)\]?(?P<star>\*?)$"
 def _value(token: str, *, base: int, scale: int = 1) -> tuple[int, bool]:
     """`token` as an int (times `scale` when it has no unit) and whether it had a `*`:
     `quota` brackets what is in doubt and stars what is over its limit."""
+    import re
+
     match = re.match(_NUMBER, token)
     if not match:
         raise ValueError(f"not a number: {token!r}")
@@ -131,6 +132,8 @@ def _rows(lines: list[str], width: int) -> list[list[str]]:
     A row's second word is a number: lfs follows a table of `[...]` values with "Some errors
     happened when getting quota info. ..." on stdout, which is not a file system.
     """
+    import re
+
     rows, pending = [], None
     for line in lines:
         tokens = line.split()
@@ -159,6 +162,8 @@ _LFS_TITLE = r"Disk quotas for (?P<kind>usr|grp|prj) (?P<owner>\S+)"
 def parse_lfs(text: str) -> list[Quota]:
     """`lfs quota [-h] -u USER | -g GROUP | -p PROJID MOUNT`: kbytes (or sizes with -h),
     files, limits, grace; whose quota from the "Disk quotas for usr|grp|prj" line."""
+    import re
+
     quotas: list[Quota] = []
     lines = text.splitlines()
     for header, body, index in _tables(text, _LFS_END):
@@ -187,6 +192,8 @@ def parse_lfs(text: str) -> list[Quota]:
 def parse_quota(text: str) -> list[Quota]:
     """`quota [-s]`: space (1K blocks without -s), files; a grace column appears only after
     a value marked `*` (over its soft limit). Sizes are 1024-based, file counts 1000-based."""
+    import re
+
     quotas: list[Quota] = []
     for _, body, _ in _tables(text, ("Disk quotas",)):
         for row in _rows(body, 7):
@@ -275,15 +282,11 @@ def mount_of(path: str) -> tuple[str, str, str]:
         with open("/proc/self/mounts", encoding="utf-8") as mounts:
             for line in mounts:
                 fields = line.split()
-                if len(fields) >= 3 and _unescape(fields[1]) == point:
-                    found = (_unescape(fields[0]), point, fields[2])
+                if len(fields) >= 3 and unescaped(fields[1]) == point:
+                    found = (unescaped(fields[0]), point, fields[2])
     except OSError:
         pass
     return found
-
-
-def _unescape(field: str) -> str:
-    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), field)
 
 
 def user_quota(path: str, user: str, *, timeout: float = TIMEOUT) -> Quota | None:

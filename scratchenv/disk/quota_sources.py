@@ -12,9 +12,7 @@ outputs are in tests/fixtures/quota/ (its README says where each came from).
 from __future__ import annotations
 
 import grp
-import json
 import os
-import re
 import time
 from collections.abc import Callable
 
@@ -39,6 +37,8 @@ Parser = Callable[[str], list[Quota]]
 def parse_showquota(text: str) -> list[Quota]:
     """`showquota --json`: a list of {fs, space_used, space_quota, inode_used, inode_quota}.
     Sizes are bytes, or text with a unit ("1.2GiB") as the human output prints them."""
+    import json
+
     rows = json.loads(text)
     if not isinstance(rows, list):
         raise ValueError("showquota --json: not a list")
@@ -83,6 +83,8 @@ _DISKUSAGE_KINDS: dict[str, Kind] = {"user": "user", "group": "group", "project"
 def parse_diskusage_report(text: str) -> list[Quota]:
     """`diskusage_report`: "/scratch (user alice)  148GiB/ 500GiB  418K/ 500K" rows; sizes
     are 1024-based ("109k/50G", "20GiB"), file counts 1000-based ("208K", "1000k")."""
+    import re
+
     quotas = []
     for line in text.splitlines():
         match = re.match(_DISKUSAGE_ROW, line)
@@ -108,6 +110,8 @@ _POOL = r"Quota information for storage pool (?P<pool>.+?) \(ID: (?P<id>\d+)\)"
 def parse_beegfs(text: str) -> list[Quota]:
     """`beegfs-ctl --getquota --uid USER|--gid GROUP`: "name|id||used|hard||used|hard" rows,
     one table per storage pool; "unlimited" is no limit; chunk files stand for files."""
+    import re
+
     quotas = []
     pool = "default"
     for line in text.splitlines():

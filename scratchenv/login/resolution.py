@@ -8,13 +8,17 @@ file-system facts the settings were decided from (recorded.file_system_inputs: e
 and every directory leading to it, detection's candidates, the centres' path shapes). Any
 change is a miss: the settings are built and validated by pydantic again, and kept anew.
 
-The Plan is written as JSON: each record (plan.py's, records.py's) an object tagged with
-its class, each tuple a list. Standard library only when reading.
+The Plan is written with marshal (hex digits in the answer's text): each record (plan.py's,
+records.py's) a dict of its fields tagged with its class. Not JSON: its import (and re's,
+which it needs) was an eighth of verify's start-up. marshal's format is the interpreter's
+own, and the inputs key names the interpreter; marshal builds only data (no code runs), and
+its file is in the user's state directory beside the activation file the shell sources.
+Standard library only when reading.
 """
 
 from __future__ import annotations
 
-import json
+import marshal
 
 from scratchenv.config.records import Entry, Login, Project, Purge, Thresholds, Unsynced
 from scratchenv.errors import ScratchenvError
@@ -37,8 +41,13 @@ _RECORDS: dict[str, type] = {kind.__name__: kind for kind in (
 
 
 def encoded(plan: Plan) -> str:
-    """`plan` as JSON text (decoded() gives an equal Plan back)."""
-    return json.dumps(_plain(plan), ensure_ascii=False, sort_keys=True)
+    """`plan` as text (decoded() gives an equal Plan back)."""
+    return packed(_plain(plan))
+
+
+def packed(value: object) -> str:
+    """Plain data (dicts, tuples, strings, numbers, None) as the text decoded() reads."""
+    return marshal.dumps(value).hex()  # type: ignore[arg-type]
 
 
 def _plain(value: object) -> object:
@@ -48,7 +57,7 @@ def _plain(value: object) -> object:
         return {_TAG: type(value).__name__,
                 **{field.name: _plain(getattr(value, field.name)) for field in fields(value)}}
     if isinstance(value, tuple):
-        return [_plain(item) for item in value]
+        return tuple(_plain(item) for item in value)
     if value is None or isinstance(value, (str, int, float)):
         return value
     raise TypeError(f"a Plan holds {type(value).__name__}, which is not kept")
@@ -56,25 +65,31 @@ def _plain(value: object) -> object:
 
 def decoded(text: str) -> Plan:
     """The Plan encoded() wrote; ValueError when `text` is not one."""
-    plan = json.loads(text, object_hook=_built)  # each object, innermost first, in C
+    try:
+        plan = _built(marshal.loads(bytes.fromhex(text)))
+    except (EOFError, TypeError) as error:  # cut short, or not marshal's
+        raise ValueError(str(error)) from None
     if not isinstance(plan, Plan):
         raise ValueError("not a plan")
     return plan
 
 
-def _built(value: dict[str, object]) -> object:
-    kind = _RECORDS.get(value.pop(_TAG, None))  # type: ignore[call-overload]
+def _built(value: object) -> object:
+    if type(value) is tuple:
+        return tuple(item if type(item) in _LEAVES else _built(item) for item in value)
+    if type(value) is not dict:
+        raise ValueError(f"a kept Plan holds {type(value).__name__}")  # a code object, a set
+    kind = _RECORDS.get(value.get(_TAG))  # type: ignore[arg-type]
     if kind is None:
-        raise ValueError("not a record")
+        raise ValueError(f"not a record: {value.get(_TAG)!r}")
     try:
-        return kind(**{name: _tuples(item) if type(item) is list else item
-                       for name, item in value.items()})
+        return kind(**{name: item if type(item) in _LEAVES else _built(item)
+                       for name, item in value.items() if name != _TAG})
     except TypeError as error:  # a field this version does not have
         raise ValueError(str(error)) from None
 
 
-def _tuples(items: list[object]) -> tuple[object, ...]:
-    return tuple(_tuples(item) if type(item) is list else item for item in items)
+_LEAVES = frozenset({str, int, float, bool, type(None)})
 
 
 def recalled(environ: Mapping[str, str], cwd: str) -> Plan | None:
