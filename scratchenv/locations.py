@@ -32,20 +32,21 @@ def home_dir(environ: Mapping[str, str]) -> str:
 
 
 def current_user() -> str:
-    """The user's name: $USER, $LOGNAME, else what getpass finds."""
-    name = os.environ.get("USER") or os.environ.get("LOGNAME")
-    if name:
-        return name
-    import getpass
-
-    return getpass.getuser()
+    """The user's name: $USER, $LOGNAME, else what getpass.getuser finds ($LNAME, $USERNAME,
+    then the password database), without getpass's import (termios) on every start-up."""
+    for variable in ("USER", "LOGNAME", "LNAME", "USERNAME"):
+        if name := os.environ.get(variable):
+            return name
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        raise ConfigError(f"USER is not set and uid {os.getuid()} has no name in the password "
+                          "database; set USER") from None
 
 
 def user_named(uid: int, *, with_uid: bool = True) -> str:
     """Who `uid` is, for a message: "alice (uid 1001)" (or "alice"); "uid 1001" when the
     system does not know it."""
-    import pwd
-
     try:
         name = pwd.getpwuid(uid).pw_name
     except KeyError:

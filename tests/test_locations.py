@@ -44,3 +44,18 @@ def test_no_home_anywhere_is_one_clear_error(monkeypatch):
 def test_activate_fast_path_leaves_a_missing_home_to_the_slow_path(monkeypatch):
     monkeypatch.setattr(locations.pwd, "getpwuid", _no_entry)
     assert fast_path([], {"SHELL": "/bin/bash"}) is None
+
+
+def test_current_user_is_who_getpass_names(monkeypatch):
+    import getpass
+
+    from scratchenv.locations import current_user
+
+    for variable in ("USER", "LOGNAME", "LNAME", "USERNAME"):
+        monkeypatch.delenv(variable, raising=False)
+    assert current_user() == getpass.getuser()  # the password database
+    for variable in ("USERNAME", "LNAME", "LOGNAME"):  # each ranks above the last
+        monkeypatch.setenv(variable, f"from-{variable}")
+        assert current_user() == getpass.getuser() == f"from-{variable}"
+    monkeypatch.setenv("USER", "from-USER")  # ours first (getpass asks LOGNAME first)
+    assert current_user() == "from-USER"

@@ -94,7 +94,7 @@ def inputs_key(kind: str, environ: Mapping[str, str], cwd: str) -> str:
         # The venv by its interpreter, not sys.prefix: site sets that, and the TaskProlog's
         # wrapper starts Python without site (its miss runs site: the same key both ways).
         sys.executable, sys.base_prefix, _package(), _code_identity(),
-        # getpass.getuser's fallbacks, when USER and LOGNAME are unset.
+        # current_user's fallbacks (getpass.getuser's), when USER and LOGNAME are unset.
         *(f"{name}={environ.get(name, '')}" for name in ("LNAME", "USERNAME")),
     ]
     return login_inputs(kind, environ, cwd) + repr(own)
