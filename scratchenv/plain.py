@@ -217,10 +217,14 @@ def replace(value: T, /, **changes: Any) -> T:
 
 
 def asdict(value: object) -> Any:
-    """`value` with each record in it a dict of its fields, recursively through lists, tuples
-    and dicts, as `dataclasses.asdict` makes it."""
+    """`value` with each record (or dataclass) in it a dict of its fields, recursively
+    through lists, tuples and dicts, as `dataclasses.asdict` makes it."""
     if is_record(value):
         return {f.name: asdict(getattr(value, f.name)) for f in fields(value)}
+    if hasattr(type(value), "__dataclass_fields__"):  # a mutable accumulator (imported)
+        import dataclasses
+
+        return {f.name: asdict(getattr(value, f.name)) for f in dataclasses.fields(value)}  # type: ignore[arg-type]
     if isinstance(value, (list, tuple)):
         return type(value)(asdict(item) for item in value)
     if isinstance(value, dict):

@@ -20,12 +20,12 @@ import shutil
 import stat
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from scratchenv.errors import ScratchenvError
 from scratchenv.install import own_install_in
 from scratchenv.locations import user_named
+from scratchenv.plain import record
 from scratchenv.realpaths import escapes, mount_points_in
 
 
@@ -63,7 +63,7 @@ def remove_tree(path: str | os.PathLike[str], root: str | os.PathLike[str], *,
     return True
 
 
-@dataclass(frozen=True)
+@record
 class Untouchable:
     """Something in a tree that is not ours to delete, and why."""
 

@@ -96,6 +96,12 @@ def test_fields_replace_and_asdict():
     assert plain.asdict(named) == {"name": "a", "tags": ("x",),
                                    "point": {"x": 1, "y": 2, "label": "p"}}
     assert plain.asdict(Point(1, 2, "p")) == dataclasses.asdict(PointDC(1, 2, "p"))
+
+    @dataclasses.dataclass
+    class Holder:  # a mutable accumulator holding records
+        points: list[Point]
+
+    assert plain.asdict(Holder([Point(1)])) == {"points": [{"x": 1, "y": 0, "label": ""}]}
     with pytest.raises(TypeError, match="no field 'nope'"):
         plain.replace(named, nope=1)
     with pytest.raises(TypeError, match="not a record"):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from scratchenv import output, proc
@@ -25,11 +24,12 @@ from scratchenv.bootstrap.steps import (
 )
 from scratchenv.bootstrap.venv import RequirementsStep, VenvStep, find_python, find_uv
 from scratchenv.errors import ConfigError
+from scratchenv.plain import record
 from scratchenv.plan import Plan
 from scratchenv.realpaths import nearest_existing
 
 
-@dataclass(frozen=True)
+@record
 class Options:
     """What to bootstrap and how (the command line's flags)."""
 

@@ -20,6 +20,7 @@ from typing import IO, Literal
 from scratchenv import output, proc
 from scratchenv.errors import ScratchenvError
 from scratchenv.fsutil import makedirs_private
+from scratchenv.plain import record
 from scratchenv.units import counted
 
 DIR_MODE = 0o700
@@ -27,7 +28,7 @@ STATE_DIR = ".scratchenv"
 """Under the root: scratchenv's own files (logs, the downloaded rustup-init)."""
 
 
-@dataclass(frozen=True)
+@record
 class State:
     """What a step's check found: done, missing, or broken (and why)."""
 
@@ -179,7 +180,7 @@ StepResult = Literal["created", "kept", "repaired", "broken", "skipped",
 READY = ("created", "kept", "repaired")
 
 
-@dataclass(frozen=True)
+@record
 class StepOutcome:
     step: str
     result: StepResult

@@ -8,7 +8,6 @@ import errno
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +22,7 @@ from scratchenv.checkpoints.ownership import (
 from scratchenv.checkpoints.places import plain_directory
 from scratchenv.errors import ScratchenvError
 from scratchenv.fsutil import atomic_write, makedirs_private
+from scratchenv.plain import record
 
 if TYPE_CHECKING:
     from scratchenv.plan import Plan
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 GITIGNORE_ENTRIES = ("*/checkpoints_*/", ".art/", "*/.art/", "**/unsloth_compiled_cache/")
 
 
-@dataclass(frozen=True)
+@record
 class Setup:
     directory: CheckpointDir
     created: bool

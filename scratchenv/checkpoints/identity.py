@@ -18,11 +18,11 @@ import contextlib
 import os
 import re
 import secrets
-from dataclasses import dataclass, replace
 from typing import Any
 
 from scratchenv.errors import ConfigError, ScratchenvError
 from scratchenv.locations import working_directory
+from scratchenv.plain import record, replace
 
 ID_FILE = "scratchenv-checkpoints-id"
 """In the worktree's git administrative directory (`git rev-parse --absolute-git-dir`)."""
@@ -30,7 +30,7 @@ _MAX_ID = 100
 _TOKEN = re.compile(r"[0-9a-f]{16,64}")
 
 
-@dataclass(frozen=True)
+@record
 class Identity:
     """A worktree (git top level, else the working directory) or a named project."""
 
@@ -134,7 +134,7 @@ def with_worktree_id(identity: Identity) -> Identity:
     return replace(identity, worktree_id=_read_id(identity.gitdir))
 
 
-@dataclass(frozen=True)
+@record
 class Location:
     """Where a recorded worktree is now."""
 

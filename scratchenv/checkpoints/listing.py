@@ -7,8 +7,9 @@ import json
 import os
 import re
 import time
-from dataclasses import dataclass
 from pathlib import Path
+
+from scratchenv.plain import record
 
 TRAINER_STATE = "trainer_state.json"
 """Written last by transformers.Trainer._save_checkpoint: its presence means complete."""
@@ -16,7 +17,7 @@ STEP = re.compile(r"checkpoint-(\d+)")
 """A checkpoint's name, as the Trainer's get_last_checkpoint matches it."""
 
 
-@dataclass(frozen=True)
+@record
 class Checkpoint:
     path: Path
     step: int
@@ -28,7 +29,7 @@ class Checkpoint:
         return self.path.name
 
 
-@dataclass(frozen=True)
+@record
 class Skipped:
     path: Path
     reason: str

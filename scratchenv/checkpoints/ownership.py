@@ -10,7 +10,6 @@ import contextlib
 import hashlib
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +23,7 @@ from scratchenv.checkpoints.places import (
 from scratchenv.config.reading import read_written_dict
 from scratchenv.errors import ConfigError, ScratchenvError
 from scratchenv.fsutil import atomic_write
+from scratchenv.plain import record
 
 if TYPE_CHECKING:
     from scratchenv.plan import Plan
@@ -32,7 +32,7 @@ METADATA = ".scratchenv-worktree"
 """JSON inside each checkpoint directory: {"id", "worktree", "project"}."""
 
 
-@dataclass(frozen=True)
+@record
 class CheckpointDir:
     path: Path
     id: str

@@ -6,19 +6,19 @@ checkpoints may live on the persistent root)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scratchenv.checkpoints import directories
 from scratchenv.checkpoints.directories import Checkpoint, Cleanup, DirStatus, Skipped
 from scratchenv.disk.usage import scan
+from scratchenv.plain import record
 
 if TYPE_CHECKING:
     from scratchenv.plan import Plan
 
 
-@dataclass(frozen=True)
+@record
 class Cleanups:
     """What `cleanup` does in each directory, and what it frees."""
 
@@ -45,7 +45,7 @@ def apply_cleanups(plan: Plan, cleanups: Cleanups) -> tuple[list[Path], list[Ski
     return deleted, [s for cleanup in cleanups.each for s in cleanup.refused]
 
 
-@dataclass(frozen=True)
+@record
 class Orphans:
     gone: list[DirStatus]
     """Directories whose worktree is really gone: prune-orphans deletes these."""

@@ -4,7 +4,6 @@ record (unclaimed) and which lost their worktree (orphans)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,12 +11,13 @@ from scratchenv.checkpoints.identity import locate
 from scratchenv.checkpoints.listing import list_checkpoints
 from scratchenv.checkpoints.ownership import read_metadata
 from scratchenv.checkpoints.places import checkpoint_bases, directories, root_holding
+from scratchenv.plain import record
 
 if TYPE_CHECKING:
     from scratchenv.plan import Plan
 
 
-@dataclass(frozen=True)
+@record
 class DirStatus:
     path: Path
     id: str

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from scratchenv.checks.shellwords import Part, Word, word
+from scratchenv.plain import record
 
 EffectKind = Literal["set", "unset", "clear", "unknown", "code", "source"]
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -31,7 +32,7 @@ _SRUN_LONG_FLAGS = frozenset({
 })
 
 
-@dataclass(frozen=True)
+@record
 class Effect:
     """`set` NAME to the worst of `values`; `unset` NAME; `clear` every variable (env -i);
     `unknown`: NAME (or any, when None) changed in a way only the running shell knows,

@@ -27,7 +27,7 @@ change."""
 
 STATUSES: tuple[Status, ...] = ("pass", "warn", "fail", "skip")
 
-# Plain dataclasses, not pydantic models: every verify builds dozens of them, and importing
+# Plain records (plain.py), not pydantic models: every verify builds dozens of them, and importing
 # pydantic alone cost more than the checks themselves (issue 27). The only untrusted input,
 # a node's report read back, goes through report_from_document().
 

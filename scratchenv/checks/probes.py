@@ -12,9 +12,9 @@ import os
 import shutil
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from scratchenv.plain import record
 from scratchenv.realpaths import is_within, same_place
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ MISSING = 97
 """Exit code of a python probe whose module does not import."""
 
 
-@dataclass(frozen=True)
+@record
 class Probe:
     tool: str
     argv: tuple[str, ...]
@@ -72,7 +72,7 @@ PROBES: tuple[Probe, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class Answer:
     """What one probe said: paths by label, or why there are none."""
 

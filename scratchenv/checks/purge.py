@@ -20,9 +20,9 @@ import os
 import stat
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
+from scratchenv.plain import record
 from scratchenv.plan import Plan
 
 WATCHED = {"env": "envs", "toolchain": "toolchains"}
@@ -30,7 +30,7 @@ WATCHED = {"env": "envs", "toolchain": "toolchains"}
 gives them (with "checkpoints": the checkpoint directories)."""
 
 
-@dataclass(frozen=True)
+@record
 class PurgeRisk:
     """Files in one place older than the warning age."""
 

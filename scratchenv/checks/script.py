@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Collection
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -23,6 +22,7 @@ from scratchenv.checks.findings import Context, Finding
 from scratchenv.checks.shellwords import Word, commands
 from scratchenv.checks.shellwords import word as one_word
 from scratchenv.errors import ConfigError
+from scratchenv.plain import record, replace
 from scratchenv.realpaths import is_within
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ _MAX_DEPTH = 4
 Verdict = Literal["home", "unknown", "ok"]
 
 
-@dataclass(frozen=True)
+@record
 class Problem:
     """One line of a script that undoes the settings, with its one-line fix."""
 

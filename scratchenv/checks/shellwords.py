@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from scratchenv.plain import record
+
 Kind = Literal["lit", "tilde", "param", "cmdsub"]
 _OPERATORS = ("&&", "||", ";;", "|&", ";", "&", "|", "(", ")")
 _REDIRECTS = ("<<<", "<<-", "&>>", "<<", ">>", "<&", ">&", "<>", ">|", "&>", "<", ">")
@@ -20,7 +22,7 @@ _RESERVED = frozenset({"!", "{", "}", "if", "then", "elif", "else", "fi", "do", 
 _SPECIAL_PARAMS = "@*#?-$!0123456789"
 
 
-@dataclass(frozen=True)
+@record
 class Part:
     """One piece of a word: literal text (quotes removed), a tilde prefix (`text` is the
     user, "" for one's own home), a parameter (`text` is the raw `$X`/`${…}`), or a command

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from threading import Thread
 
 from scratchenv.checks.purge import at_risk
@@ -14,6 +14,7 @@ from scratchenv.disk.quota import TIMEOUT, Quota, filesystem_usage, free_space
 from scratchenv.disk.quota_sources import own_quota
 from scratchenv.disk.usage import Usage, scan
 from scratchenv.locations import current_user
+from scratchenv.plain import asdict
 from scratchenv.plan import Plan
 from scratchenv.realpaths import is_within, one_look
 from scratchenv.units import format_size

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Annotated, Literal
@@ -19,7 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, fie
 from scratchenv.config.names import variable_name_problem
 from scratchenv.config.records import Entry, Unsynced, copied, xdg_bases
 from scratchenv.errors import ConfigError
-from scratchenv.plain import replace
+from scratchenv.plain import record, replace
 
 
 def check_variable_name(name: str, *, own: bool = False) -> str:
@@ -160,7 +159,7 @@ def kept_names(entry: Entry, entries: Sequence[Entry]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-@dataclass(frozen=True)
+@record
 class Catalogue:
     """Entries in their reviewed order (the order every renderer keeps)."""
 

@@ -19,7 +19,6 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -32,6 +31,7 @@ from scratchenv.config.nodelocal import pattern_problem
 from scratchenv.config.placeholders import substitute
 from scratchenv.config.shapes import is_shape, own_directories
 from scratchenv.errors import ConfigError
+from scratchenv.plain import record
 
 QuotaSource = Literal["lfs", "mmlsquota", "quota", "beegfs-ctl", "showquota", "diskusage_report"]
 """The quota tools disk/quota_sources.py can ask and read (its SOURCES has the same names)."""
@@ -180,7 +180,7 @@ def owned_matches(pattern: str, user: str) -> list[str]:
     return own_directories(under_search_root(pattern.replace("{user}", user)))
 
 
-@dataclass(frozen=True)
+@record
 class Recognition:
     centre: Centre
     evidence: str

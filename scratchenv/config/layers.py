@@ -15,7 +15,6 @@ import os
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from scratchenv.config import centres, site, trust
 from scratchenv.config.profiles import centre_defaults, profile_defaults
 from scratchenv.errors import ConfigError
 from scratchenv.locations import config_file, current_user, site_config_file
+from scratchenv.plain import record
 
 ENV_PREFIX = "SCRATCHENV_"
 DOTENV_FILE = trust.DOTENV_FILE
@@ -97,7 +97,7 @@ class AllowedDotEnv(DotEnvSettingsSource):
                                    self.env_parse_none_str))
 
 
-@dataclass(frozen=True)
+@record
 class Layer:
     """One source of settings below the command line."""
 

@@ -28,7 +28,7 @@ TIMEOUT = 20.0
 """Seconds a quota tool may take (a hung Lustre server must not hang verify)."""
 
 
-# Plain dataclasses, not pydantic models: verify asks for a quota at every run, and
+# Plain records (plain.py), not pydantic models: verify asks for a quota at every run, and
 # importing pydantic cost more than the check (issue 27). Only our parsers build them.
 
 

@@ -24,13 +24,13 @@ import fnmatch
 import os
 import stat
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scratchenv.config.catalogue import GROUPS as GROUP_MEANINGS
 from scratchenv.config.catalogue import kept_names, load_default
 from scratchenv.errors import ScratchenvError
 from scratchenv.locations import below, inside
+from scratchenv.plain import record
 from scratchenv.realpaths import escapes
 from scratchenv.removal import remove_tree, untouchable
 
@@ -53,7 +53,7 @@ WORDS = {groups[0]: word for word, groups in GROUPS.items() if word != "all"}
 UNSYNCED_FLAG = "--delete-unsynced-runs"
 
 
-@dataclass(frozen=True)
+@record
 class Kept:
     """Something inside a chosen location that stays, and why."""
 
@@ -63,7 +63,7 @@ class Kept:
     """It goes when the user names it (`--delete PATH`): a checkpoint, a model, a report."""
 
 
-@dataclass(frozen=True)
+@record
 class Target:
     var: str
     group: str

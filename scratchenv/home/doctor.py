@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -34,6 +33,7 @@ from scratchenv.home.moves import (
     superseded_note,
 )
 from scratchenv.locations import below, tilde
+from scratchenv.plain import asdict, record
 from scratchenv.plan import Plan
 from scratchenv.realpaths import is_within, same_place
 
@@ -41,7 +41,7 @@ Kind = Literal["interrupted", "install", "movable", "pipx", "offender", "checkpo
                "purge", "tier"]
 
 
-@dataclass(frozen=True)
+@record
 class Diagnosis:
     kind: Kind
     path: str

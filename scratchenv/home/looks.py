@@ -17,7 +17,7 @@ import json
 import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Literal
 
 from scratchenv.config.records import Thresholds
@@ -28,6 +28,7 @@ from scratchenv.fsutil import atomic_write, makedirs_private
 from scratchenv.home.moves import home_moves, offenders
 from scratchenv.locations import below, current_user, state_dir
 from scratchenv.output import escape
+from scratchenv.plain import asdict, record
 from scratchenv.plan import Plan
 from scratchenv.units import format_size
 
@@ -46,7 +47,7 @@ OTHER = "(other places)"
 Kind = Literal["tool", "offender", "unknown", "files"]
 
 
-@dataclass(frozen=True)
+@record
 class Place:
     """A part of home, who writes it, and what stops it."""
 
@@ -77,7 +78,7 @@ class Look:
         return self.over_soft or Limit(used=self.used, hard=self.limit).near(share)
 
 
-@dataclass(frozen=True)
+@record
 class Change:
     """A place that grew or shrank between two looks."""
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Literal
 
@@ -27,12 +26,13 @@ from scratchenv.checkpoints.recognise import LEGACY_HF
 from scratchenv.errors import ConfigError
 from scratchenv.home.rcsourced import sourced_files
 from scratchenv.locations import below, inside, tilde
+from scratchenv.plain import record
 
 if TYPE_CHECKING:
     from scratchenv.plan import Plan
 
 
-@dataclass(frozen=True)
+@record
 class Keep:
     """A path inside a move's source that stays where it is, and why."""
 
@@ -40,7 +40,7 @@ class Keep:
     why: str
 
 
-@dataclass(frozen=True)
+@record
 class Move:
     """Take `source` (a tool's default in home) to `dest` (its place in the plan)."""
 
@@ -55,7 +55,7 @@ class Move:
     .venv: its tools and its own scripts look for it there)."""
 
 
-@dataclass(frozen=True)
+@record
 class Offender:
     """A place in home that no variable moves (offenders.toml)."""
 

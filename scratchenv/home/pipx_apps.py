@@ -13,16 +13,16 @@ from __future__ import annotations
 import json
 import os
 import shlex
-from dataclasses import dataclass
 
 from scratchenv.install import inside_own_install
+from scratchenv.plain import record
 
 HOMES = (".local/pipx", ".local/share/pipx")
 """Relative to home: pipx 1.1's PIPX_HOME, then the XDG one."""
 METADATA = "pipx_metadata.json"
 
 
-@dataclass(frozen=True)
+@record
 class App:
     name: str
     """The venv's name under `venvs/` (what `pipx list` shows)."""

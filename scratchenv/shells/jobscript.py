@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from scratchenv.plain import record
 from scratchenv.shells.base import Renderer
 from scratchenv.shells.guard import render_guard
 from scratchenv.shells.posix import PosixRenderer
@@ -13,7 +13,7 @@ PYTHONS = ("python", "python3")
 RENDEZVOUS_PORT = 29500
 
 
-@dataclass(frozen=True)
+@record
 class JobOptions:
     """What goes into the `#SBATCH` header; None leaves an option to the site's default."""
 

@@ -18,9 +18,9 @@ it is the user's alone. Variables are set with pushenv, so
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from scratchenv import __version__
+from scratchenv.plain import record
 from scratchenv.plan import Plan, PrependPath, SetVar
 from scratchenv.shells.base import Renderer
 
@@ -32,7 +32,7 @@ HELP = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class Value:
     """A value as an anchor ("root", "home", "node" or "" for none) plus literal text."""
 

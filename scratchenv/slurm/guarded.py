@@ -15,8 +15,8 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 
+from scratchenv.plain import replace
 from scratchenv.shells.guard import MARKER, render_guard
 from scratchenv.slurm.submit import Submission, read_script
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scratchenv.errors import ConfigError, ScratchenvError
+from scratchenv.plain import record
 from scratchenv.plan import Plan
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ _SBATCH_LINE = re.compile(r"#SBATCH\s+(.*)")
 _SOURCES_ACTIVATION = re.compile(r"^\s*(?:source|\.)\s.*scratchenv.*\bactivate\b", re.MULTILINE)
 
 
-@dataclass(frozen=True)
+@record
 class Submission:
     """`sbatch [options] SCRIPT [args]`, split; `script` is None with `--wrap`."""
 
@@ -182,7 +182,7 @@ def submit(
     return proc.run(argv, env=submission_environment(plan, environ), timeout=120), warning
 
 
-@dataclass(frozen=True)
+@record
 class NodeReport:
     """One node's `verify --node --json`, or why there is none."""
 
