@@ -6,7 +6,6 @@ import sys
 import time
 
 from scratchenv.errors import ConfigError
-from scratchenv.plain import fields
 
 TYPE_CHECKING = False  # not `typing`: it imports re; `env`'s fast path prints through here
 if TYPE_CHECKING:
@@ -118,6 +117,8 @@ def json_text(document: object) -> str:
 
 
 def _record_fields(value: object) -> dict[str, object]:
+    from scratchenv.plain import fields  # not at import: the login's fast path prints too
+
     return {field.name: getattr(value, field.name) for field in fields(value)}
 
 
