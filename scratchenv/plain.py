@@ -6,9 +6,10 @@ Every command's start-up builds the Plan, its records and the findings; importin
 generated functions per class cost `scratchenv verify` ~45 ms, three times the interpreter's
 own start-up (issue 27). Every record class shares one `__init__`, `__repr__`, `__eq__` and
 `__hash__`, which read the class's fields from its _Shape: nothing is compiled per class,
-and an instance costs ~1 us more to make. Instances refuse assignment. Mutable accumulators
-(a survey, a transfer's outcome) stay dataclasses: they are not on a command's start-up
-path; mypy checks records as dataclasses (dataclass_transform).
+and an instance costs about as much to make. Instances refuse assignment; mypy checks
+records as it checks dataclasses (dataclass_transform). Every frozen record is one of these;
+mutable accumulators (a survey, a transfer's outcome) stay dataclasses, off the start-up
+path.
 
 Supported: fields with or without defaults (immutable values only), `kw_only`,
 `field(compare=False)`, `__post_init__`, `fields()`, `replace()`. Standard library only;
@@ -74,7 +75,7 @@ def field(*, default: Any = MISSING, compare: bool = True) -> Any:
 
 
 _FIELDS = "__record_fields__"
-_SHAPE = "__record_shape__"  # read as self.__record_shape__ by _init
+_SHAPE = "__record_shape__"  # read as self.__record_shape__ by the shared methods
 _MUTABLE = (list, dict, set, bytearray)
 
 
@@ -128,19 +129,19 @@ def _refuse(kind: str, shape: _Shape, values: dict[str, object]) -> None:
 
 
 def _repr(self: Any) -> str:
-    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in getattr(self, _SHAPE).names)
+    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__record_shape__.names)
     return f"{type(self).__qualname__}({shown})"
 
 
 def _eq(self: Any, other: object) -> bool:
     if other.__class__ is not self.__class__:
         return NotImplemented
-    compared = getattr(self, _SHAPE).compared
-    return compared(self) == compared(other)
+    shape: _Shape = getattr(self, _SHAPE)
+    return shape.compared(self) == shape.compared(other)
 
 
 def _hash(self: Any) -> int:
-    return hash(getattr(self, _SHAPE).compared(self))
+    return hash(self.__record_shape__.compared(self))
 
 
 def _frozen(self: object, name: str, value: object = None) -> None:
@@ -188,7 +189,7 @@ def _made(cls: Any, kw_only: bool) -> Any:
             delattr(cls, name)
     setattr(cls, _SHAPE, _Shape(found, kw_only, hasattr(cls, "__post_init__")))
     setattr(cls, _FIELDS, tuple(found))
-    cls.__match_args__ = tuple(f.name for f in found)  # type: ignore[misc]
+    cls.__match_args__ = () if kw_only else tuple(f.name for f in found)  # type: ignore[misc]
     cls.__init__, cls.__repr__, cls.__eq__, cls.__hash__ = _init, _repr, _eq, _hash
     cls.__setattr__ = cls.__delattr__ = _frozen
     return cls
@@ -221,10 +222,13 @@ def asdict(value: object) -> Any:
     through lists, tuples and dicts, as `dataclasses.asdict` makes it."""
     if is_record(value):
         return {f.name: asdict(getattr(value, f.name)) for f in fields(value)}
-    if hasattr(type(value), "__dataclass_fields__"):  # a mutable accumulator (imported)
-        import dataclasses
+    if hasattr(type(value), "__dataclass_fields__"):  # a mutable accumulator
+        import dataclasses  # imported already: it made the class
 
-        return {f.name: asdict(getattr(value, f.name)) for f in dataclasses.fields(value)}  # type: ignore[arg-type]
+        names = [f.name for f in dataclasses.fields(value)]  # type: ignore[arg-type]
+        return {name: asdict(getattr(value, name)) for name in names}
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple
+        return type(value)(*(asdict(item) for item in value))
     if isinstance(value, (list, tuple)):
         return type(value)(asdict(item) for item in value)
     if isinstance(value, dict):

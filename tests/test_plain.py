@@ -137,3 +137,11 @@ def test_importing_plain_imports_no_dataclasses():
 def test_wrong_values_are_a_type_error_as_a_dataclass_makes_it(make, message):
     with pytest.raises(TypeError, match=message):
         make()
+
+
+def test_match_args_and_named_tuples_as_dataclasses_have_them():
+    import collections
+
+    assert Named.__match_args__ == ()  # keyword-only fields match by name only
+    pair = collections.namedtuple("pair", "a b")
+    assert plain.asdict((pair(Point(1), 2),)) == ((pair({"x": 1, "y": 0, "label": ""}, 2)),)

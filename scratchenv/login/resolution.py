@@ -67,7 +67,7 @@ def decoded(text: str) -> Plan:
     """The Plan encoded() wrote; ValueError when `text` is not one."""
     try:
         plan = _built(marshal.loads(bytes.fromhex(text)))
-    except (EOFError, TypeError) as error:  # cut short, or not marshal's
+    except (EOFError, TypeError, RecursionError) as error:  # cut short, not marshal's, too deep
         raise ValueError(str(error)) from None
     if not isinstance(plan, Plan):
         raise ValueError("not a plan")

@@ -77,13 +77,20 @@ def test_a_kept_plan_is_the_plan(given, state, monkeypatch):
     assert resolution.decoded(resolution.encoded(again)) == plan
 
 
-NOT_PLANS = [(), {"@": "Plan", "nope": 1}, {"@": "os.system"}, {"no": "tag"},
+def _deep() -> str:
+    value: tuple = ()
+    for _ in range(1500):  # within marshal's depth, beyond Python's recursion limit
+        value = (value,)
+    return resolution.packed(value)
+
+
+NOT_PLANS = [(), {"@": "Plan", "nope": 1}, {"@": "Plan", 1: 2}, {"@": "os.system"}, {"no": "tag"},
              {"@": "SetVar", "name": "X", "value": "/x"}, {"@": ["unhashable"]},
              {"@": "Purge", "days": compile("1", "kept", "eval")}, {"@": "Purge", "days": {1}}]
 
 
 @pytest.mark.parametrize("text", [*map(resolution.packed, NOT_PLANS), "{", "00", "",
-                                  resolution.packed(("a", 1))[:-4]])
+                                  resolution.packed(("a", 1))[:-4], _deep()])
 def test_what_is_not_a_kept_plan_is_refused(text):
     with pytest.raises(ValueError):
         resolution.decoded(text)
