@@ -85,7 +85,8 @@ class Quota:
 
 # --- sizes and counts as the tools print them --------------------------------------------
 
-# A pattern, compiled by `re` on first use: compiling at import costs every command.
+# Patterns are compiled by `re` on first use, and each parser imports `re` itself: verify
+# imports this module at every run and, on most machines, has no tool output to parse.
 _NUMBER = r"^\[?(?P<amount>\d+(?:\.\d+)?[kKmMgGtTpPeE]?)\]?(?P<star>\*?)$"
 
 

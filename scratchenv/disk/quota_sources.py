@@ -71,7 +71,8 @@ def _amount(value: object, *, base: int) -> int | None:
 
 # --- Alliance (Digital Research Alliance of Canada) diskusage_report -------------------------
 
-# A pattern, compiled by `re` on first use: compiling at import costs every command.
+# Patterns are compiled by `re` on first use, and each parser imports `re` itself: verify
+# imports this module at every run and, on most machines, has no tool output to parse.
 _DISKUSAGE_ROW = (
     r"^\s*(?P<path>/\S*)\s+\((?P<kind>user|group|project)\s+(?P<owner>[^)]+)\)\s+"
     r"(?P<used>[^/]+?)\s*/\s*(?P<limit>\S+)\s+(?P<fused>[^/]+?)\s*/\s*(?P<flimit>\S+)\s*$")
