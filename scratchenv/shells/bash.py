@@ -32,6 +32,14 @@ class BashRenderer(PosixRenderer):
     def any_of(self, conditions: list[str]) -> str:
         return double_bracket(conditions)
 
+    def operand(self, expansions: str) -> str:
+        # Bare: `[[ ]]` neither splits nor globs, and bash reads the 55 `${X+x}` of the
+        # saves' test in 0.49M instructions, not 0.66M quoted in `[ ]` (callgrind).
+        return expansions
+
+    def bracket(self, condition: str) -> str:
+        return f"[[ {condition} ]]"
+
     def clock_lines(self) -> list[str]:
         # $EPOCHSECONDS (bash 5) reads no time zone file, as printf's %(%s)T (bash 4) does.
         return ["_scratchenv_now=${EPOCHSECONDS:-}",

@@ -62,7 +62,15 @@ class PosixRenderer(ShellRenderer):
         """Conditions that hold unless each variable without a value (None) is unset: one,
         as this runs at every login."""
         unset = "".join(f"${{{name}+x}}" for name, value in variables if value is None)
-        return [f'-n "{unset}"'] if unset else []
+        return [f"-n {self.operand(unset)}"] if unset else []
+
+    def operand(self, expansions: str) -> str:
+        """Expansions as one operand of a test in any_of or bracket: quoted for `[ ]`."""
+        return f'"{expansions}"'
+
+    def bracket(self, condition: str) -> str:
+        """`condition` as a test command."""
+        return f"[ {condition} ]"
 
     def deactivate_definition(self, undo_file: str | None, undo: list[str]) -> str:
         if undo_file is None:
@@ -86,11 +94,11 @@ class PosixRenderer(ShellRenderer):
     def save_block(self, names: list[str], save_file: str | None, saves: list[str]) -> str:
         if not names:
             return ""
-        any_set = '"' + "".join(f"${{{name}+x}}" for name in names) + '"'
+        any_set = self.operand("".join(f"${{{name}+x}}" for name in names))
         if save_file is not None:
             # `[ -r ]`: sh ends a script whose `.` finds no file; Python writes it again.
-            return f"[ -z {any_set} ] || [ ! -r {save_file} ] || . {save_file}"
-        return "\n".join([f"if [ -n {any_set} ]; then", indent(saves, 1), "fi"])
+            return f"{self.bracket('-z ' + any_set)} || [ ! -r {save_file} ] || . {save_file}"
+        return "\n".join([f"if {self.bracket('-n ' + any_set)}; then", indent(saves, 1), "fi"])
 
     def job_block(self, job: list[str], outside: list[str], job_file: str | None) -> list[str]:
         if job_file is None:
