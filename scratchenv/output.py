@@ -107,19 +107,12 @@ def bar(fraction: float, width: int = 20) -> str:
 def json_text(document: object) -> str:
     """`document` as JSON, two-space indented, non-ASCII kept as is. A path that is not
     UTF-8 reaches us with lone surrogates, which no encoder writes: they are only ever
-    inside strings, so they become the \\u escape a JSON reader decodes back. A record
-    (plain.record) is an object of its fields."""
+    inside strings, so they become the \\u escape a JSON reader decodes back."""
     import json
     import re
 
-    text = json.dumps(document, indent=2, ensure_ascii=False, default=_record_fields)
+    text = json.dumps(document, indent=2, ensure_ascii=False)
     return re.sub("[\ud800-\udfff]", lambda match: f"\\u{ord(match[0]):04x}", text)
-
-
-def _record_fields(value: object) -> dict[str, object]:
-    from scratchenv.plain import fields  # not at import: the login's fast path prints too
-
-    return {field.name: getattr(value, field.name) for field in fields(value)}
 
 
 def write_err(text: str) -> None:

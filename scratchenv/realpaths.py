@@ -127,8 +127,11 @@ def same_place(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
 def nearest_existing(path: str | os.PathLike[str]) -> str:
     """The closest ancestor of `path` (or `path` itself) that exists: the one walk up."""
     current = os.fspath(path)
-    while not os.path.exists(current) and current != os.path.dirname(current):
-        current = os.path.dirname(current)
+    while not os.path.exists(current):
+        parent = os.path.dirname(current) or "."  # a relative path ends at the working dir
+        if parent == current:
+            break
+        current = parent
     return current
 
 

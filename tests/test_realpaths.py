@@ -146,3 +146,14 @@ def test_inside_a_look_real_paths_are_what_realpath_says(tmp_path):
     with realpaths.one_look():
         seen = {path: realpaths.real(path) for path in paths}
     assert seen == {path: os.path.realpath(path) for path in paths}
+
+
+def test_nearest_existing_walks_up_as_written(tmp_path, monkeypatch):
+    from scratchenv.realpaths import nearest_existing
+
+    (tmp_path / "a").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert nearest_existing(str(tmp_path / "a" / "b" / "c")) == str(tmp_path / "a")
+    assert nearest_existing("a/b/c") == "a"
+    assert nearest_existing("b/c") == "."  # a relative path ends at the working directory
+    assert nearest_existing("/no/such/place") == "/"
