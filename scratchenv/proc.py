@@ -45,15 +45,15 @@ def which(name: str, *, env: Mapping[str, str] | None = None) -> str | None:
     """The path of `name` on PATH (of `env`, else of os.environ), or None: what
     shutil.which answers (tests hold them equal). Not shutil: verify asks for each quota
     tool, and shutil's import (fnmatch, re, bz2, lzma) was an eighth of its start-up."""
-    environ = os.environ if env is None else env
-    path = "" if os.path.dirname(name) else environ.get("PATH", os.defpath)
-    if not path and not os.path.dirname(name):
-        return None
-    for directory in dict.fromkeys(path.split(":")):
-        candidate = os.path.join(directory, name)
-        if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
-            return candidate
-    return None
+    if os.path.dirname(name):  # a path: itself or nothing
+        return name if _runnable(name) else None
+    path = (os.environ if env is None else env).get("PATH", os.defpath)
+    candidates = (os.path.join(directory, name) for directory in dict.fromkeys(path.split(":")))
+    return next((found for found in candidates if _runnable(found)), None) if path else None
+
+
+def _runnable(path: str) -> bool:
+    return os.access(path, os.X_OK) and not os.path.isdir(path)
 
 
 def run(

@@ -145,3 +145,12 @@ def test_match_args_and_named_tuples_as_dataclasses_have_them():
     assert Named.__match_args__ == ()  # keyword-only fields match by name only
     pair = collections.namedtuple("pair", "a b")
     assert plain.asdict((pair(Point(1), 2),)) == ((pair({"x": 1, "y": 0, "label": ""}, 2)),)
+
+
+def test_a_subclass_keeps_its_bases_fields_first():
+    @plain.record
+    class Point3(Point):
+        z: int = 0
+
+    assert [f.name for f in plain.fields(Point3)] == ["x", "y", "label", "z"]
+    assert Point3(1, 2, "a", 3) == Point3(1, 2, "b", 3) != Point3(1, 2, "a", 4)
